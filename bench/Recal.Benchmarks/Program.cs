@@ -1,0 +1,6 @@
+namespace Recal.Benchmarks;
+
+internal static class Program
+{
+    private static int Main() => 0;
+}

@@ -1,0 +1,14 @@
+namespace Recal.Domain;
+
+/// <summary>The settings in <c>recal.yaml</c>, with paths resolved against the project folder.</summary>
+/// <param name="FormatVersion">The project format version the file was written for.</param>
+/// <param name="StorePath">The embedded store's database file.</param>
+/// <param name="CasePaths">Case files (JSONL) found under the configured cases folder or globs.</param>
+public sealed record ProjectSettings(int FormatVersion, string Name, string StorePath, string TaxonomyPath, string PolicyPath, IReadOnlyList<string> CasePaths);
+
+/// <summary>A loaded, validated eval project: immutable once built.</summary>
+public sealed record EvalProject(string Root, ProjectSettings Settings, Taxonomy Taxonomy, SamplingPolicy Policy, IReadOnlyList<EvalCase> Cases)
+{
+    /// <summary>The current project format version written by <c>recal init</c>.</summary>
+    public const int CurrentFormatVersion = 1;
+}

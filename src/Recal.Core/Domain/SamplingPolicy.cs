@@ -1,0 +1,62 @@
+namespace Recal.Domain;
+
+/// <summary>How strata that the policy does not weigh explicitly share the remaining weight.</summary>
+public enum DefaultWeighting
+{
+    /// <summary>In proportion to their traffic share.</summary>
+    Traffic,
+
+    /// <summary>Equally.</summary>
+    Equal,
+
+    /// <summary>They get no weight: the listed weights must sum to 1.</summary>
+    None,
+}
+
+/// <summary>How the set is divided into strata and how much of it each stratum gets.</summary>
+/// <param name="By">The stratification keys: <c>intent</c> and/or cohort dimension names.</param>
+/// <param name="Weights">Explicit target weights per stratum (a stratum is named by its values joined with <c>/</c>).</param>
+/// <param name="Floor">The minimum number of cases every stratum seen in traffic keeps.</param>
+public sealed record StrataPolicy(IReadOnlyList<string> By, DefaultWeighting Default, IReadOnlyDictionary<string, double> Weights, int Floor);
+
+/// <summary>Traces that must never become cases.</summary>
+/// <param name="Patterns">Regular expressions for personal data; a trace whose input matches is excluded.</param>
+/// <param name="Metadata">Metadata field → values that exclude a trace (internal or test users).</param>
+/// <param name="NearDuplicateSimilarity">A trace this similar to an existing case is excluded.</param>
+/// <param name="MinInputChars">Inputs shorter than this are unusable.</param>
+public sealed record ExclusionRules(IReadOnlyList<string> Patterns, IReadOnlyDictionary<string, IReadOnlyList<string>> Metadata, double NearDuplicateSimilarity, int MinInputChars);
+
+/// <summary>When a stratum first seen in shadow is proposed for gold.</summary>
+public sealed record PromotionRule(double MinWeight, int Cycles);
+
+/// <summary>When a case becomes a retirement candidate.</summary>
+/// <param name="UnmatchedCycles">No traffic matched the case's pattern for this many cycles.</param>
+/// <param name="RetireExpired">Cases past <c>valid_until</c> are candidates.</param>
+/// <param name="RetireNewlyPassing">Cases that newly pass after a model upgrade are candidates.</param>
+public sealed record RetirementRule(int UnmatchedCycles, bool RetireExpired, bool RetireNewlyPassing);
+
+/// <summary>Thresholds beyond which a drift instrument raises an alarm.</summary>
+/// <param name="JsDistance">Jensen–Shannon distance (base 2) of the intent distribution.</param>
+/// <param name="Psi">Population stability index.</param>
+/// <param name="PValue">Significance level of the homogeneity test.</param>
+/// <param name="MissingShare">Traffic share in strata that have no eval case.</param>
+/// <param name="CohortJsDistance">Jensen–Shannon distance of each cohort dimension's distribution.</param>
+public sealed record AlarmThresholds(double JsDistance, double Psi, double PValue, double MissingShare, double CohortJsDistance);
+
+/// <summary>The written, versioned rule that says how the eval set is drawn.</summary>
+/// <param name="TrafficWindow">How much recent traffic the set is compared with and drawn from.</param>
+/// <param name="RefreshCadence">How often a shadow set is drawn.</param>
+/// <param name="RotationCadence">How often the holdout rotates into gold.</param>
+public sealed record SamplingPolicy(
+    int Version,
+    string? Description,
+    int Size,
+    TimeSpan TrafficWindow,
+    StrataPolicy Strata,
+    ExclusionRules Exclusions,
+    double HoldoutFraction,
+    TimeSpan RefreshCadence,
+    TimeSpan RotationCadence,
+    PromotionRule Promotion,
+    RetirementRule Retirement,
+    AlarmThresholds Alarms);

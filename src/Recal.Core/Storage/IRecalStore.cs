@@ -1,0 +1,62 @@
+using Recal.Domain;
+
+namespace Recal.Storage;
+
+/// <summary>A time bucket for traffic series.</summary>
+public enum Period
+{
+    /// <summary>One bucket over the whole window.</summary>
+    None,
+    Day,
+
+    /// <summary>ISO weeks, starting Monday 00:00 UTC.</summary>
+    Week,
+    Month,
+}
+
+/// <summary>Which stored traffic to count.</summary>
+/// <param name="From">Inclusive lower bound on the trace timestamp; null for no bound.</param>
+/// <param name="To">Exclusive upper bound on the trace timestamp; null for no bound.</param>
+public sealed record TrafficQuery(DateTimeOffset? From = null, DateTimeOffset? To = null, Period Period = Period.None);
+
+/// <summary>How many stored traces fall in one bucket, intent and cohort.</summary>
+/// <param name="BucketStart">Start of the period bucket (UTC); null when the query had no period.</param>
+public sealed record TrafficCount(DateTimeOffset? BucketStart, string Intent, string CohortKey, long Count);
+
+/// <summary>The time span and size of the stored traffic.</summary>
+public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long Count);
+
+/// <summary>The outcome of storing one batch.</summary>
+/// <param name="Added">Traces that were new.</param>
+/// <param name="Duplicates">Traces already stored (same key), left unchanged.</param>
+public readonly record struct StoreBatchResult(int Added, int Duplicates);
+
+/// <summary>A record of one ingest of one file.</summary>
+public sealed record IngestLogEntry(long Id, string Source, DateTimeOffset Started, DateTimeOffset? Finished, long Read, long Added, long Duplicates, long Quarantined);
+
+/// <summary>
+/// The store behind every stage. Implementations are safe to kill at any point: a batch is stored whole or not at all.
+/// </summary>
+public interface IRecalStore : IAsyncDisposable
+{
+    /// <summary>The schema version the store is at after opening (migrations applied).</summary>
+    int SchemaVersion { get; }
+
+    /// <summary>Stores a batch in one transaction, skipping traces whose key is already stored.</summary>
+    ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts stored traffic by bucket, intent and cohort key.</summary>
+    ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>The first and last timestamps and the number of stored traces; null when the store is empty.</summary>
+    ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Starts an ingest log entry and returns its id.</summary>
+    ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default);
+
+    /// <summary>Completes an ingest log entry with its counts.</summary>
+    ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default);
+
+    /// <summary>The ingest log, newest first.</summary>
+    ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default);
+}
