@@ -2,5 +2,5 @@ namespace Recal.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => args.Length == 0 ? 0 : 0;
+    private static Task<int> Main(string[] args) => RecalCli.RunAsync(args, CliContext.ForProcess());
 }

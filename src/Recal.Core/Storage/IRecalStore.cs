@@ -57,6 +57,12 @@ public interface IRecalStore : IAsyncDisposable
     /// <summary>Completes an ingest log entry with its counts.</summary>
     ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default);
 
+    /// <summary>A cached artefact (a trained classifier, say) by key; null when absent.</summary>
+    ValueTask<byte[]?> GetBlobAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores or replaces a cached artefact.</summary>
+    ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default);
+
     /// <summary>The ingest log, newest first.</summary>
     ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default);
 }

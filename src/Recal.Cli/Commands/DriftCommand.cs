@@ -1,0 +1,81 @@
+using System.CommandLine;
+using Recal.Domain;
+using Recal.Drift;
+using Recal.Project;
+using Recal.Reporting.Html;
+using Recal.Reporting.Json;
+using Recal.Reporting.Terminal;
+using Recal.Storage;
+using Spectre.Console;
+
+namespace Recal.Cli.Commands;
+
+/// <summary><c>recal drift</c>: compares the eval set's intent and cohort mix with traffic.</summary>
+internal static class DriftCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var over = new Option<string?>("--over")
+        {
+            Description = "Also compare the set with each period of traffic: daily, weekly or monthly",
+            HelpName = "period",
+        };
+        over.AcceptOnlyFromAmong("daily", "weekly", "monthly");
+        var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the traffic window (default: the policy's traffic window before --to)", HelpName = "date" };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "End of the traffic window, exclusive (default: just after the newest trace)", HelpName = "date" };
+        var pools = new Option<Pool[]>("--pool")
+        {
+            Description = "Which pools make up the eval set (default: gold); repeat for several",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON (docs/schemas/drift-report.schema.json)", HelpName = "file" };
+        var html = new Option<FileInfo?>("--html") { Description = "Also write the report as one self-contained HTML page with charts", HelpName = "file" };
+
+        var command = new Command("drift", "Compare the eval set's intent and cohort distributions with a traffic window; exit code 1 when an alarm fires");
+        foreach (var option in new Option[] { over, from, to, pools, json, html })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            var period = Period.None;
+            if (parse.GetValue(over) is { } overText)
+            {
+                PeriodMath.TryParse(overText, out period);
+            }
+
+            await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            var request = new DriftRequest(parse.GetValue(from), parse.GetValue(to), period, parse.GetValue(pools));
+            var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, request, cancellationToken).ConfigureAwait(false);
+            if (report is null)
+            {
+                context.Error.MarkupLine("[red]error[/]: the store holds no traffic yet; run [blue]recal ingest FILE[/] first.");
+                return ExitCodes.CannotRun;
+            }
+
+            DriftConsoleRenderer.Render(context.Out, report);
+            if (parse.GetValue(json) is { } jsonFile)
+            {
+                await DriftJsonWriter.WriteAsync(report, jsonFile.FullName, cancellationToken).ConfigureAwait(false);
+                context.Out.MarkupLine($"JSON report: {Markup.Escape(jsonFile.FullName)}");
+            }
+
+            if (parse.GetValue(html) is { } htmlFile)
+            {
+                await DriftHtmlWriter.WriteAsync(report, htmlFile.FullName, cancellationToken).ConfigureAwait(false);
+                context.Out.MarkupLine($"HTML report: {Markup.Escape(htmlFile.FullName)}");
+            }
+
+            return report.HasAlarm ? ExitCodes.Findings : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+}

@@ -1,0 +1,45 @@
+using Recal.Diagnostics;
+using Recal.Domain;
+using Recal.Project;
+using Recal.Storage.Sqlite;
+using Spectre.Console;
+
+namespace Recal.Cli;
+
+/// <summary>Loads the eval project a command works on and reports its diagnostics.</summary>
+internal static class ProjectSession
+{
+    /// <summary>Loads the project; prints its problems; returns null when it has errors.</summary>
+    public static EvalProject? Load(CliContext context, DirectoryInfo directory, bool showWarnings = false)
+    {
+        var result = EvalProjectLoader.Load(directory.FullName);
+        var errors = result.Diagnostics.Where(d => d.Severity == Severity.Error).ToList();
+        WriteDiagnostics(context.Error, showWarnings ? result.Diagnostics : errors);
+        if (result.Project is null || errors.Count > 0)
+        {
+            context.Error.MarkupLine($"[red]The project in {Markup.Escape(directory.FullName)} has {errors.Count} error(s); run 'recal validate' for details.[/]");
+            return null;
+        }
+
+        return result.Project;
+    }
+
+    public static Task<SqliteStore> OpenStoreAsync(EvalProject project, CancellationToken cancellationToken) =>
+        SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken);
+
+    public static void WriteDiagnostics(IAnsiConsole console, IEnumerable<Diagnostic> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
+        {
+            var colour = diagnostic.Severity switch
+            {
+                Severity.Error => "red",
+                Severity.Warning => "yellow",
+                _ => "grey",
+            };
+            var place = diagnostic.Location is null ? string.Empty : Markup.Escape(diagnostic.Location.ToString()) + ": ";
+            var hint = diagnostic.Hint is null ? string.Empty : $"\n    [grey]{Markup.Escape(diagnostic.Hint)}[/]";
+            console.MarkupLine($"{place}[{colour}]{diagnostic.Severity.ToString().ToLowerInvariant()} {diagnostic.Code}[/]: {Markup.Escape(diagnostic.Message)}{hint}");
+        }
+    }
+}

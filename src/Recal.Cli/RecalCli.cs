@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Recal.Cli.Commands;
+
+namespace Recal.Cli;
+
+/// <summary>The <c>recal</c> command line: builds the command tree and runs it.</summary>
+public static class RecalCli
+{
+    public static RootCommand Build(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var root = new RootCommand(
+            "Recal keeps an LLM product's eval set calibrated to its live traffic: it measures the gap between the eval set and today's traffic next to the score.");
+        root.Options.Add(GlobalOptions.Project);
+        root.Subcommands.Add(InitCommand.Create(context));
+        root.Subcommands.Add(ValidateCommand.Create(context));
+        root.Subcommands.Add(PolicyCommand.Create(context));
+        root.Subcommands.Add(IngestCommand.Create(context));
+        root.Subcommands.Add(DriftCommand.Create(context));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    {
+        var root = Build(context);
+        var parsed = root.Parse(args);
+        var configuration = new InvocationConfiguration { Output = new ConsoleWriter(context.Out), Error = new ConsoleWriter(context.Error) };
+        var code = await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        return parsed.Errors.Count > 0 ? ExitCodes.CannotRun : code;
+    }
+
+    /// <summary>Routes System.CommandLine's help and error text through the Spectre console (so tests capture it).</summary>
+    private sealed class ConsoleWriter(Spectre.Console.IAnsiConsole console) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => console.Profile.Out.Writer.Write(value);
+
+        public override void Write(string? value) => console.Profile.Out.Writer.Write(value);
+
+        public override void WriteLine(string? value) => console.Profile.Out.Writer.WriteLine(value);
+    }
+}

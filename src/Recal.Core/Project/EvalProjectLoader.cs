@@ -1,0 +1,133 @@
+using Recal.Diagnostics;
+using Recal.Domain;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Recal.Project;
+
+/// <summary>Reads and validates an eval project folder (docs/project-format.md).</summary>
+public static class EvalProjectLoader
+{
+    public const string ProjectFile = "recal.yaml";
+
+    public static ProjectLoadResult Load(string projectDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(projectDirectory);
+        var diagnostics = new DiagnosticBag();
+        var root = Path.GetFullPath(projectDirectory);
+        var projectPath = Path.Combine(root, ProjectFile);
+        if (!File.Exists(projectPath))
+        {
+            diagnostics.Error("RC1001", $"no {ProjectFile} in {root}", new SourceLocation(projectPath), "run 'recal init' to create a project, or pass --project DIR");
+            return new ProjectLoadResult(null, diagnostics.Items);
+        }
+
+        var settings = ReadSettings(root, projectPath, diagnostics);
+        if (settings is null)
+        {
+            return new ProjectLoadResult(null, diagnostics.Items);
+        }
+
+        var taxonomy = ReadYaml(settings.TaxonomyPath, diagnostics) is { } taxonomyNode
+            ? TaxonomyReader.Read(new YamlObject(taxonomyNode, Relative(root, settings.TaxonomyPath), diagnostics))
+            : null;
+        var policyLocations = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+        var policy = ReadYaml(settings.PolicyPath, diagnostics) is { } policyNode
+            ? PolicyReader.Read(new YamlObject(policyNode, Relative(root, settings.PolicyPath), diagnostics), policyLocations)
+            : null;
+        if (taxonomy is null || policy is null)
+        {
+            return new ProjectLoadResult(null, diagnostics.Items);
+        }
+
+        PolicyReader.CrossCheck(policy, taxonomy, policyLocations, diagnostics);
+        var cases = new List<EvalCase>();
+        foreach (var path in settings.CasePaths)
+        {
+            cases.AddRange(CaseFileReader.Read(path, Relative(root, path), diagnostics));
+        }
+
+        CaseChecks.Run(cases, taxonomy, diagnostics);
+        return new ProjectLoadResult(new EvalProject(root, settings, taxonomy, policy, cases), diagnostics.Items);
+    }
+
+    /// <summary>Parses a YAML file whose top level must be a mapping; syntax errors become located diagnostics.</summary>
+    internal static YamlMappingNode? ReadYaml(string path, DiagnosticBag diagnostics)
+    {
+        if (!File.Exists(path))
+        {
+            diagnostics.Error("RC1001", "file not found", new SourceLocation(path), "check the path in recal.yaml");
+            return null;
+        }
+
+        try
+        {
+            using var reader = new StreamReader(path);
+            var stream = new YamlStream();
+            stream.Load(reader);
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
+            {
+                diagnostics.Error("RC1002", "the file must hold a YAML mapping (key: value lines)", new SourceLocation(path, 1, 1));
+                return null;
+            }
+
+            return mapping;
+        }
+        catch (YamlException e)
+        {
+            diagnostics.Error("RC1002", $"YAML syntax error: {e.InnerException?.Message ?? e.Message}", new SourceLocation(path, (int)e.Start.Line, (int)e.Start.Column));
+            return null;
+        }
+    }
+
+    private static ProjectSettings? ReadSettings(string root, string projectPath, DiagnosticBag diagnostics)
+    {
+        if (ReadYaml(projectPath, diagnostics) is not { } node)
+        {
+            return null;
+        }
+
+        var yaml = new YamlObject(node, ProjectFile, diagnostics);
+        var version = yaml.Int("version", required: true, min: 1);
+        if (version > EvalProject.CurrentFormatVersion)
+        {
+            diagnostics.Error("RC1008", $"project format version {version} is newer than this Recal reads ({EvalProject.CurrentFormatVersion})", yaml.At(yaml.Get("version")!), "upgrade Recal");
+        }
+
+        var name = yaml.String("name") ?? Path.GetFileName(root);
+        var store = yaml.String("store") ?? Path.Combine(".recal", "recal.db");
+        var taxonomy = yaml.String("taxonomy") ?? "taxonomy.yaml";
+        var policy = yaml.String("policy") ?? "policy.yaml";
+        var caseNode = yaml.Get("cases");
+        var caseSpecs = caseNode is null ? ["cases"] : yaml.Strings("cases");
+        yaml.RejectUnknownKeys();
+
+        var casePaths = new List<string>();
+        foreach (var spec in caseSpecs)
+        {
+            var full = Path.GetFullPath(Path.Combine(root, spec));
+            if (Directory.Exists(full))
+            {
+                casePaths.AddRange(Directory.EnumerateFiles(full, "*.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+            }
+            else if (File.Exists(full))
+            {
+                casePaths.Add(full);
+            }
+            else
+            {
+                diagnostics.Error("RC1001", $"cases path '{spec}' does not exist", yaml.At(caseNode ?? node), "name a folder of .jsonl case files or a .jsonl file");
+            }
+        }
+
+        return new ProjectSettings(
+            version ?? EvalProject.CurrentFormatVersion,
+            name,
+            Path.GetFullPath(Path.Combine(root, store)),
+            Path.GetFullPath(Path.Combine(root, taxonomy)),
+            Path.GetFullPath(Path.Combine(root, policy)),
+            casePaths);
+    }
+
+    internal static string Relative(string root, string path) => Path.GetRelativePath(root, path);
+}

@@ -1,0 +1,183 @@
+using Recal.Diagnostics;
+using Recal.Domain;
+using Recal.Text;
+using YamlDotNet.RepresentationModel;
+
+namespace Recal.Project;
+
+/// <summary>Reads policy.yaml and checks it against the taxonomy.</summary>
+internal static class PolicyReader
+{
+    private const double WeightTolerance = 1e-6;
+
+    public static SamplingPolicy Read(YamlObject yaml, Dictionary<string, SourceLocation> locations)
+    {
+        var version = yaml.Int("version", required: true, min: 1) ?? 1;
+        var description = yaml.String("description");
+        var size = yaml.Int("size", required: true, min: 1) ?? 1;
+        var window = yaml.Duration("traffic_window") ?? TimeSpan.FromDays(28);
+
+        var strataYaml = yaml.Object("strata");
+        locations["strata"] = strataYaml?.Location ?? yaml.Location;
+        foreach (var key in new[] { "by", "floor", "weights" })
+        {
+            if (strataYaml?.Node.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: { } k } && k == key).Value is { } node)
+            {
+                locations["strata." + key] = yaml.At(node);
+            }
+        }
+
+        var by = strataYaml?.Strings("by") is { Count: > 0 } keys ? keys : ["intent"];
+        var weighting = strataYaml?.Enum<DefaultWeighting>("default", DefaultWeighting.Traffic) ?? DefaultWeighting.Traffic;
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (strataYaml?.Object("weights") is { } weightsYaml)
+        {
+            foreach (var (key, _) in weightsYaml.Node.Children)
+            {
+                if (key is YamlScalarNode { Value: { } name } && weightsYaml.Double(name, min: 0, max: 1) is { } weight)
+                {
+                    locations["strata.weights." + name] = yaml.At(key);
+                    weights[name] = weight;
+                }
+            }
+        }
+
+        var floor = strataYaml?.Int("floor", min: 0) ?? 0;
+        strataYaml?.RejectUnknownKeys();
+
+        var exclusionsYaml = yaml.Object("exclusions");
+        var patterns = exclusionsYaml?.Strings("patterns") ?? [];
+        foreach (var pattern in patterns)
+        {
+            try
+            {
+                _ = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                yaml.Diagnostics.Error("RC1006", $"exclusion pattern '{pattern}' is not a valid regular expression: {e.Message}", exclusionsYaml!.Location);
+            }
+        }
+
+        var metadata = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (exclusionsYaml?.Object("metadata") is { } metadataYaml)
+        {
+            foreach (var (key, _) in metadataYaml.Node.Children)
+            {
+                if (key is YamlScalarNode { Value: { } field })
+                {
+                    metadata[field] = metadataYaml.Strings(field);
+                }
+            }
+        }
+
+        var nearDuplicate = exclusionsYaml?.Double("near_duplicate_similarity", min: 0, max: 1) ?? 0.95;
+        var minChars = exclusionsYaml?.Int("min_input_chars", min: 0) ?? 1;
+        exclusionsYaml?.RejectUnknownKeys();
+
+        var holdoutNode = yaml.Get("holdout_fraction");
+        var holdout = yaml.Double("holdout_fraction", min: 0, max: 1) ?? 0;
+        if (holdout >= 1)
+        {
+            yaml.Diagnostics.Error("RC1006", "'holdout_fraction' must be below 1: a holdout of the whole set leaves no gold set", yaml.At(holdoutNode!), "a fifth (0.2) is common");
+        }
+
+        var refresh = yaml.Duration("refresh") ?? TimeSpan.FromDays(7);
+        var rotation = yaml.Duration("rotation") ?? TimeSpan.FromDays(90);
+
+        var promotionYaml = yaml.Object("promotion");
+        var promotion = new PromotionRule(promotionYaml?.Double("min_weight", min: 0, max: 1) ?? 0.01, promotionYaml?.Int("cycles", min: 1) ?? 3);
+        promotionYaml?.RejectUnknownKeys();
+
+        var retirementYaml = yaml.Object("retirement");
+        var retirement = new RetirementRule(
+            retirementYaml?.Int("unmatched_cycles", min: 1) ?? 4,
+            retirementYaml?.Bool("expired") ?? true,
+            retirementYaml?.Bool("newly_passing") ?? true);
+        retirementYaml?.RejectUnknownKeys();
+
+        var alarmsYaml = yaml.Object("alarms");
+        var alarms = new AlarmThresholds(
+            alarmsYaml?.Double("js_distance", min: 0, max: 1) ?? 0.2,
+            alarmsYaml?.Double("psi", min: 0) ?? 0.25,
+            alarmsYaml?.Double("p_value", min: 0, max: 1) ?? 0.001,
+            alarmsYaml?.Double("missing_share", min: 0, max: 1) ?? 0.02,
+            alarmsYaml?.Double("cohort_js_distance", min: 0, max: 1) ?? 0.15);
+        alarmsYaml?.RejectUnknownKeys();
+        yaml.RejectUnknownKeys();
+
+        return new SamplingPolicy(
+            version,
+            description,
+            size,
+            window,
+            new StrataPolicy(by, weighting, weights, floor),
+            new ExclusionRules(patterns, metadata, nearDuplicate, minChars),
+            holdout,
+            refresh,
+            rotation,
+            promotion,
+            retirement,
+            alarms);
+    }
+
+    /// <summary>Checks the strata against the taxonomy: known keys, known strata, weights that sum, floors that fit.</summary>
+    public static void CrossCheck(SamplingPolicy policy, Taxonomy taxonomy, IReadOnlyDictionary<string, SourceLocation> locations, DiagnosticBag diagnostics)
+    {
+        SourceLocation At(string key) => locations.GetValueOrDefault(key) ?? locations["strata"];
+        var dimensions = new List<IReadOnlyList<string>>();
+        var known = new[] { "intent" }.Concat(taxonomy.Cohorts.Select(c => c.Name)).ToList();
+        foreach (var key in policy.Strata.By)
+        {
+            if (key == "intent")
+            {
+                dimensions.Add([.. taxonomy.Intents.Select(i => i.Name)]);
+            }
+            else if (taxonomy.Cohorts.FirstOrDefault(c => c.Name == key) is { } cohort)
+            {
+                dimensions.Add(cohort.Values.Count > 0 ? [.. cohort.Values, cohort.Missing] : []);
+            }
+            else
+            {
+                diagnostics.Error("RC1103", $"strata.by names '{key}', which is neither 'intent' nor a cohort dimension", At("strata.by"), Spelling.Hint(key, known));
+                return;
+            }
+        }
+
+        foreach (var stratum in policy.Strata.Weights.Keys)
+        {
+            var parts = stratum.Split('/');
+            if (parts.Length != dimensions.Count)
+            {
+                diagnostics.Error("RC1104", $"weight for '{stratum}' names {parts.Length} value(s); strata are by {string.Join(" × ", policy.Strata.By)}", At("strata.weights." + stratum),
+                    $"name one value per key, joined with '/', e.g. '{string.Join('/', policy.Strata.By.Select(b => $"<{b}>"))}'");
+                continue;
+            }
+
+            for (var i = 0; i < parts.Length; i++)
+            {
+                if (dimensions[i].Count > 0 && !dimensions[i].Contains(parts[i]))
+                {
+                    diagnostics.Error("RC1104", $"weight for '{stratum}': '{parts[i]}' is not a known {policy.Strata.By[i]}", At("strata.weights." + stratum), Spelling.Hint(parts[i], dimensions[i]));
+                }
+            }
+        }
+
+        var sum = policy.Strata.Weights.Values.Sum();
+        if (sum > 1 + WeightTolerance)
+        {
+            diagnostics.Error("RC1105", $"strata weights sum to {sum:0.######}, more than 1", At("strata.weights"), "weights are shares of the set; lower them so they sum to at most 1");
+        }
+        else if (policy.Strata.Default == DefaultWeighting.None && Math.Abs(sum - 1) > WeightTolerance)
+        {
+            diagnostics.Error("RC1105", $"strata weights sum to {sum:0.######}; with 'default: none' they must sum to 1", At("strata.weights"), "adjust the weights, or set 'default: traffic' to share the rest by traffic");
+        }
+
+        var strata = dimensions.Aggregate(1L, (product, values) => product * Math.Max(1, values.Count));
+        if (policy.Strata.Floor * strata > policy.Size)
+        {
+            diagnostics.Error("RC1106", $"a floor of {policy.Strata.Floor} case(s) for each of {strata} strata needs {policy.Strata.Floor * strata} cases, more than the size {policy.Size}", At("strata.floor"),
+                $"lower the floor to at most {policy.Size / strata} or raise the size to at least {policy.Strata.Floor * strata}");
+        }
+    }
+}

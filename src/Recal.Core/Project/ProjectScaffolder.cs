@@ -1,0 +1,156 @@
+using Recal.Diagnostics;
+
+namespace Recal.Project;
+
+/// <summary>Writes a commented starter project (<c>recal init</c>). Never overwrites a file.</summary>
+public static class ProjectScaffolder
+{
+    public static IReadOnlyList<Diagnostic> Scaffold(string directory, string name)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(name);
+        var diagnostics = new DiagnosticBag();
+        var files = new Dictionary<string, string>
+        {
+            ["recal.yaml"] = ProjectFile(name),
+            ["taxonomy.yaml"] = Taxonomy,
+            ["policy.yaml"] = Policy,
+            [Path.Combine("cases", "gold.jsonl")] = Cases,
+            [".gitignore"] = "# The embedded store and caches: rebuilt from your traces, never committed.\n.recal/\n",
+        };
+        foreach (var file in files.Keys)
+        {
+            var path = Path.Combine(directory, file);
+            if (File.Exists(path))
+            {
+                diagnostics.Error("RC1010", $"{file} already exists; init never overwrites a file", new SourceLocation(path), "run init in an empty folder, or remove the file");
+            }
+        }
+
+        if (diagnostics.HasErrors)
+        {
+            return diagnostics.Items;
+        }
+
+        foreach (var (file, contents) in files)
+        {
+            var path = Path.Combine(directory, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, contents.ReplaceLineEndings("\n"));
+        }
+
+        return diagnostics.Items;
+    }
+
+    private static string ProjectFile(string name) => $"""
+        # Recal eval project (docs/project-format.md).
+        # Format version of this file: Recal refuses files newer than it understands.
+        version: 1
+        # A name for reports.
+        name: {name}
+        # The embedded store (SQLite) for traces, runs and caches; relative to this folder, git-ignored.
+        store: .recal/recal.db
+        # Intents and cohort dimensions that traces and cases are classified into.
+        taxonomy: taxonomy.yaml
+        # The written, versioned rule for how the eval set is drawn, and the drift alarm thresholds.
+        policy: policy.yaml
+        # A folder of *.jsonl case files (or a list of files and folders).
+        cases: cases
+
+        """;
+
+    private const string Taxonomy = """
+        # Intents and cohort dimensions (docs/project-format.md#taxonomyyaml).
+        version: 1
+
+        classifier:
+          # Traces whose best intent has a probability below this are labelled 'unknown'.
+          unknown_below: 0.3
+
+        # Each intent's examples train the built-in classifier for unlabelled traces: give at least 5,
+        # written the way users write. 'group' rolls intents up in reports.
+        intents:
+          - name: refund
+            group: billing
+            description: Asks for money back for an order or a charge.
+            examples:
+              - i want my money back
+              - how do i get a refund for my order
+              - can you refund the charge from last week
+              - please return the payment for the broken item
+              - refund my subscription
+          - name: cancel_subscription
+            group: billing
+            description: Wants to stop a recurring plan.
+            examples:
+              - cancel my subscription
+              - how do i stop my plan from renewing
+              - i don't want to be charged monthly anymore
+              - end my membership
+              - turn off auto renewal
+          - name: reset_password
+            group: account
+            description: Cannot sign in and wants a new password.
+            examples:
+              - i forgot my password
+              - how do i reset my password
+              - can't log in to my account
+              - send me a password reset link
+              - my login isn't working
+
+        # Cohort dimensions come from trace metadata. 'values' lists the allowed values (empty: any);
+        # traces without the field, or with another value, get the 'missing' value.
+        cohorts:
+          - name: plan
+            field: plan
+            values: [free, pro]
+            missing: unknown
+
+        """;
+
+    private const string Policy = """
+        # The sampling policy: how the eval set is drawn, kept and checked (docs/project-format.md#policyyaml).
+        # Bump 'version' whenever you change a rule: scores and reports name the policy version they used.
+        version: 1
+        description: Starter policy; replace with your team's rule.
+
+        # Number of cases in the set, and how much recent traffic it is drawn from and compared with.
+        size: 200
+        traffic_window: 28d            # durations: 12h, 28d, 4w
+
+        strata:
+          by: [intent]                 # intent and/or cohort dimension names
+          default: traffic             # how unlisted strata share the weight: traffic | equal | none
+          weights: {}                  # fixed weights per stratum, e.g. {refund: 0.2}
+          floor: 5                     # every stratum seen in traffic keeps at least this many cases
+
+        exclusions:
+          patterns: ['\b\d{13,19}\b']  # regular expressions for personal data (here: card numbers)
+          metadata: {user_type: [internal, test]}
+          near_duplicate_similarity: 0.95
+          min_input_chars: 3
+
+        holdout_fraction: 0.2          # share of each draw sealed as holdout
+        refresh: 7d                    # shadow-set cadence
+        rotation: 90d                  # holdout-to-gold rotation cadence
+
+        promotion: {min_weight: 0.01, cycles: 3}
+        retirement: {unmatched_cycles: 4, expired: true, newly_passing: true}
+
+        # Drift alarm thresholds (docs/drift.md).
+        alarms:
+          js_distance: 0.2             # intent mix, Jensen–Shannon distance (base 2)
+          psi: 0.25                    # intent mix, population stability index
+          p_value: 0.001               # the G-test must also reject homogeneity at this level
+          missing_share: 0.02          # traffic share in intents with no case
+          cohort_js_distance: 0.15     # each cohort dimension's distance
+
+        """;
+
+    private const string Cases = """
+        {"id":"gold-0001","input":"how do i get a refund for a damaged order","references":[{"text":"I'm sorry the order arrived damaged. I've started a refund to your original payment method; it arrives in 3-5 business days.","grade":"high"},{"text":"You can request a refund from the Orders page.","grade":"borderline"}],"assertions":[{"type":"contains","value":"refund"}],"intent":"refund","cohort":{"plan":"free"},"difficulty":"easy","provenance":{"kind":"manual"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["billing"]}
+        {"id":"gold-0002","input":"stop charging me every month","references":[{"text":"I can cancel your subscription now; you keep access until the end of the paid period.","grade":"high"}],"assertions":[],"intent":"cancel_subscription","cohort":{"plan":"pro"},"difficulty":"medium","provenance":{"kind":"bug_report","note":"renewal complaints"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["billing"]}
+        {"id":"gold-0003","input":"i cant get into my account","references":[{"text":"I've sent a password reset link to the email on your account.","grade":"high"}],"assertions":[{"type":"not_contains","value":"password is"}],"intent":"reset_password","cohort":{"plan":"free"},"difficulty":"easy","provenance":{"kind":"manual"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["account"]}
+
+        """;
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using Recal.Drift;
+using Recal.Reporting.Svg;
+
+namespace Recal.Reporting.Html;
+
+/// <summary>Writes a drift report as one self-contained HTML page with SVG charts.</summary>
+public static class DriftHtmlWriter
+{
+    private const int TopStrata = 25;
+    private static readonly string[] Palette = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
+
+    public static string Render(DriftReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var page = new HtmlPage($"Recal drift — {report.Project}");
+        var current = report.Current;
+        page.Heading(1, $"Is the eval set still representative? — {report.Project}")
+            .Paragraph(
+                $"Suite {report.SuiteVersion} · policy v{report.PolicyVersion} · {report.EvalCases:N0} cases in {string.Join(", ", report.Pools)} · " +
+                $"current window {Day(current.From)} to {Day(current.To)} ({current.Traces:N0} traces)", "meta");
+
+        if (current.Alarms.Count == 0)
+        {
+            page.Paragraph("No alarm: the set's intent and cohort mix is within the policy's thresholds for the current window.", "ok");
+        }
+
+        foreach (var alarm in current.Alarms)
+        {
+            page.Paragraph($"ALARM {alarm.Instrument} ({alarm.Dimension}): {alarm.Message}", "alarm");
+        }
+
+        if (report.Series.Count > 0)
+        {
+            AddSeries(page, report);
+        }
+
+        AddWindow(page, current);
+        return page.Render();
+    }
+
+    public static Task WriteAsync(DriftReport report, string path, CancellationToken cancellationToken = default) =>
+        AtomicFile.WriteAllTextAsync(path, Render(report), cancellationToken);
+
+    private static void AddSeries(HtmlPage page, DriftReport report)
+    {
+        var series = report.Series;
+        var labels = series.Select(w => Day(w.From)).ToList();
+        var alarmed = series.Select(w => w.Alarms.Count > 0 ? 1.0 : double.NaN).ToList();
+        page.Heading(2, $"Over time ({report.Period.ToString().ToLowerInvariant()})");
+        var js = new LineChart
+        {
+            Title = "Intent mix: Jensen–Shannon distance (eval set vs traffic)",
+            XLabels = labels,
+            YFormat = "0.00",
+            Series = [new ChartSeries("JS distance", Palette[0], [.. series.Select(w => w.Intent.Measures?.JsDistance ?? double.NaN)])],
+            Thresholds = [new ChartThreshold($"alarm at {Threshold(report, "js_distance"):0.###}", Threshold(report, "js_distance"), "#dc2626")],
+        };
+        page.Figure(js.Render(), "Distance between the set's intent distribution and each period's traffic; alarms also need the G-test to reject homogeneity.");
+
+        var missing = new LineChart
+        {
+            Title = "Traffic in intents the set lacks, and unclassified traffic",
+            XLabels = labels,
+            YFormat = "0%",
+            Series =
+            [
+                new ChartSeries("missing share", Palette[1], [.. series.Select(w => w.Intent.MissingShare)]),
+                new ChartSeries("unknown share", Palette[3], [.. series.Select(w => w.UnknownShare)], Dashed: true),
+            ],
+            Thresholds = [new ChartThreshold($"alarm at {Threshold(report, "missing_share"):0.#%}", Threshold(report, "missing_share"), "#dc2626")],
+        };
+        page.Figure(missing.Render(), "Share of each period's traffic in intents with no eval case (blind spots), and share the classifier could not place.");
+
+        if (series.Count > 0 && series[0].Cohorts.Count > 0)
+        {
+            var cohorts = new LineChart
+            {
+                Title = "Cohort mix: Jensen–Shannon distance per dimension",
+                XLabels = labels,
+                Series = [.. series[0].Cohorts.Select((c, i) => new ChartSeries(
+                    c.Dimension,
+                    Palette[(i + 2) % Palette.Length],
+                    [.. series.Select(w => w.Cohorts.FirstOrDefault(x => x.Dimension == c.Dimension)?.Measures?.JsDistance ?? double.NaN)]))],
+                Thresholds = [new ChartThreshold($"alarm at {Threshold(report, "cohort_js_distance"):0.###}", Threshold(report, "cohort_js_distance"), "#dc2626")],
+            };
+            page.Figure(cohorts.Render(), "Distance between the set's cohort distribution and each period's traffic, one line per cohort dimension.");
+        }
+
+        page.Table(
+            ["period", "traces", "JS distance", "PSI", "G-test p", "missing share", "unknown share", "alarms"],
+            series.Select(w => (IReadOnlyList<string>)
+            [
+                Day(w.From),
+                w.Traces.ToString("N0", CultureInfo.InvariantCulture),
+                Num(w.Intent.Measures?.JsDistance),
+                Num(w.Intent.Measures?.Psi),
+                w.Intent.Measures is { } m ? DriftFormat.P(m.Test.PValue) : "n/a",
+                w.Intent.MissingShare.ToString("0.0%", CultureInfo.InvariantCulture),
+                w.UnknownShare.ToString("0.0%", CultureInfo.InvariantCulture),
+                w.Alarms.Count == 0 ? "—" : string.Join(", ", w.Alarms.Select(a => a.Dimension == "intent" ? a.Instrument : $"{a.Instrument}:{a.Dimension}")),
+            ]),
+            i => alarmed[i] > 0 ? "missing" : null);
+    }
+
+    private static void AddWindow(HtmlPage page, DriftWindow window)
+    {
+        page.Heading(2, "Current window: intents");
+        if (window.Intent.Measures is { } m)
+        {
+            page.Paragraph(
+                $"JS distance {m.JsDistance:0.000} · smoothed KL {m.KlDivergence:0.000} bits · PSI {m.Psi:0.000} · " +
+                $"G-test G = {m.Test.Statistic:0.0}, df = {m.Test.DegreesOfFreedom}, p = {DriftFormat.P(m.Test.PValue)} " +
+                $"({m.Test.CategoriesTested} categories, {m.Test.CategoriesPooled} pooled) · n(traffic) = {window.Intent.TrafficTotal:N0}, n(eval) = {window.Intent.EvalTotal:N0}",
+                "meta");
+        }
+
+        var top = window.Intent.Strata.Take(TopStrata).ToList();
+        var bars = new PairedBarChart
+        {
+            Title = $"Top {top.Count} intents by traffic: traffic share vs eval share",
+            FirstName = "traffic",
+            SecondName = "eval set",
+            Rows = [.. top.Select(s => new BarPair(s.Stratum, s.TrafficShare, s.EvalShare, s.Status == StratumStatus.Missing))],
+        };
+        page.Figure(bars.Render(), "Intents in red have traffic but no eval case.");
+
+        var missing = window.Intent.Missing.ToList();
+        if (missing.Count > 0)
+        {
+            page.Heading(2, $"In traffic, absent from the set ({missing.Count})");
+            page.Table(["intent", "group", "traffic", "traffic share"], missing.Select(s => (IReadOnlyList<string>)
+                [s.Stratum, s.Group ?? "", s.TrafficCount.ToString("N0", CultureInfo.InvariantCulture), s.TrafficShare.ToString("0.0%", CultureInfo.InvariantCulture)]));
+        }
+
+        StrataTable(page, "All intents", window.Intent);
+        foreach (var cohort in window.Cohorts)
+        {
+            page.Heading(2, $"Current window: cohort {cohort.Dimension}");
+            if (cohort.Measures is { } c)
+            {
+                page.Paragraph($"JS distance {c.JsDistance:0.000} · PSI {c.Psi:0.000} · G-test p = {DriftFormat.P(c.Test.PValue)}", "meta");
+            }
+
+            StrataTable(page, null, cohort);
+        }
+    }
+
+    private static void StrataTable(HtmlPage page, string? heading, DimensionDrift dimension)
+    {
+        if (heading is not null)
+        {
+            page.Heading(2, heading);
+        }
+
+        var rows = dimension.Strata;
+        page.Table(
+            [dimension.Dimension, "traffic", "traffic share", "eval", "eval share", "ratio", "status"],
+            rows.Select(s => (IReadOnlyList<string>)
+            [
+                s.Stratum,
+                s.TrafficCount.ToString("N0", CultureInfo.InvariantCulture),
+                s.TrafficShare.ToString("0.0%", CultureInfo.InvariantCulture),
+                s.EvalCount.ToString("N0", CultureInfo.InvariantCulture),
+                s.EvalShare.ToString("0.0%", CultureInfo.InvariantCulture),
+                s.Ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "—",
+                DriftFormat.Status(s.Status),
+            ]),
+            i => rows[i].Status == StratumStatus.Missing ? "missing" : null);
+    }
+
+    private static double Threshold(DriftReport report, string instrument) => instrument switch
+    {
+        "js_distance" => report.Thresholds.JsDistance,
+        "missing_share" => report.Thresholds.MissingShare,
+        "cohort_js_distance" => report.Thresholds.CohortJsDistance,
+        "psi" => report.Thresholds.Psi,
+        _ => throw new ArgumentOutOfRangeException(nameof(instrument), instrument, "not a drift instrument"),
+    };
+
+    private static string Day(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static string Num(double? value) => value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+}

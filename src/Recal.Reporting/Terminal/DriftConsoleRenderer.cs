@@ -1,0 +1,163 @@
+using System.Globalization;
+using Recal.Drift;
+using Spectre.Console;
+
+namespace Recal.Reporting.Terminal;
+
+/// <summary>Renders a drift report for the terminal.</summary>
+public static class DriftConsoleRenderer
+{
+    /// <summary>How many strata the current-window table lists (missing strata are always listed).</summary>
+    public const int TopStrata = 15;
+
+    public static void Render(IAnsiConsole console, DriftReport report)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(report);
+        var current = report.Current;
+        console.MarkupLine(
+            $"[bold]{Markup.Escape(report.Project)}[/] · suite [blue]{Markup.Escape(report.SuiteVersion)}[/] · policy v{report.PolicyVersion} · " +
+            $"{report.EvalCases:N0} eval cases ({Markup.Escape(string.Join(", ", report.Pools))})");
+
+        if (report.Series.Count > 0)
+        {
+            RenderSeries(console, report);
+        }
+
+        console.WriteLine();
+        console.MarkupLine($"[bold]Current window[/] {Day(current.From)} → {Day(current.To)}: {current.Traces:N0} traces" +
+            (current.UnknownShare > 0 ? $", {current.UnknownShare:0.0%} unclassified" : string.Empty));
+        RenderMeasures(console, current);
+        RenderStrata(console, current.Intent);
+        RenderVerdict(console, current);
+    }
+
+    private static void RenderSeries(IAnsiConsole console, DriftReport report)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"Eval set vs traffic, {report.Period.ToString().ToLowerInvariant()}");
+        table.AddColumns("period", "traces", "JS dist", "PSI", "G-test p", "missing", "unknown");
+        foreach (var dimension in report.Series.FirstOrDefault()?.Cohorts ?? [])
+        {
+            table.AddColumn($"JS {dimension.Dimension}");
+        }
+
+        table.AddColumn("alarms");
+        foreach (var column in table.Columns.Skip(1))
+        {
+            column.RightAligned();
+        }
+
+        table.Columns[^1].LeftAligned();
+        foreach (var window in report.Series)
+        {
+            var m = window.Intent.Measures;
+            var cells = new List<string>
+            {
+                Day(window.From),
+                window.Traces.ToString("N0", CultureInfo.InvariantCulture),
+                Colour(m?.JsDistance, report.Thresholds.JsDistance, "0.000"),
+                Colour(m?.Psi, report.Thresholds.Psi, "0.000"),
+                m is null ? "n/a" : DriftFormat.P(m.Test.PValue),
+                Colour(window.Intent.MissingShare, report.Thresholds.MissingShare, "0.0%"),
+                window.UnknownShare.ToString("0.0%", CultureInfo.InvariantCulture),
+            };
+            cells.AddRange(window.Cohorts.Select(c => Colour(c.Measures?.JsDistance, report.Thresholds.CohortJsDistance, "0.000")));
+            cells.Add(window.Alarms.Count == 0 ? "[green]none[/]" : "[red]" + Markup.Escape(string.Join(", ", window.Alarms.Select(Short))) + "[/]");
+            table.AddRow(cells.ToArray());
+        }
+
+        console.Write(table);
+    }
+
+    private static void RenderMeasures(IAnsiConsole console, DriftWindow window)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        table.AddColumns("dimension", "n traffic", "n eval", "JS dist", "KL (bits)", "PSI", "G-test p", "missing share");
+        foreach (var column in table.Columns.Skip(1))
+        {
+            column.RightAligned();
+        }
+
+        foreach (var dimension in window.Cohorts.Prepend(window.Intent))
+        {
+            var m = dimension.Measures;
+            table.AddRow(
+                Markup.Escape(dimension.Dimension),
+                dimension.TrafficTotal.ToString("N0", CultureInfo.InvariantCulture),
+                dimension.EvalTotal.ToString("N0", CultureInfo.InvariantCulture),
+                Num(m?.JsDistance),
+                Num(m?.KlDivergence),
+                Num(m?.Psi),
+                m is null ? "n/a" : $"{DriftFormat.P(m.Test.PValue)} (df {m.Test.DegreesOfFreedom})",
+                dimension.MissingShare.ToString("0.0%", CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
+    }
+
+    private static void RenderStrata(IAnsiConsole console, DimensionDrift intent)
+    {
+        var shown = intent.Strata.Take(TopStrata).Concat(intent.Missing).Distinct().ToList();
+        var table = new Table().Border(TableBorder.Simple)
+            .Title($"Intents: top {Math.Min(TopStrata, intent.Strata.Count)} by traffic, plus every missing one ({intent.Strata.Count} in all)");
+        table.AddColumns("intent", "traffic", "traffic share", "eval", "eval share", "ratio", "status");
+        foreach (var column in table.Columns.Skip(1).Take(5))
+        {
+            column.RightAligned();
+        }
+
+        foreach (var s in shown)
+        {
+            var status = s.Status switch
+            {
+                StratumStatus.Missing => "[red bold]MISSING[/]",
+                StratumStatus.Under => "[yellow]under[/]",
+                StratumStatus.Over => "[yellow]over[/]",
+                _ => DriftFormat.Status(s.Status),
+            };
+            table.AddRow(
+                Markup.Escape(s.Stratum),
+                s.TrafficCount.ToString("N0", CultureInfo.InvariantCulture),
+                s.TrafficShare.ToString("0.0%", CultureInfo.InvariantCulture),
+                s.EvalCount.ToString("N0", CultureInfo.InvariantCulture),
+                s.EvalShare.ToString("0.0%", CultureInfo.InvariantCulture),
+                s.Ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "—",
+                status);
+        }
+
+        console.Write(table);
+    }
+
+    private static void RenderVerdict(IAnsiConsole console, DriftWindow window)
+    {
+        if (window.Alarms.Count == 0)
+        {
+            console.MarkupLine("[green]No alarm:[/] the eval set's mix is within the policy's thresholds for this window.");
+            return;
+        }
+
+        foreach (var alarm in window.Alarms)
+        {
+            console.MarkupLine($"[red bold]ALARM[/] [red]{Markup.Escape(Short(alarm))}[/]: {Markup.Escape(alarm.Message)}");
+        }
+    }
+
+    private static string Short(DriftAlarm alarm) => alarm.Dimension == IntentDivergenceAnalyzer.IntentDimension
+        ? alarm.Instrument
+        : $"{alarm.Instrument}:{alarm.Dimension}";
+
+    private static string Colour(double? value, double threshold, string format)
+    {
+        if (value is not { } v)
+        {
+            return "n/a";
+        }
+
+        var text = v.ToString(format, CultureInfo.InvariantCulture);
+        return v > threshold ? $"[red]{text}[/]" : text;
+    }
+
+    private static string Num(double? value) => value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Day(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,54 @@
+namespace Recal.Storage.Sqlite;
+
+/// <summary>
+/// The store's schema, as an ordered list of migrations. A migration is never edited once released:
+/// changes are new entries. Each runs in its own transaction with its version row.
+/// </summary>
+internal static class Migrations
+{
+    public static IReadOnlyList<(int Version, string Description, string Sql)> All { get; } =
+    [
+        (1, "traces, ingest log, blobs", """
+            CREATE TABLE traces (
+                id INTEGER PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                ts INTEGER NOT NULL,
+                input_text TEXT NOT NULL,
+                input_json TEXT,
+                output TEXT,
+                model TEXT,
+                metadata_json TEXT,
+                thumbs INTEGER,
+                csat REAL,
+                escalated INTEGER,
+                continued INTEGER,
+                completed INTEGER,
+                follow_up INTEGER,
+                label TEXT,
+                intent TEXT NOT NULL,
+                intent_source INTEGER NOT NULL,
+                confidence REAL NOT NULL,
+                cohort_key TEXT NOT NULL,
+                ingest_id INTEGER
+            );
+            CREATE INDEX traces_by_time ON traces (ts, intent, cohort_key);
+            CREATE TABLE ingests (
+                id INTEGER PRIMARY KEY,
+                source TEXT NOT NULL,
+                started INTEGER NOT NULL,
+                finished INTEGER,
+                lines INTEGER NOT NULL DEFAULT 0,
+                added INTEGER NOT NULL DEFAULT 0,
+                duplicates INTEGER NOT NULL DEFAULT 0,
+                quarantined INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE TABLE blobs (
+                key TEXT PRIMARY KEY,
+                value BLOB NOT NULL,
+                updated INTEGER NOT NULL
+            );
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+}
