@@ -78,6 +78,12 @@ public static class EvalProjectLoader
             diagnostics.Error("RC1002", $"YAML syntax error: {e.InnerException?.Message ?? e.Message}", new SourceLocation(path, (int)e.Start.Line, (int)e.Start.Column));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // The YAML scanner gives up without a position on some unterminated flow collections.
+            diagnostics.Error("RC1002", "YAML syntax error: an unterminated [list] or {mapping}", new SourceLocation(path), "check that every [ and { is closed on its line");
+            return null;
+        }
     }
 
     private static ProjectSettings? ReadSettings(string root, string projectPath, DiagnosticBag diagnostics)

@@ -1,0 +1,44 @@
+using FluentAssertions;
+using Recal.Project;
+using Xunit;
+
+namespace Recal.Core.Tests.Project;
+
+public sealed class PolicyNarratorTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Narration_states_every_rule_of_the_policy_in_plain_words()
+    {
+        // Given the starter project with a fixed weight
+        ProjectScaffolder.Scaffold(_folder.Path, "demo");
+        var policyPath = Path.Combine(_folder.Path, "policy.yaml");
+        File.WriteAllText(policyPath, File.ReadAllText(policyPath).Replace("weights: {}", "weights: {refund: 0.2}", StringComparison.Ordinal));
+        var project = EvalProjectLoader.Load(_folder.Path).Project!;
+
+        // When the policy is narrated
+        var text = PolicyNarrator.Describe(project.Policy, project.Taxonomy);
+
+        // Then each field shows up in words
+        text.Should().StartWith("Sampling policy version 1.");
+        text.Should().Contain("200 cases drawn from the last 4 weeks of traffic");
+        text.Should().Contain("stratified by intent (3 in the taxonomy)");
+        text.Should().Contain("Fixed weights apply to refund at 20%; every other stratum shares the remaining 80%");
+        text.Should().Contain("at least 5 cases");
+        text.Should().Contain("personal-data pattern");
+        text.Should().Contain("user_type is internal or test");
+        text.Should().Contain("95% similar");
+        text.Should().Contain("shorter than 3 characters");
+        text.Should().Contain("20% of every draw is sealed as a holdout");
+        text.Should().Contain("every 90 days");
+        text.Should().Contain("every week");
+        text.Should().Contain("at least 1% of traffic for 3 consecutive cycles");
+        text.Should().Contain("for 4 cycles");
+        text.Should().Contain("valid_until");
+        text.Should().Contain("newly pass after a model upgrade");
+        text.Should().Contain("exceeds 0.2").And.Contain("PSI exceeds 0.25").And.Contain("below 0.001").And.Contain("more than 2% of traffic").And.Contain("exceeds 0.15");
+    }
+}

@@ -1,0 +1,278 @@
+using FluentAssertions;
+using Recal.Diagnostics;
+using Recal.Domain;
+using Recal.Project;
+using Xunit;
+
+namespace Recal.Core.Tests.Project;
+
+public sealed class ProjectLoaderTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public ProjectLoaderTests() => ProjectScaffolder.Scaffold(_folder.Path, "demo").Should().BeEmpty();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Scaffolded_project_loads_without_a_single_diagnostic()
+    {
+        var result = EvalProjectLoader.Load(_folder.Path);
+
+        result.Diagnostics.Should().BeEmpty();
+        result.Project!.Cases.Should().HaveCount(3);
+        result.Project.Taxonomy.Intents.Select(i => i.Name).Should().Equal("refund", "cancel_subscription", "reset_password");
+        result.Project.Policy.TrafficWindow.Should().Be(TimeSpan.FromDays(28));
+        result.Project.Settings.StorePath.Should().Be(Path.Combine(_folder.Path, ".recal", "recal.db"));
+    }
+
+    [Fact]
+    public void Scaffold_refuses_to_overwrite_an_existing_project()
+    {
+        var diagnostics = ProjectScaffolder.Scaffold(_folder.Path, "again");
+
+        diagnostics.Should().Contain(d => d.Code == "RC1010" && d.Message.Contains("recal.yaml"));
+    }
+
+    [Fact]
+    public void Unknown_policy_key_is_located_and_gets_the_nearest_spelling()
+    {
+        // Given 'floor' misspelt on line 14 of policy.yaml
+        Replace("policy.yaml", "  floor: 5 ", "  flor: 5 ");
+
+        // When the project loads
+        var error = Single("RC1003");
+
+        // Then the diagnostic points at the key and suggests 'floor'
+        error.Location!.File.Should().Be("policy.yaml");
+        error.Location.Line.Should().Be(LineOf("policy.yaml", "flor:"));
+        error.Location.Column.Should().Be(3);
+        error.Hint.Should().Contain("did you mean 'floor'");
+    }
+
+    [Fact]
+    public void Unknown_pool_value_in_a_case_gets_line_column_and_suggestion()
+    {
+        Replace("cases/gold.jsonl", "\"pool\":\"gold\",\"tags\":[\"account\"]", "\"pool\":\"gould\",\"tags\":[\"account\"]");
+
+        var error = Single("RC1007");
+
+        error.Location!.File.Should().Be(Path.Combine("cases", "gold.jsonl"));
+        error.Location.Line.Should().Be(3);
+        error.Location.Column.Should().BeGreaterThan(1);
+        error.Hint.Should().Contain("did you mean 'gold'");
+    }
+
+    [Fact]
+    public void Case_with_an_intent_the_taxonomy_lacks_is_an_error_with_the_nearest_intent()
+    {
+        Replace("cases/gold.jsonl", "\"intent\":\"refund\"", "\"intent\":\"refnd\"");
+
+        var error = Single("RC1203");
+
+        error.Location!.CaseId.Should().Be("gold-0001");
+        error.Hint.Should().Contain("did you mean 'refund'");
+    }
+
+    [Fact]
+    public void Duplicate_case_ids_name_both_places()
+    {
+        Replace("cases/gold.jsonl", "\"id\":\"gold-0002\"", "\"id\":\"gold-0001\"");
+
+        var error = Single("RC1202");
+
+        error.Location!.Line.Should().Be(2);
+        error.Hint.Should().Contain(":1");
+    }
+
+    [Fact]
+    public void Reference_without_a_grade_is_reported()
+    {
+        Replace("cases/gold.jsonl", ",\"grade\":\"borderline\"", string.Empty);
+
+        Single("RC1204").Message.Should().Contain("no grade");
+    }
+
+    [Fact]
+    public void Case_with_neither_references_nor_assertions_is_reported()
+    {
+        Replace("cases/gold.jsonl", "\"references\":[{\"text\":\"I've sent a password reset link to the email on your account.\",\"grade\":\"high\"}],\"assertions\":[{\"type\":\"not_contains\",\"value\":\"password is\"}]", "\"references\":[],\"assertions\":[]");
+
+        Single("RC1205").Location!.Line.Should().Be(3);
+    }
+
+    [Fact]
+    public void Invalid_json_in_a_case_line_is_located_and_the_other_cases_still_load()
+    {
+        Replace("cases/gold.jsonl", "{\"id\":\"gold-0002\"", "{\"id\":gold-0002\"");
+
+        var result = EvalProjectLoader.Load(_folder.Path);
+
+        var error = result.Diagnostics.Single(d => d.Code == "RC1201");
+        error.Location!.Line.Should().Be(2);
+        error.Location.Column.Should().Be(7);
+        result.Project!.Cases.Select(c => c.Id).Should().Equal("gold-0001", "gold-0003");
+    }
+
+    [Fact]
+    public void Weights_that_sum_above_one_are_rejected()
+    {
+        Replace("policy.yaml", "weights: {}", "weights: {refund: 0.7, reset_password: 0.6}");
+
+        Single("RC1105").Message.Should().Contain("1.3");
+    }
+
+    [Fact]
+    public void Weights_must_sum_to_one_when_unlisted_strata_get_nothing()
+    {
+        Replace("policy.yaml", "default: traffic", "default: none");
+        Replace("policy.yaml", "weights: {}", "weights: {refund: 0.5, reset_password: 0.3}");
+
+        Single("RC1105").Message.Should().Contain("must sum to 1");
+    }
+
+    [Fact]
+    public void Weight_naming_an_unknown_stratum_gets_the_nearest_intent()
+    {
+        Replace("policy.yaml", "weights: {}", "weights: {refnd: 0.2}");
+
+        Single("RC1104").Hint.Should().Contain("did you mean 'refund'");
+    }
+
+    [Fact]
+    public void Floor_that_the_size_cannot_hold_is_rejected_with_the_numbers()
+    {
+        Replace("policy.yaml", "size: 200", "size: 10");
+
+        var error = Single("RC1106");
+
+        error.Message.Should().Contain("needs 15 cases");
+        error.Location!.Line.Should().Be(LineOf("policy.yaml", "  floor:"));
+    }
+
+    [Fact]
+    public void Stratifying_by_an_unknown_cohort_dimension_is_rejected()
+    {
+        Replace("policy.yaml", "by: [intent]", "by: [intent, plna]");
+
+        Single("RC1103").Hint.Should().Contain("did you mean 'plan'");
+    }
+
+    [Fact]
+    public void A_holdout_of_the_whole_set_is_rejected()
+    {
+        Replace("policy.yaml", "holdout_fraction: 0.2", "holdout_fraction: 1");
+
+        Single("RC1006").Message.Should().Contain("holdout_fraction");
+    }
+
+    [Fact]
+    public void Bad_duration_says_how_to_write_one()
+    {
+        Replace("policy.yaml", "traffic_window: 28d", "traffic_window: 28 days");
+
+        Single("RC1009").Hint.Should().Contain("28d");
+    }
+
+    [Fact]
+    public void Valid_until_before_added_is_rejected()
+    {
+        Replace("cases/gold.jsonl", "\"added\":\"2026-01-05\",\"valid_until\":null,\"pool\":\"gold\",\"tags\":[\"billing\"]}\n{\"id\":\"gold-0002\"",
+            "\"added\":\"2026-01-05\",\"valid_until\":\"2025-12-31\",\"pool\":\"gold\",\"tags\":[\"billing\"]}\n{\"id\":\"gold-0002\"");
+
+        Single("RC1207").Location!.Line.Should().Be(1);
+    }
+
+    [Fact]
+    public void Newer_project_format_is_refused_with_what_to_do()
+    {
+        Replace("recal.yaml", "version: 1", "version: 9");
+
+        Single("RC1008").Hint.Should().Contain("upgrade");
+    }
+
+    [Fact]
+    public void Yaml_syntax_error_is_located()
+    {
+        Replace("taxonomy.yaml", "    group: billing\n    description: Asks for money back", "    group: billing\n   description: Asks for money back");
+
+        var error = EvalProjectLoader.Load(_folder.Path).Diagnostics.Single(d => d.Code == "RC1002");
+
+        error.Location!.File.Should().EndWith("taxonomy.yaml");
+        error.Location.Line.Should().Be(LineOf("taxonomy.yaml", "   description: Asks for money back"));
+    }
+
+    [Fact]
+    public void Unterminated_flow_list_is_a_syntax_error_not_a_crash()
+    {
+        Replace("taxonomy.yaml", "  - name: refund", "  - name: [refund");
+
+        EvalProjectLoader.Load(_folder.Path).Diagnostics.Should().ContainSingle(d => d.Code == "RC1002");
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_in_one_pass()
+    {
+        Replace("policy.yaml", "  floor: 5 ", "  flor: 5 ");
+        Replace("policy.yaml", "size: 200", "size: 0");
+        Replace("cases/gold.jsonl", "\"intent\":\"refund\"", "\"intent\":\"refnd\"");
+        Replace("cases/gold.jsonl", "\"difficulty\":\"medium\"", "\"difficulty\":\"mediun\"");
+
+        var codes = EvalProjectLoader.Load(_folder.Path).Diagnostics.Where(d => d.Severity == Severity.Error).Select(d => d.Code).ToList();
+
+        codes.Should().Contain(["RC1003", "RC1006", "RC1203", "RC1007"]);
+    }
+
+    [Fact]
+    public void Intent_with_few_examples_is_a_warning_not_an_error()
+    {
+        Replace("taxonomy.yaml", "      - refund my subscription\n", string.Empty);
+        Replace("taxonomy.yaml", "      - please return the payment for the broken item\n", string.Empty);
+
+        var result = EvalProjectLoader.Load(_folder.Path);
+
+        result.HasErrors.Should().BeFalse();
+        result.Diagnostics.Should().ContainSingle(d => d.Code == "RC1102" && d.Severity == Severity.Warning);
+    }
+
+    [Fact]
+    public void Suite_version_changes_when_a_case_changes_and_not_otherwise()
+    {
+        var before = ProjectHasher.SuiteVersion(EvalProjectLoader.Load(_folder.Path).Project!);
+        ProjectHasher.SuiteVersion(EvalProjectLoader.Load(_folder.Path).Project!).Should().Be(before);
+
+        Replace("cases/gold.jsonl", "stop charging me every month", "stop charging me every week");
+
+        ProjectHasher.SuiteVersion(EvalProjectLoader.Load(_folder.Path).Project!).Should().NotBe(before).And.HaveLength(12);
+    }
+
+    [Fact]
+    public void Case_written_back_reads_the_same()
+    {
+        var original = EvalProjectLoader.Load(_folder.Path).Project!.Cases[0];
+
+        var bag = new DiagnosticBag();
+        var reread = CaseFileReader.Parse(CaseFileWriter.ToJson(original), new SourceLocation("x.jsonl", 1), bag)!;
+
+        bag.Items.Should().BeEmpty();
+        CaseFileWriter.ToJson(reread).Should().Be(CaseFileWriter.ToJson(original));
+        reread.References.Select(r => r.Grade).Should().Equal(ReferenceGrade.High, ReferenceGrade.Borderline);
+    }
+
+    private Diagnostic Single(string code)
+    {
+        var result = EvalProjectLoader.Load(_folder.Path);
+        return result.Diagnostics.Should().ContainSingle(d => d.Code == code, because: string.Join("\n", result.Diagnostics)).Subject;
+    }
+
+    private void Replace(string file, string from, string to)
+    {
+        var path = Path.Combine(_folder.Path, file);
+        var text = File.ReadAllText(path);
+        text.Should().Contain(from);
+        File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
+    }
+
+    private int LineOf(string file, string text) =>
+        File.ReadAllLines(Path.Combine(_folder.Path, file)).Select((line, i) => (line, i)).First(x => x.line.Contains(text, StringComparison.Ordinal)).i + 1;
+}
