@@ -49,12 +49,13 @@ public static class IntentDivergenceAnalyzer
         var series = new List<DriftWindow>();
         if (request.Over != Period.None)
         {
-            var seriesFrom = request.From ?? span.First;
+            // Buckets are whole periods unless --from or --to cuts one.
+            var seriesFrom = request.From ?? PeriodMath.Start(span.First, request.Over);
             var bucketed = await store.CountTrafficAsync(new TrafficQuery(seriesFrom, to, request.Over), cancellationToken).ConfigureAwait(false);
             foreach (var bucket in bucketed.GroupBy(c => c.BucketStart!.Value).OrderBy(g => g.Key))
             {
                 var bucketEnd = PeriodMath.End(bucket.Key, request.Over);
-                series.Add(Compare(project, eval, Max(bucket.Key, seriesFrom), Min(bucketEnd, to), [.. bucket]));
+                series.Add(Compare(project, eval, Max(bucket.Key, seriesFrom), request.To is null ? bucketEnd : Min(bucketEnd, to), [.. bucket]));
             }
         }
 

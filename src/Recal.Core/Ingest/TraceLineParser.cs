@@ -18,6 +18,12 @@ public static class TraceLineParser
 
     public static ParsedLine Parse(ReadOnlyMemory<byte> line)
     {
+        // The JSON reader checks structure, not the UTF-8 inside strings; check the bytes first (vectorised, cheap).
+        if (!System.Text.Unicode.Utf8.IsValid(line.Span))
+        {
+            return Reject("RC2001", "the line is not valid UTF-8", "each line must be one JSON object in UTF-8");
+        }
+
         JsonDocument document;
         try
         {
@@ -25,14 +31,7 @@ public static class TraceLineParser
         }
         catch (JsonException e)
         {
-            var reason = e.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) || e.InnerException is System.Text.DecoderFallbackException
-                ? "the line is not valid UTF-8"
-                : $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}";
-            return Reject("RC2001", reason, "each line must be one JSON object in UTF-8");
-        }
-        catch (ArgumentException)
-        {
-            return Reject("RC2001", "the line is not valid UTF-8", "each line must be one JSON object in UTF-8");
+            return Reject("RC2001", $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", "each line must be one JSON object in UTF-8");
         }
 
         using (document)

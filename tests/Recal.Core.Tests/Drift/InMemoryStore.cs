@@ -1,0 +1,48 @@
+using Recal.Domain;
+using Recal.Storage;
+
+namespace Recal.Core.Tests.Drift;
+
+/// <summary>An in-memory store for instrument tests: traffic counting only.</summary>
+internal sealed class InMemoryStore : IRecalStore
+{
+    private readonly List<(DateTimeOffset Time, string Intent, string Cohort)> _traces = [];
+
+    public int SchemaVersion => 0;
+
+    /// <summary>Adds traces; without a cohort, one in five is plan=free like the test projects' cases.</summary>
+    public void Add(DateTimeOffset time, string intent, int count, string? cohort = null)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _traces.Add((time.AddSeconds(i), intent, cohort ?? (i % 5 == 0 ? "plan=free" : "plan=pro")));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
+    {
+        var rows = _traces
+            .Where(t => (query.From is null || t.Time >= query.From) && (query.To is null || t.Time < query.To))
+            .GroupBy(t => (Bucket: query.Period == Period.None ? (DateTimeOffset?)null : PeriodMath.Start(t.Time, query.Period), t.Intent, t.Cohort))
+            .Select(g => new TrafficCount(g.Key.Bucket, g.Key.Intent, g.Key.Cohort, g.Count()))
+            .ToList();
+        return ValueTask.FromResult<IReadOnlyList<TrafficCount>>(rows);
+    }
+
+    public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(_traces.Count == 0 ? null : new TrafficSpan(_traces.Min(t => t.Time), _traces.Max(t => t.Time), _traces.Count));
+
+    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<byte[]?> GetBlobAsync(string key, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,176 @@
+using FluentAssertions;
+using Recal.Diagnostics;
+using Recal.Domain;
+using Recal.Drift;
+using Recal.Storage;
+using Xunit;
+
+namespace Recal.Core.Tests.Drift;
+
+public sealed class IntentDivergenceAnalyzerTests
+{
+    private static readonly DateTimeOffset Monday = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Traffic_with_the_sets_own_mix_raises_no_alarm()
+    {
+        // Given a set of 50/30/20 cases and a week of traffic in the same proportions
+        var project = Project(("a", 50), ("b", 30), ("c", 20));
+        var store = new InMemoryStore();
+        store.Add(Monday, "a", 500);
+        store.Add(Monday.AddDays(1), "b", 300);
+        store.Add(Monday.AddDays(2), "c", 200);
+
+        // When drift is measured
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+
+        // Then the distance is zero and nothing fires
+        report.Current.Intent.Measures!.JsDistance.Should().BeApproximately(0, 1e-9);
+        report.Current.Alarms.Should().BeEmpty();
+        report.HasAlarm.Should().BeFalse();
+        report.Current.Traces.Should().Be(1000);
+    }
+
+    [Fact]
+    public async Task Traffic_in_an_intent_the_set_lacks_raises_a_missing_share_alarm_naming_it()
+    {
+        var project = Project(("a", 50), ("b", 50));
+        var store = new InMemoryStore();
+        store.Add(Monday, "a", 400);
+        store.Add(Monday, "b", 400);
+        store.Add(Monday, "book_flight", 200);
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+
+        var alarm = report.Current.Alarms.Should().ContainSingle(a => a.Instrument == "missing_share").Subject;
+        alarm.Value.Should().BeApproximately(0.2, 1e-12);
+        alarm.Message.Should().Contain("book_flight (20.0%)");
+        report.Current.Intent.Strata.Single(s => s.Stratum == "book_flight").Status.Should().Be(StratumStatus.Missing);
+        report.HasAlarm.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_large_distance_on_a_handful_of_traces_is_not_significant_and_raises_no_alarm()
+    {
+        // Given a set split evenly and a quiet window of six traces all in one intent
+        var project = Project(("a", 50), ("b", 50));
+        var store = new InMemoryStore();
+        store.Add(Monday, "a", 6);
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+
+        // Then the distance is large but the test does not reject, so no effect-size alarm fires
+        report.Current.Intent.Measures!.JsDistance.Should().BeGreaterThan(0.3);
+        report.Current.Alarms.Should().NotContain(a => a.Instrument == "js_distance" || a.Instrument == "psi");
+    }
+
+    [Fact]
+    public async Task A_significant_shift_in_the_mix_raises_the_distance_alarm()
+    {
+        var project = Project(("a", 80), ("b", 20));
+        var store = new InMemoryStore();
+        store.Add(Monday, "a", 200);
+        store.Add(Monday, "b", 800);
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+
+        report.Current.Alarms.Select(a => a.Instrument).Should().Contain(["js_distance", "psi"]);
+        report.Current.Intent.Strata.Single(s => s.Stratum == "b").Status.Should().Be(StratumStatus.Under);
+        report.Current.Intent.Strata.Single(s => s.Stratum == "a").Status.Should().Be(StratumStatus.Over);
+    }
+
+    [Fact]
+    public async Task Unclassified_traffic_is_kept_out_of_the_intent_measures_and_reported_apart()
+    {
+        var project = Project(("a", 50), ("b", 50));
+        var store = new InMemoryStore();
+        store.Add(Monday, "a", 300);
+        store.Add(Monday, "b", 300);
+        store.Add(Monday, Taxonomy.UnknownIntent, 400);
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+
+        report.Current.UnknownShare.Should().BeApproximately(0.4, 1e-12);
+        report.Current.Intent.TrafficTotal.Should().Be(600);
+        report.Current.Intent.Strata.Should().NotContain(s => s.Stratum == Taxonomy.UnknownIntent);
+        report.Current.Alarms.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Weekly_series_has_one_window_per_iso_week_and_alarms_only_where_the_mix_moved()
+    {
+        // Given two calm weeks, then a week where a new intent takes a third of traffic
+        var project = Project(("a", 50), ("b", 50));
+        var store = new InMemoryStore();
+        for (var week = 0; week < 3; week++)
+        {
+            store.Add(Monday.AddDays(7 * week).AddHours(1), "a", 300);
+            store.Add(Monday.AddDays(7 * week).AddHours(2), "b", 300);
+        }
+
+        store.Add(Monday.AddDays(14).AddHours(3), "new_intent", 300);
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(Over: Period.Week), TestContext.Current.CancellationToken))!;
+
+        report.Series.Select(w => w.From).Should().Equal(Monday, Monday.AddDays(7), Monday.AddDays(14));
+        report.Series.Take(2).Should().OnlyContain(w => w.Alarms.Count == 0);
+        report.Series[2].Alarms.Should().Contain(a => a.Instrument == "missing_share");
+    }
+
+    [Fact]
+    public async Task Current_window_defaults_to_the_policy_window_before_the_newest_trace()
+    {
+        var project = Project(("a", 50), ("b", 50));
+        var store = new InMemoryStore();
+        store.Add(Monday, "old_intent", 1000);
+        store.Add(Monday.AddDays(60), "a", 100);
+        store.Add(Monday.AddDays(61), "b", 100);
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+
+        report.Current.Traces.Should().Be(200);
+        report.Current.To.Should().Be(Monday.AddDays(61).AddSeconds(99).AddMilliseconds(1));
+        report.Current.From.Should().Be(report.Current.To - TimeSpan.FromDays(28));
+    }
+
+    [Fact]
+    public async Task Cohort_mix_shift_raises_a_cohort_alarm_naming_the_value()
+    {
+        var project = Project(("a", 100));
+        var store = new InMemoryStore();
+        store.Add(Monday, "a", 800, "plan=free");
+        store.Add(Monday, "a", 200, "plan=pro");
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+
+        var alarm = report.Current.Alarms.Should().ContainSingle(a => a.Instrument == "cohort_js_distance").Subject;
+        alarm.Dimension.Should().Be("plan");
+        alarm.Message.Should().Contain("plan=free is 80.0% of traffic but 20.0% of the set");
+    }
+
+    [Fact]
+    public async Task Empty_store_gives_no_report()
+    {
+        (await IntentDivergenceAnalyzer.AnalyzeAsync(Project(("a", 1)), "v", new InMemoryStore(), new DriftRequest(), TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
+    /// <summary>A project whose gold cases have the given intent counts; 20% of cases are plan=free, the rest pro.</summary>
+    private static EvalProject Project(params (string Intent, int Cases)[] intents)
+    {
+        var taxonomy = new Taxonomy(1, [.. intents.Select(i => new IntentDefinition(i.Intent, null, [], [], null))], [new CohortDimension("plan", "plan", ["free", "pro"], "unknown")], new ClassifierSettings());
+        var cases = new List<EvalCase>();
+        foreach (var (intent, count) in intents)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                cases.Add(new EvalCase($"{intent}-{i}", TraceInput.FromText("x"), [new Reference("y", ReferenceGrade.High)], [], intent,
+                    new Dictionary<string, string> { ["plan"] = i % 5 == 0 ? "free" : "pro" }, null, new Provenance(ProvenanceKind.Manual), new DateOnly(2026, 1, 1), null, Pool.Gold, [], new SourceLocation("cases.jsonl", i + 1)));
+            }
+        }
+
+        var policy = new SamplingPolicy(1, null, 100, TimeSpan.FromDays(28), new StrataPolicy(["intent"], DefaultWeighting.Traffic, new Dictionary<string, double>(), 0),
+            new ExclusionRules([], new Dictionary<string, IReadOnlyList<string>>(), 0.95, 1), 0.2, TimeSpan.FromDays(7), TimeSpan.FromDays(90),
+            new PromotionRule(0.01, 3), new RetirementRule(4, true, true), new AlarmThresholds(0.2, 0.25, 0.001, 0.02, 0.15));
+        return new EvalProject("/tmp", new ProjectSettings(1, "test", "/tmp/x.db", "t", "p", []), taxonomy, policy, cases);
+    }
+}

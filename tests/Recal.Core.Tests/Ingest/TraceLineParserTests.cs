@@ -1,0 +1,93 @@
+using System.Text;
+using FluentAssertions;
+using Recal.Domain;
+using Recal.Ingest;
+using Xunit;
+
+namespace Recal.Core.Tests.Ingest;
+
+public sealed class TraceLineParserTests
+{
+    [Fact]
+    public void Parses_a_complete_trace()
+    {
+        var line = """{"id":"t-1","timestamp":"2026-06-01T09:30:00+02:00","input":"hi","output":"hello","model":"m","metadata":{"plan":"pro","n":3,"nested":{"a":1}},"feedback":{"thumbs":"down","csat":4,"escalated":true,"continued":false,"completed":true,"follow_up":false},"intent":"greeting","extra":1}""";
+
+        var trace = Parse(line).Trace!;
+
+        trace.Id.Should().Be("t-1");
+        trace.Timestamp.Should().Be(new DateTimeOffset(2026, 6, 1, 7, 30, 0, TimeSpan.Zero));
+        trace.Input.Text.Should().Be("hi");
+        trace.Metadata.Should().Contain(new KeyValuePair<string, string>("n", "3")).And.Contain(new KeyValuePair<string, string>("nested", "{\"a\":1}"));
+        trace.Feedback.Should().Be(new Feedback(-1, 4, true, false, true, false));
+        trace.Intent.Should().Be("greeting");
+    }
+
+    [Fact]
+    public void Accepts_chat_messages_and_unix_seconds()
+    {
+        var trace = Parse("""{"timestamp":1780306200,"messages":[{"role":"system","content":"be nice"},{"role":"user","content":"freeze my card"}]}""").Trace!;
+
+        trace.Timestamp.Should().Be(DateTimeOffset.FromUnixTimeSeconds(1780306200));
+        trace.Input.Messages.Should().HaveCount(2);
+        trace.Input.ClassificationText.Should().Be("freeze my card");
+    }
+
+    [Theory]
+    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x" """, "RC2001", "not valid JSON")]
+    [InlineData("""[1,2]""", "RC2002", "must be a JSON object")]
+    [InlineData("""{"input":"x"}""", "RC2004", "'timestamp' is missing")]
+    [InlineData("""{"timestamp":true,"input":"x"}""", "RC2003", "got true")]
+    [InlineData("""{"timestamp":"yesterday","input":"x"}""", "RC2003", "ISO-8601")]
+    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":42}""", "RC2003", "'input' must be a string")]
+    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"  "}""", "RC2005", "empty")]
+    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","feedback":{"thumbs":"sideways"}}""", "RC2003", "feedback.thumbs")]
+    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","feedback":{"csat":9}}""", "RC2003", "feedback.csat")]
+    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","metadata":[]}""", "RC2003", "'metadata' must be an object")]
+    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","model":5}""", "RC2003", "'model' must be a string")]
+    [InlineData("""{"id":{},"timestamp":"2026-06-01T00:00:00Z","input":"x"}""", "RC2003", "'id' must be a string")]
+    public void Rejects_a_broken_line_with_the_reason(string line, string code, string reason)
+    {
+        var parsed = Parse(line);
+
+        parsed.IsTrace.Should().BeFalse();
+        parsed.ErrorCode.Should().Be(code);
+        parsed.Error.Should().Contain(reason);
+    }
+
+    [Fact]
+    public void Rejects_invalid_utf8_without_throwing()
+    {
+        var bytes = Encoding.UTF8.GetBytes("""{"timestamp":"2026-06-01T00:00:00Z","input":"caf""").Concat(new byte[] { 0xC3, 0x28 }).Concat(Encoding.UTF8.GetBytes("\"}")).ToArray();
+
+        var parsed = TraceLineParser.Parse(bytes);
+
+        parsed.IsTrace.Should().BeFalse();
+        parsed.Error.Should().Contain("UTF-8");
+    }
+
+    [Fact]
+    public void Parses_a_ten_megabyte_input()
+    {
+        var big = new string('a', 10 * 1024 * 1024);
+
+        var parsed = Parse("{\"timestamp\":\"2026-06-01T00:00:00Z\",\"input\":\"" + big + "\"}");
+
+        parsed.Trace!.Input.Text.Should().HaveLength(big.Length);
+    }
+
+    [Fact]
+    public void Key_is_the_id_when_present_and_a_content_hash_otherwise()
+    {
+        var withId = Parse("""{"id":"t-9","timestamp":"2026-06-01T00:00:00Z","input":"x"}""").Trace!;
+        var a = Parse("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","output":"y"}""").Trace!;
+        var b = Parse("""{"output":"y","input":"x","timestamp":"2026-06-01T02:00:00+02:00"}""").Trace!;
+        var c = Parse("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","output":"z"}""").Trace!;
+
+        TraceKeys.For(withId).Should().Be("id:t-9");
+        TraceKeys.For(a).Should().StartWith("sha256:").And.Be(TraceKeys.For(b));
+        TraceKeys.For(c).Should().NotBe(TraceKeys.For(a));
+    }
+
+    private static ParsedLine Parse(string line) => TraceLineParser.Parse(Encoding.UTF8.GetBytes(line));
+}
