@@ -1,0 +1,132 @@
+using FluentAssertions;
+using Microsoft.Data.Sqlite;
+using Recal.Domain;
+using Xunit;
+
+namespace Recal.Storage.Sqlite.Tests;
+
+public sealed class SqliteStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset Monday = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly StoreFixture _fixture = new();
+
+    public void Dispose() => _fixture.Dispose();
+
+    [Fact]
+    public async Task New_store_is_migrated_to_the_latest_schema_and_reopens_without_change()
+    {
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken))
+        {
+            store.SchemaVersion.Should().Be(Migrations.Latest);
+        }
+
+        await using var reopened = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        reopened.SchemaVersion.Should().Be(Migrations.Latest);
+        Scalar("SELECT COUNT(*) FROM schema_migrations").Should().Be(Migrations.All.Count);
+        Scalar("PRAGMA journal_mode").Should().Be("wal");
+    }
+
+    [Fact]
+    public async Task Store_written_by_a_newer_version_is_refused_with_what_to_do()
+    {
+        await (await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken)).DisposeAsync();
+        Scalar("INSERT INTO schema_migrations VALUES (99, 'future', 'x') RETURNING version");
+
+        var act = () => SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        (await act.Should().ThrowAsync<StoreVersionException>()).WithMessage("*schema version 99*Upgrade Recal*");
+    }
+
+    [Fact]
+    public async Task Adding_the_same_trace_twice_keeps_one()
+    {
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var trace = Classified("t-1", Monday, "balance");
+
+        var first = await store.AddTracesAsync([trace, trace], TestContext.Current.CancellationToken);
+        var second = await store.AddTracesAsync([trace], TestContext.Current.CancellationToken);
+
+        first.Should().Be(new StoreBatchResult(1, 1));
+        second.Should().Be(new StoreBatchResult(0, 1));
+        (await store.GetTrafficSpanAsync(TestContext.Current.CancellationToken))!.Count.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Weekly_counts_start_on_monday_utc()
+    {
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await store.AddTracesAsync(
+        [
+            Classified("sun", new DateTimeOffset(2026, 5, 31, 23, 59, 59, TimeSpan.Zero), "a"),
+            Classified("mon", Monday, "a"),
+            Classified("sun2", new DateTimeOffset(2026, 6, 7, 23, 59, 59, TimeSpan.Zero), "a"),
+            Classified("mon2", new DateTimeOffset(2026, 6, 8, 1, 0, 0, TimeSpan.FromHours(2)), "b"),
+        ], TestContext.Current.CancellationToken);
+
+        var counts = await store.CountTrafficAsync(new TrafficQuery(Period: Period.Week), TestContext.Current.CancellationToken);
+
+        counts.Select(c => (c.BucketStart!.Value, c.Intent, c.Count)).Should().Equal(
+            (Monday.AddDays(-7), "a", 1L),
+            (Monday, "a", 2L),
+            (Monday, "b", 1L));
+        counts.Select(c => c.BucketStart!.Value).Should().OnlyContain(start => start == PeriodMath.Start(start, Period.Week));
+    }
+
+    [Fact]
+    public async Task Monthly_and_daily_counts_follow_calendar_boundaries_and_the_window_bounds()
+    {
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await store.AddTracesAsync(
+        [
+            Classified("may", new DateTimeOffset(2026, 5, 31, 23, 0, 0, TimeSpan.Zero), "a"),
+            Classified("jun1", Monday, "a"),
+            Classified("jun30", new DateTimeOffset(2026, 6, 30, 12, 0, 0, TimeSpan.Zero), "a"),
+            Classified("jul", new DateTimeOffset(2026, 7, 1, 0, 0, 0, TimeSpan.Zero), "a"),
+        ], TestContext.Current.CancellationToken);
+
+        var months = await store.CountTrafficAsync(new TrafficQuery(Period: Period.Month), TestContext.Current.CancellationToken);
+        var bounded = await store.CountTrafficAsync(new TrafficQuery(Monday, new DateTimeOffset(2026, 7, 1, 0, 0, 0, TimeSpan.Zero), Period.Day), TestContext.Current.CancellationToken);
+
+        months.Select(c => (c.BucketStart!.Value.Month, c.Count)).Should().Equal((5, 1L), (6, 2L), (7, 1L));
+        bounded.Select(c => c.BucketStart!.Value.Day).Should().Equal(1, 30);
+    }
+
+    [Fact]
+    public async Task Blobs_are_stored_replaced_and_read_back()
+    {
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        (await store.GetBlobAsync("k", TestContext.Current.CancellationToken)).Should().BeNull();
+        await store.PutBlobAsync("k", [1, 2, 3], TestContext.Current.CancellationToken);
+        await store.PutBlobAsync("k", [4], TestContext.Current.CancellationToken);
+
+        (await store.GetBlobAsync("k", TestContext.Current.CancellationToken)).Should().Equal(4);
+    }
+
+    [Fact]
+    public async Task Feedback_metadata_and_messages_are_stored_as_given()
+    {
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken))
+        {
+            var trace = new Trace("t-9", Monday, TraceInput.FromMessages([new ChatMessage("user", "hi \"there\"")]), "out", "m",
+                new Dictionary<string, string> { ["plan"] = "pro" }, new Feedback(-1, 2.5, true, null, false, true), null);
+            await store.AddTracesAsync([new ClassifiedTrace(trace, "id:t-9", "greet", IntentSource.Classifier, 0.75, "plan=pro")], TestContext.Current.CancellationToken);
+        }
+
+        Scalar("SELECT input_json || '|' || metadata_json || '|' || thumbs || '|' || csat || '|' || escalated || '|' || IFNULL(continued, 'null') || '|' || completed || '|' || follow_up || '|' || intent_source FROM traces")
+            .Should().Be("[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\"}]|{\"plan\":\"pro\"}|-1|2.5|1|null|0|1|1");
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={_fixture.StorePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var value = command.ExecuteScalar();
+        return value is long l ? (int)l : value;
+    }
+
+    private static ClassifiedTrace Classified(string id, DateTimeOffset time, string intent) =>
+        new(new Trace(id, time, TraceInput.FromText("x " + id), null, null, new Dictionary<string, string>(), Feedback.None, null), "id:" + id, intent, IntentSource.Classifier, 0.9, "plan=free");
+}
