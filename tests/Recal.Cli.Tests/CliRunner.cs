@@ -1,0 +1,30 @@
+using Spectre.Console;
+using Xunit;
+
+namespace Recal.Cli.Tests;
+
+/// <summary>Runs the real command tree in-process with captured, colourless output.</summary>
+internal static class CliRunner
+{
+    public static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new CliContext(Console(output), Console(error));
+        var code = await RecalCli.RunAsync(args, context, TestContext.Current.CancellationToken);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static IAnsiConsole Console(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        return console;
+    }
+}
