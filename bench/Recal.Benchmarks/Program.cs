@@ -1,6 +1,21 @@
+using BenchmarkDotNet.Running;
+
 namespace Recal.Benchmarks;
 
+/// <summary>
+/// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
+/// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
+/// </summary>
 internal static class Program
 {
-    private static int Main() => 0;
+    private static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "ingest")
+        {
+            return await IngestBenchmark.RunAsync(args[1..]);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

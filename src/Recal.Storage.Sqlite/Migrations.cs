@@ -9,9 +9,12 @@ internal static class Migrations
     public static IReadOnlyList<(int Version, string Description, string Sql)> All { get; } =
     [
         (1, "traces, ingest log, blobs", """
+            CREATE TABLE intents (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+            CREATE TABLE cohorts (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
             CREATE TABLE traces (
                 id INTEGER PRIMARY KEY,
-                key TEXT NOT NULL UNIQUE,
+                key_hash INTEGER NOT NULL UNIQUE,
+                key TEXT NOT NULL,
                 ts INTEGER NOT NULL,
                 input_text TEXT NOT NULL,
                 input_json TEXT,
@@ -25,13 +28,13 @@ internal static class Migrations
                 completed INTEGER,
                 follow_up INTEGER,
                 label TEXT,
-                intent TEXT NOT NULL,
+                intent_id INTEGER NOT NULL REFERENCES intents (id),
                 intent_source INTEGER NOT NULL,
                 confidence REAL NOT NULL,
-                cohort_key TEXT NOT NULL,
+                cohort_id INTEGER NOT NULL REFERENCES cohorts (id),
                 ingest_id INTEGER
             );
-            CREATE INDEX traces_by_time ON traces (ts, intent, cohort_key);
+            CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id);
             CREATE TABLE ingests (
                 id INTEGER PRIMARY KEY,
                 source TEXT NOT NULL,

@@ -16,6 +16,10 @@ public sealed class SqliteStore : IRecalStore
 
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, long> _intentIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _cohortIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, string> _intentNames = [];
+    private readonly Dictionary<long, string> _cohortKeys = [];
     private long _currentIngest;
 
     private SqliteStore(SqliteConnection connection, string path, int schemaVersion)
@@ -41,7 +45,9 @@ public sealed class SqliteStore : IRecalStore
         {
             Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
             var version = Migrate(connection);
-            return new SqliteStore(connection, full, version);
+            var store = new SqliteStore(connection, full, version);
+            store.LoadNames();
+            return store;
         }
         catch
         {
@@ -80,6 +86,51 @@ public sealed class SqliteStore : IRecalStore
         return current;
     }
 
+    private void LoadNames()
+    {
+        foreach (var (table, column, ids, names) in new[] { ("intents", "name", _intentIds, _intentNames), ("cohorts", "key", _cohortIds, _cohortKeys) })
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"SELECT id, {column} FROM {table}";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                ids[reader.GetString(1)] = reader.GetInt64(0);
+                names[reader.GetInt64(0)] = reader.GetString(1);
+            }
+        }
+    }
+
+    /// <summary>The id of an intent name or cohort key, inserting it (inside the caller's transaction) when new.</summary>
+    private long NameId(string table, string column, string value, Dictionary<string, long> ids, Dictionary<long, string> names, SqliteTransaction transaction)
+    {
+        if (ids.TryGetValue(value, out var id))
+        {
+            return id;
+        }
+
+        using var insert = _connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = $"INSERT INTO {table} ({column}) VALUES ($value) RETURNING id";
+        insert.Parameters.AddWithValue("$value", value);
+        id = Convert.ToInt64(insert.ExecuteScalar(), CultureInfo.InvariantCulture);
+        ids[value] = id;
+        names[id] = value;
+        return id;
+    }
+
+    /// <summary>
+    /// The deduplication hash of a trace key: the first 63 bits of its SHA-256. A unique index on this integer is
+    /// far smaller and faster to maintain than one on the key text, while rows are still appended in arrival order;
+    /// two different keys collide with probability about 2⁻⁶³ per pair, and the key text is kept beside it.
+    /// </summary>
+    internal static long KeyHash(string key)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        return (long)(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(hash) >> 1);
+    }
+
     public async ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -90,11 +141,11 @@ public sealed class SqliteStore : IRecalStore
             using var insert = _connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT OR IGNORE INTO traces (key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent, intent_source, confidence, cohort_key, ingest_id)
-                VALUES ($key, $ts, $input_text, $input_json, $output, $model, $metadata_json, $thumbs, $csat, $escalated, $continued, $completed, $follow_up, $label, $intent, $intent_source, $confidence, $cohort_key, $ingest_id)
+                INSERT OR IGNORE INTO traces (key_hash, key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id, ingest_id)
+                VALUES ($key_hash, $key, $ts, $input_text, $input_json, $output, $model, $metadata_json, $thumbs, $csat, $escalated, $continued, $completed, $follow_up, $label, $intent_id, $intent_source, $confidence, $cohort_id, $ingest_id)
                 """;
             var p = new Dictionary<string, SqliteParameter>();
-            foreach (var name in new[] { "key", "ts", "input_text", "input_json", "output", "model", "metadata_json", "thumbs", "csat", "escalated", "continued", "completed", "follow_up", "label", "intent", "intent_source", "confidence", "cohort_key", "ingest_id" })
+            foreach (var name in new[] { "key_hash", "key", "ts", "input_text", "input_json", "output", "model", "metadata_json", "thumbs", "csat", "escalated", "continued", "completed", "follow_up", "label", "intent_id", "intent_source", "confidence", "cohort_id", "ingest_id" })
             {
                 var parameter = insert.CreateParameter();
                 parameter.ParameterName = "$" + name;
@@ -108,6 +159,7 @@ public sealed class SqliteStore : IRecalStore
             foreach (var item in batch)
             {
                 var trace = item.Trace;
+                p["key_hash"].Value = KeyHash(item.Key);
                 p["key"].Value = item.Key;
                 p["ts"].Value = trace.Timestamp.ToUnixTimeMilliseconds();
                 p["input_text"].Value = trace.Input.ClassificationText;
@@ -122,10 +174,10 @@ public sealed class SqliteStore : IRecalStore
                 p["completed"].Value = Flag(trace.Feedback.Completed);
                 p["follow_up"].Value = Flag(trace.Feedback.FollowUp);
                 p["label"].Value = (object?)trace.Intent ?? DBNull.Value;
-                p["intent"].Value = item.Intent;
+                p["intent_id"].Value = NameId("intents", "name", item.Intent, _intentIds, _intentNames, transaction);
                 p["intent_source"].Value = (int)item.IntentSource;
                 p["confidence"].Value = item.Confidence;
-                p["cohort_key"].Value = item.CohortKey;
+                p["cohort_id"].Value = NameId("cohorts", "key", item.CohortKey, _cohortIds, _cohortKeys, transaction);
                 p["ingest_id"].Value = _currentIngest == 0 ? DBNull.Value : _currentIngest;
                 added += insert.ExecuteNonQuery();
             }
@@ -139,6 +191,10 @@ public sealed class SqliteStore : IRecalStore
         }
     }
 
+    /// <summary>
+    /// Reads (ts, intent, cohort) from the covering index and counts in memory: integer ids keep the scan narrow,
+    /// and bucketing in C# avoids a per-row SQL expression.
+    /// </summary>
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -146,17 +202,7 @@ public sealed class SqliteStore : IRecalStore
         try
         {
             using var command = _connection.CreateCommand();
-            var bucket = query.Period switch
-            {
-                Period.None => "0",
-
-                // Weeks start Monday 00:00 UTC: 1970-01-05 is the first Monday after the epoch (345,600,000 ms).
-                Period.Week => "((ts - 345600000) / 604800000) * 604800000 + 345600000 - CASE WHEN ts < 345600000 AND (ts - 345600000) % 604800000 != 0 THEN 604800000 ELSE 0 END",
-                Period.Day => "(ts / 86400000) * 86400000 - CASE WHEN ts < 0 AND ts % 86400000 != 0 THEN 86400000 ELSE 0 END",
-                Period.Month => "CAST(strftime('%s', ts / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000",
-                _ => throw new ArgumentOutOfRangeException(nameof(query), query.Period, "unknown period"),
-            };
-            var where = new StringBuilder("WHERE 1=1");
+            var where = new StringBuilder();
             if (query.From is { } from)
             {
                 where.Append(" AND ts >= $from");
@@ -169,16 +215,45 @@ public sealed class SqliteStore : IRecalStore
                 command.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
             }
 
-            command.CommandText = $"SELECT {bucket} AS bucket, intent, cohort_key, COUNT(*) FROM traces {where} GROUP BY bucket, intent, cohort_key ORDER BY bucket, intent, cohort_key";
-            var counts = new List<TrafficCount>();
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var counts = new Dictionary<(long Bucket, long Intent, long Cohort), long>();
+            if (query.Period == Period.None)
             {
-                DateTimeOffset? start = query.Period == Period.None ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0));
-                counts.Add(new TrafficCount(start, reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+                command.CommandText = $"SELECT 0, intent_id, cohort_id, COUNT(*) FROM traces WHERE 1=1{where} GROUP BY intent_id, cohort_id";
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (reader.Read())
+                {
+                    counts[(0, reader.GetInt64(1), reader.GetInt64(2))] = reader.GetInt64(3);
+                }
+            }
+            else
+            {
+                command.CommandText = $"SELECT ts, intent_id, cohort_id FROM traces WHERE 1=1{where}";
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                long bucketStart = long.MaxValue, bucketEnd = long.MinValue;
+                while (reader.Read())
+                {
+                    var ts = reader.GetInt64(0);
+                    if (ts < bucketStart || ts >= bucketEnd)
+                    {
+                        var start = PeriodMath.Start(DateTimeOffset.FromUnixTimeMilliseconds(ts), query.Period);
+                        bucketStart = start.ToUnixTimeMilliseconds();
+                        bucketEnd = PeriodMath.End(start, query.Period).ToUnixTimeMilliseconds();
+                    }
+
+                    var key = (bucketStart, reader.GetInt64(1), reader.GetInt64(2));
+                    counts[key] = counts.GetValueOrDefault(key) + 1;
+                }
             }
 
-            return counts;
+            return [.. counts
+                .Select(kv => new TrafficCount(
+                    query.Period == Period.None ? null : DateTimeOffset.FromUnixTimeMilliseconds(kv.Key.Bucket),
+                    _intentNames[kv.Key.Intent],
+                    _cohortKeys[kv.Key.Cohort],
+                    kv.Value))
+                .OrderBy(c => c.BucketStart)
+                .ThenBy(c => c.Intent, StringComparer.Ordinal)
+                .ThenBy(c => c.CohortKey, StringComparer.Ordinal)];
         }
         finally
         {

@@ -18,15 +18,24 @@ public sealed class LinearIntentClassifier : IIntentClassifier
 
     private readonly string[] _classes;
     private readonly Dictionary<ulong, int> _rows;
+    private readonly FeatureTable _table;
     private readonly float[] _idf;
     private readonly float[] _weights;
     private readonly float[] _bias;
     private readonly double _unknownBelow;
 
+    // Per-thread feature buffers: classification runs on every ingest thread and must not allocate per call.
+    [ThreadStatic]
+    private static ulong[]? t_features;
+
+    [ThreadStatic]
+    private static int[]? t_counts;
+
     private LinearIntentClassifier(string[] classes, Dictionary<ulong, int> rows, float[] idf, float[] weights, float[] bias, double unknownBelow)
     {
         _classes = classes;
         _rows = rows;
+        _table = new FeatureTable(rows);
         _idf = idf;
         _weights = weights;
         _bias = bias;
@@ -127,15 +136,17 @@ public sealed class LinearIntentClassifier : IIntentClassifier
             return new IntentPrediction(Taxonomy.UnknownIntent, 0, true, Taxonomy.UnknownIntent);
         }
 
-        var features = new ulong[128];
-        var counts = new int[128];
+        var features = t_features ??= new ulong[256];
+        var counts = t_counts ??= new int[256];
         var n = TextFeaturizer.Featurize(text, ref features, ref counts);
+        t_features = features;
+        t_counts = counts;
         Span<int> rows = n <= 512 ? stackalloc int[n] : new int[n];
         Span<float> values = n <= 512 ? stackalloc float[n] : new float[n];
         var known = 0;
         for (var j = 0; j < n; j++)
         {
-            if (_rows.TryGetValue(features[j], out var row))
+            if (_table.TryGetRow(features[j], out var row))
             {
                 rows[known] = row;
                 values[known] = (1 + MathF.Log(counts[j])) * _idf[row];

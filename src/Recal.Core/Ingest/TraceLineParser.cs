@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Recal.Diagnostics;
 using Recal.Domain;
@@ -14,250 +15,409 @@ public readonly record struct ParsedLine(Trace? Trace, string? ErrorCode, string
 /// <summary>Parses one JSONL trace line (docs/trace-format.md). Never throws on bad input.</summary>
 public static class TraceLineParser
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
-
     public static ParsedLine Parse(ReadOnlyMemory<byte> line)
     {
         // The JSON reader checks structure, not the UTF-8 inside strings; check the bytes first (vectorised, cheap).
-        if (!System.Text.Unicode.Utf8.IsValid(line.Span))
+        var bytes = line.Span;
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
             return Reject("RC2001", "the line is not valid UTF-8", "each line must be one JSON object in UTF-8");
         }
 
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(line, Options);
+            return ParseObject(bytes);
         }
         catch (JsonException e)
         {
             return Reject("RC2001", $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", "each line must be one JSON object in UTF-8");
         }
+    }
 
-        using (document)
+    /// <summary>
+    /// One forward pass with <see cref="Utf8JsonReader"/>: no document tree is built, which keeps parsing at a few
+    /// microseconds per trace. Structural JSON errors surface as <see cref="JsonException"/>.
+    /// </summary>
+    private static ParsedLine ParseObject(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 64 });
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            var kind = Kind(reader.TokenType);
+            reader.Skip();
+            ExpectEnd(ref reader);
+            return Reject("RC2002", $"a trace must be a JSON object, got {kind}", "write one {...} object per line");
+        }
+
+        string? id = null, output = null, model = null, intent = null;
+        DateTimeOffset? timestamp = null;
+        TraceInput? input = null;
+        var inputSeen = false;
+        Dictionary<string, string>? metadata = null;
+        var feedback = Feedback.None;
+        ParsedLine? error = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.ValueSpan;
+            reader.Read();
+            if (error is not null)
             {
-                return Reject("RC2002", $"a trace must be a JSON object, got {Kind(root)}", "write one {...} object per line");
+                reader.Skip();
+                continue;
             }
 
-            string? id = null;
-            if (root.TryGetProperty("id", out var idElement) && idElement.ValueKind != JsonValueKind.Null)
+            if (name.SequenceEqual("id"u8))
             {
-                if (idElement.ValueKind == JsonValueKind.String)
+                id = reader.TokenType switch
                 {
-                    id = idElement.GetString();
-                }
-                else if (idElement.ValueKind == JsonValueKind.Number)
+                    JsonTokenType.String => reader.GetString(),
+                    JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+                    JsonTokenType.Null => null,
+                    _ => Fail<string>(ref error, Reject("RC2003", $"field 'id' must be a string, got {Kind(reader.TokenType)}", "use a string id, or omit it to deduplicate by content")),
+                };
+            }
+            else if (name.SequenceEqual("timestamp"u8))
+            {
+                if (reader.TokenType != JsonTokenType.Null)
                 {
-                    id = idElement.GetRawText();
-                }
-                else
-                {
-                    return Reject("RC2003", $"field 'id' must be a string, got {Kind(idElement)}", "use a string id, or omit it to deduplicate by content");
-                }
-            }
-
-            if (!root.TryGetProperty("timestamp", out var tsElement) || tsElement.ValueKind == JsonValueKind.Null)
-            {
-                return Reject("RC2004", "field 'timestamp' is missing", "add an ISO-8601 date-time with offset, e.g. \"2026-06-01T09:30:00Z\", or unix seconds");
-            }
-
-            if (!TryTimestamp(tsElement, out var timestamp))
-            {
-                return Reject("RC2003", $"field 'timestamp' must be an ISO-8601 date-time or unix seconds, got {Describe(tsElement)}", "e.g. \"2026-06-01T09:30:00Z\" or 1780306200");
-            }
-
-            var hasInput = root.TryGetProperty("input", out var inputElement) && inputElement.ValueKind != JsonValueKind.Null;
-            if (!hasInput && root.TryGetProperty("messages", out var messagesElement) && messagesElement.ValueKind != JsonValueKind.Null)
-            {
-                inputElement = messagesElement;
-                hasInput = true;
-            }
-
-            if (!hasInput)
-            {
-                return Reject("RC2004", "field 'input' is missing", "add the user's input as a string or a list of {role, content} messages");
-            }
-
-            TraceInput input;
-            if (inputElement.ValueKind == JsonValueKind.String)
-            {
-                var text = inputElement.GetString()!;
-                if (string.IsNullOrWhiteSpace(text))
-                {
-                    return Reject("RC2005", "field 'input' is empty", "a trace needs the user's input");
-                }
-
-                input = TraceInput.FromText(text);
-            }
-            else if (inputElement.ValueKind == JsonValueKind.Array)
-            {
-                var messages = new List<ChatMessage>(inputElement.GetArrayLength());
-                foreach (var message in inputElement.EnumerateArray())
-                {
-                    if (message.ValueKind != JsonValueKind.Object
-                        || !message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String
-                        || !message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
+                    timestamp = ReadTimestamp(ref reader);
+                    if (timestamp is null)
                     {
-                        return Reject("RC2003", "every message in 'input' needs 'role' and 'content' strings", "e.g. {\"role\": \"user\", \"content\": \"...\"}");
+                        error = Reject("RC2003", $"field 'timestamp' must be an ISO-8601 date-time or unix seconds, got {Describe(ref reader, bytes)}", "e.g. \"2026-06-01T09:30:00Z\" or 1780306200");
                     }
-
-                    messages.Add(new ChatMessage(role.GetString()!, content.GetString()!));
                 }
-
-                if (messages.Count == 0)
+            }
+            else if (name.SequenceEqual("input"u8) || (name.SequenceEqual("messages"u8) && !inputSeen))
+            {
+                if (reader.TokenType == JsonTokenType.Null)
                 {
-                    return Reject("RC2005", "field 'input' is an empty list of messages", "a trace needs the user's input");
+                    continue;
                 }
 
-                input = TraceInput.FromMessages(messages);
+                inputSeen = true;
+                input = ReadInput(ref reader, ref error);
+            }
+            else if (name.SequenceEqual("output"u8))
+            {
+                output = OptionalString(ref reader, "output", ref error);
+            }
+            else if (name.SequenceEqual("model"u8))
+            {
+                model = OptionalString(ref reader, "model", ref error);
+            }
+            else if (name.SequenceEqual("intent"u8))
+            {
+                intent = OptionalString(ref reader, "intent", ref error);
+            }
+            else if (name.SequenceEqual("metadata"u8))
+            {
+                metadata = ReadMetadata(ref reader, bytes, ref error);
+            }
+            else if (name.SequenceEqual("feedback"u8))
+            {
+                feedback = ReadFeedback(ref reader, bytes, ref error);
             }
             else
             {
-                return Reject("RC2003", $"field 'input' must be a string or a list of messages, got {Kind(inputElement)}", null);
+                // Unknown fields are ignored: newer exporters may add some.
+                reader.Skip();
             }
-
-            if (!OptionalString(root, "output", out var output) || !OptionalString(root, "model", out var model) || !OptionalString(root, "intent", out var intent))
-            {
-                var field = !OptionalString(root, "output", out _) ? "output" : !OptionalString(root, "model", out _) ? "model" : "intent";
-                return Reject("RC2003", $"field '{field}' must be a string, got {Kind(root.GetProperty(field))}", null);
-            }
-
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (root.TryGetProperty("metadata", out var metadataElement) && metadataElement.ValueKind != JsonValueKind.Null)
-            {
-                if (metadataElement.ValueKind != JsonValueKind.Object)
-                {
-                    return Reject("RC2003", $"field 'metadata' must be an object, got {Kind(metadataElement)}", "e.g. {\"plan\": \"pro\", \"locale\": \"en-US\"}");
-                }
-
-                foreach (var property in metadataElement.EnumerateObject())
-                {
-                    metadata[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
-                }
-            }
-
-            var feedback = Feedback.None;
-            if (root.TryGetProperty("feedback", out var feedbackElement) && feedbackElement.ValueKind != JsonValueKind.Null)
-            {
-                if (feedbackElement.ValueKind != JsonValueKind.Object)
-                {
-                    return Reject("RC2003", $"field 'feedback' must be an object, got {Kind(feedbackElement)}", null);
-                }
-
-                var error = ReadFeedback(feedbackElement, out feedback);
-                if (error is not null)
-                {
-                    return Reject("RC2003", error, null);
-                }
-            }
-
-            return new ParsedLine(new Trace(id, timestamp, input, output, model, metadata, feedback, string.IsNullOrWhiteSpace(intent) ? null : intent), null, null, null);
         }
+
+        ExpectEnd(ref reader);
+        if (error is { } failed)
+        {
+            return failed;
+        }
+
+        if (timestamp is null)
+        {
+            return Reject("RC2004", "field 'timestamp' is missing", "add an ISO-8601 date-time with offset, e.g. \"2026-06-01T09:30:00Z\", or unix seconds");
+        }
+
+        if (!inputSeen)
+        {
+            return Reject("RC2004", "field 'input' is missing", "add the user's input as a string or a list of {role, content} messages");
+        }
+
+        return new ParsedLine(new Trace(id, timestamp.Value, input!, output, model, metadata ?? [], feedback, string.IsNullOrWhiteSpace(intent) ? null : intent), null, null, null);
     }
 
-    private static string? ReadFeedback(JsonElement element, out Feedback feedback)
+    private static void ExpectEnd(ref Utf8JsonReader reader)
     {
-        feedback = Feedback.None;
-        int? thumbs = null;
-        if (element.TryGetProperty("thumbs", out var t) && t.ValueKind != JsonValueKind.Null)
+        // Reading past the root value makes the reader reject trailing content.
+        while (reader.CurrentDepth > 0 && reader.Read())
         {
-            thumbs = t.ValueKind switch
-            {
-                JsonValueKind.String when t.GetString() is "up" => 1,
-                JsonValueKind.String when t.GetString() is "down" => -1,
-                JsonValueKind.True => 1,
-                JsonValueKind.False => -1,
-                JsonValueKind.Number when t.TryGetInt32(out var n) && n is 1 or -1 => n,
-                _ => 0,
-            };
-            if (thumbs == 0)
-            {
-                return $"field 'feedback.thumbs' must be \"up\", \"down\", 1, -1, true or false, got {Describe(t)}";
-            }
         }
 
-        double? csat = null;
-        if (element.TryGetProperty("csat", out var c) && c.ValueKind != JsonValueKind.Null)
+        reader.Read();
+    }
+
+    private static TraceInput? ReadInput(ref Utf8JsonReader reader, ref ParsedLine? error)
+    {
+        if (reader.TokenType == JsonTokenType.String)
         {
-            if (c.ValueKind != JsonValueKind.Number || !c.TryGetDouble(out var value) || value < 1 || value > 5)
+            var text = reader.GetString()!;
+            if (string.IsNullOrWhiteSpace(text))
             {
-                return $"field 'feedback.csat' must be a number from 1 to 5, got {Describe(c)}";
+                error = Reject("RC2005", "field 'input' is empty", "a trace needs the user's input");
+                return null;
             }
 
-            csat = value;
+            return TraceInput.FromText(text);
         }
 
-        bool? escalated = null, continued = null, completed = null, followUp = null;
-        foreach (var (name, setter) in new (string, Action<bool>)[]
-                 {
-                     ("escalated", v => escalated = v), ("continued", v => continued = v),
-                     ("completed", v => completed = v), ("follow_up", v => followUp = v),
-                 })
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
-            if (element.TryGetProperty(name, out var flag) && flag.ValueKind != JsonValueKind.Null)
+            error = Reject("RC2003", $"field 'input' must be a string or a list of messages, got {Kind(reader.TokenType)}", null);
+            reader.Skip();
+            return null;
+        }
+
+        var messages = new List<ChatMessage>(4);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            string? role = null, content = null;
+            if (reader.TokenType == JsonTokenType.StartObject)
             {
-                if (flag.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    return $"field 'feedback.{name}' must be true or false, got {Describe(flag)}";
+                    var isRole = reader.ValueTextEquals("role"u8);
+                    var isContent = reader.ValueTextEquals("content"u8);
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && (isRole || isContent))
+                    {
+                        if (isRole)
+                        {
+                            role = reader.GetString();
+                        }
+                        else
+                        {
+                            content = reader.GetString();
+                        }
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
                 }
-
-                setter(flag.GetBoolean());
             }
+            else
+            {
+                reader.Skip();
+            }
+
+            if (role is null || content is null)
+            {
+                error ??= Reject("RC2003", "every message in 'input' needs 'role' and 'content' strings", "e.g. {\"role\": \"user\", \"content\": \"...\"}");
+                continue;
+            }
+
+            messages.Add(new ChatMessage(role, content));
         }
 
-        feedback = new Feedback(thumbs, csat, escalated, continued, completed, followUp);
+        if (messages.Count == 0)
+        {
+            error ??= Reject("RC2005", "field 'input' is an empty list of messages", "a trace needs the user's input");
+            return null;
+        }
+
+        return TraceInput.FromMessages(messages);
+    }
+
+    private static Dictionary<string, string>? ReadMetadata(ref Utf8JsonReader reader, ReadOnlySpan<byte> bytes, ref ParsedLine? error)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            error = Reject("RC2003", $"field 'metadata' must be an object, got {Kind(reader.TokenType)}", "e.g. {\"plan\": \"pro\", \"locale\": \"en-US\"}");
+            reader.Skip();
+            return null;
+        }
+
+        var metadata = new Dictionary<string, string>(8, StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.GetString()!;
+            reader.Read();
+            metadata[key] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : RawText(ref reader, bytes);
+        }
+
+        return metadata;
+    }
+
+    /// <summary>The raw JSON text of the current value (numbers, booleans, nested objects), leaving the reader at its end.</summary>
+    private static string RawText(ref Utf8JsonReader reader, ReadOnlySpan<byte> bytes)
+    {
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+        {
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            return Encoding.UTF8.GetString(bytes[start..(int)reader.BytesConsumed]);
+        }
+
+        return Encoding.UTF8.GetString(reader.ValueSpan);
+    }
+
+    private static string? OptionalString(ref Utf8JsonReader reader, string field, ref ParsedLine? error)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString();
+        }
+
+        if (reader.TokenType != JsonTokenType.Null)
+        {
+            error = Reject("RC2003", $"field '{field}' must be a string, got {Kind(reader.TokenType)}", null);
+            reader.Skip();
+        }
+
         return null;
     }
 
-    private static bool TryTimestamp(JsonElement element, out DateTimeOffset timestamp)
+    private static DateTimeOffset? ReadTimestamp(ref Utf8JsonReader reader)
     {
-        timestamp = default;
-        if (element.ValueKind == JsonValueKind.Number && element.TryGetDouble(out var seconds) && double.IsFinite(seconds)
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var seconds) && double.IsFinite(seconds)
             && seconds is > -62135596800 and < 253402300799)
         {
-            timestamp = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000));
-            return true;
+            return DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000));
         }
 
-        return element.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(element.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out timestamp);
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        if (reader.TryGetDateTimeOffset(out var iso))
+        {
+            return iso.ToUniversalTime();
+        }
+
+        return DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+            ? parsed
+            : null;
     }
 
-    private static bool OptionalString(JsonElement root, string name, out string? value)
+    private static T? Fail<T>(ref ParsedLine? error, ParsedLine failure)
     {
-        value = null;
-        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        error = failure;
+        return default;
+    }
+
+    private static Feedback ReadFeedback(ref Utf8JsonReader reader, ReadOnlySpan<byte> bytes, ref ParsedLine? error)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
         {
-            return true;
+            return Feedback.None;
         }
 
-        if (element.ValueKind != JsonValueKind.String)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return false;
+            error = Reject("RC2003", $"field 'feedback' must be an object, got {Kind(reader.TokenType)}", null);
+            reader.Skip();
+            return Feedback.None;
         }
 
-        value = element.GetString();
-        return true;
+        int? thumbs = null;
+        double? csat = null;
+        bool? escalated = null, continued = null, completed = null, followUp = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var field = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null || error is not null)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            switch (field)
+            {
+                case "thumbs":
+                    thumbs = reader.TokenType switch
+                    {
+                        JsonTokenType.String when reader.ValueTextEquals("up"u8) => 1,
+                        JsonTokenType.String when reader.ValueTextEquals("down"u8) => -1,
+                        JsonTokenType.True => 1,
+                        JsonTokenType.False => -1,
+                        JsonTokenType.Number when reader.TryGetInt32(out var n) && n is 1 or -1 => n,
+                        _ => null,
+                    };
+                    if (thumbs is null)
+                    {
+                        error = Reject("RC2003", $"field 'feedback.thumbs' must be \"up\", \"down\", 1, -1, true or false, got {Describe(ref reader, bytes)}", null);
+                    }
+
+                    break;
+                case "csat":
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var value) && value is >= 1 and <= 5)
+                    {
+                        csat = value;
+                    }
+                    else
+                    {
+                        error = Reject("RC2003", $"field 'feedback.csat' must be a number from 1 to 5, got {Describe(ref reader, bytes)}", null);
+                    }
+
+                    break;
+                case "escalated" or "continued" or "completed" or "follow_up":
+                    if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                    {
+                        error = Reject("RC2003", $"field 'feedback.{field}' must be true or false, got {Describe(ref reader, bytes)}", null);
+                        break;
+                    }
+
+                    var flag = reader.GetBoolean();
+                    if (field == "escalated")
+                    {
+                        escalated = flag;
+                    }
+                    else if (field == "continued")
+                    {
+                        continued = flag;
+                    }
+                    else if (field == "completed")
+                    {
+                        completed = flag;
+                    }
+                    else
+                    {
+                        followUp = flag;
+                    }
+
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+
+        return new Feedback(thumbs, csat, escalated, continued, completed, followUp);
     }
 
     private static ParsedLine Reject(string code, string message, string? hint) => new(null, code, message, hint);
 
-    private static string Kind(JsonElement element) => element.ValueKind switch
+    private static string Kind(JsonTokenType token) => token switch
     {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "a list",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
         _ => "null",
     };
 
-    private static string Describe(JsonElement element)
+    /// <summary>The current value as it was written, cut at 40 characters, for error messages.</summary>
+    private static string Describe(ref Utf8JsonReader reader, ReadOnlySpan<byte> bytes)
     {
-        var raw = element.GetRawText();
+        var raw = reader.TokenType == JsonTokenType.String ? "\"" + reader.GetString() + "\"" : RawText(ref reader, bytes);
         return raw.Length > 40 ? raw[..40] + "…" : raw;
     }
 

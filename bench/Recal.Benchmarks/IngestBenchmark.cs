@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+using Recal.Classification;
+using Recal.Drift;
+using Recal.Ingest;
+using Recal.Project;
+using Recal.Storage;
+using Recal.Storage.Sqlite;
+
+namespace Recal.Benchmarks;
+
+/// <summary>
+/// End-to-end figures: builds an N-trace JSONL file from the sample's traffic (new ids and timestamps spread over
+/// twelve weeks), ingests it with the sample taxonomy's real classifier into a fresh store, then runs drift over it.
+/// </summary>
+internal static partial class IngestBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
+        var work = Path.Combine(Path.GetTempPath(), "recal-bench");
+        Directory.CreateDirectory(work);
+        var file = Path.Combine(work, $"traces-{count}.jsonl");
+        if (!File.Exists(file))
+        {
+            Generate(file, count);
+        }
+
+        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
+        var storePath = Path.Combine(work, "bench.db");
+        foreach (var stale in Directory.EnumerateFiles(work, "bench.db*"))
+        {
+            File.Delete(stale);
+        }
+
+        var train = Stopwatch.StartNew();
+        var classifier = new TraceClassifier(LinearIntentClassifier.Train(project.Taxonomy), project.Taxonomy);
+        train.Stop();
+
+        if (Environment.GetEnvironmentVariable("RECAL_BENCH_STAGES") == "1")
+        {
+            Stages(file, classifier);
+        }
+
+        await using var store = await SqliteStore.OpenAsync(storePath);
+        var watch = Stopwatch.StartNew();
+        // RECAL_BENCH_CLASSIFY=none isolates parse + store by skipping the classifier.
+        Func<Recal.Domain.Trace, string, Recal.Domain.ClassifiedTrace> classify = Environment.GetEnvironmentVariable("RECAL_BENCH_CLASSIFY") == "none"
+            ? (trace, key) => new Recal.Domain.ClassifiedTrace(trace, key, trace.Intent ?? "unknown", Recal.Domain.IntentSource.Unknown, 0, "")
+            : classifier.Classify;
+        var summary = await IngestPipeline.RunAsync(file, store, classify, Path.Combine(work, "quarantine.jsonl"));
+        watch.Stop();
+        var peak = Process.GetCurrentProcess().PeakWorkingSet64;
+
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine($"input: {count:N0} traces, {new FileInfo(file).Length / 1e6:N0} MB JSONL");
+        Console.WriteLine($"classifier training: {train.Elapsed.TotalSeconds:N2} s ({project.Taxonomy.Intents.Count} intents)");
+        Console.WriteLine($"ingest + classify + store: {watch.Elapsed.TotalSeconds:N2} s, {summary.Added / watch.Elapsed.TotalSeconds:N0} traces/s ({summary.Added:N0} added, {summary.Quarantined} quarantined)");
+        Console.WriteLine($"peak working set: {peak / 1e6:N0} MB");
+        Console.WriteLine($"store size: {(new FileInfo(storePath).Length + (File.Exists(storePath + "-wal") ? new FileInfo(storePath + "-wal").Length : 0)) / 1e6:N0} MB");
+
+        foreach (var period in new[] { Period.None, Period.Week })
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 3; i++)
+            {
+                var drift = Stopwatch.StartNew();
+                var span = await store.GetTrafficSpanAsync();
+                var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(From: span!.First, Over: period));
+                drift.Stop();
+                times.Add(drift.Elapsed.TotalSeconds);
+                _ = report;
+            }
+
+            Console.WriteLine($"drift over all {count:N0} stored traces, period {period}: best {times.Min():N3} s, median {times.Order().ElementAt(1):N3} s");
+        }
+
+        return 0;
+    }
+
+    /// <summary>Single-threaded cost of each stage, to see where ingest time goes.</summary>
+    private static void Stages(string file, TraceClassifier classifier)
+    {
+        var lines = File.ReadLines(file).Take(100_000).Select(Encoding.UTF8.GetBytes).ToList();
+        var parse = Stopwatch.StartNew();
+        var traces = lines.Select(l => TraceLineParser.Parse(l).Trace!).ToList();
+        parse.Stop();
+        var keys = Stopwatch.StartNew();
+        var keyed = traces.Select(TraceKeys.For).ToList();
+        keys.Stop();
+        var classify = Stopwatch.StartNew();
+        for (var i = 0; i < traces.Count; i++)
+        {
+            classifier.Classify(traces[i], keyed[i]);
+        }
+
+        classify.Stop();
+        var storeOnly = Path.Combine(Path.GetTempPath(), "recal-bench", "stages.db");
+        foreach (var stale in Directory.EnumerateFiles(Path.GetDirectoryName(storeOnly)!, "stages.db*"))
+        {
+            File.Delete(stale);
+        }
+
+        var classified = traces.Select((t, i) => classifier.Classify(t, keyed[i])).ToList();
+        var store = SqliteStore.OpenAsync(storeOnly).GetAwaiter().GetResult();
+        var insert = Stopwatch.StartNew();
+        foreach (var chunk in classified.Chunk(IngestPipeline.BatchLines))
+        {
+            store.AddTracesAsync(chunk).AsTask().GetAwaiter().GetResult();
+        }
+
+        insert.Stop();
+        store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Console.WriteLine($"store per trace (1 thread): {insert.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
+        var features = new ulong[256];
+        var counts = new int[256];
+        var featurize = Stopwatch.StartNew();
+        foreach (var trace in traces)
+        {
+            TextFeaturizer.Featurize(trace.Input.ClassificationText, ref features, ref counts);
+        }
+
+        featurize.Stop();
+        Console.WriteLine($"featurize per trace (1 thread): {featurize.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
+        Console.WriteLine($"stages per trace (1 thread): parse {parse.Elapsed.TotalMicroseconds / lines.Count:N2} µs, key {keys.Elapsed.TotalMicroseconds / lines.Count:N2} µs, classify {classify.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
+    }
+
+    private static void Generate(string path, int count)
+    {
+        var source = new List<string>();
+        using (var gzip = new GZipStream(File.OpenRead(Path.Combine(Paths.Sample, "traffic", "traffic.jsonl.gz")), CompressionMode.Decompress))
+        using (var reader = new StreamReader(gzip))
+        {
+            while (reader.ReadLine() is { } line)
+            {
+                source.Add(line);
+            }
+        }
+
+        var start = new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+        var step = TimeSpan.FromDays(84).Ticks / count;
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        for (var i = 0; i < count; i++)
+        {
+            var line = source[i % source.Count];
+            line = IdPattern().Replace(line, $"\"id\":\"b-{i:0000000}\"", 1);
+            line = TimestampPattern().Replace(line, $"\"timestamp\":\"{start.AddTicks(step * i):yyyy-MM-ddTHH:mm:ssZ}\"", 1);
+            writer.Write(line);
+            writer.Write('\n');
+        }
+    }
+
+    [GeneratedRegex("\"id\":\"[^\"]*\"")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("\"timestamp\":\"[^\"]*\"")]
+    private static partial Regex TimestampPattern();
+}
