@@ -21,7 +21,7 @@ public sealed record IngestSummary(string Source, long LinesRead, long Added, lo
 /// </summary>
 public static class IngestPipeline
 {
-    public const int BatchLines = 8192;
+    public const int BatchLines = 4096;
     private const int BatchBytes = 32 * 1024 * 1024;
 
     public static async Task<IngestSummary> RunAsync(

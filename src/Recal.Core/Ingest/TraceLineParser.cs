@@ -304,6 +304,16 @@ public static class TraceLineParser
             : null;
     }
 
+    /// <summary>The feedback field name without allocating for the known ones.</summary>
+    private static string FeedbackField(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("thumbs"u8) ? "thumbs"
+        : reader.ValueTextEquals("csat"u8) ? "csat"
+        : reader.ValueTextEquals("escalated"u8) ? "escalated"
+        : reader.ValueTextEquals("continued"u8) ? "continued"
+        : reader.ValueTextEquals("completed"u8) ? "completed"
+        : reader.ValueTextEquals("follow_up"u8) ? "follow_up"
+        : reader.GetString()!;
+
     private static T? Fail<T>(ref ParsedLine? error, ParsedLine failure)
     {
         error = failure;
@@ -329,7 +339,7 @@ public static class TraceLineParser
         bool? escalated = null, continued = null, completed = null, followUp = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var field = reader.GetString()!;
+            var field = FeedbackField(ref reader);
             reader.Read();
             if (reader.TokenType == JsonTokenType.Null || error is not null)
             {
