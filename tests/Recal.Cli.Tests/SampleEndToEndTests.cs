@@ -37,7 +37,10 @@ public sealed class SampleEndToEndTests : IDisposable
         // And drift alarms for the current window (exit 1), quiet for weeks 1 to 5, alarming from week 6 on
         drift.Code.Should().Be(1, drift.Error);
         drift.Out.Should().Contain("ALARM missing_share");
-        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        var reportText = await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken);
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(_sample.RepositoryRoot, "docs", "schemas", "drift-report.schema.json"), TestContext.Current.CancellationToken);
+        schema.Validate(reportText).Should().BeEmpty();
+        using var report = JsonDocument.Parse(reportText);
         var series = report.RootElement.GetProperty("series").EnumerateArray().ToList();
         series.Should().HaveCount(12);
         series.Take(5).Should().OnlyContain(w => w.GetProperty("alarms").GetArrayLength() == 0);

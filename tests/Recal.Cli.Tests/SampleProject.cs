@@ -11,7 +11,8 @@ internal sealed class SampleProject : IDisposable
             root = root.Parent;
         }
 
-        var source = Path.Combine(root!.FullName, "samples", "clinc150-support");
+        RepositoryRoot = root!.FullName;
+        var source = Path.Combine(RepositoryRoot, "samples", "clinc150-support");
         Folder = Path.Combine(Path.GetTempPath(), "recal-cli-" + Guid.NewGuid().ToString("N")[..12]);
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
@@ -28,6 +29,8 @@ internal sealed class SampleProject : IDisposable
     }
 
     public string Folder { get; }
+
+    public string RepositoryRoot { get; }
 
     public string PathOf(string relative) => Path.Combine(Folder, relative);
 

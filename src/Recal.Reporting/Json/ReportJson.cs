@@ -36,7 +36,7 @@ public static class ReportJson
         {
             if (double.IsFinite(value))
             {
-                writer.WriteNumberValue(Math.Round(value, 12));
+                writer.WriteNumberValue(value);
             }
             else
             {
