@@ -40,13 +40,20 @@ public static class IngestPipeline
         var ingestId = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
         using var reader = new TraceFileReader(path);
         using var quarantine = new QuarantineWriter(quarantinePath);
-        var channel = Channel.CreateBounded<ParsedBatch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
+        var parsed = Channel.CreateBounded<ParsedBatch>(new BoundedChannelOptions(2) { SingleReader = true });
 
-        var producer = Task.Run(() => Produce(reader, classify, channel.Writer, cancellationToken), CancellationToken.None);
-        long lines = 0, added = 0, duplicates = 0, blank = 0;
+        // Dedicated threads: one reads, one per core parses and classifies, and this method stores. Batches may be
+        // stored out of file order; keys make that harmless.
+        var workers = Math.Max(1, Environment.ProcessorCount);
+        var readerTask = Dedicated(() => Read(reader, raw.Writer, cancellationToken));
+        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => Parse(raw.Reader, parsed.Writer, classify))).ToArray();
+        var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.Complete(t.Exception), TaskScheduler.Default);
+
+        long lines = 0, added = 0, duplicates = 0, blank = 0, position = 0;
         try
         {
-            await foreach (var batch in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            await foreach (var batch in parsed.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 // The batch is committed whole even when a stop was requested meanwhile: it is completed work.
                 var result = await store.AddTracesAsync(batch.Traces, CancellationToken.None).ConfigureAwait(false);
@@ -56,16 +63,18 @@ public static class IngestPipeline
                 }
 
                 quarantine.Flush();
-                lines = batch.LastLine;
+                lines = Math.Max(lines, batch.LastLine);
+                position = Math.Max(position, batch.Position);
                 blank += batch.Blank;
                 added += result.Added;
                 duplicates += result.Duplicates;
-                progress?.Report(new IngestProgress(batch.Position, reader.Length, lines, added, quarantine.Count));
+                progress?.Report(new IngestProgress(position, reader.Length, lines, added, quarantine.Count));
             }
         }
         finally
         {
-            await producer.ConfigureAwait(false);
+            await readerTask.ConfigureAwait(false);
+            await completion.ConfigureAwait(false);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -73,70 +82,24 @@ public static class IngestPipeline
         return new IngestSummary(source, lines, added, duplicates, quarantine.Count, blank, watch.Elapsed);
     }
 
-    private static void Produce(TraceFileReader reader, Func<Trace, string, ClassifiedTrace> classify, ChannelWriter<ParsedBatch> writer, CancellationToken cancellationToken)
+    private static Task Dedicated(Action action) =>
+        Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static void Read(TraceFileReader reader, ChannelWriter<RawBatch> writer, CancellationToken cancellationToken)
     {
         try
         {
-            var raw = new List<RawLine>(BatchLines);
             while (!cancellationToken.IsCancellationRequested)
             {
-                // Each batch gets its own arena: the consumer may still be reading the previous one.
+                // Each batch owns its lines and arena: a parser may still be reading the previous one.
+                var lines = new List<RawLine>(BatchLines);
                 var arena = new byte[1 << 20];
-                if (!reader.ReadBatch(raw, ref arena, BatchLines, BatchBytes))
+                if (!reader.ReadBatch(lines, ref arena, BatchLines, BatchBytes))
                 {
                     break;
                 }
 
-                var results = new ClassifiedTrace?[raw.Count];
-                var errors = new (string Code, string Reason)?[raw.Count];
-                var blanks = new bool[raw.Count];
-                Parallel.For(0, raw.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-                {
-                    var line = raw[i];
-                    if (line.TooLong)
-                    {
-                        errors[i] = ("RC2006", $"the line is longer than {TraceFileReader.MaxLineBytes / (1024 * 1024)} MiB");
-                        return;
-                    }
-
-                    if (IsBlank(line.Bytes.Span))
-                    {
-                        blanks[i] = true;
-                        return;
-                    }
-
-                    var parsed = TraceLineParser.Parse(line.Bytes);
-                    if (parsed.Trace is { } trace)
-                    {
-                        results[i] = classify(trace, TraceKeys.For(trace));
-                    }
-                    else
-                    {
-                        errors[i] = (parsed.ErrorCode!, parsed.Hint is null ? parsed.Error! : $"{parsed.Error} ({parsed.Hint})");
-                    }
-                });
-
-                var traces = new List<ClassifiedTrace>(raw.Count);
-                var rejects = new List<Reject>();
-                var blankCount = 0;
-                for (var i = 0; i < raw.Count; i++)
-                {
-                    if (results[i] is { } trace)
-                    {
-                        traces.Add(trace);
-                    }
-                    else if (errors[i] is { } error)
-                    {
-                        rejects.Add(new Reject(raw[i].Number, error.Code, error.Reason, raw[i].Bytes));
-                    }
-                    else if (blanks[i])
-                    {
-                        blankCount++;
-                    }
-                }
-
-                var batch = new ParsedBatch(traces, rejects, blankCount, raw[^1].Number, reader.Position);
-                writer.WriteAsync(batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                writer.WriteAsync(new RawBatch(lines, reader.Position), CancellationToken.None).AsTask().GetAwaiter().GetResult();
             }
 
             writer.Complete();
@@ -144,6 +107,45 @@ public static class IngestPipeline
         catch (Exception e)
         {
             writer.Complete(e);
+        }
+    }
+
+    private static void Parse(ChannelReader<RawBatch> reader, ChannelWriter<ParsedBatch> writer, Func<Trace, string, ClassifiedTrace> classify)
+    {
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            while (reader.TryRead(out var batch))
+            {
+                var traces = new List<ClassifiedTrace>(batch.Lines.Count);
+                var rejects = new List<Reject>();
+                var blank = 0;
+                foreach (var line in batch.Lines)
+                {
+                    if (line.TooLong)
+                    {
+                        rejects.Add(new Reject(line.Number, "RC2006", $"the line is longer than {TraceFileReader.MaxLineBytes / (1024 * 1024)} MiB", line.Bytes));
+                        continue;
+                    }
+
+                    if (IsBlank(line.Bytes.Span))
+                    {
+                        blank++;
+                        continue;
+                    }
+
+                    var result = TraceLineParser.Parse(line.Bytes);
+                    if (result.Trace is { } trace)
+                    {
+                        traces.Add(classify(trace, TraceKeys.For(trace)));
+                    }
+                    else
+                    {
+                        rejects.Add(new Reject(line.Number, result.ErrorCode!, result.Hint is null ? result.Error! : $"{result.Error} ({result.Hint})", line.Bytes));
+                    }
+                }
+
+                writer.WriteAsync(new ParsedBatch(traces, rejects, blank, batch.Lines[^1].Number, batch.Position), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
         }
     }
 
@@ -161,6 +163,8 @@ public static class IngestPipeline
     }
 
     private sealed record Reject(long Line, string Code, string Reason, ReadOnlyMemory<byte> Raw);
+
+    private sealed record RawBatch(List<RawLine> Lines, long Position);
 
     private sealed record ParsedBatch(List<ClassifiedTrace> Traces, List<Reject> Rejects, int Blank, long LastLine, long Position);
 }
