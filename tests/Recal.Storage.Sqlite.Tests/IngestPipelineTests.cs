@@ -125,7 +125,7 @@ public sealed class IngestPipelineTests : IDisposable
     public async Task Cancelled_ingest_keeps_committed_batches_and_a_rerun_completes_the_file()
     {
         // Given a file of several batches
-        var count = (IngestPipeline.BatchLines * 3) + 17;
+        var count = (IngestPipeline.BatchLines * 30) + 17;
         var path = _fixture.WriteText("many.jsonl", string.Join('\n', Enumerable.Range(1, count).Select(i => StoreFixture.Line(i))));
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
 
