@@ -4,7 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 project=samples/clinc150-support
 
-dotnet build src/Recal.Cli --configuration Release --nologo --verbosity quiet -clp:ErrorsOnly
+echo "Building recal (Release)..."
+build_log=$(mktemp)
+if ! dotnet build src/Recal.Cli --configuration Release --nologo --verbosity quiet > "$build_log" 2>&1; then
+  cat "$build_log"
+  exit 2
+fi
+rm -f "$build_log"
 recal() { dotnet "src/Recal.Cli/bin/Release/net10.0/recal.dll" "$@"; }
 
 echo "== recal validate"

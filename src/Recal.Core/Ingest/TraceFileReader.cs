@@ -91,50 +91,23 @@ public sealed class TraceFileReader : IDisposable
         while (true)
         {
             var newline = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
-            if (newline >= 0)
+            if (newline >= 0 || (_eof && (_end > _start || skipping)))
             {
-                var length = newline;
+                var length = newline >= 0 ? newline : _end - _start;
                 var lineStart = _start;
-                _start += newline + 1;
-                if (skipping)
-                {
-                    tooLong = true;
-                    line = default;
-                    return true;
-                }
-
-                if (length > 0 && _buffer[lineStart + length - 1] == (byte)'\r')
+                _start = newline >= 0 ? _start + newline + 1 : _end;
+                tooLong = skipping;
+                if (!skipping && length > 0 && _buffer[lineStart + length - 1] == (byte)'\r')
                 {
                     length--;
                 }
 
-                line = _buffer.AsSpan(lineStart, length);
+                line = skipping ? default : _buffer.AsSpan(lineStart, length);
                 return true;
             }
 
             if (_eof)
             {
-                if (_end > _start || skipping)
-                {
-                    var length = _end - _start;
-                    var lineStart = _start;
-                    _start = _end;
-                    if (skipping)
-                    {
-                        tooLong = true;
-                        line = default;
-                        return true;
-                    }
-
-                    if (length > 0 && _buffer[lineStart + length - 1] == (byte)'\r')
-                    {
-                        length--;
-                    }
-
-                    line = _buffer.AsSpan(lineStart, length);
-                    return true;
-                }
-
                 line = default;
                 return false;
             }

@@ -41,7 +41,7 @@ public static class PolicyNarrator
         var excluded = new List<string>();
         if (exclusions.Patterns.Count > 0)
         {
-            excluded.Add($"its input matches one of {exclusions.Patterns.Count} personal-data pattern{(exclusions.Patterns.Count == 1 ? "" : "s")}");
+            excluded.Add(exclusions.Patterns.Count == 1 ? "its input matches the personal-data pattern" : $"its input matches one of {exclusions.Patterns.Count} personal-data patterns");
         }
 
         excluded.AddRange(exclusions.Metadata.Select(m => $"its {m.Key} is {Join(m.Value, "or")}"));

@@ -42,6 +42,17 @@ def pooled_table(a, b, min_expected=5.0):
     return table, pooled
 
 
+def homogeneity(a, b):
+    table, pooled = pooled_table(a, b)
+    entry = {"a": a, "b": b, "categories_tested": len(table), "categories_pooled": pooled}
+    if len(table) >= 2:
+        t = np.array(table).T
+        for name, lam in (("pearson", None), ("g", "log-likelihood")):
+            stat, p, dof, _ = chi2_contingency(t, correction=False, lambda_=lam)
+            entry[name] = {"statistic": float(stat), "p_value": float(p), "dof": int(dof)}
+    return entry
+
+
 cases = {"js": [], "kl": [], "psi": [], "homogeneity": [], "wilson": []}
 sizes = [(20, 20), (300, 3000), (500, 1_000_000), (50, 50_000), (5, 7), (1000, 1000)]
 for i in range(48):
@@ -57,26 +68,11 @@ for i in range(48):
     ac = np.maximum(b / b.sum(), eps)
     cases["psi"].append({"expected": a.tolist(), "actual": b.tolist(), "epsilon": eps,
                          "psi": float(np.sum((ac - e) * np.log(ac / e)))})
-    ia, ib = a.astype(int), b.astype(int)
-    table, pooled = pooled_table(ia.tolist(), ib.tolist())
-    entry = {"a": ia.tolist(), "b": ib.tolist(), "categories_tested": len(table), "categories_pooled": pooled}
-    if len(table) >= 2:
-        t = np.array(table).T
-        for name, lam in (("pearson", None), ("g", "log-likelihood")):
-            stat, p, dof, _ = chi2_contingency(t, correction=False, lambda_=lam)
-            entry[name] = {"statistic": float(stat), "p_value": float(p), "dof": int(dof)}
-    cases["homogeneity"].append(entry)
+    cases["homogeneity"].append(homogeneity(a.astype(int).tolist(), b.astype(int).tolist()))
 
 # Hand-picked homogeneity cases: identical rows, tiny p-values, everything pooled.
 for a, b in ([[50, 50, 50], [500, 500, 500]], [[100, 0, 0], [0, 100000, 5000]], [[1, 2], [1, 1]], [[0, 0, 30], [0, 0, 40]]):
-    table, pooled = pooled_table(a, b)
-    entry = {"a": a, "b": b, "categories_tested": len(table), "categories_pooled": pooled}
-    if len(table) >= 2:
-        t = np.array(table).T
-        for name, lam in (("pearson", None), ("g", "log-likelihood")):
-            stat, p, dof, _ = chi2_contingency(t, correction=False, lambda_=lam)
-            entry[name] = {"statistic": float(stat), "p_value": float(p), "dof": int(dof)}
-    cases["homogeneity"].append(entry)
+    cases["homogeneity"].append(homogeneity(a, b))
 
 for k, n in [(0, 1), (1, 1), (0, 10), (3, 10), (50, 100), (999, 1000), (12, 5000), (7, 37)]:
     for conf in (0.9, 0.95, 0.99):
