@@ -59,6 +59,7 @@ internal static partial class IngestBenchmark
         Console.WriteLine($"input: {count:N0} traces, {new FileInfo(file).Length / 1e6:N0} MB JSONL");
         Console.WriteLine($"classifier training: {train.Elapsed.TotalSeconds:N2} s ({project.Taxonomy.Intents.Count} intents)");
         Console.WriteLine($"ingest + classify + store: {watch.Elapsed.TotalSeconds:N2} s, {summary.Added / watch.Elapsed.TotalSeconds:N0} traces/s ({summary.Added:N0} added, {summary.Quarantined} quarantined)");
+        Console.WriteLine($"time in the store: {summary.StoreTime.TotalSeconds:N2} s ({summary.StoreTime.TotalMicroseconds / summary.Added:N1} µs per trace)");
         Console.WriteLine($"peak working set: {peak / 1e6:N0} MB");
         Console.WriteLine($"store size: {(new FileInfo(storePath).Length + (File.Exists(storePath + "-wal") ? new FileInfo(storePath + "-wal").Length : 0)) / 1e6:N0} MB");
 

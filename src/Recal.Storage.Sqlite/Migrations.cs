@@ -13,7 +13,7 @@ internal static class Migrations
             CREATE TABLE cohorts (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
             CREATE TABLE traces (
                 id INTEGER PRIMARY KEY,
-                key_hash INTEGER NOT NULL UNIQUE,
+                key_hash INTEGER NOT NULL,
                 key TEXT NOT NULL,
                 ts INTEGER NOT NULL,
                 input_text TEXT NOT NULL,

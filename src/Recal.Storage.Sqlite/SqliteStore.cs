@@ -22,6 +22,8 @@ public sealed class SqliteStore : IRecalStore
     private readonly Dictionary<long, string> _intentNames = [];
     private readonly Dictionary<long, string> _cohortKeys = [];
     private long _currentIngest;
+    private HashSet<long>? _storedKeys;
+    private long _storedKeysThroughRow;
 
     private SqliteStore(SqliteConnection connection, string path, int schemaVersion)
     {
@@ -112,7 +114,8 @@ public sealed class SqliteStore : IRecalStore
 
         using var insert = _connection.CreateCommand();
         insert.Transaction = transaction;
-        insert.CommandText = $"INSERT INTO {table} ({column}) VALUES ($value) RETURNING id";
+        // Another writer may have added the name since this store loaded its names: take its id then.
+        insert.CommandText = $"INSERT INTO {table} ({column}) VALUES ($value) ON CONFLICT ({column}) DO UPDATE SET {column} = excluded.{column} RETURNING id";
         insert.Parameters.AddWithValue("$value", value);
         id = Convert.ToInt64(insert.ExecuteScalar(), CultureInfo.InvariantCulture);
         ids[value] = id;
@@ -121,15 +124,47 @@ public sealed class SqliteStore : IRecalStore
     }
 
     /// <summary>
-    /// The deduplication hash of a trace key: the first 63 bits of its SHA-256. A unique index on this integer is
-    /// far smaller and faster to maintain than one on the key text, while rows are still appended in arrival order;
-    /// two different keys collide with probability about 2⁻⁶³ per pair, and the key text is kept beside it.
+    /// The deduplication hash of a trace key: 64-bit FNV-1a over its UTF-16 code units, finished with the
+    /// SplitMix64 mixer and cut to 63 bits. Two different keys collide with probability about 2⁻⁶³ per pair
+    /// (for a billion traces, about one chance in 10¹⁰ of a single collision); the key text is kept beside it.
     /// </summary>
     internal static long KeyHash(string key)
     {
-        Span<byte> hash = stackalloc byte[32];
-        System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
-        return (long)(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(hash) >> 1);
+        var hash = 14695981039346656037UL;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
+        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
+        hash ^= hash >> 31;
+        return (long)(hash >> 1);
+    }
+
+    /// <summary>
+    /// The key hashes of every stored trace, loaded on the first write and then kept current by reading only the
+    /// rows appended since (by this or another writer). Deduplicating in memory spares an index that, once it
+    /// outgrows the page cache, costs a random page read per insert; it takes about 24 bytes per stored trace.
+    /// </summary>
+    private HashSet<long> StoredKeys(sqlite3 db)
+    {
+        _storedKeys ??= [];
+        Check(raw.sqlite3_prepare_v2(db, "SELECT id, key_hash FROM traces WHERE id > ?1 ORDER BY id", out var scan), db);
+        using (scan)
+        {
+            raw.sqlite3_bind_int64(scan, 1, _storedKeys.Count == 0 ? long.MinValue : _storedKeysThroughRow);
+            int result;
+            while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+            {
+                _storedKeysThroughRow = raw.sqlite3_column_int64(scan, 0);
+                _storedKeys.Add(raw.sqlite3_column_int64(scan, 1));
+            }
+
+            Check(result, db);
+        }
+
+        return _storedKeys;
     }
 
     public async ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default)
@@ -138,18 +173,27 @@ public sealed class SqliteStore : IRecalStore
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var transaction = _connection.BeginTransaction();
+            // BEGIN IMMEDIATE: this writer holds the write lock from here, so the key set below cannot go stale.
+            using var transaction = _connection.BeginTransaction(deferred: false);
             var added = 0;
             var json = new ArrayBufferWriterPool();
             var db = _connection.Handle!;
+            var keys = StoredKeys(db);
+            var lastRow = _storedKeysThroughRow;
             Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
-            using (insert)
+            try
             {
                 foreach (var item in batch)
                 {
+                    var keyHash = KeyHash(item.Key);
+                    if (!keys.Add(keyHash))
+                    {
+                        continue;
+                    }
+
                     // Binding through the native API directly: the ADO.NET layer costs more per row than SQLite's insert itself.
                     var trace = item.Trace;
-                    raw.sqlite3_bind_int64(insert, 1, KeyHash(item.Key));
+                    raw.sqlite3_bind_int64(insert, 1, keyHash);
                     raw.sqlite3_bind_text(insert, 2, item.Key);
                     raw.sqlite3_bind_int64(insert, 3, trace.Timestamp.ToUnixTimeMilliseconds());
                     raw.sqlite3_bind_text(insert, 4, trace.Input.ClassificationText);
@@ -191,12 +235,25 @@ public sealed class SqliteStore : IRecalStore
                         Check(result, db);
                     }
 
-                    added += raw.sqlite3_changes(db);
+                    added++;
+                    lastRow = raw.sqlite3_last_insert_rowid(db);
                     raw.sqlite3_reset(insert);
                 }
+
+                transaction.Commit();
+            }
+            catch
+            {
+                // The batch rolls back: forget the keys it added, they will be read again from the table.
+                _storedKeys = null;
+                throw;
+            }
+            finally
+            {
+                insert.Dispose();
             }
 
-            transaction.Commit();
+            _storedKeysThroughRow = lastRow;
             return new StoreBatchResult(added, batch.Count - added);
         }
         finally
@@ -247,6 +304,12 @@ public sealed class SqliteStore : IRecalStore
                 }
 
                 Check(result, db);
+            }
+
+            if (counts.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort)))
+            {
+                // Names added by another writer since this store opened.
+                LoadNames();
             }
 
             return [.. counts
@@ -396,7 +459,7 @@ public sealed class SqliteStore : IRecalStore
     }
 
     private const string InsertSql = """
-        INSERT OR IGNORE INTO traces (key_hash, key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id, ingest_id)
+        INSERT INTO traces (key_hash, key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id, ingest_id)
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
         """;
 

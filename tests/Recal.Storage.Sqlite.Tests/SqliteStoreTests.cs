@@ -52,6 +52,25 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Two_writers_on_one_store_never_store_a_trace_twice()
+    {
+        // Given two open stores on the same file, as two ingest processes would have
+        await using var first = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await using var second = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await first.AddTracesAsync([Classified("a", Monday, "x")], TestContext.Current.CancellationToken);
+        await second.AddTracesAsync([Classified("b", Monday, "x")], TestContext.Current.CancellationToken);
+
+        // When each writes traces the other already stored
+        var fromFirst = await first.AddTracesAsync([Classified("b", Monday, "x"), Classified("c", Monday, "x")], TestContext.Current.CancellationToken);
+        var fromSecond = await second.AddTracesAsync([Classified("a", Monday, "x"), Classified("c", Monday, "x")], TestContext.Current.CancellationToken);
+
+        // Then each sees the other's rows and nothing is stored twice
+        fromFirst.Should().Be(new StoreBatchResult(1, 1));
+        fromSecond.Should().Be(new StoreBatchResult(0, 2));
+        (await first.GetTrafficSpanAsync(TestContext.Current.CancellationToken))!.Count.Should().Be(3);
+    }
+
+    [Fact]
     public async Task Weekly_counts_start_on_monday_utc()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

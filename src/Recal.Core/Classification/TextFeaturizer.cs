@@ -12,7 +12,7 @@ public static class TextFeaturizer
     private const ulong FnvPrime = 1099511628211UL;
     private const ulong WordSeed = 0x9E3779B97F4A7C15UL;
     private const ulong BigramSeed = 0xC2B2AE3D27D4EB4FUL;
-    private const int MinGram = 3, MaxGram = 5;
+    private const int MinGram = 3, MaxGram = 4;
 
     /// <summary>Texts longer than this are cut: intent shows early and the classifier must not stall on a 10 MB input.</summary>
     public const int MaxChars = 2048;

@@ -12,6 +12,9 @@ public sealed record IngestProgress(long BytesRead, long TotalBytes, long Lines,
 public sealed record IngestSummary(string Source, long LinesRead, long Added, long Duplicates, long Quarantined, long Blank, TimeSpan Elapsed)
 {
     public double TracesPerSecond => Elapsed.TotalSeconds > 0 ? (Added + Duplicates) / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Time spent writing to the store; the rest of <see cref="Elapsed"/> went to reading, parsing and classifying.</summary>
+    public TimeSpan StoreTime { get; init; }
 }
 
 /// <summary>
@@ -45,18 +48,21 @@ public static class IngestPipeline
 
         // Dedicated threads: one reads, one per core parses and classifies, and this method stores. Batches may be
         // stored out of file order; keys make that harmless.
-        var workers = Math.Max(1, Environment.ProcessorCount);
+        var workers = Math.Max(1, Environment.ProcessorCount - 1);
         var readerTask = Dedicated(() => Read(reader, raw.Writer, cancellationToken));
         var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => Parse(raw.Reader, parsed.Writer, classify))).ToArray();
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.Complete(t.Exception), TaskScheduler.Default);
 
         long lines = 0, added = 0, duplicates = 0, blank = 0, position = 0;
+        var storeTime = TimeSpan.Zero;
         try
         {
             await foreach (var batch in parsed.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 // The batch is committed whole even when a stop was requested meanwhile: it is completed work.
+                var storing = System.Diagnostics.Stopwatch.GetTimestamp();
                 var result = await store.AddTracesAsync(batch.Traces, CancellationToken.None).ConfigureAwait(false);
+                storeTime += System.Diagnostics.Stopwatch.GetElapsedTime(storing);
                 foreach (var reject in batch.Rejects)
                 {
                     quarantine.Write(source, reject.Line, reject.Code, reject.Reason, reject.Raw.Span);
@@ -79,7 +85,7 @@ public static class IngestPipeline
 
         cancellationToken.ThrowIfCancellationRequested();
         await store.EndIngestAsync(ingestId, lines, added, duplicates, quarantine.Count, CancellationToken.None).ConfigureAwait(false);
-        return new IngestSummary(source, lines, added, duplicates, quarantine.Count, blank, watch.Elapsed);
+        return new IngestSummary(source, lines, added, duplicates, quarantine.Count, blank, watch.Elapsed) { StoreTime = storeTime };
     }
 
     private static Task Dedicated(Action action) =>
