@@ -55,6 +55,25 @@ public sealed class SvgChartTests
         chart.Y(0.5).Should().Be(28);
     }
 
+    [Fact]
+    public void Y_ticks_fall_on_round_values_and_x_labels_are_thinned_to_fit()
+    {
+        // Given a 0.5-high chart with 24 weekly labels on 720 px
+        var chart = new LineChart
+        {
+            XLabels = [.. Enumerable.Range(1, 24).Select(i => $"2026-{i:00}-01")],
+            YMax = 0.5,
+            Series = [new ChartSeries("s", "#000", [.. Enumerable.Repeat(0.1, 24)])],
+        };
+
+        // When it renders
+        var texts = XDocument.Parse(chart.Render()).Descendants(Svg + "text").Select(t => t.Value).ToList();
+
+        // Then the y axis reads 0.00, 0.10 ... 0.50 and only every third date is written
+        texts.Should().Contain(["0.00", "0.10", "0.20", "0.30", "0.40", "0.50"]);
+        texts.Count(t => t.StartsWith("2026-", StringComparison.Ordinal)).Should().Be(8);
+    }
+
     [Theory]
     [InlineData(0.13, 0.2)]
     [InlineData(0.21, 0.25)]

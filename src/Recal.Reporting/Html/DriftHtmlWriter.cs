@@ -46,7 +46,6 @@ public static class DriftHtmlWriter
     {
         var series = report.Series;
         var labels = series.Select(w => Day(w.From)).ToList();
-        var alarmed = series.Select(w => w.Alarms.Count > 0 ? 1.0 : double.NaN).ToList();
         page.Heading(2, $"Over time ({report.Period.ToString().ToLowerInvariant()})");
         var js = new LineChart
         {
@@ -100,7 +99,7 @@ public static class DriftHtmlWriter
                 w.UnknownShare.ToString("0.0%", CultureInfo.InvariantCulture),
                 w.Alarms.Count == 0 ? "—" : string.Join(", ", w.Alarms.Select(a => a.Dimension == "intent" ? a.Instrument : $"{a.Instrument}:{a.Dimension}")),
             ]),
-            i => alarmed[i] > 0 ? "missing" : null);
+            i => series[i].Alarms.Count > 0 ? "alarmed" : null);
     }
 
     private static void AddWindow(HtmlPage page, DriftWindow window)

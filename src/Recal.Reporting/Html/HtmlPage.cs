@@ -12,7 +12,7 @@ internal sealed class HtmlPage
         .meta{color:#4b5563;font-size:.9rem}.alarm{background:#fef2f2;border-left:4px solid #dc2626;padding:.5rem .75rem;margin:.35rem 0}
         .ok{background:#f0fdf4;border-left:4px solid #16a34a;padding:.5rem .75rem;margin:.35rem 0}
         table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:right}
-        th:first-child,td:first-child{text-align:left}th{background:#f9fafb}tr.missing td{color:#b91c1c;font-weight:600}
+        th:first-child,td:first-child{text-align:left}th{background:#f9fafb}tr.missing td{color:#b91c1c;font-weight:600}tr.alarmed td{background:#fef2f2}
         .num{font-variant-numeric:tabular-nums}figure{margin:1rem 0}figcaption{font-size:.8rem;color:#4b5563}
         """;
 

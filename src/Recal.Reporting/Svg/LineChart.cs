@@ -75,16 +75,19 @@ public sealed class LineChart
         svg.Append(CultureInfo.InvariantCulture, $"<title>{E(Title)}</title>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(Left)}\" y=\"16\" font-size=\"13\" font-weight=\"600\">{E(Title)}</text>");
 
-        const int ticks = 4;
+        // Ticks on round steps (0.1, 0.05, 10%...), about five of them.
+        var step = NiceCeiling(yMax / 5);
+        var ticks = (int)Math.Round(yMax / step);
         for (var i = 0; i <= ticks; i++)
         {
-            var value = yMax * i / ticks;
+            var value = step * i;
             var y = Y(value);
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{F(Left)}\" x2=\"{F(Width - Right)}\" y1=\"{F(y)}\" y2=\"{F(y)}\" stroke=\"#e5e7eb\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(Left - 6)}\" y=\"{F(y + 4)}\" text-anchor=\"end\" fill=\"#4b5563\">{E(value.ToString(YFormat, CultureInfo.InvariantCulture))}</text>");
         }
 
-        var labelEvery = Math.Max(1, (int)Math.Ceiling(XLabels.Count / 12.0));
+        // Leave about 72 px per label so dates never overlap.
+        var labelEvery = Math.Max(1, (int)Math.Ceiling(XLabels.Count * 72 / (Width - Left - Right)));
         for (var i = 0; i < XLabels.Count; i += labelEvery)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(X(i))}\" y=\"{F(Height - Bottom + 16)}\" text-anchor=\"middle\" fill=\"#4b5563\">{E(XLabels[i])}</text>");
