@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Recal.Domain;
@@ -194,13 +193,13 @@ public sealed class SqliteStore : IRecalStore
                     // Binding through the native API directly: the ADO.NET layer costs more per row than SQLite's insert itself.
                     var trace = item.Trace;
                     raw.sqlite3_bind_int64(insert, 1, keyHash);
-                    raw.sqlite3_bind_text(insert, 2, item.Key);
+                    raw.sqlite3_bind_text16(insert, 2, item.Key.AsSpan());
                     raw.sqlite3_bind_int64(insert, 3, trace.Timestamp.ToUnixTimeMilliseconds());
-                    raw.sqlite3_bind_text(insert, 4, trace.Input.ClassificationText);
-                    BindText(insert, 5, trace.Input.Messages is null ? null : json.Messages(trace.Input.Messages));
+                    raw.sqlite3_bind_text16(insert, 4, trace.Input.ClassificationText.AsSpan());
+                    BindUtf8(insert, 5, trace.Input.Messages is null ? null : json.Messages(trace.Input.Messages));
                     BindText(insert, 6, trace.Output);
                     BindText(insert, 7, trace.Model);
-                    BindText(insert, 8, trace.Metadata.Count == 0 ? null : json.Metadata(trace.Metadata));
+                    BindUtf8(insert, 8, trace.Metadata.Count == 0 ? null : json.Metadata(trace.Metadata));
                     BindInt(insert, 9, trace.Feedback.Thumbs);
                     if (trace.Feedback.Csat is { } csat)
                     {
@@ -465,6 +464,7 @@ public sealed class SqliteStore : IRecalStore
 
     private static int? Flag(bool? value) => value is { } v ? (v ? 1 : 0) : null;
 
+    /// <summary>Binds a string as UTF-16: SQLite converts it natively, with no managed UTF-8 copy per value.</summary>
     private static void BindText(sqlite3_stmt statement, int index, string? value)
     {
         if (value is null)
@@ -473,7 +473,20 @@ public sealed class SqliteStore : IRecalStore
         }
         else
         {
-            raw.sqlite3_bind_text(statement, index, value);
+            raw.sqlite3_bind_text16(statement, index, value.AsSpan());
+        }
+    }
+
+    /// <summary>Binds JSON already encoded as UTF-8 (SQLite copies it before the buffer is reused).</summary>
+    private static void BindUtf8(sqlite3_stmt statement, int index, ReadOnlyMemory<byte>? value)
+    {
+        if (value is { } bytes)
+        {
+            raw.sqlite3_bind_text(statement, index, bytes.Span);
+        }
+        else
+        {
+            raw.sqlite3_bind_null(statement, index);
         }
     }
 
@@ -505,12 +518,12 @@ public sealed class SqliteStore : IRecalStore
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Serialises metadata and messages to JSON text, reusing one buffer for the whole batch.</summary>
+    /// <summary>Serialises metadata and messages to UTF-8 JSON, reusing one buffer for the whole batch (valid until the next call).</summary>
     private sealed class ArrayBufferWriterPool
     {
         private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1024);
 
-        public string Metadata(IReadOnlyDictionary<string, string> metadata)
+        public ReadOnlyMemory<byte> Metadata(IReadOnlyDictionary<string, string> metadata)
         {
             _buffer.ResetWrittenCount();
             using (var json = new Utf8JsonWriter(_buffer, JsonOptions))
@@ -524,10 +537,10 @@ public sealed class SqliteStore : IRecalStore
                 json.WriteEndObject();
             }
 
-            return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+            return _buffer.WrittenMemory;
         }
 
-        public string Messages(IReadOnlyList<ChatMessage> messages)
+        public ReadOnlyMemory<byte> Messages(IReadOnlyList<ChatMessage> messages)
         {
             _buffer.ResetWrittenCount();
             using (var json = new Utf8JsonWriter(_buffer, JsonOptions))
@@ -544,7 +557,7 @@ public sealed class SqliteStore : IRecalStore
                 json.WriteEndArray();
             }
 
-            return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+            return _buffer.WrittenMemory;
         }
     }
 }
