@@ -104,7 +104,7 @@ public static class TraceLineParser
             }
             else if (name.SequenceEqual("model"u8))
             {
-                model = OptionalString(ref reader, "model", ref error);
+                model = reader.TokenType == JsonTokenType.String ? ShortString(ref reader) : OptionalString(ref reader, "model", ref error);
             }
             else if (name.SequenceEqual("intent"u8))
             {
@@ -243,9 +243,9 @@ public static class TraceLineParser
         var metadata = new Dictionary<string, string>(8, StringComparer.Ordinal);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var key = reader.GetString()!;
+            var key = ShortString(ref reader);
             reader.Read();
-            metadata[key] = reader.TokenType == JsonTokenType.String ? reader.GetString()! : RawText(ref reader, bytes);
+            metadata[key] = reader.TokenType == JsonTokenType.String ? ShortString(ref reader) : RawText(ref reader, bytes);
         }
 
         return metadata;
@@ -303,6 +303,10 @@ public static class TraceLineParser
             ? parsed
             : null;
     }
+
+    /// <summary>The current string token, through the per-thread cache when it needs no unescaping.</summary>
+    private static string ShortString(ref Utf8JsonReader reader) =>
+        reader.ValueIsEscaped || reader.HasValueSequence ? reader.GetString()! : Utf8StringCache.Get(reader.ValueSpan);
 
     /// <summary>The feedback field name without allocating for the known ones.</summary>
     private static string FeedbackField(ref Utf8JsonReader reader) =>
