@@ -59,6 +59,7 @@ internal static partial class IngestBenchmark
         Console.WriteLine($"input: {count:N0} traces, {new FileInfo(file).Length / 1e6:N0} MB JSONL");
         Console.WriteLine($"classifier training: {train.Elapsed.TotalSeconds:N2} s ({project.Taxonomy.Intents.Count} intents)");
         Console.WriteLine($"ingest + classify + store: {watch.Elapsed.TotalSeconds:N2} s, {summary.Added / watch.Elapsed.TotalSeconds:N0} traces/s ({summary.Added:N0} added, {summary.Quarantined} quarantined)");
+        Console.WriteLine($"classifier memo hit rate: {classifier.MemoHitRate:P1} (the input repeats the sample's {DistinctInputs(file):N0} distinct texts)");
         Console.WriteLine($"time in the store: {summary.StoreTime.TotalSeconds:N2} s ({summary.StoreTime.TotalMicroseconds / summary.Added:N1} µs per trace)");
         Console.WriteLine($"peak working set: {peak / 1e6:N0} MB");
         Console.WriteLine($"store size: {(new FileInfo(storePath).Length + (File.Exists(storePath + "-wal") ? new FileInfo(storePath + "-wal").Length : 0)) / 1e6:N0} MB");
@@ -128,6 +129,12 @@ internal static partial class IngestBenchmark
         Console.WriteLine($"featurize per trace (1 thread): {featurize.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
         Console.WriteLine($"stages per trace (1 thread): parse {parse.Elapsed.TotalMicroseconds / lines.Count:N2} µs, key {keys.Elapsed.TotalMicroseconds / lines.Count:N2} µs, classify {classify.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
     }
+
+    private static int DistinctInputs(string file) =>
+        File.ReadLines(file).Take(100_000).Select(l => InputPattern().Match(l).Value).Distinct(StringComparer.Ordinal).Count();
+
+    [GeneratedRegex("\"input\":\"(?:[^\"\\\\]|\\\\.)*\"")]
+    private static partial Regex InputPattern();
 
     private static void Generate(string path, int count)
     {

@@ -1,18 +1,35 @@
+using System.Collections.Concurrent;
 using Recal.Domain;
 
 namespace Recal.Classification;
 
-/// <summary>Gives a trace its intent (its own label, else the classifier's) and its cohort key.</summary>
+/// <summary>
+/// Gives a trace its intent (its own label, else the classifier's) and its cohort key. Predictions are
+/// remembered per input text: production traffic repeats the same inputs ("talk to a human", button labels,
+/// common questions) and the classifier is deterministic, so a repeat costs a lookup instead of a prediction.
+/// </summary>
 public sealed class TraceClassifier
 {
+    /// <summary>Inputs longer than this are not remembered: they rarely repeat and would crowd the memo.</summary>
+    public const int MaxRememberedLength = 256;
+
+    /// <summary>The memo is emptied when it reaches this many inputs, keeping its memory bounded (≈ 20 MB).</summary>
+    public const int MaxRemembered = 100_000;
+
     private readonly IIntentClassifier _classifier;
     private readonly CohortResolver _cohorts;
+    private readonly ConcurrentDictionary<string, IntentPrediction> _memo = new(StringComparer.Ordinal);
+    private long _lookups;
+    private long _hits;
 
     public TraceClassifier(IIntentClassifier classifier, Taxonomy taxonomy)
     {
         _classifier = classifier ?? throw new ArgumentNullException(nameof(classifier));
         _cohorts = new CohortResolver(taxonomy);
     }
+
+    /// <summary>Share of classifier lookups answered from the memo so far.</summary>
+    public double MemoHitRate => _lookups == 0 ? 0 : (double)Interlocked.Read(ref _hits) / Interlocked.Read(ref _lookups);
 
     public ClassifiedTrace Classify(Trace trace, string key)
     {
@@ -25,7 +42,7 @@ public sealed class TraceClassifier
             return new ClassifiedTrace(trace, key, trace.Intent, IntentSource.Label, 1, cohortKey);
         }
 
-        var prediction = _classifier.Classify(trace.Input.ClassificationText);
+        var prediction = Predict(trace.Input.ClassificationText);
         return new ClassifiedTrace(
             trace,
             key,
@@ -33,5 +50,29 @@ public sealed class TraceClassifier
             prediction.IsUnknown ? IntentSource.Unknown : IntentSource.Classifier,
             prediction.Confidence,
             cohortKey);
+    }
+
+    private IntentPrediction Predict(string text)
+    {
+        if (text.Length > MaxRememberedLength)
+        {
+            return _classifier.Classify(text);
+        }
+
+        Interlocked.Increment(ref _lookups);
+        if (_memo.TryGetValue(text, out var remembered))
+        {
+            Interlocked.Increment(ref _hits);
+            return remembered;
+        }
+
+        var prediction = _classifier.Classify(text);
+        if (_memo.Count >= MaxRemembered)
+        {
+            _memo.Clear();
+        }
+
+        _memo.TryAdd(text, prediction);
+        return prediction;
     }
 }

@@ -105,6 +105,23 @@ public sealed class ClassifierTests
     }
 
     [Fact]
+    public void Repeated_inputs_are_classified_once()
+    {
+        var counting = new CountingClassifier();
+        var classifier = new TraceClassifier(counting, Small);
+
+        for (var i = 0; i < 5; i++)
+        {
+            classifier.Classify(Trace("what is my balance"), "id:" + i).Intent.Should().Be("balance");
+        }
+
+        classifier.Classify(Trace("something else"), "id:x");
+
+        counting.Calls.Should().Be(2);
+        classifier.MemoHitRate.Should().BeApproximately(4 / 6.0, 1e-12);
+    }
+
+    [Fact]
     public void Cohort_keys_round_trip_values_holding_separators()
     {
         var values = new List<KeyValuePair<string, string>> { new("plan", "a|b=c\\d"), new("locale", "") };
@@ -129,4 +146,15 @@ public sealed class ClassifierTests
 
     private static Trace Trace(string text, string? intent = null, Dictionary<string, string>? metadata = null) =>
         new(null, DateTimeOffset.UnixEpoch, TraceInput.FromText(text), null, null, metadata ?? [], Feedback.None, intent);
+
+    private sealed class CountingClassifier : IIntentClassifier
+    {
+        public int Calls { get; private set; }
+
+        public IntentPrediction Classify(string text)
+        {
+            Calls++;
+            return new IntentPrediction("balance", 0.9, false, "balance");
+        }
+    }
 }
