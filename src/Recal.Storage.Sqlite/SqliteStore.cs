@@ -199,7 +199,7 @@ public sealed class SqliteStore : IRecalStore
                     BindUtf8(insert, 5, trace.Input.Messages is null ? null : json.Messages(trace.Input.Messages));
                     BindText(insert, 6, trace.Output);
                     BindText(insert, 7, trace.Model);
-                    BindUtf8(insert, 8, trace.Metadata.Count == 0 ? null : json.Metadata(trace.Metadata));
+                    BindUtf8(insert, 8, trace.Metadata.Count == 0 ? null : trace.MetadataUtf8 ?? json.Metadata(trace.Metadata));
                     BindInt(insert, 9, trace.Feedback.Thumbs);
                     if (trace.Feedback.Csat is { } csat)
                     {

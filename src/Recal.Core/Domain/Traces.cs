@@ -67,7 +67,14 @@ public sealed record Trace(
     string? Model,
     IReadOnlyDictionary<string, string> Metadata,
     Feedback Feedback,
-    string? Intent);
+    string? Intent)
+{
+    /// <summary>
+    /// The metadata object as it arrived, in UTF-8, when the reader kept it: stores write it as is instead of
+    /// serialising <see cref="Metadata"/> again.
+    /// </summary>
+    public byte[]? MetadataUtf8 { get; init; }
+}
 
 /// <summary>Where a trace's intent came from.</summary>
 public enum IntentSource

@@ -55,6 +55,7 @@ public static class TraceLineParser
         TraceInput? input = null;
         var inputSeen = false;
         Dictionary<string, string>? metadata = null;
+        byte[]? metadataUtf8 = null;
         var feedback = Feedback.None;
         ParsedLine? error = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -112,7 +113,12 @@ public static class TraceLineParser
             }
             else if (name.SequenceEqual("metadata"u8))
             {
+                var start = (int)reader.TokenStartIndex;
                 metadata = ReadMetadata(ref reader, bytes, ref error);
+                if (metadata is { Count: > 0 })
+                {
+                    metadataUtf8 = bytes[start..(int)reader.BytesConsumed].ToArray();
+                }
             }
             else if (name.SequenceEqual("feedback"u8))
             {
@@ -141,7 +147,11 @@ public static class TraceLineParser
             return Reject("RC2004", "field 'input' is missing", "add the user's input as a string or a list of {role, content} messages");
         }
 
-        return new ParsedLine(new Trace(id, timestamp.Value, input!, output, model, metadata ?? [], feedback, string.IsNullOrWhiteSpace(intent) ? null : intent), null, null, null);
+        var trace = new Trace(id, timestamp.Value, input!, output, model, metadata ?? [], feedback, string.IsNullOrWhiteSpace(intent) ? null : intent)
+        {
+            MetadataUtf8 = metadataUtf8,
+        };
+        return new ParsedLine(trace, null, null, null);
     }
 
     private static void ExpectEnd(ref Utf8JsonReader reader)
