@@ -45,7 +45,7 @@ public sealed class SqliteStore : IRecalStore
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            Execute(connection, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;");
+            Execute(connection, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;");
             var version = Migrate(connection);
             var store = new SqliteStore(connection, full, version);
             store.LoadNames();
