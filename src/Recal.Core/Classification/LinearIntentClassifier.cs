@@ -12,7 +12,8 @@ namespace Recal.Classification;
 /// </summary>
 public sealed class LinearIntentClassifier : IIntentClassifier
 {
-    private const byte FormatVersion = 1;
+    // Part of the model format and the fingerprint: bump it whenever features or training change, so cached models retrain.
+    private const byte FormatVersion = 2;
     private const int Epochs = 40;
     private const float L2 = 1e-5f;
 
