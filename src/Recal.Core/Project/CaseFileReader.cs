@@ -139,6 +139,12 @@ public static class CaseFileReader
                             continue;
                         }
 
+                        if (!Recal.Scoring.AssertionScorer.Types.Contains(type))
+                        {
+                            Error("RC1209", "assertions", $"unknown assertion type '{type}'", Spelling.Hint(type, Recal.Scoring.AssertionScorer.Types));
+                            continue;
+                        }
+
                         JsonElement? value = assertion.TryGetProperty("value", out var v) ? v.Clone() : null;
                         var arguments = assertion.EnumerateObject().Where(p => p.Name is not ("type" or "value"))
                             .ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);

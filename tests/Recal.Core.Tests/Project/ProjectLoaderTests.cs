@@ -94,6 +94,14 @@ public sealed class ProjectLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Unknown_assertion_type_gets_the_nearest_type()
+    {
+        Replace("cases/gold.jsonl", "\"type\":\"not_contains\"", "\"type\":\"not_contain\"");
+
+        Single("RC1209").Hint.Should().Contain("did you mean 'not_contains'");
+    }
+
+    [Fact]
     public void Case_with_neither_references_nor_assertions_is_reported()
     {
         Replace("cases/gold.jsonl", "\"references\":[{\"text\":\"I've sent a password reset link to the email on your account.\",\"grade\":\"high\"}],\"assertions\":[{\"type\":\"not_contains\",\"value\":\"password is\"}]", "\"references\":[],\"assertions\":[]");
