@@ -79,6 +79,28 @@ for k, n in [(0, 1), (1, 1), (0, 10), (3, 10), (50, 100), (999, 1000), (12, 5000
         ci = binomtest(k, n).proportion_ci(confidence_level=conf, method="wilson")
         cases["wilson"].append({"k": k, "n": n, "confidence": conf, "lower": float(ci.low), "upper": float(ci.high)})
 
+from scipy.stats import norm
+
+cases["post_stratified"] = []
+for i in range(30):
+    k = int(rng.integers(1, 25))
+    n = rng.integers(0, 60, size=k)
+    passes = np.array([rng.integers(0, c + 1) if c > 0 else 0 for c in n])
+    weights = rng.dirichlet(np.full(k, 0.8)) * float(rng.choice([1.0, 1000.0]))
+    conf = [0.9, 0.95, 0.99][i % 3]
+    z = norm.ppf(1 - (1 - conf) / 2)
+    m = n > 0
+    entry = {"passes": passes.tolist(), "cases": n.tolist(), "weights": weights.tolist(), "confidence": conf}
+    if m.any():
+        w = weights[m] / weights[m].sum()
+        p = passes[m] / n[m]
+        adj = (passes[m] + z * z / 2) / (n[m] + z * z)
+        se = float(np.sqrt(np.sum(w * w * adj * (1 - adj) / n[m])))
+        est = float(np.sum(w * p))
+        entry.update({"estimate": est, "se": se, "lower": max(0.0, est - z * se), "upper": min(1.0, est + z * se),
+                      "unmeasured": float(1 - weights[m].sum() / weights.sum())})
+    cases["post_stratified"].append(entry)
+
 cases["generator"] = {"scipy": scipy.__version__, "numpy": np.__version__}
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "statistics.json")
 with open(out, "w") as f:

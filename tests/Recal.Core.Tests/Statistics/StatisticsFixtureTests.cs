@@ -90,6 +90,33 @@ public sealed class StatisticsFixtureTests
         }
     }
 
+    [Fact]
+    public void Post_stratified_estimate_matches_numpy()
+    {
+        foreach (var c in Fixtures.GetProperty("post_stratified").EnumerateArray())
+        {
+            var passes = Longs(c, "passes");
+            var cases = Longs(c, "cases");
+            var weights = Doubles(c, "weights");
+            var strata = passes.Select((p, i) => new StratumResult(p, cases[i], weights[i])).ToList();
+
+            var result = PostStratification.Estimate(strata, c.GetProperty("confidence").GetDouble());
+
+            if (!c.TryGetProperty("estimate", out var estimate))
+            {
+                double.IsNaN(result.Estimate).Should().BeTrue();
+                result.UnmeasuredWeight.Should().Be(1);
+                continue;
+            }
+
+            result.Estimate.Should().BeApproximately(estimate.GetDouble(), 1e-12);
+            result.StandardError.Should().BeApproximately(c.GetProperty("se").GetDouble(), 1e-12);
+            result.Lower.Should().BeApproximately(c.GetProperty("lower").GetDouble(), 1e-12);
+            result.Upper.Should().BeApproximately(c.GetProperty("upper").GetDouble(), 1e-12);
+            result.UnmeasuredWeight.Should().BeApproximately(c.GetProperty("unmeasured").GetDouble(), 1e-12);
+        }
+    }
+
     private static double[] Doubles(JsonElement element, string name) => [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetDouble())];
 
     private static long[] Longs(JsonElement element, string name) => [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetInt64())];
