@@ -101,7 +101,24 @@ for i in range(30):
                       "unmeasured": float(1 - weights[m].sum() / weights.sum())})
     cases["post_stratified"].append(entry)
 
-cases["generator"] = {"scipy": scipy.__version__, "numpy": np.__version__}
+from sklearn.metrics import cohen_kappa_score
+
+cases["kappa"] = []
+labels = ["pass", "fail", "borderline", "skip"]
+for i in range(30):
+    n = int(rng.integers(2, 200))
+    k = int(rng.integers(2, 5))
+    a = rng.choice(labels[:k], size=n)
+    agree = rng.random(n) < rng.uniform(0.3, 0.95)
+    b = np.where(agree, a, rng.choice(labels[:k], size=n))
+    if len(set(a) | set(b)) < 2:
+        continue
+    cases["kappa"].append({"a": a.tolist(), "b": b.tolist(), "kappa": float(cohen_kappa_score(a, b)),
+                           "accuracy": float(np.mean(a == b))})
+
+import sklearn
+
+cases["generator"] = {"scipy": scipy.__version__, "numpy": np.__version__, "sklearn": sklearn.__version__}
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "statistics.json")
 with open(out, "w") as f:
     json.dump(cases, f, indent=1)

@@ -117,6 +117,25 @@ public sealed class StatisticsFixtureTests
         }
     }
 
+    [Fact]
+    public void Cohen_kappa_matches_scikit_learn()
+    {
+        var checkedPairs = 0;
+        foreach (var c in Fixtures.GetProperty("kappa").EnumerateArray())
+        {
+            var a = c.GetProperty("a").EnumerateArray().Select(e => e.GetString()!).ToList();
+            var b = c.GetProperty("b").EnumerateArray().Select(e => e.GetString()!).ToList();
+
+            var result = Agreement.CohenKappa(a, b);
+
+            result.Kappa.Should().BeApproximately(c.GetProperty("kappa").GetDouble(), 1e-12);
+            result.Accuracy.Should().BeApproximately(c.GetProperty("accuracy").GetDouble(), 1e-12);
+            checkedPairs++;
+        }
+
+        checkedPairs.Should().BeGreaterThan(20);
+    }
+
     private static double[] Doubles(JsonElement element, string name) => [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetDouble())];
 
     private static long[] Longs(JsonElement element, string name) => [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetInt64())];
