@@ -51,6 +51,14 @@ internal static class Migrations
                 updated INTEGER NOT NULL
             );
             """),
+        (2, "response cache", """
+            CREATE TABLE response_cache (
+                key TEXT PRIMARY KEY,
+                response BLOB NOT NULL,
+                created INTEGER NOT NULL,
+                expires INTEGER
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

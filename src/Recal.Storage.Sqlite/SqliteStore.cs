@@ -417,6 +417,45 @@ public sealed class SqliteStore : IRecalStore
         }
     }
 
+    public async ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT response FROM response_cache WHERE key = $key AND (expires IS NULL OR expires > $now)";
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as byte[];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO response_cache (key, response, created, expires) VALUES ($key, $response, $created, $expires)
+                ON CONFLICT (key) DO UPDATE SET response = excluded.response, created = excluded.created, expires = excluded.expires
+                """;
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$response", response);
+            command.Parameters.AddWithValue("$created", created.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$expires", (object?)expires?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public async ValueTask<byte[]?> GetBlobAsync(string key, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -111,6 +111,41 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Cached_responses_are_served_until_they_expire()
+    {
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var now = Monday;
+
+        await store.PutCachedResponseAsync("k1", [1, 2], now, now.AddHours(1), TestContext.Current.CancellationToken);
+        await store.PutCachedResponseAsync("k2", [3], now, null, TestContext.Current.CancellationToken);
+
+        (await store.GetCachedResponseAsync("k1", now.AddMinutes(59), TestContext.Current.CancellationToken)).Should().Equal(1, 2);
+        (await store.GetCachedResponseAsync("k1", now.AddHours(1), TestContext.Current.CancellationToken)).Should().BeNull();
+        (await store.GetCachedResponseAsync("k2", now.AddYears(5), TestContext.Current.CancellationToken)).Should().Equal(3);
+        (await store.GetCachedResponseAsync("nope", now, TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_version_1_store_is_migrated_to_the_latest_schema_keeping_its_traces()
+    {
+        // Given a store at schema version 1 holding a trace
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken))
+        {
+            await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
+        }
+
+        Scalar("DROP TABLE response_cache; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
+
+        // When it is opened
+        await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        // Then the later migrations are applied and the trace is still there
+        migrated.SchemaVersion.Should().Be(Migrations.Latest).And.BeGreaterThan(1);
+        (await migrated.GetTrafficSpanAsync(TestContext.Current.CancellationToken))!.Count.Should().Be(1);
+        await migrated.PutCachedResponseAsync("k", [1], Monday, null, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Blobs_are_stored_replaced_and_read_back()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

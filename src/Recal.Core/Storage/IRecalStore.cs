@@ -63,6 +63,12 @@ public interface IRecalStore : IAsyncDisposable
     /// <summary>Stores or replaces a cached artefact.</summary>
     ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default);
 
+    /// <summary>A cached model response that has not expired at <paramref name="now"/>; null when absent or expired.</summary>
+    ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Caches a model response; <paramref name="expires"/> null keeps it until replaced.</summary>
+    ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default);
+
     /// <summary>The ingest log, newest first.</summary>
     ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default);
 }

@@ -44,5 +44,9 @@ internal sealed class InMemoryStore : IRecalStore
 
     public ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    public ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
