@@ -116,6 +116,12 @@ for i in range(30):
     cases["kappa"].append({"a": a.tolist(), "b": b.tolist(), "kappa": float(cohen_kappa_score(a, b)),
                            "accuracy": float(np.mean(a == b))})
 
+cases["mcnemar"] = []
+for b, c in [(0, 0), (0, 1), (1, 1), (3, 0), (10, 2), (25, 25), (40, 12), (0, 60), (7, 30), (150, 120), (500, 430)]:
+    n = b + c
+    p = 1.0 if n == 0 else float(binomtest(b, n, 0.5).pvalue)
+    cases["mcnemar"].append({"b": b, "c": c, "p_value": p})
+
 import sklearn
 
 cases["generator"] = {"scipy": scipy.__version__, "numpy": np.__version__, "sklearn": sklearn.__version__}

@@ -136,6 +136,18 @@ public sealed class StatisticsFixtureTests
         checkedPairs.Should().BeGreaterThan(20);
     }
 
+    [Fact]
+    public void Exact_mcnemar_test_matches_scipy_binomtest()
+    {
+        foreach (var c in Fixtures.GetProperty("mcnemar").EnumerateArray())
+        {
+            var result = McNemar.Exact(c.GetProperty("b").GetInt64(), c.GetProperty("c").GetInt64());
+
+            var expected = c.GetProperty("p_value").GetDouble();
+            result.PValue.Should().BeApproximately(expected, 1e-9 * Math.Max(1e-3, expected));
+        }
+    }
+
     private static double[] Doubles(JsonElement element, string name) => [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetDouble())];
 
     private static long[] Longs(JsonElement element, string name) => [.. element.GetProperty(name).EnumerateArray().Select(e => e.GetInt64())];
