@@ -1,5 +1,6 @@
 using FluentAssertions;
 using Microsoft.Extensions.AI;
+using Recal.Running;
 using Recal.Testing;
 using Xunit;
 
@@ -59,8 +60,12 @@ public sealed class OpenAICompatibleChatClientTests
         // When a request is sent
         var act = () => client!.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], cancellationToken: TestContext.Current.CancellationToken);
 
-        // Then the 429 reaches the caller after exactly one attempt: retry policy belongs to the runner
-        (await act.Should().ThrowAsync<System.ClientModel.ClientResultException>()).Which.Status.Should().Be(429);
+        // Then the 429 reaches the caller after exactly one attempt, classified with the server's Retry-After:
+        // retry policy belongs to the runner
+        var error = (await act.Should().ThrowAsync<TargetCallException>()).Which;
+        error.Status.Should().Be(429);
+        error.Transient.Should().BeTrue();
+        error.RetryAfter.Should().Be(TimeSpan.FromSeconds(1));
         server.Requests.Should().HaveCount(1);
     }
 }
