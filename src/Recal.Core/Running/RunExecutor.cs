@@ -1,0 +1,91 @@
+using Recal.Domain;
+using Recal.Scoring;
+
+namespace Recal.Running;
+
+/// <summary>The outcome of one case in a run.</summary>
+/// <param name="Error">Why the target or a scorer could not produce a verdict: recorded, never a pass, never dropped.</param>
+/// <param name="Passed">No error, at least one score, and every score passed.</param>
+public sealed record CaseResult(string CaseId, string? Output, string? Error, IReadOnlyList<ScoreResult> Scores, bool Passed, TargetResponse? Response);
+
+/// <summary>Live figures for a progress bar.</summary>
+public sealed record RunProgress(int Done, int Total, int Passed, int Errors);
+
+/// <summary>How a run executes.</summary>
+/// <param name="Concurrency">Cases in flight at once.</param>
+/// <param name="MaxErrorShare">Above this share of errored cases the run is degraded (and its exit code says so).</param>
+public sealed record RunOptions(int Concurrency = 8, double MaxErrorShare = 0.05);
+
+/// <summary>A finished run's cases and summary.</summary>
+public sealed record RunResult(IReadOnlyList<CaseResult> Cases, int Passed, int Failed, int Errors, bool Degraded)
+{
+    /// <summary>Pass rate over the cases that got a verdict (errors are reported apart, never counted as passes).</summary>
+    public double PassRate => Passed + Failed == 0 ? double.NaN : (double)Passed / (Passed + Failed);
+}
+
+/// <summary>Runs a target over cases with bounded concurrency and scores every output.</summary>
+public static class RunExecutor
+{
+    public static async Task<RunResult> ExecuteAsync(
+        IReadOnlyList<EvalCase> cases,
+        Func<EvalCase, CancellationToken, ValueTask<TargetResponse>> invoke,
+        IReadOnlyList<IScorer> scorers,
+        RunOptions options,
+        IProgress<RunProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        ArgumentNullException.ThrowIfNull(invoke);
+        ArgumentNullException.ThrowIfNull(scorers);
+        ArgumentNullException.ThrowIfNull(options);
+        var results = new CaseResult[cases.Count];
+        int done = 0, passed = 0, errors = 0;
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, cases.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = cancellationToken },
+            async (index, token) =>
+            {
+                var result = await RunCaseAsync(cases[index], invoke, scorers, token).ConfigureAwait(false);
+                results[index] = result;
+                var nowPassed = result.Passed ? Interlocked.Increment(ref passed) : Volatile.Read(ref passed);
+                var nowErrors = result.Error is not null ? Interlocked.Increment(ref errors) : Volatile.Read(ref errors);
+                progress?.Report(new RunProgress(Interlocked.Increment(ref done), cases.Count, nowPassed, nowErrors));
+            }).ConfigureAwait(false);
+
+        var failed = results.Count(r => r.Error is null && !r.Passed);
+        var degraded = cases.Count > 0 && (double)errors / cases.Count > options.MaxErrorShare;
+        return new RunResult(results, passed, failed, errors, degraded);
+    }
+
+    private static async Task<CaseResult> RunCaseAsync(EvalCase evalCase, Func<EvalCase, CancellationToken, ValueTask<TargetResponse>> invoke, IReadOnlyList<IScorer> scorers, CancellationToken cancellationToken)
+    {
+        TargetResponse response;
+        try
+        {
+            response = await invoke(evalCase, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TargetCallException e)
+        {
+            return new CaseResult(evalCase.Id, null, e.Message, [], false, null);
+        }
+
+        var scores = new List<ScoreResult>();
+        foreach (var scorer in scorers)
+        {
+            scores.AddRange(await scorer.ScoreAsync(evalCase, response.Text, cancellationToken).ConfigureAwait(false));
+        }
+
+        var broken = scores.FirstOrDefault(s => s.IsError);
+        if (broken is not null)
+        {
+            return new CaseResult(evalCase.Id, response.Text, $"{broken.Scorer}: {broken.Reason}", scores, false, response);
+        }
+
+        if (scores.Count == 0)
+        {
+            return new CaseResult(evalCase.Id, response.Text, "no scorer applies to this case (no references or assertions)", scores, false, response);
+        }
+
+        return new CaseResult(evalCase.Id, response.Text, null, scores, scores.All(s => s.Passed), response);
+    }
+}
