@@ -59,6 +59,42 @@ internal static class Migrations
                 expires INTEGER
             );
             """),
+        (3, "runs and their case results", """
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY,
+                project TEXT NOT NULL,
+                target TEXT NOT NULL,
+                target_json TEXT NOT NULL,
+                suite_version TEXT NOT NULL,
+                pools TEXT NOT NULL,
+                total INTEGER NOT NULL,
+                judges TEXT,
+                started INTEGER NOT NULL,
+                finished INTEGER,
+                status TEXT NOT NULL
+            );
+            CREATE TABLE run_cases (
+                run_id TEXT NOT NULL REFERENCES runs (id),
+                case_id TEXT NOT NULL,
+                intent TEXT NOT NULL,
+                cohort TEXT NOT NULL,
+                difficulty TEXT,
+                pool TEXT NOT NULL,
+                output TEXT,
+                error TEXT,
+                passed INTEGER NOT NULL,
+                scores_json TEXT NOT NULL,
+                judge_json TEXT,
+                latency_ms REAL,
+                input_tokens INTEGER,
+                output_tokens INTEGER,
+                cost REAL,
+                attempts INTEGER NOT NULL,
+                from_cache INTEGER NOT NULL,
+                finished INTEGER NOT NULL,
+                PRIMARY KEY (run_id, case_id)
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -10,7 +10,7 @@ namespace Recal.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode. Every batch is one transaction, so a kill at any point
 /// leaves the store as it was after the last committed batch (docs/store.md).
 /// </summary>
-public sealed class SqliteStore : IRecalStore
+public sealed partial class SqliteStore : IRecalStore
 {
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -134,7 +134,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE response_cache; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
+        Scalar("DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

@@ -4,11 +4,24 @@ namespace Recal.Domain;
 /// <param name="FormatVersion">The project format version the file was written for.</param>
 /// <param name="StorePath">The embedded store's database file.</param>
 /// <param name="CasePaths">Case files (JSONL) found under the configured cases folder or globs.</param>
-public sealed record ProjectSettings(int FormatVersion, string Name, string StorePath, string TaxonomyPath, string PolicyPath, IReadOnlyList<string> CasePaths);
+public sealed record ProjectSettings(int FormatVersion, string Name, string StorePath, string TaxonomyPath, string PolicyPath, IReadOnlyList<string> CasePaths)
+{
+    /// <summary>The systems under test, in the order recal.yaml lists them.</summary>
+    public IReadOnlyList<TargetSettings> Targets { get; init; } = [];
+
+    /// <summary>The LLM-judge ensemble; null when the project has none.</summary>
+    public JudgeSettings? Judge { get; init; }
+
+    /// <summary>Run defaults.</summary>
+    public RunDefaults Run { get; init; } = new();
+}
 
 /// <summary>A loaded, validated eval project: immutable once built.</summary>
 public sealed record EvalProject(string Root, ProjectSettings Settings, Taxonomy Taxonomy, SamplingPolicy Policy, IReadOnlyList<EvalCase> Cases)
 {
+    /// <summary>The judge ensemble's rubric, loaded from <see cref="JudgeSettings.RubricPath"/>; null without a judge.</summary>
+    public Judging.Rubric? Rubric { get; init; }
+
     /// <summary>The current project format version written by <c>recal init</c>.</summary>
     public const int CurrentFormatVersion = 1;
 }

@@ -48,7 +48,15 @@ public static class EvalProjectLoader
         }
 
         CaseChecks.Run(cases, taxonomy, diagnostics);
-        return new ProjectLoadResult(new EvalProject(root, settings, taxonomy, policy, cases), diagnostics.Items);
+        Judging.Rubric? rubric = null;
+        if (settings.Judge is { } judge)
+        {
+            var (loaded, rubricDiagnostics) = Judging.RubricLoader.Load(judge.RubricPath, Relative(root, judge.RubricPath));
+            diagnostics.AddRange(rubricDiagnostics);
+            rubric = loaded;
+        }
+
+        return new ProjectLoadResult(new EvalProject(root, settings, taxonomy, policy, cases) { Rubric = rubric }, diagnostics.Items);
     }
 
     /// <summary>Parses a YAML file whose top level must be a mapping; syntax errors become located diagnostics.</summary>
@@ -106,6 +114,9 @@ public static class EvalProjectLoader
         var policy = yaml.String("policy") ?? "policy.yaml";
         var caseNode = yaml.Get("cases");
         var caseSpecs = caseNode is null ? ["cases"] : yaml.Strings("cases");
+        var run = RunSettingsReader.ReadRun(yaml.Object("run"));
+        var targets = RunSettingsReader.ReadTargets(yaml.Object("targets"), root);
+        var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
         yaml.RejectUnknownKeys();
 
         var casePaths = new List<string>();
@@ -132,7 +143,12 @@ public static class EvalProjectLoader
             Path.GetFullPath(Path.Combine(root, store)),
             Path.GetFullPath(Path.Combine(root, taxonomy)),
             Path.GetFullPath(Path.Combine(root, policy)),
-            casePaths);
+            casePaths)
+        {
+            Targets = targets,
+            Judge = judge,
+            Run = run,
+        };
     }
 
     internal static string Relative(string root, string path) => Path.GetRelativePath(root, path);

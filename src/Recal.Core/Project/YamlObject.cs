@@ -149,7 +149,7 @@ internal sealed partial class YamlObject
             return duration;
         }
 
-        Diagnostics.Error("RC1009", $"'{Name(key)}' must be a duration", At(node), "write a positive whole number and a unit: h (hours), d (days) or w (weeks), e.g. 28d");
+        Diagnostics.Error("RC1009", $"'{Name(key)}' must be a duration", At(node), "write a positive whole number and a unit: s (seconds), min (minutes), h (hours), d (days) or w (weeks), e.g. 28d or 30s");
         return null;
     }
 
@@ -259,6 +259,8 @@ internal sealed partial class YamlObject
 
         duration = match.Groups[2].Value switch
         {
+            "s" => TimeSpan.FromSeconds(count),
+            "min" => TimeSpan.FromMinutes(count),
             "h" => TimeSpan.FromHours(count),
             "d" => TimeSpan.FromDays(count),
             _ => TimeSpan.FromDays(7 * count),
@@ -281,6 +283,6 @@ internal sealed partial class YamlObject
         : double.IsPositiveInfinity(max) ? $"at least {min.ToString(CultureInfo.InvariantCulture)}"
         : $"between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}";
 
-    [GeneratedRegex("^([0-9]+)\\s*([hdw])$")]
+    [GeneratedRegex("^([0-9]+)\\s*(s|min|h|d|w)$")]
     private static partial Regex DurationPattern();
 }

@@ -20,7 +20,8 @@ public sealed record ResponseCacheSettings(IRecalStore Store, string TargetKind,
 /// A chat target: the system under test behind an <see cref="IChatClient"/>. The case's input becomes the user
 /// turn (or the conversation), after an optional system prompt; every call goes through the retry pipeline.
 /// </summary>
-public sealed class ChatTarget(IChatClient client, ResiliencePipeline pipeline, ChatOptions? options = null, string? systemPrompt = null, ResponseCacheSettings? cache = null)
+public sealed class ChatTarget(IChatClient client, ResiliencePipeline pipeline, ChatOptions? options = null, string? systemPrompt = null, ResponseCacheSettings? cache = null, CallGuard? guard = null)
+    : ITarget
 {
     private static readonly JsonSerializerOptions CacheJson = new(JsonSerializerDefaults.Web);
 
@@ -54,8 +55,8 @@ public sealed class ChatTarget(IChatClient client, ResiliencePipeline pipeline, 
         var response = await pipeline.ExecuteAsync(
             async token =>
             {
-                attempts++;
-                return await client.GetResponseAsync(messages, options, token).ConfigureAwait(false);
+                Interlocked.Increment(ref attempts);
+                return await (guard ?? CallGuard.None).RunAsync(t => client.GetResponseAsync(messages, options, t), cache?.Endpoint ?? "chat target", token).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         var result = new TargetResponse(response.Text, watch.Elapsed, response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, attempts, response.ModelId);

@@ -12,7 +12,8 @@ namespace Recal.Running;
 /// A generic HTTP JSON target: the case's input is placed into a request template (<c>{{input}}</c>, written as a
 /// JSON string) and POSTed; the answer is read at a JSON path of the response (<c>$.data.answer</c>).
 /// </summary>
-public sealed class HttpJsonTarget(HttpClient http, Uri url, string requestTemplate, string responsePath, ResiliencePipeline pipeline)
+public sealed class HttpJsonTarget(HttpClient http, Uri url, string requestTemplate, string responsePath, ResiliencePipeline pipeline, CallGuard? guard = null, Func<HttpRequestMessage, CancellationToken, ValueTask>? prepare = null)
+    : ITarget
 {
     public const string InputPlaceholder = "{{input}}";
 
@@ -25,8 +26,8 @@ public sealed class HttpJsonTarget(HttpClient http, Uri url, string requestTempl
         var text = await pipeline.ExecuteAsync(
             async token =>
             {
-                attempts++;
-                return await SendAsync(body, token).ConfigureAwait(false);
+                Interlocked.Increment(ref attempts);
+                return await (guard ?? CallGuard.None).RunAsync(t => SendAsync(body, t), url.ToString(), token).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
         return new TargetResponse(text, watch.Elapsed, null, null, attempts, null);
@@ -34,11 +35,16 @@ public sealed class HttpJsonTarget(HttpClient http, Uri url, string requestTempl
 
     private async Task<string> SendAsync(string body, CancellationToken cancellationToken)
     {
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (prepare is not null)
+        {
+            await prepare(request, cancellationToken).ConfigureAwait(false);
+        }
+
         HttpResponseMessage response;
         try
         {
-            response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {

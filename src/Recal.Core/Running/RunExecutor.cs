@@ -1,4 +1,5 @@
 using Recal.Domain;
+using Recal.Judging;
 using Recal.Scoring;
 
 namespace Recal.Running;
@@ -6,7 +7,8 @@ namespace Recal.Running;
 /// <summary>The outcome of one case in a run.</summary>
 /// <param name="Error">Why the target or a scorer could not produce a verdict: recorded, never a pass, never dropped.</param>
 /// <param name="Passed">No error, at least one score, and every score passed.</param>
-public sealed record CaseResult(string CaseId, string? Output, string? Error, IReadOnlyList<ScoreResult> Scores, bool Passed, TargetResponse? Response);
+/// <param name="Judge">The judge ensemble's outcome, when the run has judges and the target answered.</param>
+public sealed record CaseResult(string CaseId, string? Output, string? Error, IReadOnlyList<ScoreResult> Scores, bool Passed, TargetResponse? Response, JudgeOutcome? Judge = null);
 
 /// <summary>Live figures for a progress bar.</summary>
 public sealed record RunProgress(int Done, int Total, int Passed, int Errors);
@@ -32,24 +34,34 @@ public static class RunExecutor
         IReadOnlyList<IScorer> scorers,
         RunOptions options,
         IProgress<RunProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        JudgePanel? judges = null,
+        Func<EvalCase, CaseResult, ValueTask>? onResult = null,
+        RunProgress? start = null,
+        string? runId = null)
     {
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(invoke);
         ArgumentNullException.ThrowIfNull(scorers);
         ArgumentNullException.ThrowIfNull(options);
         var results = new CaseResult[cases.Count];
-        int done = 0, passed = 0, errors = 0;
+        int done = start?.Done ?? 0, passed = start?.Passed ?? 0, errors = start?.Errors ?? 0;
+        var total = start?.Total ?? cases.Count;
         await Parallel.ForEachAsync(
             Enumerable.Range(0, cases.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = cancellationToken },
             async (index, token) =>
             {
-                var result = await RunCaseAsync(cases[index], invoke, scorers, token).ConfigureAwait(false);
+                var result = await RunCaseAsync(cases[index], invoke, scorers, judges, runId, token).ConfigureAwait(false);
                 results[index] = result;
+                if (onResult is not null)
+                {
+                    await onResult(cases[index], result).ConfigureAwait(false);
+                }
+
                 var nowPassed = result.Passed ? Interlocked.Increment(ref passed) : Volatile.Read(ref passed);
                 var nowErrors = result.Error is not null ? Interlocked.Increment(ref errors) : Volatile.Read(ref errors);
-                progress?.Report(new RunProgress(Interlocked.Increment(ref done), cases.Count, nowPassed, nowErrors));
+                progress?.Report(new RunProgress(Interlocked.Increment(ref done), total, nowPassed, nowErrors));
             }).ConfigureAwait(false);
 
         var failed = results.Count(r => r.Error is null && !r.Passed);
@@ -57,7 +69,7 @@ public static class RunExecutor
         return new RunResult(results, passed, failed, errors, degraded);
     }
 
-    private static async Task<CaseResult> RunCaseAsync(EvalCase evalCase, Func<EvalCase, CancellationToken, ValueTask<TargetResponse>> invoke, IReadOnlyList<IScorer> scorers, CancellationToken cancellationToken)
+    private static async Task<CaseResult> RunCaseAsync(EvalCase evalCase, Func<EvalCase, CancellationToken, ValueTask<TargetResponse>> invoke, IReadOnlyList<IScorer> scorers, JudgePanel? judges, string? runId, CancellationToken cancellationToken)
     {
         TargetResponse response;
         try
@@ -75,17 +87,25 @@ public static class RunExecutor
             scores.AddRange(await scorer.ScoreAsync(evalCase, response.Text, cancellationToken).ConfigureAwait(false));
         }
 
+        JudgeOutcome? judged = null;
+        if (judges is not null)
+        {
+            var (score, outcome) = await judges.JudgeAsync(evalCase, response.Text, runId, cancellationToken).ConfigureAwait(false);
+            scores.Add(score);
+            judged = outcome;
+        }
+
         var broken = scores.FirstOrDefault(s => s.IsError);
         if (broken is not null)
         {
-            return new CaseResult(evalCase.Id, response.Text, $"{broken.Scorer}: {broken.Reason}", scores, false, response);
+            return new CaseResult(evalCase.Id, response.Text, $"{broken.Scorer}: {broken.Reason}", scores, false, response, judged);
         }
 
         if (scores.Count == 0)
         {
-            return new CaseResult(evalCase.Id, response.Text, "no scorer applies to this case (no references or assertions)", scores, false, response);
+            return new CaseResult(evalCase.Id, response.Text, "no scorer applies to this case (no references, assertions or judges)", scores, false, response, judged);
         }
 
-        return new CaseResult(evalCase.Id, response.Text, null, scores, scores.All(s => s.Passed), response);
+        return new CaseResult(evalCase.Id, response.Text, null, scores, scores.All(s => s.Passed), response, judged);
     }
 }

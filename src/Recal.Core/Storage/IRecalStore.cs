@@ -1,4 +1,5 @@
 using Recal.Domain;
+using Recal.Running;
 
 namespace Recal.Storage;
 
@@ -68,6 +69,27 @@ public interface IRecalStore : IAsyncDisposable
 
     /// <summary>Caches a model response; <paramref name="expires"/> null keeps it until replaced.</summary>
     ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a new run (status <see cref="RunStatus.Running"/>).</summary>
+    ValueTask CreateRunAsync(RunInfo run, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores one case's result, replacing an earlier result of the same case in the run; durable on return.</summary>
+    ValueTask AddRunCaseAsync(string runId, RunCaseRecord result, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a run's status and finish time.</summary>
+    ValueTask FinishRunAsync(string runId, RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default);
+
+    /// <summary>A run by id; null when there is none.</summary>
+    ValueTask<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Stored runs, newest first.</summary>
+    ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default);
+
+    /// <summary>A run's case results in case-id order.</summary>
+    ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default);
+
+    /// <summary>The production outputs recorded on traces, by trace id (for replay); ids not found are absent.</summary>
+    ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
 
     /// <summary>The ingest log, newest first.</summary>
     ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default);

@@ -1,4 +1,5 @@
 using Recal.Domain;
+using Recal.Running;
 using Recal.Storage;
 
 namespace Recal.Core.Tests.Drift;
@@ -47,6 +48,20 @@ internal sealed class InMemoryStore : IRecalStore
     public ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask CreateRunAsync(RunInfo run, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask AddRunCaseAsync(string runId, RunCaseRecord result, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask FinishRunAsync(string runId, RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

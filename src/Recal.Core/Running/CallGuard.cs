@@ -1,0 +1,64 @@
+namespace Recal.Running;
+
+/// <summary>
+/// Paces calls to at most a number of requests per minute: call slots are spaced evenly (60 s / rpm apart), so no
+/// 60-second window ever holds more than the limit. Every attempt takes a slot, retries included.
+/// </summary>
+public sealed class RequestRateLimiter(double requestsPerMinute, TimeProvider? time = null)
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly TimeSpan _spacing = TimeSpan.FromTicks((long)(TimeSpan.TicksPerMinute / requestsPerMinute));
+    private readonly Lock _lock = new();
+    private DateTimeOffset _next = DateTimeOffset.MinValue;
+
+    public double RequestsPerMinute { get; } = requestsPerMinute > 0 ? requestsPerMinute : throw new ArgumentOutOfRangeException(nameof(requestsPerMinute), "must be positive");
+
+    /// <summary>Waits for the next free slot.</summary>
+    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    {
+        DateTimeOffset slot;
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            slot = _next > now ? _next : now;
+            _next = slot + _spacing;
+        }
+
+        if (slot > now)
+        {
+            await Task.Delay(slot - now, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>What every single attempt at a call goes through: the rate limit, then a timeout.</summary>
+public sealed class CallGuard(RequestRateLimiter? limiter, TimeSpan? timeout)
+{
+    public static CallGuard None { get; } = new(null, null);
+
+    /// <summary>Runs one attempt; a timeout becomes a transient <see cref="TargetCallException"/> so it is retried.</summary>
+    public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> attempt, string what, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        if (limiter is not null)
+        {
+            await limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (timeout is not { } limit)
+        {
+            return await attempt(cancellationToken).ConfigureAwait(false);
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(limit);
+        try
+        {
+            return await attempt(timer.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TargetCallException && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TargetCallException($"{what}: no answer within {limit.TotalSeconds:0.#} s", null, null, transient: true, e);
+        }
+    }
+}

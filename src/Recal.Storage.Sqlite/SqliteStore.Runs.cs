@@ -1,0 +1,228 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Recal.Running;
+using Recal.Scoring;
+
+namespace Recal.Storage.Sqlite;
+
+/// <summary>Runs and their per-case results.</summary>
+public sealed partial class SqliteStore
+{
+    private static readonly JsonSerializerOptions RunJson = new(JsonSerializerDefaults.Web);
+
+    public async ValueTask CreateRunAsync(RunInfo run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        await WithCommandAsync(
+            command =>
+            {
+                command.CommandText = """
+                    INSERT INTO runs (id, project, target, target_json, suite_version, pools, total, judges, started, finished, status)
+                    VALUES ($id, $project, $target, $target_json, $suite, $pools, $total, $judges, $started, NULL, $status)
+                    """;
+                command.Parameters.AddWithValue("$id", run.Id);
+                command.Parameters.AddWithValue("$project", run.Project);
+                command.Parameters.AddWithValue("$target", run.Target);
+                command.Parameters.AddWithValue("$target_json", run.TargetJson);
+                command.Parameters.AddWithValue("$suite", run.SuiteVersion);
+                command.Parameters.AddWithValue("$pools", run.Pools);
+                command.Parameters.AddWithValue("$total", run.Total);
+                command.Parameters.AddWithValue("$judges", (object?)run.Judges ?? DBNull.Value);
+                command.Parameters.AddWithValue("$started", run.Started.ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$status", StatusName(run.Status));
+                return command.ExecuteNonQueryAsync(cancellationToken);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask AddRunCaseAsync(string runId, RunCaseRecord result, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(result);
+        var scores = JsonSerializer.Serialize(result.Scores, RunJson);
+        var judge = result.Judge is null ? null : JsonSerializer.Serialize(result.Judge, RunJson);
+        await WithCommandAsync(
+            command =>
+            {
+                command.CommandText = """
+                    INSERT OR REPLACE INTO run_cases (run_id, case_id, intent, cohort, difficulty, pool, output, error, passed, scores_json, judge_json,
+                        latency_ms, input_tokens, output_tokens, cost, attempts, from_cache, finished)
+                    VALUES ($run, $case, $intent, $cohort, $difficulty, $pool, $output, $error, $passed, $scores, $judge,
+                        $latency, $input_tokens, $output_tokens, $cost, $attempts, $from_cache, $finished)
+                    """;
+                var p = command.Parameters;
+                p.AddWithValue("$run", runId);
+                p.AddWithValue("$case", result.CaseId);
+                p.AddWithValue("$intent", result.Intent);
+                p.AddWithValue("$cohort", result.CohortKey);
+                p.AddWithValue("$difficulty", (object?)result.Difficulty ?? DBNull.Value);
+                p.AddWithValue("$pool", result.Pool);
+                p.AddWithValue("$output", (object?)result.Output ?? DBNull.Value);
+                p.AddWithValue("$error", (object?)result.Error ?? DBNull.Value);
+                p.AddWithValue("$passed", result.Passed ? 1 : 0);
+                p.AddWithValue("$scores", scores);
+                p.AddWithValue("$judge", (object?)judge ?? DBNull.Value);
+                p.AddWithValue("$latency", (object?)result.LatencyMs ?? DBNull.Value);
+                p.AddWithValue("$input_tokens", (object?)result.InputTokens ?? DBNull.Value);
+                p.AddWithValue("$output_tokens", (object?)result.OutputTokens ?? DBNull.Value);
+                p.AddWithValue("$cost", (object?)result.Cost ?? DBNull.Value);
+                p.AddWithValue("$attempts", result.Attempts);
+                p.AddWithValue("$from_cache", result.FromCache ? 1 : 0);
+                p.AddWithValue("$finished", result.Finished.ToUnixTimeMilliseconds());
+                return command.ExecuteNonQueryAsync(cancellationToken);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask FinishRunAsync(string runId, RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        await WithCommandAsync(
+            command =>
+            {
+                command.CommandText = "UPDATE runs SET status = $status, finished = $finished WHERE id = $id";
+                command.Parameters.AddWithValue("$id", runId);
+                command.Parameters.AddWithValue("$status", StatusName(status));
+                command.Parameters.AddWithValue("$finished", (object?)finished?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+                return command.ExecuteNonQueryAsync(cancellationToken);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        var runs = await QueryRunsAsync("WHERE id = $id", 1, runId, cancellationToken).ConfigureAwait(false);
+        return runs.Count == 0 ? null : runs[0];
+    }
+
+    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) =>
+        QueryRunsAsync(string.Empty, limit, null, cancellationToken);
+
+    public async ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        var results = new List<RunCaseRecord>();
+        await WithCommandAsync(
+            async command =>
+            {
+                command.CommandText = """
+                    SELECT case_id, intent, cohort, difficulty, pool, output, error, passed, scores_json, judge_json,
+                        latency_ms, input_tokens, output_tokens, cost, attempts, from_cache, finished
+                    FROM run_cases WHERE run_id = $run ORDER BY case_id
+                    """;
+                command.Parameters.AddWithValue("$run", runId);
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    results.Add(new RunCaseRecord(
+                        reader.GetString(0),
+                        reader.GetString(1),
+                        reader.GetString(2),
+                        NullableString(reader, 3),
+                        reader.GetString(4),
+                        NullableString(reader, 5),
+                        NullableString(reader, 6),
+                        reader.GetInt64(7) != 0,
+                        JsonSerializer.Deserialize<List<ScoreResult>>(reader.GetString(8), RunJson) ?? [],
+                        reader.IsDBNull(9) ? null : JsonSerializer.Deserialize<JudgeOutcome>(reader.GetString(9), RunJson),
+                        reader.IsDBNull(10) ? null : reader.GetDouble(10),
+                        reader.IsDBNull(11) ? null : reader.GetInt64(11),
+                        reader.IsDBNull(12) ? null : reader.GetInt64(12),
+                        reader.IsDBNull(13) ? null : reader.GetDouble(13),
+                        (int)reader.GetInt64(14),
+                        reader.GetInt64(15) != 0,
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(16))));
+                }
+
+                return 0;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    public async ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(traceIds);
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (traceIds.Count == 0)
+        {
+            return outputs;
+        }
+
+        var wanted = traceIds.Select(id => "id:" + id).ToHashSet(StringComparer.Ordinal);
+        await WithCommandAsync(
+            async command =>
+            {
+                // One pass over the traces: cheaper than an index the ingest path would have to maintain.
+                command.CommandText = "SELECT key, output FROM traces WHERE output IS NOT NULL AND key LIKE 'id:%'";
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var key = reader.GetString(0);
+                    if (wanted.Contains(key))
+                    {
+                        outputs[key[3..]] = reader.GetString(1);
+                    }
+                }
+
+                return 0;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return outputs;
+    }
+
+    private async ValueTask<IReadOnlyList<RunInfo>> QueryRunsAsync(string where, int limit, string? id, CancellationToken cancellationToken)
+    {
+        var runs = new List<RunInfo>();
+        await WithCommandAsync(
+            async command =>
+            {
+                command.CommandText = $"SELECT id, project, target, target_json, suite_version, pools, total, judges, started, finished, status FROM runs {where} ORDER BY started DESC, id DESC LIMIT $limit";
+                command.Parameters.AddWithValue("$limit", limit);
+                if (id is not null)
+                {
+                    command.Parameters.AddWithValue("$id", id);
+                }
+
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    runs.Add(new RunInfo(
+                        reader.GetString(0),
+                        reader.GetString(1),
+                        reader.GetString(2),
+                        reader.GetString(3),
+                        reader.GetString(4),
+                        reader.GetString(5),
+                        (int)reader.GetInt64(6),
+                        NullableString(reader, 7),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+                        reader.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+                        Enum.Parse<RunStatus>(reader.GetString(10), ignoreCase: true)));
+                }
+
+                return 0;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return runs;
+    }
+
+    private async ValueTask WithCommandAsync(Func<SqliteCommand, Task<int>> action, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            await action(command).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static string StatusName(RunStatus status) => status.ToString().ToLowerInvariant();
+}
