@@ -52,14 +52,26 @@ internal static class CaseGenerator
         return lines;
     }
 
+    /// <summary>Cases drawn at random (so in traffic proportion) from the last two weeks: a fresh shadow pool.</summary>
+    public const int ShadowSize = 300;
+
+    public static List<string> Shadow(Clinc clinc, IReadOnlyList<GeneratedTrace> traffic, IReadOnlyCollection<string> goldTexts, Random random)
+    {
+        var recent = traffic.Where(t => t.Week > Scenario.Weeks - 2 && !t.Internal && !goldTexts.Contains(t.Text)).ToList();
+        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(recent));
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        return [.. recent.Where(t => used.Add(t.Text)).Take(ShadowSize).OrderBy(t => t.Timestamp)
+            .Select((t, i) => Case($"shadow-{i + 1:0000}", t, clinc, "shadow", "sampled", null, random, DateOnly.FromDateTime(t.Timestamp.UtcDateTime)))];
+    }
+
     /// <summary>Hard when perturbed or very short, medium when short, else easy.</summary>
     public static string Difficulty(GeneratedTrace trace) =>
         trace.Perturbed || trace.Text.Length < 20 ? "hard" : trace.Text.Length < 40 ? "medium" : "easy";
 
-    private static string Case(string id, GeneratedTrace trace, Clinc clinc, string pool, string provenance, string? note, Random random)
+    private static string Case(string id, GeneratedTrace trace, Clinc clinc, string pool, string provenance, string? note, Random random, DateOnly? addedOn = null)
     {
         var domain = clinc.DomainOf[trace.Intent];
-        var added = new DateOnly(2026, 6, 15).AddDays(random.Next(14));
+        var added = addedOn ?? new DateOnly(2026, 6, 15).AddDays(random.Next(14));
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, Json))
         {

@@ -31,19 +31,26 @@ internal static class Program
         var random = new Random(seed);
         var traffic = TrafficGenerator.Generate(clinc, random);
         var cases = CaseGenerator.Generate(clinc, traffic, random);
+        var goldTexts = cases.Select(c => JsonDocument.Parse(c).RootElement.GetProperty("input").GetString()!).ToHashSet(StringComparer.Ordinal);
+        var shadow = CaseGenerator.Shadow(clinc, traffic, goldTexts, new Random(seed + 1));
 
         Directory.CreateDirectory(Path.Combine(output, "traffic"));
         Directory.CreateDirectory(Path.Combine(output, "cases"));
         WriteTraffic(Path.Combine(output, "traffic", "traffic.jsonl.gz"), traffic);
         File.WriteAllText(Path.Combine(output, "traffic", "broken-sample.jsonl"), BrokenSample(traffic));
         File.WriteAllText(Path.Combine(output, "cases", "gold.jsonl"), string.Concat(cases.Select(c => c + "\n")));
+        File.WriteAllText(Path.Combine(output, "cases", "shadow.jsonl"), string.Concat(shadow.Select(c => c + "\n")));
+        Directory.CreateDirectory(Path.Combine(output, "rubrics"));
+        Directory.CreateDirectory(Path.Combine(output, "prompts"));
+        File.WriteAllText(Path.Combine(output, "rubrics", "support-answer.yaml"), ProjectFiles.Rubric);
+        File.WriteAllText(Path.Combine(output, "prompts", "support.md"), ProjectFiles.Prompt);
         File.WriteAllText(Path.Combine(output, "taxonomy.yaml"), ProjectFiles.Taxonomy(clinc));
         File.WriteAllText(Path.Combine(output, "policy.yaml"), ProjectFiles.Policy);
         File.WriteAllText(Path.Combine(output, "recal.yaml"), ProjectFiles.Project);
         File.WriteAllText(Path.Combine(output, ".gitignore"), ".recal/\n");
         File.WriteAllText(Path.Combine(output, "ATTRIBUTION.md"), ProjectFiles.Attribution);
         File.WriteAllText(Path.Combine(output, "README.md"), ProjectFiles.Readme(GroundTruth(traffic, cases), traffic.Count, cases.Count, seed));
-        Console.WriteLine($"wrote {traffic.Count:N0} traces and {cases.Count} cases to {output}");
+        Console.WriteLine($"wrote {traffic.Count:N0} traces, {cases.Count} gold-file cases and {shadow.Count} shadow cases to {output}");
         return 0;
     }
 

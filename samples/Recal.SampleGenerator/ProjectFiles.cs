@@ -18,6 +18,82 @@ internal static class ProjectFiles
         policy: policy.yaml
         cases: cases                   # every *.jsonl file under cases/
 
+        run:
+          concurrency: 16
+          max_error_share: 0.02        # more errored cases than this and the run is degraded (exit 3)
+          cache_ttl: 30d
+          retries: 3
+          timeout: 30s
+
+        # The systems under test. samples/run-sample.sh serves the support bot on 127.0.0.1 and sets
+        # RECAL_SAMPLE_BOT_URL; without it the default below is used.
+        targets:
+          baseline:
+            type: openai
+            base_url: ${RECAL_SAMPLE_BOT_URL:-http://127.0.0.1:8711/v1}
+            model: support-bot-v1
+            prompt: prompts/support.md
+            parameters:
+              temperature: 0
+              max_tokens: 200
+          gold-tuned:                  # the same bot, tuned until it aced the gold set
+            type: openai
+            base_url: ${RECAL_SAMPLE_BOT_URL:-http://127.0.0.1:8711/v1}
+            model: support-bot-v2-gold-tuned
+            prompt: prompts/support.md
+            parameters:
+              temperature: 0
+              max_tokens: 200
+          production:                  # the answers production gave, recorded on the traces
+            type: replay
+            source: traces
+
+        # Three votes of one judge model with different seeds; the median decides.
+        judge:
+          rubric: rubrics/support-answer.yaml
+          review_queue: .recal/review-queue.jsonl
+          judges:
+            - base_url: ${RECAL_SAMPLE_BOT_URL:-http://127.0.0.1:8711/v1}
+              model: support-judge
+              seed: 1
+            - base_url: ${RECAL_SAMPLE_BOT_URL:-http://127.0.0.1:8711/v1}
+              model: support-judge
+              seed: 2
+            - base_url: ${RECAL_SAMPLE_BOT_URL:-http://127.0.0.1:8711/v1}
+              model: support-judge
+              seed: 3
+
+        """;
+
+    public const string Rubric = """
+        # How the judges grade a support answer (docs/judging.md). Bump the version on every change.
+        name: support-answer
+        version: 1
+        instructions: The assistant supports customers of a consumer finance app. Grade against the reference answers.
+        dimensions:
+          - name: correctness
+            description: Does the answer address this request the way the good reference does?
+            scale: [1, 5]
+            anchors:
+              1: wrong topic, or declines a request it should handle
+              3: on topic but vague, like the acceptable reference
+              5: says what the good reference says
+          - name: helpfulness
+            description: Does it move the customer forward?
+            scale: [1, 5]
+            anchors:
+              1: no help
+              3: points somewhere
+              5: gives the next step
+        pass:
+          all_at_least: 4
+
+        """;
+
+    public const string Prompt = """
+        You are the support assistant of a consumer finance app. Help with accounts, cards, bills and trips;
+        decline anything else politely and offer a person. Answer in one or two sentences.
+
         """;
 
     public const string Policy = """
@@ -147,6 +223,8 @@ internal static class ProjectFiles
             |---|---|
             | `recal.yaml`, `taxonomy.yaml`, `policy.yaml` | the project, its 106 intents and 3 cohort dimensions, and the sampling policy |
             | `cases/gold.jsonl` | the eval set: sampled cases, cases from escalations (`bug_report`) and a few retired ones |
+            | `cases/shadow.jsonl` | a shadow pool: {CaseGenerator.ShadowSize} cases drawn at random from the last two weeks of traffic |
+            | `rubrics/support-answer.yaml`, `prompts/support.md` | the judges' rubric and the bot's system prompt, versioned with the project |
             | `traffic/traffic.jsonl.gz` | twelve weeks of traces with metadata (plan, locale, surface) and feedback; about 10% carry an intent label |
             | `traffic/broken-sample.jsonl` | a few deliberately broken lines, to see the quarantine at work |
 

@@ -12,6 +12,9 @@ public static class ExitCodes
     /// <summary>Could not run: bad usage, a project that does not load, a missing file or store.</summary>
     public const int CannotRun = 2;
 
+    /// <summary>A run finished degraded: more cases errored than the allowed share (docs/running.md).</summary>
+    public const int Degraded = 3;
+
     /// <summary>Stopped by Ctrl-C; completed work was kept.</summary>
     public const int Cancelled = 130;
 }

@@ -8,11 +8,20 @@ using YamlDotNet.RepresentationModel;
 namespace Recal.Project;
 
 /// <summary>Reads <c>targets:</c>, <c>judge:</c> and <c>run:</c> of recal.yaml (docs/running.md).</summary>
-internal static partial class RunSettingsReader
+public static partial class RunSettingsReader
 {
+    /// <summary>The spellings of <see cref="TargetKind"/> in recal.yaml.</summary>
+    public static IReadOnlyDictionary<string, TargetKind> TargetKinds { get; } = new Dictionary<string, TargetKind>(StringComparer.Ordinal)
+    {
+        ["openai"] = TargetKind.OpenAI,
+        ["http"] = TargetKind.Http,
+        ["program"] = TargetKind.Program,
+        ["replay"] = TargetKind.Replay,
+    };
+
     private static readonly string[] ChatParameters = ["temperature", "top_p", "max_tokens", "seed", "stop"];
 
-    public static RunDefaults ReadRun(YamlObject? yaml)
+    internal static RunDefaults ReadRun(YamlObject? yaml)
     {
         if (yaml is null)
         {
@@ -29,7 +38,7 @@ internal static partial class RunSettingsReader
         return defaults;
     }
 
-    public static IReadOnlyList<TargetSettings> ReadTargets(YamlObject? yaml, string root)
+    internal static IReadOnlyList<TargetSettings> ReadTargets(YamlObject? yaml, string root)
     {
         if (yaml is null)
         {
@@ -59,7 +68,7 @@ internal static partial class RunSettingsReader
         return targets;
     }
 
-    public static JudgeSettings? ReadJudge(YamlObject? yaml, string root)
+    internal static JudgeSettings? ReadJudge(YamlObject? yaml, string root)
     {
         if (yaml is null)
         {
@@ -131,11 +140,19 @@ internal static partial class RunSettingsReader
 
     private static TargetSettings? ReadTarget(string name, YamlObject yaml, string root)
     {
-        var kind = yaml.Enum<TargetKind>("type", required: true);
-        if (kind is null)
+        var typeName = yaml.String("type", required: true);
+        if (typeName is null)
         {
             return null;
         }
+
+        if (!TargetKinds.TryGetValue(typeName, out var kindValue))
+        {
+            yaml.Diagnostics.Error("RC1007", $"'{yaml.Name("type")}' has the unknown value '{typeName}'", yaml.At(yaml.Get("type")!), Spelling.Hint(typeName, [.. TargetKinds.Keys]));
+            return null;
+        }
+
+        TargetKind? kind = kindValue;
 
         var settings = new TargetSettings(name, kind.Value, yaml.Location)
         {

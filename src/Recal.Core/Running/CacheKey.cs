@@ -11,7 +11,18 @@ namespace Recal.Running;
 /// </summary>
 public static class CacheKey
 {
-    private static readonly string[] SecretNames = ["api_key", "apikey", "authorization", "password", "secret", "token"];
+    private static readonly string[] SecretNames = ["api_key", "api-key", "apikey", "authorization", "password", "secret", "token", "access_token", "auth_token", "bearer", "credential", "credentials"];
+
+    /// <summary>
+    /// A parameter named like a credential: one of the usual names, or ending in one after <c>_</c> or <c>-</c>
+    /// (<c>x_api_key</c>, <c>client-secret</c>); <c>max_tokens</c> is not one.
+    /// </summary>
+    public static bool LooksLikeCredential(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var lower = name.ToLowerInvariant();
+        return SecretNames.Any(s => lower == s || lower.EndsWith("_" + s, StringComparison.Ordinal) || lower.EndsWith("-" + s, StringComparison.Ordinal));
+    }
 
     public static string For(string targetKind, string endpoint, string model, IReadOnlyDictionary<string, JsonElement> parameters, IReadOnlyList<(string Role, string Content)> messages)
     {
@@ -20,7 +31,7 @@ public static class CacheKey
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(messages);
-        var secret = parameters.Keys.FirstOrDefault(k => SecretNames.Any(s => k.Contains(s, StringComparison.OrdinalIgnoreCase)));
+        var secret = parameters.Keys.FirstOrDefault(LooksLikeCredential);
         if (secret is not null)
         {
             throw new ArgumentException($"parameter '{secret}' looks like a credential; credentials must not be part of a cache key", nameof(parameters));

@@ -38,6 +38,25 @@ public sealed class CacheKeyTests
         act.Should().Throw<ArgumentException>().WithMessage("*credential*");
     }
 
+    [Theory]
+    [InlineData("api_key", true)]
+    [InlineData("X-Api-Key", true)]
+    [InlineData("x_api_key", true)]
+    [InlineData("client-secret", true)]
+    [InlineData("Authorization", true)]
+    [InlineData("max_tokens", false)]
+    [InlineData("temperature", false)]
+    public void Credential_names_are_told_from_parameters_that_merely_contain_the_words(string name, bool credential) =>
+        CacheKey.LooksLikeCredential(name).Should().Be(credential);
+
+    [Fact]
+    public void Max_tokens_is_key_material_like_any_generation_parameter()
+    {
+        var small = CacheKey.For("openai", "http://h/v1", "bot-1", Parameters("""{"max_tokens":10}"""), Messages);
+
+        CacheKey.For("openai", "http://h/v1", "bot-1", Parameters("""{"max_tokens":200}"""), Messages).Should().NotBe(small);
+    }
+
     private static Dictionary<string, JsonElement> Parameters(string json) =>
         JsonDocument.Parse(json).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
 }

@@ -1,0 +1,303 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Recal.Cli.Running;
+using Recal.Domain;
+using Recal.Judging;
+using Recal.Running;
+using Recal.Scoring;
+using Recal.Statistics;
+using Spectre.Console;
+
+namespace Recal.Cli.Commands;
+
+/// <summary><c>recal run</c>: runs a target over a pool of the eval set, storing every case as it completes.</summary>
+internal static class RunCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var target = new Option<string?>("--target", "-t") { Description = "Which target of recal.yaml to run (default: the only one, or the first)", HelpName = "name" };
+        var pools = new Option<Pool[]>("--pool")
+        {
+            Description = "Which pools to run (default: gold); repeat for several",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Cases in flight at once (default: the target's, then run.concurrency)", HelpName = "n" };
+        var rpm = new Option<double?>("--rpm") { Description = "At most this many target calls per minute", HelpName = "n" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Call the target and judges even when the response cache holds an answer" };
+        var noJudge = new Option<bool>("--no-judge") { Description = "Score without the judge ensemble" };
+        var limit = new Option<int?>("--limit") { Description = "Run only the first N cases (by id)", HelpName = "n" };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Finish an interrupted run without repeating completed cases (default: the newest unfinished run)",
+            HelpName = "run",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var maxErrors = new Option<double?>("--max-error-share") { Description = "Above this share of errored cases the run is degraded (exit code 3); default run.max_error_share", HelpName = "share" };
+
+        var command = new Command("run", "Run a target over the eval set: bounded concurrency, retries, response cache, resumable; exit code 3 when degraded");
+        foreach (var option in new Option[] { target, pools, concurrency, rpm, noCache, noJudge, limit, resume, maxErrors })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            var request = new RunRequest(
+                parse.GetValue(target),
+                parse.GetValue(pools) is { Length: > 0 } p ? p : [Pool.Gold],
+                parse.GetValue(concurrency),
+                parse.GetValue(rpm),
+                parse.GetValue(noCache),
+                parse.GetValue(noJudge),
+                parse.GetValue(limit),
+                parse.GetResult(resume) is not null,
+                parse.GetValue(resume),
+                parse.GetValue(maxErrors));
+            return await ExecuteAsync(context, project, request, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(CliContext context, EvalProject project, RunRequest request, CancellationToken cancellationToken)
+    {
+        await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+        RunInfo run;
+        IReadOnlyList<EvalCase> cases;
+        TargetSettings? settings;
+        var suite = EvalRunner.SuiteVersion(project, request.NoJudge ? null : project.Rubric);
+        if (request.Resume)
+        {
+            var found = request.ResumeId is { } id
+                ? await store.GetRunAsync(id, cancellationToken).ConfigureAwait(false)
+                : (await store.ListRunsAsync(50, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Status is RunStatus.Running or RunStatus.Interrupted);
+            if (found is null)
+            {
+                context.Error.MarkupLine(request.ResumeId is null
+                    ? "[red]error[/]: there is no unfinished run to resume; start one with [blue]recal run[/]."
+                    : $"[red]error[/]: no run '{Markup.Escape(request.ResumeId)}' in the store; [blue]recal report --list[/] lists the runs.");
+                return ExitCodes.CannotRun;
+            }
+
+            if (found.Status is RunStatus.Completed or RunStatus.Degraded)
+            {
+                context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} already finished ({found.Status.ToString().ToLowerInvariant()}); [blue]recal report {Markup.Escape(found.Id)}[/] shows it.");
+                return ExitCodes.CannotRun;
+            }
+
+            var judged = found.Judges is not null;
+            suite = EvalRunner.SuiteVersion(project, judged ? project.Rubric : null);
+            if (found.SuiteVersion != suite)
+            {
+                context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} scored suite {found.SuiteVersion}, but the project is now at {suite}: the cases, policy or rubric changed since. Start a new run instead.");
+                return ExitCodes.CannotRun;
+            }
+
+            settings = project.Settings.Targets.FirstOrDefault(t => t.Name == found.Target);
+            if (settings is null || TargetFactory.Describe(settings) != found.TargetJson)
+            {
+                context.Error.MarkupLine($"[red]error[/]: the target '{Markup.Escape(found.Target)}' is no longer configured as it was when run {Markup.Escape(found.Id)} started. Start a new run instead.");
+                return ExitCodes.CannotRun;
+            }
+
+            var poolNames = found.Pools.Split(',').Select(n => Enum.Parse<Pool>(n, ignoreCase: true)).ToList();
+            cases = EvalRunner.SelectCases(project, poolNames, found.Total < project.Cases.Count(c => poolNames.Contains(c.Pool)) ? found.Total : null);
+            run = found;
+            request = request with { NoJudge = !judged };
+        }
+        else
+        {
+            settings = SelectTarget(context, project, request.Target);
+            if (settings is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            cases = EvalRunner.SelectCases(project, request.Pools, request.Limit);
+            if (cases.Count == 0)
+            {
+                context.Error.MarkupLine($"[red]error[/]: the pool(s) {string.Join(", ", request.Pools.Select(p => p.ToString().ToLowerInvariant()))} hold no case.");
+                return ExitCodes.CannotRun;
+            }
+
+            var started = DateTimeOffset.UtcNow;
+            var judges = request.NoJudge || project.Settings.Judge is null ? null : $"{project.Rubric!.Id}: {string.Join(", ", project.Settings.Judge.Judges.Select(j => j.Name))}";
+            run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings), suite,
+                string.Join(',', request.Pools.Distinct().Select(p => p.ToString().ToLowerInvariant())), cases.Count, judges, started, null, RunStatus.Running);
+            await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (request.Rpm is { } rpmOverride)
+        {
+            settings = settings with { RequestsPerMinute = rpmOverride };
+        }
+
+        await using var factory = new TargetFactory { Retry = new RetrySettings(project.Settings.Run.Retries) };
+        var (targetImpl, error) = await factory.CreateTargetAsync(project, settings, store, cases, !request.NoCache, cancellationToken).ConfigureAwait(false);
+        if (targetImpl is null)
+        {
+            context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+            await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
+            return ExitCodes.CannotRun;
+        }
+
+        if (targetImpl is ReplayTarget { Problems.Count: > 0 } replay)
+        {
+            foreach (var problem in replay.Problems)
+            {
+                context.Error.MarkupLine($"[yellow]warning[/]: {Markup.Escape(problem)}");
+            }
+        }
+
+        JudgePanel? panel = null;
+        if (!request.NoJudge && project.Settings.Judge is not null)
+        {
+            (panel, error) = factory.CreateJudges(project, store, !request.NoCache, project.Settings.Judge.ReviewQueuePath);
+            if (panel is null)
+            {
+                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+                await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
+                return ExitCodes.CannotRun;
+            }
+        }
+
+        var options = new RunOptions(request.Concurrency ?? settings.Concurrency ?? project.Settings.Run.Concurrency, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare);
+        context.Error.MarkupLine($"Run [bold]{Markup.Escape(run.Id)}[/]: target [bold]{Markup.Escape(settings.Name)}[/] over {cases.Count:N0} case(s) of {Markup.Escape(run.Pools)}, suite {run.SuiteVersion}, concurrency {options.Concurrency}{(panel is null ? string.Empty : $", judges {Markup.Escape(run.Judges!)}")}{(request.NoCache ? ", cache off" : string.Empty)}.");
+        var watch = Stopwatch.StartNew();
+        RunSummary summary;
+        try
+        {
+            summary = await WithProgressAsync(context, progress =>
+                EvalRunner.ExecuteAsync(store, run, cases, targetImpl, [new AssertionScorer(), new ReferenceScorer()], panel, settings.Price, options, progress, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            var stored = await store.GetRunCasesAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
+            context.Error.MarkupLine($"[yellow]Stopped.[/] {stored.Count:N0} of {cases.Count:N0} case results are stored; [blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes the run without repeating them.");
+            return ExitCodes.Cancelled;
+        }
+
+        Render(context, summary, panel, project.Settings.Judge?.ReviewQueuePath, factory.Retries, watch.Elapsed);
+        return summary.Degraded ? ExitCodes.Degraded : ExitCodes.Ok;
+    }
+
+    private static TargetSettings? SelectTarget(CliContext context, EvalProject project, string? name)
+    {
+        var targets = project.Settings.Targets;
+        if (targets.Count == 0)
+        {
+            context.Error.MarkupLine("[red]error[/]: recal.yaml configures no target; add one under [blue]targets:[/] (docs/running.md).");
+            return null;
+        }
+
+        if (name is null)
+        {
+            return targets[0];
+        }
+
+        var found = targets.FirstOrDefault(t => t.Name == name);
+        if (found is null)
+        {
+            var hint = Text.Spelling.Hint(name, [.. targets.Select(t => t.Name)]);
+            context.Error.MarkupLine($"[red]error[/]: no target '{Markup.Escape(name)}' in recal.yaml; {Markup.Escape(hint ?? $"the targets are {string.Join(", ", targets.Select(t => t.Name))}")}.");
+        }
+
+        return found;
+    }
+
+    private static async Task<RunSummary> WithProgressAsync(CliContext context, Func<IProgress<RunProgress>, Task<RunSummary>> work)
+    {
+        var watch = Stopwatch.StartNew();
+        int? firstDone = null;
+        string Describe(RunProgress p)
+        {
+            firstDone ??= p.Done;
+            var fresh = p.Done - firstDone.Value;
+            var rate = watch.Elapsed.TotalSeconds > 0 ? fresh / watch.Elapsed.TotalSeconds : 0;
+            var eta = rate > 0 ? TimeSpan.FromSeconds((p.Total - p.Done) / rate) : (TimeSpan?)null;
+            var verdicts = p.Done - p.Errors;
+            var passRate = verdicts > 0 ? (double)p.Passed / verdicts : double.NaN;
+            return string.Create(CultureInfo.InvariantCulture, $"{p.Done:N0}/{p.Total:N0} cases, {rate:0.0}/s, ETA {(eta is { } e ? e.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "--:--:--")}, pass {(double.IsNaN(passRate) ? "-" : passRate.ToString("0.0%", CultureInfo.InvariantCulture))}, errors {p.Errors:N0}");
+        }
+
+        if (!context.Error.Profile.Capabilities.Interactive)
+        {
+            var last = TimeSpan.Zero;
+            RunProgress? latest = null;
+            var lines = new Progress<RunProgress>(p =>
+            {
+                latest = p;
+                if (watch.Elapsed - last >= TimeSpan.FromSeconds(5))
+                {
+                    last = watch.Elapsed;
+                    context.Error.WriteLine(Describe(p));
+                }
+            });
+            var result = await work(lines).ConfigureAwait(false);
+            if (latest is { } final && last > TimeSpan.Zero)
+            {
+                context.Error.WriteLine(Describe(final));
+            }
+
+            return result;
+        }
+
+        RunSummary? summary = null;
+        await context.Error.Progress()
+            .AutoClear(false)
+            .Columns(new ProgressBarColumn(), new PercentageColumn(), new TaskDescriptionColumn { Alignment = Justify.Left })
+            .StartAsync(async progressContext =>
+            {
+                var task = progressContext.AddTask("starting", maxValue: 1);
+                var progress = new Progress<RunProgress>(p =>
+                {
+                    task.MaxValue = Math.Max(1, p.Total);
+                    task.Value = p.Done;
+                    task.Description = Markup.Escape(Describe(p));
+                });
+                summary = await work(progress).ConfigureAwait(false);
+                task.Value = task.MaxValue;
+            }).ConfigureAwait(false);
+        return summary!;
+    }
+
+    private static void Render(CliContext context, RunSummary summary, JudgePanel? panel, string? reviewQueue, int retries, TimeSpan elapsed)
+    {
+        var console = context.Out;
+        var (lower, upper) = summary.Passed + summary.Failed == 0 ? (double.NaN, double.NaN) : Proportion.WilsonInterval(summary.Passed, summary.Passed + summary.Failed);
+        var status = summary.Degraded ? "[red]degraded[/]" : "[green]completed[/]";
+        console.MarkupLine($"Run [bold]{Markup.Escape(summary.Run.Id)}[/] {status} in {elapsed.TotalSeconds:0.0} s.");
+        var table = new Table().Border(TableBorder.Simple).HideHeaders();
+        table.AddColumns("what", "value");
+        table.AddRow("cases", $"{summary.Done:N0}");
+        table.AddRow("pass rate", summary.Passed + summary.Failed == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"[bold]{summary.PassRate:0.0%}[/] (95% CI {lower:0.0%}–{upper:0.0%}; {summary.Passed:N0} passed, {summary.Failed:N0} failed)"));
+        table.AddRow("errors", summary.Errors == 0 ? "0" : string.Create(CultureInfo.InvariantCulture, $"[{(summary.Degraded ? "red" : "yellow")}]{summary.Errors:N0} ({summary.ErrorShare:0.0%}) — never counted as passes[/]"));
+        table.AddRow("calls", $"{summary.Calls:N0} made, {summary.CacheHits:N0} from the cache, {retries:N0} retries");
+        if (panel is not null)
+        {
+            var failures = panel.FailedVotes > 0 ? $"[red]{panel.FailedVotes:N0} failed judge votes[/]" : "0 failed judge votes";
+            table.AddRow("judges", $"{Markup.Escape(panel.Rubric.Id)} × {panel.Judges.Count}: {panel.Calls:N0} calls, {failures}, {panel.Repairs:N0} repair requests, {panel.Reviews:N0} case(s) sent to review");
+        }
+
+        if (summary.Cost is { } cost)
+        {
+            table.AddRow("cost", cost.ToString("0.####", CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
+        if (panel is { Reviews: > 0 } && reviewQueue is not null)
+        {
+            console.MarkupLine($"Cases for human review were appended to {Markup.Escape(reviewQueue)}.");
+        }
+
+        console.MarkupLine($"Details: [blue]recal report {Markup.Escape(summary.Run.Id)}[/]");
+    }
+
+    private sealed record RunRequest(string? Target, IReadOnlyList<Pool> Pools, int? Concurrency, double? Rpm, bool NoCache, bool NoJudge, int? Limit, bool Resume, string? ResumeId, double? MaxErrorShare);
+}

@@ -1,0 +1,192 @@
+using Recal.Classification;
+using Recal.Domain;
+using Recal.Statistics;
+using Recal.Storage;
+
+namespace Recal.Running;
+
+/// <summary>Pass rate of one segment (or the whole run) with its Wilson interval; errors are counted apart.</summary>
+/// <param name="Dimension"><c>overall</c>, <c>intent</c>, <c>difficulty</c>, <c>pool</c> or a cohort dimension.</param>
+/// <param name="PassRate">Passed / (passed + failed); NaN when no case in the segment got a verdict.</param>
+public sealed record SegmentRate(string Dimension, string Value, int Cases, int Passed, int Failed, int Errors, double PassRate, double Lower, double Upper);
+
+/// <summary>One traffic stratum in the weighted estimate.</summary>
+/// <param name="TrafficShare">The stratum's share of the traffic window.</param>
+/// <param name="PassRate">Among the stratum's cases with a verdict; null when it has none (unmeasured).</param>
+public sealed record WeightedStratum(string Stratum, double TrafficShare, long Traces, int Cases, int Passed, double? PassRate);
+
+/// <summary>The traffic-weighted expected pass rate: per-stratum pass rates re-weighted by the latest window's shares.</summary>
+/// <param name="By">What a stratum is: the policy's <c>strata.by</c> keys.</param>
+public sealed record TrafficWeightedEstimate(IReadOnlyList<string> By, DateTimeOffset From, DateTimeOffset To, long Traces, PostStratifiedEstimate Estimate, IReadOnlyList<WeightedStratum> Strata);
+
+/// <summary>How one scorer did over the run.</summary>
+public sealed record ScorerRate(string Scorer, int Cases, int Passed, int Errors, double MeanScore);
+
+/// <summary>What the run's calls took.</summary>
+public sealed record RunCosts(int Calls, int CacheHits, double? LatencyP50Ms, double? LatencyP95Ms, long? InputTokens, long? OutputTokens, double? Cost);
+
+/// <summary>Judge figures over the run.</summary>
+public sealed record JudgeSummary(string Rubric, int Cases, int FailedVotes, int CasesWithoutVerdict, int Repairs, int NeedsReview);
+
+/// <summary>One case worth a look: an error, or a failure.</summary>
+public sealed record CaseNote(string CaseId, string Intent, string Reason);
+
+/// <summary>Everything <c>recal report RUN</c> shows (docs/running.md); <see cref="FormatVersion"/> versions its JSON.</summary>
+public sealed record RunReport(
+    int FormatVersion,
+    RunInfo Run,
+    SegmentRate Overall,
+    IReadOnlyList<SegmentRate> Segments,
+    TrafficWeightedEstimate? Weighted,
+    IReadOnlyList<ScorerRate> Scorers,
+    JudgeSummary? Judges,
+    RunCosts Costs,
+    IReadOnlyList<CaseNote> Errors,
+    IReadOnlyList<CaseNote> Failures)
+{
+    public const int CurrentFormatVersion = 1;
+}
+
+/// <summary>Builds a <see cref="RunReport"/> from a stored run and the store's latest traffic.</summary>
+public static class RunReportBuilder
+{
+    /// <summary>At most this many errors and failures are listed.</summary>
+    public const int MaxNotes = 20;
+
+    public static async Task<RunReport> BuildAsync(RunInfo run, IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(store);
+        var segments = new List<SegmentRate>();
+        segments.AddRange(Segment("pool", results, r => r.Pool));
+        segments.AddRange(Segment("difficulty", results, r => r.Difficulty ?? "unrated"));
+        var dimensions = results.SelectMany(r => CohortResolver.ParseKey(r.CohortKey).Select(p => p.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var dimension in dimensions)
+        {
+            segments.AddRange(Segment(dimension, results, r => Cohort(r.CohortKey).GetValueOrDefault(dimension, "(none)")));
+        }
+
+        // Intents worst first: the ones to look at lead the table.
+        segments.AddRange(Segment("intent", results, r => r.Intent).OrderBy(s => double.IsNaN(s.PassRate) ? 2 : s.PassRate).ThenByDescending(s => s.Cases).ThenBy(s => s.Value, StringComparer.Ordinal));
+        var weighted = await WeightAsync(results, policy, store, cancellationToken).ConfigureAwait(false);
+        return new RunReport(
+            RunReport.CurrentFormatVersion,
+            run,
+            Rate("overall", "all", results),
+            segments,
+            weighted,
+            Scorers(results),
+            Judges(results),
+            Costs(results),
+            [.. results.Where(r => r.Error is not null).Take(MaxNotes).Select(r => new CaseNote(r.CaseId, r.Intent, r.Error!))],
+            [.. results.Where(r => r.Error is null && !r.Passed).Take(MaxNotes).Select(r => new CaseNote(r.CaseId, r.Intent, FailureReason(r)))]);
+    }
+
+    /// <summary>The pass rate of a set of results with a 95% Wilson interval.</summary>
+    public static SegmentRate Rate(string dimension, string value, IReadOnlyCollection<RunCaseRecord> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var errors = results.Count(r => r.Error is not null);
+        var passed = results.Count(r => r.Passed);
+        var failed = results.Count - errors - passed;
+        var verdicts = passed + failed;
+        var (lower, upper) = verdicts == 0 ? (double.NaN, double.NaN) : Proportion.WilsonInterval(passed, verdicts);
+        return new SegmentRate(dimension, value, results.Count, passed, failed, errors, verdicts == 0 ? double.NaN : (double)passed / verdicts, lower, upper);
+    }
+
+    private static IEnumerable<SegmentRate> Segment(string dimension, IReadOnlyList<RunCaseRecord> results, Func<RunCaseRecord, string> key) =>
+        results.GroupBy(key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Rate(dimension, g.Key, [.. g]));
+
+    private static async Task<TrafficWeightedEstimate?> WeightAsync(IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken)
+    {
+        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
+        if (span is null)
+        {
+            return null;
+        }
+
+        var to = span.Last.AddMilliseconds(1);
+        var from = to - policy.TrafficWindow;
+        var traffic = await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false);
+        var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
+        string Stratum(string intent, string cohortKey)
+        {
+            var cohort = Cohort(cohortKey);
+            return string.Join(" | ", by.Select(k => k == "intent" ? intent : $"{k}={cohort.GetValueOrDefault(k, "(none)")}"));
+        }
+
+        var traces = traffic.GroupBy(t => Stratum(t.Intent, t.CohortKey), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(t => t.Count), StringComparer.Ordinal);
+        var total = traces.Values.Sum();
+        if (total == 0)
+        {
+            return null;
+        }
+
+        var judged = results.Where(r => r.Error is null).GroupBy(r => Stratum(r.Intent, r.CohortKey), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (Cases: g.Count(), Passed: g.Count(r => r.Passed)), StringComparer.Ordinal);
+        var strata = traces
+            .Select(kv =>
+            {
+                var (cases, passed) = judged.GetValueOrDefault(kv.Key);
+                return new WeightedStratum(kv.Key, (double)kv.Value / total, kv.Value, cases, passed, cases == 0 ? null : (double)passed / cases);
+            })
+            .OrderByDescending(s => s.Traces)
+            .ThenBy(s => s.Stratum, StringComparer.Ordinal)
+            .ToList();
+        var estimate = PostStratification.Estimate([.. strata.Select(s => new StratumResult(s.Passed, s.Cases, s.TrafficShare))]);
+        return new TrafficWeightedEstimate(by, from, to, total, estimate, strata);
+    }
+
+    private static List<ScorerRate> Scorers(IReadOnlyList<RunCaseRecord> results) =>
+        [.. results.SelectMany(r => r.Scores)
+            .GroupBy(s => s.Scorer, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new ScorerRate(g.Key, g.Count(), g.Count(s => s.Passed), g.Count(s => s.IsError), g.Where(s => !s.IsError).Select(s => s.Score).DefaultIfEmpty(double.NaN).Average()))];
+
+    private static JudgeSummary? Judges(IReadOnlyList<RunCaseRecord> results)
+    {
+        var judged = results.Where(r => r.Judge is not null).Select(r => r.Judge!).ToList();
+        return judged.Count == 0
+            ? null
+            : new JudgeSummary(
+                judged[0].Rubric,
+                judged.Count,
+                judged.Sum(j => j.Failures),
+                judged.Count(j => j.Median is null),
+                judged.Sum(j => j.Votes.Count(v => v.Repaired)),
+                judged.Count(j => j.NeedsReview));
+    }
+
+    private static RunCosts Costs(IReadOnlyList<RunCaseRecord> results)
+    {
+        var called = results.Where(r => !r.FromCache && r.Attempts > 0).ToList();
+        var latencies = called.Where(r => r.LatencyMs is not null).Select(r => r.LatencyMs!.Value).Order().ToList();
+        long? Sum(Func<RunCaseRecord, long?> field) => results.Any(r => field(r) is not null) ? results.Sum(r => field(r) ?? 0) : null;
+        return new RunCosts(
+            called.Count,
+            results.Count(r => r.FromCache),
+            latencies.Count == 0 ? null : Quantile(latencies, 0.5),
+            latencies.Count == 0 ? null : Quantile(latencies, 0.95),
+            Sum(r => r.InputTokens),
+            Sum(r => r.OutputTokens),
+            results.Any(r => r.Cost is not null) ? results.Sum(r => r.Cost ?? 0) : null);
+    }
+
+    /// <summary>The linear-interpolation quantile (NumPy's default) of sorted values.</summary>
+    public static double Quantile(IReadOnlyList<double> sorted, double q)
+    {
+        ArgumentNullException.ThrowIfNull(sorted);
+        var position = q * (sorted.Count - 1);
+        var low = (int)Math.Floor(position);
+        var high = Math.Min(low + 1, sorted.Count - 1);
+        return sorted[low] + ((position - low) * (sorted[high] - sorted[low]));
+    }
+
+    private static string FailureReason(RunCaseRecord result) =>
+        string.Join("; ", result.Scores.Where(s => !s.Passed).Select(s => s.Reason is null ? s.Scorer : $"{s.Scorer}: {s.Reason}"));
+
+    private static Dictionary<string, string> Cohort(string key) =>
+        CohortResolver.ParseKey(key).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+}

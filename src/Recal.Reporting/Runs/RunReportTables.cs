@@ -1,0 +1,131 @@
+using System.Globalization;
+using Recal.Running;
+
+namespace Recal.Reporting.Runs;
+
+/// <summary>A titled table of a run report, shared by the terminal, Markdown and HTML renderings.</summary>
+public sealed record ReportTable(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows, string? Note = null);
+
+/// <summary>Lays out a run report's figures as text tables, so every rendering shows the same numbers.</summary>
+public static class RunReportTables
+{
+    /// <summary>At most this many strata are listed in the weighted-estimate table; the rest are summed up.</summary>
+    public const int MaxStrataShown = 25;
+
+    public static string Percent(double value) => double.IsFinite(value) ? value.ToString("0.0%", CultureInfo.InvariantCulture) : "–";
+
+    public static string Interval(double lower, double upper) =>
+        double.IsFinite(lower) ? $"{Percent(lower)}–{Percent(upper)}" : "–";
+
+    public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>The headline: gold (or overall) score next to the traffic-weighted estimate and the unmeasured share.</summary>
+    public static IReadOnlyList<(string Label, string Value)> Headline(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var lines = new List<(string, string)>
+        {
+            ("pass rate", $"{Percent(report.Overall.PassRate)} (95% CI {Interval(report.Overall.Lower, report.Overall.Upper)}; {Count(report.Overall.Passed)} of {Count(report.Overall.Passed + report.Overall.Failed)} with a verdict)"),
+            ("errors", report.Overall.Errors == 0 ? "0" : $"{Count(report.Overall.Errors)} case(s) without a verdict — never counted as passes"),
+        };
+        if (report.Weighted is { } weighted)
+        {
+            var estimate = weighted.Estimate;
+            lines.Add(("traffic-weighted", double.IsFinite(estimate.Estimate)
+                ? $"{Percent(estimate.Estimate)} (95% CI {Interval(estimate.Lower, estimate.Upper)}) over the {Percent(estimate.MeasuredWeight)} of traffic the set measures"
+                : "no stratum of the traffic has a scored case"));
+            lines.Add(("unmeasured", $"{Percent(estimate.UnmeasuredWeight)} of traffic ({weighted.From.UtcDateTime:yyyy-MM-dd} to {weighted.To.UtcDateTime:yyyy-MM-dd}, {Count(weighted.Traces)} traces) falls in strata with no scored case"));
+        }
+        else
+        {
+            lines.Add(("traffic-weighted", "no traffic in the store: ingest traces to weight the score by today's traffic"));
+        }
+
+        return lines;
+    }
+
+    public static IReadOnlyList<ReportTable> Tables(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var tables = new List<ReportTable>();
+        string[] segmentHeaders = ["segment", "cases", "passed", "failed", "errors", "pass rate", "95% CI"];
+        foreach (var group in report.Segments.GroupBy(s => s.Dimension))
+        {
+            tables.Add(new ReportTable(
+                $"By {group.Key}",
+                segmentHeaders,
+                [.. group.Select(s => (IReadOnlyList<string>)[s.Value, Count(s.Cases), Count(s.Passed), Count(s.Failed), Count(s.Errors), Percent(s.PassRate), Interval(s.Lower, s.Upper)])]));
+        }
+
+        if (report.Weighted is { } weighted)
+        {
+            var shown = weighted.Strata.Take(MaxStrataShown).ToList();
+            var rest = weighted.Strata.Skip(MaxStrataShown).ToList();
+            var rows = shown.Select(s => (IReadOnlyList<string>)[s.Stratum, Percent(s.TrafficShare), Count(s.Cases), s.PassRate is { } p ? Percent(p) : "unmeasured"]).ToList();
+            if (rest.Count > 0)
+            {
+                rows.Add([$"{rest.Count} more strata", Percent(rest.Sum(s => s.TrafficShare)), Count(rest.Sum(s => s.Cases)), $"{rest.Count(s => s.PassRate is null)} unmeasured"]);
+            }
+
+            tables.Add(new ReportTable(
+                $"Traffic-weighted estimate by {string.Join(" × ", weighted.By)}",
+                ["stratum", "traffic share", "cases", "pass rate"],
+                rows,
+                "Each stratum's pass rate is weighted by its share of the latest traffic window; strata without scored cases are unmeasured and excluded from the estimate, never guessed."));
+        }
+
+        tables.Add(new ReportTable(
+            "Scorers",
+            ["scorer", "cases", "passed", "errors", "mean score"],
+            [.. report.Scorers.Select(s => (IReadOnlyList<string>)[s.Scorer, Count(s.Cases), Count(s.Passed), Count(s.Errors), double.IsFinite(s.MeanScore) ? s.MeanScore.ToString("0.000", CultureInfo.InvariantCulture) : "–"])]));
+        if (report.Errors.Count > 0)
+        {
+            tables.Add(new ReportTable("Errors", ["case", "intent", "error"], [.. report.Errors.Select(n => (IReadOnlyList<string>)[n.CaseId, n.Intent, n.Reason])], $"The first {RunReportBuilder.MaxNotes} at most."));
+        }
+
+        if (report.Failures.Count > 0)
+        {
+            tables.Add(new ReportTable("Failures", ["case", "intent", "why"], [.. report.Failures.Select(n => (IReadOnlyList<string>)[n.CaseId, n.Intent, n.Reason])], $"The first {RunReportBuilder.MaxNotes} at most."));
+        }
+
+        return tables;
+    }
+
+    /// <summary>The run's identity and costs as label/value lines.</summary>
+    public static IReadOnlyList<(string Label, string Value)> Facts(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var run = report.Run;
+        var costs = report.Costs;
+        var facts = new List<(string, string)>
+        {
+            ("run", $"{run.Id} ({run.Status.ToString().ToLowerInvariant()})"),
+            ("target", run.Target),
+            ("suite version", run.SuiteVersion),
+            ("pools", run.Pools),
+            ("started", run.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)),
+            ("calls", $"{Count(costs.Calls)} made, {Count(costs.CacheHits)} from the cache"),
+        };
+        if (costs.LatencyP50Ms is { } p50)
+        {
+            facts.Add(("latency", string.Create(CultureInfo.InvariantCulture, $"p50 {p50:0} ms, p95 {costs.LatencyP95Ms:0} ms")));
+        }
+
+        if (costs.InputTokens is not null || costs.OutputTokens is not null)
+        {
+            facts.Add(("tokens", $"{Count(costs.InputTokens ?? 0)} in, {Count(costs.OutputTokens ?? 0)} out"));
+        }
+
+        if (costs.Cost is { } cost)
+        {
+            facts.Add(("cost", cost.ToString("0.####", CultureInfo.InvariantCulture)));
+        }
+
+        if (report.Judges is { } judges)
+        {
+            facts.Add(("judges", $"{judges.Rubric}: {Count(judges.Cases)} cases judged, {Count(judges.FailedVotes)} failed votes, {Count(judges.CasesWithoutVerdict)} cases without a verdict, {Count(judges.Repairs)} repaired replies, {Count(judges.NeedsReview)} sent to human review"));
+        }
+
+        return facts;
+    }
+}

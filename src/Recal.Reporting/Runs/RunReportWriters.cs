@@ -1,0 +1,108 @@
+using System.Text;
+using System.Text.Json;
+using Recal.Reporting.Html;
+using Recal.Reporting.Json;
+using Recal.Running;
+
+namespace Recal.Reporting.Runs;
+
+/// <summary>Writes a run report as JSON (docs/schemas/run-report.schema.json), Markdown or self-contained HTML.</summary>
+public static class RunReportWriters
+{
+    public static string ToJson(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        using var target = JsonDocument.Parse(report.Run.TargetJson);
+        var document = new
+        {
+            report.FormatVersion,
+            Run = new
+            {
+                report.Run.Id,
+                report.Run.Project,
+                report.Run.Target,
+                TargetConfig = target.RootElement,
+                report.Run.SuiteVersion,
+                Pools = report.Run.Pools.Split(','),
+                report.Run.Total,
+                report.Run.Judges,
+                report.Run.Started,
+                report.Run.Finished,
+                report.Run.Status,
+            },
+            report.Overall,
+            report.Segments,
+            report.Weighted,
+            report.Scorers,
+            report.Judges,
+            report.Costs,
+            report.Errors,
+            report.Failures,
+        };
+        return JsonSerializer.Serialize(document, ReportJson.Options);
+    }
+
+    public static string ToMarkdown(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var text = new StringBuilder();
+        text.Append("# Run ").AppendLine(report.Run.Id).AppendLine();
+        foreach (var (label, value) in RunReportTables.Headline(report).Concat(RunReportTables.Facts(report)))
+        {
+            text.Append("- **").Append(label).Append("**: ").AppendLine(Cell(value));
+        }
+
+        foreach (var table in RunReportTables.Tables(report))
+        {
+            text.AppendLine().Append("## ").AppendLine(table.Title).AppendLine();
+            if (table.Note is not null)
+            {
+                text.AppendLine(table.Note).AppendLine();
+            }
+
+            text.Append("| ").AppendJoin(" | ", table.Headers.Select(Cell)).AppendLine(" |");
+            text.Append('|').AppendJoin('|', table.Headers.Select((_, i) => i == 0 ? " --- " : " ---: ")).AppendLine("|");
+            foreach (var row in table.Rows)
+            {
+                text.Append("| ").AppendJoin(" | ", row.Select(Cell)).AppendLine(" |");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    public static string ToHtml(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var page = new HtmlPage($"Recal run {report.Run.Id}");
+        page.Heading(1, $"Run {report.Run.Id}");
+        page.Paragraph($"{report.Run.Project} · target {report.Run.Target} · suite {report.Run.SuiteVersion} · pools {report.Run.Pools}", "meta");
+        var headline = RunReportTables.Headline(report);
+        var weighted = report.Weighted?.Estimate;
+        var css = weighted is not null && double.IsFinite(weighted.Estimate) && weighted.Estimate < report.Overall.Lower ? "alarm" : "ok";
+        foreach (var (label, value) in headline)
+        {
+            page.Raw($"<div class=\"{css}\"><strong>{HtmlPage.Encode(label)}</strong>: {HtmlPage.Encode(value)}</div>");
+        }
+
+        page.Heading(2, "Run");
+        page.Table(["", ""], RunReportTables.Facts(report).Select(f => (IReadOnlyList<string>)[f.Label, f.Value]));
+        foreach (var table in RunReportTables.Tables(report))
+        {
+            page.Heading(2, table.Title);
+            if (table.Note is not null)
+            {
+                page.Paragraph(table.Note, "meta");
+            }
+
+            page.Table(table.Headers, table.Rows, i => table.Rows[i].Contains("unmeasured") ? "missing" : null);
+        }
+
+        return page.Render();
+    }
+
+    public static Task WriteAsync(string path, string contents, CancellationToken cancellationToken = default) =>
+        AtomicFile.WriteAllTextAsync(path, contents, cancellationToken);
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+}
