@@ -117,7 +117,7 @@ internal sealed class TargetFactory : IAsyncDisposable
 
         var guard = new CallGuard(settings.RequestsPerMinute is { } rpm ? new RequestRateLimiter(rpm) : null, run.EffectiveTimeout);
         var pipeline = RetryPolicy.Create(Retry, (_, _, _) => Interlocked.Increment(ref _retries));
-        return (new JudgePanel(project.Rubric!, judges, pipeline, useCache ? store : null, run.CacheTtl, guard, new ReviewQueue(reviewQueuePath)), null);
+        return (new JudgePanel(project.Rubric!, judges, pipeline, useCache ? store : null, run.CacheTtl, guard, new ReviewQueue(reviewQueuePath), settings.Concurrency), null);
     }
 
     /// <summary>The target's configuration as stored with a run: secrets excluded (variables are named, never read).</summary>

@@ -18,8 +18,10 @@ public sealed record PanelJudge(string Name, IChatClient Client, string Endpoint
 /// the format gets one repair request; the valid verdicts are combined by <see cref="JudgeEnsemble"/>. Replies are
 /// cached like target calls. Failures are counted and never pass; disagreements go to the review queue.
 /// </summary>
-public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, ResiliencePipeline pipeline, IRecalStore? cache, TimeSpan? cacheTtl, CallGuard? guard = null, ReviewQueue? reviewQueue = null)
+/// <param name="maxConcurrentCalls">At most this many judge calls in flight at once; null for no limit beyond the run's own.</param>
+public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, ResiliencePipeline pipeline, IRecalStore? cache, TimeSpan? cacheTtl, CallGuard? guard = null, ReviewQueue? reviewQueue = null, int? maxConcurrentCalls = null)
 {
+    private readonly SemaphoreSlim? _slots = maxConcurrentCalls is { } n ? new SemaphoreSlim(n, n) : null;
     private int _failedVotes;
     private int _repairs;
     private int _reviews;
@@ -155,13 +157,27 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
             return (Encoding.UTF8.GetString(cached), true);
         }
 
-        var response = await pipeline.ExecuteAsync(
-            async token =>
-            {
-                Interlocked.Increment(ref _calls);
-                return await (guard ?? CallGuard.None).RunAsync(t => judge.Client.GetResponseAsync(messages, judge.Options, t), judge.Name, token).ConfigureAwait(false);
-            },
-            cancellationToken).ConfigureAwait(false);
+        if (_slots is not null)
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        ChatResponse response;
+        try
+        {
+            response = await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    Interlocked.Increment(ref _calls);
+                    return await (guard ?? CallGuard.None).RunAsync(t => judge.Client.GetResponseAsync(messages, judge.Options, t), judge.Name, token).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots?.Release();
+        }
+
         var text = response.Text;
         if (cache is not null)
         {
