@@ -19,6 +19,8 @@ public static class RecalCli
         root.Subcommands.Add(DriftCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(ReportCommand.Create(context));
+        root.Subcommands.Add(SampleCommand.Create(context));
+        root.Subcommands.Add(LabelCommand.Create(context));
         root.Subcommands.Add(JudgeAgreementCommand.Create(context));
         return root;
     }

@@ -196,10 +196,10 @@ public sealed partial class SqliteStore : IRecalStore
                     raw.sqlite3_bind_text16(insert, 2, item.Key.AsSpan());
                     raw.sqlite3_bind_int64(insert, 3, trace.Timestamp.ToUnixTimeMilliseconds());
                     raw.sqlite3_bind_text16(insert, 4, trace.Input.ClassificationText.AsSpan());
-                    BindUtf8(insert, 5, trace.Input.Messages is null ? null : json.Messages(trace.Input.Messages));
+                    BindUtf8(insert, 5, trace.Input.Messages is null ? (ReadOnlyMemory<byte>?)null : json.Messages(trace.Input.Messages));
                     BindText(insert, 6, trace.Output);
                     BindText(insert, 7, trace.Model);
-                    BindUtf8(insert, 8, trace.Metadata.Count == 0 ? null : trace.MetadataUtf8 ?? json.Metadata(trace.Metadata));
+                    BindUtf8(insert, 8, trace.Metadata.Count == 0 ? (ReadOnlyMemory<byte>?)null : trace.MetadataUtf8 ?? json.Metadata(trace.Metadata));
                     BindInt(insert, 9, trace.Feedback.Thumbs);
                     if (trace.Feedback.Csat is { } csat)
                     {

@@ -181,6 +181,33 @@ public sealed class SqliteStoreTests : IDisposable
         return value is long l ? (int)l : value;
     }
 
+    [Fact]
+    public async Task Stored_traces_are_read_back_whole_within_a_window()
+    {
+        // Given a text trace with metadata and feedback, a conversation, and a trace outside the window
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var text = new ClassifiedTrace(
+            new Trace("t-1", Monday.AddHours(1), TraceInput.FromText("freeze my card"), "Done.", "bot-1", new Dictionary<string, string> { ["plan"] = "free", ["user_id"] = "u7" }, new Feedback(Thumbs: -1, Csat: 2, Escalated: true), "freeze"),
+            "id:t-1", "freeze", IntentSource.Label, 1, "plan=free");
+        var chat = new ClassifiedTrace(
+            new Trace(null, Monday.AddHours(2), TraceInput.FromMessages([new ChatMessage("system", "be brief"), new ChatMessage("user", "balance?")]), null, null, new Dictionary<string, string>(), Feedback.None, null),
+            "sha256:abc", "balance", IntentSource.Classifier, 0.7, "plan=pro");
+        await store.AddTracesAsync([text, chat, Classified("late", Monday.AddDays(9), "balance")], TestContext.Current.CancellationToken);
+
+        // When the first week is scanned
+        var read = new List<ClassifiedTrace>();
+        await store.ScanTracesAsync(Monday, Monday.AddDays(7), read.Add, TestContext.Current.CancellationToken);
+
+        // Then both come back as they went in, oldest first
+        read.Should().HaveCount(2);
+        read[0].Trace.Should().BeEquivalentTo(text.Trace, o => o.Excluding(t => t.MetadataUtf8));
+        read[0].Should().BeEquivalentTo(text, o => o.Excluding(t => t.Trace));
+        read[1].Trace.Id.Should().BeNull();
+        read[1].Trace.Input.Messages.Should().BeEquivalentTo(chat.Trace.Input.Messages);
+        read[1].Trace.Metadata.Should().BeEmpty();
+        read[1].CohortKey.Should().Be("plan=pro");
+    }
+
     private static ClassifiedTrace Classified(string id, DateTimeOffset time, string intent) =>
         new(new Trace(id, time, TraceInput.FromText("x " + id), null, null, new Dictionary<string, string>(), Feedback.None, null), "id:" + id, intent, IntentSource.Classifier, 0.9, "plan=free");
 }

@@ -114,7 +114,8 @@ public static class RunReportBuilder
         string Stratum(string intent, string cohortKey)
         {
             var cohort = Cohort(cohortKey);
-            return string.Join(" | ", by.Select(k => k == "intent" ? intent : $"{k}={cohort.GetValueOrDefault(k, "(none)")}"));
+            // Named as policy.yaml names strata: one value per key, joined with '/'.
+            return string.Join('/', by.Select(k => k == "intent" ? intent : cohort.GetValueOrDefault(k, "unknown")));
         }
 
         var traces = traffic.GroupBy(t => Stratum(t.Intent, t.CohortKey), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(t => t.Count), StringComparer.Ordinal);

@@ -91,6 +91,9 @@ public interface IRecalStore : IAsyncDisposable
     /// <summary>The production outputs recorded on traces, by trace id (for replay); ids not found are absent.</summary>
     ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
 
+    /// <summary>Visits every stored trace with <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/>, oldest first.</summary>
+    ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default);
+
     /// <summary>The ingest log, newest first.</summary>
     ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default);
 }

@@ -1,0 +1,137 @@
+using System.CommandLine;
+using Recal.Domain;
+using Recal.Lifecycle;
+using Recal.Project;
+using Spectre.Console;
+
+namespace Recal.Cli.Commands;
+
+/// <summary><c>recal label export|import</c>: the labelling round trip for drafts.</summary>
+internal static class LabelCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("label", "Send drafts out for labelling and bring labelled cases back");
+        command.Subcommands.Add(Export(context));
+        command.Subcommands.Add(Import(context));
+        return command;
+    }
+
+    private static Command Export(CliContext context)
+    {
+        var csv = new Option<FileInfo?>("--csv") { Description = "Write the drafts as CSV for a spreadsheet", HelpName = "file" };
+        var jsonl = new Option<FileInfo?>("--jsonl") { Description = "Write the drafts as JSONL with empty references to fill", HelpName = "file" };
+        var pool = new Option<Pool?>("--pool") { Description = "Only drafts bound for this pool" };
+        var command = new Command("export", "Write the drafts with their production answer and feedback as context, for labellers");
+        foreach (var option in new Option[] { csv, jsonl, pool })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            var wanted = parse.GetValue(pool)?.ToString().ToLowerInvariant();
+            var drafts = SampleCommand.ReadDraftFiles(context, project.Root).Select(d => d.Draft).Where(d => wanted is null || d.Pool == wanted).ToList();
+            if (drafts.Count == 0)
+            {
+                context.Error.MarkupLine("[red]error[/]: there are no drafts to label; draw some with [blue]recal sample[/].");
+                return ExitCodes.CannotRun;
+            }
+
+            var csvFile = parse.GetValue(csv);
+            var jsonlFile = parse.GetValue(jsonl);
+            if (csvFile is null && jsonlFile is null)
+            {
+                csvFile = new FileInfo(Path.Combine(project.Root, SampleCommand.DraftsFolder, "to-label.csv"));
+            }
+
+            if (csvFile is not null)
+            {
+                await Reporting.AtomicFile.WriteAllTextAsync(csvFile.FullName, Labelling.ToCsv(drafts), cancellationToken).ConfigureAwait(false);
+                context.Out.MarkupLine($"{drafts.Count:N0} drafts written to {Markup.Escape(csvFile.FullName)}: fill intent (if wrong), reference_high and optionally reference_borderline, contains, difficulty, valid_until.");
+            }
+
+            if (jsonlFile is not null)
+            {
+                await Reporting.AtomicFile.WriteAllTextAsync(jsonlFile.FullName, Labelling.ToJsonl(drafts), cancellationToken).ConfigureAwait(false);
+                context.Out.MarkupLine($"{drafts.Count:N0} drafts written to {Markup.Escape(jsonlFile.FullName)}: fill references (text, grade high|borderline) and optionally assertions.");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Import(CliContext context)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "The labelled CSV or JSONL" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Validate and show what would be imported without writing" };
+        var command = new Command("import", "Validate labelled drafts and add them as cases; rows with problems are reported with their line and stay drafts");
+        command.Arguments.Add(file);
+        command.Options.Add(dryRun);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            var input = parse.GetValue(file)!;
+            if (!input.Exists)
+            {
+                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(input.FullName)}: no such file.");
+                return ExitCodes.CannotRun;
+            }
+
+            var files = SampleCommand.ReadDraftFiles(context, project.Root);
+            var result = Labelling.Import(input.FullName, [.. files.Select(f => f.Draft)], project, DateOnly.FromDateTime(DateTime.UtcNow));
+            ProjectSession.WriteDiagnostics(context.Error, result.Diagnostics);
+            var errors = result.Diagnostics.Count(d => d.Severity == Diagnostics.Severity.Error);
+            foreach (var group in result.Cases.GroupBy(c => c.Pool))
+            {
+                var target = CaseFileFor(project, group.Key);
+                context.Out.MarkupLine($"{group.Count():N0} case(s) for {group.Key.ToString().ToLowerInvariant()} → {Markup.Escape(Path.GetRelativePath(project.Root, target))}");
+                if (!parse.GetValue(dryRun))
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    await File.AppendAllLinesAsync(target, group.Select(CaseFileWriter.ToJson), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (!parse.GetValue(dryRun) && result.Cases.Count > 0)
+            {
+                var imported = result.Cases.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+                foreach (var group in files.GroupBy(f => f.Path))
+                {
+                    var left = group.Select(f => f.Draft).Where(d => !imported.Contains(d.Id)).ToList();
+                    if (left.Count == 0)
+                    {
+                        File.Delete(group.Key);
+                    }
+                    else if (left.Count < group.Count())
+                    {
+                        DraftFile.Write(group.Key, left);
+                    }
+                }
+            }
+
+            context.Out.MarkupLine($"Imported {result.Cases.Count:N0}; {result.Unlabelled.Count:N0} row(s) without a reference stay drafts; {errors:N0} row problem(s).{(parse.GetValue(dryRun) ? " Dry run: nothing was written." : string.Empty)}");
+            return errors > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Where new cases of a pool go: <c>&lt;pool&gt;.jsonl</c> in the folder of the project's first case file (or cases/).</summary>
+    private static string CaseFileFor(EvalProject project, Pool pool)
+    {
+        var folder = project.Settings.CasePaths.Count > 0 ? Path.GetDirectoryName(project.Settings.CasePaths[0])! : Path.Combine(project.Root, "cases");
+        return Path.Combine(folder, pool.ToString().ToLowerInvariant() + ".jsonl");
+    }
+}

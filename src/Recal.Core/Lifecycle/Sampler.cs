@@ -1,0 +1,291 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Recal.Classification;
+using Recal.Domain;
+
+namespace Recal.Lifecycle;
+
+/// <summary>Why a trace was not eligible for the sample (docs/lifecycle.md#exclusions).</summary>
+public enum ExclusionReason
+{
+    /// <summary>The input is shorter than <c>min_input_chars</c>.</summary>
+    Unusable,
+
+    /// <summary>The input matches a personal-data pattern.</summary>
+    Pattern,
+
+    /// <summary>A metadata value marks an internal or test user.</summary>
+    Metadata,
+
+    /// <summary>An existing case or an already drawn trace covers it (similarity at or above the threshold).</summary>
+    NearDuplicate,
+}
+
+/// <summary>One stratum's share of the sample.</summary>
+/// <param name="Eligible">Traces of the window in the stratum that passed the exclusion rules.</param>
+/// <param name="TrafficShare">The stratum's share of eligible traffic.</param>
+/// <param name="TargetWeight">Its target weight: explicit from the policy, or its part of the remaining weight.</param>
+/// <param name="Target">size × target weight, before the floor.</param>
+/// <param name="Allocated">Cases the stratum gets: at least the floor, at most what is eligible.</param>
+/// <param name="Drawn">Cases actually drawn (fewer than allocated when near-duplicates ran it dry).</param>
+public sealed record StratumAllocation(string Stratum, long Eligible, double TrafficShare, double TargetWeight, bool ExplicitWeight, double Target, int Allocated, int Drawn);
+
+/// <summary>A drawn trace and the stratum it was drawn for.</summary>
+public sealed record SampledTrace(ClassifiedTrace Trace, string Stratum);
+
+/// <summary>The outcome of a draw: the allocation table, the drawn traces and what the exclusion rules removed.</summary>
+public sealed record SampleResult(IReadOnlyList<StratumAllocation> Allocations, IReadOnlyList<SampledTrace> Drawn, IReadOnlyDictionary<ExclusionReason, long> Excluded, long Seen);
+
+/// <summary>
+/// Draws a stratified sample from a traffic window as the sampling policy says: exclusions first, then target
+/// weights (explicit where the policy names a stratum, the rest shared by traffic or equally), floors so tail
+/// strata never vanish, and a seeded, order-independent choice within each stratum (docs/lifecycle.md).
+/// </summary>
+public sealed class Sampler
+{
+    /// <summary>Candidates kept per stratum beyond its largest possible allocation, to replace near-duplicates.</summary>
+    public const int Slack = 64;
+
+    private readonly SamplingPolicy _policy;
+    private readonly int _size;
+    private readonly int _seed;
+    private readonly Regex[] _patterns;
+    private readonly Dictionary<string, PriorityQueue<ClassifiedTrace, ulong>> _reservoirs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _eligible = new(StringComparer.Ordinal);
+    private readonly Dictionary<ExclusionReason, long> _excluded = [];
+    private readonly List<Dictionary<string, int>> _covered;
+    private long _seen;
+
+    /// <param name="existing">Cases already in the set: a trace this similar to one of them is a near-duplicate.</param>
+    /// <param name="size">How many cases to draw; default the policy's size.</param>
+    public Sampler(SamplingPolicy policy, IEnumerable<EvalCase> existing, int? size = null, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(existing);
+        _policy = policy;
+        _size = size ?? policy.Size;
+        _seed = seed;
+        _patterns = [.. policy.Exclusions.Patterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)))];
+        _covered = [.. existing.Where(c => c.Pool != Pool.Retired).Select(c => Shingles(c.Input.ClassificationText))];
+    }
+
+    /// <summary>The stratum a trace belongs to: its values of the policy's <c>strata.by</c> keys joined with '/'.</summary>
+    public static string StratumOf(IReadOnlyList<string> by, string intent, string cohortKey)
+    {
+        ArgumentNullException.ThrowIfNull(by);
+        if (by.Count == 0)
+        {
+            return intent;
+        }
+
+        var cohort = CohortResolver.ParseKey(cohortKey).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        return string.Join('/', by.Select(k => k == "intent" ? intent : cohort.GetValueOrDefault(k, "unknown")));
+    }
+
+    /// <summary>Marks a text as already covered (a pending draft, say): traces near it are near-duplicates.</summary>
+    public void Cover(string text) => _covered.Add(Shingles(text ?? throw new ArgumentNullException(nameof(text))));
+
+    /// <summary>Offers one trace of the window.</summary>
+    public void Add(ClassifiedTrace trace)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        _seen++;
+        if (Exclude(trace) is { } reason)
+        {
+            _excluded[reason] = _excluded.GetValueOrDefault(reason) + 1;
+            return;
+        }
+
+        var stratum = StratumOf(_policy.Strata.By, trace.Intent, trace.CohortKey);
+        _eligible[stratum] = _eligible.GetValueOrDefault(stratum) + 1;
+        if (!_reservoirs.TryGetValue(stratum, out var reservoir))
+        {
+            // A max-queue on priority: the root is the worst kept candidate.
+            _reservoirs[stratum] = reservoir = new PriorityQueue<ClassifiedTrace, ulong>(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+        }
+
+        var priority = Priority(trace.Key);
+        var capacity = Math.Max(_size, _policy.Strata.Floor) + Slack;
+        if (reservoir.Count < capacity)
+        {
+            reservoir.Enqueue(trace, priority);
+        }
+        else if (reservoir.TryPeek(out _, out var worst) && priority < worst)
+        {
+            reservoir.DequeueEnqueue(trace, priority);
+        }
+    }
+
+    /// <summary>Allocates the sample over the strata seen and draws it.</summary>
+    public SampleResult Draw()
+    {
+        var total = _eligible.Values.Sum();
+        var weights = TargetWeights();
+        var continuous = _eligible.Keys.ToDictionary(
+            s => s,
+            s => Math.Min(_eligible[s], Math.Max(_policy.Strata.Floor, _size * weights[s])),
+            StringComparer.Ordinal);
+        var allocated = Integerise(continuous);
+        var drawn = new List<SampledTrace>();
+        var allocations = new List<StratumAllocation>();
+        foreach (var stratum in _eligible.Keys.Order(StringComparer.Ordinal))
+        {
+            var candidates = new List<(ClassifiedTrace Trace, ulong Priority)>();
+            var reservoir = _reservoirs[stratum];
+            while (reservoir.TryDequeue(out var trace, out var priority))
+            {
+                candidates.Add((trace, priority));
+            }
+
+            var count = 0;
+            foreach (var (trace, _) in candidates.OrderBy(c => c.Priority).ThenBy(c => c.Trace.Key, StringComparer.Ordinal))
+            {
+                if (count == allocated[stratum])
+                {
+                    break;
+                }
+
+                var shingles = Shingles(trace.Trace.Input.ClassificationText);
+                if (_covered.Any(c => Cosine(c, shingles) >= _policy.Exclusions.NearDuplicateSimilarity))
+                {
+                    _excluded[ExclusionReason.NearDuplicate] = _excluded.GetValueOrDefault(ExclusionReason.NearDuplicate) + 1;
+                    continue;
+                }
+
+                _covered.Add(shingles);
+                drawn.Add(new SampledTrace(trace, stratum));
+                count++;
+            }
+
+            allocations.Add(new StratumAllocation(
+                stratum,
+                _eligible[stratum],
+                total == 0 ? 0 : (double)_eligible[stratum] / total,
+                weights[stratum],
+                _policy.Strata.Weights.ContainsKey(stratum),
+                _size * weights[stratum],
+                allocated[stratum],
+                count));
+        }
+
+        return new SampleResult(allocations, drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen);
+    }
+
+    /// <summary>
+    /// Target weights of the strata present: the policy's explicit weights, renormalised when they exceed 1, and the
+    /// remaining weight shared by traffic share, equally, or not at all (<c>strata.default</c>).
+    /// </summary>
+    private Dictionary<string, double> TargetWeights()
+    {
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        var explicitSum = _eligible.Keys.Where(_policy.Strata.Weights.ContainsKey).Sum(s => _policy.Strata.Weights[s]);
+        var scale = explicitSum > 1 ? 1 / explicitSum : 1;
+        var remaining = Math.Max(0, 1 - (explicitSum * scale));
+        var others = _eligible.Keys.Where(s => !_policy.Strata.Weights.ContainsKey(s)).ToList();
+        var otherTraffic = others.Sum(s => _eligible[s]);
+        foreach (var stratum in _eligible.Keys)
+        {
+            weights[stratum] = _policy.Strata.Weights.TryGetValue(stratum, out var w) ? w * scale
+                : _policy.Strata.Default switch
+                {
+                    DefaultWeighting.Traffic => otherTraffic == 0 ? 0 : remaining * _eligible[stratum] / otherTraffic,
+                    DefaultWeighting.Equal => remaining / others.Count,
+                    _ => 0,
+                };
+        }
+
+        return weights;
+    }
+
+    /// <summary>Largest-remainder rounding: whole numbers summing to the rounded total, never above a stratum's eligible count.</summary>
+    private Dictionary<string, int> Integerise(Dictionary<string, double> continuous)
+    {
+        var result = continuous.ToDictionary(kv => kv.Key, kv => (int)Math.Floor(kv.Value), StringComparer.Ordinal);
+        var left = (int)Math.Round(continuous.Values.Sum()) - result.Values.Sum();
+        foreach (var (stratum, _) in continuous.OrderByDescending(kv => kv.Value - Math.Floor(kv.Value)).ThenBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (left <= 0)
+            {
+                break;
+            }
+
+            if (result[stratum] < _eligible[stratum])
+            {
+                result[stratum]++;
+                left--;
+            }
+        }
+
+        return result;
+    }
+
+    private ExclusionReason? Exclude(ClassifiedTrace trace)
+    {
+        var text = trace.Trace.Input.ClassificationText;
+        if (text.Trim().Length < _policy.Exclusions.MinInputChars)
+        {
+            return ExclusionReason.Unusable;
+        }
+
+        if (_patterns.Any(p => p.IsMatch(text)))
+        {
+            return ExclusionReason.Pattern;
+        }
+
+        foreach (var (field, values) in _policy.Exclusions.Metadata)
+        {
+            if (trace.Trace.Metadata.TryGetValue(field, out var value) && values.Contains(value, StringComparer.Ordinal))
+            {
+                return ExclusionReason.Metadata;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A trace's draw priority: the first 8 bytes of SHA-256(seed, key) — the same for the same seed in any order.</summary>
+    private ulong Priority(string key) =>
+        BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"{_seed}\u001f{key}")));
+
+    /// <summary>Character 3-grams of the lower-cased, whitespace-collapsed text, with counts.</summary>
+    public static Dictionary<string, int> Shingles(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var normal = " " + string.Join(' ', text.ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) + " ";
+        var shingles = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i + 3 <= normal.Length; i++)
+        {
+            var gram = normal.Substring(i, 3);
+            shingles[gram] = shingles.GetValueOrDefault(gram) + 1;
+        }
+
+        return shingles;
+    }
+
+    /// <summary>Cosine similarity of two shingle count vectors.</summary>
+    public static double Cosine(IReadOnlyDictionary<string, int> a, IReadOnlyDictionary<string, int> b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Count == 0 || b.Count == 0)
+        {
+            return 0;
+        }
+
+        var (small, large) = a.Count <= b.Count ? (a, b) : (b, a);
+        double dot = 0;
+        foreach (var (gram, count) in small)
+        {
+            if (large.TryGetValue(gram, out var other))
+            {
+                dot += (double)count * other;
+            }
+        }
+
+        return dot / (Norm(a) * Norm(b));
+    }
+
+    private static double Norm(IReadOnlyDictionary<string, int> vector) => Math.Sqrt(vector.Values.Sum(v => (double)v * v));
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Recal.Domain;
+
+namespace Recal.Storage.Sqlite;
+
+/// <summary>Reading stored traces back, for sampling and labelling.</summary>
+public sealed partial class SqliteStore
+{
+    public async ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = """
+                SELECT key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up,
+                    label, intent_id, intent_source, confidence, cohort_id
+                FROM traces WHERE ts >= $from AND ts < $to ORDER BY ts, id
+                """;
+            command.Parameters.AddWithValue("$from", from?.ToUnixTimeMilliseconds() ?? long.MinValue);
+            command.Parameters.AddWithValue("$to", to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var rows = 0;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (++rows % 4096 == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                var key = reader.GetString(0);
+                // Older stores may hold '' rather than NULL for "no messages" and "no metadata": both mean none.
+                var input = NullOrEmpty(reader, 3)
+                    ? TraceInput.FromText(reader.GetString(2))
+                    : TraceInput.FromMessages([.. JsonDocument.Parse(reader.GetString(3)).RootElement.EnumerateArray()
+                        .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!))]);
+                var feedback = new Feedback(
+                    reader.IsDBNull(7) ? null : (int)reader.GetInt64(7),
+                    reader.IsDBNull(8) ? null : reader.GetDouble(8),
+                    Flag(reader, 9),
+                    Flag(reader, 10),
+                    Flag(reader, 11),
+                    Flag(reader, 12));
+                var trace = new Trace(
+                    key.StartsWith("id:", StringComparison.Ordinal) ? key[3..] : null,
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                    input,
+                    reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5),
+                    NullOrEmpty(reader, 6) ? new Dictionary<string, string>() : ReadMetadata(reader.GetString(6)),
+                    feedback,
+                    reader.IsDBNull(13) ? null : reader.GetString(13));
+                visit(new ClassifiedTrace(trace, key, _intentNames[reader.GetInt64(14)], (IntentSource)reader.GetInt64(15), reader.GetDouble(16), _cohortKeys[reader.GetInt64(17)]));
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static bool NullOrEmpty(Microsoft.Data.Sqlite.SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) || reader.GetString(ordinal).Length == 0;
+
+    private static bool? Flag(Microsoft.Data.Sqlite.SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal) != 0;
+
+    /// <summary>Metadata as ingest keeps it: scalars in their JSON spelling, nested values as JSON text.</summary>
+    private static Dictionary<string, string> ReadMetadata(string json)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(json);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            metadata[property.Name] = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString()!,
+                JsonValueKind.Null => "null",
+                _ => property.Value.GetRawText(),
+            };
+        }
+
+        return metadata;
+    }
+}
