@@ -21,6 +21,7 @@ public static class RecalCli
         root.Subcommands.Add(ReportCommand.Create(context));
         root.Subcommands.Add(SampleCommand.Create(context));
         root.Subcommands.Add(LabelCommand.Create(context));
+        root.Subcommands.Add(HoldoutCommand.Create(context));
         root.Subcommands.Add(JudgeAgreementCommand.Create(context));
         return root;
     }

@@ -128,10 +128,7 @@ internal static class LabelCommand
         return command;
     }
 
-    /// <summary>Where new cases of a pool go: <c>&lt;pool&gt;.jsonl</c> in the folder of the project's first case file (or cases/).</summary>
-    private static string CaseFileFor(EvalProject project, Pool pool)
-    {
-        var folder = project.Settings.CasePaths.Count > 0 ? Path.GetDirectoryName(project.Settings.CasePaths[0])! : Path.Combine(project.Root, "cases");
-        return Path.Combine(folder, pool.ToString().ToLowerInvariant() + ".jsonl");
-    }
+    /// <summary>Where new cases of a pool go: <c>&lt;pool&gt;.jsonl</c> in the project's case folder.</summary>
+    private static string CaseFileFor(EvalProject project, Pool pool) =>
+        Path.Combine(HoldoutCommand.CaseFolder(project), pool.ToString().ToLowerInvariant() + ".jsonl");
 }

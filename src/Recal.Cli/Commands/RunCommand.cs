@@ -33,10 +33,12 @@ internal static class RunCommand
             HelpName = "run",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var keyFile = HoldoutCommand.KeyFileOption();
+        var unseal = new Option<bool>("--unseal") { Description = "Run the sealed holdout before its sealed-until date (needs the key)" };
         var maxErrors = new Option<double?>("--max-error-share") { Description = "Above this share of errored cases the run is degraded (exit code 3); default run.max_error_share", HelpName = "share" };
 
         var command = new Command("run", "Run a target over the eval set: bounded concurrency, retries, response cache, resumable; exit code 3 when degraded");
-        foreach (var option in new Option[] { target, pools, concurrency, rpm, noCache, noJudge, limit, resume, maxErrors })
+        foreach (var option in new Option[] { target, pools, concurrency, rpm, noCache, noJudge, limit, resume, maxErrors, keyFile, unseal })
         {
             command.Options.Add(option);
         }
@@ -59,7 +61,9 @@ internal static class RunCommand
                 parse.GetValue(limit),
                 parse.GetResult(resume) is not null,
                 parse.GetValue(resume),
-                parse.GetValue(maxErrors));
+                parse.GetValue(maxErrors),
+                parse.GetValue(keyFile),
+                parse.GetValue(unseal));
             return await ExecuteAsync(context, project, request, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -107,6 +111,12 @@ internal static class RunCommand
             }
 
             var poolNames = found.Pools.Split(',').Select(n => Enum.Parse<Pool>(n, ignoreCase: true)).ToList();
+            if (WithHoldout(context, project, poolNames, request) is not { } opened)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            project = opened;
             cases = EvalRunner.SelectCases(project, poolNames, found.Total < project.Cases.Count(c => poolNames.Contains(c.Pool)) ? found.Total : null);
             run = found;
             request = request with { NoJudge = !judged };
@@ -119,6 +129,12 @@ internal static class RunCommand
                 return ExitCodes.CannotRun;
             }
 
+            if (WithHoldout(context, project, request.Pools, request) is not { } opened)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            project = opened;
             cases = EvalRunner.SelectCases(project, request.Pools, request.Limit);
             if (cases.Count == 0)
             {
@@ -299,5 +315,24 @@ internal static class RunCommand
         console.MarkupLine($"Details: [blue]recal report {Markup.Escape(summary.Run.Id)}[/]");
     }
 
-    private sealed record RunRequest(string? Target, IReadOnlyList<Pool> Pools, int? Concurrency, double? Rpm, bool NoCache, bool NoJudge, int? Limit, bool Resume, string? ResumeId, double? MaxErrorShare);
+    private sealed record RunRequest(string? Target, IReadOnlyList<Pool> Pools, int? Concurrency, double? Rpm, bool NoCache, bool NoJudge, int? Limit, bool Resume, string? ResumeId, double? MaxErrorShare, FileInfo? KeyFile, bool Unseal);
+
+    /// <summary>The project with its sealed holdout opened, when the run asks for the holdout and it is sealed.</summary>
+    private static EvalProject? WithHoldout(CliContext context, EvalProject project, IReadOnlyCollection<Pool> pools, RunRequest request)
+    {
+        if (!pools.Contains(Pool.Holdout) || Lifecycle.HoldoutSeal.ReadRecord(project.Root) is null)
+        {
+            return project;
+        }
+
+        var (holdout, error) = HoldoutCommand.OpenForRun(project, request.KeyFile, request.Unseal);
+        if (holdout is null)
+        {
+            context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+            return null;
+        }
+
+        context.Error.MarkupLine($"The sealed holdout was opened in memory: {holdout.Count:N0} case(s), commitment verified.");
+        return project with { Cases = [.. project.Cases, .. holdout] };
+    }
 }

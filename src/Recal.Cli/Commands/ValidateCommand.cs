@@ -21,7 +21,8 @@ internal static class ValidateCommand
             var cases = result.Project?.Cases.Count ?? 0;
             if (errors == 0)
             {
-                context.Out.MarkupLine($"[green]Valid:[/] {cases:N0} cases, {result.Project!.Taxonomy.Intents.Count} intents, policy v{result.Project.Policy.Version}" +
+                var seal = result.Project!.Seal is { } record ? $", and {record.Cases:N0} sealed holdout cases (until {record.SealedUntil:yyyy-MM-dd})" : string.Empty;
+                context.Out.MarkupLine($"[green]Valid:[/] {cases:N0} cases{seal}, {result.Project.Taxonomy.Intents.Count} intents, policy v{result.Project.Policy.Version}" +
                     (warnings > 0 ? $"; {warnings} warning(s)" : string.Empty) + ".");
                 return ExitCodes.Ok;
             }

@@ -22,6 +22,9 @@ public sealed record EvalProject(string Root, ProjectSettings Settings, Taxonomy
     /// <summary>The judge ensemble's rubric, loaded from <see cref="JudgeSettings.RubricPath"/>; null without a judge.</summary>
     public Judging.Rubric? Rubric { get; init; }
 
+    /// <summary>The sealed holdout's record (holdout/seal.json); null when the holdout is not sealed.</summary>
+    public Lifecycle.SealRecord? Seal { get; init; }
+
     /// <summary>The current project format version written by <c>recal init</c>.</summary>
     public const int CurrentFormatVersion = 1;
 }

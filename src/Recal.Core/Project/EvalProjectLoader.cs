@@ -56,7 +56,17 @@ public static class EvalProjectLoader
             rubric = loaded;
         }
 
-        return new ProjectLoadResult(new EvalProject(root, settings, taxonomy, policy, cases) { Rubric = rubric }, diagnostics.Items);
+        Lifecycle.SealRecord? seal = null;
+        try
+        {
+            seal = Lifecycle.HoldoutSeal.ReadRecord(root);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            diagnostics.Error("RC1701", $"the seal record is not valid JSON: {e.Message}", new SourceLocation(Relative(root, Lifecycle.HoldoutSeal.RecordPath(root))), "restore it from version control: without it the sealed holdout cannot be opened");
+        }
+
+        return new ProjectLoadResult(new EvalProject(root, settings, taxonomy, policy, cases) { Rubric = rubric, Seal = seal }, diagnostics.Items);
     }
 
     /// <summary>Parses a YAML file whose top level must be a mapping; syntax errors become located diagnostics.</summary>

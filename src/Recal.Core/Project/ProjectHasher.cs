@@ -9,8 +9,9 @@ namespace Recal.Project;
 public static class ProjectHasher
 {
     /// <summary>
-    /// The first 12 hex digits of SHA-256 over the policy version, the taxonomy's intents and every case's
-    /// file line text in id order. Any change to a case, the intents or the policy version changes it.
+    /// The first 12 hex digits of SHA-256 over the policy version, the taxonomy's intents, every case's
+    /// file line text in id order and the sealed holdout's commitment. Any change to a case, the intents, the
+    /// policy version or the sealed holdout changes it.
     /// </summary>
     public static string SuiteVersion(EvalProject project)
     {
@@ -26,6 +27,12 @@ public static class ProjectHasher
         foreach (var evalCase in project.Cases.OrderBy(c => c.Id, StringComparer.Ordinal))
         {
             Add(CaseFileWriter.ToJson(evalCase));
+        }
+
+        if (project.Seal is { } seal)
+        {
+            // The sealed holdout enters by its commitment: the version changes with its content, unread.
+            Add("holdout:" + seal.Commitment);
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..12];
