@@ -22,6 +22,12 @@ public static class RecalCli
         root.Subcommands.Add(SampleCommand.Create(context));
         root.Subcommands.Add(LabelCommand.Create(context));
         root.Subcommands.Add(HoldoutCommand.Create(context));
+        root.Subcommands.Add(HistoryCommand.Create(context));
+        foreach (var lifecycle in LifecycleCommands.Create(context))
+        {
+            root.Subcommands.Add(lifecycle);
+        }
+
         root.Subcommands.Add(JudgeAgreementCommand.Create(context));
         return root;
     }

@@ -115,6 +115,8 @@ internal static class HoldoutCommand
             var (record, ciphertext) = HoldoutSeal.Seal([.. holdout.Select(c => (c.Id, c.Intent, CaseFileWriter.ToJson(c)))], key, now, sealedUntil);
             HoldoutSeal.Write(project.Root, record, ciphertext);
             var removed = RemovePool(project, Pool.Holdout);
+            Lineage.Record(context, project, "holdout seal", "seal", $"{record.Cases} holdout case(s) sealed until {record.SealedUntil:yyyy-MM-dd}",
+                [.. holdout.Select(c => new CaseMove(c.Id, "holdout", "sealed"))]);
             context.Out.MarkupLine($"Sealed {record.Cases:N0} holdout case(s) until {record.SealedUntil:yyyy-MM-dd} (commitment {record.Commitment[..16]}…); {removed:N0} line(s) removed from the case files.");
             return ExitCodes.Ok;
         });
@@ -192,6 +194,8 @@ internal static class HoldoutCommand
                 File.AppendAllLines(target, lines);
                 File.Delete(HoldoutSeal.CiphertextPath(project.Root));
                 File.Delete(HoldoutSeal.RecordPath(project.Root));
+                Lineage.Record(context, project, "holdout unseal", "unseal", $"{lines.Count} holdout case(s) opened{(parse.GetValue(early) ? " before their sealed-until date" : string.Empty)}",
+                    [.. lines.Select(l => new CaseMove(CaseId(l), "sealed", "holdout"))]);
                 context.Out.MarkupLine($"Opened {lines.Count:N0} holdout case(s), commitment verified, into {Markup.Escape(Path.GetRelativePath(project.Root, target))}.");
                 return ExitCodes.Ok;
             }
@@ -229,6 +233,12 @@ internal static class HoldoutCommand
         }
 
         return removed;
+    }
+
+    private static string CaseId(string line)
+    {
+        using var document = JsonDocument.Parse(line);
+        return document.RootElement.GetProperty("id").GetString()!;
     }
 
     private static bool IsPool(string line, string pool)

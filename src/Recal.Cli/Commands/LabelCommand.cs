@@ -122,6 +122,12 @@ internal static class LabelCommand
                 }
             }
 
+            if (!parse.GetValue(dryRun) && result.Cases.Count > 0)
+            {
+                Lineage.Record(context, project, "label import", "labelling", $"{result.Cases.Count} labelled draft(s) from {input.Name} added",
+                    [.. result.Cases.Select(c => new CaseMove(c.Id, "draft", c.Pool.ToString().ToLowerInvariant()))]);
+            }
+
             context.Out.MarkupLine($"Imported {result.Cases.Count:N0}; {result.Unlabelled.Count:N0} row(s) without a reference stay drafts; {errors:N0} row problem(s).{(parse.GetValue(dryRun) ? " Dry run: nothing was written." : string.Empty)}");
             return errors > 0 ? ExitCodes.Findings : ExitCodes.Ok;
         });

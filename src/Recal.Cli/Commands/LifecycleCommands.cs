@@ -1,0 +1,341 @@
+using System.CommandLine;
+using System.Globalization;
+using Recal.Domain;
+using Recal.Lifecycle;
+using Recal.Project;
+using Spectre.Console;
+
+namespace Recal.Cli.Commands;
+
+/// <summary><c>recal status</c>, <c>recal retire</c>, <c>recal promote</c>, <c>recal rotate</c>: the policy acting on the set.</summary>
+internal static class LifecycleCommands
+{
+    private static Option<bool> DryRunOption() => new("--dry-run") { Description = "Show exactly what would move and why; change nothing" };
+
+    private static Option<bool> YesOption() => new("--yes", "-y") { Description = "Apply without asking" };
+
+    public static IEnumerable<Command> Create(CliContext context) => [Status(context), Retire(context), Promote(context), Rotate(context)];
+
+    private static Command Status(CliContext context)
+    {
+        var at = new Option<DateTimeOffset?>("--at") { Description = "Judge what is due as of this date (default: now)", HelpName = "date" };
+        var command = new Command("status", "Pool sizes per stratum, last and next refresh and rotation, and what is overdue");
+        command.Options.Add(at);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            var now = parse.GetValue(at) ?? DateTimeOffset.UtcNow;
+            var policy = project.Policy;
+            var strata = project.Cases.GroupBy(c => LifecycleRules.StratumOf(policy, c), StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.GroupBy(c => c.Pool).ToDictionary(p => p.Key, p => p.Count()), StringComparer.Ordinal);
+            var sealedCounts = project.Seal?.Intents ?? new Dictionary<string, int>();
+            var drafts = SampleCommand.ReadDraftFiles(context, project.Root).Select(d => d.Draft).ToList();
+            var table = new Table().Border(TableBorder.Simple);
+            table.AddColumns("stratum", "gold", "shadow", "holdout", "retired", "drafts");
+            foreach (var column in table.Columns.Skip(1))
+            {
+                column.RightAligned();
+            }
+
+            var names = strata.Keys.Concat(policy.Strata.By is ["intent"] ? sealedCounts.Keys : []).Concat(drafts.Select(d => d.Stratum)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            int Count(string stratum, Pool pool) => strata.TryGetValue(stratum, out var pools) ? pools.GetValueOrDefault(pool) : 0;
+            foreach (var stratum in names)
+            {
+                var holdout = Count(stratum, Pool.Holdout) + (policy.Strata.By is ["intent"] ? sealedCounts.GetValueOrDefault(stratum) : 0);
+                table.AddRow(Markup.Escape(stratum), Cell(Count(stratum, Pool.Gold), policy.Strata.Floor), Cell(Count(stratum, Pool.Shadow)), Cell(holdout), Cell(Count(stratum, Pool.Retired)), Cell(drafts.Count(d => d.Stratum == stratum)));
+            }
+
+            context.Out.Write(table);
+            var gold = project.Cases.Count(c => c.Pool == Pool.Gold);
+            context.Out.MarkupLine($"Gold {gold:N0} of a policy size of {policy.Size:N0}; shadow {project.Cases.Count(c => c.Pool == Pool.Shadow):N0}; holdout {project.Cases.Count(c => c.Pool == Pool.Holdout) + (project.Seal?.Cases ?? 0):N0}{(project.Seal is null ? string.Empty : " (sealed)")}; retired {project.Cases.Count(c => c.Pool == Pool.Retired):N0}; {drafts.Count:N0} draft(s) waiting for labels.");
+
+            var (entries, _) = Changelog.Read(project.Root);
+            var lastRefresh = project.Cases.Where(c => c.Pool == Pool.Shadow).Select(c => (DateOnly?)c.Added).Max();
+            var lastRotation = entries.LastOrDefault(e => e.Rule == "rotation")?.At ?? project.Seal?.Sealed;
+            var overdue = 0;
+            void Due(string what, DateTimeOffset? last, TimeSpan cadence)
+            {
+                if (last is not { } done)
+                {
+                    context.Out.MarkupLine($"{what}: never; [yellow]due now[/] (every {cadence.TotalDays:0} days).");
+                    overdue++;
+                    return;
+                }
+
+                var next = done + cadence;
+                var late = next < now;
+                overdue += late ? 1 : 0;
+                context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {next.UtcDateTime:yyyy-MM-dd}{(late ? $" — [red]overdue by {(now - next).TotalDays:0} days[/]" : string.Empty)}.");
+            }
+
+            Due("Shadow refresh", lastRefresh is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null, policy.RefreshCadence);
+            Due("Rotation", lastRotation, policy.RotationCadence);
+            if (project.Seal is { } seal)
+            {
+                context.Out.MarkupLine($"Holdout sealed {seal.Sealed:yyyy-MM-dd} until {seal.SealedUntil:yyyy-MM-dd}{(seal.SealedUntil <= now ? " — [yellow]due to be opened at rotation[/]" : string.Empty)}.");
+            }
+
+            var expired = project.Cases.Count(c => c.Pool == Pool.Gold && c.ValidUntil is { } until && until < DateOnly.FromDateTime(now.UtcDateTime));
+            if (expired > 0)
+            {
+                context.Out.MarkupLine($"[yellow]{expired:N0} gold case(s) are past valid_until[/]: [blue]recal retire --dry-run[/] lists them.");
+            }
+
+            var thin = strata.Count(s => s.Value.GetValueOrDefault(Pool.Gold) is > 0 and var n && n < policy.Strata.Floor);
+            if (thin > 0)
+            {
+                context.Out.MarkupLine($"[yellow]{thin:N0} stratum/strata hold fewer gold cases than the floor of {policy.Strata.Floor}.[/]");
+            }
+
+            return overdue > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Retire(CliContext context)
+    {
+        var before = new Option<string?>("--before") { Description = "A run before a model upgrade (with --after: cases that newly pass are candidates)", HelpName = "run" };
+        var after = new Option<string?>("--after") { Description = "A run after the upgrade", HelpName = "run" };
+        var dryRun = DryRunOption();
+        var yes = YesOption();
+        var command = new Command("retire", "Propose gold cases to retire by the policy's rules (expired, unmatched by traffic, newly passing); apply on confirmation");
+        foreach (var option in new Option[] { before, after, dryRun, yes })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, Math.Max(1, project.Policy.Retirement.UnmatchedCycles), cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<Recal.Running.RunCaseRecord>? beforeRun = null, afterRun = null;
+            if (parse.GetValue(before) is { } b && parse.GetValue(after) is { } a)
+            {
+                beforeRun = await store.GetRunCasesAsync(b, cancellationToken).ConfigureAwait(false);
+                afterRun = await store.GetRunCasesAsync(a, cancellationToken).ConfigureAwait(false);
+                if (beforeRun.Count == 0 || afterRun.Count == 0)
+                {
+                    context.Error.MarkupLine($"[red]error[/]: run {(beforeRun.Count == 0 ? b : a)} has no stored results; [blue]recal report --list[/] lists the runs.");
+                    return ExitCodes.CannotRun;
+                }
+            }
+
+            var candidates = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic, beforeRun, afterRun);
+            if (candidates.Count == 0)
+            {
+                context.Out.MarkupLine("No gold case meets a retirement rule.");
+                return ExitCodes.Ok;
+            }
+
+            var table = new Table().Border(TableBorder.Simple);
+            table.AddColumns("case", "intent", "rule", "why");
+            foreach (var candidate in candidates)
+            {
+                table.AddRow(Markup.Escape(candidate.Case.Id), Markup.Escape(candidate.Case.Intent), candidate.Rule, Markup.Escape(candidate.Reason));
+            }
+
+            context.Out.Write(table);
+            if (!Confirm(context, parse, dryRun, yes, $"Retire these {candidates.Count:N0} case(s)?"))
+            {
+                return ExitCodes.Ok;
+            }
+
+            CaseMover.Move(project, candidates.ToDictionary(c => c.Case.Id, _ => Pool.Retired, StringComparer.Ordinal));
+            Lineage.Record(context, project, "retire", "retirement", $"{candidates.Count} gold case(s) retired ({string.Join(", ", candidates.GroupBy(c => c.Rule).Select(g => $"{g.Count()} {g.Key}"))})",
+                [.. candidates.Select(c => new CaseMove(c.Case.Id, "gold", "retired", $"{c.Rule}: {c.Reason}"))]);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Promote(CliContext context)
+    {
+        var dryRun = DryRunOption();
+        var yes = YesOption();
+        var command = new Command("promote", "Propose shadow strata for gold once they held the policy's minimum traffic share for its number of cycles; apply on confirmation");
+        command.Options.Add(dryRun);
+        command.Options.Add(yes);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, project.Policy.Promotion.Cycles, cancellationToken).ConfigureAwait(false);
+            if (traffic is null)
+            {
+                context.Error.MarkupLine("[red]error[/]: the store holds no traffic yet; run [blue]recal ingest FILE[/] first.");
+                return ExitCodes.CannotRun;
+            }
+
+            var proposals = LifecycleRules.Promotions(project, traffic);
+            if (proposals.Count == 0)
+            {
+                context.Out.MarkupLine("Every stratum of the shadow pool is already in gold: nothing to promote.");
+                return ExitCodes.Ok;
+            }
+
+            var table = new Table().Border(TableBorder.Simple);
+            table.AddColumns("stratum", "shadow cases", "proposed", "why");
+            foreach (var proposal in proposals)
+            {
+                table.AddRow(Markup.Escape(proposal.Stratum), proposal.Cases.Count.ToString(CultureInfo.InvariantCulture), proposal.Promote ? "[green]yes[/]" : "no", Markup.Escape(proposal.Reason));
+            }
+
+            context.Out.Write(table);
+            var promoted = proposals.Where(p => p.Promote).ToList();
+            var cases = promoted.SelectMany(p => p.Cases).Where(c => c.References.Count > 0).ToList();
+            if (cases.Count == 0)
+            {
+                context.Out.MarkupLine("No stratum meets the promotion rule yet.");
+                return ExitCodes.Ok;
+            }
+
+            if (!Confirm(context, parse, dryRun, yes, $"Move {cases.Count:N0} shadow case(s) of {promoted.Count:N0} stratum/strata into gold?"))
+            {
+                return ExitCodes.Ok;
+            }
+
+            CaseMover.Move(project, cases.ToDictionary(c => c.Id, _ => Pool.Gold, StringComparer.Ordinal));
+            Lineage.Record(context, project, "promote", "promotion", $"{promoted.Count} stratum/strata promoted from shadow: {string.Join(", ", promoted.Select(p => p.Stratum))}",
+                [.. promoted.SelectMany(p => p.Cases.Where(c => c.References.Count > 0).Select(c => new CaseMove(c.Id, "shadow", "gold", p.Reason)))]);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Rotate(CliContext context)
+    {
+        var keyFile = HoldoutCommand.KeyFileOption();
+        var graduate = new Option<double>("--graduate") { Description = "The share of the opened holdout that graduates into gold (default 0.5); the rest retires", DefaultValueFactory = _ => 0.5 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the graduates' choice and of the new holdout's draw (default 0)" };
+        var early = new Option<bool>("--unseal") { Description = "Rotate before the holdout's sealed-until date" };
+        var dryRun = DryRunOption();
+        var yes = YesOption();
+        var command = new Command("rotate", "At the rotation cadence: open the holdout, graduate a share into gold, retire old gold by the rules, and draw a new holdout to label and seal");
+        foreach (var option in new Option[] { keyFile, graduate, seed, early, dryRun, yes })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            IReadOnlyList<EvalCase> holdout = [.. project.Cases.Where(c => c.Pool == Pool.Holdout)];
+            if (project.Seal is not null)
+            {
+                var (opened, error) = HoldoutCommand.OpenForRun(project, parse.GetValue(keyFile), parse.GetValue(early));
+                if (opened is null)
+                {
+                    context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+                    return ExitCodes.CannotRun;
+                }
+
+                holdout = opened;
+            }
+
+            await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            var share = Math.Clamp(parse.GetValue(graduate), 0, 1);
+            var graduates = holdout.Where(c => c.References.Count > 0)
+                .OrderBy(c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{parse.GetValue(seed)}\u001f{c.Id}"))), StringComparer.Ordinal)
+                .Take((int)Math.Round(holdout.Count * share)).ToHashSet();
+            var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, Math.Max(1, project.Policy.Retirement.UnmatchedCycles), cancellationToken).ConfigureAwait(false);
+            var retirements = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic);
+            var newHoldout = (int)Math.Round(project.Policy.Size * project.Policy.HoldoutFraction);
+            context.Out.MarkupLine($"Rotation: {graduates.Count:N0} of {holdout.Count:N0} holdout case(s) graduate into gold, {holdout.Count - graduates.Count:N0} retire; {retirements.Count:N0} gold case(s) retire by the rules; a new holdout of about {newHoldout:N0} is drawn as drafts.");
+            foreach (var candidate in retirements)
+            {
+                context.Out.MarkupLine($"  retire {Markup.Escape(candidate.Case.Id)} ({candidate.Rule}): {Markup.Escape(candidate.Reason)}");
+            }
+
+            if (!Confirm(context, parse, dryRun, yes, "Rotate?"))
+            {
+                return ExitCodes.Ok;
+            }
+
+            // The opened holdout goes back into the case files with its new pools; the seal is spent.
+            var folder = HoldoutCommand.CaseFolder(project);
+            if (project.Seal is not null)
+            {
+                File.AppendAllLines(Path.Combine(folder, "gold.jsonl"), holdout.Where(graduates.Contains).Select(c => CaseFileWriter.ToJson(c with { Pool = Pool.Gold })));
+                File.AppendAllLines(Path.Combine(folder, "retired.jsonl"), holdout.Where(c => !graduates.Contains(c)).Select(c => CaseFileWriter.ToJson(c with { Pool = Pool.Retired })));
+                File.Delete(HoldoutSeal.CiphertextPath(project.Root));
+                File.Delete(HoldoutSeal.RecordPath(project.Root));
+            }
+
+            var moves = holdout.ToDictionary(c => c.Id, c => graduates.Contains(c) ? Pool.Gold : Pool.Retired, StringComparer.Ordinal);
+            foreach (var candidate in retirements)
+            {
+                moves[candidate.Case.Id] = Pool.Retired;
+            }
+
+            CaseMover.Move(project, moves.Where(m => project.Cases.Any(c => c.Id == m.Key)).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal));
+
+            // The new holdout: drafts from the latest traffic window, to label and seal.
+            var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
+            var drafted = 0;
+            if (span is not null && newHoldout > 0)
+            {
+                var reloaded = EvalProjectLoader.Load(project.Root).Project ?? project;
+                var sampler = new Sampler(reloaded.Policy, reloaded.Cases, newHoldout, parse.GetValue(seed));
+                var end = span.Last.AddMilliseconds(1);
+                await store.ScanTracesAsync(end - reloaded.Policy.TrafficWindow, end, sampler.Add, cancellationToken).ConfigureAwait(false);
+                var prefix = string.Create(CultureInfo.InvariantCulture, $"holdout-{end.UtcDateTime:yyyyMMdd}-s{parse.GetValue(seed)}");
+                var drafts = DraftFile.FromSample(sampler.Draw(), Pool.Holdout, prefix);
+                DraftFile.Write(Path.Combine(project.Root, SampleCommand.DraftsFolder, prefix + ".jsonl"), drafts);
+                drafted = drafts.Count;
+            }
+
+            Lineage.Record(context, project, "rotate", "rotation", $"{graduates.Count} holdout case(s) graduated, {holdout.Count - graduates.Count + retirements.Count} retired, {drafted} new holdout draft(s)",
+                [.. moves.Select(m => new CaseMove(m.Key, holdout.Any(c => c.Id == m.Key) ? "holdout" : "gold", m.Value.ToString().ToLowerInvariant(),
+                    retirements.FirstOrDefault(r => r.Case.Id == m.Key) is { } r ? $"{r.Rule}: {r.Reason}" : graduates.Any(g => g.Id == m.Key) ? "graduated at rotation" : "retired at rotation"))]);
+            context.Out.MarkupLine($"{drafted:N0} holdout draft(s) written to drafts/: label them ([blue]recal label export --pool holdout[/]), import them, then [blue]recal holdout seal[/].");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static bool Confirm(CliContext context, ParseResult parse, Option<bool> dryRun, Option<bool> yes, string question)
+    {
+        if (parse.GetValue(dryRun))
+        {
+            context.Out.MarkupLine("Dry run: nothing was changed.");
+            return false;
+        }
+
+        if (parse.GetValue(yes))
+        {
+            return true;
+        }
+
+        if (context.Out.Profile.Capabilities.Interactive)
+        {
+            return context.Out.Confirm(question, defaultValue: false);
+        }
+
+        context.Out.MarkupLine("Nothing was changed: run again with [blue]--yes[/] to apply, or [blue]--dry-run[/] to only look.");
+        return false;
+    }
+
+    private static string Cell(int count, int floor = 0) =>
+        count == 0 ? "[grey]0[/]" : floor > 0 && count < floor ? $"[yellow]{count}[/]" : count.ToString(CultureInfo.InvariantCulture);
+}
