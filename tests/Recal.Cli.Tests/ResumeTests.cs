@@ -111,11 +111,22 @@ public sealed class ResumeTests
         resume.Error.Should().Contain("no unfinished run");
     }
 
-    /// <summary>Starts <c>dotnet recal.dll ARGS</c> from the test's output folder, collecting what it prints.</summary>
+    /// <summary>
+    /// Starts <c>dotnet recal.dll ARGS</c> from the CLI's own build output (same configuration as the tests), collecting
+    /// what it prints. The copy next to the tests is not used: this test project also references the ASP.NET sample
+    /// bot, so assemblies that framework provides are not copied there, and recal runs on the base runtime only.
+    /// </summary>
     private static ChildProcess StartRecal(params string[] args)
     {
-        var recal = Path.Combine(AppContext.BaseDirectory, "recal.dll");
-        File.Exists(recal).Should().BeTrue("the CLI is built next to the tests");
+        var output = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Recal.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        var recal = Path.Combine(root!.FullName, "src", "Recal.Cli", "bin", output.Parent!.Name, output.Name, "recal.dll");
+        File.Exists(recal).Should().BeTrue($"the CLI is built at {recal} before its tests");
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
             RedirectStandardOutput = true,
