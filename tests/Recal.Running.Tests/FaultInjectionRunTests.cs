@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using FluentAssertions;
 using Recal.Scoring;
 using Recal.Testing;
@@ -206,6 +207,42 @@ public sealed class FaultInjectionRunTests : IAsyncLifetime
         expired.CacheHits.Should().Be(0);
         expired.Calls.Should().Be(3);
         server.Requests.Count.Should().Be(6);
+    }
+
+    [Fact]
+    public async Task An_http_json_target_behind_the_response_cache_reruns_without_calls_until_its_configuration_changes()
+    {
+        // Given an HTTP JSON endpoint (the fake echoes the request body's "q" at $.answer) behind the cache
+        await using var server = new FakeOpenAIServer
+        {
+            Respond = r => new FakeReply(200, JsonSerializer.Serialize(new { answer = "echo: " + r.Json.GetProperty("q").GetString() })),
+        };
+        using var http = new HttpClient();
+        ITarget Cached(string template) => new CachingTarget(
+            new HttpJsonTarget(http, new Uri(server.BaseUrl, "ask"), template, "$.answer", RetryPolicy.Create(RunFixture.FastRetries)),
+            _fixture.Store,
+            "http",
+            new Uri(server.BaseUrl, "ask").ToString(),
+            new Dictionary<string, JsonElement> { ["request_template"] = JsonSerializer.SerializeToElement(template) },
+            null);
+        var cases = RunFixture.Cases(5);
+
+        // When the cases run, run again, and run with another request template
+        var first = await Execute(await _fixture.NewRunAsync(cases), cases, Cached("""{"q": {{input}}}"""));
+        var warmRun = await _fixture.NewRunAsync(cases);
+        var warm = await Execute(warmRun, cases, Cached("""{"q": {{input}}}"""));
+        var afterWarm = server.Requests.Count;
+        var changed = await Execute(await _fixture.NewRunAsync(cases), cases, Cached("""{"q": {{input}}, "lang": "en"}"""));
+
+        // Then the re-run is answered from the cache alone, and the changed configuration calls again
+        first.Passed.Should().Be(5);
+        first.Calls.Should().Be(5);
+        warm.Calls.Should().Be(0);
+        warm.CacheHits.Should().Be(5);
+        afterWarm.Should().Be(5);
+        (await _fixture.Store.GetRunCasesAsync(warmRun.Id, TestContext.Current.CancellationToken)).Should().OnlyContain(r => r.FromCache && r.Passed && r.Output!.StartsWith("echo: q", StringComparison.Ordinal));
+        changed.Calls.Should().Be(5);
+        server.Requests.Count.Should().Be(10);
     }
 
     /// <summary>Replies <paramref name="reply"/> to the first request whose user turn is <paramref name="input"/>; echoes otherwise.</summary>
