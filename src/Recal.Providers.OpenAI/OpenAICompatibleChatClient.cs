@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Chat;
@@ -68,6 +69,13 @@ public sealed class OpenAICompatibleChatClient : IChatClient
         {
             throw new TargetCallException($"{_settings.BaseUrl}: {FirstLine(e.Message)}", null, null, transient: true, e);
         }
+        catch (JsonException e)
+        {
+            // A 200 with a truncated or malformed body is usually a transport hiccup: worth another try, and never
+            // an exception that stops the whole run.
+            throw new TargetCallException($"{_settings.BaseUrl}: the response is not JSON ({FirstLine(e.Message)})", 200, null, transient: true, e);
+        }
+
         var text = string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
         return new ChatResponse(new AIChatMessage(AIChatRole.Assistant, text))
         {

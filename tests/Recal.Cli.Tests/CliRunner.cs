@@ -6,12 +6,16 @@ namespace Recal.Cli.Tests;
 /// <summary>Runs the real command tree in-process with captured, colourless output.</summary>
 internal static class CliRunner
 {
-    public static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
+    public static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) =>
+        RunAsync(TestContext.Current.CancellationToken, args);
+
+    /// <summary>Runs with a token of the caller's: cancelling it is what Ctrl-C does.</summary>
+    public static async Task<(int Code, string Out, string Error)> RunAsync(CancellationToken cancellationToken, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var context = new CliContext(Console(output), Console(error));
-        var code = await RecalCli.RunAsync(args, context, TestContext.Current.CancellationToken);
+        var code = await RecalCli.RunAsync(args, context, cancellationToken);
         return (code, output.ToString(), error.ToString());
     }
 

@@ -68,4 +68,21 @@ public sealed class OpenAICompatibleChatClientTests
         error.RetryAfter.Should().Be(TimeSpan.FromSeconds(1));
         server.Requests.Should().HaveCount(1);
     }
+
+    [Fact]
+    public async Task A_malformed_body_with_status_200_is_a_transient_call_error_not_a_crash()
+    {
+        // Given an endpoint that answers 200 with half a completion
+        await using var server = new FakeOpenAIServer();
+        server.Enqueue(FakeReply.Truncated());
+        var (client, _) = OpenAICompatibleChatClient.Create(new OpenAICompatibleSettings(server.BaseUrl, "m"));
+
+        // When a request is sent
+        var act = () => client!.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then it surfaces as a retryable call error that says the body was not JSON
+        var error = (await act.Should().ThrowAsync<TargetCallException>()).Which;
+        error.Transient.Should().BeTrue();
+        error.Message.Should().Contain("not JSON");
+    }
 }

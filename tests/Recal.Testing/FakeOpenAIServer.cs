@@ -7,18 +7,74 @@ using System.Text.Json;
 namespace Recal.Testing;
 
 /// <summary>A scripted reply: status, body and headers, optionally after a delay.</summary>
-public sealed record FakeReply(int Status, string Body, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null);
+public sealed record FakeReply(int Status, string Body, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null)
+{
+    /// <summary>A 200 chat completion with the given assistant text.</summary>
+    public static FakeReply Ok(string text, TimeSpan? delay = null) => new(200, FakeOpenAIServer.Completion(text), Delay: delay);
+
+    /// <summary>A 429 asking the client to wait <paramref name="retryAfterSeconds"/> seconds.</summary>
+    public static FakeReply RateLimited(int retryAfterSeconds) =>
+        new(429, """{"error":{"message":"rate limited"}}""", new Dictionary<string, string> { ["Retry-After"] = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    /// <summary>A server error with an OpenAI-style error body.</summary>
+    public static FakeReply ServerError(int status = 500) => new(status, """{"error":{"message":"internal error"}}""");
+
+    /// <summary>A 200 whose body is a completion cut off half way: a dropped connection or a proxy's truncation.</summary>
+    public static FakeReply Truncated(string text = "cut")
+    {
+        var body = FakeOpenAIServer.Completion(text);
+        return new(200, body[..(body.Length / 2)]);
+    }
+}
 
 /// <summary>A request the fake server received.</summary>
 public sealed record FakeRequest(string Method, string Path, string? Authorization, string Body)
 {
     public JsonElement Json => JsonDocument.Parse(Body).RootElement;
+
+    /// <summary>The <c>model</c> of a chat request; null when the body has none.</summary>
+    public string? Model => TryJson(out var json) && json.TryGetProperty("model", out var model) ? model.GetString() : null;
+
+    /// <summary>The <c>seed</c> of a chat request; null when the body has none.</summary>
+    public long? Seed => TryJson(out var json) && json.TryGetProperty("seed", out var seed) && seed.ValueKind == JsonValueKind.Number ? seed.GetInt64() : null;
+
+    /// <summary>The messages of a chat request as (role, content); empty when the body has none.</summary>
+    public IReadOnlyList<(string Role, string Content)> Messages =>
+        TryJson(out var json) && json.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array
+            ? [.. messages.EnumerateArray().Select(m => (m.GetProperty("role").GetString()!, ContentOf(m)))]
+            : [];
+
+    /// <summary>The content of the last message (the user turn of a single-turn request).</summary>
+    public string? LastContent => Messages is { Count: > 0 } list ? list[^1].Content : null;
+
+    private bool TryJson(out JsonElement json)
+    {
+        try
+        {
+            json = Json;
+            return json.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            json = default;
+            return false;
+        }
+    }
+
+    private static string ContentOf(JsonElement message)
+    {
+        var content = message.GetProperty("content");
+        return content.ValueKind == JsonValueKind.String
+            ? content.GetString()!
+            : string.Concat(content.EnumerateArray().Select(p => p.TryGetProperty("text", out var t) ? t.GetString() : null));
+    }
 }
 
 /// <summary>
 /// A loopback OpenAI-compatible chat endpoint for tests, bound to 127.0.0.1 on a free port. Replies come from a
-/// script (for fault injection: 429 with Retry-After, 500, slow or malformed bodies); when the script is empty
-/// it answers with a deterministic completion produced by <see cref="Answer"/>.
+/// script (for fault injection: 429 with Retry-After, 500, slow or malformed bodies), then from
+/// <see cref="Respond"/> (a per-request function that can look at the model, seed and messages), and otherwise
+/// from a deterministic completion produced by <see cref="Answer"/>.
 /// </summary>
 public sealed class FakeOpenAIServer : IAsyncDisposable
 {
@@ -46,7 +102,19 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         return "echo: " + messages[messages.GetArrayLength() - 1].GetProperty("content").GetString();
     };
 
+    /// <summary>
+    /// Decides the reply to a request when the script is empty; returning null falls back to <see cref="Answer"/>.
+    /// Called once per request, in arrival order per caller, so it may count calls (e.g. fail the first, answer the next).
+    /// </summary>
+    public Func<FakeRequest, FakeReply?>? Respond { get; set; }
+
+    /// <summary>A delay added to every reply that has none of its own (a slow endpoint).</summary>
+    public TimeSpan? Latency { get; set; }
+
     public IReadOnlyCollection<FakeRequest> Requests => _requests;
+
+    /// <summary>How many requests carried <paramref name="content"/> as their last message.</summary>
+    public int CountFor(string content) => _requests.Count(r => r.LastContent == content);
 
     public void Enqueue(FakeReply reply) => _script.Enqueue(reply);
 
@@ -80,27 +148,35 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpListenerContext context)
     {
-        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync().ConfigureAwait(false);
-        _requests.Enqueue(new FakeRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, context.Request.Headers["Authorization"], body));
-        var reply = _script.TryDequeue(out var scripted)
-            ? scripted
-            : new FakeReply(200, Completion(Answer(JsonDocument.Parse(body).RootElement)));
-        if (reply.Delay is { } delay)
+        try
         {
-            await Task.Delay(delay).ConfigureAwait(false);
-        }
+            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+            var body = await reader.ReadToEndAsync().ConfigureAwait(false);
+            var request = new FakeRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, context.Request.Headers["Authorization"], body);
+            _requests.Enqueue(request);
+            var reply = _script.TryDequeue(out var scripted)
+                ? scripted
+                : Respond?.Invoke(request) ?? new FakeReply(200, Completion(Answer(JsonDocument.Parse(body).RootElement)));
+            if ((reply.Delay ?? Latency) is { } delay)
+            {
+                await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
+            }
 
-        context.Response.StatusCode = reply.Status;
-        context.Response.ContentType = "application/json";
-        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+            context.Response.StatusCode = reply.Status;
+            context.Response.ContentType = "application/json";
+            foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            var bytes = Encoding.UTF8.GetBytes(reply.Body);
+            await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+            context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
-            context.Response.Headers[name] = value;
+            // The client gave up (a timeout under test) or the server is stopping: nothing to answer.
         }
-
-        var bytes = Encoding.UTF8.GetBytes(reply.Body);
-        await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        context.Response.Close();
     }
 
     private static int FreePort()

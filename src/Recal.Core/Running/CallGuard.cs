@@ -26,7 +26,9 @@ public sealed class RequestRateLimiter(double requestsPerMinute, TimeProvider? t
 
         if (slot > now)
         {
-            await Task.Delay(slot - now, _time, cancellationToken).ConfigureAwait(false);
+            // Timers count whole milliseconds and Task.Delay drops the rest: rounding up keeps a slot from opening early.
+            var wait = TimeSpan.FromMilliseconds(Math.Ceiling((slot - now).TotalMilliseconds));
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Text;
+using FluentAssertions;
+using Recal.Testing;
+using Xunit;
+
+namespace Recal.Cli.Tests;
+
+/// <summary>
+/// <c>recal run</c> stopped part way, the hard way (the process killed) and the polite way (Ctrl-C), then
+/// <c>recal run --resume</c>: every case ends with exactly one stored result, and no completed case is called again.
+/// </summary>
+public sealed class ResumeTests
+{
+    private const int Cases = 40;
+
+    [Fact]
+    public async Task A_killed_run_resumes_without_calling_any_case_completed_before_the_kill()
+    {
+        // Given a slow target (150 ms a reply) and a run of 40 cases at concurrency 2 in a child process, cache off
+        await using var server = new FakeOpenAIServer { Latency = TimeSpan.FromMilliseconds(150) };
+        using var project = new RunProject(server.BaseUrl, Cases);
+        using var child = StartRecal("run", "--project", project.Folder, "--no-cache");
+
+        // When at least ten results are stored, the process is killed outright
+        var deadline = Stopwatch.StartNew();
+        while (project.StoredResults().Count < 10)
+        {
+            child.Process.HasExited.Should().BeFalse($"the run should still be going; it printed:\n{child.Output}");
+            deadline.Elapsed.Should().BeLessThan(TimeSpan.FromMinutes(2), "the child run should store results");
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
+
+        child.Process.Kill(entireProcessTree: true);
+        await child.Process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var completed = project.StoredResults();
+        var runId = completed.Select(r => r.RunId).Distinct().Should().ContainSingle().Subject;
+        var requestsBeforeResume = server.Requests.Count;
+        completed.Count.Should().BeInRange(10, Cases - 1, "the kill must come before the run finished");
+        project.RunStatus(runId).Should().Be("running", "a killed run never got to record how it ended");
+
+        // And the run is resumed
+        var resume = await CliRunner.RunAsync("run", "--project", project.Folder, "--resume", "--no-cache");
+
+        // Then the resumed run finished, every case has exactly one result, and no case completed before the kill was sent again
+        resume.Code.Should().Be(0, resume.Out + resume.Error);
+        resume.Error.Should().Contain(runId);
+        var final = project.StoredResults();
+        final.Should().HaveCount(Cases);
+        final.Select(r => r.CaseId).Should().OnlyHaveUniqueItems().And.BeEquivalentTo(Enumerable.Range(0, Cases).Select(RunProject.CaseId));
+        project.RunStatus(runId).Should().Be("completed");
+        var completedInputs = completed.Select(r => RunProject.Input(int.Parse(r.CaseId["case-".Length..], System.Globalization.CultureInfo.InvariantCulture))).ToHashSet();
+        var afterKill = server.Requests.Skip(requestsBeforeResume).Select(r => r.LastContent).ToList();
+        afterKill.Should().NotIntersectWith(completedInputs);
+        afterKill.Should().OnlyHaveUniqueItems();
+        afterKill.Should().HaveCount(Cases - completed.Count, "the resumed run calls each remaining case once");
+        completedInputs.Should().OnlyContain(input => server.CountFor(input) == 1);
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_the_run_with_exit_code_130_marks_it_interrupted_and_resume_finishes_it()
+    {
+        // Given a run of 40 cases whose Ctrl-C comes when the target has received its tenth request
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var received = 0;
+        await using var server = new FakeOpenAIServer { Latency = TimeSpan.FromMilliseconds(20) };
+        server.Respond = _ =>
+        {
+            if (Interlocked.Increment(ref received) == 10)
+            {
+                stop.Cancel();
+            }
+
+            return null;
+        };
+        using var project = new RunProject(server.BaseUrl, Cases);
+
+        // When the run is started in-process and stopped
+        var stopped = await CliRunner.RunAsync(stop.Token, "run", "--project", project.Folder, "--no-cache");
+
+        // Then it exits with 130, keeps what completed, and says how to resume
+        stopped.Code.Should().Be(130, stopped.Out + stopped.Error);
+        stopped.Error.Should().Contain("Stopped.").And.Contain("--resume");
+        var kept = project.StoredResults();
+        var runId = kept.Select(r => r.RunId).Distinct().Should().ContainSingle().Subject;
+        kept.Count.Should().BeInRange(1, Cases - 1);
+        project.RunStatus(runId).Should().Be("interrupted");
+        var requestsBeforeResume = server.Requests.Count;
+
+        // And resuming it finishes the remaining cases only
+        server.Respond = null;
+        var resume = await CliRunner.RunAsync("run", "--project", project.Folder, "--resume", runId, "--no-cache");
+
+        resume.Code.Should().Be(0, resume.Out + resume.Error);
+        project.StoredResults().Should().HaveCount(Cases);
+        project.RunStatus(runId).Should().Be("completed");
+        var keptInputs = kept.Select(r => "question " + r.CaseId["case-".Length..]).ToHashSet();
+        server.Requests.Skip(requestsBeforeResume).Select(r => r.LastContent).Should().NotIntersectWith(keptInputs).And.HaveCount(Cases - kept.Count);
+    }
+
+    [Fact]
+    public async Task Resume_without_an_unfinished_run_says_there_is_none()
+    {
+        await using var server = new FakeOpenAIServer();
+        using var project = new RunProject(server.BaseUrl, 3);
+        (await CliRunner.RunAsync("run", "--project", project.Folder)).Code.Should().Be(0);
+
+        var resume = await CliRunner.RunAsync("run", "--project", project.Folder, "--resume");
+
+        resume.Code.Should().Be(2);
+        resume.Error.Should().Contain("no unfinished run");
+    }
+
+    /// <summary>
+    /// Starts <c>dotnet recal.dll ARGS</c> from the CLI's own build output (same configuration as the tests), collecting
+    /// what it prints. The copy next to the tests is not used: this test project also references the ASP.NET sample
+    /// bot, so assemblies that framework provides are not copied there, and recal runs on the base runtime only.
+    /// </summary>
+    private static ChildProcess StartRecal(params string[] args)
+    {
+        var output = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+        var root = output;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Recal.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        var recal = Path.Combine(root!.FullName, "src", "Recal.Cli", "bin", output.Parent!.Name, output.Name, "recal.dll");
+        File.Exists(recal).Should().BeTrue($"the CLI is built at {recal} before its tests");
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(recal);
+        foreach (var argument in args)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var child = new ChildProcess(Process.Start(info)!);
+        return child;
+    }
+
+    private sealed class ChildProcess : IDisposable
+    {
+        private readonly StringBuilder _output = new();
+
+        public ChildProcess(Process process)
+        {
+            Process = process;
+            process.OutputDataReceived += (_, e) => Append(e.Data);
+            process.ErrorDataReceived += (_, e) => Append(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public Process Process { get; }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+
+            Process.Dispose();
+        }
+
+        private void Append(string? line)
+        {
+            if (line is not null)
+            {
+                lock (_output)
+                {
+                    _output.AppendLine(line);
+                }
+            }
+        }
+    }
+}
