@@ -55,7 +55,7 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         // Then both complete, every case called once and judged by three judges
         baseline.Code.Should().Be(0, baseline.Out + baseline.Error);
         tuned.Code.Should().Be(0, tuned.Out + tuned.Error);
-        baseline.Out.Should().MatchRegex(@"calls\s+798 made, 0 from the cache").And.Contain("support-answer@v1 × 3");
+        baseline.Out.Should().MatchRegex(@"calls\s+798 answered by a call, 0 from the cache").And.Contain("support-answer@v1 × 3");
         var baselineId = RunId(baseline.Out);
         var tunedId = RunId(tuned.Out);
         baselineId.Should().EndWith("-baseline");
@@ -79,9 +79,9 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         // And a warm re-run makes no call, target or judge
         var warm = await CliRunner.RunAsync("run", "--project", p, "-t", "baseline", "--pool", "gold", "shadow");
         warm.Code.Should().Be(0, warm.Out + warm.Error);
-        warm.Out.Should().MatchRegex(@"calls\s+0 made, 798 from the cache, 0 retries").And.MatchRegex(@"support-answer@v1 × 3: 0 calls");
+        warm.Out.Should().MatchRegex(@"calls\s+0 answered by a call, 798 from the cache, 0 retries").And.MatchRegex(@"support-answer@v1 × 3: 0 calls");
         var warmReport = await CliRunner.RunAsync("report", "--project", p, RunId(warm.Out));
-        warmReport.Out.Should().Contain("0 made, 798 from the cache");
+        warmReport.Out.Should().Contain("0 answered by a call, 798 from the cache");
 
         // And the list shows the three runs, newest first
         var list = await CliRunner.RunAsync("report", "--project", p, "--list");

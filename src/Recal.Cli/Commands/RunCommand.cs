@@ -294,7 +294,7 @@ internal static class RunCommand
         table.AddRow("cases", $"{summary.Done:N0}");
         table.AddRow("pass rate", summary.Passed + summary.Failed == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"[bold]{summary.PassRate:0.0%}[/] (95% CI {lower:0.0%}–{upper:0.0%}; {summary.Passed:N0} passed, {summary.Failed:N0} failed)"));
         table.AddRow("errors", summary.Errors == 0 ? "0" : string.Create(CultureInfo.InvariantCulture, $"[{(summary.Degraded ? "red" : "yellow")}]{summary.Errors:N0} ({summary.ErrorShare:0.0%}) — never counted as passes[/]"));
-        table.AddRow("calls", $"{summary.Calls:N0} made, {summary.CacheHits:N0} from the cache, {retries:N0} retries");
+        table.AddRow("calls", $"{summary.Calls:N0} answered by a call, {summary.CacheHits:N0} from the cache, {retries:N0} retries");
         if (panel is not null)
         {
             var failures = panel.FailedVotes > 0 ? $"[red]{panel.FailedVotes:N0} failed judge votes[/]" : "0 failed judge votes";

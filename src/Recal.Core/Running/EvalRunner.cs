@@ -11,7 +11,7 @@ namespace Recal.Running;
 
 /// <summary>A run's totals, read back from the store so a resumed run counts every case once.</summary>
 /// <param name="Done">Cases with a stored result.</param>
-/// <param name="Calls">Cases whose output needed a call in this session (cache hits and replays excluded).</param>
+/// <param name="Calls">Cases answered by a call in this session (cache hits, replays and failed calls excluded).</param>
 /// <param name="CacheHits">Cases answered from the response cache in this session.</param>
 public sealed record RunSummary(RunInfo Run, int Done, int Passed, int Failed, int Errors, int Calls, int CacheHits, double? Cost, bool Degraded)
 {
@@ -91,8 +91,9 @@ public static class EvalRunner
             {
                 Interlocked.Increment(ref hits);
             }
-            else if (result.Response is { Attempts: > 0 } || result.Response is null)
+            else if (result.Response is { Attempts: > 0 })
             {
+                // Answered by a call; failed calls are counted as errors, replays make no call.
                 Interlocked.Increment(ref calls);
             }
 

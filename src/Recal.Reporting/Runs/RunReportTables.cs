@@ -104,7 +104,7 @@ public static class RunReportTables
             ("suite version", run.SuiteVersion),
             ("pools", run.Pools),
             ("started", run.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)),
-            ("calls", $"{Count(costs.Calls)} made, {Count(costs.CacheHits)} from the cache"),
+            ("calls", $"{Count(costs.Calls)} answered by a call, {Count(costs.CacheHits)} from the cache"),
         };
         if (costs.LatencyP50Ms is { } p50)
         {
