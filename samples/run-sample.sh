@@ -33,6 +33,14 @@ if [ "$drift_status" -ne 0 ] && [ "$drift_status" -ne 1 ]; then
 fi
 echo
 
+echo "== recal status (the sample's clock is today; its traffic ends 2026-08-23, so refresh and rotation are overdue)"
+recal status --project "$project" | tail -n 6 || true
+echo
+echo "== recal sample --pool shadow --dry-run (how a fresh shadow set would be drawn from the last four weeks)"
+recal sample --project "$project" --pool shadow --size 200 --seed 1 --dry-run | head -n 14
+echo "   ..."
+echo
+
 # The system under test: the sample support bot as an OpenAI-compatible endpoint on 127.0.0.1.
 port_file=$(mktemp -u)
 dotnet samples/Recal.SampleBot/bin/Release/net10.0/Recal.SampleBot.dll --project "$project" --port-file "$port_file" > /dev/null &
@@ -48,9 +56,10 @@ export RECAL_SAMPLE_BOT_URL
 echo "The sample support bot is serving on $RECAL_SAMPLE_BOT_URL (pid $bot_pid)."
 echo
 
+# The holdout was sealed at the end of week 4 until a rotation later; the sample ships its demo key.
 for target in baseline gold-tuned; do
-  echo "== recal run --target $target --pool gold shadow"
-  recal run --project "$project" --target "$target" --pool gold shadow
+  echo "== recal run --target $target --pool gold shadow holdout"
+  recal run --project "$project" --target "$target" --pool gold shadow holdout --key-file "$project/sample-holdout.key"
   recal report --project "$project" --markdown "$project/.recal/report-$target.md" --html "$project/.recal/report-$target.html" > /dev/null
   echo
 done
@@ -61,7 +70,8 @@ for target in baseline gold-tuned; do
   recal report --project "$project" "$run_id" --brief
   echo
 done
-echo "The gold-tuned bot aces the gold set, but its traffic-weighted estimate, which weights every intent by"
+echo "The gold-tuned bot aces the gold set, but not the sealed holdout drawn from the same weeks, nor the"
+echo "shadow set drawn from today's traffic; its traffic-weighted estimate, which weights every intent by"
 echo "today's traffic, is lower than the baseline's: the gold score rose while users would get a worse bot."
 if [ "$drift_status" -eq 1 ]; then
   echo "recal drift exited with 1: an alarm fired for the current window, as the sample's traffic has drifted."

@@ -64,6 +64,18 @@ internal static class CaseGenerator
             .Select((t, i) => Case($"shadow-{i + 1:0000}", t, clinc, "shadow", "sampled", null, random, DateOnly.FromDateTime(t.Timestamp.UtcDateTime)))];
     }
 
+    /// <summary>The holdout, drawn at random (in traffic proportion) from the same four weeks as gold, disjoint from it.</summary>
+    public const int HoldoutSize = 100;
+
+    public static List<string> Holdout(Clinc clinc, IReadOnlyList<GeneratedTrace> traffic, IReadOnlyCollection<string> usedTexts, Random random)
+    {
+        var early = traffic.Where(t => t.Week <= Scenario.EvalWeeks && !t.Internal && !usedTexts.Contains(t.Text)).ToList();
+        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(early));
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        return [.. early.Where(t => used.Add(t.Text)).Take(HoldoutSize).OrderBy(t => t.Timestamp)
+            .Select((t, i) => Case($"holdout-{i + 1:0000}", t, clinc, "holdout", "sampled", null, random))];
+    }
+
     /// <summary>Hard when perturbed or very short, medium when short, else easy.</summary>
     public static string Difficulty(GeneratedTrace trace) =>
         trace.Perturbed || trace.Text.Length < 20 ? "hard" : trace.Text.Length < 40 ? "medium" : "easy";

@@ -33,6 +33,7 @@ internal static class Program
         var cases = CaseGenerator.Generate(clinc, traffic, random);
         var goldTexts = cases.Select(c => JsonDocument.Parse(c).RootElement.GetProperty("input").GetString()!).ToHashSet(StringComparer.Ordinal);
         var shadow = CaseGenerator.Shadow(clinc, traffic, goldTexts, new Random(seed + 1));
+        var holdout = CaseGenerator.Holdout(clinc, traffic, goldTexts, new Random(seed + 2));
 
         Directory.CreateDirectory(Path.Combine(output, "traffic"));
         Directory.CreateDirectory(Path.Combine(output, "cases"));
@@ -43,6 +44,7 @@ internal static class Program
         Directory.CreateDirectory(Path.Combine(output, "rubrics"));
         Directory.CreateDirectory(Path.Combine(output, "prompts"));
         File.WriteAllText(Path.Combine(output, "rubrics", "support-answer.yaml"), ProjectFiles.Rubric);
+        SealHoldout(output, holdout, seed);
         File.WriteAllText(Path.Combine(output, "prompts", "support.md"), ProjectFiles.Prompt);
         File.WriteAllText(Path.Combine(output, "taxonomy.yaml"), ProjectFiles.Taxonomy(clinc));
         File.WriteAllText(Path.Combine(output, "policy.yaml"), ProjectFiles.Policy);
@@ -155,6 +157,21 @@ internal static class Program
         }
 
         return truths;
+    }
+
+    /// <summary>
+    /// Seals the sample's holdout at the end of week 4 until a rotation cadence later, with a demo key written next to
+    /// it (a real project never commits its key). Key and nonce derive from the seed, so reruns are byte-identical.
+    /// </summary>
+    private static void SealHoldout(string output, IReadOnlyList<string> holdout, int seed)
+    {
+        var key = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"recal-sample-holdout-key|{seed}"));
+        var nonce = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"recal-sample-holdout-nonce|{seed}"))[..12];
+        var cases = holdout.Select(line => JsonDocument.Parse(line).RootElement).Select((e, i) => (e.GetProperty("id").GetString()!, e.GetProperty("intent").GetString()!, holdout[i])).ToList();
+        var sealedAt = Scenario.Start.AddDays(7 * Scenario.EvalWeeks);
+        var (record, ciphertext) = Lifecycle.HoldoutSeal.Seal(cases, key, sealedAt, sealedAt.AddDays(84), nonce);
+        Lifecycle.HoldoutSeal.Write(output, record, ciphertext);
+        File.WriteAllText(Path.Combine(output, "sample-holdout.key"), Convert.ToBase64String(key) + "\n");
     }
 
     private static string? Arg(string[] args, string name)

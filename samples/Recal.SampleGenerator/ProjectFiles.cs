@@ -224,6 +224,8 @@ internal static class ProjectFiles
             | `recal.yaml`, `taxonomy.yaml`, `policy.yaml` | the project, its 106 intents and 3 cohort dimensions, and the sampling policy |
             | `cases/gold.jsonl` | the eval set: sampled cases, cases from escalations (`bug_report`) and a few retired ones |
             | `cases/shadow.jsonl` | a shadow pool: {CaseGenerator.ShadowSize} cases drawn at random from the last two weeks of traffic |
+            | `holdout/seal.json`, `holdout/cases.sealed` | a holdout of {CaseGenerator.HoldoutSize} cases from the same four weeks as gold, sealed at the end of week 4 until a rotation later (AES-256-GCM; see docs/lifecycle.md) |
+            | `sample-holdout.key` | the holdout's key: committed **for this demo only**; a real project's key stays with the eval owner |
             | `rubrics/support-answer.yaml`, `prompts/support.md` | the judges' rubric and the bot's system prompt, versioned with the project |
             | `traffic/traffic.jsonl.gz` | twelve weeks of traces with metadata (plan, locale, surface) and feedback; about 10% carry an intent label |
             | `traffic/broken-sample.jsonl` | a few deliberately broken lines, to see the quarantine at work |

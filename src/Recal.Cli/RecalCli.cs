@@ -23,6 +23,7 @@ public static class RecalCli
         root.Subcommands.Add(LabelCommand.Create(context));
         root.Subcommands.Add(HoldoutCommand.Create(context));
         root.Subcommands.Add(HistoryCommand.Create(context));
+        root.Subcommands.Add(CompareSuitesCommand.Create(context));
         foreach (var lifecycle in LifecycleCommands.Create(context))
         {
             root.Subcommands.Add(lifecycle);

@@ -94,12 +94,13 @@ public static class HoldoutSeal
     }
 
     /// <summary>Seals case lines (JSONL of holdout cases); returns the record and the ciphertext.</summary>
-    public static (SealRecord Record, byte[] Ciphertext) Seal(IReadOnlyList<(string Id, string Intent, string Line)> cases, byte[] key, DateTimeOffset now, DateTimeOffset sealedUntil)
+    /// <param name="nonce">A 12-byte nonce; default a fresh random one. Give one only for reproducible fixtures, never twice per key.</param>
+    public static (SealRecord Record, byte[] Ciphertext) Seal(IReadOnlyList<(string Id, string Intent, string Line)> cases, byte[] key, DateTimeOffset now, DateTimeOffset sealedUntil, byte[]? nonce = null)
     {
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(key);
         var plaintext = Plaintext(cases.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => c.Line));
-        var nonce = RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
+        nonce ??= RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
         var record = new SealRecord(
             1,
             "AES-256-GCM",

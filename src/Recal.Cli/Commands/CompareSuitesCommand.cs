@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Recal.Reporting.Runs;
+using Recal.Running;
+using Spectre.Console;
+
+namespace Recal.Cli.Commands;
+
+/// <summary>
+/// <c>recal compare-suites</c>: the "eval change as a feature" table — a baseline and a candidate target, each on the
+/// old and the new suite version, as Markdown for a pull-request description.
+/// </summary>
+internal static class CompareSuitesCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var oldProject = new Option<DirectoryInfo>("--old-project")
+        {
+            Description = "The project at the old suite version (e.g. from 'recal history --rebuild'), with its own runs",
+            HelpName = "dir",
+            Required = true,
+        };
+        var baseline = new Option<string>("--baseline") { Description = "The baseline target's name", HelpName = "target", Required = true };
+        var candidate = new Option<string>("--candidate") { Description = "The candidate target's name", HelpName = "target", Required = true };
+        var markdown = new Option<FileInfo?>("--markdown") { Description = "Also write the table as Markdown", HelpName = "file" };
+        var command = new Command("compare-suites", "Baseline and candidate, each on the old and the new suite version: does the eval change change the verdict?");
+        foreach (var option in new Option[] { oldProject, baseline, candidate, markdown })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            var old = ProjectSession.Load(context, parse.GetValue(oldProject)!);
+            if (project is null || old is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            await using var newStore = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            await using var oldStore = await ProjectSession.OpenStoreAsync(old, cancellationToken).ConfigureAwait(false);
+            var names = new[] { parse.GetValue(baseline)!, parse.GetValue(candidate)! };
+            var cells = new Dictionary<(string Target, bool New), RunReport>();
+            var missing = new List<string>();
+            foreach (var (store, suiteProject, isNew) in new[] { (oldStore, old, false), (newStore, project, true) })
+            {
+                foreach (var name in names)
+                {
+                    var run = (await store.ListRunsAsync(200, cancellationToken).ConfigureAwait(false))
+                        .FirstOrDefault(r => r.Target == name && r.Status is RunStatus.Completed or RunStatus.Degraded);
+                    if (run is null)
+                    {
+                        missing.Add($"recal run --project {suiteProject.Root} --target {name}");
+                        continue;
+                    }
+
+                    var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
+                    cells[(name, isNew)] = await RunReportBuilder.BuildAsync(run, results, suiteProject.Policy, newStore, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (missing.Count > 0)
+            {
+                context.Error.MarkupLine("[red]error[/]: a completed run is missing for each of these; run them first:");
+                foreach (var line in missing)
+                {
+                    context.Error.WriteLine("  " + line);
+                }
+
+                return ExitCodes.CannotRun;
+            }
+
+            var table = Markdown(names[0], names[1], cells);
+            context.Out.WriteLine(table);
+            if (parse.GetValue(markdown) is { } file)
+            {
+                await Reporting.AtomicFile.WriteAllTextAsync(file.FullName, table, cancellationToken).ConfigureAwait(false);
+                context.Out.MarkupLine($"Markdown: {Markup.Escape(file.FullName)}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string Markdown(string baseline, string candidate, Dictionary<(string Target, bool New), RunReport> cells)
+    {
+        var oldSuite = cells[(baseline, false)].Run.SuiteVersion;
+        var newSuite = cells[(baseline, true)].Run.SuiteVersion;
+        string Cell(RunReport report)
+        {
+            var weighted = report.Weighted?.Estimate is { Estimate: var e } w && double.IsFinite(e) ? $"; traffic-weighted {RunReportTables.Percent(e)} ({RunReportTables.Interval(w.Lower, w.Upper)})" : string.Empty;
+            return $"{RunReportTables.Percent(report.Overall.PassRate)} ({RunReportTables.Interval(report.Overall.Lower, report.Overall.Upper)}, n={report.Overall.Passed + report.Overall.Failed}){weighted}";
+        }
+
+        string Points(double a, double b) => double.IsFinite(a) && double.IsFinite(b) ? ((b - a) * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pp" : "–";
+        var text = new StringBuilder();
+        text.AppendLine("### Eval change: baseline and candidate on the old and the new suite").AppendLine();
+        text.AppendLine($"| target | old suite `{oldSuite}` | new suite `{newSuite}` | change |");
+        text.AppendLine("|---|---|---|---:|");
+        foreach (var target in new[] { baseline, candidate })
+        {
+            var (o, n) = (cells[(target, false)], cells[(target, true)]);
+            text.AppendLine($"| {target} | {Cell(o)} | {Cell(n)} | {Points(o.Overall.PassRate, n.Overall.PassRate)} |");
+        }
+
+        var leadOld = cells[(candidate, false)].Overall.PassRate - cells[(baseline, false)].Overall.PassRate;
+        var leadNew = cells[(candidate, true)].Overall.PassRate - cells[(baseline, true)].Overall.PassRate;
+        text.AppendLine($"| **{candidate} − {baseline}** | {Points(0, leadOld)} | {Points(0, leadNew)} | {Points(leadOld, leadNew)} |");
+        text.AppendLine();
+        var verdict = Math.Sign(leadOld) != Math.Sign(leadNew)
+            ? $"The eval change **reverses the verdict**: {candidate} {(leadOld > 0 ? "led" : "trailed")} {baseline} on the old suite and {(leadNew > 0 ? "leads" : "trails")} on the new one."
+            : $"The eval change keeps the verdict: {candidate} {(leadNew >= 0 ? "leads" : "trails")} {baseline} on both suites ({Points(0, leadOld)} then {Points(0, leadNew)}).";
+        text.AppendLine(verdict);
+        text.AppendLine().AppendLine("Pass rates over cases with a verdict, with 95% Wilson intervals; traffic-weighted estimates over today's traffic (`recal report`).");
+        return text.ToString();
+    }
+}
