@@ -109,6 +109,9 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         var file = _sample.PathOf($"out/{runId}.json");
         var report = await CliRunner.RunAsync("report", "--project", _sample.Folder, runId, "--json", file);
         report.Code.Should().Be(0, report.Error);
-        return JsonDocument.Parse(await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken));
+        var text = await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken);
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(_sample.RepositoryRoot, "docs", "schemas", "run-report.schema.json"), TestContext.Current.CancellationToken);
+        schema.Validate(text).Should().BeEmpty("the report must match docs/schemas/run-report.schema.json");
+        return JsonDocument.Parse(text);
     }
 }
