@@ -103,10 +103,8 @@ internal static class HoldoutCommand
                 return ExitCodes.CannotRun;
             }
 
-            var (key, error) = HoldoutSeal.ResolveKey(parse.GetValue(keyFile)?.FullName);
-            if (key is null)
+            if (ResolveKey(context, parse.GetValue(keyFile)) is not { } key)
             {
-                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}; [blue]recal holdout new-key FILE[/] makes one.");
                 return ExitCodes.CannotRun;
             }
 
@@ -143,10 +141,8 @@ internal static class HoldoutCommand
                 return ExitCodes.CannotRun;
             }
 
-            var (key, error) = HoldoutSeal.ResolveKey(parse.GetValue(keyFile)?.FullName);
-            if (key is null)
+            if (ResolveKey(context, parse.GetValue(keyFile)) is not { } key)
             {
-                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
                 return ExitCodes.CannotRun;
             }
 
@@ -180,10 +176,8 @@ internal static class HoldoutCommand
                 return ExitCodes.CannotRun;
             }
 
-            var (key, error) = HoldoutSeal.ResolveKey(parse.GetValue(keyFile)?.FullName);
-            if (key is null)
+            if (ResolveKey(context, parse.GetValue(keyFile)) is not { } key)
             {
-                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
                 return ExitCodes.CannotRun;
             }
 
@@ -206,6 +200,18 @@ internal static class HoldoutCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The holdout key from --key-file or the environment; null after printing why there is none.</summary>
+    private static byte[]? ResolveKey(CliContext context, FileInfo? keyFile)
+    {
+        var (key, error) = HoldoutSeal.ResolveKey(keyFile?.FullName);
+        if (key is null)
+        {
+            context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}; [blue]recal holdout new-key FILE[/] makes a new one.");
+        }
+
+        return key;
     }
 
     /// <summary>The folder new case files go to: that of the project's first case file, or cases/.</summary>
