@@ -102,7 +102,7 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
         {
             (reply, fromCache) = await CallAsync(judge, messages, cancellationToken).ConfigureAwait(false);
         }
-        catch (TargetCallException e)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref _failedVotes);
             return new JudgeVote(judge.Name, null, null, $"the call failed: {e.Message}", false, false);
@@ -121,7 +121,7 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
         {
             (reply, fromCache) = await CallAsync(judge, messages, cancellationToken).ConfigureAwait(false);
         }
-        catch (TargetCallException e)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref _failedVotes);
             return new JudgeVote(judge.Name, null, null, $"{verdict.Error}; the repair call failed: {e.Message}", true, false);

@@ -80,6 +80,12 @@ public static class RunExecutor
         {
             return new CaseResult(evalCase.Id, null, e.Message, [], false, null);
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A failure no provider classified (a connection error past its retries, a bug in a target) is still
+            // this case's error: recorded, never a pass, and the other cases go on.
+            return new CaseResult(evalCase.Id, null, $"{e.GetType().Name}: {e.Message}", [], false, null);
+        }
 
         var scores = new List<ScoreResult>();
         foreach (var scorer in scorers)

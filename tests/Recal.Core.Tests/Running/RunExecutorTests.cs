@@ -67,6 +67,20 @@ public sealed class RunExecutorTests
         run.Cases[0].Error.Should().Contain("invalid regular expression");
     }
 
+    [Fact]
+    public async Task A_failure_no_provider_classified_is_that_cases_error_and_the_run_goes_on()
+    {
+        var cases = Enumerable.Range(0, 5).Select(i => Case($"c{i}", "ok")).ToList();
+
+        var run = await RunExecutor.ExecuteAsync(cases, (c, _) =>
+            c.Id == "c2" ? throw new HttpRequestException("connection reset by peer") : ValueTask.FromResult(Response("ok")),
+            [new AssertionScorer()], new RunOptions(), cancellationToken: TestContext.Current.CancellationToken);
+
+        run.Errors.Should().Be(1);
+        run.Passed.Should().Be(4);
+        run.Cases.Single(c => c.CaseId == "c2").Error.Should().Be("HttpRequestException: connection reset by peer");
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
