@@ -49,7 +49,8 @@ internal static class RunBenchmark
         var count = cases.Count;
         var ideal = TimeSpan.FromMilliseconds((double)count * latencyMs / concurrency);
         var waves = TimeSpan.FromMilliseconds(Math.Ceiling((double)count / concurrency) * latencyMs);
-        Console.WriteLine($"ideal: {count:N0} × {latencyMs} ms / {concurrency} = {ideal.TotalSeconds:N2} s ({Math.Ceiling((double)count / concurrency):N0} full rounds of {latencyMs} ms: {waves.TotalSeconds:N2} s)");
+        // With a fixed latency the calls go in rounds of `concurrency`; a last, partial round still takes the whole latency.
+        Console.WriteLine($"ideal: {count:N0} × {latencyMs} ms / {concurrency} = {ideal.TotalSeconds:N2} s (at best {Math.Ceiling((double)count / concurrency):N0} rounds of {latencyMs} ms: {waves.TotalSeconds:N2} s)");
         Console.WriteLine();
 
         var floor = await BareClientAsync(server.BaseUrl, cases, concurrency);
@@ -136,11 +137,12 @@ internal static class RunBenchmark
     private static void Report(string what, TimeSpan elapsed, TimeSpan ideal, int count)
     {
         Console.WriteLine(what);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    wall {elapsed.TotalSeconds:N2} s, ideal {ideal.TotalSeconds:N2} s, overhead {(elapsed / ideal - 1) * 100:+0.0;-0.0}%, {count / elapsed.TotalSeconds:N0} cases/s"));
+        var overhead = ideal > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"{(elapsed / ideal - 1) * 100:+0.0;-0.0}%") : "n/a";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    wall {elapsed.TotalSeconds:N2} s, ideal {ideal.TotalSeconds:N2} s, overhead {overhead}, {count / elapsed.TotalSeconds:N0} cases/s"));
     }
 
     private static void Stored(TimeSpan run, TimeSpan ideal) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    the run as stored (started → finished, without start-up and project load): {run.TotalSeconds:N2} s, overhead {(run / ideal - 1) * 100:+0.0;-0.0}%"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    the run as stored (started → finished, without start-up and project load): {run.TotalSeconds:N2} s{(ideal > TimeSpan.Zero ? $", overhead {(run / ideal - 1) * 100:+0.0;-0.0}%" : string.Empty)}"));
 
     /// <summary>The newest run's time as stored (from its record's creation to its finish), and its over the ideal.</summary>
     private static async Task<TimeSpan> StoredRunTimeAsync(string directory)
