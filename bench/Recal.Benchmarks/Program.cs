@@ -4,6 +4,7 @@ namespace Recal.Benchmarks;
 
 /// <summary>
 /// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
+/// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
 /// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
 /// </summary>
 internal static class Program
@@ -13,6 +14,16 @@ internal static class Program
         if (args.Length > 0 && args[0] == "ingest")
         {
             return await IngestBenchmark.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] is "run" or "run-warm")
+        {
+            return await RunBenchmark.RunAsync(args[1..], warm: args[0] == "run-warm");
+        }
+
+        if (args.Length > 0 && args[0] == "serve")
+        {
+            return await LoopbackServer.RunAsync(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -35,43 +35,69 @@ public sealed partial class SqliteStore
             cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask AddRunCaseAsync(string runId, RunCaseRecord result, CancellationToken cancellationToken = default)
+    public ValueTask AddRunCaseAsync(string runId, RunCaseRecord result, CancellationToken cancellationToken = default) =>
+        AddRunCasesAsync(runId, [result], cancellationToken);
+
+    /// <summary>Stores the results in one transaction with one prepared statement: a commit per batch, not per case.</summary>
+    public async ValueTask AddRunCasesAsync(string runId, IReadOnlyList<RunCaseRecord> results, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
-        ArgumentNullException.ThrowIfNull(result);
-        var scores = JsonSerializer.Serialize(result.Scores, RunJson);
-        var judge = result.Judge is null ? null : JsonSerializer.Serialize(result.Judge, RunJson);
-        await WithCommandAsync(
-            command =>
+        ArgumentNullException.ThrowIfNull(results);
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        var rows = results.Select(r => (Result: r ?? throw new ArgumentException("a result is null", nameof(results)), Scores: JsonSerializer.Serialize(r.Scores, RunJson), Judge: r.Judge is null ? null : JsonSerializer.Serialize(r.Judge, RunJson))).ToList();
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var transaction = results.Count > 1 ? _connection.BeginTransaction() : null;
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT OR REPLACE INTO run_cases (run_id, case_id, intent, cohort, difficulty, pool, output, error, passed, scores_json, judge_json,
+                    latency_ms, input_tokens, output_tokens, cost, attempts, from_cache, finished)
+                VALUES ($run, $case, $intent, $cohort, $difficulty, $pool, $output, $error, $passed, $scores, $judge,
+                    $latency, $input_tokens, $output_tokens, $cost, $attempts, $from_cache, $finished)
+                """;
+            var p = command.Parameters;
+            foreach (var name in (string[])["$run", "$case", "$intent", "$cohort", "$difficulty", "$pool", "$output", "$error", "$passed", "$scores", "$judge",
+                "$latency", "$input_tokens", "$output_tokens", "$cost", "$attempts", "$from_cache", "$finished"])
             {
-                command.CommandText = """
-                    INSERT OR REPLACE INTO run_cases (run_id, case_id, intent, cohort, difficulty, pool, output, error, passed, scores_json, judge_json,
-                        latency_ms, input_tokens, output_tokens, cost, attempts, from_cache, finished)
-                    VALUES ($run, $case, $intent, $cohort, $difficulty, $pool, $output, $error, $passed, $scores, $judge,
-                        $latency, $input_tokens, $output_tokens, $cost, $attempts, $from_cache, $finished)
-                    """;
-                var p = command.Parameters;
-                p.AddWithValue("$run", runId);
-                p.AddWithValue("$case", result.CaseId);
-                p.AddWithValue("$intent", result.Intent);
-                p.AddWithValue("$cohort", result.CohortKey);
-                p.AddWithValue("$difficulty", (object?)result.Difficulty ?? DBNull.Value);
-                p.AddWithValue("$pool", result.Pool);
-                p.AddWithValue("$output", (object?)result.Output ?? DBNull.Value);
-                p.AddWithValue("$error", (object?)result.Error ?? DBNull.Value);
-                p.AddWithValue("$passed", result.Passed ? 1 : 0);
-                p.AddWithValue("$scores", scores);
-                p.AddWithValue("$judge", (object?)judge ?? DBNull.Value);
-                p.AddWithValue("$latency", (object?)result.LatencyMs ?? DBNull.Value);
-                p.AddWithValue("$input_tokens", (object?)result.InputTokens ?? DBNull.Value);
-                p.AddWithValue("$output_tokens", (object?)result.OutputTokens ?? DBNull.Value);
-                p.AddWithValue("$cost", (object?)result.Cost ?? DBNull.Value);
-                p.AddWithValue("$attempts", result.Attempts);
-                p.AddWithValue("$from_cache", result.FromCache ? 1 : 0);
-                p.AddWithValue("$finished", result.Finished.ToUnixTimeMilliseconds());
-                return command.ExecuteNonQueryAsync(cancellationToken);
-            },
-            cancellationToken).ConfigureAwait(false);
+                p.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            command.Prepare();
+            foreach (var (result, scores, judge) in rows)
+            {
+                p["$run"].Value = runId;
+                p["$case"].Value = result.CaseId;
+                p["$intent"].Value = result.Intent;
+                p["$cohort"].Value = result.CohortKey;
+                p["$difficulty"].Value = (object?)result.Difficulty ?? DBNull.Value;
+                p["$pool"].Value = result.Pool;
+                p["$output"].Value = (object?)result.Output ?? DBNull.Value;
+                p["$error"].Value = (object?)result.Error ?? DBNull.Value;
+                p["$passed"].Value = result.Passed ? 1 : 0;
+                p["$scores"].Value = scores;
+                p["$judge"].Value = (object?)judge ?? DBNull.Value;
+                p["$latency"].Value = (object?)result.LatencyMs ?? DBNull.Value;
+                p["$input_tokens"].Value = (object?)result.InputTokens ?? DBNull.Value;
+                p["$output_tokens"].Value = (object?)result.OutputTokens ?? DBNull.Value;
+                p["$cost"].Value = (object?)result.Cost ?? DBNull.Value;
+                p["$attempts"].Value = result.Attempts;
+                p["$from_cache"].Value = result.FromCache ? 1 : 0;
+                p["$finished"].Value = result.Finished.ToUnixTimeMilliseconds();
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            transaction?.Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public async ValueTask FinishRunAsync(string runId, RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default)

@@ -85,7 +85,8 @@ public static class EvalRunner
             await store.FinishRunAsync(run.Id, RunStatus.Running, null, cancellationToken).ConfigureAwait(false);
         }
 
-        async ValueTask Record(EvalCase evalCase, CaseResult result)
+        var writer = new RunCaseWriter(store, run.Id);
+        ValueTask Record(EvalCase evalCase, CaseResult result)
         {
             if (result.Response is { FromCache: true })
             {
@@ -97,8 +98,7 @@ public static class EvalRunner
                 Interlocked.Increment(ref calls);
             }
 
-            // Stored whatever happens to the run's token: a completed call is never lost to a Ctrl-C.
-            await store.AddRunCaseAsync(run.Id, ToRecord(evalCase, result, price), CancellationToken.None).ConfigureAwait(false);
+            return writer.AddAsync(ToRecord(evalCase, result, price));
         }
 
         try
@@ -107,8 +107,14 @@ public static class EvalRunner
         }
         catch (OperationCanceledException)
         {
+            // Every completed case is stored before the run is marked interrupted.
+            await writer.CompleteAsync().ConfigureAwait(false);
             await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            await writer.CompleteAsync().ConfigureAwait(false);
         }
 
         var results = await store.GetRunCasesAsync(run.Id, CancellationToken.None).ConfigureAwait(false);

@@ -76,6 +76,19 @@ public interface IRecalStore : IAsyncDisposable
     /// <summary>Stores one case's result, replacing an earlier result of the same case in the run; durable on return.</summary>
     ValueTask AddRunCaseAsync(string runId, RunCaseRecord result, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores several cases' results at once (one transaction where the store has them), each replacing an earlier
+    /// result of the same case in the run; durable on return.
+    /// </summary>
+    async ValueTask AddRunCasesAsync(string runId, IReadOnlyList<RunCaseRecord> results, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        foreach (var result in results)
+        {
+            await AddRunCaseAsync(runId, result, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Sets a run's status and finish time.</summary>
     ValueTask FinishRunAsync(string runId, RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default);
 
