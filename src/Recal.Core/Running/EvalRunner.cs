@@ -98,7 +98,7 @@ public static class EvalRunner
                 Interlocked.Increment(ref calls);
             }
 
-            return writer.AddAsync(ToRecord(evalCase, result, price));
+            return new ValueTask(writer.AddAsync(ToRecord(evalCase, result, price)));
         }
 
         try

@@ -4,15 +4,17 @@ using Recal.Storage;
 namespace Recal.Running;
 
 /// <summary>
-/// Stores a run's case results as they complete, in group commits: one writer takes every result queued while the
-/// previous write was in progress and stores them in one transaction. At a low rate each result is written alone
-/// at once; at a high rate the store commits once per batch instead of once per case, and no case waits for the
-/// store before its slot takes the next case.
+/// Stores a run's case results in group commits: one writer takes every result queued while the previous write was
+/// in progress and stores them in one transaction. A case counts as done only once its transaction has committed —
+/// its slot waits for that — so a kill at any moment loses no completed case; at a high rate the store still commits
+/// once per batch of concurrent cases instead of once per case.
 /// </summary>
 internal sealed class RunCaseWriter
 {
     private const int MaxBatch = 1024;
-    private readonly Channel<RunCaseRecord> _queue = Channel.CreateUnbounded<RunCaseRecord>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(RunCaseRecord Record, TaskCompletionSource Stored)> _queue =
+        Channel.CreateUnbounded<(RunCaseRecord, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+
     private readonly IRecalStore _store;
     private readonly string _runId;
     private readonly Task _writer;
@@ -24,16 +26,17 @@ internal sealed class RunCaseWriter
         _writer = Task.Run(WriteAsync);
     }
 
-    /// <summary>Queues a result; throws when an earlier write failed, so a run does not go on without storing.</summary>
-    public ValueTask AddAsync(RunCaseRecord record)
+    /// <summary>Queues a result and completes once it is committed; throws when its write failed.</summary>
+    public Task AddAsync(RunCaseRecord record)
     {
-        if (_writer.IsFaulted)
+        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite((record, stored)))
         {
-            return new ValueTask(_writer);
+            // The writer stopped after a failed write: the run must not go on without storing.
+            return _writer.IsFaulted ? _writer : Task.FromException(new InvalidOperationException("the run's result writer has stopped"));
         }
 
-        _queue.Writer.TryWrite(record);
-        return ValueTask.CompletedTask;
+        return stored.Task;
     }
 
     /// <summary>Writes what is still queued and stops; rethrows a failed write.</summary>
@@ -45,25 +48,40 @@ internal sealed class RunCaseWriter
 
     private async Task WriteAsync()
     {
-        var batch = new List<RunCaseRecord>();
+        var batch = new List<(RunCaseRecord Record, TaskCompletionSource Stored)>();
         var reader = _queue.Reader;
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (batch.Count < MaxBatch && reader.TryRead(out var record))
+                while (batch.Count < MaxBatch && reader.TryRead(out var item))
                 {
-                    batch.Add(record);
+                    batch.Add(item);
                 }
 
                 // Stored whatever happens to the run's token: a completed call is never lost to a Ctrl-C.
-                await _store.AddRunCasesAsync(_runId, batch, CancellationToken.None).ConfigureAwait(false);
+                await _store.AddRunCasesAsync(_runId, [.. batch.Select(b => b.Record)], CancellationToken.None).ConfigureAwait(false);
+                foreach (var (_, stored) in batch)
+                {
+                    stored.TrySetResult();
+                }
+
                 batch.Clear();
             }
         }
-        catch
+        catch (Exception e)
         {
             _queue.Writer.TryComplete();
+            foreach (var (_, stored) in batch)
+            {
+                stored.TrySetException(e);
+            }
+
+            while (reader.TryRead(out var item))
+            {
+                item.Stored.TrySetException(e);
+            }
+
             throw;
         }
     }
