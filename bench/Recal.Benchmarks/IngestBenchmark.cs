@@ -80,6 +80,16 @@ internal static partial class IngestBenchmark
             Console.WriteLine($"drift over all {count:N0} stored traces, period {period}: best {times.Min():N3} s, median {times.Order().ElementAt(1):N3} s");
         }
 
+        // recal sample: a stratified draw by the sample policy over every stored trace (the widest window).
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var sampling = Stopwatch.StartNew();
+        var sampler = new Lifecycle.Sampler(project.Policy, project.Cases, seed: 1);
+        await store.ScanTracesAsync(null, null, sampler.Add);
+        var sample = sampler.Draw();
+        sampling.Stop();
+        var heap = GC.GetGCMemoryInfo().HeapSizeBytes;
+        Console.WriteLine($"sample (recal sample's draw) over all {count:N0} stored traces: {sampling.Elapsed.TotalSeconds:N2} s, {sample.Seen / sampling.Elapsed.TotalSeconds:N0} traces/s, {sample.Drawn.Count:N0} drawn over {sample.Allocations.Count} strata; {(GC.GetTotalAllocatedBytes() - allocatedBefore) / 1e6:N0} MB allocated; GC heap after the draw {heap / 1e6:N0} MB");
+
         return 0;
     }
 

@@ -41,7 +41,12 @@ public sealed class LifecycleEndToEndTests : IDisposable
         // Given the sample's traffic in the store
         (await Recal("ingest", _sample.PathOf("traffic/traffic.jsonl.gz"))).Code.Should().Be(0);
 
-        // When a holdout is drawn as drafts, exported, labelled (two rows left empty) and imported
+        // And the sample's own holdout, sealed at the end of week 4 until a rotation later, opened with its demo key
+        var unseal = await Recal("holdout", "unseal", "--key-file", _sample.PathOf("sample-holdout.key"));
+        unseal.Code.Should().Be(0, unseal.Error);
+        unseal.Out.Should().Contain("Opened 100 holdout case(s), commitment verified");
+
+        // When more holdout cases are drawn as drafts, exported, labelled (two rows left empty) and imported
         var sample = await Recal("sample", "--pool", "holdout", "--size", "60", "--seed", "4");
         sample.Code.Should().Be(0, sample.Error);
         sample.Out.Should().Contain("drafts written to drafts/holdout-20260823-s4.jsonl");
@@ -52,7 +57,7 @@ public sealed class LifecycleEndToEndTests : IDisposable
         import.Code.Should().Be(0, import.Error + import.Out);
         import.Out.Should().MatchRegex(@"Imported \d+; 2 row\(s\) without a reference stay drafts; 0 row problem");
         var holdoutCases = File.ReadAllLines(_sample.PathOf("cases/holdout.jsonl")).Length;
-        holdoutCases.Should().BeGreaterThan(100);
+        holdoutCases.Should().BeGreaterThan(200);
         File.ReadAllLines(_sample.PathOf("drafts/holdout-20260823-s4.jsonl")).Should().HaveCount(2);
 
         // And sealed with a new key
@@ -104,12 +109,13 @@ public sealed class LifecycleEndToEndTests : IDisposable
         // And the history lists every change with the suite versions chained
         var (entries, problems) = Changelog.Read(_sample.Folder);
         problems.Should().BeEmpty();
-        entries.Select(e => e.Rule).Should().Equal("labelling", "seal", "rotation");
+        entries.Select(e => e.Rule).Should().Equal("unseal", "labelling", "seal", "rotation");
         entries[1].SuiteBefore.Should().Be(entries[0].SuiteAfter);
         entries[2].SuiteBefore.Should().Be(entries[1].SuiteAfter);
-        entries[1].Moves.Should().HaveCount(holdoutCases).And.OnlyContain(m => m.From == "holdout" && m.To == "sealed");
+        entries[3].SuiteBefore.Should().Be(entries[2].SuiteAfter);
+        entries[2].Moves.Should().HaveCount(holdoutCases).And.OnlyContain(m => m.From == "holdout" && m.To == "sealed");
         var history = await Recal("history");
-        history.Out.Should().Contain("label import").And.Contain("holdout seal").And.Contain("rotate").And.Contain(entries[2].SuiteAfter);
+        history.Out.Should().Contain("label import").And.Contain("holdout seal").And.Contain("rotate").And.Contain(entries[3].SuiteAfter);
         File.Delete(key);
         File.Delete(wrongKey);
     }
