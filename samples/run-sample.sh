@@ -34,10 +34,16 @@ fi
 echo
 
 echo "== recal status (the sample's clock is today; its traffic ends 2026-08-23, so refresh and rotation are overdue)"
-recal status --project "$project" | tail -n 6 || true
+status_log=$(mktemp)
+recal status --project "$project" > "$status_log" || true
+tail -n 6 "$status_log"
+rm -f "$status_log"
 echo
 echo "== recal sample --pool shadow --dry-run (how a fresh shadow set would be drawn from the last four weeks)"
-recal sample --project "$project" --pool shadow --size 200 --seed 1 --dry-run | head -n 14
+sample_log=$(mktemp)
+recal sample --project "$project" --pool shadow --size 200 --seed 1 --dry-run > "$sample_log"
+head -n 14 "$sample_log"
+rm -f "$sample_log"
 echo "   ..."
 echo
 
