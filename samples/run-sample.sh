@@ -72,7 +72,7 @@ done
 
 echo "== Score and gap, side by side"
 for target in baseline gold-tuned; do
-  run_id=$(recal report --project "$project" --list | awk -v t="$target" '$2 == t { print $1; exit }')
+  run_id=$(recal report --project "$project" --list | awk -v t="$target" '$2 == t && !found { print $1; found = 1 }')
   recal report --project "$project" "$run_id" --brief
   echo
 done
