@@ -19,6 +19,16 @@ public sealed record WeightedStratum(string Stratum, double TrafficShare, long T
 /// <param name="By">What a stratum is: the policy's <c>strata.by</c> keys.</param>
 public sealed record TrafficWeightedEstimate(IReadOnlyList<string> By, DateTimeOffset From, DateTimeOffset To, long Traces, PostStratifiedEstimate Estimate, IReadOnlyList<WeightedStratum> Strata);
 
+/// <summary>One stratum's gold pass rate against another pool's.</summary>
+public sealed record StratumGap(string Stratum, int GoldCases, double GoldRate, int OtherCases, double OtherRate, double Difference, double PValue);
+
+/// <summary>
+/// Gold against another pool of the same run: the difference of pass rates (gold − other) with Newcombe's 95%
+/// interval and Fisher's exact p-value, overall and per stratum. Against the sealed holdout it estimates overfitting
+/// to gold; against shadow, how far gold has drifted from today's traffic.
+/// </summary>
+public sealed record PoolGap(string Other, SegmentRate Gold, SegmentRate Against, double Difference, double Lower, double Upper, double PValue, IReadOnlyList<StratumGap> Strata);
+
 /// <summary>How one scorer did over the run.</summary>
 public sealed record ScorerRate(string Scorer, int Cases, int Passed, int Errors, double MeanScore);
 
@@ -38,6 +48,7 @@ public sealed record RunReport(
     SegmentRate Overall,
     IReadOnlyList<SegmentRate> Segments,
     TrafficWeightedEstimate? Weighted,
+    IReadOnlyList<PoolGap> PoolGaps,
     IReadOnlyList<ScorerRate> Scorers,
     JudgeSummary? Judges,
     RunCosts Costs,
@@ -77,6 +88,7 @@ public static class RunReportBuilder
             Rate("overall", "all", results),
             segments,
             weighted,
+            Gaps(results, policy),
             Scorers(results),
             Judges(results),
             Costs(results),
@@ -138,6 +150,48 @@ public static class RunReportBuilder
             .ToList();
         var estimate = PostStratification.Estimate([.. strata.Select(s => new StratumResult(s.Passed, s.Cases, s.TrafficShare))]);
         return new TrafficWeightedEstimate(by, from, to, total, estimate, strata);
+    }
+
+    private static List<PoolGap> Gaps(IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy)
+    {
+        var gold = results.Where(r => r.Pool == "gold").ToList();
+        if (gold.Count == 0)
+        {
+            return [];
+        }
+
+        var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
+        string Stratum(RunCaseRecord r) => Lifecycle.Sampler.StratumOf(by, r.Intent, r.CohortKey);
+        var gaps = new List<PoolGap>();
+        foreach (var other in new[] { "holdout", "shadow" })
+        {
+            var against = results.Where(r => r.Pool == other).ToList();
+            if (against.Count == 0)
+            {
+                continue;
+            }
+
+            var (g, a) = (Rate("pool", "gold", gold), Rate("pool", other, against));
+            var (lower, upper) = ProportionDifference.NewcombeInterval(g.Passed, g.Passed + g.Failed, a.Passed, a.Passed + a.Failed);
+            var strata = new List<StratumGap>();
+            var otherByStratum = against.Where(r => r.Error is null).GroupBy(Stratum, StringComparer.Ordinal).ToDictionary(x => x.Key, x => x.ToList(), StringComparer.Ordinal);
+            foreach (var group in gold.Where(r => r.Error is null).GroupBy(Stratum, StringComparer.Ordinal))
+            {
+                if (!otherByStratum.TryGetValue(group.Key, out var others))
+                {
+                    continue;
+                }
+
+                var (gp, gn, op, on) = (group.Count(r => r.Passed), group.Count(), others.Count(r => r.Passed), others.Count);
+                strata.Add(new StratumGap(group.Key, gn, (double)gp / gn, on, (double)op / on, ((double)gp / gn) - ((double)op / on), ProportionDifference.FisherExactTwoSided(gp, gn, op, on)));
+            }
+
+            gaps.Add(new PoolGap(other, g, a, g.PassRate - a.PassRate, lower, upper,
+                ProportionDifference.FisherExactTwoSided(g.Passed, g.Passed + g.Failed, a.Passed, a.Passed + a.Failed),
+                [.. strata.OrderBy(s => s.PValue).ThenByDescending(s => Math.Abs(s.Difference)).ThenBy(s => s.Stratum, StringComparer.Ordinal)]));
+        }
+
+        return gaps;
     }
 
     private static List<ScorerRate> Scorers(IReadOnlyList<RunCaseRecord> results) =>

@@ -17,6 +17,13 @@ public static class RunReportTables
     public static string Interval(double lower, double upper) =>
         double.IsFinite(lower) ? $"{Percent(lower)}–{Percent(upper)}" : "–";
 
+    /// <summary>A difference of rates in percentage points, signed.</summary>
+    public static string Points(double value) =>
+        double.IsFinite(value) ? (value * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pp" : "–";
+
+    public static string PValue(double p) =>
+        !double.IsFinite(p) ? "–" : p < 0.0001 ? p.ToString("0.0e0", CultureInfo.InvariantCulture) : p.ToString("0.0000", CultureInfo.InvariantCulture);
+
     public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>The headline: gold (or overall) score next to the traffic-weighted estimate and the unmeasured share.</summary>
@@ -39,6 +46,11 @@ public static class RunReportTables
         else
         {
             lines.Add(("traffic-weighted", "no traffic in the store: ingest traces to weight the score by today's traffic"));
+        }
+
+        foreach (var gap in report.PoolGaps)
+        {
+            lines.Add(($"gold vs {gap.Other}", $"{Points(gap.Difference)} (95% CI {Points(gap.Lower)} to {Points(gap.Upper)}; Fisher p = {PValue(gap.PValue)}): gold {Percent(gap.Gold.PassRate)}, {gap.Other} {Percent(gap.Against.PassRate)}"));
         }
 
         return lines;
@@ -72,6 +84,15 @@ public static class RunReportTables
                 ["stratum", "traffic share", "cases", "pass rate"],
                 rows,
                 "Each stratum's pass rate is weighted by its share of the latest traffic window; strata without scored cases are unmeasured and excluded from the estimate, never guessed."));
+        }
+
+        foreach (var gap in report.PoolGaps.Where(g => g.Strata.Count > 0))
+        {
+            tables.Add(new ReportTable(
+                $"Gold vs {gap.Other} by stratum",
+                ["stratum", "gold cases", "gold", $"{gap.Other} cases", gap.Other, "difference", "Fisher p"],
+                [.. gap.Strata.Select(s => (IReadOnlyList<string>)[s.Stratum, Count(s.GoldCases), Percent(s.GoldRate), Count(s.OtherCases), Percent(s.OtherRate), Points(s.Difference), PValue(s.PValue)])],
+                $"Strata with scored cases in both pools, most significant first. Overall: {Points(gap.Difference)}, 95% Newcombe interval {Points(gap.Lower)} to {Points(gap.Upper)}."));
         }
 
         tables.Add(new ReportTable(

@@ -33,6 +33,7 @@ public static class RunReportWriters
             report.Overall,
             report.Segments,
             report.Weighted,
+            report.PoolGaps,
             report.Scorers,
             report.Judges,
             report.Costs,

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using FluentAssertions;
+using Recal.Statistics;
+using Xunit;
+
+namespace Recal.Core.Tests.Statistics;
+
+/// <summary>Checked against SciPy's fisher_exact and Newcombe's interval on SciPy's Wilson intervals (Fixtures/generate_pool_gap.py).</summary>
+public sealed class ProportionDifferenceTests
+{
+    private static readonly JsonElement Cases =
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "pool_gap.json"))).RootElement.GetProperty("cases");
+
+    [Fact]
+    public void Fishers_exact_test_matches_scipy()
+    {
+        foreach (var c in Cases.EnumerateArray())
+        {
+            var p = ProportionDifference.FisherExactTwoSided(c.GetProperty("k1").GetInt64(), c.GetProperty("n1").GetInt64(), c.GetProperty("k2").GetInt64(), c.GetProperty("n2").GetInt64());
+            var expected = c.GetProperty("fisher_p").GetDouble();
+            p.Should().BeApproximately(expected, Math.Max(1e-12, expected * 1e-9), c.ToString());
+        }
+    }
+
+    [Fact]
+    public void Newcombes_interval_matches_the_definition_on_scipys_wilson_intervals()
+    {
+        foreach (var c in Cases.EnumerateArray())
+        {
+            var (lower, upper) = ProportionDifference.NewcombeInterval(c.GetProperty("k1").GetInt64(), c.GetProperty("n1").GetInt64(), c.GetProperty("k2").GetInt64(), c.GetProperty("n2").GetInt64());
+            lower.Should().BeApproximately(c.GetProperty("lower").GetDouble(), 1e-9, c.ToString());
+            upper.Should().BeApproximately(c.GetProperty("upper").GetDouble(), 1e-9, c.ToString());
+        }
+    }
+
+    [Fact]
+    public void Empty_samples_give_no_interval_and_no_evidence()
+    {
+        ProportionDifference.NewcombeInterval(0, 0, 3, 5).Lower.Should().Be(double.NaN);
+        ProportionDifference.FisherExactTwoSided(0, 0, 3, 5).Should().Be(1);
+    }
+}
