@@ -29,6 +29,17 @@ public sealed record StratumGap(string Stratum, int GoldCases, double GoldRate, 
 /// </summary>
 public sealed record PoolGap(string Other, SegmentRate Gold, SegmentRate Against, double Difference, double Lower, double Upper, double PValue, IReadOnlyList<StratumGap> Strata);
 
+/// <summary>One stratum's eval pass rate next to what users did with production's answers in the traffic window.</summary>
+/// <param name="ThumbsUpRate">Thumbs up among the traces with a thumb; null below <see cref="RunReportBuilder.MinRated"/> rated traces.</param>
+public sealed record OnlineStratum(string Stratum, int Cases, double PassRate, long Traces, long Rated, double? ThumbsUpRate, double EscalationRate);
+
+/// <summary>
+/// Offline against online: across strata, does the eval pass rate rank strata the way users' signals do? Spearman's
+/// ρ between pass rate and thumbs-up rate, and between pass rate and the share not escalated.
+/// </summary>
+/// <param name="Diverges">Enough strata to tell, and ρ with thumbs-up below <see cref="RunReportBuilder.MinAgreement"/>.</param>
+public sealed record OnlineAgreement(int Strata, double ThumbsRho, double ThumbsPValue, double EscalationRho, double EscalationPValue, bool Diverges, IReadOnlyList<OnlineStratum> Rows);
+
 /// <summary>How one scorer did over the run.</summary>
 public sealed record ScorerRate(string Scorer, int Cases, int Passed, int Errors, double MeanScore);
 
@@ -49,6 +60,7 @@ public sealed record RunReport(
     IReadOnlyList<SegmentRate> Segments,
     TrafficWeightedEstimate? Weighted,
     IReadOnlyList<PoolGap> PoolGaps,
+    OnlineAgreement? Online,
     IReadOnlyList<ScorerRate> Scorers,
     JudgeSummary? Judges,
     RunCosts Costs,
@@ -63,6 +75,15 @@ public static class RunReportBuilder
 {
     /// <summary>At most this many errors and failures are listed.</summary>
     public const int MaxNotes = 20;
+
+    /// <summary>A stratum enters the offline-online comparison with at least this many cases with a verdict.</summary>
+    public const int MinCases = 5;
+
+    /// <summary>... and at least this many traces with a thumb (for the thumbs-up rate).</summary>
+    public const int MinRated = 20;
+
+    /// <summary>Below this Spearman ρ between pass rate and thumbs-up rate (over at least 5 strata) the eval and the users diverge.</summary>
+    public const double MinAgreement = 0.3;
 
     public static async Task<RunReport> BuildAsync(RunInfo run, IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken = default)
     {
@@ -89,6 +110,7 @@ public static class RunReportBuilder
             segments,
             weighted,
             Gaps(results, policy),
+            weighted is null ? null : await OnlineAsync(results, policy, store, weighted.From, weighted.To, cancellationToken).ConfigureAwait(false),
             Scorers(results),
             Judges(results),
             Costs(results),
@@ -192,6 +214,41 @@ public static class RunReportBuilder
         }
 
         return gaps;
+    }
+
+    private static async Task<OnlineAgreement?> OnlineAsync(IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
+        var signals = new Dictionary<string, (long Traces, long Rated, long Up, long Escalated)>(StringComparer.Ordinal);
+        await store.ScanTracesAsync(from, to, trace =>
+        {
+            var stratum = Lifecycle.Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
+            var (traces, rated, up, escalated) = signals.GetValueOrDefault(stratum);
+            var feedback = trace.Trace.Feedback;
+            signals[stratum] = (traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0));
+        }, cancellationToken).ConfigureAwait(false);
+        if (signals.Count == 0)
+        {
+            return null;
+        }
+
+        var rows = new List<OnlineStratum>();
+        foreach (var group in results.Where(r => r.Error is null).GroupBy(r => Lifecycle.Sampler.StratumOf(by, r.Intent, r.CohortKey), StringComparer.Ordinal))
+        {
+            if (group.Count() < MinCases || !signals.TryGetValue(group.Key, out var s) || s.Traces < MinRated)
+            {
+                continue;
+            }
+
+            rows.Add(new OnlineStratum(group.Key, group.Count(), (double)group.Count(r => r.Passed) / group.Count(), s.Traces, s.Rated,
+                s.Rated >= MinRated ? (double)s.Up / s.Rated : null, (double)s.Escalated / s.Traces));
+        }
+
+        var rated = rows.Where(r => r.ThumbsUpRate is not null).ToList();
+        var (thumbsRho, thumbsP) = RankCorrelation.Spearman([.. rated.Select(r => r.PassRate)], [.. rated.Select(r => r.ThumbsUpRate!.Value)]);
+        var (escalationRho, escalationP) = RankCorrelation.Spearman([.. rows.Select(r => r.PassRate)], [.. rows.Select(r => 1 - r.EscalationRate)]);
+        var diverges = rated.Count >= 5 && (double.IsNaN(thumbsRho) || thumbsRho < MinAgreement);
+        return new OnlineAgreement(rows.Count, thumbsRho, thumbsP, escalationRho, escalationP, diverges, [.. rows.OrderBy(r => r.ThumbsUpRate ?? 2).ThenBy(r => r.Stratum, StringComparer.Ordinal)]);
     }
 
     private static List<ScorerRate> Scorers(IReadOnlyList<RunCaseRecord> results) =>

@@ -21,6 +21,8 @@ public static class RunReportTables
     public static string Points(double value) =>
         double.IsFinite(value) ? (value * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pp" : "–";
 
+    public static string Rho(double rho) => double.IsFinite(rho) ? rho.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "–";
+
     public static string PValue(double p) =>
         !double.IsFinite(p) ? "–" : p < 0.0001 ? p.ToString("0.0e0", CultureInfo.InvariantCulture) : p.ToString("0.0000", CultureInfo.InvariantCulture);
 
@@ -46,6 +48,14 @@ public static class RunReportTables
         else
         {
             lines.Add(("traffic-weighted", "no traffic in the store: ingest traces to weight the score by today's traffic"));
+        }
+
+        if (report.Online is { Strata: > 0 } online)
+        {
+            var verdict = online.Diverges
+                ? double.IsNaN(online.ThumbsRho) ? "the pass rate does not vary across these strata, so it cannot track what users say" : "the eval does not rank strata the way users do"
+                : double.IsNaN(online.ThumbsRho) ? "too few rated strata to tell" : "the eval ranks strata the way users do";
+            lines.Add(("offline vs online", string.Create(CultureInfo.InvariantCulture, $"Spearman ρ {Rho(online.ThumbsRho)} (p {PValue(online.ThumbsPValue)}) between pass rate and thumbs-up rate, {Rho(online.EscalationRho)} with the share not escalated, over {online.Strata} strata: {verdict}")));
         }
 
         foreach (var gap in report.PoolGaps)
@@ -93,6 +103,15 @@ public static class RunReportTables
                 ["stratum", "gold cases", "gold", $"{gap.Other} cases", gap.Other, "difference", "Fisher p"],
                 [.. gap.Strata.Select(s => (IReadOnlyList<string>)[s.Stratum, Count(s.GoldCases), Percent(s.GoldRate), Count(s.OtherCases), Percent(s.OtherRate), Points(s.Difference), PValue(s.PValue)])],
                 $"Strata with scored cases in both pools, most significant first. Overall: {Points(gap.Difference)}, 95% Newcombe interval {Points(gap.Lower)} to {Points(gap.Upper)}."));
+        }
+
+        if (report.Online is { Rows.Count: > 0 } onlineRows)
+        {
+            tables.Add(new ReportTable(
+                "Offline vs online by stratum",
+                ["stratum", "cases", "pass rate", "traces", "rated", "thumbs up", "escalated"],
+                [.. onlineRows.Rows.Select(r => (IReadOnlyList<string>)[r.Stratum, Count(r.Cases), Percent(r.PassRate), Count(r.Traces), Count(r.Rated), r.ThumbsUpRate is { } up ? Percent(up) : "–", Percent(r.EscalationRate)])],
+                $"Strata with at least {RunReportBuilder.MinCases} scored cases and {RunReportBuilder.MinRated} traces in the traffic window, least liked first. The online signals judge production's answers; the eval judges this run's target."));
         }
 
         tables.Add(new ReportTable(

@@ -34,6 +34,7 @@ public static class RunReportWriters
             report.Segments,
             report.Weighted,
             report.PoolGaps,
+            report.Online,
             report.Scorers,
             report.Judges,
             report.Costs,

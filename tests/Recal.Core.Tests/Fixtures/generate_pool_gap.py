@@ -44,3 +44,24 @@ out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pool_gap.json")
 with open(out, "w") as f:
     json.dump({"cases": cases, "generator": {"scipy": scipy.__version__, "numpy": np.__version__}}, f, indent=1)
 print("wrote", out)
+
+# Spearman rank correlation with ties, and its two-sided p-value (t approximation), as in scipy.stats.spearmanr.
+from scipy.stats import spearmanr
+
+spearman = []
+for i in range(25):
+    n = int(rng.integers(3, 60))
+    x = rng.integers(0, 12, size=n).astype(float) / 12
+    y = np.where(rng.random(n) < 0.6, x + rng.normal(0, 0.2, size=n), rng.random(n))
+    y = np.round(y, 2)
+    if np.all(x == x[0]) or np.all(y == y[0]):
+        continue
+    rho, p = spearmanr(x, y)
+    spearman.append({"x": x.tolist(), "y": y.tolist(), "rho": float(rho), "p_value": float(p)})
+
+with open(out) as f:
+    data = json.load(f)
+data["spearman"] = spearman
+with open(out, "w") as f:
+    json.dump(data, f, indent=1)
+print("added", len(spearman), "Spearman cases")

@@ -40,3 +40,30 @@ public sealed class ProportionDifferenceTests
         ProportionDifference.FisherExactTwoSided(0, 0, 3, 5).Should().Be(1);
     }
 }
+
+/// <summary>Checked against SciPy's spearmanr (Fixtures/generate_pool_gap.py).</summary>
+public sealed class RankCorrelationTests
+{
+    [Fact]
+    public void Spearman_matches_scipy_with_ties()
+    {
+        var cases = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "pool_gap.json"))).RootElement.GetProperty("spearman");
+        cases.GetArrayLength().Should().BeGreaterThan(10);
+        foreach (var c in cases.EnumerateArray())
+        {
+            var x = c.GetProperty("x").EnumerateArray().Select(e => e.GetDouble()).ToList();
+            var y = c.GetProperty("y").EnumerateArray().Select(e => e.GetDouble()).ToList();
+            var (rho, p) = RankCorrelation.Spearman(x, y);
+            rho.Should().BeApproximately(c.GetProperty("rho").GetDouble(), 1e-12);
+            p.Should().BeApproximately(c.GetProperty("p_value").GetDouble(), Math.Max(1e-14, c.GetProperty("p_value").GetDouble() * 1e-9));
+        }
+    }
+
+    [Fact]
+    public void Too_few_points_or_a_constant_side_give_no_correlation()
+    {
+        RankCorrelation.Spearman([1, 2], [2, 1]).Rho.Should().Be(double.NaN);
+        RankCorrelation.Spearman([1, 1, 1], [1, 2, 3]).Rho.Should().Be(double.NaN);
+        RankCorrelation.Ranks([3, 1, 3, 2]).Should().Equal(3.5, 1, 3.5, 2);
+    }
+}
