@@ -79,6 +79,10 @@ done
 echo "The gold-tuned bot aces the gold set, but not the sealed holdout drawn from the same weeks, nor the"
 echo "shadow set drawn from today's traffic; its traffic-weighted estimate, which weights every intent by"
 echo "today's traffic, is lower than the baseline's: the gold score rose while users would get a worse bot."
+echo
+echo "== recal check (every instrument, in a few lines)"
+recal check --project "$project" || true
+echo
 if [ "$drift_status" -eq 1 ]; then
   echo "recal drift exited with 1: an alarm fired for the current window, as the sample's traffic has drifted."
 fi

@@ -25,6 +25,7 @@ public static class RecalCli
         root.Subcommands.Add(HistoryCommand.Create(context));
         root.Subcommands.Add(CompareSuitesCommand.Create(context));
         root.Subcommands.Add(StalenessCommand.Create(context));
+        root.Subcommands.Add(CheckCommand.Create(context));
         foreach (var lifecycle in LifecycleCommands.Create(context))
         {
             root.Subcommands.Add(lifecycle);

@@ -31,6 +31,10 @@ public sealed class OnlineAgreementTests : IDisposable
 
         // When production's own answers are replayed: they match the references everywhere, so the pass rate is flat
         var flat = await RunAndReport("production", "flat.json");
+        var check = await CliRunner.RunAsync("check", "-p", _sample.Folder);
+        check.Code.Should().Be(1, check.Out + check.Error);
+        check.Out.Should().MatchRegex(@"drifting\s+intent mix\s+\d+ alarm").And.MatchRegex(@"drifting\s+offline vs online").And.MatchRegex(@"healthy\s+gold vs shadow")
+            .And.MatchRegex(@"unknown\s+staleness").And.Contain("instrument(s) drifting");
 
         // Then the report says the eval cannot rank strata as users do
         flat.GetProperty("diverges").GetBoolean().Should().BeTrue();

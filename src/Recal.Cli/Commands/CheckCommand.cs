@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Globalization;
+using Recal.Domain;
+using Recal.Drift;
+using Recal.Project;
+using Recal.Reporting.Runs;
+using Recal.Running;
+using Spectre.Console;
+
+namespace Recal.Cli.Commands;
+
+/// <summary>
+/// <c>recal check</c>: runs every instrument that has the data it needs and says in a few lines what is healthy,
+/// what is drifting and what to do next; exit code 1 when anything drifts (docs/cli.md).
+/// </summary>
+internal static class CheckCommand
+{
+    private enum Health
+    {
+        Healthy,
+        Drifting,
+        Unknown,
+    }
+
+    private sealed record Finding(string Instrument, Health Health, string What, string? Next = null);
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("check", "Run every instrument and say what is healthy, what is drifting and what to do next; exit code 1 when anything drifts");
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            if (project is null)
+            {
+                return ExitCodes.CannotRun;
+            }
+
+            await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            var findings = new List<Finding>();
+
+            // The gap: the set's intent and cohort mix against the current traffic window.
+            var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(null, null, Storage.Period.None, null), cancellationToken).ConfigureAwait(false);
+            findings.Add(drift is null
+                ? new Finding("intent mix", Health.Unknown, "no traffic in the store", "recal ingest FILE")
+                : drift.HasAlarm
+                    ? new Finding("intent mix", Health.Drifting, $"{drift.Current.Alarms.Count} alarm(s): {string.Join("; ", drift.Current.Alarms.Take(2).Select(a => Shorten(a.Message)))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
+                    : new Finding("intent mix", Health.Healthy, "the set's intent and cohort mix is within the policy's thresholds"));
+
+            // The lifecycle's clock.
+            var (entries, _) = Lifecycle.Changelog.Read(project.Root);
+            var now = DateTimeOffset.UtcNow;
+            var lastRefresh = project.Cases.Where(c => c.Pool == Pool.Shadow).Select(c => (DateOnly?)c.Added).Max();
+            var lastRotation = entries.LastOrDefault(e => e.Rule == "rotation")?.At ?? project.Seal?.Sealed;
+            var overdue = new List<string>();
+            if (lastRefresh is not { } refresh || new DateTimeOffset(refresh.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) + project.Policy.RefreshCadence < now)
+            {
+                overdue.Add("shadow refresh");
+            }
+
+            if (lastRotation is not { } rotation || rotation + project.Policy.RotationCadence < now)
+            {
+                overdue.Add("rotation");
+            }
+
+            findings.Add(overdue.Count == 0
+                ? new Finding("lifecycle", Health.Healthy, "refresh and rotation are on schedule")
+                : new Finding("lifecycle", Health.Drifting, $"{string.Join(" and ", overdue)} overdue", "recal status; recal sample --pool shadow; recal rotate"));
+
+            // The score side: the newest completed run, with its gaps.
+            var run = (await store.ListRunsAsync(50, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Status is RunStatus.Completed or RunStatus.Degraded);
+            if (run is null)
+            {
+                findings.Add(new Finding("score", Health.Unknown, "no completed run", "recal run --target NAME --pool gold shadow holdout"));
+            }
+            else
+            {
+                var report = await RunReportBuilder.BuildAsync(run, await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false), project.Policy, store, cancellationToken).ConfigureAwait(false);
+                findings.AddRange(ScoreFindings(report));
+                var targets = (await store.ListRunsAsync(500, cancellationToken).ConfigureAwait(false))
+                    .Where(r => r.SuiteVersion == run.SuiteVersion && r.Status is RunStatus.Completed or RunStatus.Degraded).GroupBy(r => r.Target).Select(g => g.First()).Take(10).ToList();
+                if (targets.Count >= 3)
+                {
+                    var loaded = new List<(RunInfo, IReadOnlyList<RunCaseRecord>)>();
+                    foreach (var target in targets)
+                    {
+                        loaded.Add((target, await store.GetRunCasesAsync(target.Id, cancellationToken).ConfigureAwait(false)));
+                    }
+
+                    var staleness = StalenessAnalyzer.Analyze(run.SuiteVersion, loaded);
+                    findings.Add(staleness.Stale
+                        ? new Finding("staleness", Health.Drifting, $"{targets.Count} targets within {RunReportTables.Points(staleness.Spread)}, the same cases failing (Jaccard {staleness.MeanJaccard:0.00})", "recal staleness; recal retire --dry-run")
+                        : new Finding("staleness", Health.Healthy, "the set still tells the targets apart"));
+                }
+                else
+                {
+                    findings.Add(new Finding("staleness", Health.Unknown, $"runs of {targets.Count} target(s) on suite {run.SuiteVersion}; three are needed"));
+                }
+            }
+
+            Render(context, findings, run);
+            return findings.Any(f => f.Health == Health.Drifting) ? ExitCodes.Findings : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static IEnumerable<Finding> ScoreFindings(RunReport report)
+    {
+        var overall = report.Overall;
+        if (report.Weighted?.Estimate is { Estimate: var estimate } weighted && double.IsFinite(estimate))
+        {
+            yield return weighted.Upper < overall.Lower
+                ? new Finding("traffic weighting", Health.Drifting, $"expected pass rate on today's traffic {RunReportTables.Percent(estimate)} ({RunReportTables.Interval(weighted.Lower, weighted.Upper)}) lies below the set's {RunReportTables.Percent(overall.PassRate)} ({RunReportTables.Interval(overall.Lower, overall.Upper)}); {RunReportTables.Percent(weighted.UnmeasuredWeight)} of traffic unmeasured", "recal report --html report.html; recal promote --dry-run")
+                : new Finding("traffic weighting", Health.Healthy, $"expected pass rate on today's traffic {RunReportTables.Percent(estimate)} agrees with the set's {RunReportTables.Percent(overall.PassRate)}; {RunReportTables.Percent(weighted.UnmeasuredWeight)} of traffic unmeasured");
+        }
+
+        foreach (var gap in report.PoolGaps)
+        {
+            var label = gap.Other == "holdout" ? "gold vs holdout" : "gold vs shadow";
+            var drifting = gap.PValue < 0.05 && gap.Difference > 0;
+            var meaning = gap.Other == "holdout" ? "the target is tuned to gold: its gold score overstates it" : "gold no longer looks like recent traffic for this target";
+            yield return drifting
+                ? new Finding(label, Health.Drifting, $"{RunReportTables.Points(gap.Difference)} ({RunReportTables.Points(gap.Lower)} to {RunReportTables.Points(gap.Upper)}, p {RunReportTables.PValue(gap.PValue)}): {meaning}", gap.Other == "holdout" ? "trust the holdout's score; recal rotate at the next cadence" : "recal promote --dry-run; recal sample --pool shadow")
+                : new Finding(label, Health.Healthy, $"{RunReportTables.Points(gap.Difference)} ({RunReportTables.Points(gap.Lower)} to {RunReportTables.Points(gap.Upper)}), not significant");
+        }
+
+        if (report.Online is { Strata: >= 5 } online)
+        {
+            yield return online.Diverges
+                ? new Finding("offline vs online", Health.Drifting, double.IsNaN(online.ThumbsRho) ? "the pass rate is the same in every stratum while users' thumbs-up rates differ" : string.Create(CultureInfo.InvariantCulture, $"ρ {online.ThumbsRho:0.00} between pass rate and thumbs-up rate over {online.Strata} strata"), "add harder cases where users are unhappy (recal report: offline vs online)")
+                : new Finding("offline vs online", Health.Healthy, string.Create(CultureInfo.InvariantCulture, $"ρ {online.ThumbsRho:0.00} between pass rate and thumbs-up rate over {online.Strata} strata"));
+        }
+
+        if (overall.Errors > 0)
+        {
+            yield return new Finding("errors", Health.Drifting, $"{overall.Errors} case(s) of the run had no verdict", "recal report (errors); recal run --resume or a new run");
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 110 ? text : text[..text.LastIndexOf(' ', 110)] + " …";
+
+    private static void Render(CliContext context, List<Finding> findings, RunInfo? run)
+    {
+        context.Out.MarkupLine(run is null ? "recal check" : $"recal check — newest run {Markup.Escape(run.Id)} (target {Markup.Escape(run.Target)}, suite {run.SuiteVersion})");
+        foreach (var finding in findings)
+        {
+            var mark = finding.Health switch
+            {
+                Health.Healthy => "[green]healthy [/]",
+                Health.Drifting => "[red]drifting[/]",
+                _ => "[grey]unknown [/]",
+            };
+            context.Out.MarkupLine($"  {mark}  [bold]{Markup.Escape(finding.Instrument),-18}[/] {Markup.Escape(finding.What)}");
+            if (finding.Next is not null && finding.Health != Health.Healthy)
+            {
+                context.Out.MarkupLine($"            {new string(' ', 18)} [grey]next:[/] [blue]{Markup.Escape(finding.Next)}[/]");
+            }
+        }
+
+        var drifting = findings.Count(f => f.Health == Health.Drifting);
+        context.Out.MarkupLine(drifting == 0 ? "[green]The instrument is calibrated.[/]" : $"[red]{drifting} instrument(s) drifting.[/] The score is not to be read without the gaps above.");
+    }
+}
