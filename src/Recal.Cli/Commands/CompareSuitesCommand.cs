@@ -43,6 +43,7 @@ internal static class CompareSuitesCommand
             await using var oldStore = await ProjectSession.OpenStoreAsync(old, cancellationToken).ConfigureAwait(false);
             var names = new[] { parse.GetValue(baseline)!, parse.GetValue(candidate)! };
             var cells = new Dictionary<(string Target, bool New), RunReport>();
+            var stored = new Dictionary<(string Target, bool New), IReadOnlyList<RunCaseRecord>>();
             var missing = new List<string>();
             foreach (var (store, suiteProject, isNew) in new[] { (oldStore, old, false), (newStore, project, true) })
             {
@@ -57,6 +58,7 @@ internal static class CompareSuitesCommand
                     }
 
                     var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
+                    stored[(name, isNew)] = results;
                     cells[(name, isNew)] = await RunReportBuilder.BuildAsync(run, results, suiteProject.Policy, newStore, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -72,7 +74,7 @@ internal static class CompareSuitesCommand
                 return ExitCodes.CannotRun;
             }
 
-            var table = Markdown(names[0], names[1], cells);
+            var table = Markdown(names[0], names[1], cells, stored);
             context.Out.WriteLine(table);
             if (parse.GetValue(markdown) is { } file)
             {
@@ -85,7 +87,7 @@ internal static class CompareSuitesCommand
         return command;
     }
 
-    private static string Markdown(string baseline, string candidate, Dictionary<(string Target, bool New), RunReport> cells)
+    private static string Markdown(string baseline, string candidate, Dictionary<(string Target, bool New), RunReport> cells, Dictionary<(string Target, bool New), IReadOnlyList<RunCaseRecord>> stored)
     {
         var oldSuite = cells[(baseline, false)].Run.SuiteVersion;
         var newSuite = cells[(baseline, true)].Run.SuiteVersion;
@@ -114,6 +116,14 @@ internal static class CompareSuitesCommand
             ? $"The eval change **reverses the verdict**: {candidate} {(leadOld > 0 ? "led" : "trailed")} {baseline} on the old suite and {(leadNew > 0 ? "leads" : "trails")} on the new one."
             : $"The eval change keeps the verdict: {candidate} {(leadNew >= 0 ? "leads" : "trails")} {baseline} on both suites ({Points(0, leadOld)} then {Points(0, leadNew)}).";
         text.AppendLine(verdict);
+        text.AppendLine();
+        foreach (var target in new[] { baseline, candidate })
+        {
+            // How much of the change comes from the mix of easy and hard cases rather than from the system.
+            var (change, mix, within) = RunReportBuilder.Decompose(stored[(target, false)], stored[(target, true)], r => r.Difficulty ?? "unrated");
+            text.AppendLine($"- {target}: {Points(0, change)} from the old suite to the new, of which {Points(0, mix)} from the mix of difficulties and {Points(0, within)} within difficulties.");
+        }
+
         text.AppendLine().AppendLine("Pass rates over cases with a verdict, with 95% Wilson intervals; traffic-weighted estimates over today's traffic (`recal report`).");
         return text.ToString();
     }

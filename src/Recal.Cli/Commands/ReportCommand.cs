@@ -59,7 +59,7 @@ internal static class ReportCommand
             }
 
             var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
-            var report = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken).ConfigureAwait(false);
+            var report = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken, project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal)).ConfigureAwait(false);
             RunConsoleRenderer.Render(context.Out, report, parse.GetValue(full), parse.GetValue(brief));
             if (run.Status is RunStatus.Running or RunStatus.Interrupted)
             {

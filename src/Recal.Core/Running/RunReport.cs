@@ -85,7 +85,9 @@ public static class RunReportBuilder
     /// <summary>Below this Spearman ρ between pass rate and thumbs-up rate (over at least 5 strata) the eval and the users diverge.</summary>
     public const double MinAgreement = 0.3;
 
-    public static async Task<RunReport> BuildAsync(RunInfo run, IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken = default)
+    /// <param name="cases">The project's cases by id, for the segments by provenance and by month added (read from the
+    /// case files as they are now; a case no longer there counts as <c>(unknown)</c>). Null leaves those segments out.</param>
+    public static async Task<RunReport> BuildAsync(RunInfo run, IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken = default, IReadOnlyDictionary<string, EvalCase>? cases = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(results);
@@ -94,6 +96,13 @@ public static class RunReportBuilder
         var segments = new List<SegmentRate>();
         segments.AddRange(Segment("pool", results, r => r.Pool));
         segments.AddRange(Segment("difficulty", results, r => r.Difficulty ?? "unrated"));
+        if (cases is not null)
+        {
+            // Easy-case accumulation shows here: where the cases came from and when they were added.
+            segments.AddRange(Segment("provenance", results, r => cases.TryGetValue(r.CaseId, out var c) ? Project.EnumNames.Name(c.Provenance.Kind) : "(unknown)"));
+            segments.AddRange(Segment("added", results, r => cases.TryGetValue(r.CaseId, out var c) ? c.Added.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture) : "(unknown)"));
+        }
+
         var dimensions = results.SelectMany(r => CohortResolver.ParseKey(r.CohortKey).Select(p => p.Key)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var dimension in dimensions)
         {
@@ -284,6 +293,38 @@ public static class RunReportBuilder
             Sum(r => r.InputTokens),
             Sum(r => r.OutputTokens),
             results.Any(r => r.Cost is not null) ? results.Sum(r => r.Cost ?? 0) : null);
+    }
+
+    /// <summary>
+    /// Splits the change of a pass rate between two runs into the part due to the case mix over strata and the part
+    /// due to the pass rates within strata (Kitagawa's symmetric decomposition, exact: mix + within = change):
+    /// mix = Σ (w₂ − w₁)(p₁ + p₂)/2 and within = Σ (w₁ + w₂)/2 · (p₂ − p₁), over strata with verdicts in either run;
+    /// a stratum absent from one run contributes its rate from the other.
+    /// </summary>
+    public static (double Change, double Mix, double Within) Decompose(IReadOnlyList<RunCaseRecord> first, IReadOnlyList<RunCaseRecord> second, Func<RunCaseRecord, string> stratum)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        ArgumentNullException.ThrowIfNull(stratum);
+        static Dictionary<string, (double Weight, double Rate)> Shares(IReadOnlyList<RunCaseRecord> results, Func<RunCaseRecord, string> key)
+        {
+            var judged = results.Where(r => r.Error is null).ToList();
+            return judged.GroupBy(key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => ((double)g.Count() / judged.Count, (double)g.Count(r => r.Passed) / g.Count()), StringComparer.Ordinal);
+        }
+
+        var (a, b) = (Shares(first, stratum), Shares(second, stratum));
+        double mix = 0, within = 0;
+        foreach (var key in a.Keys.Union(b.Keys))
+        {
+            var (w1, p1) = a.TryGetValue(key, out var x) ? x : (0, double.NaN);
+            var (w2, p2) = b.TryGetValue(key, out var y) ? y : (0, double.NaN);
+            p1 = double.IsNaN(p1) ? p2 : p1;
+            p2 = double.IsNaN(p2) ? p1 : p2;
+            mix += (w2 - w1) * (p1 + p2) / 2;
+            within += (w1 + w2) / 2 * (p2 - p1);
+        }
+
+        return (mix + within, mix, within);
     }
 
     /// <summary>The linear-interpolation quantile (NumPy's default) of sorted values.</summary>
