@@ -60,6 +60,11 @@ internal static class DriftCommand
                 return ExitCodes.CannotRun;
             }
 
+            if (await GoldShadowCheck.EvaluateAsync(store, project.Policy, cancellationToken).ConfigureAwait(false) is { } goldShadow)
+            {
+                report = report with { Current = report.Current with { Alarms = [.. report.Current.Alarms, goldShadow] } };
+            }
+
             DriftConsoleRenderer.Render(context.Out, report);
             if (parse.GetValue(json) is { } jsonFile)
             {

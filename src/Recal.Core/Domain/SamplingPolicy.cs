@@ -41,7 +41,11 @@ public sealed record RetirementRule(int UnmatchedCycles, bool RetireExpired, boo
 /// <param name="PValue">Significance level of the homogeneity test.</param>
 /// <param name="MissingShare">Traffic share in strata that have no eval case.</param>
 /// <param name="CohortJsDistance">Jensen–Shannon distance of each cohort dimension's distribution.</param>
-public sealed record AlarmThresholds(double JsDistance, double Psi, double PValue, double MissingShare, double CohortJsDistance);
+public sealed record AlarmThresholds(double JsDistance, double Psi, double PValue, double MissingShare, double CohortJsDistance)
+{
+    /// <summary>Gold's pass rate above the shadow pool's by more than this (and significantly) says gold needs a refresh.</summary>
+    public double GoldShadowGap { get; init; } = 0.1;
+}
 
 /// <summary>The written, versioned rule that says how the eval set is drawn.</summary>
 /// <param name="TrafficWindow">How much recent traffic the set is compared with and drawn from.</param>

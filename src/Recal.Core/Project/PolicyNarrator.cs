@@ -74,7 +74,7 @@ public static class PolicyNarrator
 
         var alarms = policy.Alarms;
         text.Append(CultureInfo.InvariantCulture,
-            $" Drift alarms fire when the intent mix's Jensen–Shannon distance exceeds {alarms.JsDistance:0.###} or its PSI exceeds {alarms.Psi:0.###} (each only when the G-test's p-value is below {alarms.PValue:0.#####}), when more than {Percent(alarms.MissingShare)} of traffic falls in intents the set lacks, or when a cohort dimension's distance exceeds {alarms.CohortJsDistance:0.###}.");
+            $" Drift alarms fire when the intent mix's Jensen–Shannon distance exceeds {alarms.JsDistance:0.###} or its PSI exceeds {alarms.Psi:0.###} (each only when the G-test's p-value is below {alarms.PValue:0.#####}), when more than {Percent(alarms.MissingShare)} of traffic falls in intents the set lacks, when a cohort dimension's distance exceeds {alarms.CohortJsDistance:0.###}, or when a run scores gold more than {Percent(alarms.GoldShadowGap)} above the shadow pool.");
         return text.ToString();
     }
 

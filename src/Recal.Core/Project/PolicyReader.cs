@@ -102,7 +102,10 @@ internal static class PolicyReader
             alarmsYaml?.Double("psi", min: 0) ?? 0.25,
             alarmsYaml?.Double("p_value", min: 0, max: 1) ?? 0.001,
             alarmsYaml?.Double("missing_share", min: 0, max: 1) ?? 0.02,
-            alarmsYaml?.Double("cohort_js_distance", min: 0, max: 1) ?? 0.15);
+            alarmsYaml?.Double("cohort_js_distance", min: 0, max: 1) ?? 0.15)
+        {
+            GoldShadowGap = alarmsYaml?.Double("gold_shadow_gap", min: 0, max: 1) ?? 0.1,
+        };
         alarmsYaml?.RejectUnknownKeys();
         yaml.RejectUnknownKeys();
 
