@@ -56,15 +56,8 @@ public static class Changelog
             return (entries, problems);
         }
 
-        var number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in Text.JsonLines.Read(path))
         {
-            number++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
             try
             {
                 entries.Add(JsonSerializer.Deserialize<ChangeEntry>(line, Json) ?? throw new JsonException("empty"));

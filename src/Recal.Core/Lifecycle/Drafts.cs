@@ -78,15 +78,8 @@ public static class DraftFile
         ArgumentNullException.ThrowIfNull(path);
         var drafts = new List<Draft>();
         var problems = new List<string>();
-        var number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in Text.JsonLines.Read(path))
         {
-            number++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
             try
             {
                 var draft = JsonSerializer.Deserialize<Draft>(line, Json);

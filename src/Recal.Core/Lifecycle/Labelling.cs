@@ -233,15 +233,8 @@ public static class Labelling
 
     private static IEnumerable<LabelRow> ReadJsonl(string path, string display, DiagnosticBag diagnostics)
     {
-        var number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in Text.JsonLines.Read(path))
         {
-            number++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
             var location = new SourceLocation(display, number, 1);
             JsonDocument document;
             try

@@ -50,15 +50,8 @@ public sealed class ReplayTarget : ITarget
         ArgumentNullException.ThrowIfNull(path);
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
         var problems = new List<string>();
-        var number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (number, line) in Text.JsonLines.Read(path))
         {
-            number++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
             try
             {
                 using var document = JsonDocument.Parse(line);
