@@ -4,6 +4,7 @@ namespace Recal.Benchmarks;
 
 /// <summary>
 /// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
+/// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
 /// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
 /// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
 /// </summary>
@@ -14,6 +15,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "ingest")
         {
             return await IngestBenchmark.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "coverage")
+        {
+            return await CoverageBenchmark.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] is "run" or "run-warm")

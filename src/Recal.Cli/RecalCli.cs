@@ -17,6 +17,7 @@ public static class RecalCli
         root.Subcommands.Add(PolicyCommand.Create(context));
         root.Subcommands.Add(IngestCommand.Create(context));
         root.Subcommands.Add(DriftCommand.Create(context));
+        root.Subcommands.Add(CoverageCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
         root.Subcommands.Add(ReportCommand.Create(context));
         root.Subcommands.Add(SampleCommand.Create(context));

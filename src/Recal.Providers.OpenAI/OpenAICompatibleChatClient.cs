@@ -1,11 +1,9 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Chat;
-using Recal.Running;
 using AIChatMessage = Microsoft.Extensions.AI.ChatMessage;
 using AIChatRole = Microsoft.Extensions.AI.ChatRole;
 
@@ -55,25 +53,9 @@ public sealed class OpenAICompatibleChatClient : IChatClient
         {
             completion = (await _client.CompleteChatAsync(ToOpenAI(messages), ToOpenAI(options), cancellationToken).ConfigureAwait(false)).Value;
         }
-        catch (ClientResultException e)
+        catch (Exception e) when (OpenAICallErrors.Translate(e, _settings.BaseUrl, cancellationToken) is { } error)
         {
-            var status = e.Status == 0 ? (int?)null : e.Status;
-            throw new TargetCallException(
-                $"{_settings.BaseUrl} answered {(status is null ? "without a status" : status.ToString())}: {FirstLine(e.Message)}",
-                status,
-                RetryAfter(e.GetRawResponse()),
-                status is null || TargetCallException.IsTransientStatus(status.Value),
-                e);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            throw new TargetCallException($"{_settings.BaseUrl}: {FirstLine(e.Message)}", null, null, transient: true, e);
-        }
-        catch (JsonException e)
-        {
-            // A 200 with a truncated or malformed body is usually a transport hiccup: worth another try, and never
-            // an exception that stops the whole run.
-            throw new TargetCallException($"{_settings.BaseUrl}: the response is not JSON ({FirstLine(e.Message)})", 200, null, transient: true, e);
+            throw error;
         }
 
         var text = string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
@@ -112,26 +94,6 @@ public sealed class OpenAICompatibleChatClient : IChatClient
     public void Dispose()
     {
     }
-
-    /// <summary>Retry-After as seconds or an HTTP date.</summary>
-    private static TimeSpan? RetryAfter(PipelineResponse? response)
-    {
-        if (response is null || !response.Headers.TryGetValue("Retry-After", out var value) || value is null)
-        {
-            return null;
-        }
-
-        if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
-        {
-            return TimeSpan.FromSeconds(seconds);
-        }
-
-        return DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
-            ? (at - DateTimeOffset.UtcNow) is { Ticks: > 0 } wait ? wait : TimeSpan.Zero
-            : null;
-    }
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     private static List<global::OpenAI.Chat.ChatMessage> ToOpenAI(IEnumerable<AIChatMessage> messages) =>
         [.. messages.Select(m => m.Role.Value switch

@@ -95,6 +95,15 @@ internal static class Migrations
                 PRIMARY KEY (run_id, case_id)
             );
             """),
+        (4, "embedding cache", """
+            CREATE TABLE embeddings (
+                embedder TEXT NOT NULL,
+                text_hash BLOB NOT NULL,
+                dims INTEGER NOT NULL,
+                vector BLOB NOT NULL,
+                PRIMARY KEY (embedder, text_hash)
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

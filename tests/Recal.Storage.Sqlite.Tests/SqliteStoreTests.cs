@@ -134,7 +134,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
+        Scalar("DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -143,6 +143,52 @@ public sealed class SqliteStoreTests : IDisposable
         migrated.SchemaVersion.Should().Be(Migrations.Latest).And.BeGreaterThan(1);
         (await migrated.GetTrafficSpanAsync(TestContext.Current.CancellationToken))!.Count.Should().Be(1);
         await migrated.PutCachedResponseAsync("k", [1], Monday, null, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_version_3_store_gains_the_embedding_cache_and_keeps_its_traces()
+    {
+        // Given a store at schema version 3 (before the embedding cache) holding a trace
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken))
+        {
+            await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
+        }
+
+        Scalar("DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
+
+        // When it is opened
+        await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        // Then migration 4 adds the cache and the trace is still there
+        migrated.SchemaVersion.Should().Be(Migrations.Latest).And.BeGreaterThanOrEqualTo(4);
+        (await migrated.GetTrafficSpanAsync(TestContext.Current.CancellationToken))!.Count.Should().Be(1);
+        await migrated.PutEmbeddingsAsync("e", [new(1, [1f])], TestContext.Current.CancellationToken);
+        (await migrated.GetEmbeddingsAsync("e", [1], TestContext.Current.CancellationToken)).Should().ContainKey(1);
+    }
+
+    [Fact]
+    public async Task Embeddings_are_cached_per_embedder_and_text_hash_and_read_back_exactly()
+    {
+        // Given vectors of two embedders for overlapping text hashes, one of them replaced later
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var a = new[] { 0.25f, -1.5f, float.Epsilon, 3e38f };
+        var b = new[] { 1f, 2f };
+        UInt128 first = UInt128.MaxValue, second = 42;
+        await store.PutEmbeddingsAsync("hashed-v1", [new(first, [9f, 9f, 9f, 9f]), new(second, b)], TestContext.Current.CancellationToken);
+        await store.PutEmbeddingsAsync("hashed-v1", [new(first, a)], TestContext.Current.CancellationToken);
+        await store.PutEmbeddingsAsync("openai/m", [new(first, b)], TestContext.Current.CancellationToken);
+
+        // When hashes are looked up, one of them never stored
+        var found = await store.GetEmbeddingsAsync("hashed-v1", [first, second, 7], TestContext.Current.CancellationToken);
+        var other = await store.GetEmbeddingsAsync("openai/m", [first, second], TestContext.Current.CancellationToken);
+
+        // Then each embedder sees only its own vectors, bit for bit, the latest one winning
+        found.Keys.Should().BeEquivalentTo([first, second]);
+        found[first].Should().Equal(a);
+        found[second].Should().Equal(b);
+        other.Keys.Should().Equal(first);
+        Scalar("SELECT COUNT(*) FROM embeddings").Should().Be(3);
+        Scalar("SELECT dims FROM embeddings WHERE embedder = 'hashed-v1' AND length(text_hash) = 16 ORDER BY dims DESC LIMIT 1").Should().Be(4);
     }
 
     [Fact]

@@ -47,6 +47,12 @@ public sealed record FakeRequest(string Method, string Path, string? Authorizati
     /// <summary>The content of the last message (the user turn of a single-turn request).</summary>
     public string? LastContent => Messages is { Count: > 0 } list ? list[^1].Content : null;
 
+    /// <summary>The inputs of an embeddings request (a string or an array of strings); empty when the body has none.</summary>
+    public IReadOnlyList<string> EmbeddingInputs =>
+        TryJson(out var json) && json.TryGetProperty("input", out var input)
+            ? input.ValueKind == JsonValueKind.Array ? [.. input.EnumerateArray().Select(i => i.GetString()!)] : [input.GetString()!]
+            : [];
+
     private bool TryJson(out JsonElement json)
     {
         try
@@ -71,10 +77,11 @@ public sealed record FakeRequest(string Method, string Path, string? Authorizati
 }
 
 /// <summary>
-/// A loopback OpenAI-compatible chat endpoint for tests, bound to 127.0.0.1 on a free port. Replies come from a
-/// script (for fault injection: 429 with Retry-After, 500, slow or malformed bodies), then from
+/// A loopback OpenAI-compatible chat and embeddings endpoint for tests, bound to 127.0.0.1 on a free port. Replies
+/// come from a script (for fault injection: 429 with Retry-After, 500, slow or malformed bodies), then from
 /// <see cref="Respond"/> (a per-request function that can look at the model, seed and messages), and otherwise
-/// from a deterministic completion produced by <see cref="Answer"/>.
+/// from a deterministic completion produced by <see cref="Answer"/> or, on <c>/embeddings</c>, from vectors produced
+/// by <see cref="Embed"/> (as floats, or as base64 when the request asks for <c>encoding_format: base64</c>).
 /// </summary>
 public sealed class FakeOpenAIServer : IAsyncDisposable
 {
@@ -102,6 +109,12 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         return "echo: " + messages[messages.GetArrayLength() - 1].GetProperty("content").GetString();
     };
 
+    /// <summary>Produces the vector for one embeddings input when no scripted reply is queued: by default 4 numbers read off the text.</summary>
+    public Func<string, float[]> Embed { get; init; } = text => [text.Length, text.Count(char.IsWhiteSpace), text.Length == 0 ? 0 : text[0], 1];
+
+    /// <summary>How many embeddings requests carried <paramref name="input"/> among their inputs.</summary>
+    public int EmbeddingRequestsFor(string input) => _requests.Count(r => r.Path.EndsWith("/embeddings", StringComparison.Ordinal) && r.EmbeddingInputs.Contains(input));
+
     /// <summary>
     /// Decides the reply to a request when the script is empty; returning null falls back to <see cref="Answer"/>.
     /// Called once per request, in arrival order per caller, so it may count calls (e.g. fail the first, answer the next).
@@ -127,6 +140,32 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         choices = new[] { new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" } },
         usage = new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens },
     });
+
+    /// <summary>An embeddings response body: one entry per vector, as float arrays or base64 of little-endian float32.</summary>
+    public static string EmbeddingsResponse(IReadOnlyList<float[]> vectors, bool base64, string model = "fake-embedder", int promptTokens = 3) => JsonSerializer.Serialize(new
+    {
+        @object = "list",
+        data = vectors.Select((v, i) => new
+        {
+            @object = "embedding",
+            index = i,
+            embedding = base64 ? (object)Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()).ToArray()) : v,
+        }),
+        model,
+        usage = new { prompt_tokens = promptTokens, total_tokens = promptTokens },
+    });
+
+    private FakeReply DefaultReply(FakeRequest request)
+    {
+        if (request.Path.EndsWith("/embeddings", StringComparison.Ordinal))
+        {
+            var json = request.Json;
+            var base64 = json.TryGetProperty("encoding_format", out var format) && format.GetString() == "base64";
+            return new FakeReply(200, EmbeddingsResponse([.. request.EmbeddingInputs.Select(Embed)], base64));
+        }
+
+        return new FakeReply(200, Completion(Answer(request.Json)));
+    }
 
     private async Task ServeAsync()
     {
@@ -156,7 +195,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
             _requests.Enqueue(request);
             var reply = _script.TryDequeue(out var scripted)
                 ? scripted
-                : Respond?.Invoke(request) ?? new FakeReply(200, Completion(Answer(JsonDocument.Parse(body).RootElement)));
+                : Respond?.Invoke(request) ?? DefaultReply(request);
             if ((reply.Delay ?? Latency) is { } delay)
             {
                 await Task.Delay(delay, _stop.Token).ConfigureAwait(false);

@@ -107,6 +107,15 @@ public interface IRecalStore : IAsyncDisposable
     /// <summary>Visits every stored trace with <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/>, oldest first.</summary>
     ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The cached embeddings of <paramref name="embedder"/> (an embedder id, e.g. <c>HashedEmbeddingGenerator.Id</c>) for
+    /// the given text hashes (<see cref="Embeddings.TextHash"/>); hashes with no cached vector are absent.
+    /// </summary>
+    ValueTask<IReadOnlyDictionary<UInt128, float[]>> GetEmbeddingsAsync(string embedder, IReadOnlyCollection<UInt128> textHashes, CancellationToken cancellationToken = default);
+
+    /// <summary>Caches embeddings of <paramref name="embedder"/> by text hash in one transaction, replacing any cached before.</summary>
+    ValueTask PutEmbeddingsAsync(string embedder, IReadOnlyList<KeyValuePair<UInt128, float[]>> embeddings, CancellationToken cancellationToken = default);
+
     /// <summary>The ingest log, newest first.</summary>
     ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default);
 }

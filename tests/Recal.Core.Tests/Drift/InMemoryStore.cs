@@ -4,10 +4,12 @@ using Recal.Storage;
 
 namespace Recal.Core.Tests.Drift;
 
-/// <summary>An in-memory store for instrument tests: traffic counting only.</summary>
+/// <summary>An in-memory store for instrument tests: traffic counting, scanning traces added whole, and the embedding cache.</summary>
 internal sealed class InMemoryStore : IRecalStore
 {
     private readonly List<(DateTimeOffset Time, string Intent, string Cohort)> _traces = [];
+    private readonly List<ClassifiedTrace> _whole = [];
+    private readonly Dictionary<(string Embedder, UInt128 Hash), float[]> _embeddings = [];
 
     public int SchemaVersion => 0;
 
@@ -18,6 +20,46 @@ internal sealed class InMemoryStore : IRecalStore
         {
             _traces.Add((time.AddSeconds(i), intent, cohort ?? (i % 5 == 0 ? "plan=free" : "plan=pro")));
         }
+    }
+
+    /// <summary>Adds a whole trace: counted, and visited by <see cref="ScanTracesAsync"/>.</summary>
+    public void Add(ClassifiedTrace trace)
+    {
+        _traces.Add((trace.Trace.Timestamp, trace.Intent, trace.CohortKey));
+        _whole.Add(trace);
+    }
+
+    /// <summary>How many embedding lookups and stores were asked for, in batches.</summary>
+    public int EmbeddingLookups { get; private set; }
+
+    public int EmbeddingWrites { get; private set; }
+
+    public int CachedEmbeddings => _embeddings.Count;
+
+    public ValueTask<IReadOnlyDictionary<UInt128, float[]>> GetEmbeddingsAsync(string embedder, IReadOnlyCollection<UInt128> textHashes, CancellationToken cancellationToken = default)
+    {
+        EmbeddingLookups++;
+        var found = new Dictionary<UInt128, float[]>();
+        foreach (var hash in textHashes)
+        {
+            if (_embeddings.TryGetValue((embedder, hash), out var vector))
+            {
+                found[hash] = vector;
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyDictionary<UInt128, float[]>>(found);
+    }
+
+    public ValueTask PutEmbeddingsAsync(string embedder, IReadOnlyList<KeyValuePair<UInt128, float[]>> embeddings, CancellationToken cancellationToken = default)
+    {
+        EmbeddingWrites++;
+        foreach (var (hash, vector) in embeddings)
+        {
+            _embeddings[(embedder, hash)] = vector;
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
@@ -63,8 +105,15 @@ internal sealed class InMemoryStore : IRecalStore
 
     public ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    /// <summary>Holds no whole traces: visits none.</summary>
-    public ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    public ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default)
+    {
+        foreach (var trace in _whole.Where(t => (from is null || t.Trace.Timestamp >= from) && (to is null || t.Trace.Timestamp < to)).OrderBy(t => t.Trace.Timestamp))
+        {
+            visit(trace);
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -1,0 +1,79 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Globalization;
+using System.Text.Json;
+using Recal.Running;
+
+namespace Recal.Providers.OpenAI;
+
+/// <summary>Turns the SDK's and the transport's failures into <see cref="TargetCallException"/>s the retry policy can classify.</summary>
+internal static class OpenAICallErrors
+{
+    /// <summary>The call error for <paramref name="error"/>; null when it is not the endpoint's failure (the caller's cancellation, a bug).</summary>
+    public static TargetCallException? Translate(Exception error, Uri baseUrl, CancellationToken cancellationToken)
+    {
+        switch (error)
+        {
+            case ClientResultException e:
+                var status = e.Status == 0 ? (int?)null : e.Status;
+                return new TargetCallException(
+                    $"{baseUrl} answered {(status is null ? "without a status" : status.Value.ToString(CultureInfo.InvariantCulture))}: {Describe(e)}",
+                    status,
+                    RetryAfter(e.GetRawResponse()),
+                    status is null || TargetCallException.IsTransientStatus(status.Value),
+                    e);
+            case HttpRequestException or IOException:
+            case OperationCanceledException when !cancellationToken.IsCancellationRequested:
+                return new TargetCallException($"{baseUrl}: {FirstLine(error.Message)}", null, null, transient: true, error);
+            case JsonException or FormatException:
+                // A 200 with a truncated or malformed body is usually a transport hiccup: worth another try, and never
+                // an exception that stops the whole run.
+                return new TargetCallException($"{baseUrl}: the response is not JSON ({FirstLine(error.Message)})", 200, null, transient: true, error);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Retry-After as seconds or an HTTP date.</summary>
+    private static TimeSpan? RetryAfter(PipelineResponse? response)
+    {
+        if (response is null || !response.Headers.TryGetValue("Retry-After", out var value) || value is null)
+        {
+            return null;
+        }
+
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? (at - DateTimeOffset.UtcNow) is { Ticks: > 0 } wait ? wait : TimeSpan.Zero
+            : null;
+    }
+
+    /// <summary>The server's own <c>error.message</c> when the body has one (the SDK's message omits it), else the SDK's first line.</summary>
+    private static string Describe(ClientResultException error)
+    {
+        try
+        {
+            if (error.GetRawResponse()?.Content is { } content)
+            {
+                using var body = JsonDocument.Parse(content.ToMemory());
+                if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("error", out var detail)
+                    && detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String)
+                {
+                    return FirstLine(message.GetString()!);
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // Not JSON, or not buffered: the SDK's own words will do.
+        }
+
+        return FirstLine(error.Message);
+    }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}
