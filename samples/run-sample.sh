@@ -80,6 +80,12 @@ echo "The gold-tuned bot aces the gold set, but not the sealed holdout drawn fro
 echo "shadow set drawn from today's traffic; its traffic-weighted estimate, which weights every intent by"
 echo "today's traffic, is lower than the baseline's: the gold score rose while users would get a worse bot."
 echo
+echo "== recal coverage (how much of the last four weeks has an eval case nearby; built-in embedder)"
+coverage_log=$(mktemp)
+recal coverage --project "$project" > "$coverage_log"
+head -n 16 "$coverage_log"
+rm -f "$coverage_log"
+echo
 echo "== recal check (every instrument, in a few lines)"
 recal check --project "$project" || true
 echo

@@ -33,7 +33,7 @@ public sealed class OnlineAgreementTests : IDisposable
         var flat = await RunAndReport("production", "flat.json");
         var check = await CliRunner.RunAsync("check", "-p", _sample.Folder);
         check.Code.Should().Be(1, check.Out + check.Error);
-        check.Out.Should().MatchRegex(@"drifting\s+intent mix\s+\d+ alarm").And.MatchRegex(@"drifting\s+offline vs online").And.MatchRegex(@"healthy\s+gold vs shadow")
+        check.Out.Should().MatchRegex(@"drifting\s+intent mix\s+\d+ alarm").And.MatchRegex(@"drifting\s+offline vs online").And.MatchRegex(@"drifting\s+coverage\s+.*travel_notification").And.MatchRegex(@"healthy\s+gold vs shadow")
             .And.MatchRegex(@"unknown\s+staleness").And.Contain("instrument(s) drifting");
 
         // Then the report says the eval cannot rank strata as users do

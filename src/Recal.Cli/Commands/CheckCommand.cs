@@ -15,6 +15,12 @@ namespace Recal.Cli.Commands;
 /// </summary>
 internal static class CheckCommand
 {
+    /// <summary>A stratum with at least this share of traffic ...</summary>
+    private const double BlindSpotShare = 0.01;
+
+    /// <summary>... and less than this share covered is a blind spot.</summary>
+    private const double BlindSpotCoverage = 0.1;
+
     private enum Health
     {
         Healthy,
@@ -45,6 +51,22 @@ internal static class CheckCommand
                 : drift.HasAlarm
                     ? new Finding("intent mix", Health.Drifting, $"{drift.Current.Alarms.Count} alarm(s): {string.Join("; ", drift.Current.Alarms.Take(2).Select(a => Shorten(a.Message)))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
                     : new Finding("intent mix", Health.Healthy, "the set's intent and cohort mix is within the policy's thresholds"));
+
+            // Coverage: how much of the window has an eval case nearby (the built-in embedder, cached in the store).
+            if (drift is not null)
+            {
+                var builtin = new Embeddings.HashedEmbeddingGenerator();
+                using var embedder = new Embeddings.CachedEmbeddingGenerator(builtin, store, builtin.Id);
+                var coverage = (await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, embedder, builtin.Id, new CoverageRequest(), cancellationToken).ConfigureAwait(false)).Report;
+                if (coverage is not null)
+                {
+                    var blind = coverage.Strata.Where(s => s.TrafficShare >= BlindSpotShare && s.CoveredShare < BlindSpotCoverage).OrderByDescending(s => s.TrafficShare).ToList();
+                    var what = $"{RunReportTables.Percent(coverage.Overall.Share)} ({RunReportTables.Interval(coverage.Overall.Lower, coverage.Overall.Upper)}) of the window has an eval case within r = {coverage.Radius.Radius:0.000}";
+                    findings.Add(blind.Count == 0
+                        ? new Finding("coverage", Health.Healthy, what)
+                        : new Finding("coverage", Health.Drifting, $"{what}; {blind.Count} stratum/strata of at least {RunReportTables.Percent(BlindSpotShare)} of traffic are below {RunReportTables.Percent(BlindSpotCoverage)} covered: {string.Join(", ", blind.Take(4).Select(b => $"{b.Stratum} ({RunReportTables.Percent(b.TrafficShare)})"))}", "recal coverage; recal sample --pool shadow"));
+                }
+            }
 
             // The lifecycle's clock.
             var (entries, _) = Lifecycle.Changelog.Read(project.Root);
