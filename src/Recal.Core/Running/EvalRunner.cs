@@ -11,8 +11,8 @@ namespace Recal.Running;
 
 /// <summary>A run's totals, read back from the store so a resumed run counts every case once.</summary>
 /// <param name="Done">Cases with a stored result.</param>
-/// <param name="Calls">Cases answered by a call in this session (cache hits, replays and failed calls excluded).</param>
-/// <param name="CacheHits">Cases answered from the response cache in this session.</param>
+/// <param name="Calls">Cases answered by a call in this execution of the run (a resume counts its own; cache hits, replays and failed calls excluded).</param>
+/// <param name="CacheHits">Cases answered from the response cache in this execution of the run.</param>
 public sealed record RunSummary(RunInfo Run, int Done, int Passed, int Failed, int Errors, int Calls, int CacheHits, double? Cost, bool Degraded)
 {
     /// <summary>Passes over cases with a verdict; errors are apart and never passes.</summary>
