@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Recal.Domain;
 using Recal.Drift;
 using Recal.Project;
 using Recal.Reporting.Runs;
@@ -69,12 +68,10 @@ internal static class CheckCommand
             }
 
             // The lifecycle's clock.
-            var (entries, _) = Lifecycle.Changelog.Read(project.Root);
             var now = DateTimeOffset.UtcNow;
-            var lastRefresh = project.Cases.Where(c => c.Pool == Pool.Shadow).Select(c => (DateOnly?)c.Added).Max();
-            var lastRotation = entries.LastOrDefault(e => e.Rule == "rotation")?.At ?? project.Seal?.Sealed;
+            var (lastRefresh, lastRotation) = Lifecycle.LifecycleRules.Schedule(project);
             var overdue = new List<string>();
-            if (lastRefresh is not { } refresh || new DateTimeOffset(refresh.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) + project.Policy.RefreshCadence < now)
+            if (lastRefresh is not { } refresh || refresh + project.Policy.RefreshCadence < now)
             {
                 overdue.Add("shadow refresh");
             }

@@ -54,9 +54,7 @@ internal static class LifecycleCommands
             var gold = project.Cases.Count(c => c.Pool == Pool.Gold);
             context.Out.MarkupLine($"Gold {gold:N0} of a policy size of {policy.Size:N0}; shadow {project.Cases.Count(c => c.Pool == Pool.Shadow):N0}; holdout {project.Cases.Count(c => c.Pool == Pool.Holdout) + (project.Seal?.Cases ?? 0):N0}{(project.Seal is null ? string.Empty : " (sealed)")}; retired {project.Cases.Count(c => c.Pool == Pool.Retired):N0}; {drafts.Count:N0} draft(s) waiting for labels.");
 
-            var (entries, _) = Changelog.Read(project.Root);
-            var lastRefresh = project.Cases.Where(c => c.Pool == Pool.Shadow).Select(c => (DateOnly?)c.Added).Max();
-            var lastRotation = entries.LastOrDefault(e => e.Rule == "rotation")?.At ?? project.Seal?.Sealed;
+            var (lastRefresh, lastRotation) = LifecycleRules.Schedule(project);
             var overdue = 0;
             void Due(string what, DateTimeOffset? last, TimeSpan cadence)
             {
@@ -73,7 +71,7 @@ internal static class LifecycleCommands
                 context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {next.UtcDateTime:yyyy-MM-dd}{(late ? $" — [red]overdue by {(now - next).TotalDays:0} days[/]" : string.Empty)}.");
             }
 
-            Due("Shadow refresh", lastRefresh is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null, policy.RefreshCadence);
+            Due("Shadow refresh", lastRefresh, policy.RefreshCadence);
             Due("Rotation", lastRotation, policy.RotationCadence);
             if (project.Seal is { } seal)
             {

@@ -40,6 +40,20 @@ public static class LifecycleRules
         return Sampler.StratumOf(policy.Strata.By, evalCase.Intent, CohortResolver.FormatKey(evalCase.Cohort.OrderBy(c => c.Key, StringComparer.Ordinal)));
     }
 
+    /// <summary>
+    /// When the set was last refreshed (the newest shadow case's added date) and rotated (the last rotation in the
+    /// changelog, else the holdout's sealing); null when never.
+    /// </summary>
+    public static (DateTimeOffset? LastRefresh, DateTimeOffset? LastRotation) Schedule(EvalProject project)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        var refresh = project.Cases.Where(c => c.Pool == Pool.Shadow).Select(c => (DateOnly?)c.Added).Max();
+        var (entries, _) = Changelog.Read(project.Root);
+        return (
+            refresh is { } day ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+            entries.LastOrDefault(e => e.Rule == "rotation")?.At ?? project.Seal?.Sealed);
+    }
+
     /// <summary>Counts stored traffic by stratum in the last <paramref name="cycles"/> refresh cycles before the newest trace.</summary>
     public static async Task<CycleTraffic?> CountCyclesAsync(IRecalStore store, SamplingPolicy policy, int cycles, CancellationToken cancellationToken = default)
     {

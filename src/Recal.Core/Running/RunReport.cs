@@ -154,12 +154,7 @@ public static class RunReportBuilder
         var from = to - policy.TrafficWindow;
         var traffic = await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false);
         var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
-        string Stratum(string intent, string cohortKey)
-        {
-            var cohort = Cohort(cohortKey);
-            // Named as policy.yaml names strata: one value per key, joined with '/'.
-            return string.Join('/', by.Select(k => k == "intent" ? intent : cohort.GetValueOrDefault(k, "unknown")));
-        }
+        string Stratum(string intent, string cohortKey) => Lifecycle.Sampler.StratumOf(by, intent, cohortKey);
 
         var traces = traffic.GroupBy(t => Stratum(t.Intent, t.CohortKey), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(t => t.Count), StringComparer.Ordinal);
         var total = traces.Values.Sum();
