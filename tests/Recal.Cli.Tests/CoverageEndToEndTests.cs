@@ -91,12 +91,14 @@ public sealed class CoverageEndToEndTests : IDisposable
         string[] args = ["coverage", "--project", p, "--from", "2026-08-17", "--to", "2026-08-24", "--embedder", "openai",
             "--embedding-url", server.BaseUrl.ToString(), "--embedding-model", "embed-small", "--embedding-key-env", "RECAL_TEST_COVERAGE_KEY"];
 
-        // When coverage is measured twice with it
+        // When coverage is measured with it named on the command line, then again with it named in recal.yaml
         var first = await CliRunner.RunAsync(args);
         var requests = server.Requests.Count;
-        var second = await CliRunner.RunAsync(args);
+        File.AppendAllText(_sample.PathOf("recal.yaml"), $"\nembeddings:\n  type: openai\n  base_url: {server.BaseUrl}\n  model: embed-small\n  api_key_env: RECAL_TEST_COVERAGE_KEY\n");
+        var second = await CliRunner.RunAsync("coverage", "--project", p, "--from", "2026-08-17", "--to", "2026-08-24");
 
-        // Then the first run sent every distinct text once, in batches, with the key; the second sent nothing
+        // Then the first run sent every distinct text once, in batches, with the key; the second, the same embedder
+        // read from recal.yaml, sent nothing
         first.Code.Should().Be(0, first.Error);
         first.Out.Should().Contain($"openai-compatible/{server.BaseUrl.AbsoluteUri.TrimEnd('/')}/embed-small");
         var inputs = server.Requests.SelectMany(r => r.EmbeddingInputs).ToList();
@@ -104,6 +106,7 @@ public sealed class CoverageEndToEndTests : IDisposable
         requests.Should().BeGreaterThan(1);
         server.Requests.Should().OnlyContain(r => r.Authorization == "Bearer sk-coverage" && r.Model == "embed-small");
         second.Code.Should().Be(0, second.Error);
+        second.Out.Should().Contain($"openai-compatible/{server.BaseUrl.AbsoluteUri.TrimEnd('/')}/embed-small");
         server.Requests.Count.Should().Be(requests);
         second.Error.Should().Contain($"embeddings: 0 computed, {inputs.Count:N0} from the store's cache");
     }
@@ -119,7 +122,7 @@ public sealed class CoverageEndToEndTests : IDisposable
         empty.Code.Should().Be(2);
         empty.Error.Should().Contain("recal ingest");
         noModel.Code.Should().Be(2);
-        (noModel.Out + noModel.Error).Should().Contain("--embedder openai needs --embedding-url and --embedding-model");
+        (noModel.Out + noModel.Error).Should().Contain("the openai embedder needs a base URL and a model");
         noKey.Code.Should().Be(2);
         noKey.Error.Should().Contain("RECAL_TEST_UNSET_COVERAGE_KEY");
     }

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using Recal.Domain;
 using Recal.Drift;
 using Recal.Project;
 using Recal.Reporting.Runs;
 using Recal.Running;
+using Recal.Storage;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -51,20 +53,10 @@ internal static class CheckCommand
                     ? new Finding("intent mix", Health.Drifting, $"{drift.Current.Alarms.Count} alarm(s): {string.Join("; ", drift.Current.Alarms.Take(2).Select(a => Shorten(a.Message)))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
                     : new Finding("intent mix", Health.Healthy, "the set's intent and cohort mix is within the policy's thresholds"));
 
-            // Coverage: how much of the window has an eval case nearby (the built-in embedder, cached in the store).
+            // Coverage: how much of the window has an eval case nearby (the project's embedder, vectors cached in the store).
             if (drift is not null)
             {
-                var builtin = new Embeddings.HashedEmbeddingGenerator();
-                using var embedder = new Embeddings.CachedEmbeddingGenerator(builtin, store, builtin.Id);
-                var coverage = (await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, embedder, builtin.Id, new CoverageRequest(), cancellationToken).ConfigureAwait(false)).Report;
-                if (coverage is not null)
-                {
-                    var blind = coverage.Strata.Where(s => s.TrafficShare >= BlindSpotShare && s.CoveredShare < BlindSpotCoverage).OrderByDescending(s => s.TrafficShare).ToList();
-                    var what = $"{RunReportTables.Percent(coverage.Overall.Share)} ({RunReportTables.Interval(coverage.Overall.Lower, coverage.Overall.Upper)}) of the window has an eval case within r = {coverage.Radius.Radius:0.000}";
-                    findings.Add(blind.Count == 0
-                        ? new Finding("coverage", Health.Healthy, what)
-                        : new Finding("coverage", Health.Drifting, $"{what}; {blind.Count} stratum/strata of at least {RunReportTables.Percent(BlindSpotShare)} of traffic are below {RunReportTables.Percent(BlindSpotCoverage)} covered: {string.Join(", ", blind.Take(4).Select(b => $"{b.Stratum} ({RunReportTables.Percent(b.TrafficShare)})"))}", "recal coverage; recal sample --pool shadow"));
-                }
+                findings.Add(await CoverageFindingAsync(project, store, cancellationToken).ConfigureAwait(false));
             }
 
             // The lifecycle's clock.
@@ -153,6 +145,37 @@ internal static class CheckCommand
         {
             yield return new Finding("errors", Health.Drifting, $"{overall.Errors} case(s) of the run had no verdict", "recal report (errors); recal run --resume or a new run");
         }
+    }
+
+    private static async Task<Finding> CoverageFindingAsync(EvalProject project, IRecalStore store, CancellationToken cancellationToken)
+    {
+        var (inner, id, error) = EmbedderOptions.Create(project.Settings.Embeddings, project.Settings.Run);
+        if (inner is null)
+        {
+            return new Finding("coverage", Health.Unknown, error!, "fix embeddings: in recal.yaml");
+        }
+
+        using var embedder = new Embeddings.CachedEmbeddingGenerator(inner, store, id!);
+        CoverageReport? coverage;
+        try
+        {
+            coverage = (await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, embedder, id!, new CoverageRequest(), cancellationToken).ConfigureAwait(false)).Report;
+        }
+        catch (TargetCallException e)
+        {
+            return new Finding("coverage", Health.Unknown, $"the embedding endpoint failed: {e.Message}", "recal coverage");
+        }
+
+        if (coverage is null)
+        {
+            return new Finding("coverage", Health.Unknown, "no coverage: the window or the gold pool is empty", "recal coverage");
+        }
+
+        var blind = coverage.Strata.Where(s => s.TrafficShare >= BlindSpotShare && s.CoveredShare < BlindSpotCoverage).OrderByDescending(s => s.TrafficShare).ToList();
+        var what = $"{RunReportTables.Percent(coverage.Overall.Share)} ({RunReportTables.Interval(coverage.Overall.Lower, coverage.Overall.Upper)}) of the window has an eval case within r = {coverage.Radius.Radius:0.000}";
+        return blind.Count == 0
+            ? new Finding("coverage", Health.Healthy, what)
+            : new Finding("coverage", Health.Drifting, $"{what}; {blind.Count} stratum/strata of at least {RunReportTables.Percent(BlindSpotShare)} of traffic are below {RunReportTables.Percent(BlindSpotCoverage)} covered: {string.Join(", ", blind.Take(4).Select(b => $"{b.Stratum} ({RunReportTables.Percent(b.TrafficShare)})"))}", "recal coverage; recal sample --pool shadow");
     }
 
     private static string Shorten(string text) => text.Length <= 110 ? text : text[..text.LastIndexOf(' ', 110)] + " …";

@@ -1,10 +1,8 @@
 using System.CommandLine;
-using Microsoft.Extensions.AI;
 using Recal.Domain;
 using Recal.Drift;
 using Recal.Embeddings;
 using Recal.Project;
-using Recal.Providers.OpenAI;
 using Recal.Reporting.Json;
 using Recal.Reporting.Terminal;
 using Recal.Running;
@@ -17,17 +15,7 @@ internal static class CoverageCommand
 {
     public static Command Create(CliContext context)
     {
-        var embedder = new Option<string>("--embedder")
-        {
-            Description = "Which embedder: builtin (hashed n-grams, no model) or openai (an OpenAI-compatible /v1/embeddings endpoint)",
-            DefaultValueFactory = _ => "builtin",
-            HelpName = "name",
-        };
-        embedder.AcceptOnlyFromAmong("builtin", "openai");
-        var url = new Option<string?>("--embedding-url") { Description = "--embedder openai: the API root, e.g. http://127.0.0.1:8000/v1", HelpName = "url" };
-        var model = new Option<string?>("--embedding-model") { Description = "--embedder openai: the embedding model", HelpName = "model" };
-        var keyVariable = new Option<string?>("--embedding-key-env") { Description = "--embedder openai: the environment variable holding the API key", HelpName = "variable" };
-        var dimensions = new Option<int?>("--embedding-dimensions") { Description = "--embedder openai: ask the model for this many dimensions", HelpName = "n" };
+        var embedder = new EmbedderOptions();
         var radius = new Option<double?>("--radius") { Description = "Cosine similarity a trace's nearest eval case must reach (default: calibrated from the eval set)", HelpName = "r" };
         var percentile = new Option<double>("--percentile")
         {
@@ -52,18 +40,11 @@ internal static class CoverageCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON (docs/schemas/coverage-report.schema.json)", HelpName = "file" };
 
         var command = new Command("coverage", "The share of a traffic window, overall and per stratum, whose nearest eval case lies within a calibrated similarity radius");
-        foreach (var option in new Option[] { embedder, url, model, keyVariable, dimensions, radius, percentile, maxTraces, seed, from, to, pools, json })
+        embedder.AddTo(command);
+        foreach (var option in new Option[] { radius, percentile, maxTraces, seed, from, to, pools, json })
         {
             command.Options.Add(option);
         }
-
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(embedder) == "openai" && (string.IsNullOrEmpty(result.GetValue(url)) || string.IsNullOrEmpty(result.GetValue(model))))
-            {
-                result.AddError("--embedder openai needs --embedding-url and --embedding-model");
-            }
-        });
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -79,36 +60,15 @@ internal static class CoverageCommand
                 return ExitCodes.CannotRun;
             }
 
-            IEmbeddingGenerator<string, Embedding<float>> inner;
-            string embedderId;
-            if (parse.GetValue(embedder) == "openai")
+            var (inner, embedderId, embedderError) = EmbedderOptions.Create(embedder.Resolve(parse, project.Settings.Embeddings), project.Settings.Run);
+            if (inner is null)
             {
-                if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
-                {
-                    context.Error.MarkupLine($"[red]error[/]: --embedding-url {Markup.Escape(parse.GetValue(url)!)} is not an http(s) URL.");
-                    return ExitCodes.CannotRun;
-                }
-
-                var settings = new OpenAICompatibleSettings(baseUrl, parse.GetValue(model)!, parse.GetValue(keyVariable));
-                var (client, error) = OpenAICompatibleEmbeddingGenerator.Create(settings, parse.GetValue(dimensions), timeout: project.Settings.Run.EffectiveTimeout);
-                if (client is null)
-                {
-                    context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
-                    return ExitCodes.CannotRun;
-                }
-
-                inner = new RetryingEmbeddingGenerator(client, RetryPolicy.Create(new RetrySettings(project.Settings.Run.Retries)));
-                embedderId = client.Id;
-            }
-            else
-            {
-                var builtin = new HashedEmbeddingGenerator();
-                inner = builtin;
-                embedderId = builtin.Id;
+                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(embedderError!)}");
+                return ExitCodes.CannotRun;
             }
 
             await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
-            using var cached = new CachedEmbeddingGenerator(inner, store, embedderId);
+            using var cached = new CachedEmbeddingGenerator(inner, store, embedderId!);
             var request = new CoverageRequest(
                 parse.GetValue(from),
                 parse.GetValue(to),
@@ -120,7 +80,7 @@ internal static class CoverageCommand
             CoverageOutcome outcome;
             try
             {
-                outcome = await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, cached, embedderId, request, cancellationToken).ConfigureAwait(false);
+                outcome = await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, cached, embedderId!, request, cancellationToken).ConfigureAwait(false);
             }
             catch (TargetCallException e)
             {

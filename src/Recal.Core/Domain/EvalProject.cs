@@ -14,6 +14,9 @@ public sealed record ProjectSettings(int FormatVersion, string Name, string Stor
 
     /// <summary>Run defaults.</summary>
     public RunDefaults Run { get; init; } = new();
+
+    /// <summary>The embedder of the gap instruments.</summary>
+    public EmbeddingSettings Embeddings { get; init; } = new();
 }
 
 /// <summary>A loaded, validated eval project: immutable once built.</summary>

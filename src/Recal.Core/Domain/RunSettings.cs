@@ -79,6 +79,12 @@ public sealed record TargetSettings(
     public TimeSpan? Timeout { get; init; }
 
     public TokenPrice? Price { get; init; }
+
+    /// <summary>
+    /// The release this target is: the traces' <c>model</c> value its production answers carry, so its offline score can
+    /// be set against that release's online signals (docs/running.md#offline-vs-online-across-releases).
+    /// </summary>
+    public string? Release { get; init; }
 }
 
 /// <summary>One judge of the ensemble: an OpenAI-compatible model, optionally with a fixed seed.</summary>
@@ -86,6 +92,22 @@ public sealed record JudgeModelSettings(string Name, string BaseUrl, string Mode
 
 /// <summary>The LLM-judge ensemble under <c>judge:</c> in recal.yaml.</summary>
 public sealed record JudgeSettings(string RubricPath, IReadOnlyList<JudgeModelSettings> Judges, string ReviewQueuePath, int? Concurrency, double? RequestsPerMinute);
+
+/// <summary>Which embedder the gap instruments use (coverage, blind spots, retirement by neighbourhood).</summary>
+public enum EmbedderKind
+{
+    /// <summary>The built-in hashed n-gram embedder: deterministic, no model, no network.</summary>
+    Builtin,
+
+    /// <summary>An OpenAI-compatible <c>/v1/embeddings</c> endpoint.</summary>
+    OpenAI,
+}
+
+/// <summary>The embedder under <c>embeddings:</c> in recal.yaml; the built-in one when the section is absent.</summary>
+/// <param name="BaseUrl">OpenAI: the API root, after <c>${VAR:-default}</c> expansion.</param>
+/// <param name="ApiKeyEnv">OpenAI: the environment variable holding the key (the key itself is never in the file).</param>
+/// <param name="Dimensions">OpenAI: ask the model for this many dimensions.</param>
+public sealed record EmbeddingSettings(EmbedderKind Kind = EmbedderKind.Builtin, string? BaseUrl = null, string? Model = null, string? ApiKeyEnv = null, int? Dimensions = null);
 
 /// <summary>Run defaults under <c>run:</c> in recal.yaml.</summary>
 public sealed record RunDefaults(int Concurrency = 8, double MaxErrorShare = 0.05, TimeSpan? CacheTtl = null, int Retries = 4, TimeSpan? Timeout = null)

@@ -127,6 +127,7 @@ public static class EvalProjectLoader
         var run = RunSettingsReader.ReadRun(yaml.Object("run"));
         var targets = RunSettingsReader.ReadTargets(yaml.Object("targets"), root);
         var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
+        var embeddings = RunSettingsReader.ReadEmbeddings(yaml.Object("embeddings"));
         yaml.RejectUnknownKeys();
 
         var casePaths = new List<string>();
@@ -158,6 +159,7 @@ public static class EvalProjectLoader
             Targets = targets,
             Judge = judge,
             Run = run,
+            Embeddings = embeddings,
         };
     }
 

@@ -38,6 +38,46 @@ public static partial class RunSettingsReader
         return defaults;
     }
 
+    /// <summary>The spellings of <see cref="EmbedderKind"/> in recal.yaml.</summary>
+    public static IReadOnlyDictionary<string, EmbedderKind> EmbedderKinds { get; } = new Dictionary<string, EmbedderKind>(StringComparer.Ordinal)
+    {
+        ["builtin"] = EmbedderKind.Builtin,
+        ["openai"] = EmbedderKind.OpenAI,
+    };
+
+    internal static EmbeddingSettings ReadEmbeddings(YamlObject? yaml)
+    {
+        if (yaml is null)
+        {
+            return new EmbeddingSettings();
+        }
+
+        var typeName = yaml.String("type") ?? "builtin";
+        if (!EmbedderKinds.TryGetValue(typeName, out var kind))
+        {
+            yaml.Diagnostics.Error("RC1007", $"'{yaml.Name("type")}' has the unknown value '{typeName}'", yaml.At(yaml.Get("type")!), Spelling.Hint(typeName, [.. EmbedderKinds.Keys]));
+            yaml.RejectUnknownKeys();
+            return new EmbeddingSettings();
+        }
+
+        var settings = kind == EmbedderKind.OpenAI
+            ? new EmbeddingSettings(kind, Url(yaml, "base_url", required: true), yaml.String("model", required: true), yaml.String("api_key_env"), yaml.Int("dimensions", min: 1, max: 65_536))
+            : new EmbeddingSettings();
+        if (kind == EmbedderKind.Builtin)
+        {
+            foreach (var key in new[] { "base_url", "model", "api_key_env", "dimensions" })
+            {
+                if (yaml.Get(key) is { } node)
+                {
+                    yaml.Diagnostics.Error("RC1503", $"'{yaml.Name(key)}' is only read with type: openai", yaml.At(node), "remove it, or set type: openai");
+                }
+            }
+        }
+
+        yaml.RejectUnknownKeys();
+        return settings;
+    }
+
     internal static IReadOnlyList<TargetSettings> ReadTargets(YamlObject? yaml, string root)
     {
         if (yaml is null)
@@ -160,6 +200,7 @@ public static partial class RunSettingsReader
             RequestsPerMinute = yaml.Double("rpm", min: 0.001),
             Timeout = yaml.Duration("timeout"),
             Price = ReadPrice(yaml.Object("price")),
+            Release = yaml.String("release"),
         };
 
         switch (kind.Value)

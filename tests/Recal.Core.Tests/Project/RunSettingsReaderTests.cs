@@ -363,6 +363,51 @@ public sealed class RunSettingsReaderTests : IDisposable
         error.Location!.Line.Should().Be(LineOf("prompt: prompts/missing.md"));
     }
 
+    [Fact]
+    public void Embeddings_default_to_the_builtin_embedder_and_an_openai_endpoint_parses_with_its_release_targets()
+    {
+        // Given no embeddings: section, the project uses the built-in embedder
+        EvalProjectLoader.Load(_folder.Path).Project!.Settings.Embeddings.Should().Be(new EmbeddingSettings());
+
+        // When recal.yaml names an OpenAI-compatible endpoint and a target says which release it is
+        Append("""
+            embeddings:
+              type: openai
+              base_url: ${RECAL_TEST_UNSET_EMBEDDINGS:-http://127.0.0.1:9000/v1}
+              model: text-embedding-3-small
+              api_key_env: EMBEDDINGS_KEY
+              dimensions: 512
+            targets:
+              bot:
+                type: replay
+                release: support-bot-2026.07
+            """);
+        var result = EvalProjectLoader.Load(_folder.Path);
+
+        // Then both are read, the URL expanded to its default
+        result.Diagnostics.Where(d => d.Severity == Severity.Error).Should().BeEmpty();
+        result.Project!.Settings.Embeddings.Should().Be(new EmbeddingSettings(EmbedderKind.OpenAI, "http://127.0.0.1:9000/v1", "text-embedding-3-small", "EMBEDDINGS_KEY", 512));
+        result.Project.Settings.Targets.Single().Release.Should().Be("support-bot-2026.07");
+    }
+
+    [Fact]
+    public void Embeddings_errors_are_located_an_unknown_type_a_missing_model_and_endpoint_keys_on_the_builtin_embedder()
+    {
+        Append("""
+            embeddings:
+              type: opneai
+            """);
+        Single("RC1007").Hint.Should().Contain("did you mean 'openai'");
+
+        File.WriteAllText(Path.Combine(_folder.Path, "recal.yaml"), "version: 1\nembeddings:\n  type: openai\n  base_url: http://127.0.0.1:9000/v1\n");
+        Single("RC1004").Message.Should().Contain("embeddings.model");
+
+        File.WriteAllText(Path.Combine(_folder.Path, "recal.yaml"), "version: 1\nembeddings:\n  model: m\n");
+        var error = Single("RC1503");
+        error.Message.Should().Contain("embeddings.model").And.Contain("type: openai");
+        error.Location!.Line.Should().Be(3);
+    }
+
     private void Append(string yaml) => File.AppendAllText(Path.Combine(_folder.Path, "recal.yaml"), "\n" + yaml + "\n");
 
     private Diagnostic Single(string code)
