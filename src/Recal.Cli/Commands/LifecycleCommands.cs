@@ -10,6 +10,33 @@ namespace Recal.Cli.Commands;
 /// <summary><c>recal status</c>, <c>recal retire</c>, <c>recal promote</c>, <c>recal rotate</c>: the policy acting on the set.</summary>
 internal static class LifecycleCommands
 {
+    /// <summary>The neighbourhood rule's measure with the project's embedder; null (with a warning) when it cannot run.</summary>
+    private static async Task<NeighbourhoodResult?> NeighbourhoodAsync(CliContext context, EvalProject project, Recal.Storage.IRecalStore store, CycleTraffic? traffic, CancellationToken cancellationToken)
+    {
+        if (!project.Policy.Retirement.Neighbourhood || traffic is null)
+        {
+            return null;
+        }
+
+        var (inner, id, error) = EmbedderOptions.Create(project.Settings.Embeddings, project.Settings.Run);
+        if (inner is null)
+        {
+            context.Error.MarkupLine($"[yellow]warning[/]: retirement by neighbourhood skipped: {Markup.Escape(error!)}");
+            return null;
+        }
+
+        using var cached = new Embeddings.CachedEmbeddingGenerator(inner, store, id!);
+        try
+        {
+            return await NeighbourhoodResult.MeasureAsync(project, store, traffic, cached, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Recal.Running.TargetCallException e)
+        {
+            context.Error.MarkupLine($"[yellow]warning[/]: retirement by neighbourhood skipped: the embedding endpoint failed: {Markup.Escape(e.Message)}");
+            return null;
+        }
+    }
+
     private static Option<bool> DryRunOption() => new("--dry-run") { Description = "Show exactly what would move and why; change nothing" };
 
     private static Option<bool> YesOption() => new("--yes", "-y") { Description = "Apply without asking" };
@@ -101,7 +128,7 @@ internal static class LifecycleCommands
         var after = new Option<string?>("--after") { Description = "A run after the upgrade", HelpName = "run" };
         var dryRun = DryRunOption();
         var yes = YesOption();
-        var command = new Command("retire", "Propose gold cases to retire by the policy's rules (expired, unmatched by traffic, newly passing); apply on confirmation");
+        var command = new Command("retire", "Propose gold cases to retire by the policy's rules (expired, unmatched by traffic, no recent trace nearby, newly passing); apply on confirmation");
         foreach (var option in new Option[] { before, after, dryRun, yes })
         {
             command.Options.Add(option);
@@ -129,7 +156,8 @@ internal static class LifecycleCommands
                 }
             }
 
-            var candidates = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic, beforeRun, afterRun);
+            var neighbourhood = await NeighbourhoodAsync(context, project, store, traffic, cancellationToken).ConfigureAwait(false);
+            var candidates = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic, beforeRun, afterRun, neighbourhood);
             if (candidates.Count == 0)
             {
                 context.Out.MarkupLine("No gold case meets a retirement rule.");
@@ -257,7 +285,7 @@ internal static class LifecycleCommands
                 .OrderBy(c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{parse.GetValue(seed)}\u001f{c.Id}"))), StringComparer.Ordinal)
                 .Take((int)Math.Round(holdout.Count * share)).ToHashSet();
             var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, Math.Max(1, project.Policy.Retirement.UnmatchedCycles), cancellationToken).ConfigureAwait(false);
-            var retirements = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic);
+            var retirements = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic, neighbourhood: await NeighbourhoodAsync(context, project, store, traffic, cancellationToken).ConfigureAwait(false));
             var newHoldout = (int)Math.Round(project.Policy.Size * project.Policy.HoldoutFraction);
             context.Out.MarkupLine($"Rotation: {graduates.Count:N0} of {holdout.Count:N0} holdout case(s) graduate into gold, {holdout.Count - graduates.Count:N0} retire; {retirements.Count:N0} gold case(s) retire by the rules; a new holdout of about {newHoldout:N0} is drawn as drafts.");
             foreach (var candidate in retirements)

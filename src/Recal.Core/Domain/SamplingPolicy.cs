@@ -33,7 +33,14 @@ public sealed record PromotionRule(double MinWeight, int Cycles);
 /// <param name="UnmatchedCycles">No traffic matched the case's pattern for this many cycles.</param>
 /// <param name="RetireExpired">Cases past <c>valid_until</c> are candidates.</param>
 /// <param name="RetireNewlyPassing">Cases that newly pass after a model upgrade are candidates.</param>
-public sealed record RetirementRule(int UnmatchedCycles, bool RetireExpired, bool RetireNewlyPassing);
+public sealed record RetirementRule(int UnmatchedCycles, bool RetireExpired, bool RetireNewlyPassing)
+{
+    /// <summary>
+    /// Also retire a gold case no trace of the last <see cref="UnmatchedCycles"/> cycles comes within the coverage radius
+    /// of, though its stratum still has traffic: nobody asks that any more (needs embeddings).
+    /// </summary>
+    public bool Neighbourhood { get; init; } = true;
+}
 
 /// <summary>Thresholds beyond which a drift instrument raises an alarm.</summary>
 /// <param name="JsDistance">Jensen–Shannon distance (base 2) of the intent distribution.</param>

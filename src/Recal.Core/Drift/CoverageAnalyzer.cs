@@ -370,7 +370,7 @@ public static class CoverageAnalyzer
     /// The texts' vectors as one row-major matrix, each row scaled to unit length so a dot product is the cosine
     /// (endpoints do not all normalise); a zero vector stays zero, similar to nothing.
     /// </summary>
-    private static float[] Gather(IReadOnlyList<string> texts, Dictionary<string, int> row, GeneratedEmbeddings<Embedding<float>> generated, int dimensions)
+    internal static float[] Gather(IReadOnlyList<string> texts, Dictionary<string, int> row, GeneratedEmbeddings<Embedding<float>> generated, int dimensions)
     {
         var matrix = new float[texts.Count * dimensions];
         for (var i = 0; i < texts.Count; i++)

@@ -86,7 +86,8 @@ public static class LifecycleRules
     /// policy's number of cycles; failing in <paramref name="before"/> and passing in <paramref name="after"/> (two runs
     /// around a model upgrade). Each rule applies only when the policy enables it.
     /// </summary>
-    public static IReadOnlyList<RetirementCandidate> Retirements(EvalProject project, DateOnly today, CycleTraffic? traffic, IReadOnlyList<RunCaseRecord>? before = null, IReadOnlyList<RunCaseRecord>? after = null)
+    /// <param name="neighbourhood">Gold cases no recent trace comes near (<see cref="NeighbourhoodResult.MeasureAsync"/>), for the neighbourhood rule.</param>
+    public static IReadOnlyList<RetirementCandidate> Retirements(EvalProject project, DateOnly today, CycleTraffic? traffic, IReadOnlyList<RunCaseRecord>? before = null, IReadOnlyList<RunCaseRecord>? after = null, NeighbourhoodResult? neighbourhood = null)
     {
         ArgumentNullException.ThrowIfNull(project);
         var rules = project.Policy.Retirement;
@@ -119,6 +120,15 @@ public static class LifecycleRules
                 {
                     Add(evalCase, "unmatched", $"no traffic in stratum '{stratum}' for the last {rules.UnmatchedCycles} cycles");
                 }
+            }
+        }
+
+        if (rules.Neighbourhood && neighbourhood is not null)
+        {
+            foreach (var evalCase in gold.Where(c => neighbourhood.Unmatched.ContainsKey(c.Id)))
+            {
+                Add(evalCase, "unmatched_neighbourhood", string.Create(CultureInfo.InvariantCulture,
+                    $"no trace of the last {rules.UnmatchedCycles} cycles ({neighbourhood.Traces:N0} traces) within r = {neighbourhood.Radius:0.000} of it (nearest {neighbourhood.Unmatched[evalCase.Id]:0.000}): nobody asks this any more"));
             }
         }
 

@@ -93,7 +93,10 @@ internal static class PolicyReader
         var retirement = new RetirementRule(
             retirementYaml?.Int("unmatched_cycles", min: 1) ?? 4,
             retirementYaml?.Bool("expired") ?? true,
-            retirementYaml?.Bool("newly_passing") ?? true);
+            retirementYaml?.Bool("newly_passing") ?? true)
+        {
+            Neighbourhood = retirementYaml?.Bool("neighbourhood") ?? true,
+        };
         retirementYaml?.RejectUnknownKeys();
 
         var alarmsYaml = yaml.Object("alarms");
