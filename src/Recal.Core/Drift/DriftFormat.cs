@@ -29,6 +29,12 @@ public static class DriftFormat
             ? string.Create(CultureInfo.InvariantCulture, $"{(d >= 0 ? "+" : "−")}{Math.Abs(d) * 100:0.0} (p {P(p ?? double.NaN)})")
             : "n/a";
 
+    /// <summary>A pass-rate change split into mix and within parts, in points, or a dash.</summary>
+    public static string MixWithin(double? mix, double? within) =>
+        mix is { } m && within is { } w
+            ? string.Create(CultureInfo.InvariantCulture, $"{m * 100:+0.0;−0.0;0.0} / {w * 100:+0.0;−0.0;0.0}")
+            : "—";
+
     /// <summary>A stratum status as a short word.</summary>
     public static string Status(StratumStatus status) => status switch
     {

@@ -99,7 +99,22 @@ public sealed record RunPoint(
     double? GoldShadowP,
     double? GoldHoldoutGap,
     double? GoldHoldoutP,
-    double? OnlineRho);
+    double? OnlineRho)
+{
+    public string? SuiteVersion { get; init; }
+
+    /// <summary>Share of the run's gold verdicts on cases labelled <c>easy</c>; null when none is labelled.</summary>
+    public double? EasyShare { get; init; }
+
+    /// <summary>
+    /// When the previous run of the same target scored another suite: the part of the gold pass-rate change due to the
+    /// difficulty mix of the cases (Kitagawa). Easy cases piling up show as a positive mix effect.
+    /// </summary>
+    public double? MixEffect { get; init; }
+
+    /// <summary>... and the part within difficulties: the system's own change.</summary>
+    public double? WithinEffect { get; init; }
+}
 
 /// <summary>One release: the newest run of the target that is it, against the online signals of the traces it answered.</summary>
 /// <param name="Release">The traces' <c>model</c> value.</param>

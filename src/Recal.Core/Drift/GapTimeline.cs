@@ -313,6 +313,7 @@ public static class GapTimeline
     {
         var releases = project.Settings.Targets.ToDictionary(t => t.Name, t => t.Release, StringComparer.Ordinal);
         var points = new List<RunPoint>();
+        var previous = new Dictionary<string, (string Suite, List<RunCaseRecord> Gold)>(StringComparer.Ordinal);
         foreach (var run in (await store.ListRunsAsync(MaxRuns, cancellationToken).ConfigureAwait(false)).Reverse())
         {
             if (run.Status is not (RunStatus.Completed or RunStatus.Degraded))
@@ -327,6 +328,16 @@ public static class GapTimeline
             var holdout = built.PoolGaps.FirstOrDefault(g => g.Other == "holdout");
             var weighted = built.Weighted?.Estimate.Estimate;
             var rho = built.Online?.ThumbsRho;
+            var gold = results.Where(r => r.Error is null && r.Pool == "gold").ToList();
+            var labelled = gold.Where(r => r.Difficulty is not null).ToList();
+            (double Change, double Mix, double Within)? decomposed = previous.TryGetValue(run.Target, out var before) && before.Suite != run.SuiteVersion && before.Gold.Count > 0 && gold.Count > 0
+                ? RunReportBuilder.Decompose(before.Gold, gold, r => r.Difficulty ?? "unrated")
+                : null;
+            if (gold.Count > 0)
+            {
+                previous[run.Target] = (run.SuiteVersion, gold);
+            }
+
             points.Add(new RunPoint(
                 run.Id,
                 run.Target,
@@ -340,7 +351,13 @@ public static class GapTimeline
                 shadow?.PValue,
                 holdout?.Difference,
                 holdout?.PValue,
-                rho is { } r && double.IsFinite(r) ? r : null));
+                rho is { } r && double.IsFinite(r) ? r : null)
+            {
+                SuiteVersion = run.SuiteVersion,
+                EasyShare = labelled.Count == 0 ? null : (double)labelled.Count(r => r.Difficulty == "easy") / labelled.Count,
+                MixEffect = decomposed?.Mix,
+                WithinEffect = decomposed?.Within,
+            });
         }
 
         return points;

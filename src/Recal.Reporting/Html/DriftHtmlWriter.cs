@@ -181,14 +181,15 @@ public static class DriftHtmlWriter
             ],
             Thresholds = [new ChartThreshold($"gold_shadow_gap alarm at {report.Thresholds.GoldShadowGap:0.##}", report.Thresholds.GoldShadowGap, "#dc2626")],
         };
-        page.Figure(gaps.Render(), "Differences of pass rates; the table gives Fisher's exact p-values.");
+        page.Figure(gaps.Render(), "Differences of pass rates; the table gives Fisher's exact p-values. When a target's previous run scored another suite, its gold change is split into the part due to the cases' difficulty mix and the part within difficulties (easy cases piling up show as mix).");
         page.Table(
-            ["run", "target", "release", "started", "gold", "holdout", "shadow", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ offline vs online"],
+            ["run", "target", "release", "suite", "started", "gold", "holdout", "shadow", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ offline vs online", "easy share of gold", "gold change: mix / within"],
             runs.Select(r => (IReadOnlyList<string>)
             [
                 r.RunId,
                 r.Target,
                 r.Release ?? "—",
+                r.SuiteVersion ?? "—",
                 r.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
                 Percent(r.Gold),
                 Percent(r.Holdout),
@@ -197,6 +198,8 @@ public static class DriftHtmlWriter
                 DriftFormat.Gap(r.GoldShadowGap, r.GoldShadowP),
                 DriftFormat.Gap(r.GoldHoldoutGap, r.GoldHoldoutP),
                 r.OnlineRho is { } rho ? rho.ToString("0.00", CultureInfo.InvariantCulture) : "n/a",
+                Percent(r.EasyShare),
+                DriftFormat.MixWithin(r.MixEffect, r.WithinEffect),
             ]));
     }
 

@@ -100,7 +100,7 @@ public static class DriftConsoleRenderer
         }
 
         var table = new Table().Border(TableBorder.Rounded).Title("The score over time: stored runs, oldest first");
-        table.AddColumns("run", "target", "started", "gold", "shadow", "holdout", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ online");
+        table.AddColumns("run", "target", "started", "gold", "shadow", "holdout", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ online", "Δ gold mix / within");
         foreach (var column in table.Columns.Skip(3))
         {
             column.RightAligned();
@@ -118,7 +118,8 @@ public static class DriftConsoleRenderer
                 Percent(run.TrafficWeighted),
                 DriftFormat.Gap(run.GoldShadowGap, run.GoldShadowP),
                 DriftFormat.Gap(run.GoldHoldoutGap, run.GoldHoldoutP),
-                run.OnlineRho is { } rho ? rho.ToString("0.00", CultureInfo.InvariantCulture) : "n/a");
+                run.OnlineRho is { } rho ? rho.ToString("0.00", CultureInfo.InvariantCulture) : "n/a",
+                DriftFormat.MixWithin(run.MixEffect, run.WithinEffect));
         }
 
         console.Write(table);

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Recal.Domain;
 using Recal.Drift;
+using Recal.Running;
 using Recal.Statistics;
 using Recal.Storage;
 using Xunit;
@@ -94,6 +95,37 @@ public sealed class GapTimelineTests
         timeline.Runs.Should().BeEmpty();
         timeline.Releases.Should().BeNull();
     }
+
+    [Fact]
+    public async Task A_gold_score_rise_after_the_suite_changed_is_split_into_the_difficulty_mix_and_the_system()
+    {
+        // Given two runs of one target: suite v1 half easy (90% pass) and half hard (30%); suite v2 two thirds easy,
+        // the same rates within each difficulty: 60% → 70%
+        var project = CoverageAnalyzerTests.Project([("a", "1,0,0"), ("b", "0,1,0")]);
+        var store = new InMemoryStore();
+        Add(store, 0, "a", "1,0,0", 10);
+        store.Runs.Add((RunOf("r1", "v1", 0), [.. Results("r1", "easy", 9, 1), .. Results("r1", "hard", 3, 7)]));
+        store.Runs.Add((RunOf("r2", "v2", 1), [.. Results("r2", "easy", 18, 2), .. Results("r2", "hard", 3, 7)]));
+        var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(null, null, Period.None, null), TestContext.Current.CancellationToken);
+
+        // When the timeline lists the runs
+        var runs = (await GapTimeline.ExtendAsync(drift!, project, store, new CoverageAnalyzerTests.CoordinateEmbedder(), "coordinates", TestContext.Current.CancellationToken)).Runs;
+
+        // Then the ten-point rise is all mix (Kitagawa): the easy cases piled up, the system did not improve
+        runs.Select(r => r.RunId).Should().Equal("r1", "r2");
+        runs[0].MixEffect.Should().BeNull();
+        runs[1].Gold!.Value.Should().BeApproximately(0.7, 1e-12);
+        runs[1].MixEffect!.Value.Should().BeApproximately(0.1, 1e-12);
+        runs[1].WithinEffect!.Value.Should().BeApproximately(0, 1e-12);
+        runs[1].EasyShare!.Value.Should().BeApproximately(2.0 / 3, 1e-12);
+        runs[1].SuiteVersion.Should().Be("v2");
+    }
+
+    private static RunInfo RunOf(string id, string suite, int day) =>
+        new(id, "p", "t", "{}", suite, "gold", 0, null, Monday.AddDays(day), Monday.AddDays(day).AddHours(1), RunStatus.Completed);
+
+    private static IEnumerable<RunCaseRecord> Results(string run, string difficulty, int passed, int failed) =>
+        Enumerable.Range(0, passed + failed).Select(i => new RunCaseRecord($"{run}-{difficulty}{i}", "a", "plan=pro", difficulty, "gold", "o", null, i < passed, [], null, 1, null, null, null, 1, false, Monday));
 
     private static void Add(InMemoryStore store, int week, string intent, string vector, int count)
     {

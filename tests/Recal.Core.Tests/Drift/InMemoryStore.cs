@@ -99,9 +99,14 @@ internal sealed class InMemoryStore : IRecalStore
 
     public ValueTask<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) => ValueTask.FromResult<IReadOnlyList<RunInfo>>([]);
+    /// <summary>Stored runs, newest first as the store lists them, with their results.</summary>
+    public List<(RunInfo Run, IReadOnlyList<RunCaseRecord> Results)> Runs { get; } = [];
 
-    public ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<RunInfo>>([.. Runs.Select(r => r.Run).OrderByDescending(r => r.Started).Take(limit)]);
+
+    public ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Runs.Single(r => r.Run.Id == runId).Results);
 
     public ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
