@@ -56,7 +56,7 @@ internal static class CheckCommand
             {
                 var builtin = new Embeddings.HashedEmbeddingGenerator();
                 using var embedder = new Embeddings.CachedEmbeddingGenerator(builtin, store, builtin.Id);
-                var coverage = (await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, embedder, builtin.Id, new CoverageRequest(), cancellationToken).ConfigureAwait(false)).Report;
+                var coverage = (await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, embedder, builtin.Id, new CoverageRequest(BlindSpots: false), cancellationToken).ConfigureAwait(false)).Report;
                 if (coverage is not null)
                 {
                     var blind = coverage.Strata.Where(s => s.TrafficShare >= BlindSpotShare && s.CoveredShare < BlindSpotCoverage).OrderByDescending(s => s.TrafficShare).ToList();
