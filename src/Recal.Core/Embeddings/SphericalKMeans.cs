@@ -30,6 +30,9 @@ public static class SphericalKMeans
 {
     public const int DefaultMaxIterations = 100;
 
+    /// <summary>Candidates for the number of clusters are compared after at most this many iterations: enough to settle their silhouette.</summary>
+    public const int CandidateMaxIterations = 30;
+
 
     public static KMeansResult Cluster(float[] points, int dimensions, int k, int seed, int maxIterations = DefaultMaxIterations)
     {
@@ -85,7 +88,8 @@ public static class SphericalKMeans
 
     /// <summary>
     /// The number of clusters from 2 to <paramref name="maxK"/> whose clustering of <paramref name="points"/> has the
-    /// highest mean silhouette (the smallest such k on a tie), each candidate clustered with the same seed.
+    /// highest mean silhouette (the smallest such k on a tie), each candidate clustered with the same seed (at most
+    /// <see cref="CandidateMaxIterations"/> iterations).
     /// </summary>
     /// <param name="distances">The points' pairwise cosine distances (<see cref="Silhouette.CosineDistances"/>).</param>
     public static ClusterCountChoice ChooseK(float[] points, int dimensions, float[] distances, int maxK, int seed)
@@ -96,7 +100,7 @@ public static class SphericalKMeans
         var scores = new List<ClusterCountScore>();
         for (var k = 2; k <= Math.Min(maxK, n - 1); k++)
         {
-            var clustering = Cluster(points, dimensions, k, seed);
+            var clustering = Cluster(points, dimensions, k, seed, CandidateMaxIterations);
             if (clustering.Assignments.Distinct().Count() >= 2)
             {
                 scores.Add(new ClusterCountScore(k, Silhouette.Mean(distances, clustering.Assignments)));
