@@ -84,6 +84,9 @@ echo "== recal coverage (how much of the last four weeks has an eval case nearby
 coverage_log=$(mktemp)
 recal coverage --project "$project" > "$coverage_log"
 head -n 16 "$coverage_log"
+echo "   ..."
+awk '/^Blind spots/ { shown = 1 } shown' "$coverage_log" | head -n 16
+echo "   ... (recal sample --from-blind-spot N drafts one for labelling)"
 rm -f "$coverage_log"
 echo
 echo "== recal drift --over weekly, again: the score and every gap over time on one page"

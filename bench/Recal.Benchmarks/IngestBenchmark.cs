@@ -80,6 +80,22 @@ internal static partial class IngestBenchmark
             Console.WriteLine($"drift over all {count:N0} stored traces, period {period}: best {times.Min():N3} s, median {times.Order().ElementAt(1):N3} s");
         }
 
+        // recal drift's gap timeline over every week: coverage (each window sampled to 20,000), online signals, reference;
+        // the first pass computes and caches the vectors, the second reads them back.
+        {
+            var span = await store.GetTrafficSpanAsync();
+            var weekly = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(From: span!.First, Over: Period.Week));
+            foreach (var pass in new[] { "cold cache", "warm cache" })
+            {
+                var builtin = new Embeddings.HashedEmbeddingGenerator();
+                using var cached = new Embeddings.CachedEmbeddingGenerator(builtin, store, builtin.Id);
+                var timeline = Stopwatch.StartNew();
+                var extended = await GapTimeline.ExtendAsync(weekly!, project, store, cached, builtin.Id);
+                timeline.Stop();
+                Console.WriteLine($"gap timeline over {extended.Series.Count} weeks of {count:N0} traces ({pass}): {timeline.Elapsed.TotalSeconds:N2} s; {cached.Computed:N0} vectors computed, {cached.CacheHits:N0} from the cache; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB");
+            }
+        }
+
         // recal sample: a stratified draw by the sample policy over every stored trace (the widest window).
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var sampling = Stopwatch.StartNew();

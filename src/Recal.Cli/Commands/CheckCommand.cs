@@ -161,7 +161,7 @@ internal static class CheckCommand
         DriftReport timeline;
         try
         {
-            coverage = (await CoverageAnalyzer.AnalyzeAsync(project, drift.SuiteVersion, store, embedder, id!, new CoverageRequest(drift.Current.From, drift.Current.To), cancellationToken).ConfigureAwait(false)).Report;
+            coverage = (await CoverageAnalyzer.AnalyzeAsync(project, drift.SuiteVersion, store, embedder, id!, new CoverageRequest(drift.Current.From, drift.Current.To, BlindSpots: false), cancellationToken).ConfigureAwait(false)).Report;
             timeline = await GapTimeline.ExtendAsync(drift, project, store, embedder, id!, cancellationToken).ConfigureAwait(false);
         }
         catch (TargetCallException e)

@@ -37,20 +37,22 @@ internal static class CoverageCommand
             Description = "Which pools make up the eval set (default: gold); repeat for several",
             AllowMultipleArgumentsPerToken = true,
         };
+        var clusters = new Option<int?>("--clusters") { Description = "Split the uncovered traffic into this many blind spots (default: chosen by the silhouette)", HelpName = "k" };
+        var noBlindSpots = new Option<bool>("--no-blind-spots") { Description = "Do not cluster the uncovered traffic" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON (docs/schemas/coverage-report.schema.json)", HelpName = "file" };
 
         var command = new Command("coverage", "The share of a traffic window, overall and per stratum, whose nearest eval case lies within a calibrated similarity radius");
         embedder.AddTo(command);
-        foreach (var option in new Option[] { radius, percentile, maxTraces, seed, from, to, pools, json })
+        foreach (var option in new Option[] { radius, percentile, maxTraces, seed, from, to, pools, clusters, noBlindSpots, json })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (parse.GetValue(percentile) is < 0 or > 100 || parse.GetValue(maxTraces) < 1)
+            if (parse.GetValue(percentile) is < 0 or > 100 || parse.GetValue(maxTraces) < 1 || parse.GetValue(clusters) is < 1)
             {
-                context.Error.MarkupLine("[red]error[/]: --percentile lies between 0 and 100, and --max-traces is at least 1.");
+                context.Error.MarkupLine("[red]error[/]: --percentile lies between 0 and 100, and --max-traces and --clusters are at least 1.");
                 return ExitCodes.CannotRun;
             }
 
@@ -76,7 +78,9 @@ internal static class CoverageCommand
                 parse.GetValue(radius),
                 parse.GetValue(percentile),
                 parse.GetValue(maxTraces),
-                parse.GetValue(seed));
+                parse.GetValue(seed),
+                Clusters: parse.GetValue(clusters),
+                BlindSpots: !parse.GetValue(noBlindSpots));
             CoverageOutcome outcome;
             try
             {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Recal.Domain;
+using Recal.Drift;
 using Recal.Lifecycle;
 using Recal.Reporting.Runs;
 using Spectre.Console;
@@ -12,6 +13,9 @@ internal static class SampleCommand
 {
     public const string DraftsFolder = "drafts";
 
+    /// <summary>Drafts drawn from a blind spot unless --size says otherwise.</summary>
+    public const int BlindSpotSize = 20;
+
     public static Command Create(CliContext context)
     {
         var pool = new Option<Pool>("--pool") { Description = "The pool the drafts will join once labelled (default: shadow)", DefaultValueFactory = _ => Pool.Shadow };
@@ -20,8 +24,21 @@ internal static class SampleCommand
         var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the traffic window (default: the policy's traffic window before --to)", HelpName = "date" };
         var to = new Option<DateTimeOffset?>("--to") { Description = "End of the traffic window, exclusive (default: just after the newest trace)", HelpName = "date" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Show the allocation and exclusions without writing drafts" };
+        var blindSpot = new Option<int?>("--from-blind-spot")
+        {
+            Description = $"Draw from blind spot N of 'recal coverage' instead of by the policy's strata (default size {BlindSpotSize})",
+            HelpName = "N",
+        };
+        var clusters = new Option<int?>("--clusters") { Description = "--from-blind-spot: as 'recal coverage --clusters'", HelpName = "k" };
+        var radius = new Option<double?>("--radius") { Description = "--from-blind-spot: as 'recal coverage --radius'", HelpName = "r" };
+        var coverageSeed = new Option<int>("--coverage-seed") { Description = "--from-blind-spot: the seed of the 'recal coverage' run whose blind spots are meant (default 0)", HelpName = "n" };
+        var coveragePools = new Option<Pool[]>("--coverage-pool")
+        {
+            Description = "--from-blind-spot: the pools that cover traffic, as 'recal coverage --pool' (default: gold)",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("sample", "Draw drafts from a traffic window by the policy's strata, weights, floors and exclusions; label them with 'recal label'");
-        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun })
+        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun, blindSpot, clusters, radius, coverageSeed, coveragePools })
         {
             command.Options.Add(option);
         }
@@ -46,23 +63,42 @@ internal static class SampleCommand
             var start = parse.GetValue(from) ?? end - project.Policy.TrafficWindow;
             var target = parse.GetValue(pool);
             var draws = parse.GetValue(seed);
-            var existingDrafts = ReadDrafts(context, project.Root);
-            var sampler = new Sampler(project.Policy, project.Cases, parse.GetValue(size), draws);
-            foreach (var draft in existingDrafts)
+            SampleResult result;
+            string prefix;
+            string? note = null;
+            if (parse.GetValue(blindSpot) is { } spot)
             {
-                sampler.Cover(draft.Input ?? string.Join('\n', draft.Messages!.Select(m => m.Content)));
+                if (parse.GetValue(size) is < 1 || parse.GetValue(clusters) is < 1)
+                {
+                    context.Error.MarkupLine("[red]error[/]: --size and --clusters are at least 1.");
+                    return ExitCodes.CannotRun;
+                }
+
+                var request = new CoverageRequest(parse.GetValue(from), parse.GetValue(to), parse.GetValue(coveragePools), parse.GetValue(radius), Seed: parse.GetValue(coverageSeed), Clusters: parse.GetValue(clusters));
+                var drawn = await BlindSpotSample.DrawAsync(context, project, store, request, spot, parse.GetValue(size) ?? BlindSpotSize, draws, cancellationToken).ConfigureAwait(false);
+                if (drawn is null)
+                {
+                    return ExitCodes.CannotRun;
+                }
+
+                (result, note) = drawn.Value;
+                prefix = string.Create(CultureInfo.InvariantCulture, $"blind-spot-{spot}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
+            }
+            else
+            {
+                var sampler = NewSampler(context, project, parse.GetValue(size), draws);
+                await store.ScanTracesAsync(start, end, sampler.Add, cancellationToken).ConfigureAwait(false);
+                result = sampler.Draw();
+                Render(context, result, start, end);
+                prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
             }
 
-            await store.ScanTracesAsync(start, end, sampler.Add, cancellationToken).ConfigureAwait(false);
-            var result = sampler.Draw();
-            Render(context, result, start, end);
             if (parse.GetValue(dryRun))
             {
                 context.Out.MarkupLine($"Dry run: {result.Drawn.Count:N0} drafts would be written; nothing was.");
                 return ExitCodes.Ok;
             }
 
-            var prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
             var path = Path.Combine(project.Root, DraftsFolder, prefix + ".jsonl");
             if (File.Exists(path))
             {
@@ -70,7 +106,7 @@ internal static class SampleCommand
                 return ExitCodes.CannotRun;
             }
 
-            var drafts = DraftFile.FromSample(result, target, prefix);
+            var drafts = DraftFile.FromSample(result, target, prefix, note);
             DraftFile.Write(path, drafts);
             context.Out.MarkupLine($"{drafts.Count:N0} drafts written to {Markup.Escape(Path.GetRelativePath(project.Root, path))}; they need references before they may gate: [blue]recal label export[/].");
             return ExitCodes.Ok;
@@ -102,15 +138,31 @@ internal static class SampleCommand
         return drafts;
     }
 
-    private static List<Draft> ReadDrafts(CliContext context, string root) => [.. ReadDraftFiles(context, root).Select(d => d.Draft)];
-
-    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end)
+    /// <summary>A sampler that treats the project's cases and pending drafts as already covered.</summary>
+    public static Sampler NewSampler(CliContext context, EvalProject project, int? size, int seed)
     {
-        context.Out.MarkupLine($"Traffic from {start.UtcDateTime:yyyy-MM-dd} to {end.UtcDateTime:yyyy-MM-dd}: {result.Seen:N0} traces, {result.Allocations.Sum(a => a.Eligible):N0} eligible.");
+        var sampler = new Sampler(project.Policy, project.Cases, size, seed);
+        foreach (var (_, draft) in ReadDraftFiles(context, project.Root))
+        {
+            sampler.Cover(draft.Input ?? string.Join('\n', draft.Messages!.Select(m => m.Content)));
+        }
+
+        return sampler;
+    }
+
+    /// <summary>What the exclusion rules removed, in words (nothing when nothing was).</summary>
+    public static void RenderExcluded(CliContext context, SampleResult result)
+    {
         if (result.Excluded.Count > 0)
         {
             context.Out.MarkupLine("Excluded: " + string.Join(", ", result.Excluded.OrderBy(e => e.Key).Select(e => $"{e.Value:N0} {Describe(e.Key)}")) + ".");
         }
+    }
+
+    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end)
+    {
+        context.Out.MarkupLine($"Traffic from {start.UtcDateTime:yyyy-MM-dd} to {end.UtcDateTime:yyyy-MM-dd}: {result.Seen:N0} traces, {result.Allocations.Sum(a => a.Eligible):N0} eligible.");
+        RenderExcluded(context, result);
 
         var table = new Table().Border(TableBorder.Simple);
         table.AddColumns("stratum", "eligible", "traffic share", "target weight", "target", "allocated", "drawn");

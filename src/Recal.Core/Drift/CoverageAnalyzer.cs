@@ -13,7 +13,8 @@ using Recal.Storage;
 namespace Recal.Drift;
 
 /// <summary>The coverage report, or why there is none (an empty store, an empty window, no case to cover with).</summary>
-public sealed record CoverageOutcome(CoverageReport? Report, string? Problem);
+/// <param name="BlindSpots">The traces and vectors of each listed blind spot, to draw drafts from.</param>
+public sealed record CoverageOutcome(CoverageReport? Report, string? Problem, IReadOnlyList<BlindSpotMembers>? BlindSpots = null);
 
 /// <summary>
 /// The embedding-coverage gap instrument: the share of a traffic window, overall and per stratum, whose nearest eval
@@ -46,6 +47,11 @@ public static class CoverageAnalyzer
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(request.MaxTraces, 1);
+        if (request.Clusters is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), request.Clusters, "at least one cluster");
+        }
+
         var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
         if (span is null)
         {
@@ -91,9 +97,20 @@ public static class CoverageAnalyzer
             return new(null, "the radius cannot be calibrated: the pool(s) hold cases of a single intent; give one with --radius");
         }
 
-        var (_, similarity) = new NearestNeighbourIndex(caseVectors, dimensions).Search(Gather(traffic.Measured.Select(m => m.Text).ToList(), row, generated, dimensions));
+        var trafficVectors = Gather(traffic.Measured.Select(m => m.Text).ToList(), row, generated, dimensions);
+        var (_, similarity) = new NearestNeighbourIndex(caseVectors, dimensions).Search(trafficVectors);
         var report = Summarise(project, suiteVersion, poolNames, cases, embedderId, dimensions, from, to, request, radius, traffic, similarity);
-        return new(report, null);
+        if (!request.BlindSpots)
+        {
+            return new(report, null);
+        }
+
+        // A sampled trace stands for its stratum's traffic over its sample size.
+        var sampled = traffic.Measured.GroupBy(m => m.Stratum, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var weights = traffic.Measured.Select(m => traffic.Sampled ? (double)traffic.Population[m.Stratum] / sampled[m.Stratum] : 1).ToList();
+        var (blindSpots, members) = BlindSpotFinder.Find(
+            traffic.Measured, weights, trafficVectors, dimensions, similarity, radius.Radius, from, to, report.Traces, request.Clusters, request.Seed);
+        return new(report with { BlindSpots = blindSpots }, null, members);
     }
 
     /// <summary>
@@ -197,12 +214,12 @@ public static class CoverageAnalyzer
         var total = population.Values.Sum();
         if (total <= request.MaxTraces)
         {
-            var all = new List<(string Stratum, string Text)>();
+            var all = new List<MeasuredTrace>();
             var seen = new Dictionary<string, long>(StringComparer.Ordinal);
             await store.ScanTracesAsync(from, to, trace =>
             {
                 var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
-                all.Add((stratum, trace.Trace.Input.ClassificationText));
+                all.Add(Measure(trace, stratum));
                 seen[stratum] = seen.GetValueOrDefault(stratum) + 1;
             }, cancellationToken).ConfigureAwait(false);
             return new WindowTraffic(seen, all, Sampled: false);
@@ -211,7 +228,7 @@ public static class CoverageAnalyzer
         var quota = Allocate(population, request.MaxTraces);
 
         // Per stratum, a max-queue on priority keeps the quota's lowest priorities seen so far.
-        var kept = new Dictionary<string, PriorityQueue<(string Key, string Text), ulong>>(StringComparer.Ordinal);
+        var kept = new Dictionary<string, PriorityQueue<MeasuredTrace, ulong>>(StringComparer.Ordinal);
         await store.ScanTracesAsync(from, to, trace =>
         {
             var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
@@ -222,30 +239,30 @@ public static class CoverageAnalyzer
 
             if (!kept.TryGetValue(stratum, out var queue))
             {
-                kept[stratum] = queue = new PriorityQueue<(string, string), ulong>(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+                kept[stratum] = queue = new PriorityQueue<MeasuredTrace, ulong>(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
             }
 
             var priority = Priority(request.Seed, trace.Key);
             if (queue.Count < size)
             {
-                queue.Enqueue((trace.Key, trace.Trace.Input.ClassificationText), priority);
+                queue.Enqueue(Measure(trace, stratum), priority);
             }
             else if (queue.TryPeek(out _, out var worst) && priority < worst)
             {
-                queue.DequeueEnqueue((trace.Key, trace.Trace.Input.ClassificationText), priority);
+                queue.DequeueEnqueue(Measure(trace, stratum), priority);
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        var measured = new List<(string Stratum, string Text)>();
-        foreach (var (stratum, queue) in kept.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        var measured = new List<MeasuredTrace>();
+        foreach (var (_, queue) in kept.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            var items = new List<((string Key, string Text) Item, ulong Priority)>();
+            var items = new List<(MeasuredTrace Item, ulong Priority)>();
             while (queue.TryDequeue(out var item, out var priority))
             {
                 items.Add((item, priority));
             }
 
-            measured.AddRange(items.OrderBy(i => i.Priority).ThenBy(i => i.Item.Key, StringComparer.Ordinal).Select(i => (stratum, i.Item.Text)));
+            measured.AddRange(items.OrderBy(i => i.Priority).ThenBy(i => i.Item.Key, StringComparer.Ordinal).Select(i => i.Item));
         }
 
         return new WindowTraffic(population, measured, Sampled: true);
@@ -387,9 +404,12 @@ public static class CoverageAnalyzer
         return matrix;
     }
 
+    private static MeasuredTrace Measure(ClassifiedTrace trace, string stratum) =>
+        new(trace.Key, trace.Trace.Id, stratum, trace.Trace.Input.ClassificationText, trace.Trace.Timestamp);
+
     private static ulong Priority(int seed, string key) =>
         BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{seed}\u001f{key}"))));
 
     /// <summary>The window's traffic per stratum and the traces measured (all of them, or the sample).</summary>
-    private sealed record WindowTraffic(IReadOnlyDictionary<string, long> Population, IReadOnlyList<(string Stratum, string Text)> Measured, bool Sampled);
+    private sealed record WindowTraffic(IReadOnlyDictionary<string, long> Population, IReadOnlyList<MeasuredTrace> Measured, bool Sampled);
 }

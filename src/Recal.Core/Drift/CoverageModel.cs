@@ -65,6 +65,7 @@ public sealed record CoverageStratum(
 /// <param name="Embedder">The embedder's id (its model, version and parameters).</param>
 /// <param name="Traces">Traces in the window.</param>
 /// <param name="Strata">Worst covered first.</param>
+/// <param name="BlindSpots">The uncovered traffic, clustered; null when not asked for.</param>
 public sealed record CoverageReport(
     int FormatVersion,
     string Project,
@@ -81,8 +82,9 @@ public sealed record CoverageReport(
     double Confidence,
     RadiusCalibration Radius,
     CoverageEstimate Overall,
-    IReadOnlyList<CoverageStratum> Strata)
+    IReadOnlyList<CoverageStratum> Strata,
+    BlindSpotReport? BlindSpots = null)
 {
-    /// <summary>The version of the report's JSON format (docs/schemas/coverage-report.schema.json).</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>The version of the report's JSON format (docs/schemas/coverage-report.schema.json): 2 added the blind spots.</summary>
+    public const int CurrentFormatVersion = 2;
 }

@@ -8,7 +8,9 @@ namespace Recal.Drift;
 /// <param name="Radius">The similarity radius; null to calibrate it from the eval set (docs/embeddings.md#the-radius).</param>
 /// <param name="Percentile">Which percentile of the cases' similarities to their nearest case of another intent the calibrated radius is.</param>
 /// <param name="MaxTraces">A window with more traces is measured on a stratified random sample of about this many.</param>
-/// <param name="Seed">Seeds the sample: the same seed, store and project give the same report.</param>
+/// <param name="Seed">Seeds the sample and the clustering: the same seed, store and project give the same report.</param>
+/// <param name="Clusters">How many clusters to split the uncovered traffic into; null to choose by the silhouette.</param>
+/// <param name="BlindSpots">Whether to cluster the uncovered traffic into blind spots at all.</param>
 public sealed record CoverageRequest(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
@@ -17,7 +19,9 @@ public sealed record CoverageRequest(
     double Percentile = CoverageRequest.DefaultPercentile,
     int MaxTraces = CoverageRequest.DefaultMaxTraces,
     int Seed = 0,
-    double Confidence = 0.95)
+    double Confidence = 0.95,
+    int? Clusters = null,
+    bool BlindSpots = true)
 {
     public const double DefaultPercentile = 95;
 

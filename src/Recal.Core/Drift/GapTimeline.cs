@@ -59,7 +59,7 @@ public static class GapTimeline
         var pools = report.Pools.Select(p => Enum.Parse<Pool>(p, ignoreCase: true)).ToList();
         var end = span.Last.AddMilliseconds(1);
         var referenceTo = span.First + project.Policy.TrafficWindow < end ? span.First + project.Policy.TrafficWindow : end;
-        var referenceCoverage = (await CoverageAnalyzer.AnalyzeAsync(project, report.SuiteVersion, store, embedder, embedderId, new CoverageRequest(span.First, referenceTo, pools), cancellationToken).ConfigureAwait(false)).Report;
+        var referenceCoverage = (await CoverageAnalyzer.AnalyzeAsync(project, report.SuiteVersion, store, embedder, embedderId, new CoverageRequest(span.First, referenceTo, pools, BlindSpots: false), cancellationToken).ConfigureAwait(false)).Report;
         if (referenceCoverage is null)
         {
             return report;
@@ -74,13 +74,14 @@ public static class GapTimeline
 
         var reference = new GapReference(span.First, referenceTo, referenceTotal, referenceTotal == 0 ? 0 : (double)referenceUnknown / referenceTotal, embedderId, referenceCoverage.Radius.Radius, Coverage(referenceCoverage));
         var context = new WindowContext(project, report.SuiteVersion, pools, store, embedder, embedderId, reference, referenceCoverage, referenceUnknown);
+        var online = await OnlineAsync(store, [.. report.Series, report.Current], cancellationToken).ConfigureAwait(false);
         var series = new List<DriftWindow>(report.Series.Count);
-        foreach (var window in report.Series)
+        for (var i = 0; i < report.Series.Count; i++)
         {
-            series.Add(await MeasureAsync(window, context, cancellationToken).ConfigureAwait(false));
+            series.Add(await MeasureAsync(report.Series[i], online[i], context, cancellationToken).ConfigureAwait(false));
         }
 
-        var current = await MeasureAsync(report.Current, context, cancellationToken).ConfigureAwait(false);
+        var current = await MeasureAsync(report.Current, online[^1], context, cancellationToken).ConfigureAwait(false);
         var runs = await RunsAsync(project, store, cancellationToken).ConfigureAwait(false);
         var releases = await CompareReleasesAsync(project, store, report.Current.From, report.Current.To, cancellationToken).ConfigureAwait(false);
         if (releases is not null && ReleaseAlarm(releases, project.Policy.Alarms) is { } alarm)
@@ -223,20 +224,40 @@ public static class GapTimeline
                 $"users say {(online > 0 ? "better" : "worse")}: thumbs up {newer.OnlineRate:0.0%} vs {older.OnlineRate:0.0%} ({Points(online)}, standardised to the current mix over {releases.Strata} strata, p = {onlineP:0.##e0}){weighted}. The gold set no longer ranks releases the way users do."));
     }
 
-    private static async ValueTask<DriftWindow> MeasureAsync(DriftWindow window, WindowContext context, CancellationToken cancellationToken)
+    /// <summary>The online signals of every window in one pass over the traffic they span (windows may overlap).</summary>
+    private static async ValueTask<WindowOnline[]> OnlineAsync(IRecalStore store, IReadOnlyList<DriftWindow> windows, CancellationToken cancellationToken)
+    {
+        var counts = new long[windows.Count, 4];
+        var from = windows.Min(w => w.From);
+        var to = windows.Max(w => w.To);
+        await store.ScanTracesAsync(from, to, trace =>
+        {
+            var time = trace.Trace.Timestamp;
+            var feedback = trace.Trace.Feedback;
+            for (var i = 0; i < windows.Count; i++)
+            {
+                if (time >= windows[i].From && time < windows[i].To)
+                {
+                    counts[i, 0]++;
+                    counts[i, 1] += feedback.Thumbs is null ? 0 : 1;
+                    counts[i, 2] += feedback.Thumbs > 0 ? 1 : 0;
+                    counts[i, 3] += feedback.Escalated == true ? 1 : 0;
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        return [.. Enumerable.Range(0, windows.Count).Select(i =>
+        {
+            var (traces, rated, up, escalated) = (counts[i, 0], counts[i, 1], counts[i, 2], counts[i, 3]);
+            return new WindowOnline(traces, rated, rated == 0 ? null : (double)up / rated, traces == 0 ? 0 : (double)escalated / traces);
+        })];
+    }
+
+    private static async ValueTask<DriftWindow> MeasureAsync(DriftWindow window, WindowOnline online, WindowContext context, CancellationToken cancellationToken)
     {
         var coverage = window.Traces == 0
             ? null
-            : (await CoverageAnalyzer.AnalyzeAsync(context.Project, context.SuiteVersion, context.Store, context.Embedder, context.EmbedderId, new CoverageRequest(window.From, window.To, context.Pools), cancellationToken).ConfigureAwait(false)).Report;
-        long traces = 0, rated = 0, up = 0, escalated = 0;
-        await context.Store.ScanTracesAsync(window.From, window.To, trace =>
-        {
-            var feedback = trace.Trace.Feedback;
-            traces++;
-            rated += feedback.Thumbs is null ? 0 : 1;
-            up += feedback.Thumbs > 0 ? 1 : 0;
-            escalated += feedback.Escalated == true ? 1 : 0;
-        }, cancellationToken).ConfigureAwait(false);
+            : (await CoverageAnalyzer.AnalyzeAsync(context.Project, context.SuiteVersion, context.Store, context.Embedder, context.EmbedderId, new CoverageRequest(window.From, window.To, context.Pools, BlindSpots: false), cancellationToken).ConfigureAwait(false)).Report;
 
         var alarms = new List<DriftAlarm>(window.Alarms);
         var thresholds = context.Project.Policy.Alarms;
@@ -262,7 +283,7 @@ public static class GapTimeline
         {
             Alarms = alarms,
             Coverage = coverage is null ? null : Coverage(coverage),
-            Online = new WindowOnline(traces, rated, rated == 0 ? null : (double)up / rated, traces == 0 ? 0 : (double)escalated / traces),
+            Online = online,
         };
     }
 

@@ -19,6 +19,7 @@ public sealed record DraftContext(DateTimeOffset Timestamp, string? Output, stri
 /// <param name="Intent">The intent the trace was filed under (a label or the classifier's); the labeller may correct it.</param>
 /// <param name="Pool">The pool the case joins once labelled.</param>
 /// <param name="Stratum">The stratum it was drawn for.</param>
+/// <param name="Note">Why it was drawn, when not by the policy's strata (a blind spot, say); it becomes the case's provenance note.</param>
 public sealed record Draft(
     string Id,
     string? Input,
@@ -30,7 +31,8 @@ public sealed record Draft(
     string Pool,
     string Stratum,
     string? TraceId,
-    DraftContext Context);
+    DraftContext Context,
+    string? Note = null);
 
 /// <summary>Reads and writes draft files (JSONL, one <see cref="Draft"/> per line).</summary>
 public static class DraftFile
@@ -43,7 +45,8 @@ public static class DraftFile
     };
 
     /// <summary>Drafts from a sample: ids <c>{prefix}-0001</c>…, in stratum then time order.</summary>
-    public static IReadOnlyList<Draft> FromSample(SampleResult sample, Pool pool, string prefix)
+    /// <param name="note">Why they were drawn, kept with each draft.</param>
+    public static IReadOnlyList<Draft> FromSample(SampleResult sample, Pool pool, string prefix, string? note = null)
     {
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(prefix);
@@ -66,7 +69,8 @@ public static class DraftFile
                     pool.ToString().ToLowerInvariant(),
                     d.Stratum,
                     trace.Id,
-                    new DraftContext(trace.Timestamp, trace.Output, trace.Model, trace.Feedback.Thumbs, trace.Feedback.Csat, trace.Feedback.Escalated, trace.Feedback.Completed, trace.Feedback.FollowUp));
+                    new DraftContext(trace.Timestamp, trace.Output, trace.Model, trace.Feedback.Thumbs, trace.Feedback.Csat, trace.Feedback.Escalated, trace.Feedback.Completed, trace.Feedback.FollowUp),
+                    note);
             })];
     }
 

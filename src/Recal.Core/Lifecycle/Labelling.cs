@@ -166,6 +166,11 @@ public static class Labelling
                 json.WriteString("trace_id", draft.TraceId);
             }
 
+            if (draft.Note is not null)
+            {
+                json.WriteString("note", draft.Note);
+            }
+
             json.WriteEndObject();
             json.WriteString("added", today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
             if (!string.IsNullOrWhiteSpace(row.ValidUntil))

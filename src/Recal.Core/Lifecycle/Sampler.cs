@@ -147,14 +147,11 @@ public sealed class Sampler
                     break;
                 }
 
-                var shingles = Shingles(trace.Trace.Input.ClassificationText);
-                if (_covered.Any(c => Cosine(c, shingles) >= _policy.Exclusions.NearDuplicateSimilarity))
+                if (!Take(trace))
                 {
-                    _excluded[ExclusionReason.NearDuplicate] = _excluded.GetValueOrDefault(ExclusionReason.NearDuplicate) + 1;
                     continue;
                 }
 
-                _covered.Add(shingles);
                 drawn.Add(new SampledTrace(trace, stratum));
                 count++;
             }
@@ -171,6 +168,50 @@ public sealed class Sampler
         }
 
         return new SampleResult(allocations, drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen);
+    }
+
+    /// <summary>
+    /// Draws up to the sample's size from <paramref name="ranked"/> in the order given (a blind spot's traces, spread
+    /// over it), with the policy's exclusions and the near-duplicate rule; no strata, weights or floors. Candidates
+    /// are read only until the size is reached.
+    /// </summary>
+    public SampleResult DrawInOrder(IEnumerable<ClassifiedTrace> ranked)
+    {
+        ArgumentNullException.ThrowIfNull(ranked);
+        var drawn = new List<SampledTrace>();
+        foreach (var trace in ranked)
+        {
+            if (drawn.Count == _size)
+            {
+                break;
+            }
+
+            _seen++;
+            if (Exclude(trace) is { } reason)
+            {
+                _excluded[reason] = _excluded.GetValueOrDefault(reason) + 1;
+            }
+            else if (Take(trace))
+            {
+                drawn.Add(new SampledTrace(trace, StratumOf(_policy.Strata.By, trace.Intent, trace.CohortKey)));
+            }
+        }
+
+        return new SampleResult([], drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen);
+    }
+
+    /// <summary>Takes a trace unless an existing case, draft or drawn trace covers it (counted as a near-duplicate).</summary>
+    private bool Take(ClassifiedTrace trace)
+    {
+        var shingles = Shingles(trace.Trace.Input.ClassificationText);
+        if (_covered.Any(c => Cosine(c, shingles) >= _policy.Exclusions.NearDuplicateSimilarity))
+        {
+            _excluded[ExclusionReason.NearDuplicate] = _excluded.GetValueOrDefault(ExclusionReason.NearDuplicate) + 1;
+            return false;
+        }
+
+        _covered.Add(shingles);
+        return true;
     }
 
     /// <summary>

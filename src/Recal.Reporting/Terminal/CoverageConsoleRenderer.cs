@@ -10,6 +10,12 @@ public static class CoverageConsoleRenderer
     /// <summary>How many strata the table lists, worst covered first (the JSON report has them all).</summary>
     public const int TopStrata = 20;
 
+    /// <summary>Representative traces shown per blind spot (the JSON has five).</summary>
+    public const int ExamplesShown = 3;
+
+    /// <summary>Characters of a representative trace shown.</summary>
+    public const int ExampleChars = 80;
+
     public static void Render(IAnsiConsole console, CoverageReport report)
     {
         ArgumentNullException.ThrowIfNull(console);
@@ -54,6 +60,81 @@ public static class CoverageConsoleRenderer
         }
 
         console.Write(table);
+        if (report.BlindSpots is { } blindSpots)
+        {
+            RenderBlindSpots(console, blindSpots);
+        }
+    }
+
+    /// <summary>How the uncovered traffic was clustered, then one block per blind spot.</summary>
+    public static void RenderBlindSpots(IAnsiConsole console, BlindSpotReport blindSpots)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(blindSpots);
+        if (blindSpots.Uncovered == 0)
+        {
+            console.MarkupLine("[bold]Blind spots[/]: none, every measured trace has an eval case within r.");
+            return;
+        }
+
+        var how = blindSpots.Source switch
+        {
+            ClusterCountSource.Given => $"k = {blindSpots.K} given with --clusters",
+            ClusterCountSource.TooFew => "one cluster: too few traces to compare clusterings",
+            _ => $"k = {blindSpots.K}, the highest mean silhouette ({Silhouette(blindSpots)}) of k = 2–{blindSpots.MaxK} on {blindSpots.Sampled:N0} of them",
+        };
+        var focused = blindSpots.Spots.Count(s => s.Focused);
+        console.MarkupLine($"[bold]Blind spots[/]: the {blindSpots.Uncovered:N0} uncovered measured traces in {blindSpots.K} cluster(s) by spherical k-means ({how}).");
+        console.MarkupLine(
+            $"{focused} focused (a third or more of its traffic shares a distinctive word), then {blindSpots.Spots.Count - focused} loose; each by share of traffic." +
+            (blindSpots.SmallClusters == 0 ? string.Empty : $" {blindSpots.SmallClusters} cluster(s) under {blindSpots.MinSize} traces ({blindSpots.SmallClusterTraces:N0} traces) not listed."));
+        foreach (var spot in blindSpots.Spots)
+        {
+            RenderBlindSpot(console, spot);
+        }
+    }
+
+    /// <summary>One blind spot, compactly: size, share, growth, strata, words and a few traces near its centroid.</summary>
+    public static void RenderBlindSpot(IAnsiConsole console, BlindSpot spot)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(spot);
+        var size = spot.Traces == spot.Measured ? $"{spot.Traces:N0} traces" : $"about {spot.Traces:N0} traces, {spot.Measured:N0} measured";
+        var id = spot.Focused ? $"[bold yellow]#{spot.Id}[/]" : $"[bold grey]#{spot.Id} (loose)[/]";
+        console.MarkupLine(
+            $"{id} · {size} ({Pct(spot.TrafficShare)} of traffic, {Markup.Escape(Growth(spot))}) · " +
+            $"median similarity to its nearest case {spot.MedianNearestCaseSimilarity.ToString("0.000", CultureInfo.InvariantCulture)}");
+        console.MarkupLine("   strata: " + Markup.Escape(string.Join(", ", spot.Strata.Select(s => $"{s.Stratum} {Pct(s.Share, "0%")}"))));
+        if (spot.Terms.Count > 0)
+        {
+            console.MarkupLine("   terms: [blue]" + Markup.Escape(string.Join(", ", spot.Terms.Select(t => $"{t.Term} ({Pct(t.BlindSpotShare, "0%")})"))) + "[/]");
+        }
+
+        foreach (var example in spot.Examples.Take(ExamplesShown))
+        {
+            console.MarkupLine($"   e.g. \"{Markup.Escape(Shorten(example.Text))}\"");
+        }
+    }
+
+    /// <summary>"×2.4 growth", "new in the window's second half", or why there is no figure.</summary>
+    public static string Growth(BlindSpot spot)
+    {
+        ArgumentNullException.ThrowIfNull(spot);
+        return spot switch
+        {
+            { Growth: { } growth } => $"×{growth.ToString("0.0", CultureInfo.InvariantCulture)} growth",
+            { FirstHalfShare: 0, SecondHalfShare: > 0 } => "new in the window's second half",
+            _ => "growth unknown",
+        };
+    }
+
+    private static string Silhouette(BlindSpotReport blindSpots) =>
+        blindSpots.Silhouettes.Single(s => s.K == blindSpots.K).Silhouette.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string Shorten(string text)
+    {
+        var line = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return line.Length <= ExampleChars ? line : line[..(ExampleChars - 1)] + "…";
     }
 
     /// <summary>The radius, where it came from and how well it separates on the eval set, in plain words.</summary>
@@ -92,7 +173,7 @@ public static class CoverageConsoleRenderer
         return text + ((n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" });
     }
 
-    private static string Pct(double value) => value.ToString("0.0%", CultureInfo.InvariantCulture);
+    private static string Pct(double value, string format = "0.0%") => value.ToString(format, CultureInfo.InvariantCulture);
 
     private static string Day(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.AI;
 using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Drift;
+using Recal.Embeddings;
 using Recal.Statistics;
 using Xunit;
 
@@ -148,6 +149,131 @@ public sealed class CoverageAnalyzerTests
         oneIntent.Problem.Should().Contain("single intent").And.Contain("--radius");
         quietWindow.Problem.Should().StartWith("no traffic between 2026-06-11");
         new[] { empty, oneIntent, quietWindow }.Should().OnlyContain(o => o.Report == null);
+    }
+
+    [Fact]
+    public async Task Uncovered_traffic_of_a_new_topic_comes_out_as_blind_spots_named_by_their_words()
+    {
+        // Given a banking eval set, banking traffic it covers all month, and two topics it lacks: travel documents,
+        // a few in the first half of the month and many in the second, and pets on flights, only in the second half
+        var project = Project(BankingCases);
+        var store = new InMemoryStore();
+        AddBlindSpotTraffic(store, reversed: false);
+
+        // When coverage is measured with the built-in embedder (a radius the copies of cases reach and nothing else does)
+        var embedder = new HashedEmbeddingGenerator();
+        var outcome = await CoverageAnalyzer.AnalyzeAsync(project, "v", store, embedder, embedder.Id, new CoverageRequest(Monday, Monday.AddDays(28), Radius: 0.9), TestContext.Current.CancellationToken);
+
+        // Then the uncovered traffic is the two topics, in two focused blind spots found by the silhouette, largest first
+        var blind = outcome.Report!.BlindSpots!;
+        blind.Uncovered.Should().Be(120);
+        blind.Source.Should().Be(ClusterCountSource.Silhouette);
+        blind.MaxK.Should().Be(6);
+        blind.Silhouettes.Select(x => x.K).Should().Equal(2, 3, 4, 5, 6);
+        blind.Silhouettes.MaxBy(x => x.Silhouette)!.K.Should().Be(2);
+        blind.K.Should().Be(2);
+        blind.Spots.Should().HaveCount(2).And.OnlyContain(s => s.Focused);
+        var (travel, pets) = (blind.Spots[0], blind.Spots[1]);
+        (travel.Id, travel.Measured, travel.Traces, pets.Id, pets.Measured).Should().Be((1, 72L, 72L, 2, 48L));
+        travel.TrafficShare.Should().BeApproximately(72.0 / store.Count, 1e-12);
+        travel.Strata.Should().ContainSingle().Which.Should().Be(new BlindSpotStratum("travel_documents", 72, 1));
+        pets.Strata.Single().Stratum.Should().Be("pet_travel");
+
+        // And each is named by its own words, shows its own traces, and is far from every case
+        travel.Terms.Should().HaveCount(BlindSpotFinder.Terms);
+        travel.Terms.Select(t => t.Term).Should().BeSubsetOf(["visa", "passport", "embassy", "consulate", "entry", "immigration", "tourist", "customs"]);
+        pets.Terms.Select(t => t.Term).Should().BeSubsetOf(["pet", "dog", "cat", "cabin", "kennel", "puppy", "vet", "carrier"]);
+        travel.Terms.Should().BeInDescendingOrder(t => t.Score).And.OnlyContain(t => t.BlindSpotShare > t.WindowShare);
+        travel.Examples.Should().HaveCount(BlindSpotFinder.Examples).And.OnlyContain(e => e.Stratum == "travel_documents" && e.CentroidSimilarity > 0);
+        travel.Examples.Select(e => e.Text).Should().OnlyHaveUniqueItems();
+        travel.MedianNearestCaseSimilarity.Should().BeLessThan(outcome.Report.Radius.Radius);
+
+        // And growth compares the halves: 12 travel traces among 112 in the first half, 60 among 208 in the second;
+        // the pets are new in the second half; the weeks count each topic's traces
+        travel.FirstHalfShare.Should().BeApproximately(12.0 / 112, 1e-12);
+        travel.SecondHalfShare.Should().BeApproximately(60.0 / 208, 1e-12);
+        travel.Growth.Should().BeApproximately((60.0 / 208) / (12.0 / 112), 1e-9);
+        travel.Weeks.Select(w => w.Traces).Should().Equal(12, 0, 30, 30);
+        (pets.FirstHalfShare, pets.Growth).Should().Be((0.0, (double?)null));
+        outcome.BlindSpots!.Select(m => m.Keys.Count).Should().Equal(72, 48);
+    }
+
+    [Fact]
+    public async Task The_same_seed_gives_the_same_blind_spots_whatever_order_the_traces_were_stored_in()
+    {
+        // Given the same traffic stored in two orders
+        var project = Project(BankingCases);
+        var forward = new InMemoryStore();
+        var backward = new InMemoryStore();
+        AddBlindSpotTraffic(forward, reversed: false);
+        AddBlindSpotTraffic(backward, reversed: true);
+        var embedder = new HashedEmbeddingGenerator();
+        var request = new CoverageRequest(Monday, Monday.AddDays(28), Radius: 0.9, Seed: 4);
+
+        // When blind spots are found in each, and with three clusters asked for, and without any
+        var a = (await CoverageAnalyzer.AnalyzeAsync(project, "v", forward, embedder, embedder.Id, request, TestContext.Current.CancellationToken)).Report!;
+        var b = (await CoverageAnalyzer.AnalyzeAsync(project, "v", backward, embedder, embedder.Id, request, TestContext.Current.CancellationToken)).Report!;
+        var three = (await CoverageAnalyzer.AnalyzeAsync(project, "v", forward, embedder, embedder.Id, request with { Clusters = 3 }, TestContext.Current.CancellationToken)).Report!;
+        var none = (await CoverageAnalyzer.AnalyzeAsync(project, "v", forward, embedder, embedder.Id, request with { BlindSpots = false }, TestContext.Current.CancellationToken));
+        var sampled = (await CoverageAnalyzer.AnalyzeAsync(project, "v", forward, embedder, embedder.Id, request with { MaxTraces = 160 }, TestContext.Current.CancellationToken)).Report!;
+
+        // Then the two orders give the same blind spots; three clusters are three; none are none
+        b.BlindSpots.Should().BeEquivalentTo(a.BlindSpots, o => o.WithStrictOrdering());
+        three.BlindSpots!.Source.Should().Be(ClusterCountSource.Given);
+        three.BlindSpots.K.Should().Be(3);
+        three.BlindSpots.Spots.Sum(s => s.Measured).Should().Be(120 - three.BlindSpots.SmallClusterTraces);
+        none.Report!.BlindSpots.Should().BeNull();
+        none.BlindSpots.Should().BeNull();
+
+        // And on a sample of half the window, each topic's sampled traces stand for all of its traffic
+        var travel = sampled.BlindSpots!.Spots.Single(s => s.Strata[0].Stratum == "travel_documents");
+        travel.Measured.Should().BeLessThan(72);
+        travel.Traces.Should().Be(72);
+        travel.TrafficShare.Should().BeApproximately(72.0 / forward.Count, 1e-9);
+    }
+
+    private static readonly (string Intent, string Text)[] BankingCases =
+    [
+        ("balance", "what is my checking account balance"), ("balance", "how much money is in my savings account"),
+        ("transfer", "transfer 200 dollars from checking to savings"), ("transfer", "send money to my landlord by bank transfer"),
+        ("card_lost", "i lost my debit card please block it"), ("card_lost", "my credit card was stolen yesterday"),
+    ];
+
+    /// <summary>
+    /// Four weeks from <see cref="Monday"/>: 100 covered banking traces in the first half and 100 in the second; 12
+    /// travel-document traces in week 1 and 30 in each of weeks 3 and 4; 48 pets-on-flights traces in weeks 3 and 4.
+    /// </summary>
+    private static void AddBlindSpotTraffic(InMemoryStore store, bool reversed)
+    {
+        // Each topic text strings four of the topic's words together at random.
+        var random = new Random(11);
+        string Topic(string[] words) => string.Join(' ', Enumerable.Range(0, 4).Select(_ => words[random.Next(words.Length)]));
+        string[] travel = ["visa", "passport", "embassy", "consulate", "entry", "immigration", "tourist", "customs"];
+        string[] pets = ["pet", "dog", "cat", "cabin", "kennel", "puppy", "vet", "carrier"];
+        var traces = new List<(string Intent, string Text, DateTimeOffset Time)>();
+        for (var i = 0; i < 200; i++)
+        {
+            traces.Add((BankingCases[i % 6].Intent, BankingCases[i % 6].Text, Monday.AddDays(i < 100 ? 0 : 14).AddHours(i % 100)));
+        }
+
+        for (var i = 0; i < 72; i++)
+        {
+            var time = i < 12 ? Monday.AddDays(1).AddHours(i) : Monday.AddDays(i < 42 ? 14 : 21).AddHours(i % 30);
+            traces.Add(("travel_documents", Topic(travel), time));
+        }
+
+        for (var i = 0; i < 48; i++)
+        {
+            traces.Add(("pet_travel", Topic(pets), Monday.AddDays(15 + (i % 12)).AddHours(i)));
+        }
+
+        foreach (var (intent, text, time) in reversed ? Enumerable.Reverse(traces) : traces)
+        {
+            var key = $"{intent}-{time:O}-{text}";
+            store.Add(new ClassifiedTrace(
+                new Trace(key, time, TraceInput.FromText(text), null, null, new Dictionary<string, string>(), Feedback.None, null),
+                "id:" + key, intent, IntentSource.Classifier, 0.9, "plan=pro"));
+        }
     }
 
     private static void AddTraffic(InMemoryStore store, string intent, string vector, int count)

@@ -36,6 +36,9 @@ internal sealed class InMemoryStore : IRecalStore
 
     public int CachedEmbeddings => _embeddings.Count;
 
+    /// <summary>Traces added.</summary>
+    public int Count => _traces.Count;
+
     public ValueTask<IReadOnlyDictionary<UInt128, float[]>> GetEmbeddingsAsync(string embedder, IReadOnlyCollection<UInt128> textHashes, CancellationToken cancellationToken = default)
     {
         EmbeddingLookups++;

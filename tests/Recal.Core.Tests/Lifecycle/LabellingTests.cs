@@ -45,6 +45,31 @@ public sealed class LabellingTests : IDisposable
     }
 
     [Fact]
+    public void A_drafts_note_is_kept_in_its_file_becomes_the_cases_provenance_note_and_older_files_without_one_still_read()
+    {
+        // Given drafts from a blind spot, and a draft line written before drafts had notes
+        var noted = Drafts().Select(d => d with { Note = "blind spot 2 of 5" }).ToList();
+        var path = Path.Combine(_folder, "noted.jsonl");
+        DraftFile.Write(path, noted);
+        var old = Path.Combine(_folder, "old.jsonl");
+        File.WriteAllText(old, DraftFile.ToLine(Drafts()[0]) + "\n");
+
+        // When they are read back, and one is labelled and imported
+        var (read, _) = DraftFile.Read(path);
+        var (older, problems) = DraftFile.Read(old);
+        var labelled = Path.Combine(_folder, "labelled.jsonl");
+        File.WriteAllText(labelled, $"{{\"id\": \"{read[0].Id}\", \"references\": [{{\"text\": \"Your balance is on the home screen.\", \"grade\": \"high\"}}]}}\n");
+        var result = Labelling.Import(labelled, read, Project(), new DateOnly(2026, 11, 30));
+
+        // Then the note travels with the draft into the case, and the old line reads without one
+        read.Should().OnlyContain(d => d.Note == "blind spot 2 of 5");
+        File.ReadAllText(old).Should().NotContain("note");
+        problems.Should().BeEmpty();
+        older.Should().ContainSingle().Which.Note.Should().BeNull();
+        result.Cases.Should().ContainSingle().Which.Provenance.Note.Should().Be("blind spot 2 of 5");
+    }
+
+    [Fact]
     public void A_labelled_CSV_becomes_cases_and_bad_or_empty_rows_are_reported_by_line_and_stay_drafts()
     {
         // Given the CSV export, labelled by hand: a good row, an unknown intent, an unknown id, a row left empty

@@ -124,6 +124,34 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void Drawing_in_order_takes_the_candidates_as_ranked_with_the_same_exclusions_until_the_size_is_reached()
+    {
+        // Given ranked candidates: one too short, one near-duplicating a pending draft, one repeating an earlier candidate
+        var exclusions = new ExclusionRules([], new Dictionary<string, IReadOnlyList<string>>(), 0.9, 10);
+        var sampler = new Sampler(Policy(exclusions: exclusions), [], size: 3);
+        sampler.Cover("please renew my passport before the trip");
+        ClassifiedTrace[] ranked =
+        [
+            Trace("t1", "travel", "do i need a visa for kenya"),
+            Trace("t2", "travel", "visa?"),
+            Trace("t3", "travel", "please renew my passport before the trip!"),
+            Trace("t4", "pets", "do i need a visa for kenya"),
+            Trace("t5", "travel", "book a hotel in lima near the old town"),
+            Trace("t6", "travel", "how early should i be at the airport"),
+            Trace("t7", "travel", "never offered: the size is reached"),
+        ];
+
+        // When three are drawn in order
+        var result = sampler.DrawInOrder(ranked);
+
+        // Then the first eligible, distinct three are taken, each with its stratum, and the rest is never read
+        result.Drawn.Select(d => (d.Trace.Key, d.Stratum)).Should().Equal(("id:t1", "travel"), ("id:t5", "travel"), ("id:t6", "travel"));
+        result.Excluded.Should().BeEquivalentTo(new Dictionary<ExclusionReason, long> { [ExclusionReason.Unusable] = 1, [ExclusionReason.NearDuplicate] = 2 });
+        result.Seen.Should().Be(6);
+        result.Allocations.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Strata_can_combine_intent_and_cohort_values()
     {
         var traces = Enumerable.Range(0, 40).Select(i => Trace($"t{i}", i % 2 == 0 ? "a" : "b", cohort: i % 4 < 2 ? "plan=free" : "plan=pro")).ToList();
