@@ -116,6 +116,12 @@ public sealed record RunPoint(
     public double? WithinEffect { get; init; }
 }
 
+/// <summary>Staleness of one suite version: across the newest run of each target that scored it.</summary>
+/// <param name="Spread">Highest minus lowest pass rate across the targets.</param>
+/// <param name="MeanJaccard">Mean Jaccard similarity of the failing sets, pair by pair.</param>
+/// <param name="Stale">Three or more targets, flat, no pair significantly different, the same cases failing (docs/running.md#staleness).</param>
+public sealed record StalenessPoint(string SuiteVersion, DateTimeOffset FirstRun, int Targets, double Spread, double MeanJaccard, bool Stale);
+
 /// <summary>One release: the newest run of the target that is it, against the online signals of the traces it answered.</summary>
 /// <param name="Release">The traces' <c>model</c> value.</param>
 /// <param name="GoldPassRate">The run's gold pass rate: what a release gate reads.</param>
@@ -168,6 +174,9 @@ public sealed record DriftReport(
 
     /// <summary>Stored runs, oldest first, with their pool pass rates and gaps.</summary>
     public IReadOnlyList<RunPoint> Runs { get; init; } = [];
+
+    /// <summary>Staleness per suite version with runs of two or more targets, oldest suite first.</summary>
+    public IReadOnlyList<StalenessPoint> Staleness { get; init; } = [];
 
     /// <summary>Offline against online across releases; null below two releases with a run and rated traffic.</summary>
     public ReleaseComparison? Releases { get; init; }

@@ -82,14 +82,14 @@ public static class GapTimeline
         }
 
         var current = await MeasureAsync(report.Current, online[^1], context, cancellationToken).ConfigureAwait(false);
-        var runs = await RunsAsync(project, store, cancellationToken).ConfigureAwait(false);
+        var (runs, staleness) = await RunsAsync(project, store, cancellationToken).ConfigureAwait(false);
         var releases = await CompareReleasesAsync(project, store, report.Current.From, report.Current.To, cancellationToken).ConfigureAwait(false);
         if (releases is not null && ReleaseAlarm(releases, project.Policy.Alarms) is { } alarm)
         {
             current = current with { Alarms = [.. current.Alarms, alarm] };
         }
 
-        return report with { Current = current, Series = series, Reference = reference, Runs = runs, Releases = releases };
+        return report with { Current = current, Series = series, Reference = reference, Runs = runs, Staleness = staleness, Releases = releases };
     }
 
     /// <summary>
@@ -330,10 +330,11 @@ public static class GapTimeline
         }
     }
 
-    private static async ValueTask<List<RunPoint>> RunsAsync(EvalProject project, IRecalStore store, CancellationToken cancellationToken)
+    private static async ValueTask<(List<RunPoint> Runs, List<StalenessPoint> Staleness)> RunsAsync(EvalProject project, IRecalStore store, CancellationToken cancellationToken)
     {
         var releases = project.Settings.Targets.ToDictionary(t => t.Name, t => t.Release, StringComparer.Ordinal);
         var points = new List<RunPoint>();
+        var bySuite = new Dictionary<string, Dictionary<string, (RunInfo Run, IReadOnlyList<RunCaseRecord> Results)>>(StringComparer.Ordinal);
         var previous = new Dictionary<string, (string Suite, List<RunCaseRecord> Gold)>(StringComparer.Ordinal);
         foreach (var run in (await store.ListRunsAsync(MaxRuns, cancellationToken).ConfigureAwait(false)).Reverse())
         {
@@ -359,6 +360,14 @@ public static class GapTimeline
                 previous[run.Target] = (run.SuiteVersion, gold);
             }
 
+            // Oldest first, so the newest run of each target on a suite is the one kept.
+            if (!bySuite.TryGetValue(run.SuiteVersion, out var targets))
+            {
+                bySuite[run.SuiteVersion] = targets = new(StringComparer.Ordinal);
+            }
+
+            targets[run.Target] = (run, results);
+
             points.Add(new RunPoint(
                 run.Id,
                 run.Target,
@@ -381,7 +390,16 @@ public static class GapTimeline
             });
         }
 
-        return points;
+        var staleness = bySuite.Where(kv => kv.Value.Count >= 2)
+            .Select(kv => (Suite: kv.Key, Runs: kv.Value.Values.OrderBy(r => r.Run.Started).ToList()))
+            .OrderBy(x => x.Runs[0].Run.Started)
+            .Select(x =>
+            {
+                var analysed = StalenessAnalyzer.Analyze(x.Suite, x.Runs);
+                return new StalenessPoint(x.Suite, x.Runs[0].Run.Started, x.Runs.Count, analysed.Spread, analysed.MeanJaccard, analysed.Stale);
+            })
+            .ToList();
+        return (points, staleness);
     }
 
     private static WindowCoverage Coverage(CoverageReport report) =>

@@ -201,6 +201,23 @@ public static class DriftHtmlWriter
                 Percent(r.EasyShare),
                 DriftFormat.MixWithin(r.MixEffect, r.WithinEffect),
             ]));
+
+        if (report.Staleness.Count > 0)
+        {
+            page.Heading(3, "Does the set still tell systems apart? Staleness per suite version");
+            page.Table(
+                ["suite", "first run", "targets", "pass-rate spread", "failing-set Jaccard", "verdict"],
+                report.Staleness.Select(p => (IReadOnlyList<string>)
+                [
+                    p.SuiteVersion,
+                    p.FirstRun.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    p.Targets.ToString(CultureInfo.InvariantCulture),
+                    Percent(p.Spread),
+                    double.IsFinite(p.MeanJaccard) ? p.MeanJaccard.ToString("0.00", CultureInfo.InvariantCulture) : "n/a",
+                    p.Stale ? "stale: flat, the same cases failing" : p.Targets < 3 ? "three targets are needed to call it" : "tells them apart",
+                ]),
+                i => report.Staleness[i].Stale ? "alarmed" : null);
+        }
     }
 
     private static void AddReleases(HtmlPage page, DriftReport report)

@@ -123,6 +123,11 @@ public static class DriftConsoleRenderer
         }
 
         console.Write(table);
+        foreach (var suite in report.Staleness)
+        {
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"Suite {Markup.Escape(suite.SuiteVersion)}: {suite.Targets} targets within {Percent(suite.Spread)}, failing-set Jaccard {suite.MeanJaccard:0.00}: {(suite.Stale ? "[red]stale[/]" : suite.Targets < 3 ? "three targets are needed to call it" : "tells them apart")}"));
+        }
     }
 
     private static void RenderReleases(IAnsiConsole console, DriftReport report)

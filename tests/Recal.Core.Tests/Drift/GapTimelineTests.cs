@@ -106,19 +106,28 @@ public sealed class GapTimelineTests
         Add(store, 0, "a", "1,0,0", 10);
         store.Runs.Add((RunOf("r1", "v1", 0), [.. Results("r1", "easy", 9, 1), .. Results("r1", "hard", 3, 7)]));
         store.Runs.Add((RunOf("r2", "v2", 1), [.. Results("r2", "easy", 18, 2), .. Results("r2", "hard", 3, 7)]));
+        store.Runs.Add((RunOf("r3", "v2", 2) with { Target = "u" }, [.. Results("r2", "easy", 17, 3), .. Results("r2", "hard", 3, 7)]));
         var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(null, null, Period.None, null), TestContext.Current.CancellationToken);
 
         // When the timeline lists the runs
-        var runs = (await GapTimeline.ExtendAsync(drift!, project, store, new CoverageAnalyzerTests.CoordinateEmbedder(), "coordinates", TestContext.Current.CancellationToken)).Runs;
+        var timeline = await GapTimeline.ExtendAsync(drift!, project, store, new CoverageAnalyzerTests.CoordinateEmbedder(), "coordinates", TestContext.Current.CancellationToken);
+        var runs = timeline.Runs;
 
         // Then the ten-point rise is all mix (Kitagawa): the easy cases piled up, the system did not improve
-        runs.Select(r => r.RunId).Should().Equal("r1", "r2");
+        runs.Select(r => r.RunId).Should().Equal("r1", "r2", "r3");
         runs[0].MixEffect.Should().BeNull();
         runs[1].Gold!.Value.Should().BeApproximately(0.7, 1e-12);
         runs[1].MixEffect!.Value.Should().BeApproximately(0.1, 1e-12);
         runs[1].WithinEffect!.Value.Should().BeApproximately(0, 1e-12);
         runs[1].EasyShare!.Value.Should().BeApproximately(2.0 / 3, 1e-12);
         runs[1].SuiteVersion.Should().Be("v2");
+
+        // And suite v2, scored by two targets, has its staleness figures: 70% and 66.7%, failing sets {e18, e19, h3..h9}
+        // and {e17, e18, e19, h3..h9}: Jaccard 9/10; two targets are too few to call it stale
+        var v2 = timeline.Staleness.Should().ContainSingle().Subject;
+        (v2.SuiteVersion, v2.Targets, v2.Stale).Should().Be(("v2", 2, false));
+        v2.Spread.Should().BeApproximately(0.7 - (20.0 / 30), 1e-12);
+        v2.MeanJaccard.Should().BeApproximately(0.9, 1e-12);
     }
 
     private static RunInfo RunOf(string id, string suite, int day) =>
