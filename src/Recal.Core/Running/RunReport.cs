@@ -68,7 +68,17 @@ public sealed record RunReport(
     IReadOnlyList<CaseNote> Failures)
 {
     public const int CurrentFormatVersion = 1;
+
+    /// <summary>Easy-case accumulation: the difficulty mix and pass rate of cases by provenance and by month added.</summary>
+    public IReadOnlyList<DifficultyMix> Accumulation { get; init; } = [];
 }
+
+/// <summary>
+/// One segment of cases (a provenance, or a month added): how many, its pass rate, and its difficulty mix among the
+/// cases labelled with one; a set whose recent additions are mostly easy and mostly passing is filling with easy cases.
+/// </summary>
+/// <param name="Labelled">Cases with a verdict and a difficulty label; the shares are among them (null when none).</param>
+public sealed record DifficultyMix(string Dimension, string Value, int Cases, double PassRate, int Labelled, double? EasyShare, double? MediumShare, double? HardShare);
 
 /// <summary>Builds a <see cref="RunReport"/> from a stored run and the store's latest traffic.</summary>
 public static class RunReportBuilder
@@ -112,6 +122,7 @@ public static class RunReportBuilder
         // Intents worst first: the ones to look at lead the table.
         segments.AddRange(Segment("intent", results, r => r.Intent).OrderBy(s => double.IsNaN(s.PassRate) ? 2 : s.PassRate).ThenByDescending(s => s.Cases).ThenBy(s => s.Value, StringComparer.Ordinal));
         var weighted = await WeightAsync(results, policy, store, cancellationToken).ConfigureAwait(false);
+        var accumulation = cases is null ? [] : Accumulation(results, cases);
         return new RunReport(
             RunReport.CurrentFormatVersion,
             run,
@@ -124,7 +135,26 @@ public static class RunReportBuilder
             Judges(results),
             Costs(results),
             [.. results.Where(r => r.Error is not null).Take(MaxNotes).Select(r => new CaseNote(r.CaseId, r.Intent, r.Error!))],
-            [.. results.Where(r => r.Error is null && !r.Passed).Take(MaxNotes).Select(r => new CaseNote(r.CaseId, r.Intent, FailureReason(r)))]);
+            [.. results.Where(r => r.Error is null && !r.Passed).Take(MaxNotes).Select(r => new CaseNote(r.CaseId, r.Intent, FailureReason(r)))])
+        {
+            Accumulation = accumulation,
+        };
+    }
+
+    private static List<DifficultyMix> Accumulation(IReadOnlyList<RunCaseRecord> results, IReadOnlyDictionary<string, EvalCase> cases)
+    {
+        var judged = results.Where(r => r.Error is null).ToList();
+        IEnumerable<DifficultyMix> By(string dimension, Func<EvalCase, string> key) =>
+            judged.Where(r => cases.ContainsKey(r.CaseId))
+                .GroupBy(r => key(cases[r.CaseId]), StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g =>
+                {
+                    var labelled = g.Where(r => r.Difficulty is not null).ToList();
+                    double? Share(string difficulty) => labelled.Count == 0 ? null : (double)labelled.Count(r => r.Difficulty == difficulty) / labelled.Count;
+                    return new DifficultyMix(dimension, g.Key, g.Count(), (double)g.Count(r => r.Passed) / g.Count(), labelled.Count, Share("easy"), Share("medium"), Share("hard"));
+                });
+        return [.. By("provenance", c => Project.EnumNames.Name(c.Provenance.Kind)), .. By("added", c => c.Added.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture))];
     }
 
     /// <summary>The pass rate of a set of results with a 95% Wilson interval.</summary>

@@ -79,6 +79,15 @@ public static class RunReportTables
                 [.. group.Select(s => (IReadOnlyList<string>)[s.Value, Count(s.Cases), Count(s.Passed), Count(s.Failed), Count(s.Errors), Percent(s.PassRate), Interval(s.Lower, s.Upper)])]));
         }
 
+        if (report.Accumulation.Count > 0)
+        {
+            tables.Add(new ReportTable(
+                "Easy-case accumulation: difficulty mix by provenance and month added",
+                ["segment", "cases", "pass rate", "labelled", "easy", "medium", "hard"],
+                [.. report.Accumulation.Select(a => (IReadOnlyList<string>)[$"{a.Dimension} {a.Value}", Count(a.Cases), Percent(a.PassRate), Count(a.Labelled), a.EasyShare is { } e ? Percent(e) : "n/a", a.MediumShare is { } m ? Percent(m) : "n/a", a.HardShare is { } h ? Percent(h) : "n/a"])],
+                "Cases added lately that are mostly easy and mostly passing lift the score without the system changing; recal compare-suites splits a score change into mix and within."));
+        }
+
         if (report.Weighted is { } weighted)
         {
             var shown = weighted.Strata.Take(MaxStrataShown).ToList();

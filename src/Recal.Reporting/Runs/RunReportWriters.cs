@@ -32,6 +32,7 @@ public static class RunReportWriters
             },
             report.Overall,
             report.Segments,
+            report.Accumulation,
             report.Weighted,
             report.PoolGaps,
             report.Online,

@@ -52,5 +52,11 @@ public sealed class MixDecompositionTests
 
         report.Segments.Where(s => s.Dimension == "provenance").Select(s => (s.Value, s.Cases)).Should().BeEquivalentTo([("bug_report", 1), ("sampled", 3)]);
         report.Segments.Where(s => s.Dimension == "added").Select(s => (s.Value, s.Cases)).Should().BeEquivalentTo([("2026-06", 3), ("2026-07", 1)]);
+
+        // And the accumulation rows give each segment's pass rate and difficulty mix (every case here is easy; the
+        // July bug report passed, two of the three June samples passed)
+        report.Accumulation.Select(a => (a.Dimension, a.Value, a.Cases, a.Labelled, a.EasyShare, a.HardShare)).Should().Equal(
+            ("provenance", "bug_report", 1, 1, 1.0, 0.0), ("provenance", "sampled", 3, 3, 1.0, 0.0), ("added", "2026-06", 3, 3, 1.0, 0.0), ("added", "2026-07", 1, 1, 1.0, 0.0));
+        report.Accumulation.Single(a => a.Value == "sampled").PassRate.Should().BeApproximately(2.0 / 3, 1e-12);
     }
 }
