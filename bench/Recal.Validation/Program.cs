@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Recal.Validation;
+
+/// <summary>
+/// Runs the validation scenarios and prints the figures of docs/validation.md as Markdown.
+/// Usage: dotnet run -c Release --project bench/Recal.Validation -- [--seeds 20] [--first-seed 1] [--dataset clinc150|mt-bench] [--scenario NAME] [--detail]
+/// Progress (and with --detail every run's weekly measures) goes to standard error, the tables to standard output.
+/// </summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var count = int.Parse(Arg(args, "--seeds") ?? "20", CultureInfo.InvariantCulture);
+        var first = int.Parse(Arg(args, "--first-seed") ?? "1", CultureInfo.InvariantCulture);
+        var dataset = Arg(args, "--dataset");
+        var name = Arg(args, "--scenario");
+        var detail = args.Contains("--detail");
+        var scenarios = ScenarioCatalog.All
+            .Where(s => (dataset is null || s.Dataset == dataset) && (name is null || s.Name == name))
+            .ToList();
+        if (scenarios.Count == 0)
+        {
+            await Console.Error.WriteLineAsync($"error: no scenario matches; known: {string.Join(", ", ScenarioCatalog.All.Select(s => s.Key))}");
+            return 2;
+        }
+
+        var seeds = Enumerable.Range(first, count).ToList();
+        var summaries = new List<ScenarioSummary>();
+        foreach (var scenario in scenarios)
+        {
+            var watch = Stopwatch.StartNew();
+            var runs = new List<ScenarioRun>();
+            foreach (var seed in seeds)
+            {
+                var run = await ScenarioRunner.RunAsync(scenario, seed);
+                runs.Add(run);
+                if (detail)
+                {
+                    await Console.Error.WriteAsync(Detail(run));
+                }
+            }
+
+            summaries.Add(new ScenarioSummary(scenario, runs));
+            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{scenario.Key}: {runs.Count} seeds in {watch.Elapsed.TotalSeconds:0.0} s"));
+        }
+
+        Console.Write(MarkdownReport.Write(summaries, seeds));
+        return 0;
+    }
+
+    private static string Detail(ScenarioRun run)
+    {
+        var text = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{run.Scenario.Key} seed {run.Seed}: {run.GoldCases} gold cases\n"));
+        foreach (var w in run.Weeks)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  week {w.Week,2}: {w.Traces,5} traces  js {w.JsDistance:0.000}  psi {w.Psi:0.000}  missing {w.MissingShare:0.000}  unknown {w.UnknownShare:0.000}  coverage {w.Coverage:0.000}  {string.Join(' ', w.Instruments)}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string? Arg(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}

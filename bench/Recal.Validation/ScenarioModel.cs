@@ -1,0 +1,28 @@
+namespace Recal.Validation;
+
+/// <summary>One intent of a scenario's taxonomy, with the examples that train the built-in classifier.</summary>
+public sealed record IntentSpec(string Name, string Group, IReadOnlyList<string> Examples);
+
+/// <summary>One part of a week's traffic: an intent (the truth), its share of the week, and the texts it is drawn from.</summary>
+public sealed record MixComponent(string Intent, double Weight, IReadOnlyList<string> Texts);
+
+/// <summary>A scenario's world for one seed: the taxonomy, the traffic of each week and the size of the gold set.</summary>
+/// <param name="Labelled">Whether traces carry their intent (otherwise ingestion classifies them).</param>
+/// <param name="Week">The traffic mix of week 1 … <see cref="Timeline.Weeks"/>.</param>
+public sealed record TrafficDesign(
+    IReadOnlyList<IntentSpec> Taxonomy,
+    bool Labelled,
+    int TracesPerWeek,
+    int GoldSize,
+    int Floor,
+    Func<int, IReadOnlyList<MixComponent>> Week);
+
+/// <summary>A validation scenario: a known shift in a known week (or none) and the instrument families expected to see it.</summary>
+/// <param name="ShiftWeek">The first shifted week; null for a scenario without shift.</param>
+/// <param name="Expected">Instrument families (<see cref="Instruments.FamilyOf"/>) that should raise the alarm.</param>
+public sealed record Scenario(string Dataset, string Name, string Description, int? ShiftWeek, IReadOnlyList<string> Expected, Func<int, TrafficDesign> Design)
+{
+    public string Key => $"{Dataset}/{Name}";
+
+    public override string ToString() => Key;
+}
