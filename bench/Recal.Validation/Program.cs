@@ -5,8 +5,9 @@ namespace Recal.Validation;
 
 /// <summary>
 /// Runs the validation scenarios and prints the figures of docs/validation.md as Markdown.
-/// Usage: dotnet run -c Release --project bench/Recal.Validation -- [--seeds 20] [--first-seed 1] [--dataset clinc150|mt-bench] [--scenario NAME] [--detail]
-/// Progress (and with --detail every run's weekly measures) goes to standard error, the tables to standard output.
+/// Usage: dotnet run -c Release --project bench/Recal.Validation -- [--seeds 20] [--first-seed 1] [--dataset clinc150|mt-bench] [--scenario NAME] [--detail] [--examples]
+/// Progress (and with --detail every run's weekly measures) goes to standard error, the tables to standard output;
+/// --examples prints, instead, the texts each within-intent shift trades (for the first seed).
 /// </summary>
 internal static class Program
 {
@@ -27,6 +28,12 @@ internal static class Program
         }
 
         var seeds = Enumerable.Range(first, count).ToList();
+        if (args.Contains("--examples"))
+        {
+            Console.Write(Examples(scenarios, first));
+            return 0;
+        }
+
         var summaries = new List<ScenarioSummary>();
         foreach (var scenario in scenarios)
         {
@@ -48,6 +55,25 @@ internal static class Program
 
         Console.Write(MarkdownReport.Write(summaries, seeds));
         return 0;
+    }
+
+    /// <summary>For each scenario, the intents whose texts change at the shift, with a few texts before and after.</summary>
+    private static string Examples(IEnumerable<Scenario> scenarios, int seed)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var scenario in scenarios.Where(s => s.ShiftWeek is not null))
+        {
+            var design = scenario.Design(seed);
+            var before = design.Week(1).ToDictionary(c => c.Intent, StringComparer.Ordinal);
+            foreach (var after in design.Week(scenario.ShiftWeek!.Value).Where(c => before.TryGetValue(c.Intent, out var b) && !b.Texts.SequenceEqual(c.Texts)))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{scenario.Key} seed {seed}, {after.Intent} ({before[after.Intent].Texts.Count} texts before, {after.Texts.Count} after)\n");
+                text.Append("  before: ").AppendJoin(" | ", before[after.Intent].Texts.Take(4)).Append('\n');
+                text.Append("  after:  ").AppendJoin(" | ", after.Texts.Take(4)).Append('\n');
+            }
+        }
+
+        return text.ToString();
     }
 
     private static string Detail(ScenarioRun run)
