@@ -7,7 +7,7 @@ namespace Recal.Validation;
 public static class MarkdownReport
 {
     public static readonly string[] AllInstruments =
-        ["js_distance", "psi", "missing_share", "cohort_js_distance", "coverage_drop", "stratum_coverage_drop", "unknown_share"];
+        ["js_distance", "psi", "missing_share", "coverage_drop", "stratum_coverage_drop", "unknown_share"];
 
     public static string Write(IReadOnlyList<ScenarioSummary> summaries, IReadOnlyList<int> seeds)
     {
