@@ -86,6 +86,14 @@ recal coverage --project "$project" > "$coverage_log"
 head -n 16 "$coverage_log"
 rm -f "$coverage_log"
 echo
+echo "== recal drift --over weekly, again: the score and every gap over time on one page"
+timeline_log=$(mktemp)
+recal drift --project "$project" --over weekly --json "$project/.recal/timeline.json" --html "$project/.recal/timeline.html" > "$timeline_log" || true
+sed -n '/The score over time/,/^Current window/p' "$timeline_log" | sed '$d'
+grep -A 3 'ALARM offline_online_releases' "$timeline_log" || true
+rm -f "$timeline_log"
+echo "One page with every series: $project/.recal/timeline.html"
+echo
 echo "== recal check (every instrument, in a few lines)"
 recal check --project "$project" || true
 echo

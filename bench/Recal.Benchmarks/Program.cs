@@ -5,6 +5,7 @@ namespace Recal.Benchmarks;
 /// <summary>
 /// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
+/// <c>coverage-search Q C [D]</c>: the search alone at one size, one line of figures (bench/coverage-scaling.sh runs it per size).
 /// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
 /// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
 /// </summary>
@@ -15,6 +16,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "ingest")
         {
             return await IngestBenchmark.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "coverage-search")
+        {
+            return CoverageBenchmark.SearchOnce(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "coverage")

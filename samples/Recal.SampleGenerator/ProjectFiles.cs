@@ -32,6 +32,7 @@ internal static class ProjectFiles
             type: openai
             base_url: ${RECAL_SAMPLE_BOT_URL:-http://127.0.0.1:8711/v1}
             model: support-bot-v1
+            release: support-bot-2026.05 # production answered with it until week 6: its online signals are on the traces
             prompt: prompts/support.md
             parameters:
               temperature: 0
@@ -40,6 +41,7 @@ internal static class ProjectFiles
             type: openai
             base_url: ${RECAL_SAMPLE_BOT_URL:-http://127.0.0.1:8711/v1}
             model: support-bot-v2-gold-tuned
+            release: support-bot-2026.07 # shipped in week 6
             prompt: prompts/support.md
             parameters:
               temperature: 0

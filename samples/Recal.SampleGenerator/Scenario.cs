@@ -45,5 +45,10 @@ internal static class Scenario
     public static readonly double[] SurfaceShares = [0.5, 0.3, 0.2];
     public static readonly double[] WeekdayWeights = [1.2, 1.2, 1.1, 1.1, 1.0, 0.7, 0.7];
 
-    public static string Model(int week) => week < 6 ? "support-bot-2026.05" : "support-bot-2026.07";
+    public const string BaselineRelease = "support-bot-2026.05";
+
+    /// <summary>The release shipped in week 6: the bot tuned until it aced the gold set.</summary>
+    public const string TunedRelease = "support-bot-2026.07";
+
+    public static string Model(int week) => week < 6 ? BaselineRelease : TunedRelease;
 }

@@ -89,6 +89,25 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         var listed = RunIdPattern().Matches(list.Out).Select(m => m.Value).ToList();
         listed.Should().Equal(RunId(warm.Out), tunedId, baselineId);
         list.Out.Should().Contain("completed").And.Contain("gold,shadow");
+
+        // And the drift timeline puts the score next to its gaps: every run with its pools and gold − shadow gap, and
+        // the two releases, gold ranking the tuned one higher while its users' mix-standardised thumbs-up rate is lower
+        var driftJson = _sample.PathOf(".recal/timeline.json");
+        var drift = await CliRunner.RunAsync("drift", "--project", p, "--over", "weekly", "--json", driftJson, "--html", _sample.PathOf(".recal/timeline.html"));
+        drift.Code.Should().Be(1, drift.Error);
+        drift.Out.Should().Contain("ALARM offline_online_releases");
+        using var timeline = JsonDocument.Parse(File.ReadAllText(driftJson));
+        var root = timeline.RootElement;
+        var runs = root.GetProperty("runs").EnumerateArray().ToList();
+        runs.Select(r => r.GetProperty("run_id").GetString()).Should().Equal(baselineId, tunedId, RunId(warm.Out));
+        runs[1].GetProperty("release").GetString().Should().Be("support-bot-2026.07");
+        runs[1].GetProperty("gold_shadow_gap").GetDouble().Should().BeApproximately(tunedGold - runs[1].GetProperty("shadow").GetDouble(), 1e-12).And.BeGreaterThan(0.3);
+        var releases = root.GetProperty("releases").GetProperty("releases").EnumerateArray().ToList();
+        releases.Select(r => r.GetProperty("release").GetString()).Should().Equal("support-bot-2026.05", "support-bot-2026.07");
+        releases[1].GetProperty("gold_pass_rate").GetDouble().Should().BeGreaterThan(releases[0].GetProperty("gold_pass_rate").GetDouble());
+        releases[1].GetProperty("online_rate").GetDouble().Should().BeLessThan(releases[0].GetProperty("online_lower").GetDouble());
+        root.GetProperty("current").GetProperty("alarms").EnumerateArray().Select(a => a.GetProperty("instrument").GetString()).Should().Contain(["offline_online_releases", "coverage_drop"]);
+        File.ReadAllText(_sample.PathOf(".recal/timeline.html")).Should().Contain("The score over time, next to its gaps").And.Contain("Offline vs online across releases").And.Contain("Embedding coverage");
     }
 
     private static double GoldPassRate(JsonDocument report) =>

@@ -53,10 +53,11 @@ internal static class CheckCommand
                     ? new Finding("intent mix", Health.Drifting, $"{drift.Current.Alarms.Count} alarm(s): {string.Join("; ", drift.Current.Alarms.Take(2).Select(a => Shorten(a.Message)))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
                     : new Finding("intent mix", Health.Healthy, "the set's intent and cohort mix is within the policy's thresholds"));
 
-            // Coverage: how much of the window has an eval case nearby (the project's embedder, vectors cached in the store).
+            // Coverage and the timeline: how much of the window has an eval case nearby, against the reference window;
+            // the unclassifiable share; offline against online across releases (the project's embedder, cached).
             if (drift is not null)
             {
-                findings.Add(await CoverageFindingAsync(project, store, cancellationToken).ConfigureAwait(false));
+                findings.AddRange(await TimelineFindingsAsync(project, store, drift, cancellationToken).ConfigureAwait(false));
             }
 
             // The lifecycle's clock.
@@ -147,35 +148,66 @@ internal static class CheckCommand
         }
     }
 
-    private static async Task<Finding> CoverageFindingAsync(EvalProject project, IRecalStore store, CancellationToken cancellationToken)
+    private static async Task<List<Finding>> TimelineFindingsAsync(EvalProject project, IRecalStore store, DriftReport drift, CancellationToken cancellationToken)
     {
         var (inner, id, error) = EmbedderOptions.Create(project.Settings.Embeddings, project.Settings.Run);
         if (inner is null)
         {
-            return new Finding("coverage", Health.Unknown, error!, "fix embeddings: in recal.yaml");
+            return [new Finding("coverage", Health.Unknown, error!, "fix embeddings: in recal.yaml")];
         }
 
         using var embedder = new Embeddings.CachedEmbeddingGenerator(inner, store, id!);
         CoverageReport? coverage;
+        DriftReport timeline;
         try
         {
-            coverage = (await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, embedder, id!, new CoverageRequest(), cancellationToken).ConfigureAwait(false)).Report;
+            coverage = (await CoverageAnalyzer.AnalyzeAsync(project, drift.SuiteVersion, store, embedder, id!, new CoverageRequest(drift.Current.From, drift.Current.To), cancellationToken).ConfigureAwait(false)).Report;
+            timeline = await GapTimeline.ExtendAsync(drift, project, store, embedder, id!, cancellationToken).ConfigureAwait(false);
         }
         catch (TargetCallException e)
         {
-            return new Finding("coverage", Health.Unknown, $"the embedding endpoint failed: {e.Message}", "recal coverage");
+            return [new Finding("coverage", Health.Unknown, $"the embedding endpoint failed: {e.Message}", "recal coverage")];
         }
 
+        var findings = new List<Finding>();
         if (coverage is null)
         {
-            return new Finding("coverage", Health.Unknown, "no coverage: the window or the gold pool is empty", "recal coverage");
+            findings.Add(new Finding("coverage", Health.Unknown, "no coverage: the window or the gold pool is empty", "recal coverage"));
+        }
+        else
+        {
+            var blind = coverage.Strata.Where(s => s.TrafficShare >= BlindSpotShare && s.CoveredShare < BlindSpotCoverage).OrderByDescending(s => s.TrafficShare).ToList();
+            var what = $"{RunReportTables.Percent(coverage.Overall.Share)} ({RunReportTables.Interval(coverage.Overall.Lower, coverage.Overall.Upper)}) of the window has an eval case within r = {coverage.Radius.Radius:0.000}";
+            if (timeline.Reference is { } reference)
+            {
+                what += $", against {RunReportTables.Percent(reference.Coverage.Share)} in the reference window from {reference.From.UtcDateTime:yyyy-MM-dd}";
+            }
+
+            var dropped = timeline.Current.Alarms.Where(a => a.Instrument is GapTimeline.CoverageDrop or GapTimeline.StratumCoverageDrop).ToList();
+            findings.Add(blind.Count == 0 && dropped.Count == 0
+                ? new Finding("coverage", Health.Healthy, what)
+                : new Finding("coverage", Health.Drifting, what + (blind.Count == 0 ? string.Empty : $"; {blind.Count} stratum/strata of at least {RunReportTables.Percent(BlindSpotShare)} of traffic are below {RunReportTables.Percent(BlindSpotCoverage)} covered: {string.Join(", ", blind.Take(4).Select(b => $"{b.Stratum} ({RunReportTables.Percent(b.TrafficShare)})"))}") + (dropped.Count(a => a.Instrument == GapTimeline.StratumCoverageDrop) is > 0 and var n ? $"; coverage fell within {n} known stratum/strata" : string.Empty), "recal coverage; recal sample --pool shadow"));
         }
 
-        var blind = coverage.Strata.Where(s => s.TrafficShare >= BlindSpotShare && s.CoveredShare < BlindSpotCoverage).OrderByDescending(s => s.TrafficShare).ToList();
-        var what = $"{RunReportTables.Percent(coverage.Overall.Share)} ({RunReportTables.Interval(coverage.Overall.Lower, coverage.Overall.Upper)}) of the window has an eval case within r = {coverage.Radius.Radius:0.000}";
-        return blind.Count == 0
-            ? new Finding("coverage", Health.Healthy, what)
-            : new Finding("coverage", Health.Drifting, $"{what}; {blind.Count} stratum/strata of at least {RunReportTables.Percent(BlindSpotShare)} of traffic are below {RunReportTables.Percent(BlindSpotCoverage)} covered: {string.Join(", ", blind.Take(4).Select(b => $"{b.Stratum} ({RunReportTables.Percent(b.TrafficShare)})"))}", "recal coverage; recal sample --pool shadow");
+        if (timeline.Reference is not null)
+        {
+            var unknown = timeline.Current.Alarms.FirstOrDefault(a => a.Instrument == GapTimeline.UnknownShare);
+            findings.Add(unknown is null
+                ? new Finding("out of scope", Health.Healthy, $"{RunReportTables.Percent(timeline.Current.UnknownShare)} of the window in no known intent, as in the reference window")
+                : new Finding("out of scope", Health.Drifting, Shorten(unknown.Message), "recal drift --over weekly; add the new requests to the taxonomy or the set's out-of-scope cases"));
+        }
+
+        if (timeline.Releases is { } releases)
+        {
+            var alarm = timeline.Current.Alarms.FirstOrDefault(a => a.Instrument == GapTimeline.ReleaseDivergence);
+            var (older, newer) = (releases.Releases[^2], releases.Releases[^1]);
+            var what = $"{newer.Release}: gold {RunReportTables.Percent(newer.GoldPassRate)}, thumbs up {RunReportTables.Percent(newer.OnlineRate)}; {older.Release}: gold {RunReportTables.Percent(older.GoldPassRate)}, thumbs up {RunReportTables.Percent(older.OnlineRate)}";
+            findings.Add(alarm is null
+                ? new Finding("releases", Health.Healthy, what + ": gold and users agree")
+                : new Finding("releases", Health.Drifting, what + ": gold ranks the releases the other way from users", "recal drift --over weekly --html drift.html; gate on the traffic-weighted estimate and the holdout, not gold alone"));
+        }
+
+        return findings;
     }
 
     private static string Shorten(string text) => text.Length <= 110 ? text : text[..text.LastIndexOf(' ', 110)] + " …";

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using Recal.Domain;
 using Recal.Drift;
+using Recal.Embeddings;
 using Recal.Project;
 using Recal.Reporting.Html;
 using Recal.Reporting.Json;
 using Recal.Reporting.Terminal;
+using Recal.Running;
 using Recal.Storage;
 using Spectre.Console;
 
@@ -30,9 +32,12 @@ internal static class DriftCommand
         };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON (docs/schemas/drift-report.schema.json)", HelpName = "file" };
         var html = new Option<FileInfo?>("--html") { Description = "Also write the report as one self-contained HTML page with charts", HelpName = "file" };
+        var intentOnly = new Option<bool>("--intent-only") { Description = "Compare the intent and cohort mix only: no embedding coverage, online signals, runs or releases" };
+        var embedder = new EmbedderOptions();
 
-        var command = new Command("drift", "Compare the eval set's intent and cohort distributions with a traffic window; exit code 1 when an alarm fires");
-        foreach (var option in new Option[] { over, from, to, pools, json, html })
+        var command = new Command("drift", "Compare the eval set with traffic over time: intent and cohort mix, embedding coverage, online signals, the runs' pool gaps and releases; exit code 1 when an alarm fires");
+        embedder.AddTo(command);
+        foreach (var option in new Option[] { over, from, to, pools, json, html, intentOnly })
         {
             command.Options.Add(option);
         }
@@ -63,6 +68,27 @@ internal static class DriftCommand
             if (await GoldShadowCheck.EvaluateAsync(store, project.Policy, cancellationToken).ConfigureAwait(false) is { } goldShadow)
             {
                 report = report with { Current = report.Current with { Alarms = [.. report.Current.Alarms, goldShadow] } };
+            }
+
+            if (!parse.GetValue(intentOnly))
+            {
+                var (inner, id, error) = EmbedderOptions.Create(embedder.Resolve(parse, project.Settings.Embeddings), project.Settings.Run);
+                if (inner is null)
+                {
+                    context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)} (or compare the mix alone with --intent-only)");
+                    return ExitCodes.CannotRun;
+                }
+
+                using var cached = new CachedEmbeddingGenerator(inner, store, id!);
+                try
+                {
+                    report = await GapTimeline.ExtendAsync(report, project, store, cached, id!, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TargetCallException e)
+                {
+                    context.Error.MarkupLine($"[red]error[/]: the embedding endpoint failed: {Markup.Escape(e.Message)} (or compare the mix alone with --intent-only)");
+                    return ExitCodes.CannotRun;
+                }
             }
 
             DriftConsoleRenderer.Render(context.Out, report);

@@ -45,6 +45,21 @@ public sealed record AlarmThresholds(double JsDistance, double Psi, double PValu
 {
     /// <summary>Gold's pass rate above the shadow pool's by more than this (and significantly) says gold needs a refresh.</summary>
     public double GoldShadowGap { get; init; } = 0.1;
+
+    /// <summary>A window's embedding coverage below the reference window's by more than this (and significantly) raises <c>coverage_drop</c>.</summary>
+    public double CoverageDrop { get; init; } = 0.1;
+
+    /// <summary>One stratum's coverage below its reference coverage by more than this (and significantly) raises <c>stratum_coverage_drop</c>.</summary>
+    public double StratumCoverageDrop { get; init; } = 0.25;
+
+    /// <summary>The share of traffic the classifier cannot place above the reference window's by more than this (and significantly) raises <c>unknown_share</c>.</summary>
+    public double UnknownShare { get; init; } = 0.05;
+
+    /// <summary>
+    /// Two releases whose gold pass rates and online thumbs-up rates differ significantly in opposite directions raise
+    /// <c>offline_online_releases</c>; the online difference must exceed this.
+    /// </summary>
+    public double ReleaseDivergence { get; init; } = 0.02;
 }
 
 /// <summary>The written, versioned rule that says how the eval set is drawn.</summary>

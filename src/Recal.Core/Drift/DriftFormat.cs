@@ -11,6 +11,24 @@ public static class DriftFormat
         : p < 1e-4 ? p.ToString("0.0e+0", CultureInfo.InvariantCulture)
         : p.ToString("0.0000", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A window's alarms in a few words: each instrument once, with its dimension when it has one, or with a count when
+    /// it fired for several (one per stratum).
+    /// </summary>
+    public static string AlarmSummary(IEnumerable<DriftAlarm> alarms)
+    {
+        ArgumentNullException.ThrowIfNull(alarms);
+        return string.Join(", ", alarms.GroupBy(a => a.Instrument, StringComparer.Ordinal).Select(g => g.Count() > 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{g.Key}×{g.Count()}")
+            : g.First().Dimension is IntentDivergenceAnalyzer.IntentDimension or "coverage" or "release" or "pool" ? g.Key : $"{g.Key}:{g.First().Dimension}"));
+    }
+
+    /// <summary>A difference of pass rates in points with its p-value, or n/a.</summary>
+    public static string Gap(double? difference, double? p) =>
+        difference is { } d && double.IsFinite(d)
+            ? string.Create(CultureInfo.InvariantCulture, $"{(d >= 0 ? "+" : "−")}{Math.Abs(d) * 100:0.0} (p {P(p ?? double.NaN)})")
+            : "n/a";
+
     /// <summary>A stratum status as a short word.</summary>
     public static string Status(StratumStatus status) => status switch
     {

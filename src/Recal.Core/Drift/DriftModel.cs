@@ -56,7 +56,81 @@ public sealed record DriftWindow(
     double UnknownShare,
     DimensionDrift Intent,
     IReadOnlyList<DimensionDrift> Cohorts,
-    IReadOnlyList<DriftAlarm> Alarms);
+    IReadOnlyList<DriftAlarm> Alarms)
+{
+    /// <summary>The window's embedding coverage; null when the timeline was not measured.</summary>
+    public WindowCoverage? Coverage { get; init; }
+
+    /// <summary>What users did with production's answers in the window; null when the timeline was not measured.</summary>
+    public WindowOnline? Online { get; init; }
+}
+
+/// <summary>A window's embedding coverage: the share of its traffic with an eval case within the radius.</summary>
+/// <param name="Measured">Traces measured (all of the window, or a stratified sample of it).</param>
+public sealed record WindowCoverage(double Share, double Lower, double Upper, long Measured, long Covered);
+
+/// <summary>A window's online signals.</summary>
+/// <param name="Rated">Traces with a thumb.</param>
+/// <param name="ThumbsUpRate">Thumbs up among the rated traces; null when none is rated.</param>
+/// <param name="EscalationRate">Traces escalated to a human among all the window's traces.</param>
+public sealed record WindowOnline(long Traces, long Rated, double? ThumbsUpRate, double EscalationRate);
+
+/// <summary>
+/// The reference window the timeline's relative alarms compare with: the first <c>traffic_window</c> of stored traffic,
+/// the weeks a set is typically drawn from (docs/drift.md#the-gap-timeline).
+/// </summary>
+public sealed record GapReference(DateTimeOffset From, DateTimeOffset To, long Traces, double UnknownShare, string Embedder, double Radius, WindowCoverage Coverage);
+
+/// <summary>One stored run on the timeline: its pass rates per pool and the gap measures it yields.</summary>
+/// <param name="Release">The release the target is (<c>release:</c> in recal.yaml), if named.</param>
+/// <param name="GoldShadowGap">Gold's pass rate minus shadow's, with <paramref name="GoldShadowP"/> Fisher's exact p; null without both pools.</param>
+/// <param name="GoldHoldoutGap">Gold's pass rate minus the sealed holdout's: the overfitting estimate.</param>
+/// <param name="OnlineRho">Spearman's ρ across strata between the run's pass rate and the thumbs-up rate.</param>
+public sealed record RunPoint(
+    string RunId,
+    string Target,
+    string? Release,
+    DateTimeOffset Started,
+    double? Gold,
+    double? Shadow,
+    double? Holdout,
+    double? TrafficWeighted,
+    double? GoldShadowGap,
+    double? GoldShadowP,
+    double? GoldHoldoutGap,
+    double? GoldHoldoutP,
+    double? OnlineRho);
+
+/// <summary>One release: the newest run of the target that is it, against the online signals of the traces it answered.</summary>
+/// <param name="Release">The traces' <c>model</c> value.</param>
+/// <param name="GoldPassRate">The run's gold pass rate: what a release gate reads.</param>
+/// <param name="TrafficWeighted">The run's traffic-weighted expected pass rate, when the run has one.</param>
+/// <param name="OnlineRate">
+/// The release's thumbs-up rate standardised to one stratum mix (the current window's, over the strata every compared
+/// release has rated traces in), so a release is not judged by the traffic it happened to meet.
+/// </param>
+/// <param name="RawThumbsUpRate">Thumbs up among all its rated traces, unstandardised.</param>
+public sealed record ReleasePoint(
+    string Release,
+    string Target,
+    string RunId,
+    DateTimeOffset FirstSeen,
+    DateTimeOffset LastSeen,
+    long Traces,
+    long Rated,
+    int GoldCases,
+    int GoldPassed,
+    double GoldPassRate,
+    double? TrafficWeighted,
+    double OnlineRate,
+    double OnlineLower,
+    double OnlineUpper,
+    double RawThumbsUpRate);
+
+/// <summary>Offline against online across releases, oldest release first.</summary>
+/// <param name="Strata">Strata the standardised online rates are computed over.</param>
+/// <param name="Rho">Spearman's ρ between gold pass rate and standardised online rate; null below three releases.</param>
+public sealed record ReleaseComparison(DateTimeOffset MixFrom, DateTimeOffset MixTo, int Strata, IReadOnlyList<ReleasePoint> Releases, double? Rho);
 
 /// <summary>The intent-divergence report: the latest window and, when asked, the series over periods.</summary>
 public sealed record DriftReport(
@@ -72,7 +146,16 @@ public sealed record DriftReport(
     IReadOnlyList<DriftWindow> Series)
 {
     /// <summary>The version of the report's JSON format (docs/schemas/drift-report.schema.json).</summary>
-    public const int CurrentFormatVersion = 1;
+    public const int CurrentFormatVersion = 2;
+
+    /// <summary>The reference window of the timeline's relative alarms; null when the timeline was not measured.</summary>
+    public GapReference? Reference { get; init; }
+
+    /// <summary>Stored runs, oldest first, with their pool pass rates and gaps.</summary>
+    public IReadOnlyList<RunPoint> Runs { get; init; } = [];
+
+    /// <summary>Offline against online across releases; null below two releases with a run and rated traffic.</summary>
+    public ReleaseComparison? Releases { get; init; }
 
     /// <summary>Whether the current window raised an alarm: what the exit code reports.</summary>
     public bool HasAlarm => Current.Alarms.Count > 0;

@@ -105,6 +105,10 @@ internal static class PolicyReader
             alarmsYaml?.Double("cohort_js_distance", min: 0, max: 1) ?? 0.15)
         {
             GoldShadowGap = alarmsYaml?.Double("gold_shadow_gap", min: 0, max: 1) ?? 0.1,
+            CoverageDrop = alarmsYaml?.Double("coverage_drop", min: 0, max: 1) ?? 0.1,
+            StratumCoverageDrop = alarmsYaml?.Double("stratum_coverage_drop", min: 0, max: 1) ?? 0.25,
+            UnknownShare = alarmsYaml?.Double("unknown_share", min: 0, max: 1) ?? 0.05,
+            ReleaseDivergence = alarmsYaml?.Double("release_divergence", min: 0, max: 1) ?? 0.02,
         };
         alarmsYaml?.RejectUnknownKeys();
         yaml.RejectUnknownKeys();

@@ -22,7 +22,7 @@ public static class DriftHtmlWriter
 
         if (current.Alarms.Count == 0)
         {
-            page.Paragraph("No alarm: the set's intent and cohort mix is within the policy's thresholds for the current window.", "ok");
+            page.Paragraph("No alarm: the set is within the policy's thresholds for the current window.", "ok");
         }
 
         foreach (var alarm in current.Alarms)
@@ -35,6 +35,8 @@ public static class DriftHtmlWriter
             AddSeries(page, report);
         }
 
+        AddRuns(page, report);
+        AddReleases(page, report);
         AddWindow(page, current);
         return page.Render();
     }
@@ -86,8 +88,45 @@ public static class DriftHtmlWriter
             page.Figure(cohorts.Render(), "Distance between the set's cohort distribution and each period's traffic, one line per cohort dimension.");
         }
 
+        if (report.Reference is { } reference)
+        {
+            var coverage = new LineChart
+            {
+                Title = "Embedding coverage: share of traffic with an eval case within r",
+                XLabels = labels,
+                YFormat = "0%",
+                YMax = 1,
+                Series =
+                [
+                    new ChartSeries("coverage", Palette[2], [.. series.Select(w => w.Coverage?.Share ?? double.NaN)]),
+                    new ChartSeries("95% lower", Palette[2], [.. series.Select(w => w.Coverage?.Lower ?? double.NaN)], Dashed: true),
+                    new ChartSeries("95% upper", Palette[2], [.. series.Select(w => w.Coverage?.Upper ?? double.NaN)], Dashed: true),
+                ],
+                Thresholds =
+                [
+                    new ChartThreshold($"reference {reference.Coverage.Share:0.0%}", reference.Coverage.Share, "#6b7280"),
+                    new ChartThreshold($"alarm below {reference.Coverage.Share - report.Thresholds.CoverageDrop:0.0%}", reference.Coverage.Share - report.Thresholds.CoverageDrop, "#dc2626"),
+                ],
+            };
+            page.Figure(coverage.Render(), $"Share of each period's traffic whose nearest eval case lies within r = {reference.Radius:0.000} ({reference.Embedder}); the reference is {Day(reference.From)} to {Day(reference.To)}. Coverage falls when traffic asks what the set does not, inside known intents too.");
+
+            var online = new LineChart
+            {
+                Title = "Online signals: what users did with production's answers",
+                XLabels = labels,
+                YFormat = "0%",
+                YMax = 1,
+                Series =
+                [
+                    new ChartSeries("thumbs up (of rated)", Palette[0], [.. series.Select(w => w.Online?.ThumbsUpRate ?? double.NaN)]),
+                    new ChartSeries("escalated", Palette[1], [.. series.Select(w => w.Online?.EscalationRate ?? double.NaN)], Dashed: true),
+                ],
+            };
+            page.Figure(online.Render(), "The users' side of the gap: a score that rises while these fall is a score that has stopped measuring what users get.");
+        }
+
         page.Table(
-            ["period", "traces", "JS distance", "PSI", "G-test p", "missing share", "unknown share", "alarms"],
+            ["period", "traces", "JS distance", "PSI", "G-test p", "missing share", "unknown share", "coverage", "thumbs up", "alarms"],
             series.Select(w => (IReadOnlyList<string>)
             [
                 Day(w.From),
@@ -97,9 +136,97 @@ public static class DriftHtmlWriter
                 w.Intent.Measures is { } m ? DriftFormat.P(m.Test.PValue) : "n/a",
                 w.Intent.MissingShare.ToString("0.0%", CultureInfo.InvariantCulture),
                 w.UnknownShare.ToString("0.0%", CultureInfo.InvariantCulture),
-                w.Alarms.Count == 0 ? "—" : string.Join(", ", w.Alarms.Select(a => a.Dimension == "intent" ? a.Instrument : $"{a.Instrument}:{a.Dimension}")),
+                Percent(w.Coverage?.Share),
+                Percent(w.Online?.ThumbsUpRate),
+                w.Alarms.Count == 0 ? "—" : DriftFormat.AlarmSummary(w.Alarms),
             ]),
             i => series[i].Alarms.Count > 0 ? "alarmed" : null);
+    }
+
+    private static void AddRuns(HtmlPage page, DriftReport report)
+    {
+        var runs = report.Runs;
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        page.Heading(2, "The score over time, next to its gaps");
+        var labels = runs.Select(r => $"{r.Started.UtcDateTime:MM-dd HH:mm} {r.Target}").ToList();
+        var scores = new LineChart
+        {
+            Title = "Pass rate per pool, and the traffic-weighted estimate, per run",
+            XLabels = labels,
+            YFormat = "0%",
+            YMax = 1,
+            Series =
+            [
+                new ChartSeries("gold", Palette[0], [.. runs.Select(r => r.Gold ?? double.NaN)]),
+                new ChartSeries("sealed holdout", Palette[3], [.. runs.Select(r => r.Holdout ?? double.NaN)]),
+                new ChartSeries("shadow (recent traffic)", Palette[4], [.. runs.Select(r => r.Shadow ?? double.NaN)]),
+                new ChartSeries("traffic-weighted", Palette[2], [.. runs.Select(r => r.TrafficWeighted ?? double.NaN)], Dashed: true),
+            ],
+        };
+        page.Figure(scores.Render(), "Gold is what a release gate reads; the holdout was drawn with gold and sealed, shadow from recent traffic; the traffic-weighted estimate weighs each stratum by today's traffic.");
+
+        var gaps = new LineChart
+        {
+            Title = "Gaps per run: gold − shadow (drift) and gold − holdout (overfitting)",
+            XLabels = labels,
+            YFormat = "0.00",
+            Series =
+            [
+                new ChartSeries("gold − shadow", Palette[4], [.. runs.Select(r => r.GoldShadowGap ?? double.NaN)]),
+                new ChartSeries("gold − holdout", Palette[3], [.. runs.Select(r => r.GoldHoldoutGap ?? double.NaN)]),
+            ],
+            Thresholds = [new ChartThreshold($"gold_shadow_gap alarm at {report.Thresholds.GoldShadowGap:0.##}", report.Thresholds.GoldShadowGap, "#dc2626")],
+        };
+        page.Figure(gaps.Render(), "Differences of pass rates; the table gives Fisher's exact p-values.");
+        page.Table(
+            ["run", "target", "release", "started", "gold", "holdout", "shadow", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ offline vs online"],
+            runs.Select(r => (IReadOnlyList<string>)
+            [
+                r.RunId,
+                r.Target,
+                r.Release ?? "—",
+                r.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                Percent(r.Gold),
+                Percent(r.Holdout),
+                Percent(r.Shadow),
+                Percent(r.TrafficWeighted),
+                DriftFormat.Gap(r.GoldShadowGap, r.GoldShadowP),
+                DriftFormat.Gap(r.GoldHoldoutGap, r.GoldHoldoutP),
+                r.OnlineRho is { } rho ? rho.ToString("0.00", CultureInfo.InvariantCulture) : "n/a",
+            ]));
+    }
+
+    private static void AddReleases(HtmlPage page, DriftReport report)
+    {
+        if (report.Releases is not { } releases)
+        {
+            return;
+        }
+
+        page.Heading(2, "Offline vs online across releases");
+        page.Paragraph(
+            $"Each release's newest run against the thumbs-up rate of the traces it answered, standardised to the {Day(releases.MixFrom)} to {Day(releases.MixTo)} stratum mix over the {releases.Strata} strata every release served" +
+            (releases.Rho is { } rho ? $"; Spearman's ρ between gold pass rate and thumbs up across releases {rho:0.00}." : "."),
+            "meta");
+        page.Table(
+            ["release", "target", "live", "traces", "rated", "gold", "traffic-weighted", "thumbs up (standardised)", "95% interval", "thumbs up (raw)"],
+            releases.Releases.Select(r => (IReadOnlyList<string>)
+            [
+                r.Release,
+                r.Target,
+                $"{Day(r.FirstSeen)} to {Day(r.LastSeen)}",
+                r.Traces.ToString("N0", CultureInfo.InvariantCulture),
+                r.Rated.ToString("N0", CultureInfo.InvariantCulture),
+                Percent(r.GoldPassRate),
+                Percent(r.TrafficWeighted),
+                Percent(r.OnlineRate),
+                double.IsFinite(r.OnlineLower) ? $"{r.OnlineLower:0.0%} to {r.OnlineUpper:0.0%}" : "n/a",
+                Percent(r.RawThumbsUpRate),
+            ]));
     }
 
     private static void AddWindow(HtmlPage page, DriftWindow window)
@@ -176,6 +303,8 @@ public static class DriftHtmlWriter
         "psi" => report.Thresholds.Psi,
         _ => throw new ArgumentOutOfRangeException(nameof(instrument), instrument, "not a drift instrument"),
     };
+
+    private static string Percent(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.0%", CultureInfo.InvariantCulture) : "n/a";
 
     private static string Day(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

@@ -24,6 +24,15 @@ public static class DriftConsoleRenderer
             RenderSeries(console, report);
         }
 
+        if (report.Reference is { } reference)
+        {
+            console.MarkupLine(
+                $"Reference window {Day(reference.From)} → {Day(reference.To)} ({reference.Traces:N0} traces): coverage {reference.Coverage.Share:0.0%} within r = {reference.Radius:0.000} " +
+                $"({Markup.Escape(reference.Embedder)}), {reference.UnknownShare:0.0%} unclassified; coverage and unclassified-share alarms compare with it.");
+        }
+
+        RenderRuns(console, report);
+        RenderReleases(console, report);
         console.WriteLine();
         console.MarkupLine($"[bold]Current window[/] {Day(current.From)} → {Day(current.To)}: {current.Traces:N0} traces" +
             (current.UnknownShare > 0 ? $", {current.UnknownShare:0.0%} unclassified" : string.Empty));
@@ -39,6 +48,12 @@ public static class DriftConsoleRenderer
         foreach (var dimension in report.Series.FirstOrDefault()?.Cohorts ?? [])
         {
             table.AddColumn($"JS {dimension.Dimension}");
+        }
+
+        var timeline = report.Reference is not null;
+        if (timeline)
+        {
+            table.AddColumns("coverage", "thumbs up", "escalated");
         }
 
         table.AddColumn("alarms");
@@ -62,12 +77,90 @@ public static class DriftConsoleRenderer
                 window.UnknownShare.ToString("0.0%", CultureInfo.InvariantCulture),
             };
             cells.AddRange(window.Cohorts.Select(c => Colour(c.Measures?.JsDistance, report.Thresholds.CohortJsDistance, "0.000")));
-            cells.Add(window.Alarms.Count == 0 ? "[green]none[/]" : "[red]" + Markup.Escape(string.Join(", ", window.Alarms.Select(Short))) + "[/]");
+            if (timeline)
+            {
+                var coverageAlarm = window.Alarms.Any(a => a.Instrument == GapTimeline.CoverageDrop);
+                cells.Add(window.Coverage is { } c ? (coverageAlarm ? $"[red]{c.Share:0.0%}[/]" : c.Share.ToString("0.0%", CultureInfo.InvariantCulture)) : "n/a");
+                cells.Add(window.Online?.ThumbsUpRate is { } up ? up.ToString("0.0%", CultureInfo.InvariantCulture) : "n/a");
+                cells.Add(window.Online is { } o ? o.EscalationRate.ToString("0.0%", CultureInfo.InvariantCulture) : "n/a");
+            }
+
+            cells.Add(window.Alarms.Count == 0 ? "[green]none[/]" : "[red]" + Markup.Escape(DriftFormat.AlarmSummary(window.Alarms)) + "[/]");
             table.AddRow(cells.ToArray());
         }
 
         console.Write(table);
     }
+
+    private static void RenderRuns(IAnsiConsole console, DriftReport report)
+    {
+        if (report.Runs.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title("The score over time: stored runs, oldest first");
+        table.AddColumns("run", "target", "started", "gold", "shadow", "holdout", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ online");
+        foreach (var column in table.Columns.Skip(3))
+        {
+            column.RightAligned();
+        }
+
+        foreach (var run in report.Runs)
+        {
+            table.AddRow(
+                Markup.Escape(run.RunId),
+                Markup.Escape(run.Target + (run.Release is null ? string.Empty : $" ({run.Release})")),
+                run.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                Percent(run.Gold),
+                Percent(run.Shadow),
+                Percent(run.Holdout),
+                Percent(run.TrafficWeighted),
+                DriftFormat.Gap(run.GoldShadowGap, run.GoldShadowP),
+                DriftFormat.Gap(run.GoldHoldoutGap, run.GoldHoldoutP),
+                run.OnlineRho is { } rho ? rho.ToString("0.00", CultureInfo.InvariantCulture) : "n/a");
+        }
+
+        console.Write(table);
+    }
+
+    private static void RenderReleases(IAnsiConsole console, DriftReport report)
+    {
+        if (report.Releases is not { } releases)
+        {
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title($"Offline vs online across releases (thumbs up standardised to the {Day(releases.MixFrom)} → {Day(releases.MixTo)} mix over {releases.Strata} strata)");
+        table.AddColumns("release", "target", "live", "traces", "rated", "gold", "traffic-weighted", "thumbs up", "95% interval", "raw thumbs up");
+        foreach (var column in table.Columns.Skip(3))
+        {
+            column.RightAligned();
+        }
+
+        foreach (var r in releases.Releases)
+        {
+            table.AddRow(
+                Markup.Escape(r.Release),
+                Markup.Escape(r.Target),
+                $"{Day(r.FirstSeen)} → {Day(r.LastSeen)}",
+                r.Traces.ToString("N0", CultureInfo.InvariantCulture),
+                r.Rated.ToString("N0", CultureInfo.InvariantCulture),
+                Percent(r.GoldPassRate),
+                Percent(r.TrafficWeighted),
+                Percent(r.OnlineRate),
+                double.IsFinite(r.OnlineLower) ? $"{r.OnlineLower:0.0%}–{r.OnlineUpper:0.0%}" : "n/a",
+                Percent(r.RawThumbsUpRate));
+        }
+
+        console.Write(table);
+        if (releases.Rho is { } rho)
+        {
+            console.MarkupLine($"Spearman's ρ between gold pass rate and thumbs up across {releases.Releases.Count} releases: {rho:0.00}");
+        }
+    }
+
+    private static string Percent(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.0%", CultureInfo.InvariantCulture) : "n/a";
 
     private static void RenderMeasures(IAnsiConsole console, DriftWindow window)
     {

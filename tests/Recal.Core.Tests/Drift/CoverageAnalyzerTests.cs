@@ -161,9 +161,9 @@ public sealed class CoverageAnalyzerTests
         }
     }
 
-    private static float[] Coordinates(string text) => [.. text.Split(',').Select(x => float.Parse(x, CultureInfo.InvariantCulture))];
+    internal static float[] Coordinates(string text) => [.. text.Split(',').Select(x => float.Parse(x, CultureInfo.InvariantCulture))];
 
-    private static EvalProject Project(IReadOnlyList<(string Intent, string Vector)> cases)
+    internal static EvalProject Project(IReadOnlyList<(string Intent, string Vector)> cases)
     {
         var intents = cases.Select(c => c.Intent).Distinct().ToList();
         var taxonomy = new Taxonomy(1, [.. intents.Select(i => new IntentDefinition(i, null, [], [], null))], [], new ClassifierSettings());
@@ -176,7 +176,7 @@ public sealed class CoverageAnalyzerTests
     }
 
     /// <summary>Reads a text such as "0.8,0.6,0" as its vector: geometry the test can reason about.</summary>
-    private sealed class CoordinateEmbedder : IEmbeddingGenerator<string, Embedding<float>>
+    internal sealed class CoordinateEmbedder : IEmbeddingGenerator<string, Embedding<float>>
     {
         public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
             Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(values.Select(v => new Embedding<float>(Coordinates(v)))));

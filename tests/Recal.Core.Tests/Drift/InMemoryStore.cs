@@ -99,7 +99,7 @@ internal sealed class InMemoryStore : IRecalStore
 
     public ValueTask<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) => ValueTask.FromResult<IReadOnlyList<RunInfo>>([]);
 
     public ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

@@ -1,0 +1,410 @@
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using Recal.Domain;
+using Recal.Lifecycle;
+using Recal.Running;
+using Recal.Statistics;
+using Recal.Storage;
+
+namespace Recal.Drift;
+
+/// <summary>
+/// The gap measures over time, next to the score (docs/drift.md#the-gap-timeline): each window's embedding coverage
+/// and online signals, alarms relative to a reference window (coverage falling, overall or in one stratum; the
+/// unclassifiable share growing), every stored run's pool pass rates and gaps, and offline against online across
+/// releases.
+/// </summary>
+public static class GapTimeline
+{
+    public const string CoverageDrop = "coverage_drop";
+    public const string StratumCoverageDrop = "stratum_coverage_drop";
+    public const string UnknownShare = "unknown_share";
+    public const string ReleaseDivergence = "offline_online_releases";
+
+    /// <summary>A stratum is tested for a coverage drop with at least this share of the window's traffic ...</summary>
+    public const double MinStratumShare = 0.005;
+
+    /// <summary>... and at least this many measured traces both in the window and in the reference.</summary>
+    public const int MinStratumMeasured = 20;
+
+    /// <summary>A stratum enters the releases' standardised online rate when every release has this many rated traces in it.</summary>
+    public const int MinReleaseRated = 5;
+
+    /// <summary>Runs the timeline looks at, newest first.</summary>
+    public const int MaxRuns = 100;
+
+    /// <summary>
+    /// Measures the timeline for a drift report: coverage and online signals for its current window and every window of
+    /// its series, the relative alarms, the runs and the releases. The report comes back unchanged when the store holds
+    /// no traffic or the pools no case.
+    /// </summary>
+    public static async ValueTask<DriftReport> ExtendAsync(
+        DriftReport report,
+        EvalProject project,
+        IRecalStore store,
+        IEmbeddingGenerator<string, Embedding<float>> embedder,
+        string embedderId,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(embedder);
+        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
+        if (span is null)
+        {
+            return report;
+        }
+
+        var pools = report.Pools.Select(p => Enum.Parse<Pool>(p, ignoreCase: true)).ToList();
+        var end = span.Last.AddMilliseconds(1);
+        var referenceTo = span.First + project.Policy.TrafficWindow < end ? span.First + project.Policy.TrafficWindow : end;
+        var referenceCoverage = (await CoverageAnalyzer.AnalyzeAsync(project, report.SuiteVersion, store, embedder, embedderId, new CoverageRequest(span.First, referenceTo, pools), cancellationToken).ConfigureAwait(false)).Report;
+        if (referenceCoverage is null)
+        {
+            return report;
+        }
+
+        long referenceTotal = 0, referenceUnknown = 0;
+        foreach (var count in await store.CountTrafficAsync(new TrafficQuery(span.First, referenceTo), cancellationToken).ConfigureAwait(false))
+        {
+            referenceTotal += count.Count;
+            referenceUnknown += count.Intent == Taxonomy.UnknownIntent ? count.Count : 0;
+        }
+
+        var reference = new GapReference(span.First, referenceTo, referenceTotal, referenceTotal == 0 ? 0 : (double)referenceUnknown / referenceTotal, embedderId, referenceCoverage.Radius.Radius, Coverage(referenceCoverage));
+        var context = new WindowContext(project, report.SuiteVersion, pools, store, embedder, embedderId, reference, referenceCoverage, referenceUnknown);
+        var series = new List<DriftWindow>(report.Series.Count);
+        foreach (var window in report.Series)
+        {
+            series.Add(await MeasureAsync(window, context, cancellationToken).ConfigureAwait(false));
+        }
+
+        var current = await MeasureAsync(report.Current, context, cancellationToken).ConfigureAwait(false);
+        var runs = await RunsAsync(project, store, cancellationToken).ConfigureAwait(false);
+        var releases = await CompareReleasesAsync(project, store, report.Current.From, report.Current.To, cancellationToken).ConfigureAwait(false);
+        if (releases is not null && ReleaseAlarm(releases, project.Policy.Alarms) is { } alarm)
+        {
+            current = current with { Alarms = [.. current.Alarms, alarm] };
+        }
+
+        return report with { Current = current, Series = series, Reference = reference, Runs = runs, Releases = releases };
+    }
+
+    /// <summary>
+    /// Offline against online across releases: for every target that names its release, its newest run with gold
+    /// verdicts, against the online signals of the traces that release answered; oldest release (by first trace) first.
+    /// Null below two such releases.
+    /// </summary>
+    public static async ValueTask<ReleaseComparison?> CompareReleasesAsync(EvalProject project, IRecalStore store, DateTimeOffset mixFrom, DateTimeOffset mixTo, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(store);
+        var targets = project.Settings.Targets.Where(t => !string.IsNullOrEmpty(t.Release)).ToDictionary(t => t.Name, t => t.Release!, StringComparer.Ordinal);
+        if (targets.Count < 2)
+        {
+            return null;
+        }
+
+        // The newest run of each release's target with gold verdicts.
+        var runs = new Dictionary<string, (RunInfo Run, IReadOnlyList<RunCaseRecord> Results)>(StringComparer.Ordinal);
+        foreach (var run in await store.ListRunsAsync(MaxRuns, cancellationToken).ConfigureAwait(false))
+        {
+            if (run.Status is not (RunStatus.Completed or RunStatus.Degraded) || !targets.TryGetValue(run.Target, out var release) || runs.ContainsKey(release))
+            {
+                continue;
+            }
+
+            var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
+            if (results.Any(r => r.Error is null && r.Pool == "gold"))
+            {
+                runs[release] = (run, results);
+            }
+        }
+
+        if (runs.Count < 2)
+        {
+            return null;
+        }
+
+        // One pass over the stored traffic: each release's traces, thumbs per stratum; and the mix of the given window.
+        var by = project.Policy.Strata.By.Count == 0 ? ["intent"] : project.Policy.Strata.By;
+        var signals = runs.Keys.ToDictionary(r => r, _ => new ReleaseSignals(), StringComparer.Ordinal);
+        var mix = new Dictionary<string, long>(StringComparer.Ordinal);
+        await store.ScanTracesAsync(null, null, trace =>
+        {
+            var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
+            var time = trace.Trace.Timestamp;
+            if (time >= mixFrom && time < mixTo)
+            {
+                mix[stratum] = mix.GetValueOrDefault(stratum) + 1;
+            }
+
+            if (trace.Trace.Model is { } model && signals.TryGetValue(model, out var s))
+            {
+                s.Add(stratum, time, trace.Trace.Feedback);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        var rated = signals.Where(kv => kv.Value.Rated > 0).Select(kv => kv.Key).ToList();
+        if (rated.Count < 2)
+        {
+            return null;
+        }
+
+        var common = mix.Keys.Where(stratum => rated.All(r => signals[r].RatedIn(stratum) >= MinReleaseRated)).Order(StringComparer.Ordinal).ToList();
+        var points = new List<ReleasePoint>();
+        foreach (var release in rated)
+        {
+            var s = signals[release];
+            var (run, results) = runs[release];
+            var gold = results.Where(r => r.Error is null && r.Pool == "gold").ToList();
+            var online = common.Count == 0
+                ? null
+                : PostStratification.Estimate([.. common.Select(stratum => new StratumResult(s.UpIn(stratum), s.RatedIn(stratum), mix[stratum]))]);
+            var weighted = (await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken).ConfigureAwait(false)).Weighted?.Estimate.Estimate;
+            points.Add(new ReleasePoint(
+                release,
+                run.Target,
+                run.Id,
+                s.First,
+                s.Last,
+                s.Traces,
+                s.Rated,
+                gold.Count,
+                gold.Count(r => r.Passed),
+                (double)gold.Count(r => r.Passed) / gold.Count,
+                weighted is { } w && double.IsFinite(w) ? w : null,
+                online?.Estimate ?? (double)s.Up / s.Rated,
+                online?.Lower ?? double.NaN,
+                online?.Upper ?? double.NaN,
+                (double)s.Up / s.Rated));
+        }
+
+        points.Sort((a, b) => a.FirstSeen != b.FirstSeen ? a.FirstSeen.CompareTo(b.FirstSeen) : string.CompareOrdinal(a.Release, b.Release));
+        double? rho = points.Count >= 3 ? RankCorrelation.Spearman([.. points.Select(p => p.GoldPassRate)], [.. points.Select(p => p.OnlineRate)]).Rho : null;
+        return new ReleaseComparison(mixFrom, mixTo, common.Count, points, rho is { } r && double.IsFinite(r) ? r : null);
+    }
+
+    /// <summary>
+    /// The newest two releases disagree: gold says the newer is better (or worse), significantly, and users'
+    /// mix-standardised thumbs-up rate says the opposite, significantly and by more than <c>alarms.release_divergence</c>.
+    /// </summary>
+    public static DriftAlarm? ReleaseAlarm(ReleaseComparison releases, AlarmThresholds thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(releases);
+        ArgumentNullException.ThrowIfNull(thresholds);
+        if (releases.Releases.Count < 2 || releases.Strata == 0)
+        {
+            return null;
+        }
+
+        var older = releases.Releases[^2];
+        var newer = releases.Releases[^1];
+        var offline = newer.GoldPassRate - older.GoldPassRate;
+        var offlineP = ProportionDifference.FisherExactTwoSided(newer.GoldPassed, newer.GoldCases, older.GoldPassed, older.GoldCases);
+        var online = newer.OnlineRate - older.OnlineRate;
+        var onlineP = TwoSidedP(online, StandardError(newer), StandardError(older));
+        if (Math.Sign(offline) * Math.Sign(online) >= 0 || offlineP >= thresholds.PValue || onlineP >= thresholds.PValue || Math.Abs(online) <= thresholds.ReleaseDivergence)
+        {
+            return null;
+        }
+
+        var weighted = newer.TrafficWeighted is { } nw && older.TrafficWeighted is { } ow
+            ? string.Create(CultureInfo.InvariantCulture, $"; the traffic-weighted estimate moved {Points(nw - ow)} ({(Math.Sign(nw - ow) == Math.Sign(online) ? "with the users" : "with gold")})")
+            : string.Empty;
+        return new DriftAlarm(
+            ReleaseDivergence,
+            "release",
+            online,
+            thresholds.ReleaseDivergence,
+            string.Create(CultureInfo.InvariantCulture,
+                $"offline and online disagree: gold says release {newer.Release} (target {newer.Target}) is {(offline > 0 ? "better" : "worse")} than {older.Release} (target {older.Target}), {newer.GoldPassRate:0.0%} vs {older.GoldPassRate:0.0%} ({Points(offline)}, Fisher p = {offlineP:0.##e0}); " +
+                $"users say {(online > 0 ? "better" : "worse")}: thumbs up {newer.OnlineRate:0.0%} vs {older.OnlineRate:0.0%} ({Points(online)}, standardised to the current mix over {releases.Strata} strata, p = {onlineP:0.##e0}){weighted}. The gold set no longer ranks releases the way users do."));
+    }
+
+    private static async ValueTask<DriftWindow> MeasureAsync(DriftWindow window, WindowContext context, CancellationToken cancellationToken)
+    {
+        var coverage = window.Traces == 0
+            ? null
+            : (await CoverageAnalyzer.AnalyzeAsync(context.Project, context.SuiteVersion, context.Store, context.Embedder, context.EmbedderId, new CoverageRequest(window.From, window.To, context.Pools), cancellationToken).ConfigureAwait(false)).Report;
+        long traces = 0, rated = 0, up = 0, escalated = 0;
+        await context.Store.ScanTracesAsync(window.From, window.To, trace =>
+        {
+            var feedback = trace.Trace.Feedback;
+            traces++;
+            rated += feedback.Thumbs is null ? 0 : 1;
+            up += feedback.Thumbs > 0 ? 1 : 0;
+            escalated += feedback.Escalated == true ? 1 : 0;
+        }, cancellationToken).ConfigureAwait(false);
+
+        var alarms = new List<DriftAlarm>(window.Alarms);
+        var thresholds = context.Project.Policy.Alarms;
+        if (coverage is not null)
+        {
+            alarms.AddRange(CoverageAlarms(coverage, context.ReferenceCoverage, thresholds));
+        }
+
+        // Out-of-scope growth: the share the classifier cannot place, against the reference window's.
+        var unknown = (long)Math.Round(window.UnknownShare * window.Traces);
+        var reference = context.Reference;
+        if (window.Traces > 0 && window.UnknownShare - reference.UnknownShare > thresholds.UnknownShare)
+        {
+            var p = ProportionDifference.FisherExactTwoSided(unknown, window.Traces, context.ReferenceUnknown, reference.Traces);
+            if (p < thresholds.PValue)
+            {
+                alarms.Add(new DriftAlarm(UnknownShare, IntentDivergenceAnalyzer.IntentDimension, window.UnknownShare, thresholds.UnknownShare,
+                    string.Create(CultureInfo.InvariantCulture, $"{window.UnknownShare:0.0%} of traffic is in no known intent, against {reference.UnknownShare:0.0%} in the reference window ({Points(window.UnknownShare - reference.UnknownShare)} > {thresholds.UnknownShare * 100:0.#}, Fisher p = {p:0.##e0}): out-of-scope requests are growing")));
+            }
+        }
+
+        return window with
+        {
+            Alarms = alarms,
+            Coverage = coverage is null ? null : Coverage(coverage),
+            Online = new WindowOnline(traces, rated, rated == 0 ? null : (double)up / rated, traces == 0 ? 0 : (double)escalated / traces),
+        };
+    }
+
+    /// <summary>
+    /// Coverage below the reference's by more than <c>alarms.coverage_drop</c> at Fisher p below <c>alarms.p_value</c>;
+    /// and, per stratum tested (enough traffic and measured traces in both windows), a drop beyond
+    /// <c>alarms.stratum_coverage_drop</c> at p below <c>alarms.p_value</c> divided by the strata tested (Bonferroni).
+    /// </summary>
+    public static IEnumerable<DriftAlarm> CoverageAlarms(CoverageReport window, CoverageReport reference, AlarmThresholds thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(thresholds);
+        var drop = reference.Overall.Share - window.Overall.Share;
+        if (drop > thresholds.CoverageDrop)
+        {
+            var p = ProportionDifference.FisherExactTwoSided(window.Overall.Covered, window.Overall.Measured, reference.Overall.Covered, reference.Overall.Measured);
+            if (p < thresholds.PValue)
+            {
+                yield return new DriftAlarm(CoverageDrop, "coverage", window.Overall.Share, thresholds.CoverageDrop,
+                    string.Create(CultureInfo.InvariantCulture, $"{window.Overall.Share:0.0%} of traffic has an eval case within r = {window.Radius.Radius:0.000}, against {reference.Overall.Share:0.0%} in the reference window ({Points(-drop)}, Fisher p = {p:0.##e0}): traffic is moving away from the set"));
+            }
+        }
+
+        var referenceStrata = reference.Strata.ToDictionary(s => s.Stratum, StringComparer.Ordinal);
+        var tested = window.Strata
+            .Where(s => s.TrafficShare >= MinStratumShare && s.Measured >= MinStratumMeasured && referenceStrata.TryGetValue(s.Stratum, out var r) && r.Measured >= MinStratumMeasured)
+            .Select(s => (Now: s, Then: referenceStrata[s.Stratum]))
+            .ToList();
+        foreach (var (now, then) in tested.OrderByDescending(x => x.Then.CoveredShare - x.Now.CoveredShare).ThenBy(x => x.Now.Stratum, StringComparer.Ordinal))
+        {
+            var stratumDrop = then.CoveredShare - now.CoveredShare;
+            if (stratumDrop <= thresholds.StratumCoverageDrop)
+            {
+                break;
+            }
+
+            var p = ProportionDifference.FisherExactTwoSided(now.Covered, now.Measured, then.Covered, then.Measured);
+            if (p < thresholds.PValue / tested.Count)
+            {
+                yield return new DriftAlarm(StratumCoverageDrop, now.Stratum, now.CoveredShare, thresholds.StratumCoverageDrop,
+                    string.Create(CultureInfo.InvariantCulture, $"{now.Stratum}: {now.CoveredShare:0.0%} covered against {then.CoveredShare:0.0%} in the reference window ({Points(-stratumDrop)}, Fisher p = {p:0.##e0}, {tested.Count} strata tested): its traffic now asks what its cases do not"));
+            }
+        }
+    }
+
+    private static async ValueTask<List<RunPoint>> RunsAsync(EvalProject project, IRecalStore store, CancellationToken cancellationToken)
+    {
+        var releases = project.Settings.Targets.ToDictionary(t => t.Name, t => t.Release, StringComparer.Ordinal);
+        var points = new List<RunPoint>();
+        foreach (var run in (await store.ListRunsAsync(MaxRuns, cancellationToken).ConfigureAwait(false)).Reverse())
+        {
+            if (run.Status is not (RunStatus.Completed or RunStatus.Degraded))
+            {
+                continue;
+            }
+
+            var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
+            var built = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken).ConfigureAwait(false);
+            double? Pool(string name) => built.Segments.FirstOrDefault(s => s.Dimension == "pool" && s.Value == name) is { } s && double.IsFinite(s.PassRate) ? s.PassRate : null;
+            var shadow = built.PoolGaps.FirstOrDefault(g => g.Other == "shadow");
+            var holdout = built.PoolGaps.FirstOrDefault(g => g.Other == "holdout");
+            var weighted = built.Weighted?.Estimate.Estimate;
+            var rho = built.Online?.ThumbsRho;
+            points.Add(new RunPoint(
+                run.Id,
+                run.Target,
+                releases.GetValueOrDefault(run.Target),
+                run.Started,
+                Pool("gold"),
+                Pool("shadow"),
+                Pool("holdout"),
+                weighted is { } w && double.IsFinite(w) ? w : null,
+                shadow?.Difference,
+                shadow?.PValue,
+                holdout?.Difference,
+                holdout?.PValue,
+                rho is { } r && double.IsFinite(r) ? r : null));
+        }
+
+        return points;
+    }
+
+    private static WindowCoverage Coverage(CoverageReport report) =>
+        new(report.Overall.Share, report.Overall.Lower, report.Overall.Upper, report.Overall.Measured, report.Overall.Covered);
+
+    private static double StandardError(ReleasePoint point) =>
+        double.IsFinite(point.OnlineLower) ? (point.OnlineUpper - point.OnlineLower) / (2 * 1.959963984540054) : Math.Sqrt(point.OnlineRate * (1 - point.OnlineRate) / point.Rated);
+
+    /// <summary>The two-sided normal p-value of a difference of two independent estimates.</summary>
+    private static double TwoSidedP(double difference, double se1, double se2)
+    {
+        var se = Math.Sqrt((se1 * se1) + (se2 * se2));
+        return se == 0 ? (difference == 0 ? 1 : 0) : 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, -Math.Abs(difference) / se);
+    }
+
+    private static string Points(double difference) => string.Create(CultureInfo.InvariantCulture, $"{(difference >= 0 ? "+" : "−")}{Math.Abs(difference) * 100:0.0} points");
+
+    private sealed record WindowContext(
+        EvalProject Project,
+        string SuiteVersion,
+        IReadOnlyList<Pool> Pools,
+        IRecalStore Store,
+        IEmbeddingGenerator<string, Embedding<float>> Embedder,
+        string EmbedderId,
+        GapReference Reference,
+        CoverageReport ReferenceCoverage,
+        long ReferenceUnknown);
+
+    /// <summary>One release's traffic: its span, and thumbs per stratum.</summary>
+    private sealed class ReleaseSignals
+    {
+        private readonly Dictionary<string, (long Rated, long Up)> _strata = new(StringComparer.Ordinal);
+
+        public DateTimeOffset First { get; private set; } = DateTimeOffset.MaxValue;
+
+        public DateTimeOffset Last { get; private set; } = DateTimeOffset.MinValue;
+
+        public long Traces { get; private set; }
+
+        public long Rated { get; private set; }
+
+        public long Up { get; private set; }
+
+        public void Add(string stratum, DateTimeOffset time, Feedback feedback)
+        {
+            Traces++;
+            First = time < First ? time : First;
+            Last = time > Last ? time : Last;
+            if (feedback.Thumbs is not { } thumbs)
+            {
+                return;
+            }
+
+            Rated++;
+            Up += thumbs > 0 ? 1 : 0;
+            var (rated, up) = _strata.GetValueOrDefault(stratum);
+            _strata[stratum] = (rated + 1, up + (thumbs > 0 ? 1 : 0));
+        }
+
+        public long RatedIn(string stratum) => _strata.GetValueOrDefault(stratum).Rated;
+
+        public long UpIn(string stratum) => _strata.GetValueOrDefault(stratum).Up;
+    }
+}

@@ -1,0 +1,122 @@
+using FluentAssertions;
+using Recal.Domain;
+using Recal.Drift;
+using Recal.Statistics;
+using Recal.Storage;
+using Xunit;
+
+namespace Recal.Core.Tests.Drift;
+
+public sealed class GapTimelineTests
+{
+    private static readonly DateTimeOffset Monday = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly AlarmThresholds Thresholds = new(0.2, 0.25, 0.001, 0.02, 0.15);
+
+    [Fact]
+    public void Coverage_alarms_need_both_the_drop_and_significance_and_a_stratum_alarm_is_bonferroni_corrected()
+    {
+        // Given a reference window 60% covered and strata a (70%) and b (50%), 1,000 traces each
+        var reference = Report(("a", 700, 1000), ("b", 500, 1000));
+
+        // When a later window is 45% covered: a fell to 20%, b rose to 70%
+        var fallen = GapTimeline.CoverageAlarms(Report(("a", 200, 1000), ("b", 700, 1000)), reference, Thresholds).ToList();
+
+        // Then coverage fell by 15 points (> 10) at Fisher p < 0.001, and a by 50 points (> 25) at p < 0.001 / 2
+        fallen.Select(a => (a.Instrument, a.Dimension)).Should().Equal(("coverage_drop", "coverage"), ("stratum_coverage_drop", "a"));
+        ProportionDifference.FisherExactTwoSided(900, 2000, 1200, 2000).Should().BeLessThan(0.001);
+        fallen[0].Value.Should().BeApproximately(0.45, 1e-12);
+        fallen[1].Message.Should().Contain("20.0% covered against 70.0%").And.Contain("2 strata tested");
+
+        // And a drop below the thresholds, or on too few traces to tell, raises nothing
+        GapTimeline.CoverageAlarms(Report(("a", 650, 1000), ("b", 460, 1000)), reference, Thresholds).Should().BeEmpty();
+        GapTimeline.CoverageAlarms(Report(("a", 3, 10), ("b", 5, 10)), Report(("a", 7, 10), ("b", 5, 10)), Thresholds).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Releases_alarm_when_gold_and_users_rank_them_the_other_way_both_significantly()
+    {
+        // Given gold 82.7% → 100% (498 cases each) and users' thumbs up 80% → 75% (standard error 0.6 points each)
+        var older = Release("r1", 412, 498, 0.80);
+        var newer = Release("r2", 498, 498, 0.75);
+
+        // When the newest two releases are compared
+        var alarm = GapTimeline.ReleaseAlarm(new ReleaseComparison(Monday, Monday.AddDays(28), 40, [older, newer], null), Thresholds);
+
+        // Then gold says better, users say worse: the alarm names both moves
+        alarm!.Instrument.Should().Be("offline_online_releases");
+        alarm.Value.Should().BeApproximately(-0.05, 1e-12);
+        alarm.Message.Should().Contain("gold says release r2 (target t-r2) is better than r1").And.Contain("users say worse").And.Contain("−5.0 points");
+
+        // And agreement, a difference users cannot resolve, or one within release_divergence raises nothing
+        GapTimeline.ReleaseAlarm(new ReleaseComparison(Monday, Monday, 40, [older, Release("r2", 498, 498, 0.85)], null), Thresholds).Should().BeNull();
+        GapTimeline.ReleaseAlarm(new ReleaseComparison(Monday, Monday, 40, [older, Release("r2", 498, 498, 0.79, se: 0.05)], null), Thresholds).Should().BeNull();
+        GapTimeline.ReleaseAlarm(new ReleaseComparison(Monday, Monday, 40, [Release("r1", 412, 498, 0.80, se: 0.001), Release("r2", 498, 498, 0.785, se: 0.001)], null), Thresholds).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task The_timeline_measures_each_week_against_the_reference_weeks_and_finds_a_shift_inside_an_intent()
+    {
+        // Given four reference weeks of intent a near its case, two unknown traces a week and thumbs up on half;
+        // then two weeks where a's traffic asks something far from its case and unknown traffic grows
+        var project = CoverageAnalyzerTests.Project([("a", "1,0,0"), ("a", "0.8,0.6,0"), ("b", "0,1,0"), ("b", "0,0.8,0.6"), ("c", "0,0,1")]);
+        var store = new InMemoryStore();
+        for (var week = 0; week < 6; week++)
+        {
+            var shifted = week >= 4;
+            Add(store, week, "a", shifted ? "0.2,0,-0.98" : "1,0.1,0", 60);
+            Add(store, week, "b", "0,1,0", 40);
+            Add(store, week, Taxonomy.UnknownIntent, "0,0,1", shifted ? 20 : 2);
+        }
+
+        var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(null, null, Period.Week, null), TestContext.Current.CancellationToken);
+
+        // When the timeline is measured
+        var timeline = await GapTimeline.ExtendAsync(drift!, project, store, new CoverageAnalyzerTests.CoordinateEmbedder(), "coordinates", TestContext.Current.CancellationToken);
+
+        // Then the reference is the first 28 days, fully covered, 2% unknown
+        var reference = timeline.Reference!;
+        reference.From.Should().Be(Monday);
+        reference.To.Should().Be(Monday.AddDays(28));
+        reference.Coverage.Share.Should().Be(1);
+        reference.UnknownShare.Should().BeApproximately(8.0 / 408, 1e-12);
+
+        // And every week has its coverage and online signals; the quiet weeks raise no timeline alarm
+        timeline.Series.Should().HaveCount(6);
+        timeline.Series.Select(w => w.Coverage!.Share).Should().Equal(1, 1, 1, 1, 0.5, 0.5);
+        timeline.Series.Should().OnlyContain(w => w.Online!.Rated == w.Traces / 2 && w.Online.ThumbsUpRate == 1);
+        timeline.Series.Take(4).SelectMany(w => w.Alarms).Where(a => a.Instrument is "coverage_drop" or "stratum_coverage_drop" or "unknown_share").Should().BeEmpty();
+
+        // And the shifted weeks raise coverage_drop, the stratum alarm for a (its intent share unchanged), and unknown_share
+        var shiftedWeek = timeline.Series[4];
+        shiftedWeek.Alarms.Select(a => (a.Instrument, a.Dimension)).Should().Contain([("coverage_drop", "coverage"), ("stratum_coverage_drop", "a"), ("unknown_share", "intent")]);
+        shiftedWeek.Alarms.Should().NotContain(a => a.Instrument == "stratum_coverage_drop" && a.Dimension == "b");
+        timeline.Current.Coverage.Should().NotBeNull();
+        timeline.Runs.Should().BeEmpty();
+        timeline.Releases.Should().BeNull();
+    }
+
+    private static void Add(InMemoryStore store, int week, string intent, string vector, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var key = $"{week}-{intent}-{i}";
+            store.Add(new ClassifiedTrace(
+                new Trace(key, Monday.AddDays(7 * week).AddMinutes(i), TraceInput.FromText(vector), null, null, new Dictionary<string, string>(), new Feedback(Thumbs: i % 2 == 0 ? 1 : null), null),
+                "id:" + key, intent, IntentSource.Classifier, 0.9, "plan=pro"));
+        }
+    }
+
+    private static ReleasePoint Release(string name, int passed, int cases, double online, double se = 0.006) =>
+        new(name, "t-" + name, "run-" + name, Monday, Monday.AddDays(7), 10_000, 3_000, cases, passed, (double)passed / cases, null, online, online - (1.959963984540054 * se), online + (1.959963984540054 * se), online);
+
+    private static CoverageReport Report(params (string Stratum, long Covered, long Measured)[] strata)
+    {
+        var measured = strata.Sum(s => s.Measured);
+        var covered = strata.Sum(s => s.Covered);
+        return new CoverageReport(
+            CoverageReport.CurrentFormatVersion, "p", "v", 1, ["gold"], 10, "e", 3, Monday, Monday.AddDays(7), measured, 0, 0.95,
+            new RadiusCalibration(0.6, RadiusSource.Given, null, 10, 2, null, null),
+            new CoverageEstimate((double)covered / measured, 0, 1, measured, covered, CoverageEstimator.Census),
+            [.. strata.Select(s => new CoverageStratum(s.Stratum, s.Measured, (double)s.Measured / measured, 5, s.Measured, s.Covered, (double)s.Covered / s.Measured, 0, 1, 0.5))]);
+    }
+}
