@@ -1,6 +1,7 @@
 using Recal.Classification;
 using Recal.Domain;
 using Recal.Drift;
+using Recal.Embeddings;
 using Recal.Ingest;
 using Recal.Lifecycle;
 using Recal.Project;
@@ -12,7 +13,7 @@ namespace Recal.Validation;
 /// <summary>
 /// Runs one scenario with one seed through the product as a team would: write the project, ingest the twelve weeks
 /// of traces (classified by the taxonomy's classifier), draw the gold set from weeks 1–4 with the policy's sampler,
-/// then run the drift instruments week by week and record which alarms fired.
+/// then run the drift instruments and the gap timeline week by week and record which alarms fired.
 /// </summary>
 public static class ScenarioRunner
 {
@@ -46,6 +47,8 @@ public static class ScenarioRunner
             var report = await IntentDivergenceAnalyzer.AnalyzeAsync(
                 project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(Timeline.Start, Timeline.End, Period.Week), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("no traffic stored");
+            var embedder = new HashedEmbeddingGenerator();
+            report = await GapTimeline.ExtendAsync(report, project, store, embedder, embedder.Id, cancellationToken).ConfigureAwait(false);
             return new ScenarioRun(scenario, seed, drawn.Count, [.. report.Series.Select(Week)]);
         }
         finally
@@ -62,7 +65,7 @@ public static class ScenarioRunner
         window.Intent.Measures?.Psi ?? 0,
         window.Intent.MissingShare,
         window.UnknownShare,
-        null);
+        window.Coverage?.Share);
 
     private static EvalProject Load(string root)
     {

@@ -95,7 +95,10 @@ public static class ValidationProject
         return yaml.ToString();
     }
 
-    /// <summary>The bundled sample's policy (samples/clinc150-support/policy.yaml) with the scenario's size and floor.</summary>
+    /// <summary>
+    /// The bundled sample's policy (samples/clinc150-support/policy.yaml) with the scenario's size and floor, and the gap
+    /// timeline's thresholds written out at their defaults.
+    /// </summary>
     private static string Policy(TrafficDesign design) => string.Create(CultureInfo.InvariantCulture, $$"""
         version: 1
         description: Gold set drawn from the first four weeks of traffic, in proportion to it.
@@ -126,6 +129,9 @@ public static class ValidationProject
           p_value: 0.001
           missing_share: 0.03
           cohort_js_distance: 0.1
+          coverage_drop: 0.1
+          stratum_coverage_drop: 0.25
+          unknown_share: 0.05
 
         """);
 

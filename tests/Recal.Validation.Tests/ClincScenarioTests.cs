@@ -33,4 +33,24 @@ public sealed class ClincScenarioTests
     [InlineData(2)]
     public async Task A_few_intents_growing_raises_the_intent_mix_alarms(int seed) =>
         await ScenarioAssertions.DetectedAsync(Dataset, "mix_moving", seed, "js_distance", "psi");
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Out_of_scope_growing_raises_the_unknown_share_alarm(int seed)
+    {
+        var run = await ScenarioAssertions.DetectedAsync(Dataset, "oos_growing", seed, "unknown_share");
+
+        run.Weeks.Single(w => w.Week == Timeline.ShiftWeek).UnknownShare.Should().BeGreaterThan(run.Weeks.Single(w => w.Week == Timeline.ShiftWeek - 1).UnknownShare);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_shift_inside_a_few_intents_is_seen_by_stratum_coverage_and_not_by_the_intent_mix(int seed)
+    {
+        var run = await ScenarioAssertions.DetectedAsync(Dataset, "within_intent", seed, "stratum_coverage_drop");
+
+        run.Weeks.SelectMany(w => w.Instruments).Should().NotContain(["js_distance", "psi", "missing_share"], "the shifted intents keep their share");
+    }
 }

@@ -1,3 +1,4 @@
+using FluentAssertions;
 using Xunit;
 
 namespace Recal.Validation.Tests;
@@ -24,4 +25,14 @@ public sealed class MtBenchScenarioTests
     [InlineData(2)]
     public async Task Coding_and_math_growing_raises_the_intent_mix_alarms(int seed) =>
         await ScenarioAssertions.DetectedAsync(Dataset, "mix_moving", seed, "js_distance");
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_category_moving_to_questions_the_set_lacks_is_seen_by_stratum_coverage(int seed)
+    {
+        var run = await ScenarioAssertions.DetectedAsync(Dataset, "within_category", seed, "stratum_coverage_drop");
+
+        run.Weeks.SelectMany(w => w.Instruments).Should().NotContain(["js_distance", "psi", "missing_share"], "the category keeps its share");
+    }
 }
