@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Recal.Statistics;
 
 namespace Recal.Validation;
 
@@ -9,6 +10,8 @@ public static class MarkdownReport
     public static readonly string[] AllInstruments =
         ["js_distance", "psi", "missing_share", "coverage_drop", "stratum_coverage_drop", "unknown_share"];
 
+    private const string AnyInstrument = "any";
+
     public static string Write(IReadOnlyList<ScenarioSummary> summaries, IReadOnlyList<int> seeds)
     {
         ArgumentNullException.ThrowIfNull(summaries);
@@ -16,13 +19,13 @@ public static class MarkdownReport
         var md = new StringBuilder();
         md.AppendLine(Invariant($"Seeds {Seeds(seeds)}; shift in week {Timeline.ShiftWeek} of {Timeline.Weeks}; gold set drawn from weeks 1–{Timeline.ReferenceWeeks}; detected = an alarm in weeks {Timeline.ShiftWeek}–{Timeline.ShiftWeek + Timeline.DetectionWeeks - 1}."));
         md.AppendLine();
-        md.AppendLine("| dataset | scenario | detected | by expected family | mean delay (weeks) | median delay | first alarm (seeds) | false alarms / windows | false-alarm rate (95% CI) |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| dataset | scenario | detected | by expected family | mean delay (weeks) | median delay | first alarm (seeds) | false alarms / windows | false-alarm rate (95% CI) | longest false-alarm run |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var s in summaries)
         {
             var shifted = s.Scenario.ShiftWeek is not null;
             var (lower, upper) = s.FalseAlarmInterval;
-            md.AppendLine(Invariant($"| {s.Scenario.Dataset} | {s.Scenario.Name} | {(shifted ? $"{s.Detected}/{s.Runs.Count}" : "—")} | {(shifted ? $"{s.DetectedByExpected}/{s.Runs.Count}" : "—")} | {Delay(s.MeanDelay, shifted)} | {Delay(s.MedianDelay, shifted)} | {First(s)} | {s.FalseAlarmWindows}/{s.UnshiftedWindows} | {s.FalseAlarmRate:0.0%} ({lower:0.0%}–{upper:0.0%}) |"));
+            md.AppendLine(Invariant($"| {s.Scenario.Dataset} | {s.Scenario.Name} | {(shifted ? $"{s.Detected}/{s.Runs.Count}" : "—")} | {(shifted ? $"{s.DetectedByExpected}/{s.Runs.Count}" : "—")} | {Delay(s.MeanDelay, shifted)} | {Delay(s.MedianDelay, shifted)} | {First(s)} | {s.FalseAlarmWindows}/{s.UnshiftedWindows} | {s.FalseAlarmRate:0.0%} ({lower:0.0%}–{upper:0.0%}) | {s.LongestFalseAlarmRun} |"));
         }
 
         md.AppendLine();
@@ -55,10 +58,10 @@ public static class MarkdownReport
         foreach (var dataset in summaries.GroupBy(s => s.Scenario.Dataset))
         {
             var windows = dataset.Sum(s => s.UnshiftedWindows);
-            foreach (var instrument in AllInstruments)
+            foreach (var instrument in AllInstruments.Append(AnyInstrument))
             {
-                var alarmed = dataset.Sum(s => s.FalseAlarmsOf(instrument));
-                var (lower, upper) = Recal.Statistics.Proportion.WilsonInterval(alarmed, windows);
+                var alarmed = instrument == AnyInstrument ? dataset.Sum(s => s.FalseAlarmWindows) : dataset.Sum(s => s.FalseAlarmsOf(instrument));
+                var (lower, upper) = Proportion.WilsonInterval(alarmed, windows);
                 md.AppendLine(Invariant($"| {dataset.Key} | {instrument} | {alarmed}/{windows} | {(double)alarmed / Math.Max(1, windows):0.0%} ({lower:0.0%}–{upper:0.0%}) |"));
             }
         }

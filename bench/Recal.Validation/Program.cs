@@ -63,7 +63,7 @@ internal static class Program
         var text = new System.Text.StringBuilder();
         foreach (var scenario in scenarios.Where(s => s.ShiftWeek is not null))
         {
-            var design = scenario.Design(seed);
+            var design = scenario.Design(scenario.DrawSeed(seed));
             var before = design.Week(1).ToDictionary(c => c.Intent, StringComparer.Ordinal);
             foreach (var after in design.Week(scenario.ShiftWeek!.Value).Where(c => before.TryGetValue(c.Intent, out var b) && !b.Texts.SequenceEqual(c.Texts)))
             {

@@ -24,5 +24,20 @@ public sealed record Scenario(string Dataset, string Name, string Description, i
 {
     public string Key => $"{Dataset}/{Name}";
 
+    /// <summary>
+    /// The seed a run of this scenario draws with: the run's seed mixed with the scenario's name (FNV-1a), so scenarios
+    /// sharing a seed number do not share their weeks before the shift and their false alarms are independent.
+    /// </summary>
+    public int DrawSeed(int seed)
+    {
+        var hash = 2166136261u;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes($"{Key}#{seed}"))
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return (int)(hash & int.MaxValue);
+    }
+
     public override string ToString() => Key;
 }

@@ -18,6 +18,22 @@ public sealed record ScenarioRun(Scenario Scenario, int Seed, int GoldCases, IRe
     /// <summary>The instruments that fired in the detection week.</summary>
     public IReadOnlyList<string> FirstInstruments => Delay is { } delay ? Weeks.Single(w => w.Week == Scenario.ShiftWeek + delay).Instruments : [];
 
+    /// <summary>The most consecutive alarmed weeks among the unshifted ones.</summary>
+    public int LongestFalseAlarmRun
+    {
+        get
+        {
+            int longest = 0, current = 0;
+            foreach (var week in Unshifted.OrderBy(w => w.Week))
+            {
+                current = week.Alarmed ? current + 1 : 0;
+                longest = Math.Max(longest, current);
+            }
+
+            return longest;
+        }
+    }
+
     /// <summary>Windows where an alarm is false: every window before the shift, every window of a scenario without one.</summary>
     public IEnumerable<WeekAlarms> Unshifted => Weeks.Where(w => Scenario.ShiftWeek is not { } shift || w.Week < shift);
 }

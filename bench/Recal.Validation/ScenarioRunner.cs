@@ -20,12 +20,13 @@ public static class ScenarioRunner
     public static async Task<ScenarioRun> RunAsync(Scenario scenario, int seed, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var design = scenario.Design(seed);
+        var draw = scenario.DrawSeed(seed);
+        var design = scenario.Design(draw);
         var root = Path.Combine(Path.GetTempPath(), "recal-validation-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             ValidationProject.Write(root, scenario.Key.Replace('/', '-'), design);
-            var traces = TrafficGenerator.Generate(design, seed);
+            var traces = TrafficGenerator.Generate(design, draw);
             var trafficPath = Path.Combine(root, "traffic.jsonl");
             TrafficGenerator.Write(trafficPath, traces, design.Labelled);
 
@@ -38,7 +39,7 @@ public static class ScenarioRunner
                 throw new InvalidOperationException($"{scenario} seed {seed}: {ingest.Added} of {traces.Count} traces stored ({ingest.Quarantined} quarantined)");
             }
 
-            var sampler = new Sampler(project.Policy, project.Cases, seed: seed);
+            var sampler = new Sampler(project.Policy, project.Cases, seed: draw);
             await store.ScanTracesAsync(Timeline.Start, Timeline.ReferenceEnd, sampler.Add, cancellationToken).ConfigureAwait(false);
             var drawn = sampler.Draw().Drawn;
             ValidationProject.WriteGold(root, drawn, traces.ToDictionary(t => t.Id, t => t.Intent, StringComparer.Ordinal));

@@ -42,6 +42,9 @@ public sealed class ScenarioSummary
 
     public (double Lower, double Upper) FalseAlarmInterval => Proportion.WilsonInterval(FalseAlarmWindows, UnshiftedWindows);
 
+    /// <summary>The most consecutive alarmed unshifted weeks in any seed: 1 when every false alarm stood alone.</summary>
+    public int LongestFalseAlarmRun => Runs.Count == 0 ? 0 : Runs.Max(r => r.LongestFalseAlarmRun);
+
     /// <summary>Unshifted windows in which each instrument fired.</summary>
     public long FalseAlarmsOf(string instrument) => Runs.Sum(r => r.Unshifted.Count(w => w.Instruments.Contains(instrument)));
 

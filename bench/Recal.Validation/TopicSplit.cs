@@ -5,8 +5,9 @@ namespace Recal.Validation;
 
 /// <summary>
 /// Splits one intent's queries into two sub-topics by seeded spherical 2-means on the built-in embedder's vectors:
-/// what users of one intent ask about in two different ways (e.g. "what is my routing number" against "which number
-/// do i give for a direct deposit"). The within-intent scenarios show the gold set one part and later traffic the other.
+/// two ways of asking within one intent (for <c>transfer</c>: "send fifty dollars from me to carrie" against "transfer ten
+/// dollars from my bank of america account to my capital one account"). The within-intent scenarios show the gold set
+/// one part and later traffic the other.
 /// </summary>
 public static class TopicSplit
 {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Recal.Lifecycle;
 
 namespace Recal.Validation;
@@ -96,44 +97,19 @@ public static class ValidationProject
     }
 
     /// <summary>
-    /// The bundled sample's policy (samples/clinc150-support/policy.yaml) with the scenario's size and floor, and the gap
-    /// timeline's thresholds written out at their defaults.
+    /// The bundled sample's policy (samples/clinc150-support/policy.yaml), alarm thresholds included, with the scenario's
+    /// size and floor and no fixed weight: every intent gets its traffic share. The gap timeline's thresholds are left at
+    /// their defaults, as the sample leaves them.
     /// </summary>
-    private static string Policy(TrafficDesign design) => string.Create(CultureInfo.InvariantCulture, $$"""
-        version: 1
-        description: Gold set drawn from the first four weeks of traffic, in proportion to it.
-        size: {{design.GoldSize}}
-        traffic_window: 28d
-
-        strata:
-          by: [intent]
-          default: traffic
-          weights: {}
-          floor: {{design.Floor}}
-
-        exclusions:
-          patterns: ['\b\d{13,19}\b']
-          metadata: {user_type: [internal, test]}
-          near_duplicate_similarity: 0.95
-          min_input_chars: 3
-
-        holdout_fraction: 0.2
-        refresh: 7d
-        rotation: 84d
-        promotion: {min_weight: 0.01, cycles: 2}
-        retirement: {unmatched_cycles: 4, expired: true, newly_passing: true}
-
-        alarms:
-          js_distance: 0.25
-          psi: 0.3
-          p_value: 0.001
-          missing_share: 0.03
-          cohort_js_distance: 0.1
-          coverage_drop: 0.1
-          stratum_coverage_drop: 0.25
-          unknown_share: 0.05
-
-        """);
+    private static string Policy(TrafficDesign design)
+    {
+        var sample = File.ReadAllText(Path.Combine(SharedData.RepositoryRoot, "samples", "clinc150-support", "policy.yaml"));
+        string Set(string text, string key, string value) =>
+            Regex.Replace(text, $@"^(\s*){key}:.*$", m => $"{m.Groups[1].Value}{key}: {value}", RegexOptions.Multiline | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        var policy = Set(sample, "size", design.GoldSize.ToString(CultureInfo.InvariantCulture));
+        policy = Set(policy, "floor", design.Floor.ToString(CultureInfo.InvariantCulture));
+        return Set(policy, "weights", "{}");
+    }
 
     /// <summary>A YAML double-quoted scalar (JSON string escapes are valid YAML).</summary>
     private static string Quote(string text) => JsonSerializer.Serialize(text);

@@ -13,7 +13,7 @@ internal static class ScenarioAssertions
     {
         var run = await ScenarioRunner.RunAsync(ScenarioCatalog.Get(dataset, name), seed, TestContext.Current.CancellationToken);
         var shift = run.Scenario.ShiftWeek!.Value;
-        run.Unshifted.Where(w => w.Alarmed).Should().BeEmpty("no alarm may fire before the shift");
+        run.LongestFalseAlarmRun.Should().BeLessThanOrEqualTo(1, "a false alarm before the shift stands alone");
         run.Delay.Should().NotBeNull().And.BeLessThanOrEqualTo(MaxDelay, "the shift should raise an alarm in week {0} or the next", shift);
         run.FirstInstruments.Select(Instruments.FamilyOf).Should().IntersectWith(run.Scenario.Expected, "an instrument meant to see this shift should be among the first to fire");
         foreach (var instrument in instruments)
@@ -25,11 +25,16 @@ internal static class ScenarioAssertions
         return run;
     }
 
-    public static async Task<ScenarioRun> SilentAsync(string dataset, string name, int seed)
+    /// <summary>
+    /// Unchanged traffic: at most one alarmed week, never two in a row. docs/validation.md reports about one false alarm
+    /// in 200 windows, each standing alone (PSI at its noise floor on a 2,000-trace week, or one stratum's coverage).
+    /// </summary>
+    public static async Task<ScenarioRun> QuietAsync(string dataset, string name, int seed)
     {
         var run = await ScenarioRunner.RunAsync(ScenarioCatalog.Get(dataset, name), seed, TestContext.Current.CancellationToken);
         run.Weeks.Should().HaveCount(Timeline.Weeks);
-        run.Weeks.Where(w => w.Alarmed).Select(w => $"week {w.Week}: {string.Join(", ", w.Instruments)}").Should().BeEmpty();
+        run.Weeks.Where(w => w.Alarmed).Select(w => $"week {w.Week}: {string.Join(", ", w.Instruments)}").Should().HaveCountLessThanOrEqualTo(1);
+        run.LongestFalseAlarmRun.Should().BeLessThanOrEqualTo(1);
         return run;
     }
 }
