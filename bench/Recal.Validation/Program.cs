@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Recal.Validation;
+
+/// <summary>
+/// Runs the validation scenarios and prints the figures of docs/validation.md as Markdown.
+/// Usage: dotnet run -c Release --project bench/Recal.Validation -- [--seeds 20] [--first-seed 1] [--dataset clinc150|mt-bench] [--scenario NAME] [--detail] [--examples]
+/// Progress (and with --detail every run's weekly measures) goes to standard error, the tables to standard output;
+/// --examples prints, instead, the texts each within-intent shift trades (for the first seed).
+/// </summary>
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var count = int.Parse(Arg(args, "--seeds") ?? "20", CultureInfo.InvariantCulture);
+        var first = int.Parse(Arg(args, "--first-seed") ?? "1", CultureInfo.InvariantCulture);
+        var dataset = Arg(args, "--dataset");
+        var name = Arg(args, "--scenario");
+        var detail = args.Contains("--detail");
+        var scenarios = ScenarioCatalog.All
+            .Where(s => (dataset is null || s.Dataset == dataset) && (name is null || s.Name == name))
+            .ToList();
+        if (scenarios.Count == 0)
+        {
+            await Console.Error.WriteLineAsync($"error: no scenario matches; known: {string.Join(", ", ScenarioCatalog.All.Select(s => s.Key))}");
+            return 2;
+        }
+
+        var seeds = Enumerable.Range(first, count).ToList();
+        if (args.Contains("--examples"))
+        {
+            Console.Write(Examples(scenarios, first));
+            return 0;
+        }
+
+        var summaries = new List<ScenarioSummary>();
+        foreach (var scenario in scenarios)
+        {
+            var watch = Stopwatch.StartNew();
+            var runs = new List<ScenarioRun>();
+            foreach (var seed in seeds)
+            {
+                var run = await ScenarioRunner.RunAsync(scenario, seed);
+                runs.Add(run);
+                if (detail)
+                {
+                    await Console.Error.WriteAsync(Detail(run));
+                }
+            }
+
+            summaries.Add(new ScenarioSummary(scenario, runs));
+            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{scenario.Key}: {runs.Count} seeds in {watch.Elapsed.TotalSeconds:0.0} s"));
+        }
+
+        Console.Write(MarkdownReport.Write(summaries, seeds));
+        return 0;
+    }
+
+    /// <summary>For each scenario, the intents whose texts change at the shift, with a few texts before and after.</summary>
+    private static string Examples(IEnumerable<Scenario> scenarios, int seed)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var scenario in scenarios.Where(s => s.ShiftWeek is not null))
+        {
+            var design = scenario.Design(scenario.DrawSeed(seed));
+            var before = design.Week(1).ToDictionary(c => c.Intent, StringComparer.Ordinal);
+            foreach (var after in design.Week(scenario.ShiftWeek!.Value).Where(c => before.TryGetValue(c.Intent, out var b) && !b.Texts.SequenceEqual(c.Texts)))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{scenario.Key} seed {seed}, {after.Intent} ({before[after.Intent].Texts.Count} texts before, {after.Texts.Count} after)\n");
+                text.Append("  before: ").AppendJoin(" | ", before[after.Intent].Texts.Take(4)).Append('\n');
+                text.Append("  after:  ").AppendJoin(" | ", after.Texts.Take(4)).Append('\n');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string Detail(ScenarioRun run)
+    {
+        var text = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{run.Scenario.Key} seed {run.Seed}: {run.GoldCases} gold cases\n"));
+        foreach (var w in run.Weeks)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  week {w.Week,2}: {w.Traces,5} traces  js {w.JsDistance:0.000}  psi {w.Psi:0.000}  missing {w.MissingShare:0.000}  unknown {w.UnknownShare:0.000}  coverage {w.Coverage:0.000}  {string.Join(' ', w.Instruments)}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static string? Arg(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}

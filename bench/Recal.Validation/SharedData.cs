@@ -1,0 +1,32 @@
+namespace Recal.Validation;
+
+/// <summary>Finds the repository and the shared datasets beside it (<c>../shared/data</c>).</summary>
+public static class SharedData
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string Folder => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data"));
+
+    public static string Clinc150 => Path.Combine(Folder, "clinc150");
+
+    public static string MtBenchQuestions => Path.Combine(Folder, "mt-bench", "fastchat", "question.jsonl");
+
+    private static string FindRoot()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            var directory = new DirectoryInfo(start);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Recal.slnx")))
+            {
+                directory = directory.Parent;
+            }
+
+            if (directory is not null)
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Recal.slnx not found above " + AppContext.BaseDirectory);
+    }
+}
