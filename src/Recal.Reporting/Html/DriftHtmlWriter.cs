@@ -152,7 +152,7 @@ public static class DriftHtmlWriter
         }
 
         page.Heading(2, "The score over time, next to its gaps");
-        var labels = runs.Select(r => $"{r.Started.UtcDateTime:MM-dd HH:mm} {r.Target}").ToList();
+        var labels = runs.Select((r, i) => $"{i + 1}. {r.Target}").ToList();
         var scores = new LineChart
         {
             Title = "Pass rate per pool, and the traffic-weighted estimate, per run",
@@ -183,9 +183,10 @@ public static class DriftHtmlWriter
         };
         page.Figure(gaps.Render(), "Differences of pass rates; the table gives Fisher's exact p-values. When a target's previous run scored another suite, its gold change is split into the part due to the cases' difficulty mix and the part within difficulties (easy cases piling up show as mix).");
         page.Table(
-            ["run", "target", "release", "suite", "started", "gold", "holdout", "shadow", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ offline vs online", "easy share of gold", "gold change: mix / within"],
-            runs.Select(r => (IReadOnlyList<string>)
+            ["#", "run", "target", "release", "suite", "started", "gold", "holdout", "shadow", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ offline vs online", "easy share of gold", "gold change: mix / within"],
+            runs.Select((r, i) => (IReadOnlyList<string>)
             [
+                (i + 1).ToString(CultureInfo.InvariantCulture),
                 r.RunId,
                 r.Target,
                 r.Release ?? "—",

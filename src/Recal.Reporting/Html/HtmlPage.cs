@@ -11,7 +11,7 @@ internal sealed class HtmlPage
         h1{font-size:1.5rem;margin-bottom:.25rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #e5e7eb;padding-bottom:.25rem}
         .meta{color:#4b5563;font-size:.9rem}.alarm{background:#fef2f2;border-left:4px solid #dc2626;padding:.5rem .75rem;margin:.35rem 0}
         .ok{background:#f0fdf4;border-left:4px solid #16a34a;padding:.5rem .75rem;margin:.35rem 0}
-        table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:right}
+        .wide{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:right}
         th:first-child,td:first-child{text-align:left}th{background:#f9fafb}tr.missing td{color:#b91c1c;font-weight:600}tr.alarmed td{background:#fef2f2}
         .num{font-variant-numeric:tabular-nums}figure{margin:1rem 0}figcaption{font-size:.8rem;color:#4b5563}
         """;
@@ -38,7 +38,7 @@ internal sealed class HtmlPage
     /// <summary>A table; <paramref name="rowClass"/> may mark rows (for example missing strata).</summary>
     public HtmlPage Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, Func<int, string?>? rowClass = null)
     {
-        var html = new StringBuilder("<table><thead><tr>");
+        var html = new StringBuilder("<div class=\"wide\"><table><thead><tr>");
         foreach (var header in headers)
         {
             html.Append("<th>").Append(Encode(header)).Append("</th>");
@@ -58,7 +58,7 @@ internal sealed class HtmlPage
             html.Append("</tr>");
         }
 
-        return Raw(html.Append("</tbody></table>").ToString());
+        return Raw(html.Append("</tbody></table></div>").ToString());
     }
 
     public string Render() =>

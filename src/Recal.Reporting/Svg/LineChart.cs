@@ -90,7 +90,9 @@ public sealed class LineChart
         var labelEvery = Math.Max(1, (int)Math.Ceiling(XLabels.Count * 72 / (Width - Left - Right)));
         for (var i = 0; i < XLabels.Count; i += labelEvery)
         {
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(X(i))}\" y=\"{F(Height - Bottom + 16)}\" text-anchor=\"middle\" fill=\"#4b5563\">{E(XLabels[i])}</text>");
+            // The first and last labels hang inwards so a long one is not cut at the chart's edge.
+            var anchor = XLabels.Count == 1 ? "middle" : i == 0 ? "start" : i == XLabels.Count - 1 ? "end" : "middle";
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(X(i))}\" y=\"{F(Height - Bottom + 16)}\" text-anchor=\"{anchor}\" fill=\"#4b5563\">{E(XLabels[i])}</text>");
         }
 
         foreach (var threshold in Thresholds)
