@@ -126,4 +126,26 @@ public sealed class CoverageEndToEndTests : IDisposable
         noKey.Code.Should().Be(2);
         noKey.Error.Should().Contain("RECAL_TEST_UNSET_COVERAGE_KEY");
     }
+
+    [Fact]
+    public async Task Drift_without_a_usable_embedder_says_so_and_intent_only_compares_the_mix_alone()
+    {
+        // Given the sample's traffic
+        var p = _sample.Folder;
+        (await CliRunner.RunAsync("ingest", "--project", p, _sample.PathOf("traffic/traffic.jsonl.gz"))).Code.Should().Be(0);
+
+        // When drift is asked for an endpoint embedder without its model, then for the mix alone
+        var broken = await CliRunner.RunAsync("drift", "--project", p, "--embedder", "openai", "--embedding-url", "http://127.0.0.1:9/v1");
+        var json = _sample.PathOf(".recal/intent-only.json");
+        var intentOnly = await CliRunner.RunAsync("drift", "--project", p, "--over", "weekly", "--intent-only", "--json", json);
+
+        // Then the first cannot run and says what is missing and how to do without; the second has no timeline
+        broken.Code.Should().Be(2);
+        broken.Error.Should().Contain("needs a base URL and a model").And.Contain("--intent-only");
+        intentOnly.Code.Should().Be(1, intentOnly.Error);
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        report.RootElement.GetProperty("reference").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
+        report.RootElement.GetProperty("series").EnumerateArray().Should().OnlyContain(w => w.GetProperty("coverage").ValueKind == System.Text.Json.JsonValueKind.Null);
+        report.RootElement.GetProperty("runs").GetArrayLength().Should().Be(0);
+    }
 }
