@@ -265,6 +265,44 @@ public sealed partial class SqliteStore : IRecalStore
     /// Reads (ts, intent, cohort) from the covering index and counts in memory: integer ids keep the scan narrow,
     /// and bucketing in C# avoids a per-row SQL expression.
     /// </summary>
+    /// <summary>The online signals of a window, reading the feedback columns alone through the native API.</summary>
+    public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, "SELECT thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
+            long traces = 0, rated = 0, up = 0, escalated = 0;
+            using (scan)
+            {
+                raw.sqlite3_bind_int64(scan, 1, from.ToUnixTimeMilliseconds());
+                raw.sqlite3_bind_int64(scan, 2, to.ToUnixTimeMilliseconds());
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    traces++;
+                    if (raw.sqlite3_column_type(scan, 0) != raw.SQLITE_NULL)
+                    {
+                        rated++;
+                        up += raw.sqlite3_column_int64(scan, 0) > 0 ? 1 : 0;
+                    }
+
+                    escalated += raw.sqlite3_column_type(scan, 1) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 1) != 0 ? 1 : 0;
+                }
+
+                Check(result, db);
+            }
+
+            return new FeedbackCount(traces, rated, up, escalated);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -71,6 +71,25 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Feedback_counts_read_from_the_columns_equal_those_of_a_scan_over_the_whole_traces()
+    {
+        // Given traces with every kind of feedback: up, down, none; escalated, not, unknown
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var feedbacks = new[] { new Feedback(Thumbs: 1), new Feedback(Thumbs: -1, Escalated: true), Feedback.None, new Feedback(Thumbs: 1, Escalated: false), new Feedback(Escalated: true) };
+        await store.AddTracesAsync(
+            [.. feedbacks.Select((f, i) => Classified($"f{i}", Monday.AddHours(i), "a") is var c ? c with { Trace = c.Trace with { Feedback = f } } : null!)],
+            TestContext.Current.CancellationToken);
+
+        // When the window [1 h, 5 h) is counted by the store and by the interface's scanning default
+        var fast = await store.CountFeedbackAsync(Monday.AddHours(1), Monday.AddHours(5), TestContext.Current.CancellationToken);
+        var scanned = await ((IRecalStore)new ScanningView(store)).CountFeedbackAsync(Monday.AddHours(1), Monday.AddHours(5), TestContext.Current.CancellationToken);
+
+        // Then both give 4 traces, 2 rated, 1 up, 2 escalated
+        fast.Should().Be(new FeedbackCount(4, 2, 1, 2));
+        scanned.Should().Be(fast);
+    }
+
+    [Fact]
     public async Task Weekly_counts_start_on_monday_utc()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -256,4 +275,52 @@ public sealed class SqliteStoreTests : IDisposable
 
     private static ClassifiedTrace Classified(string id, DateTimeOffset time, string intent) =>
         new(new Trace(id, time, TraceInput.FromText("x " + id), null, null, new Dictionary<string, string>(), Feedback.None, null), "id:" + id, intent, IntentSource.Classifier, 0.9, "plan=free");
+
+    /// <summary>The store seen through the interface's default feedback count, which visits every trace.</summary>
+    private sealed class ScanningView(IRecalStore inner) : IRecalStore
+    {
+        public int SchemaVersion => inner.SchemaVersion;
+
+        public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) => inner.AddTracesAsync(batch, cancellationToken);
+
+        public ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default) => inner.CountTrafficAsync(query, cancellationToken);
+
+        public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) => inner.GetTrafficSpanAsync(cancellationToken);
+
+        public ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => inner.BeginIngestAsync(source, cancellationToken);
+
+        public ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => inner.EndIngestAsync(ingestId, read, added, duplicates, quarantined, cancellationToken);
+
+        public ValueTask<byte[]?> GetBlobAsync(string key, CancellationToken cancellationToken = default) => inner.GetBlobAsync(key, cancellationToken);
+
+        public ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default) => inner.PutBlobAsync(key, value, cancellationToken);
+
+        public ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default) => inner.GetCachedResponseAsync(key, now, cancellationToken);
+
+        public ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default) => inner.PutCachedResponseAsync(key, response, created, expires, cancellationToken);
+
+        public ValueTask CreateRunAsync(Recal.Running.RunInfo run, CancellationToken cancellationToken = default) => inner.CreateRunAsync(run, cancellationToken);
+
+        public ValueTask AddRunCaseAsync(string runId, Recal.Running.RunCaseRecord result, CancellationToken cancellationToken = default) => inner.AddRunCaseAsync(runId, result, cancellationToken);
+
+        public ValueTask FinishRunAsync(string runId, Recal.Running.RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default) => inner.FinishRunAsync(runId, status, finished, cancellationToken);
+
+        public ValueTask<Recal.Running.RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => inner.GetRunAsync(runId, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Recal.Running.RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) => inner.ListRunsAsync(limit, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Recal.Running.RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) => inner.GetRunCasesAsync(runId, cancellationToken);
+
+        public ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default) => inner.GetTraceOutputsAsync(traceIds, cancellationToken);
+
+        public ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default) => inner.ScanTracesAsync(from, to, visit, cancellationToken);
+
+        public ValueTask<IReadOnlyDictionary<UInt128, float[]>> GetEmbeddingsAsync(string embedder, IReadOnlyCollection<UInt128> textHashes, CancellationToken cancellationToken = default) => inner.GetEmbeddingsAsync(embedder, textHashes, cancellationToken);
+
+        public ValueTask PutEmbeddingsAsync(string embedder, IReadOnlyList<KeyValuePair<UInt128, float[]>> embeddings, CancellationToken cancellationToken = default) => inner.PutEmbeddingsAsync(embedder, embeddings, cancellationToken);
+
+        public ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default) => inner.GetIngestLogAsync(limit, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

@@ -224,33 +224,17 @@ public static class GapTimeline
                 $"users say {(online > 0 ? "better" : "worse")}: thumbs up {newer.OnlineRate:0.0%} vs {older.OnlineRate:0.0%} ({Points(online)}, standardised to the current mix over {releases.Strata} strata, p = {onlineP:0.##e0}){weighted}. The gold set no longer ranks releases the way users do."));
     }
 
-    /// <summary>The online signals of every window in one pass over the traffic they span (windows may overlap).</summary>
+    /// <summary>The online signals of every window (the store counts its feedback columns where it can).</summary>
     private static async ValueTask<WindowOnline[]> OnlineAsync(IRecalStore store, IReadOnlyList<DriftWindow> windows, CancellationToken cancellationToken)
     {
-        var counts = new long[windows.Count, 4];
-        var from = windows.Min(w => w.From);
-        var to = windows.Max(w => w.To);
-        await store.ScanTracesAsync(from, to, trace =>
+        var online = new WindowOnline[windows.Count];
+        for (var i = 0; i < windows.Count; i++)
         {
-            var time = trace.Trace.Timestamp;
-            var feedback = trace.Trace.Feedback;
-            for (var i = 0; i < windows.Count; i++)
-            {
-                if (time >= windows[i].From && time < windows[i].To)
-                {
-                    counts[i, 0]++;
-                    counts[i, 1] += feedback.Thumbs is null ? 0 : 1;
-                    counts[i, 2] += feedback.Thumbs > 0 ? 1 : 0;
-                    counts[i, 3] += feedback.Escalated == true ? 1 : 0;
-                }
-            }
-        }, cancellationToken).ConfigureAwait(false);
+            var (traces, rated, up, escalated) = await store.CountFeedbackAsync(windows[i].From, windows[i].To, cancellationToken).ConfigureAwait(false);
+            online[i] = new WindowOnline(traces, rated, rated == 0 ? null : (double)up / rated, traces == 0 ? 0 : (double)escalated / traces);
+        }
 
-        return [.. Enumerable.Range(0, windows.Count).Select(i =>
-        {
-            var (traces, rated, up, escalated) = (counts[i, 0], counts[i, 1], counts[i, 2], counts[i, 3]);
-            return new WindowOnline(traces, rated, rated == 0 ? null : (double)up / rated, traces == 0 ? 0 : (double)escalated / traces);
-        })];
+        return online;
     }
 
     private static async ValueTask<DriftWindow> MeasureAsync(DriftWindow window, WindowOnline online, WindowContext context, CancellationToken cancellationToken)

@@ -24,6 +24,12 @@ public sealed record TrafficQuery(DateTimeOffset? From = null, DateTimeOffset? T
 /// <param name="BucketStart">Start of the period bucket (UTC); null when the query had no period.</param>
 public sealed record TrafficCount(DateTimeOffset? BucketStart, string Intent, string CohortKey, long Count);
 
+/// <summary>The online signals of the stored traffic in a window.</summary>
+/// <param name="Rated">Traces with a thumb.</param>
+/// <param name="Up">Thumbs up among them.</param>
+/// <param name="Escalated">Traces escalated to a human.</param>
+public readonly record struct FeedbackCount(long Traces, long Rated, long Up, long Escalated);
+
 /// <summary>The time span and size of the stored traffic.</summary>
 public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long Count);
 
@@ -48,6 +54,24 @@ public interface IRecalStore : IAsyncDisposable
 
     /// <summary>Counts stored traffic by bucket, intent and cohort key.</summary>
     ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Counts the online signals of the traces in [<paramref name="from"/>, <paramref name="to"/>). A store that can
+    /// read the feedback columns alone overrides this; the default visits every trace.
+    /// </summary>
+    async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        long traces = 0, rated = 0, up = 0, escalated = 0;
+        await ScanTracesAsync(from, to, trace =>
+        {
+            var feedback = trace.Trace.Feedback;
+            traces++;
+            rated += feedback.Thumbs is null ? 0 : 1;
+            up += feedback.Thumbs > 0 ? 1 : 0;
+            escalated += feedback.Escalated == true ? 1 : 0;
+        }, cancellationToken).ConfigureAwait(false);
+        return new FeedbackCount(traces, rated, up, escalated);
+    }
 
     /// <summary>The first and last timestamps and the number of stored traces; null when the store is empty.</summary>
     ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default);
