@@ -157,11 +157,9 @@ internal static class CheckCommand
         }
 
         using var embedder = new Embeddings.CachedEmbeddingGenerator(inner, store, id!);
-        CoverageReport? coverage;
         DriftReport timeline;
         try
         {
-            coverage = (await CoverageAnalyzer.AnalyzeAsync(project, drift.SuiteVersion, store, embedder, id!, new CoverageRequest(drift.Current.From, drift.Current.To, BlindSpots: false), cancellationToken).ConfigureAwait(false)).Report;
             timeline = await GapTimeline.ExtendAsync(drift, project, store, embedder, id!, cancellationToken).ConfigureAwait(false);
         }
         catch (TargetCallException e)
@@ -170,6 +168,7 @@ internal static class CheckCommand
         }
 
         var findings = new List<Finding>();
+        var coverage = timeline.Current.CoverageDetail;
         if (coverage is null)
         {
             findings.Add(new Finding("coverage", Health.Unknown, "no coverage: the window or the gold pool is empty", "recal coverage"));

@@ -35,6 +35,11 @@ internal static class LifecycleCommands
             context.Error.MarkupLine($"[yellow]warning[/]: retirement by neighbourhood skipped: the embedding endpoint failed: {Markup.Escape(e.Message)}");
             return null;
         }
+        catch (InvalidOperationException e)
+        {
+            context.Error.MarkupLine($"[yellow]warning[/]: retirement by neighbourhood skipped: {Markup.Escape(e.Message)}");
+            return null;
+        }
     }
 
     private static Option<bool> DryRunOption() => new("--dry-run") { Description = "Show exactly what would move and why; change nothing" };

@@ -76,28 +76,21 @@ public static class CoverageAnalyzer
 
         // One request for every distinct text: the cache (when there is one) answers what it has seen before.
         var caseTexts = cases.Select(c => c.Input.ClassificationText).ToList();
-        var distinct = caseTexts.Concat(traffic.Measured.Select(m => m.Text)).Distinct(StringComparer.Ordinal).ToList();
-        var generated = await embedder.GenerateAsync(distinct, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (generated.Count != distinct.Count || generated.Any(e => e.Vector.Length != generated[0].Vector.Length) || generated[0].Vector.Length == 0)
+        var (embedded, problem) = await EmbeddedTexts.EmbedAsync(caseTexts.Concat(traffic.Measured.Select(m => m.Text)), embedder, embedderId, cancellationToken).ConfigureAwait(false);
+        if (embedded is null)
         {
-            return new(null, $"the embedder {embedderId} returned {generated.Count} vectors of unequal or zero length for {distinct.Count} texts");
+            return new(null, problem);
         }
 
-        var dimensions = generated[0].Vector.Length;
-        var row = new Dictionary<string, int>(distinct.Count, StringComparer.Ordinal);
-        for (var i = 0; i < distinct.Count; i++)
-        {
-            row[distinct[i]] = i;
-        }
-
-        var caseVectors = Gather(caseTexts, row, generated, dimensions);
+        var dimensions = embedded.Dimensions;
+        var caseVectors = embedded.Matrix(caseTexts);
         var radius = Calibrate(cases, caseVectors, dimensions, request.Percentile, request.Radius);
         if (radius is null)
         {
             return new(null, "the radius cannot be calibrated: the pool(s) hold cases of a single intent; give one with --radius");
         }
 
-        var trafficVectors = Gather(traffic.Measured.Select(m => m.Text).ToList(), row, generated, dimensions);
+        var trafficVectors = embedded.Matrix([.. traffic.Measured.Select(m => m.Text)]);
         var (_, similarity) = new NearestNeighbourIndex(caseVectors, dimensions).Search(trafficVectors);
         var report = Summarise(project, suiteVersion, poolNames, cases, embedderId, dimensions, from, to, request, radius, traffic, similarity);
         if (!request.BlindSpots)
@@ -381,27 +374,6 @@ public static class CoverageAnalyzer
             radius,
             overall,
             strata);
-    }
-
-    /// <summary>
-    /// The texts' vectors as one row-major matrix, each row scaled to unit length so a dot product is the cosine
-    /// (endpoints do not all normalise); a zero vector stays zero, similar to nothing.
-    /// </summary>
-    internal static float[] Gather(IReadOnlyList<string> texts, Dictionary<string, int> row, GeneratedEmbeddings<Embedding<float>> generated, int dimensions)
-    {
-        var matrix = new float[texts.Count * dimensions];
-        for (var i = 0; i < texts.Count; i++)
-        {
-            var destination = matrix.AsSpan(i * dimensions, dimensions);
-            generated[row[texts[i]]].Vector.Span.CopyTo(destination);
-            var norm = TensorPrimitives.Norm(destination);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(destination, norm, destination);
-            }
-        }
-
-        return matrix;
     }
 
     private static MeasuredTrace Measure(ClassifiedTrace trace, string stratum) =>

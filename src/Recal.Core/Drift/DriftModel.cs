@@ -61,6 +61,10 @@ public sealed record DriftWindow(
     /// <summary>The window's embedding coverage; null when the timeline was not measured.</summary>
     public WindowCoverage? Coverage { get; init; }
 
+    /// <summary>The whole coverage report behind <see cref="Coverage"/> (per stratum), for callers; not written to JSON.</summary>
+    [JsonIgnore]
+    public CoverageReport? CoverageDetail { get; init; }
+
     /// <summary>What users did with production's answers in the window; null when the timeline was not measured.</summary>
     public WindowOnline? Online { get; init; }
 }

@@ -267,6 +267,7 @@ public static class GapTimeline
         {
             Alarms = alarms,
             Coverage = coverage is null ? null : Coverage(coverage),
+            CoverageDetail = coverage,
             Online = online,
         };
     }

@@ -19,6 +19,7 @@ public sealed record NeighbourhoodResult(double Radius, long Traces, IReadOnlyDi
     /// last cycle's end: no trace in any cycle within the radius is the same as the nearest of them all below it.
     /// Null without traffic in the cycles, or when the gold set spans fewer than two intents (no radius).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The embedder returned vectors of unequal or zero length.</exception>
     public static async ValueTask<NeighbourhoodResult?> MeasureAsync(
         EvalProject project,
         IRecalStore store,
@@ -50,23 +51,21 @@ public sealed record NeighbourhoodResult(double Radius, long Traces, IReadOnlyDi
 
         var caseTexts = gold.Select(c => c.Input.ClassificationText).ToList();
         var trafficTexts = texts.Order(StringComparer.Ordinal).ToList();
-        var distinct = caseTexts.Concat(trafficTexts).Distinct(StringComparer.Ordinal).ToList();
-        var generated = await embedder.GenerateAsync(distinct, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var dimensions = generated[0].Vector.Length;
-        var row = new Dictionary<string, int>(distinct.Count, StringComparer.Ordinal);
-        for (var i = 0; i < distinct.Count; i++)
+        var (embedded, problem) = await EmbeddedTexts.EmbedAsync(caseTexts.Concat(trafficTexts), embedder, "the project's embedder", cancellationToken).ConfigureAwait(false);
+        if (embedded is null)
         {
-            row[distinct[i]] = i;
+            throw new InvalidOperationException(problem);
         }
 
-        var caseVectors = CoverageAnalyzer.Gather(caseTexts, row, generated, dimensions);
+        var dimensions = embedded.Dimensions;
+        var caseVectors = embedded.Matrix(caseTexts);
         if (CoverageAnalyzer.Calibrate(gold, caseVectors, dimensions, CoverageRequest.DefaultPercentile) is not { } radius)
         {
             return null;
         }
 
         // The traffic is the index and the cases the queries: each case's nearest trace.
-        var (_, similarity) = new NearestNeighbourIndex(CoverageAnalyzer.Gather(trafficTexts, row, generated, dimensions), dimensions).Search(caseVectors);
+        var (_, similarity) = new NearestNeighbourIndex(embedded.Matrix(trafficTexts), dimensions).Search(caseVectors);
         var unmatched = new Dictionary<string, double>(StringComparer.Ordinal);
         for (var i = 0; i < gold.Count; i++)
         {
