@@ -98,6 +98,26 @@ public sealed class RunReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reports_built_on_signals_read_once_equal_reports_that_read_them_themselves()
+    {
+        // Given traffic, and the latest window's online signals read once, as the drift timeline does for every run
+        await AddTrafficAsync("refund", 50, Latest);
+        await AddTrafficAsync("reset_password", 50, Latest);
+        var results = Results();
+        var signals = await RunReportBuilder.SignalsAsync(_policy, _fixture.Store, TestContext.Current.CancellationToken);
+
+        // When one report reads them itself and another is given them
+        var alone = await RunReportBuilder.BuildAsync(Run(results), results, _policy, _fixture.Store, TestContext.Current.CancellationToken);
+        var shared = await RunReportBuilder.BuildAsync(Run(results), results, _policy, _fixture.Store, TestContext.Current.CancellationToken, signals: signals);
+
+        // Then both say the same, over the window the traffic weighting uses
+        signals!.Strata.Values.Sum(s => s.Traces).Should().Be(100);
+        (signals.From, signals.To).Should().Be((alone.Weighted!.From, alone.Weighted.To));
+        shared.Online.Should().BeEquivalentTo(alone.Online);
+        shared.Weighted.Should().BeEquivalentTo(alone.Weighted);
+    }
+
+    [Fact]
     public async Task Json_markdown_and_html_renderings_carry_the_figures_and_the_html_is_self_contained()
     {
         await AddTrafficAsync("refund", 50, Latest);

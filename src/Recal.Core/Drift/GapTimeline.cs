@@ -82,8 +82,10 @@ public static class GapTimeline
         }
 
         var current = await MeasureAsync(report.Current, online[^1], context, cancellationToken).ConfigureAwait(false);
-        var (runs, staleness) = await RunsAsync(project, store, cancellationToken).ConfigureAwait(false);
-        var releases = await CompareReleasesAsync(project, store, report.Current.From, report.Current.To, cancellationToken).ConfigureAwait(false);
+        // Every run's offline-online comparison reads the same window's signals: read them once.
+        var signals = await RunReportBuilder.SignalsAsync(project.Policy, store, cancellationToken).ConfigureAwait(false);
+        var (runs, staleness) = await RunsAsync(project, store, signals, cancellationToken).ConfigureAwait(false);
+        var releases = await CompareReleasesAsync(project, store, report.Current.From, report.Current.To, cancellationToken, signals).ConfigureAwait(false);
         if (releases is not null && ReleaseAlarm(releases, project.Policy.Alarms) is { } alarm)
         {
             current = current with { Alarms = [.. current.Alarms, alarm] };
@@ -97,7 +99,8 @@ public static class GapTimeline
     /// verdicts, against the online signals of the traces that release answered; oldest release (by first trace) first.
     /// Null below two such releases.
     /// </summary>
-    public static async ValueTask<ReleaseComparison?> CompareReleasesAsync(EvalProject project, IRecalStore store, DateTimeOffset mixFrom, DateTimeOffset mixTo, CancellationToken cancellationToken = default)
+    /// <param name="windowSignals">The latest window's online signals (<see cref="RunReportBuilder.SignalsAsync"/>), when already read.</param>
+    public static async ValueTask<ReleaseComparison?> CompareReleasesAsync(EvalProject project, IRecalStore store, DateTimeOffset mixFrom, DateTimeOffset mixTo, CancellationToken cancellationToken = default, TrafficSignals? windowSignals = null)
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(store);
@@ -163,7 +166,7 @@ public static class GapTimeline
             var online = common.Count == 0
                 ? null
                 : PostStratification.Estimate([.. common.Select(stratum => new StratumResult(s.UpIn(stratum), s.RatedIn(stratum), mix[stratum]))]);
-            var weighted = (await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken).ConfigureAwait(false)).Weighted?.Estimate.Estimate;
+            var weighted = (await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken, signals: windowSignals).ConfigureAwait(false)).Weighted?.Estimate.Estimate;
             points.Add(new ReleasePoint(
                 release,
                 run.Target,
@@ -315,7 +318,7 @@ public static class GapTimeline
         }
     }
 
-    private static async ValueTask<(List<RunPoint> Runs, List<StalenessPoint> Staleness)> RunsAsync(EvalProject project, IRecalStore store, CancellationToken cancellationToken)
+    private static async ValueTask<(List<RunPoint> Runs, List<StalenessPoint> Staleness)> RunsAsync(EvalProject project, IRecalStore store, TrafficSignals? signals, CancellationToken cancellationToken)
     {
         var releases = project.Settings.Targets.ToDictionary(t => t.Name, t => t.Release, StringComparer.Ordinal);
         var points = new List<RunPoint>();
@@ -329,7 +332,7 @@ public static class GapTimeline
             }
 
             var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
-            var built = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken).ConfigureAwait(false);
+            var built = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken, signals: signals).ConfigureAwait(false);
             double? Pool(string name) => built.Segments.FirstOrDefault(s => s.Dimension == "pool" && s.Value == name) is { } s && double.IsFinite(s.PassRate) ? s.PassRate : null;
             var shadow = built.PoolGaps.FirstOrDefault(g => g.Other == "shadow");
             var holdout = built.PoolGaps.FirstOrDefault(g => g.Other == "holdout");

@@ -40,6 +40,9 @@ public sealed record OnlineStratum(string Stratum, int Cases, double PassRate, l
 /// <param name="Diverges">Enough strata to tell, and ρ with thumbs-up below <see cref="RunReportBuilder.MinAgreement"/>.</param>
 public sealed record OnlineAgreement(int Strata, double ThumbsRho, double ThumbsPValue, double EscalationRho, double EscalationPValue, bool Diverges, IReadOnlyList<OnlineStratum> Rows);
 
+/// <summary>What users did with production's answers in a traffic window, per stratum: traces, rated, thumbs up, escalated.</summary>
+public sealed record TrafficSignals(DateTimeOffset From, DateTimeOffset To, IReadOnlyDictionary<string, (long Traces, long Rated, long Up, long Escalated)> Strata);
+
 /// <summary>How one scorer did over the run.</summary>
 public sealed record ScorerRate(string Scorer, int Cases, int Passed, int Errors, double MeanScore);
 
@@ -97,7 +100,9 @@ public static class RunReportBuilder
 
     /// <param name="cases">The project's cases by id, for the segments by provenance and by month added (read from the
     /// case files as they are now; a case no longer there counts as <c>(unknown)</c>). Null leaves those segments out.</param>
-    public static async Task<RunReport> BuildAsync(RunInfo run, IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken = default, IReadOnlyDictionary<string, EvalCase>? cases = null)
+    /// <param name="signals">The window's online signals per stratum (<see cref="SignalsAsync"/>), when the caller builds
+    /// several reports against the same traffic; null reads them from the store.</param>
+    public static async Task<RunReport> BuildAsync(RunInfo run, IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken = default, IReadOnlyDictionary<string, EvalCase>? cases = null, TrafficSignals? signals = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(results);
@@ -130,7 +135,7 @@ public static class RunReportBuilder
             segments,
             weighted,
             Gaps(results, policy),
-            weighted is null ? null : await OnlineAsync(results, policy, store, weighted.From, weighted.To, cancellationToken).ConfigureAwait(false),
+            weighted is null ? null : Online(results, policy, signals is { } known && known.From == weighted.From && known.To == weighted.To ? known : await WindowSignalsAsync(policy, store, weighted.From, weighted.To, cancellationToken).ConfigureAwait(false)),
             Scorers(results),
             Judges(results),
             Costs(results),
@@ -250,8 +255,26 @@ public static class RunReportBuilder
         return gaps;
     }
 
-    private static async Task<OnlineAgreement?> OnlineAsync(IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, IRecalStore store, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    /// <summary>
+    /// The online signals per stratum of the latest traffic window (the policy's <c>traffic_window</c> ending at the
+    /// newest stored trace): what every run's offline-online comparison reads. Null when the store holds no traffic.
+    /// </summary>
+    public static async Task<TrafficSignals?> SignalsAsync(SamplingPolicy policy, IRecalStore store, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
+        if (span is null)
+        {
+            return null;
+        }
+
+        var to = span.Last.AddMilliseconds(1);
+        return await WindowSignalsAsync(policy, store, to - policy.TrafficWindow, to, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<TrafficSignals> WindowSignalsAsync(SamplingPolicy policy, IRecalStore store, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
         var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
         var signals = new Dictionary<string, (long Traces, long Rated, long Up, long Escalated)>(StringComparer.Ordinal);
         await store.ScanTracesAsync(from, to, trace =>
@@ -261,6 +284,13 @@ public static class RunReportBuilder
             var feedback = trace.Trace.Feedback;
             signals[stratum] = (traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0));
         }, cancellationToken).ConfigureAwait(false);
+        return new TrafficSignals(from, to, signals);
+    }
+
+    private static OnlineAgreement? Online(IReadOnlyList<RunCaseRecord> results, SamplingPolicy policy, TrafficSignals traffic)
+    {
+        var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
+        var signals = traffic.Strata;
         if (signals.Count == 0)
         {
             return null;
