@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Recal.Domain;
+using Recal.Project;
 
 namespace Recal.Samples;
 
@@ -98,7 +100,7 @@ internal static class ProjectFiles
 
         """;
 
-    public const string Policy = """
+    private const string PolicyHead = """
         # How the gold set is drawn and when drift raises an alarm (docs/project-format.md).
         version: 1
         description: Support assistant gold set, drawn from the first four weeks of traffic.
@@ -123,18 +125,10 @@ internal static class ProjectFiles
         promotion: {min_weight: 0.01, cycles: 2}
         retirement: {unmatched_cycles: 4, expired: true, newly_passing: true}
 
-        # A week of traffic holds about 3,000 traces and the set about 500 cases; with intents labelled by
-        # the built-in classifier, the distance between the set and a week of unchanged traffic is about
-        # 0.15 (sampling noise plus classifier confusion), and about 1% of it lands in intents the set lacks
-        # by misclassification alone. The thresholds sit clearly above those noise floors.
-        alarms:
-          js_distance: 0.25
-          psi: 0.3
-          p_value: 0.001
-          missing_share: 0.03
-          cohort_js_distance: 0.1
-
         """;
+
+    /// <summary>The sample's policy: its alarms are the defaults <c>recal init</c> writes.</summary>
+    public static string Policy { get; } = PolicyHead + ProjectScaffolder.Alarms(AlarmThresholds.Defaults);
 
     public const string Attribution = """
         # Attribution

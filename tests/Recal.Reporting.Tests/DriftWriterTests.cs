@@ -20,7 +20,7 @@ public sealed class DriftWriterTests
 
         // Then it is versioned, snake_case, and enums are lower-case strings
         var root = json.RootElement;
-        root.GetProperty("format_version").GetInt32().Should().Be(2);
+        root.GetProperty("format_version").GetInt32().Should().Be(3);
         root.GetProperty("period").GetString().Should().Be("week");
         root.GetProperty("has_alarm").GetBoolean().Should().BeTrue();
         var intent = root.GetProperty("current").GetProperty("intent");

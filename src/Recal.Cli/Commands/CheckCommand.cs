@@ -47,16 +47,25 @@ internal static class CheckCommand
 
             // The gap: the set's intent and cohort mix against the current traffic window.
             var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(null, null, Storage.Period.None, null), cancellationToken).ConfigureAwait(false);
-            findings.Add(drift is null
-                ? new Finding("intent mix", Health.Unknown, "no traffic in the store", "recal ingest FILE")
-                : drift.HasAlarm
-                    ? new Finding("intent mix", Health.Drifting, $"{drift.Current.Alarms.Count} alarm(s): {string.Join("; ", drift.Current.Alarms.Take(2).Select(a => Shorten(a.Message)))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
-                    : new Finding("intent mix", Health.Healthy, "the set's intent and cohort mix is within the policy's thresholds"));
-
-            // Coverage and the timeline: how much of the window has an eval case nearby, against the reference window;
-            // the unclassifiable share; offline against online across releases (the project's embedder, cached).
-            if (drift is not null)
+            if (drift is null)
             {
+                findings.Add(new Finding("intent mix", Health.Unknown, "no traffic in the store", "recal ingest FILE"));
+            }
+            else if (drift.Calibration is { } calibration && drift.Current.To <= calibration.To)
+            {
+                // Every stored trace is in the reference window: there is nothing after it to compare with it.
+                findings.Add(new Finding("intent mix", Health.Unknown, $"all stored traffic is the reference window ({calibration.From.UtcDateTime:yyyy-MM-dd} to {calibration.To.UtcDateTime:yyyy-MM-dd}) the alarms compare with; drift needs traffic after it", "recal ingest FILE (newer traffic)"));
+            }
+            else
+            {
+                var mix = drift.Current.Alarms.Where(a => a.Instrument is "js_distance" or "psi" or "missing_share" or "cohort_js_distance").ToList();
+                findings.Add(mix.Count > 0
+                    ? new Finding("intent mix", Health.Drifting, $"{mix.Count} alarm(s): {string.Join("; ", mix.Take(2).Select(a => Shorten(a.Message)))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
+                    : new Finding("intent mix", Health.Healthy, "the set's intent and cohort mix is as far from traffic as in the reference window, within its variability"));
+
+                // Coverage and the timeline: how much of the window has an eval case nearby, against the reference window;
+                // out-of-scope and novel traffic; online signals; offline against online across releases (the project's
+                // embedder, cached).
                 findings.AddRange(await TimelineFindingsAsync(project, store, drift, cancellationToken).ConfigureAwait(false));
             }
 
@@ -64,19 +73,22 @@ internal static class CheckCommand
             var now = DateTimeOffset.UtcNow;
             var (lastRefresh, lastRotation) = Lifecycle.LifecycleRules.Schedule(project);
             var overdue = new List<string>();
-            if (lastRefresh is not { } refresh || refresh + project.Policy.RefreshCadence < now)
+            if (lastRefresh is { } refresh && refresh + project.Policy.RefreshCadence < now)
             {
                 overdue.Add("shadow refresh");
             }
 
-            if (lastRotation is not { } rotation || rotation + project.Policy.RotationCadence < now)
+            if (lastRotation is { } rotation && rotation + project.Policy.RotationCadence < now)
             {
                 overdue.Add("rotation");
             }
 
-            findings.Add(overdue.Count == 0
-                ? new Finding("lifecycle", Health.Healthy, "refresh and rotation are on schedule")
-                : new Finding("lifecycle", Health.Drifting, $"{string.Join(" and ", overdue)} overdue", "recal status; recal sample --pool shadow; recal rotate"));
+            // A project that has never refreshed or rotated has no schedule to be behind: it is unknown, not drifting.
+            findings.Add(overdue.Count > 0
+                ? new Finding("lifecycle", Health.Drifting, $"{string.Join(" and ", overdue)} overdue", "recal status; recal sample --pool shadow; recal rotate")
+                : lastRefresh is null && lastRotation is null
+                    ? new Finding("lifecycle", Health.Unknown, "no shadow refresh or rotation recorded yet", "recal sample --pool shadow once traffic is stored")
+                    : new Finding("lifecycle", Health.Healthy, lastRefresh is null || lastRotation is null ? $"{(lastRefresh is null ? "rotation" : "refresh")} on schedule; no {(lastRefresh is null ? "shadow refresh" : "rotation")} recorded yet" : "refresh and rotation are on schedule"));
 
             // The score side: the newest completed run, with its gaps.
             var run = (await store.ListRunsAsync(50, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Status is RunStatus.Completed or RunStatus.Degraded);
@@ -182,18 +194,29 @@ internal static class CheckCommand
                 what += $", against {RunReportTables.Percent(reference.Coverage.Share)} in the reference window from {reference.From.UtcDateTime:yyyy-MM-dd}";
             }
 
+            // Judged against the reference window only: a stratum the set covers poorly from the start is a note, not drift.
             var dropped = timeline.Current.Alarms.Where(a => a.Instrument is GapTimeline.CoverageDrop or GapTimeline.StratumCoverageDrop).ToList();
-            findings.Add(blind.Count == 0 && dropped.Count == 0
-                ? new Finding("coverage", Health.Healthy, what)
-                : new Finding("coverage", Health.Drifting, what + (blind.Count == 0 ? string.Empty : $"; {blind.Count} stratum/strata of at least {RunReportTables.Percent(BlindSpotShare)} of traffic are below {RunReportTables.Percent(BlindSpotCoverage)} covered: {string.Join(", ", blind.Take(4).Select(b => $"{b.Stratum} ({RunReportTables.Percent(b.TrafficShare)})"))}") + (dropped.Count(a => a.Instrument == GapTimeline.StratumCoverageDrop) is > 0 and var n ? $"; coverage fell within {n} known stratum/strata" : string.Empty), "recal coverage; recal sample --pool shadow"));
+            var blindNote = blind.Count == 0 ? string.Empty : $"; {blind.Count} stratum/strata of at least {RunReportTables.Percent(BlindSpotShare)} of traffic are below {RunReportTables.Percent(BlindSpotCoverage)} covered: {string.Join(", ", blind.Take(4).Select(b => $"{b.Stratum} ({RunReportTables.Percent(b.TrafficShare)})"))}";
+            findings.Add(dropped.Count == 0
+                ? new Finding("coverage", Health.Healthy, what + ", within its variability" + blindNote)
+                : new Finding("coverage", Health.Drifting, what + blindNote + (dropped.Count(a => a.Instrument == GapTimeline.StratumCoverageDrop) is > 0 and var n ? $"; coverage fell within {n} known stratum/strata" : string.Empty), "recal coverage; recal sample --pool shadow"));
         }
 
         if (timeline.Reference is not null)
         {
-            var unknown = timeline.Current.Alarms.FirstOrDefault(a => a.Instrument == GapTimeline.UnknownShare);
-            findings.Add(unknown is null
-                ? new Finding("out of scope", Health.Healthy, $"{RunReportTables.Percent(timeline.Current.UnknownShare)} of the window in no known intent, as in the reference window")
-                : new Finding("out of scope", Health.Drifting, Shorten(unknown.Message), "recal drift --over weekly; add the new requests to the taxonomy or the set's out-of-scope cases"));
+            var outOfScope = timeline.Current.Alarms.Where(a => a.Instrument is GapTimeline.UnknownShare or GapTimeline.Novelty).ToList();
+            findings.Add(outOfScope.Count == 0
+                ? new Finding("out of scope", Health.Healthy, $"{RunReportTables.Percent(timeline.Current.UnknownShare)} of the window in no known intent" + (timeline.Current.Coverage?.NoveltyShare is { } novel ? $" and {RunReportTables.Percent(novel)} unlike every case and example" : string.Empty) + ", as in the reference window")
+                : new Finding("out of scope", Health.Drifting, string.Join("; ", outOfScope.Select(a => Shorten(a.Message))), "recal coverage (blind spots); add the new requests to the taxonomy or the set's out-of-scope cases"));
+
+            var online = timeline.Current.Alarms.Where(a => a.Instrument is GapTimeline.ThumbsUpDrop or GapTimeline.EscalationRise).ToList();
+            if (timeline.Current.Online is { Traces: > 0 } signals)
+            {
+                var what = $"thumbs up {(signals.ThumbsUpRate is { } up ? RunReportTables.Percent(up) : "n/a")}, escalated {RunReportTables.Percent(signals.EscalationRate)}" + (timeline.Reference.Online is { } then ? $", against {(then.ThumbsUpRate is { } u ? RunReportTables.Percent(u) : "n/a")} and {RunReportTables.Percent(then.EscalationRate)} in the reference window" : string.Empty);
+                findings.Add(online.Count == 0
+                    ? new Finding("online signals", Health.Healthy, what)
+                    : new Finding("online signals", Health.Drifting, what + ": users are less happy than when the set was drawn", "recal report --html report.html (offline vs online); recal coverage"));
+            }
         }
 
         if (timeline.Releases is { } releases)

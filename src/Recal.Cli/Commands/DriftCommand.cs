@@ -57,7 +57,7 @@ internal static class DriftCommand
             }
 
             await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
-            var request = new DriftRequest(parse.GetValue(from), parse.GetValue(to), period, parse.GetValue(pools));
+            var request = new DriftRequest(parse.GetValue(from), parse.GetValue(to), period, parse.GetValue(pools), Timeline: !parse.GetValue(intentOnly));
             var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, request, cancellationToken).ConfigureAwait(false);
             if (report is null)
             {

@@ -42,25 +42,45 @@ public sealed record RetirementRule(int UnmatchedCycles, bool RetireExpired, boo
     public bool Neighbourhood { get; init; } = true;
 }
 
-/// <summary>Thresholds beyond which a drift instrument raises an alarm.</summary>
-/// <param name="JsDistance">Jensen–Shannon distance (base 2) of the intent distribution.</param>
-/// <param name="Psi">Population stability index.</param>
-/// <param name="PValue">Significance level of the homogeneity test.</param>
-/// <param name="MissingShare">Traffic share in strata that have no eval case.</param>
-/// <param name="CohortJsDistance">Jensen–Shannon distance of each cohort dimension's distribution.</param>
+/// <summary>
+/// When a drift instrument raises an alarm. A traffic instrument alarms on the change from the reference window when the
+/// change is both beyond what the reference's own variability explains at the window's size (at
+/// <see cref="FalseAlarmRate"/> per window, shared among the instruments) and at least the minimum effect set here
+/// (docs/drift.md#calibrated-alarms).
+/// </summary>
+/// <param name="JsDistance">Minimum rise of the intent distribution's Jensen–Shannon distance (base 2) from the set.</param>
+/// <param name="Psi">Minimum rise of the intent distribution's population stability index.</param>
+/// <param name="PValue">Significance level of the run-based tests (gold against shadow, releases).</param>
+/// <param name="MissingShare">Minimum rise of the traffic share in intents that have no eval case.</param>
+/// <param name="CohortJsDistance">Minimum rise of each cohort dimension's Jensen–Shannon distance.</param>
 public sealed record AlarmThresholds(double JsDistance, double Psi, double PValue, double MissingShare, double CohortJsDistance)
 {
+    /// <summary>What a policy without <c>alarms:</c> gets, and what <c>recal init</c> writes (docs/validation.md reports them).</summary>
+    public static AlarmThresholds Defaults { get; } = new(0.03, 0.1, 0.001, 0.02, 0.03);
+
+    /// <summary>The chance that a window drawn like the reference raises any traffic alarm; shared among the tests (Bonferroni).</summary>
+    public double FalseAlarmRate { get; init; } = 0.01;
+
+    /// <summary>Minimum rise of the share of traffic farther from every taxonomy example and case than the reference's 5th percentile (<c>novelty</c>).</summary>
+    public double Novelty { get; init; } = 0.03;
+
+    /// <summary>Minimum fall of the thumbs-up rate among rated traces (<c>thumbs_up_drop</c>).</summary>
+    public double ThumbsUpDrop { get; init; } = 0.03;
+
+    /// <summary>Minimum rise of the share of traces escalated to a human (<c>escalation_rise</c>).</summary>
+    public double EscalationRise { get; init; } = 0.03;
+
     /// <summary>Gold's pass rate above the shadow pool's by more than this (and significantly) says gold needs a refresh.</summary>
     public double GoldShadowGap { get; init; } = 0.1;
 
-    /// <summary>A window's embedding coverage below the reference window's by more than this (and significantly) raises <c>coverage_drop</c>.</summary>
-    public double CoverageDrop { get; init; } = 0.1;
+    /// <summary>A window's embedding coverage below the reference window's by at least this (and significantly) raises <c>coverage_drop</c>.</summary>
+    public double CoverageDrop { get; init; } = 0.05;
 
-    /// <summary>One stratum's coverage below its reference coverage by more than this (and significantly) raises <c>stratum_coverage_drop</c>.</summary>
-    public double StratumCoverageDrop { get; init; } = 0.25;
+    /// <summary>One stratum's coverage below its reference coverage by at least this (and significantly) raises <c>stratum_coverage_drop</c>.</summary>
+    public double StratumCoverageDrop { get; init; } = 0.2;
 
-    /// <summary>The share of traffic the classifier cannot place above the reference window's by more than this (and significantly) raises <c>unknown_share</c>.</summary>
-    public double UnknownShare { get; init; } = 0.05;
+    /// <summary>The share of traffic the classifier cannot place above the reference window's by at least this (and significantly) raises <c>unknown_share</c>.</summary>
+    public double UnknownShare { get; init; } = 0.03;
 
     /// <summary>
     /// Two releases whose gold pass rates and online thumbs-up rates differ significantly in opposite directions raise

@@ -68,7 +68,10 @@ public static class CoverageAnalyzer
             return new(null, $"the pool(s) {string.Join(", ", poolNames)} hold no case to cover traffic with");
         }
 
-        var traffic = await MeasuredTrafficAsync(project.Policy, store, from, to, request, cancellationToken).ConfigureAwait(false);
+        // A case's own source trace is trivially covered: counting it would make the weeks a set was drawn from look
+        // better covered than any later week (docs/embeddings.md#what-is-measured).
+        var sources = cases.Select(c => c.Provenance.TraceId).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var traffic = await MeasuredTrafficAsync(project.Policy, store, from, to, request, sources, cancellationToken).ConfigureAwait(false);
         if (traffic.Population.Count == 0)
         {
             return new(null, string.Create(CultureInfo.InvariantCulture, $"no traffic between {from:yyyy-MM-dd HH:mm} and {to:yyyy-MM-dd HH:mm} UTC"));
@@ -76,7 +79,8 @@ public static class CoverageAnalyzer
 
         // One request for every distinct text: the cache (when there is one) answers what it has seen before.
         var caseTexts = cases.Select(c => c.Input.ClassificationText).ToList();
-        var (embedded, problem) = await EmbeddedTexts.EmbedAsync(caseTexts.Concat(traffic.Measured.Select(m => m.Text)), embedder, embedderId, cancellationToken).ConfigureAwait(false);
+        var anchors = request.Anchors ?? [];
+        var (embedded, problem) = await EmbeddedTexts.EmbedAsync(caseTexts.Concat(anchors).Concat(traffic.Measured.Select(m => m.Text)), embedder, embedderId, cancellationToken).ConfigureAwait(false);
         if (embedded is null)
         {
             return new(null, problem);
@@ -93,14 +97,30 @@ public static class CoverageAnalyzer
         var trafficVectors = embedded.Matrix([.. traffic.Measured.Select(m => m.Text)]);
         var (_, similarity) = new NearestNeighbourIndex(caseVectors, dimensions).Search(trafficVectors);
         var report = Summarise(project, suiteVersion, poolNames, cases, embedderId, dimensions, from, to, request, radius, traffic, similarity);
+
+        // A sampled trace stands for its stratum's traffic over its sample size.
+        var sampled = traffic.Measured.GroupBy(m => m.Stratum, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var weights = traffic.Measured.Select(m => traffic.Sampled ? (double)traffic.Population[m.Stratum] / sampled[m.Stratum] : 1).ToList();
+        if (request.Anchors is not null)
+        {
+            var nearest = (float[])similarity.Clone();
+            if (anchors.Count > 0)
+            {
+                var (_, toAnchors) = new NearestNeighbourIndex(embedded.Matrix(anchors), dimensions).Search(trafficVectors);
+                for (var i = 0; i < nearest.Length; i++)
+                {
+                    nearest[i] = Math.Max(nearest[i], toAnchors[i]);
+                }
+            }
+
+            report = report with { Novelty = new NoveltyScores(nearest, weights) };
+        }
+
         if (!request.BlindSpots)
         {
             return new(report, null);
         }
 
-        // A sampled trace stands for its stratum's traffic over its sample size.
-        var sampled = traffic.Measured.GroupBy(m => m.Stratum, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var weights = traffic.Measured.Select(m => traffic.Sampled ? (double)traffic.Population[m.Stratum] / sampled[m.Stratum] : 1).ToList();
         var (blindSpots, members) = BlindSpotFinder.Find(
             traffic.Measured, weights, trafficVectors, dimensions, similarity, radius.Radius, from, to, report.Traces, request.Clusters, request.Seed);
         return new(report with { BlindSpots = blindSpots }, null, members);
@@ -194,7 +214,7 @@ public static class CoverageAnalyzer
     /// a seeded hash of the trace key, so the sample does not depend on the order traces are read in.
     /// </summary>
     private static async ValueTask<WindowTraffic> MeasuredTrafficAsync(
-        SamplingPolicy policy, IRecalStore store, DateTimeOffset from, DateTimeOffset to, CoverageRequest request, CancellationToken cancellationToken)
+        SamplingPolicy policy, IRecalStore store, DateTimeOffset from, DateTimeOffset to, CoverageRequest request, HashSet<string> sources, CancellationToken cancellationToken)
     {
         var by = policy.Strata.By;
         var population = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -211,6 +231,11 @@ public static class CoverageAnalyzer
             var seen = new Dictionary<string, long>(StringComparer.Ordinal);
             await store.ScanTracesAsync(from, to, trace =>
             {
+                if (trace.Trace.Id is { } id && sources.Contains(id))
+                {
+                    return;
+                }
+
                 var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
                 all.Add(Measure(trace, stratum));
                 seen[stratum] = seen.GetValueOrDefault(stratum) + 1;
@@ -224,6 +249,11 @@ public static class CoverageAnalyzer
         var kept = new Dictionary<string, PriorityQueue<MeasuredTrace, ulong>>(StringComparer.Ordinal);
         await store.ScanTracesAsync(from, to, trace =>
         {
+            if (trace.Trace.Id is { } id && sources.Contains(id))
+            {
+                return;
+            }
+
             var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
             if (!quota.TryGetValue(stratum, out var size))
             {

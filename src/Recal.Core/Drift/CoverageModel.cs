@@ -87,4 +87,51 @@ public sealed record CoverageReport(
 {
     /// <summary>The version of the report's JSON format (docs/schemas/coverage-report.schema.json): 2 added the blind spots.</summary>
     public const int CurrentFormatVersion = 2;
+
+    /// <summary>Each measured trace's similarity to its nearest case or anchor, when anchors were given; not written to JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public NoveltyScores? Novelty { get; init; }
+}
+
+/// <summary>
+/// Each measured trace's cosine similarity to its nearest case or taxonomy example, and the traffic it stands for (1, or
+/// its stratum's traffic over its sample size in a sampled window).
+/// </summary>
+public sealed record NoveltyScores(IReadOnlyList<float> Similarity, IReadOnlyList<double> Weight)
+{
+    /// <summary>The weighted share of measured traffic below <paramref name="threshold"/>, and the counts a test reads (measured, below).</summary>
+    public (double Share, long Measured, long Below) Below(double threshold)
+    {
+        double weight = 0, below = 0;
+        long count = 0;
+        for (var i = 0; i < Similarity.Count; i++)
+        {
+            weight += Weight[i];
+            if (Similarity[i] < threshold)
+            {
+                below += Weight[i];
+                count++;
+            }
+        }
+
+        return (weight == 0 ? 0 : below / weight, Similarity.Count, count);
+    }
+
+    /// <summary>The weighted <paramref name="quantile"/> of the similarities (the smallest value with at least that weight at or below it).</summary>
+    public double Quantile(double quantile)
+    {
+        var order = Enumerable.Range(0, Similarity.Count).OrderBy(i => Similarity[i]).ToList();
+        var total = Weight.Sum();
+        double seen = 0;
+        foreach (var i in order)
+        {
+            seen += Weight[i];
+            if (seen >= quantile * total)
+            {
+                return Similarity[i];
+            }
+        }
+
+        return order.Count == 0 ? double.NaN : Similarity[order[^1]];
+    }
 }

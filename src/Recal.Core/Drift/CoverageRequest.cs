@@ -11,6 +11,10 @@ namespace Recal.Drift;
 /// <param name="Seed">Seeds the sample and the clustering: the same seed, store and project give the same report.</param>
 /// <param name="Clusters">How many clusters to split the uncovered traffic into; null to choose by the silhouette.</param>
 /// <param name="BlindSpots">Whether to cluster the uncovered traffic into blind spots at all.</param>
+/// <param name="Anchors">
+/// Texts besides the cases (the taxonomy's examples) whose nearest similarity, with the cases', says how novel each
+/// measured trace is (docs/drift.md#novelty); null not to measure it.
+/// </param>
 public sealed record CoverageRequest(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
@@ -21,7 +25,8 @@ public sealed record CoverageRequest(
     int Seed = 0,
     double Confidence = 0.95,
     int? Clusters = null,
-    bool BlindSpots = true)
+    bool BlindSpots = true,
+    IReadOnlyList<string>? Anchors = null)
 {
     public const double DefaultPercentile = 95;
 

@@ -23,6 +23,31 @@ public static class DriftFormat
             : g.First().Dimension is IntentDivergenceAnalyzer.IntentDimension or "coverage" or "release" or "pool" ? g.Key : $"{g.Key}:{g.First().Dimension}"));
     }
 
+    /// <summary>
+    /// A window's alarms in a word each, for a table cell: js, psi, missing, unknown, cohort:DIM, coverage, strata×N,
+    /// novelty, thumbs, escalation, releases, shadow.
+    /// </summary>
+    public static string AlarmCodes(IEnumerable<DriftAlarm> alarms)
+    {
+        ArgumentNullException.ThrowIfNull(alarms);
+        return string.Join(" ", alarms.GroupBy(a => Code(a), StringComparer.Ordinal).Select(g => g.Key == "strata" ? string.Create(CultureInfo.InvariantCulture, $"strata×{g.Count()}") : g.Key));
+
+        static string Code(DriftAlarm alarm) => alarm.Instrument switch
+        {
+            "js_distance" => "js",
+            "missing_share" => "missing",
+            "unknown_share" => "unknown",
+            "cohort_js_distance" => $"cohort:{alarm.Dimension}",
+            "coverage_drop" => "coverage",
+            "stratum_coverage_drop" => "strata",
+            "thumbs_up_drop" => "thumbs",
+            "escalation_rise" => "escalation",
+            "offline_online_releases" => "releases",
+            "gold_shadow_gap" => "shadow",
+            _ => alarm.Instrument,
+        };
+    }
+
     /// <summary>A difference of pass rates in points with its p-value, or n/a.</summary>
     public static string Gap(double? difference, double? p) =>
         difference is { } d && double.IsFinite(d)

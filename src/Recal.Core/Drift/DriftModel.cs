@@ -44,8 +44,46 @@ public sealed record DimensionDrift(string Dimension, long TrafficTotal, long Ev
 }
 
 /// <summary>A threshold crossed.</summary>
-/// <param name="Instrument">js_distance, psi, missing_share or cohort_js_distance.</param>
-public sealed record DriftAlarm(string Instrument, string Dimension, double Value, double Threshold, string Message);
+/// <param name="Instrument">The instrument's name (js_distance, psi, missing_share, cohort_js_distance, unknown_share, coverage_drop, …).</param>
+/// <param name="Threshold">The value the instrument had to pass: for a calibrated alarm, the larger of the reference null's point at the test's level and the reference plus the minimum effect.</param>
+public sealed record DriftAlarm(string Instrument, string Dimension, double Value, double Threshold, string Message)
+{
+    /// <summary>The instrument's value in the reference window (or, for a simulated null, the null's median at this window's size).</summary>
+    public double? Reference { get; init; }
+
+    /// <summary>The probability of a value at least this far from the reference if nothing moved.</summary>
+    public double? PValue { get; init; }
+
+    /// <summary>The level the p-value was held to: the per-window false-alarm rate divided among the instruments tested.</summary>
+    public double? Alpha { get; init; }
+}
+
+/// <summary>One calibrated test of one window, alarmed or not: what the instrument read, against what, and where it would alarm.</summary>
+/// <param name="Threshold">The value the instrument had to pass (for a fall, to fall below) to alarm.</param>
+public sealed record InstrumentTest(string Instrument, string Dimension, double Value, double Reference, double Threshold, double PValue, double Alpha, bool Alarm);
+
+/// <summary>
+/// How a report's alarms were calibrated (docs/drift.md#calibrated-alarms): against the reference window, at a stated
+/// per-window false-alarm rate divided among the instruments tested (Bonferroni), with the reference's week-to-week
+/// dispersion factor widening every test.
+/// </summary>
+/// <param name="From">Start of the reference window: the first stored trace.</param>
+/// <param name="To">End of the reference window: <c>traffic_window</c> later (or the end of stored traffic).</param>
+/// <param name="Phi">The reference's dispersion factor (≥ 1) over <paramref name="Periods"/> sub-periods.</param>
+/// <param name="FalseAlarmRate">The chance that a window drawn like the reference raises any alarm (<c>alarms.false_alarm_rate</c>).</param>
+/// <param name="Instruments">How many tests share that rate in each window.</param>
+/// <param name="Alpha">Each test's level: <paramref name="FalseAlarmRate"/> / <paramref name="Instruments"/>.</param>
+/// <param name="Draws">Simulated windows per null of a mix measure.</param>
+public sealed record DriftCalibration(
+    DateTimeOffset From,
+    DateTimeOffset To,
+    long Traces,
+    double Phi,
+    int Periods,
+    double FalseAlarmRate,
+    int Instruments,
+    double Alpha,
+    int Draws);
 
 /// <summary>The comparison of the eval set with one traffic window.</summary>
 /// <param name="UnknownShare">Traffic share the classifier could not place (intent <c>unknown</c>), kept out of the intent measures.</param>
@@ -67,11 +105,18 @@ public sealed record DriftWindow(
 
     /// <summary>What users did with production's answers in the window; null when the timeline was not measured.</summary>
     public WindowOnline? Online { get; init; }
+
+    /// <summary>Every calibrated test the window ran, alarmed or not (docs/drift.md#calibrated-alarms).</summary>
+    public IReadOnlyList<InstrumentTest> Tests { get; init; } = [];
 }
 
 /// <summary>A window's embedding coverage: the share of its traffic with an eval case within the radius.</summary>
 /// <param name="Measured">Traces measured (all of the window, or a stratified sample of it).</param>
-public sealed record WindowCoverage(double Share, double Lower, double Upper, long Measured, long Covered);
+public sealed record WindowCoverage(double Share, double Lower, double Upper, long Measured, long Covered)
+{
+    /// <summary>Share of the window's traffic farther from every case and taxonomy example than the reference's 5th percentile.</summary>
+    public double? NoveltyShare { get; init; }
+}
 
 /// <summary>A window's online signals.</summary>
 /// <param name="Rated">Traces with a thumb.</param>
@@ -83,7 +128,17 @@ public sealed record WindowOnline(long Traces, long Rated, double? ThumbsUpRate,
 /// The reference window the timeline's relative alarms compare with: the first <c>traffic_window</c> of stored traffic,
 /// the weeks a set is typically drawn from (docs/drift.md#the-gap-timeline).
 /// </summary>
-public sealed record GapReference(DateTimeOffset From, DateTimeOffset To, long Traces, double UnknownShare, string Embedder, double Radius, WindowCoverage Coverage);
+public sealed record GapReference(DateTimeOffset From, DateTimeOffset To, long Traces, double UnknownShare, string Embedder, double Radius, WindowCoverage Coverage)
+{
+    /// <summary>The similarity to the nearest case or taxonomy example below which a trace counts as novel: the reference's 5th percentile.</summary>
+    public double? NoveltyRadius { get; init; }
+
+    /// <summary>The reference's own novel share (about 5% by construction; ties and sampling weights move it a little).</summary>
+    public double? NoveltyShare { get; init; }
+
+    /// <summary>The reference window's online signals, which the online alarms compare with.</summary>
+    public WindowOnline? Online { get; init; }
+}
 
 /// <summary>One stored run on the timeline: its pass rates per pool and the gap measures it yields.</summary>
 /// <param name="Release">The release the target is (<c>release:</c> in recal.yaml), if named.</param>
@@ -171,7 +226,10 @@ public sealed record DriftReport(
     IReadOnlyList<DriftWindow> Series)
 {
     /// <summary>The version of the report's JSON format (docs/schemas/drift-report.schema.json).</summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
+
+    /// <summary>How the alarms were calibrated against the reference window.</summary>
+    public DriftCalibration? Calibration { get; init; }
 
     /// <summary>The reference window of the timeline's relative alarms; null when the timeline was not measured.</summary>
     public GapReference? Reference { get; init; }

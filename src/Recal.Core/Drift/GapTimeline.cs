@@ -20,6 +20,12 @@ public static class GapTimeline
     public const string StratumCoverageDrop = "stratum_coverage_drop";
     public const string UnknownShare = "unknown_share";
     public const string ReleaseDivergence = "offline_online_releases";
+    public const string Novelty = "novelty";
+    public const string ThumbsUpDrop = "thumbs_up_drop";
+    public const string EscalationRise = "escalation_rise";
+
+    /// <summary>A trace is novel when it is farther from every case and taxonomy example than this share of the reference's traffic.</summary>
+    public const double NoveltyQuantile = 0.05;
 
     /// <summary>A stratum is tested for a coverage drop with at least this share of the window's traffic ...</summary>
     public const double MinStratumShare = 0.005;
@@ -59,7 +65,9 @@ public static class GapTimeline
         var pools = report.Pools.Select(p => Enum.Parse<Pool>(p, ignoreCase: true)).ToList();
         var end = span.Last.AddMilliseconds(1);
         var referenceTo = span.First + project.Policy.TrafficWindow < end ? span.First + project.Policy.TrafficWindow : end;
-        var referenceCoverage = (await CoverageAnalyzer.AnalyzeAsync(project, report.SuiteVersion, store, embedder, embedderId, new CoverageRequest(span.First, referenceTo, pools, BlindSpots: false), cancellationToken).ConfigureAwait(false)).Report;
+        // The taxonomy's examples are anchors too: traffic far from all of them and from every case is in no known intent.
+        var anchors = project.Taxonomy.Intents.SelectMany(i => i.Examples).Distinct(StringComparer.Ordinal).ToList();
+        var referenceCoverage = (await CoverageAnalyzer.AnalyzeAsync(project, report.SuiteVersion, store, embedder, embedderId, new CoverageRequest(span.First, referenceTo, pools, BlindSpots: false, Anchors: anchors), cancellationToken).ConfigureAwait(false)).Report;
         if (referenceCoverage is null)
         {
             return report;
@@ -72,9 +80,21 @@ public static class GapTimeline
             referenceUnknown += count.Intent == Taxonomy.UnknownIntent ? count.Count : 0;
         }
 
-        var reference = new GapReference(span.First, referenceTo, referenceTotal, referenceTotal == 0 ? 0 : (double)referenceUnknown / referenceTotal, embedderId, referenceCoverage.Radius.Radius, Coverage(referenceCoverage));
-        var context = new WindowContext(project, report.SuiteVersion, pools, store, embedder, embedderId, reference, referenceCoverage, referenceUnknown);
+        var noveltyRadius = referenceCoverage.Novelty!.Quantile(NoveltyQuantile);
+        var referenceNovel = referenceCoverage.Novelty.Below(noveltyRadius);
+        var reference = new GapReference(span.First, referenceTo, referenceTotal, referenceTotal == 0 ? 0 : (double)referenceUnknown / referenceTotal, embedderId, referenceCoverage.Radius.Radius, Coverage(referenceCoverage))
+        {
+            NoveltyRadius = noveltyRadius,
+            NoveltyShare = referenceNovel.Share,
+        };
+        var calibration = report.Calibration ?? throw new InvalidOperationException("the drift report carries no calibration");
         var online = await OnlineAsync(store, [.. report.Series, report.Current], cancellationToken).ConfigureAwait(false);
+        var referenceOnline = await store.CountFeedbackAsync(span.First, referenceTo, cancellationToken).ConfigureAwait(false);
+        reference = reference with
+        {
+            Online = new WindowOnline(referenceOnline.Traces, referenceOnline.Rated, referenceOnline.Rated == 0 ? null : (double)referenceOnline.Up / referenceOnline.Rated, referenceOnline.Traces == 0 ? 0 : (double)referenceOnline.Escalated / referenceOnline.Traces),
+        };
+        var context = new WindowContext(project, report.SuiteVersion, pools, store, embedder, embedderId, anchors, reference, referenceCoverage, referenceNovel, referenceOnline, calibration);
         var series = new List<DriftWindow>(report.Series.Count);
         for (var i = 0; i < report.Series.Count; i++)
         {
@@ -244,57 +264,82 @@ public static class GapTimeline
     {
         var coverage = window.Traces == 0
             ? null
-            : (await CoverageAnalyzer.AnalyzeAsync(context.Project, context.SuiteVersion, context.Store, context.Embedder, context.EmbedderId, new CoverageRequest(window.From, window.To, context.Pools, BlindSpots: false), cancellationToken).ConfigureAwait(false)).Report;
+            : (await CoverageAnalyzer.AnalyzeAsync(context.Project, context.SuiteVersion, context.Store, context.Embedder, context.EmbedderId, new CoverageRequest(window.From, window.To, context.Pools, BlindSpots: false, Anchors: context.Anchors), cancellationToken).ConfigureAwait(false)).Report;
 
-        var alarms = new List<DriftAlarm>(window.Alarms);
+        var verdicts = new WindowVerdicts();
+        verdicts.Alarms.AddRange(window.Alarms);
+        verdicts.Tests.AddRange(window.Tests);
         var thresholds = context.Project.Policy.Alarms;
+        var (phi, alpha) = (context.Calibration.Phi, context.Calibration.Alpha);
+        double? novelShare = null;
         if (coverage is not null)
         {
-            alarms.AddRange(CoverageAlarms(coverage, context.ReferenceCoverage, thresholds));
+            TestCoverage(coverage, context.ReferenceCoverage, thresholds, phi, alpha, verdicts);
+
+            // Novelty: traffic farther from every case and taxonomy example than the reference's 5th percentile.
+            var novel = coverage.Novelty!.Below(context.Reference.NoveltyRadius!.Value);
+            var referenceNovel = context.ReferenceNovel;
+            novelShare = novel.Share;
+            var outcome = CalibratedTest.ShareRise(novel.Below, novel.Measured, referenceNovel.Below, referenceNovel.Measured, thresholds.Novelty, phi, alpha);
+            verdicts.Add(Novelty, "text", outcome with { Value = novel.Share, Reference = referenceNovel.Share }, o =>
+                string.Create(CultureInfo.InvariantCulture, $"{o.Value:0.0%} of traffic is farther from every case and taxonomy example than the reference's {NoveltyQuantile:0%} (similarity below {context.Reference.NoveltyRadius:0.000}), against {o.Reference:0.0%} in the reference window (alarm at {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)}): requests of a kind the taxonomy does not know are arriving"));
         }
 
-        // Out-of-scope growth: the share the classifier cannot place, against the reference window's.
-        var unknown = (long)Math.Round(window.UnknownShare * window.Traces);
-        var reference = context.Reference;
-        if (window.Traces > 0 && window.UnknownShare - reference.UnknownShare > thresholds.UnknownShare)
+        // What users did: fewer thumbs up among rated traces, more escalations, against the reference window.
+        var referenceOnline = context.ReferenceOnline;
+        var (traces, rated) = (online.Traces, online.Rated);
+        if (rated > 0 && referenceOnline.Rated > 0)
         {
-            var p = ProportionDifference.FisherExactTwoSided(unknown, window.Traces, context.ReferenceUnknown, reference.Traces);
-            if (p < thresholds.PValue)
-            {
-                alarms.Add(new DriftAlarm(UnknownShare, IntentDivergenceAnalyzer.IntentDimension, window.UnknownShare, thresholds.UnknownShare,
-                    string.Create(CultureInfo.InvariantCulture, $"{window.UnknownShare:0.0%} of traffic is in no known intent, against {reference.UnknownShare:0.0%} in the reference window ({Points(window.UnknownShare - reference.UnknownShare)} > {thresholds.UnknownShare * 100:0.#}, Fisher p = {p:0.##e0}): out-of-scope requests are growing")));
-            }
+            var up = online.ThumbsUpRate is { } rate ? (long)Math.Round(rate * rated) : 0;
+            verdicts.Add(ThumbsUpDrop, "online", CalibratedTest.ShareFall(up, rated, referenceOnline.Up, referenceOnline.Rated, thresholds.ThumbsUpDrop, phi, alpha), o =>
+                string.Create(CultureInfo.InvariantCulture, $"thumbs up fell to {o.Value:0.0%} of {rated:N0} rated traces, against {o.Reference:0.0%} in the reference window (alarm below {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)}): users are less happy"));
+        }
+
+        if (traces > 0 && referenceOnline.Traces > 0)
+        {
+            var escalated = (long)Math.Round(online.EscalationRate * traces);
+            verdicts.Add(EscalationRise, "online", CalibratedTest.ShareRise(escalated, traces, referenceOnline.Escalated, referenceOnline.Traces, thresholds.EscalationRise, phi, alpha), o =>
+                string.Create(CultureInfo.InvariantCulture, $"{o.Value:0.0%} of traces were escalated to a human, against {o.Reference:0.0%} in the reference window (alarm at {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)})"));
         }
 
         return window with
         {
-            Alarms = alarms,
-            Coverage = coverage is null ? null : Coverage(coverage),
+            Alarms = verdicts.Alarms,
+            Tests = verdicts.Tests,
+            Coverage = coverage is null ? null : Coverage(coverage) with { NoveltyShare = novelShare },
             CoverageDetail = coverage,
             Online = online,
         };
     }
 
     /// <summary>
-    /// Coverage below the reference's by more than <c>alarms.coverage_drop</c> at Fisher p below <c>alarms.p_value</c>;
-    /// and, per stratum tested (enough traffic and measured traces in both windows), a drop beyond
-    /// <c>alarms.stratum_coverage_drop</c> at p below <c>alarms.p_value</c> divided by the strata tested (Bonferroni).
+    /// Coverage below the reference's by at least <c>alarms.coverage_drop</c>, significantly (one-sided Fisher at the
+    /// test's level, counts divided by φ); and, per stratum tested (enough traffic and measured traces in both windows), a
+    /// drop of at least <c>alarms.stratum_coverage_drop</c> at the level divided by the strata tested (Bonferroni).
     /// </summary>
-    public static IEnumerable<DriftAlarm> CoverageAlarms(CoverageReport window, CoverageReport reference, AlarmThresholds thresholds)
+    public static IEnumerable<DriftAlarm> CoverageAlarms(CoverageReport window, CoverageReport reference, AlarmThresholds thresholds, double phi, double alpha)
+    {
+        var verdicts = new WindowVerdicts();
+        TestCoverage(window, reference, thresholds, phi, alpha, verdicts);
+        return verdicts.Alarms;
+    }
+
+    private static void TestCoverage(CoverageReport window, CoverageReport reference, AlarmThresholds thresholds, double phi, double alpha, WindowVerdicts verdicts)
     {
         ArgumentNullException.ThrowIfNull(window);
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(thresholds);
-        var drop = reference.Overall.Share - window.Overall.Share;
-        if (drop > thresholds.CoverageDrop)
+
+        // A sampled window's share is post-stratified; the test reads the sample's counts, the effect the estimates.
+        var overall = CalibratedTest.ShareFall(window.Overall.Covered, window.Overall.Measured, reference.Overall.Covered, reference.Overall.Measured, thresholds.CoverageDrop, phi, alpha);
+        overall = overall with
         {
-            var p = ProportionDifference.FisherExactTwoSided(window.Overall.Covered, window.Overall.Measured, reference.Overall.Covered, reference.Overall.Measured);
-            if (p < thresholds.PValue)
-            {
-                yield return new DriftAlarm(CoverageDrop, "coverage", window.Overall.Share, thresholds.CoverageDrop,
-                    string.Create(CultureInfo.InvariantCulture, $"{window.Overall.Share:0.0%} of traffic has an eval case within r = {window.Radius.Radius:0.000}, against {reference.Overall.Share:0.0%} in the reference window ({Points(-drop)}, Fisher p = {p:0.##e0}): traffic is moving away from the set"));
-            }
-        }
+            Value = window.Overall.Share,
+            Reference = reference.Overall.Share,
+            Alarm = overall.Alarm && reference.Overall.Share - window.Overall.Share >= thresholds.CoverageDrop,
+        };
+        verdicts.Add(CoverageDrop, "coverage", overall, o =>
+            string.Create(CultureInfo.InvariantCulture, $"{o.Value:0.0%} of traffic has an eval case within r = {window.Radius.Radius:0.000}, against {o.Reference:0.0%} in the reference window (alarm below {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)}): traffic is moving away from the set"));
 
         var referenceStrata = reference.Strata.ToDictionary(s => s.Stratum, StringComparer.Ordinal);
         var tested = window.Strata
@@ -303,18 +348,13 @@ public static class GapTimeline
             .ToList();
         foreach (var (now, then) in tested.OrderByDescending(x => x.Then.CoveredShare - x.Now.CoveredShare).ThenBy(x => x.Now.Stratum, StringComparer.Ordinal))
         {
-            var stratumDrop = then.CoveredShare - now.CoveredShare;
-            if (stratumDrop <= thresholds.StratumCoverageDrop)
+            if (then.CoveredShare - now.CoveredShare < thresholds.StratumCoverageDrop)
             {
                 break;
             }
 
-            var p = ProportionDifference.FisherExactTwoSided(now.Covered, now.Measured, then.Covered, then.Measured);
-            if (p < thresholds.PValue / tested.Count)
-            {
-                yield return new DriftAlarm(StratumCoverageDrop, now.Stratum, now.CoveredShare, thresholds.StratumCoverageDrop,
-                    string.Create(CultureInfo.InvariantCulture, $"{now.Stratum}: {now.CoveredShare:0.0%} covered against {then.CoveredShare:0.0%} in the reference window ({Points(-stratumDrop)}, Fisher p = {p:0.##e0}, {tested.Count} strata tested): its traffic now asks what its cases do not"));
-            }
+            verdicts.Add(StratumCoverageDrop, now.Stratum, CalibratedTest.ShareFall(now.Covered, now.Measured, then.Covered, then.Measured, thresholds.StratumCoverageDrop, phi, alpha / tested.Count), o =>
+                string.Create(CultureInfo.InvariantCulture, $"{now.Stratum}: {o.Value:0.0%} covered against {o.Reference:0.0%} in the reference window (alarm below {o.Threshold:0.0%}: {o.Why}, {tested.Count} strata tested; p = {DriftFormat.P(o.PValue)}): its traffic now asks what its cases do not"));
         }
     }
 
@@ -412,9 +452,12 @@ public static class GapTimeline
         IRecalStore Store,
         IEmbeddingGenerator<string, Embedding<float>> Embedder,
         string EmbedderId,
+        IReadOnlyList<string> Anchors,
         GapReference Reference,
         CoverageReport ReferenceCoverage,
-        long ReferenceUnknown);
+        (double Share, long Measured, long Below) ReferenceNovel,
+        FeedbackCount ReferenceOnline,
+        DriftCalibration Calibration);
 
     /// <summary>One release's traffic: its span, and thumbs per stratum.</summary>
     private sealed class ReleaseSignals

@@ -1,4 +1,3 @@
-using Recal.Classification;
 using Recal.Domain;
 using Recal.Statistics;
 using Recal.Storage;
@@ -43,8 +42,10 @@ public static class IntentDivergenceAnalyzer
 
         var to = request.To ?? span.Last.AddMilliseconds(1);
         var from = request.From ?? to - project.Policy.TrafficWindow;
+        var reference = await DriftReference.ReadAsync(project, store, span, cancellationToken).ConfigureAwait(false);
+        var context = AlarmContext.For(project, eval, reference, request.Timeline);
         var currentCounts = await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false);
-        var current = Compare(project, eval, from, to, currentCounts);
+        var current = Compare(project, eval, from, to, currentCounts, context);
 
         var series = new List<DriftWindow>();
         if (request.Over != Period.None)
@@ -55,7 +56,7 @@ public static class IntentDivergenceAnalyzer
             foreach (var bucket in bucketed.GroupBy(c => c.BucketStart!.Value).OrderBy(g => g.Key))
             {
                 var bucketEnd = PeriodMath.End(bucket.Key, request.Over);
-                series.Add(Compare(project, eval, Max(bucket.Key, seriesFrom), request.To is null ? bucketEnd : Min(bucketEnd, to), [.. bucket]));
+                series.Add(Compare(project, eval, Max(bucket.Key, seriesFrom), request.To is null ? bucketEnd : Min(bucketEnd, to), [.. bucket], context));
             }
         }
 
@@ -69,49 +70,37 @@ public static class IntentDivergenceAnalyzer
             request.Over,
             project.Policy.Alarms,
             current,
-            series);
+            series)
+        {
+            Calibration = context.Calibration,
+        };
     }
 
-    /// <summary>Compares the eval distribution with one window's traffic counts.</summary>
-    public static DriftWindow Compare(EvalProject project, EvalDistribution eval, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<TrafficCount> counts)
+    /// <summary>
+    /// Compares the eval distribution with one window's traffic counts; with a <paramref name="context"/>, raises the
+    /// alarms calibrated against its reference window.
+    /// </summary>
+    public static DriftWindow Compare(EvalProject project, EvalDistribution eval, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<TrafficCount> counts, AlarmContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(eval);
         ArgumentNullException.ThrowIfNull(counts);
 
         var taxonomy = project.Taxonomy;
-        long total = 0, unknown = 0;
-        var intentTraffic = new Dictionary<string, long>(StringComparer.Ordinal);
-        var cohortTraffic = taxonomy.Cohorts.ToDictionary(d => d.Name, _ => new Dictionary<string, long>(StringComparer.Ordinal), StringComparer.Ordinal);
-        foreach (var count in counts)
-        {
-            total += count.Count;
-            if (count.Intent == Taxonomy.UnknownIntent)
-            {
-                unknown += count.Count;
-            }
-            else
-            {
-                Add(intentTraffic, count.Intent, count.Count);
-            }
-
-            foreach (var (dimension, value) in CohortResolver.ParseKey(count.CohortKey))
-            {
-                if (cohortTraffic.TryGetValue(dimension, out var values))
-                {
-                    Add(values, value, count.Count);
-                }
-            }
-        }
-
+        var tally = TrafficTally.Of(taxonomy, counts);
         var groups = taxonomy.Intents.ToDictionary(i => i.Name, i => i.Group, StringComparer.Ordinal);
-        var intent = CompareDimension(IntentDimension, eval.Intents, intentTraffic, name => groups.GetValueOrDefault(name));
+        var intent = CompareDimension(IntentDimension, eval.Intents, tally.Intents, name => groups.GetValueOrDefault(name));
         var cohorts = taxonomy.Cohorts
-            .Select(d => CompareDimension(d.Name, eval.Cohorts[d.Name], cohortTraffic[d.Name], _ => null))
+            .Select(d => CompareDimension(d.Name, eval.Cohorts[d.Name], tally.Cohorts[d.Name], _ => null))
             .ToList();
 
-        var alarms = Alarms(project.Policy.Alarms, intent, cohorts);
-        return new DriftWindow(from, to, total, total == 0 ? 0 : (double)unknown / total, intent, cohorts, alarms);
+        var verdicts = new WindowVerdicts();
+        if (context is not null)
+        {
+            Test(project, context, from, to, tally, intent, cohorts, verdicts);
+        }
+
+        return new DriftWindow(from, to, tally.Total, tally.Total == 0 ? 0 : (double)tally.Unknown / tally.Total, intent, cohorts, verdicts.Alarms) { Tests = verdicts.Tests };
     }
 
     private static DimensionDrift CompareDimension(string dimension, IReadOnlyDictionary<string, long> eval, IReadOnlyDictionary<string, long> traffic, Func<string, string?> group)
@@ -163,53 +152,78 @@ public static class IntentDivergenceAnalyzer
         return new DimensionDrift(dimension, trafficTotal, evalTotal, measures, rows, missingShare);
     }
 
-    private static List<DriftAlarm> Alarms(AlarmThresholds thresholds, DimensionDrift intent, IReadOnlyList<DimensionDrift> cohorts)
+    private static void Test(EvalProject project, AlarmContext context, DateTimeOffset from, DateTimeOffset to, TrafficTally window, DimensionDrift intent, IReadOnlyList<DimensionDrift> cohorts, WindowVerdicts verdicts)
     {
-        var alarms = new List<DriftAlarm>();
-        if (intent.Measures is { } m && IsSignificant(m, thresholds))
+        var thresholds = project.Policy.Alarms;
+        var reference = context.Reference.Tally;
+        if (window.Known > 0 && reference.Known > 0)
         {
-            if (m.JsDistance > thresholds.JsDistance)
+            var categories = Categories(context.Eval.Intents, reference.Intents, window.Intents, project.Taxonomy.Intents.Select(i => i.Name));
+            var evalCounts = Counts(categories, context.Eval.Intents);
+            if (evalCounts.Sum() > 0)
             {
-                alarms.Add(new DriftAlarm("js_distance", IntentDimension, m.JsDistance, thresholds.JsDistance,
-                    $"intent mix has moved: Jensen–Shannon distance {m.JsDistance:0.000} > {thresholds.JsDistance:0.###} (G-test p = {DriftFormat.P(m.Test.PValue)})"));
-            }
+                var referenceCounts = Longs(categories, reference.Intents);
+                var js = context.Null(IntentDimension + "/js", referenceCounts, window.Known, from, to, c => Divergence.JensenShannonDistance(evalCounts, c));
+                var psi = context.Null(IntentDimension + "/psi", referenceCounts, window.Known, from, to, c => Divergence.PopulationStabilityIndex(evalCounts, c));
+                var m = intent.Measures!;
+                verdicts.Add("js_distance", IntentDimension, CalibratedTest.Rise(m.JsDistance, js, thresholds.JsDistance, context.Phi, context.Alpha), o =>
+                    $"intent mix has moved: Jensen–Shannon distance {o.Value:0.000} > {o.Threshold:0.000} ({o.Why}; p = {DriftFormat.P(o.PValue)})");
+                verdicts.Add("psi", IntentDimension, CalibratedTest.Rise(m.Psi, psi, thresholds.Psi, context.Phi, context.Alpha), o =>
+                    $"intent mix has moved: PSI {o.Value:0.000} > {o.Threshold:0.000} ({o.Why}; p = {DriftFormat.P(o.PValue)})");
 
-            if (m.Psi > thresholds.Psi)
-            {
-                alarms.Add(new DriftAlarm("psi", IntentDimension, m.Psi, thresholds.Psi,
-                    $"intent mix has moved: PSI {m.Psi:0.000} > {thresholds.Psi:0.###}"));
+                // Traffic in intents the set lacks, against the reference's share in the same intents.
+                var missing = intent.Missing.ToList();
+                var missingTraces = missing.Sum(s => s.TrafficCount);
+                var referenceMissing = reference.Intents.Where(kv => context.Eval.Intents.GetValueOrDefault(kv.Key) == 0).Sum(kv => kv.Value);
+                var named = string.Join(", ", missing.Take(5).Select(s => $"{s.Stratum} ({s.TrafficShare:0.0%})"));
+                var more = missing.Count > 5 ? $" and {missing.Count - 5} more" : string.Empty;
+                verdicts.Add("missing_share", IntentDimension, CalibratedTest.ShareRise(missingTraces, window.Known, referenceMissing, reference.Known, thresholds.MissingShare, context.Phi, context.Alpha), o =>
+                    $"{o.Value:0.0%} of traffic is in {missing.Count} intents the set lacks, against {o.Reference:0.0%} in the reference window (alarm at {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)}): {named}{more}",
+                    alarms: missingTraces >= MinMissingTraces);
             }
         }
 
-        var missing = intent.Missing.ToList();
-        var missingTraces = missing.Sum(s => s.TrafficCount);
-        if (intent.MissingShare > thresholds.MissingShare && missingTraces >= MinMissingTraces)
-        {
-            var named = string.Join(", ", missing.Take(5).Select(s => $"{s.Stratum} ({s.TrafficShare:0.0%})"));
-            var more = missing.Count > 5 ? $" and {missing.Count - 5} more" : string.Empty;
-            alarms.Add(new DriftAlarm("missing_share", IntentDimension, intent.MissingShare, thresholds.MissingShare,
-                $"{intent.MissingShare:0.0%} of traffic is in {missing.Count} intents the set lacks: {named}{more}"));
-        }
+        // Out-of-scope growth: the share the classifier cannot place, against the reference window's.
+        verdicts.Add(GapTimeline.UnknownShare, IntentDimension, CalibratedTest.ShareRise(window.Unknown, window.Total, reference.Unknown, reference.Total, thresholds.UnknownShare, context.Phi, context.Alpha), o =>
+            $"{o.Value:0.0%} of traffic is in no known intent, against {o.Reference:0.0%} in the reference window (alarm at {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)}): out-of-scope requests are growing");
 
         foreach (var cohort in cohorts)
         {
-            if (cohort.Measures is { } c && IsSignificant(c, thresholds) && c.JsDistance > thresholds.CohortJsDistance)
+            var dimension = project.Taxonomy.Cohorts.First(d => d.Name == cohort.Dimension);
+            var referenceValues = reference.Cohorts[cohort.Dimension];
+            var windowValues = window.Cohorts[cohort.Dimension];
+            var evalValues = context.Eval.Cohorts[cohort.Dimension];
+            var n = windowValues.Values.Sum();
+            if (n == 0 || referenceValues.Values.Sum() == 0 || evalValues.Values.Sum() == 0 || cohort.Measures is not { } c)
             {
-                var moved = cohort.Strata.OrderByDescending(s => Math.Abs(s.TrafficShare - s.EvalShare)).First();
-                alarms.Add(new DriftAlarm("cohort_js_distance", cohort.Dimension, c.JsDistance, thresholds.CohortJsDistance,
-                    $"{cohort.Dimension} mix has moved: Jensen–Shannon distance {c.JsDistance:0.000} > {thresholds.CohortJsDistance:0.###}; " +
-                    $"{cohort.Dimension}={moved.Stratum} is {moved.TrafficShare:0.0%} of traffic but {moved.EvalShare:0.0%} of the set"));
+                continue;
             }
-        }
 
-        return alarms;
+            var categories = Categories(evalValues, referenceValues, windowValues, [.. dimension.Values, dimension.Missing]);
+            var evalCounts = Counts(categories, evalValues);
+            var null_ = context.Null(cohort.Dimension + "/js", Longs(categories, referenceValues), n, from, to, x => Divergence.JensenShannonDistance(evalCounts, x));
+            verdicts.Add("cohort_js_distance", cohort.Dimension, CalibratedTest.Rise(c.JsDistance, null_, thresholds.CohortJsDistance, context.Phi, context.Alpha), o =>
+            {
+                var referenceTotal = (double)referenceValues.Values.Sum();
+                var moved = cohort.Strata.OrderByDescending(s => Math.Abs(s.TrafficShare - (referenceValues.GetValueOrDefault(s.Stratum) / referenceTotal))).First();
+                var unlisted = moved.Stratum == dimension.Missing && dimension.Values.Count > 0
+                    ? $" ({dimension.Missing}: a value the taxonomy does not list, or none)"
+                    : string.Empty;
+                return $"{cohort.Dimension} mix has moved: Jensen–Shannon distance {o.Value:0.000} > {o.Threshold:0.000} ({o.Why}); " +
+                    $"{cohort.Dimension}={moved.Stratum}{unlisted} is {moved.TrafficShare:0.0%} of traffic against {referenceValues.GetValueOrDefault(moved.Stratum) / referenceTotal:0.0%} in the reference window and {moved.EvalShare:0.0%} of the set";
+            });
+        }
     }
 
-    /// <summary>
-    /// An effect-size alarm also needs the homogeneity test to reject: a large distance on a handful of traces is noise.
-    /// </summary>
-    private static bool IsSignificant(DivergenceMeasures measures, AlarmThresholds thresholds) =>
-        measures.Test.Applicable && measures.Test.PValue < thresholds.PValue;
+    /// <summary>Every category seen in the set, the reference, the window or declared, in ordinal order.</summary>
+    private static List<string> Categories(IReadOnlyDictionary<string, long> eval, IReadOnlyDictionary<string, long> reference, IReadOnlyDictionary<string, long> window, IEnumerable<string> declared) =>
+        [.. eval.Keys.Concat(reference.Keys).Concat(window.Keys).Concat(declared).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    private static double[] Counts(IReadOnlyList<string> categories, IReadOnlyDictionary<string, long> counts) =>
+        [.. categories.Select(c => (double)counts.GetValueOrDefault(c))];
+
+    private static long[] Longs(IReadOnlyList<string> categories, IReadOnlyDictionary<string, long> counts) =>
+        [.. categories.Select(c => counts.GetValueOrDefault(c))];
 
     private static void Add(Dictionary<string, long> map, string key, long count) =>
         map[key] = map.GetValueOrDefault(key) + count;

@@ -74,7 +74,7 @@ public static class PolicyNarrator
 
         var alarms = policy.Alarms;
         text.Append(CultureInfo.InvariantCulture,
-            $" Drift alarms fire when the intent mix's Jensen–Shannon distance exceeds {alarms.JsDistance:0.###} or its PSI exceeds {alarms.Psi:0.###} (each only when the G-test's p-value is below {alarms.PValue:0.#####}), when more than {Percent(alarms.MissingShare)} of traffic falls in intents the set lacks, when a cohort dimension's distance exceeds {alarms.CohortJsDistance:0.###}, or when a run scores gold more than {Percent(alarms.GoldShadowGap)} above the shadow pool.");
+            $" Drift alarms compare each window of traffic with the reference window (the first {Duration(policy.TrafficWindow)} of stored traffic) and fire only on a change beyond what the reference's own variability explains at the window's size, at a {Percent(alarms.FalseAlarmRate)} chance per window that unchanged traffic raises any alarm, and at least as large as its minimum effect: the intent mix's Jensen–Shannon distance up {alarms.JsDistance:0.###} or its PSI up {alarms.Psi:0.###}, the share in intents the set lacks up {Percent(alarms.MissingShare)}, the unclassified share up {Percent(alarms.UnknownShare)}, a cohort dimension's distance up {alarms.CohortJsDistance:0.###}, embedding coverage down {Percent(alarms.CoverageDrop)} (one stratum's down {Percent(alarms.StratumCoverageDrop)}), traffic unlike every case and example up {Percent(alarms.Novelty)}, thumbs up down {Percent(alarms.ThumbsUpDrop)} or escalations up {Percent(alarms.EscalationRise)}; and when a run scores gold more than {Percent(alarms.GoldShadowGap)} above the shadow pool (p below {alarms.PValue:0.#####}).");
         return text.ToString();
     }
 

@@ -100,18 +100,23 @@ internal static class PolicyReader
         retirementYaml?.RejectUnknownKeys();
 
         var alarmsYaml = yaml.Object("alarms");
+        var d = AlarmThresholds.Defaults;
         var alarms = new AlarmThresholds(
-            alarmsYaml?.Double("js_distance", min: 0, max: 1) ?? 0.2,
-            alarmsYaml?.Double("psi", min: 0) ?? 0.25,
-            alarmsYaml?.Double("p_value", min: 0, max: 1) ?? 0.001,
-            alarmsYaml?.Double("missing_share", min: 0, max: 1) ?? 0.02,
-            alarmsYaml?.Double("cohort_js_distance", min: 0, max: 1) ?? 0.15)
+            alarmsYaml?.Double("js_distance", min: 0, max: 1) ?? d.JsDistance,
+            alarmsYaml?.Double("psi", min: 0) ?? d.Psi,
+            alarmsYaml?.Double("p_value", min: 0, max: 1) ?? d.PValue,
+            alarmsYaml?.Double("missing_share", min: 0, max: 1) ?? d.MissingShare,
+            alarmsYaml?.Double("cohort_js_distance", min: 0, max: 1) ?? d.CohortJsDistance)
         {
-            GoldShadowGap = alarmsYaml?.Double("gold_shadow_gap", min: 0, max: 1) ?? 0.1,
-            CoverageDrop = alarmsYaml?.Double("coverage_drop", min: 0, max: 1) ?? 0.1,
-            StratumCoverageDrop = alarmsYaml?.Double("stratum_coverage_drop", min: 0, max: 1) ?? 0.25,
-            UnknownShare = alarmsYaml?.Double("unknown_share", min: 0, max: 1) ?? 0.05,
-            ReleaseDivergence = alarmsYaml?.Double("release_divergence", min: 0, max: 1) ?? 0.02,
+            FalseAlarmRate = alarmsYaml?.Double("false_alarm_rate", min: 1e-6, max: 0.5) ?? d.FalseAlarmRate,
+            GoldShadowGap = alarmsYaml?.Double("gold_shadow_gap", min: 0, max: 1) ?? d.GoldShadowGap,
+            CoverageDrop = alarmsYaml?.Double("coverage_drop", min: 0, max: 1) ?? d.CoverageDrop,
+            StratumCoverageDrop = alarmsYaml?.Double("stratum_coverage_drop", min: 0, max: 1) ?? d.StratumCoverageDrop,
+            UnknownShare = alarmsYaml?.Double("unknown_share", min: 0, max: 1) ?? d.UnknownShare,
+            Novelty = alarmsYaml?.Double("novelty", min: 0, max: 1) ?? d.Novelty,
+            ThumbsUpDrop = alarmsYaml?.Double("thumbs_up_drop", min: 0, max: 1) ?? d.ThumbsUpDrop,
+            EscalationRise = alarmsYaml?.Double("escalation_rise", min: 0, max: 1) ?? d.EscalationRise,
+            ReleaseDivergence = alarmsYaml?.Double("release_divergence", min: 0, max: 1) ?? d.ReleaseDivergence,
         };
         alarmsYaml?.RejectUnknownKeys();
         yaml.RejectUnknownKeys();

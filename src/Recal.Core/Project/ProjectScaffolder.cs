@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using Recal.Diagnostics;
+using Recal.Domain;
 
 namespace Recal.Project;
 
@@ -14,7 +17,7 @@ public static class ProjectScaffolder
         {
             ["recal.yaml"] = ProjectFile(name),
             ["taxonomy.yaml"] = Taxonomy,
-            ["policy.yaml"] = Policy,
+            ["policy.yaml"] = StarterPolicy,
             [Path.Combine("cases", "gold.jsonl")] = Cases,
             [".gitignore"] = "# The embedded store and caches: rebuilt from your traces, never committed.\n.recal/\n",
         };
@@ -108,7 +111,7 @@ public static class ProjectScaffolder
 
         """;
 
-    private const string Policy = """
+    private const string PolicyHead = """
         # The sampling policy: how the eval set is drawn, kept and checked (docs/project-format.md#policyyaml).
         # Bump 'version' whenever you change a rule: scores and reports name the policy version they used.
         version: 1
@@ -137,15 +140,45 @@ public static class ProjectScaffolder
         promotion: {min_weight: 0.01, cycles: 3}
         retirement: {unmatched_cycles: 4, expired: true, newly_passing: true}
 
-        # Drift alarm thresholds (docs/drift.md).
-        alarms:
-          js_distance: 0.2             # intent mix, Jensen–Shannon distance (base 2)
-          psi: 0.25                    # intent mix, population stability index
-          p_value: 0.001               # the G-test must also reject homogeneity at this level
-          missing_share: 0.02          # traffic share in intents with no case
-          cohort_js_distance: 0.15     # each cohort dimension's distance
-
         """;
+
+    /// <summary>The starter policy.yaml <c>recal init</c> writes: its alarms are <see cref="AlarmThresholds.Defaults"/>, the validated defaults.</summary>
+    public static string StarterPolicy { get; } = PolicyHead + Alarms(AlarmThresholds.Defaults);
+
+    /// <summary>The commented <c>alarms:</c> section for <paramref name="a"/>.</summary>
+    public static string Alarms(AlarmThresholds a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        (string Key, double Value, string Comment)[] lines =
+        [
+            ("false_alarm_rate", a.FalseAlarmRate, "chance that an unchanged window raises any alarm, shared among the tests"),
+            ("js_distance", a.JsDistance, "minimum rise of the intent mix's Jensen–Shannon distance from the set"),
+            ("psi", a.Psi, "minimum rise of the intent mix's population stability index"),
+            ("missing_share", a.MissingShare, "minimum rise of the traffic share in intents with no case"),
+            ("unknown_share", a.UnknownShare, "minimum rise of the share the classifier cannot place"),
+            ("cohort_js_distance", a.CohortJsDistance, "minimum rise of each cohort dimension's distance"),
+            ("coverage_drop", a.CoverageDrop, "minimum fall of embedding coverage"),
+            ("stratum_coverage_drop", a.StratumCoverageDrop, "minimum fall of one stratum's coverage"),
+            ("novelty", a.Novelty, "minimum rise of the share far from every case and taxonomy example"),
+            ("thumbs_up_drop", a.ThumbsUpDrop, "minimum fall of the thumbs-up rate"),
+            ("escalation_rise", a.EscalationRise, "minimum rise of the escalation rate"),
+            ("p_value", a.PValue, "level of the run-based tests (gold vs shadow, releases)"),
+            ("gold_shadow_gap", a.GoldShadowGap, "gold above shadow by at least this says gold is stale"),
+            ("release_divergence", a.ReleaseDivergence, "users' move between releases that gold contradicts"),
+        ];
+        var text = new StringBuilder();
+        text.Append('\n');
+        text.Append("# Drift alarms (docs/drift.md#calibrated-alarms). Each traffic instrument compares a window with the reference\n");
+        text.Append("# window (the first traffic_window of stored traffic) and alarms when the change is beyond what the reference's own\n");
+        text.Append("# variability explains at the window's size AND at least the minimum effect below.\n");
+        text.Append("alarms:\n");
+        foreach (var (key, value, comment) in lines)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"  {$"{key}: {value.ToString(CultureInfo.InvariantCulture)}",-29}# {comment}\n");
+        }
+
+        return text.ToString();
+    }
 
     private const string Cases = """
         {"id":"gold-0001","input":"how do i get a refund for a damaged order","references":[{"text":"I'm sorry the order arrived damaged. I've started a refund to your original payment method; it arrives in 3-5 business days.","grade":"high"},{"text":"You can request a refund from the Orders page.","grade":"borderline"}],"assertions":[{"type":"contains","value":"refund"}],"intent":"refund","cohort":{"plan":"free"},"difficulty":"easy","provenance":{"kind":"manual"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["billing"]}

@@ -33,14 +33,7 @@ public static class ProportionDifference
     /// </summary>
     public static double FisherExactTwoSided(long k1, long n1, long k2, long n2)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(k1);
-        ArgumentOutOfRangeException.ThrowIfNegative(k2);
-        if (k1 > n1 || k2 > n2)
-        {
-            throw new ArgumentException("successes cannot exceed trials");
-        }
-
-        if (n1 == 0 || n2 == 0)
+        if (!IsTestable(k1, n1, k2, n2))
         {
             return 1;
         }
@@ -66,5 +59,66 @@ public static class ProportionDifference
         }
 
         return Math.Min(1, p);
+    }
+
+    /// <summary>
+    /// One-sided p-value of Fisher's exact test that the first proportion is the greater: the probability, under the
+    /// hypergeometric null with the margins fixed, of k₁ or more successes in the first sample (SciPy's
+    /// <c>fisher_exact(alternative='greater')</c>). 1 when either sample is empty.
+    /// </summary>
+    public static double FisherExactGreater(long k1, long n1, long k2, long n2)
+    {
+        if (!IsTestable(k1, n1, k2, n2))
+        {
+            return 1;
+        }
+
+        var successes = k1 + k2;
+        var total = n1 + n2;
+        var high = Math.Min(successes, n1);
+        var constant = SpecialFunctions.FactorialLn((int)n1) + SpecialFunctions.FactorialLn((int)n2)
+            - SpecialFunctions.FactorialLn((int)total) + SpecialFunctions.FactorialLn((int)successes) + SpecialFunctions.FactorialLn((int)(total - successes));
+        double LogPmf(long x) =>
+            constant - SpecialFunctions.FactorialLn((int)x) - SpecialFunctions.FactorialLn((int)(n1 - x))
+            - SpecialFunctions.FactorialLn((int)(successes - x)) - SpecialFunctions.FactorialLn((int)(n2 - successes + x));
+
+        // The pmf is unimodal: once past its peak and e⁻⁴⁰ below it, the rest of the tail cannot change a double.
+        var logs = new List<double>();
+        var peak = double.NegativeInfinity;
+        var previous = double.NegativeInfinity;
+        for (var x = Math.Max(k1, successes - n2); x <= high; x++)
+        {
+            var log = LogPmf(x);
+            logs.Add(log);
+            peak = Math.Max(peak, log);
+            if (log < previous && log < peak - 40)
+            {
+                break;
+            }
+
+            previous = log;
+        }
+
+        if (logs.Count == 0)
+        {
+            return 0;
+        }
+
+        var max = logs.Max();
+        var sum = logs.Sum(l => Math.Exp(l - max));
+        return Math.Min(1, Math.Exp(max + Math.Log(sum)));
+    }
+
+    /// <summary>Checks a 2×2 table's counts; false when either sample is empty (the tests then give 1).</summary>
+    private static bool IsTestable(long k1, long n1, long k2, long n2)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k1);
+        ArgumentOutOfRangeException.ThrowIfNegative(k2);
+        if (k1 > n1 || k2 > n2)
+        {
+            throw new ArgumentException("successes cannot exceed trials");
+        }
+
+        return n1 > 0 && n2 > 0;
     }
 }

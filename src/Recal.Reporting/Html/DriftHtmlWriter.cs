@@ -54,10 +54,13 @@ public static class DriftHtmlWriter
             Title = "Intent mix: Jensen–Shannon distance (eval set vs traffic)",
             XLabels = labels,
             YFormat = "0.00",
-            Series = [new ChartSeries("JS distance", Palette[0], [.. series.Select(w => w.Intent.Measures?.JsDistance ?? double.NaN)])],
-            Thresholds = [new ChartThreshold($"alarm at {Threshold(report, "js_distance"):0.###}", Threshold(report, "js_distance"), "#dc2626")],
+            Series =
+            [
+                new ChartSeries("JS distance", Palette[0], [.. series.Select(w => w.Intent.Measures?.JsDistance ?? double.NaN)]),
+                ThresholdSeries(series, "js_distance"),
+            ],
         };
-        page.Figure(js.Render(), "Distance between the set's intent distribution and each period's traffic; alarms also need the G-test to reject homogeneity.");
+        page.Figure(js.Render(), "Distance between the set's intent distribution and each period's traffic; the dashed red line is each period's calibrated alarm threshold (the reference window's variability at the period's size, or the reference plus the minimum effect).");
 
         var missing = new LineChart
         {
@@ -68,10 +71,10 @@ public static class DriftHtmlWriter
             [
                 new ChartSeries("missing share", Palette[1], [.. series.Select(w => w.Intent.MissingShare)]),
                 new ChartSeries("unknown share", Palette[3], [.. series.Select(w => w.UnknownShare)], Dashed: true),
+                ThresholdSeries(series, "missing_share", label: "missing share alarm"),
             ],
-            Thresholds = [new ChartThreshold($"alarm at {Threshold(report, "missing_share"):0.#%}", Threshold(report, "missing_share"), "#dc2626")],
         };
-        page.Figure(missing.Render(), "Share of each period's traffic in intents with no eval case (blind spots), and share the classifier could not place.");
+        page.Figure(missing.Render(), "Share of each period's traffic in intents with no eval case (blind spots), and share the classifier could not place; the red line is the missing share's calibrated alarm threshold.");
 
         if (series.Count > 0 && series[0].Cohorts.Count > 0)
         {
@@ -82,8 +85,8 @@ public static class DriftHtmlWriter
                 Series = [.. series[0].Cohorts.Select((c, i) => new ChartSeries(
                     c.Dimension,
                     Palette[(i + 2) % Palette.Length],
-                    [.. series.Select(w => w.Cohorts.FirstOrDefault(x => x.Dimension == c.Dimension)?.Measures?.JsDistance ?? double.NaN)]))],
-                Thresholds = [new ChartThreshold($"alarm at {Threshold(report, "cohort_js_distance"):0.###}", Threshold(report, "cohort_js_distance"), "#dc2626")],
+                    [.. series.Select(w => w.Cohorts.FirstOrDefault(x => x.Dimension == c.Dimension)?.Measures?.JsDistance ?? double.NaN)])),
+                    .. series[0].Cohorts.Select(c => ThresholdSeries(series, "cohort_js_distance", c.Dimension, $"{c.Dimension} alarm"))],
             };
             page.Figure(cohorts.Render(), "Distance between the set's cohort distribution and each period's traffic, one line per cohort dimension.");
         }
@@ -101,12 +104,10 @@ public static class DriftHtmlWriter
                     new ChartSeries("coverage", Palette[2], [.. series.Select(w => w.Coverage?.Share ?? double.NaN)]),
                     new ChartSeries("95% lower", Palette[2], [.. series.Select(w => w.Coverage?.Lower ?? double.NaN)], Dashed: true),
                     new ChartSeries("95% upper", Palette[2], [.. series.Select(w => w.Coverage?.Upper ?? double.NaN)], Dashed: true),
+                    new ChartSeries("novel", Palette[4 % Palette.Length], [.. series.Select(w => w.Coverage?.NoveltyShare ?? double.NaN)]),
+                    ThresholdSeries(series, "coverage_drop", label: "coverage alarm"),
                 ],
-                Thresholds =
-                [
-                    new ChartThreshold($"reference {reference.Coverage.Share:0.0%}", reference.Coverage.Share, "#6b7280"),
-                    new ChartThreshold($"alarm below {reference.Coverage.Share - report.Thresholds.CoverageDrop:0.0%}", reference.Coverage.Share - report.Thresholds.CoverageDrop, "#dc2626"),
-                ],
+                Thresholds = [new ChartThreshold($"reference {reference.Coverage.Share:0.0%}", reference.Coverage.Share, "#6b7280")],
             };
             page.Figure(coverage.Render(), $"Share of each period's traffic whose nearest eval case lies within r = {reference.Radius:0.000} ({reference.Embedder}); the reference is {Day(reference.From)} to {Day(reference.To)}. Coverage falls when traffic asks what the set does not, inside known intents too.");
 
@@ -316,14 +317,13 @@ public static class DriftHtmlWriter
             i => rows[i].Status == StratumStatus.Missing ? "missing" : null);
     }
 
-    private static double Threshold(DriftReport report, string instrument) => instrument switch
-    {
-        "js_distance" => report.Thresholds.JsDistance,
-        "missing_share" => report.Thresholds.MissingShare,
-        "cohort_js_distance" => report.Thresholds.CohortJsDistance,
-        "psi" => report.Thresholds.Psi,
-        _ => throw new ArgumentOutOfRangeException(nameof(instrument), instrument, "not a drift instrument"),
-    };
+    /// <summary>Each window's calibrated alarm threshold of one instrument, as a dashed red line (a gap where it was not tested).</summary>
+    private static ChartSeries ThresholdSeries(IReadOnlyList<DriftWindow> series, string instrument, string? dimension = null, string? label = null) =>
+        new(
+            label ?? "alarm threshold",
+            "#7f1d1d",
+            [.. series.Select(w => w.Tests.FirstOrDefault(t => t.Instrument == instrument && (dimension is null || t.Dimension == dimension)) is { } t && double.IsFinite(t.Threshold) ? t.Threshold : double.NaN)],
+            Dashed: true);
 
     private static string Percent(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.0%", CultureInfo.InvariantCulture) : "n/a";
 

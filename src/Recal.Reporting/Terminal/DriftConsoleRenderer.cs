@@ -24,11 +24,19 @@ public static class DriftConsoleRenderer
             RenderSeries(console, report);
         }
 
+        if (report.Calibration is { } calibration)
+        {
+            console.MarkupLine(
+                $"Alarms compare each window with the reference window {Day(calibration.From)} → {Day(calibration.To)} ({calibration.Traces:N0} traces" +
+                (calibration.Periods >= 2 ? $", dispersion φ = {calibration.Phi:0.00} over {calibration.Periods} {(report.Period == Storage.Period.Day || calibration.To - calibration.From < TimeSpan.FromDays(14) ? "days" : "weeks")}" : string.Empty) +
+                $"): a window drawn like it raises any alarm with probability {calibration.FalseAlarmRate:0.##%}, shared by {calibration.Instruments} tests at α = {DriftFormat.P(calibration.Alpha)} each, and each alarm also needs its minimum effect.");
+        }
+
         if (report.Reference is { } reference)
         {
             console.MarkupLine(
-                $"Reference window {Day(reference.From)} → {Day(reference.To)} ({reference.Traces:N0} traces): coverage {reference.Coverage.Share:0.0%} within r = {reference.Radius:0.000} " +
-                $"({Markup.Escape(reference.Embedder)}), {reference.UnknownShare:0.0%} unclassified; coverage and unclassified-share alarms compare with it.");
+                $"Reference coverage {reference.Coverage.Share:0.0%} within r = {reference.Radius:0.000} ({Markup.Escape(reference.Embedder)}), {reference.UnknownShare:0.0%} unclassified" +
+                (reference.NoveltyRadius is { } novelty ? $"; novel below similarity {novelty:0.000} to every case and taxonomy example ({reference.NoveltyShare:0.0%} of the reference)" : string.Empty) + ".");
         }
 
         RenderRuns(console, report);
@@ -53,7 +61,7 @@ public static class DriftConsoleRenderer
         var timeline = report.Reference is not null;
         if (timeline)
         {
-            table.AddColumns("coverage", "thumbs up", "escalated");
+            table.AddColumns("coverage", "novel", "thumbs up", "escalated");
         }
 
         table.AddColumn("alarms");
@@ -70,22 +78,22 @@ public static class DriftConsoleRenderer
             {
                 Day(window.From),
                 window.Traces.ToString("N0", CultureInfo.InvariantCulture),
-                Colour(m?.JsDistance, report.Thresholds.JsDistance, "0.000"),
-                Colour(m?.Psi, report.Thresholds.Psi, "0.000"),
+                Colour(m?.JsDistance, Alarmed(window, "js_distance"), "0.000"),
+                Colour(m?.Psi, Alarmed(window, "psi"), "0.000"),
                 m is null ? "n/a" : DriftFormat.P(m.Test.PValue),
-                Colour(window.Intent.MissingShare, report.Thresholds.MissingShare, "0.0%"),
-                window.UnknownShare.ToString("0.0%", CultureInfo.InvariantCulture),
+                Colour(window.Intent.MissingShare, Alarmed(window, "missing_share"), "0.0%"),
+                Colour(window.UnknownShare, Alarmed(window, GapTimeline.UnknownShare), "0.0%"),
             };
-            cells.AddRange(window.Cohorts.Select(c => Colour(c.Measures?.JsDistance, report.Thresholds.CohortJsDistance, "0.000")));
+            cells.AddRange(window.Cohorts.Select(c => Colour(c.Measures?.JsDistance, Alarmed(window, "cohort_js_distance", c.Dimension), "0.000")));
             if (timeline)
             {
-                var coverageAlarm = window.Alarms.Any(a => a.Instrument == GapTimeline.CoverageDrop);
-                cells.Add(window.Coverage is { } c ? (coverageAlarm ? $"[red]{c.Share:0.0%}[/]" : c.Share.ToString("0.0%", CultureInfo.InvariantCulture)) : "n/a");
-                cells.Add(window.Online?.ThumbsUpRate is { } up ? up.ToString("0.0%", CultureInfo.InvariantCulture) : "n/a");
-                cells.Add(window.Online is { } o ? o.EscalationRate.ToString("0.0%", CultureInfo.InvariantCulture) : "n/a");
+                cells.Add(Colour(window.Coverage?.Share, Alarmed(window, GapTimeline.CoverageDrop), "0.0%"));
+                cells.Add(Colour(window.Coverage?.NoveltyShare, Alarmed(window, GapTimeline.Novelty), "0.0%"));
+                cells.Add(Colour(window.Online?.ThumbsUpRate, Alarmed(window, GapTimeline.ThumbsUpDrop), "0.0%"));
+                cells.Add(Colour(window.Online?.EscalationRate, Alarmed(window, GapTimeline.EscalationRise), "0.0%"));
             }
 
-            cells.Add(window.Alarms.Count == 0 ? "[green]none[/]" : "[red]" + Markup.Escape(DriftFormat.AlarmSummary(window.Alarms)) + "[/]");
+            cells.Add(window.Alarms.Count == 0 ? "[green]none[/]" : "[red]" + Markup.Escape(DriftFormat.AlarmCodes(window.Alarms)) + "[/]");
             table.AddRow(cells.ToArray());
         }
 
@@ -231,7 +239,7 @@ public static class DriftConsoleRenderer
     {
         if (window.Alarms.Count == 0)
         {
-            console.MarkupLine("[green]No alarm:[/] the eval set's mix is within the policy's thresholds for this window.");
+            console.MarkupLine("[green]No alarm:[/] this window is within what the reference window's own variability explains, or within the policy's minimum effects.");
             return;
         }
 
@@ -245,7 +253,7 @@ public static class DriftConsoleRenderer
         ? alarm.Instrument
         : $"{alarm.Instrument}:{alarm.Dimension}";
 
-    private static string Colour(double? value, double threshold, string format)
+    private static string Colour(double? value, bool alarmed, string format)
     {
         if (value is not { } v)
         {
@@ -253,8 +261,11 @@ public static class DriftConsoleRenderer
         }
 
         var text = v.ToString(format, CultureInfo.InvariantCulture);
-        return v > threshold ? $"[red]{text}[/]" : text;
+        return alarmed ? $"[red]{text}[/]" : text;
     }
+
+    private static bool Alarmed(DriftWindow window, string instrument, string? dimension = null) =>
+        window.Alarms.Any(a => a.Instrument == instrument && (dimension is null || a.Dimension == dimension));
 
     private static string Num(double? value) => value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
 

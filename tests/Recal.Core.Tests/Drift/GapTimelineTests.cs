@@ -20,7 +20,7 @@ public sealed class GapTimelineTests
         var reference = Report(("a", 700, 1000), ("b", 500, 1000));
 
         // When a later window is 45% covered: a fell to 20%, b rose to 70%
-        var fallen = GapTimeline.CoverageAlarms(Report(("a", 200, 1000), ("b", 700, 1000)), reference, Thresholds).ToList();
+        var fallen = GapTimeline.CoverageAlarms(Report(("a", 200, 1000), ("b", 700, 1000)), reference, Thresholds, 1, 0.001).ToList();
 
         // Then coverage fell by 15 points (> 10) at Fisher p < 0.001, and a by 50 points (> 25) at p < 0.001 / 2
         fallen.Select(a => (a.Instrument, a.Dimension)).Should().Equal(("coverage_drop", "coverage"), ("stratum_coverage_drop", "a"));
@@ -29,8 +29,8 @@ public sealed class GapTimelineTests
         fallen[1].Message.Should().Contain("20.0% covered against 70.0%").And.Contain("2 strata tested");
 
         // And a drop below the thresholds, or on too few traces to tell, raises nothing
-        GapTimeline.CoverageAlarms(Report(("a", 650, 1000), ("b", 460, 1000)), reference, Thresholds).Should().BeEmpty();
-        GapTimeline.CoverageAlarms(Report(("a", 3, 10), ("b", 5, 10)), Report(("a", 7, 10), ("b", 5, 10)), Thresholds).Should().BeEmpty();
+        GapTimeline.CoverageAlarms(Report(("a", 650, 1000), ("b", 460, 1000)), reference, Thresholds, 1, 0.001).Should().BeEmpty();
+        GapTimeline.CoverageAlarms(Report(("a", 3, 10), ("b", 5, 10)), Report(("a", 7, 10), ("b", 5, 10)), Thresholds, 1, 0.001).Should().BeEmpty();
     }
 
     [Fact]

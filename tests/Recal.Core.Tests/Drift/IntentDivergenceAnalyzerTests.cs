@@ -34,17 +34,23 @@ public sealed class IntentDivergenceAnalyzerTests
     [Fact]
     public async Task Traffic_in_an_intent_the_set_lacks_raises_a_missing_share_alarm_naming_it()
     {
+        // Given four reference weeks in the set's two intents, then a week where a fifth of traffic is in a third
         var project = Project(("a", 50), ("b", 50));
         var store = new InMemoryStore();
-        store.Add(Monday, "a", 400);
-        store.Add(Monday, "b", 400);
-        store.Add(Monday, "book_flight", 200);
+        Reference(store, ("a", 200), ("b", 200));
+        store.Add(Week5, "a", 400);
+        store.Add(Week5, "b", 400);
+        store.Add(Week5, "book_flight", 200);
 
-        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+        // When that week is compared
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, Week5Only, TestContext.Current.CancellationToken))!;
 
+        // Then the missing share rose from the reference's 0% to 20%: the alarm names the intent, its reference and threshold
         var alarm = report.Current.Alarms.Should().ContainSingle(a => a.Instrument == "missing_share").Subject;
         alarm.Value.Should().BeApproximately(0.2, 1e-12);
-        alarm.Message.Should().Contain("book_flight (20.0%)");
+        alarm.Reference.Should().Be(0);
+        alarm.Threshold.Should().BeInRange(0.02, 0.05);
+        alarm.Message.Should().Contain("book_flight (20.0%)").And.Contain("against 0.0% in the reference window");
         report.Current.Intent.Strata.Single(s => s.Stratum == "book_flight").Status.Should().Be(StratumStatus.Missing);
         report.HasAlarm.Should().BeTrue();
     }
@@ -55,11 +61,12 @@ public sealed class IntentDivergenceAnalyzerTests
         // Given a set split evenly and a quiet window of six traces all in one intent
         var project = Project(("a", 50), ("b", 50));
         var store = new InMemoryStore();
-        store.Add(Monday, "a", 6);
+        Reference(store, ("a", 200), ("b", 200));
+        store.Add(Week5, "a", 6);
 
-        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, Week5Only, TestContext.Current.CancellationToken))!;
 
-        // Then the distance is large but the test does not reject, so no effect-size alarm fires
+        // Then the distance is large but within what six traces drawn like the reference give, so no alarm fires
         report.Current.Intent.Measures!.JsDistance.Should().BeGreaterThan(0.3);
         report.Current.Alarms.Should().NotContain(a => a.Instrument == "js_distance" || a.Instrument == "psi");
     }
@@ -67,14 +74,22 @@ public sealed class IntentDivergenceAnalyzerTests
     [Fact]
     public async Task A_significant_shift_in_the_mix_raises_the_distance_alarm()
     {
+        // Given reference weeks in the set's 80/20 mix, then a week of 20/80
         var project = Project(("a", 80), ("b", 20));
         var store = new InMemoryStore();
-        store.Add(Monday, "a", 200);
-        store.Add(Monday, "b", 800);
+        Reference(store, ("a", 160), ("b", 40));
+        store.Add(Week5, "a", 200);
+        store.Add(Week5, "b", 800);
 
-        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, Week5Only, TestContext.Current.CancellationToken))!;
 
+        // Then both mix measures alarm, each past its simulated null's threshold, and say so
         report.Current.Alarms.Select(a => a.Instrument).Should().Contain(["js_distance", "psi"]);
+        var js = report.Current.Alarms.Single(a => a.Instrument == "js_distance");
+        js.Threshold.Should().BeLessThan(js.Value);
+        js.Reference.Should().BeLessThan(0.05);
+        js.Message.Should().MatchRegex("drawn like the reference|minimum effect");
+        report.Calibration!.Alpha.Should().BeApproximately(0.01 / report.Calibration.Instruments, 1e-15);
         report.Current.Intent.Strata.Single(s => s.Stratum == "b").Status.Should().Be(StratumStatus.Under);
         report.Current.Intent.Strata.Single(s => s.Stratum == "a").Status.Should().Be(StratumStatus.Over);
     }
@@ -99,22 +114,22 @@ public sealed class IntentDivergenceAnalyzerTests
     [Fact]
     public async Task Weekly_series_has_one_window_per_iso_week_and_alarms_only_where_the_mix_moved()
     {
-        // Given two calm weeks, then a week where a new intent takes a third of traffic
+        // Given four calm weeks, then a week where a new intent takes a third of traffic
         var project = Project(("a", 50), ("b", 50));
         var store = new InMemoryStore();
-        for (var week = 0; week < 3; week++)
+        for (var week = 0; week < 5; week++)
         {
             store.Add(Monday.AddDays(7 * week).AddHours(1), "a", 300);
             store.Add(Monday.AddDays(7 * week).AddHours(2), "b", 300);
         }
 
-        store.Add(Monday.AddDays(14).AddHours(3), "new_intent", 300);
+        store.Add(Monday.AddDays(28).AddHours(3), "new_intent", 300);
 
         var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(Over: Period.Week), TestContext.Current.CancellationToken))!;
 
-        report.Series.Select(w => w.From).Should().Equal(Monday, Monday.AddDays(7), Monday.AddDays(14));
-        report.Series.Take(2).Should().OnlyContain(w => w.Alarms.Count == 0);
-        report.Series[2].Alarms.Should().Contain(a => a.Instrument == "missing_share");
+        report.Series.Select(w => w.From).Should().Equal(Monday, Monday.AddDays(7), Monday.AddDays(14), Monday.AddDays(21), Monday.AddDays(28));
+        report.Series.Take(4).Should().OnlyContain(w => w.Alarms.Count == 0);
+        report.Series[4].Alarms.Should().Contain(a => a.Instrument == "missing_share");
     }
 
     [Fact]
@@ -136,22 +151,94 @@ public sealed class IntentDivergenceAnalyzerTests
     [Fact]
     public async Task Cohort_mix_shift_raises_a_cohort_alarm_naming_the_value()
     {
+        // Given reference weeks with a fifth of traffic on the free plan, as in the set, then a week with four fifths
         var project = Project(("a", 100));
         var store = new InMemoryStore();
-        store.Add(Monday, "a", 800, "plan=free");
-        store.Add(Monday, "a", 200, "plan=pro");
+        PlanReference(store);
 
-        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(), TestContext.Current.CancellationToken))!;
+        store.Add(Week5, "a", 800, "plan=free");
+        store.Add(Week5, "a", 200, "plan=pro");
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, Week5Only, TestContext.Current.CancellationToken))!;
 
         var alarm = report.Current.Alarms.Should().ContainSingle(a => a.Instrument == "cohort_js_distance").Subject;
         alarm.Dimension.Should().Be("plan");
-        alarm.Message.Should().Contain("plan=free is 80.0% of traffic but 20.0% of the set");
+        alarm.Message.Should().Contain("plan=free is 80.0% of traffic against 20.0% in the reference window and 20.0% of the set");
+    }
+
+    [Fact]
+    public async Task A_cohort_value_the_taxonomy_does_not_list_is_named_when_it_grows()
+    {
+        // Given reference weeks on the listed plans, then a week where most traffic carries a plan the taxonomy lacks
+        var project = Project(("a", 100));
+        var store = new InMemoryStore();
+        PlanReference(store);
+
+        store.Add(Week5, "a", 600, "plan=unknown");
+        store.Add(Week5, "a", 400, "plan=pro");
+
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, Week5Only, TestContext.Current.CancellationToken))!;
+
+        report.Current.Alarms.Should().ContainSingle(a => a.Instrument == "cohort_js_distance")
+            .Which.Message.Should().Contain("plan=unknown (unknown: a value the taxonomy does not list, or none) is 60.0% of traffic");
+    }
+
+    [Fact]
+    public async Task Unchanged_traffic_after_the_reference_raises_no_alarm_though_the_set_differs_from_traffic()
+    {
+        // Given eight weeks drawn alike (a 60%, b 30%, unknown 10%, the set 50/50)
+        var project = Project(("a", 50), ("b", 50));
+        var store = new InMemoryStore();
+        for (var week = 0; week < 8; week++)
+        {
+            store.Add(Monday.AddDays(7 * week).AddHours(1), "a", 600 + (week % 3 * 7));
+            store.Add(Monday.AddDays(7 * week).AddHours(2), "b", 300 - (week % 2 * 5));
+            store.Add(Monday.AddDays(7 * week).AddHours(3), Taxonomy.UnknownIntent, 100 + (week % 2 * 4));
+        }
+
+        // When every week is compared
+        var report = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(Over: Period.Week), TestContext.Current.CancellationToken))!;
+
+        // Then the set's own distance from traffic is no alarm: only a change from the reference would be
+        report.Series.Should().HaveCount(8).And.OnlyContain(w => w.Alarms.Count == 0);
+        report.Current.Intent.Measures!.JsDistance.Should().BeGreaterThan(0.1);
+        // And the reference is the first 28 days of stored traffic, its dispersion read from the whole weeks inside it
+        report.Calibration!.From.Should().Be(Monday.AddHours(1));
+        report.Calibration.To.Should().Be(Monday.AddDays(28).AddHours(1));
+        report.Calibration.Phi.Should().BeGreaterThanOrEqualTo(1);
+        report.Calibration.Periods.Should().Be(3);
     }
 
     [Fact]
     public async Task Empty_store_gives_no_report()
     {
         (await IntentDivergenceAnalyzer.AnalyzeAsync(Project(("a", 1)), "v", new InMemoryStore(), new DriftRequest(), TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
+    private static DateTimeOffset Week5 => Monday.AddDays(28).AddHours(1);
+
+    private static DriftRequest Week5Only => new(Monday.AddDays(28), Monday.AddDays(35));
+
+    /// <summary>Four reference weeks from <see cref="Monday"/> with the given counts each week.</summary>
+    private static void Reference(InMemoryStore store, params (string Intent, int PerWeek)[] intents)
+    {
+        for (var week = 0; week < 4; week++)
+        {
+            foreach (var (intent, count) in intents)
+            {
+                store.Add(Monday.AddDays(7 * week).AddHours(1), intent, count);
+            }
+        }
+    }
+
+    /// <summary>Four reference weeks of intent a, a fifth of it on the free plan (as the set), the rest pro.</summary>
+    private static void PlanReference(InMemoryStore store)
+    {
+        for (var week = 0; week < 4; week++)
+        {
+            store.Add(Monday.AddDays(7 * week), "a", 40, "plan=free");
+            store.Add(Monday.AddDays(7 * week), "a", 160, "plan=pro");
+        }
     }
 
     /// <summary>A project whose gold cases have the given intent counts; 20% of cases are plan=free, the rest pro.</summary>

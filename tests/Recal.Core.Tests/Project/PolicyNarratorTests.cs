@@ -39,6 +39,6 @@ public sealed class PolicyNarratorTests : IDisposable
         text.Should().Contain("for 4 cycles");
         text.Should().Contain("valid_until");
         text.Should().Contain("newly pass after a model upgrade");
-        text.Should().Contain("exceeds 0.2").And.Contain("PSI exceeds 0.25").And.Contain("below 0.001").And.Contain("more than 2% of traffic").And.Contain("exceeds 0.15");
+        text.Should().Contain("reference window").And.Contain("1% chance per window").And.Contain("Jensen–Shannon distance up 0.03").And.Contain("PSI up 0.1").And.Contain("lacks up 2%").And.Contain("p below 0.001");
     }
 }
