@@ -97,6 +97,49 @@ public sealed class GapTimelineTests
     }
 
     [Fact]
+    public async Task Traffic_unlike_every_case_and_taxonomy_example_raises_novelty_while_it_stays_and_unhappy_users_raise_thumbs_up_drop()
+    {
+        // Given four reference weeks near the cases of a and b, three quarters of them rated up; then three weeks where a
+        // third of traffic, still classified as a, asks something near no case, and users rate half of it down
+        var project = CoverageAnalyzerTests.Project([("a", "1,0,0"), ("a", "0.9,0.1,0"), ("b", "0,1,0"), ("b", "0.1,0.9,0")]);
+        var store = new InMemoryStore();
+        for (var week = 0; week < 7; week++)
+        {
+            var shifted = week >= 4;
+            Add(store, week, "a", "1,0.05,0", 100, up: shifted ? 0.5 : 0.75);
+            Add(store, week, "b", "0.05,1,0", 100, up: shifted ? 0.5 : 0.75);
+            if (shifted)
+            {
+                Add(store, week, "a", "0,0.05,1", 100, up: 0.5, name: "new");
+            }
+        }
+
+        // When the timeline is measured
+        var timeline = await TimelineAsync(project, store);
+
+        // Then the reference's 5th percentile of similarity to every case and example is the novelty radius, and the
+        // unchanged weeks raise neither alarm
+        timeline.Reference!.NoveltyRadius.Should().BeGreaterThan(0.9);
+        timeline.Series.Take(4).Should().OnlyContain(w => !w.Alarms.Any(a => a.Instrument == "novelty" || a.Instrument == "thumbs_up_drop"));
+
+        // And every shifted week raises novelty (a third of traffic, against the reference's share) and thumbs_up_drop
+        foreach (var week in timeline.Series.Skip(4))
+        {
+            week.Coverage!.NoveltyShare.Should().BeApproximately(1.0 / 3, 1e-12);
+            var novelty = week.Alarms.Should().ContainSingle(a => a.Instrument == "novelty").Subject;
+            novelty.Message.Should().Contain("33.3% of traffic is farther from every case and taxonomy example");
+            novelty.Alpha.Should().BeApproximately(timeline.Calibration!.Alpha, 1e-15);
+            week.Alarms.Should().ContainSingle(a => a.Instrument == "thumbs_up_drop").Which.Message.Should().Contain("thumbs up fell to 50.0%").And.Contain("against 75.0%");
+            week.Tests.Should().Contain(t => t.Instrument == "escalation_rise" && !t.Alarm);
+        }
+
+        // And once the taxonomy names the new kind of request with an example, it is no longer novel (though uncovered)
+        var taught = project with { Taxonomy = project.Taxonomy with { Intents = [.. project.Taxonomy.Intents, new IntentDefinition("c", null, ["0,0,1"], [], null)] } };
+        var known = await TimelineAsync(taught, store);
+        known.Series.Skip(4).Should().OnlyContain(w => !w.Alarms.Any(a => a.Instrument == "novelty") && w.Alarms.Any(a => a.Instrument == "coverage_drop"));
+    }
+
+    [Fact]
     public async Task A_gold_score_rise_after_the_suite_changed_is_split_into_the_difficulty_mix_and_the_system()
     {
         // Given two runs of one target: suite v1 half easy (90% pass) and half hard (30%); suite v2 two thirds easy,
@@ -136,15 +179,23 @@ public sealed class GapTimelineTests
     private static IEnumerable<RunCaseRecord> Results(string run, string difficulty, int passed, int failed) =>
         Enumerable.Range(0, passed + failed).Select(i => new RunCaseRecord($"{run}-{difficulty}{i}", "a", "plan=pro", difficulty, "gold", "o", null, i < passed, [], null, 1, null, null, null, 1, false, Monday));
 
-    private static void Add(InMemoryStore store, int week, string intent, string vector, int count)
+    /// <summary>Adds <paramref name="count"/> traces; without <paramref name="up"/> every other one is rated up, else every one is rated and that share up.</summary>
+    private static void Add(InMemoryStore store, int week, string intent, string vector, int count, double? up = null, string name = "")
     {
         for (var i = 0; i < count; i++)
         {
-            var key = $"{week}-{intent}-{i}";
+            var key = $"{week}-{intent}{name}-{i}";
+            int? thumbs = up is { } share ? (i < share * count ? 1 : -1) : i % 2 == 0 ? 1 : null;
             store.Add(new ClassifiedTrace(
-                new Trace(key, Monday.AddDays(7 * week).AddMinutes(i), TraceInput.FromText(vector), null, null, new Dictionary<string, string>(), new Feedback(Thumbs: i % 2 == 0 ? 1 : null), null),
+                new Trace(key, Monday.AddDays(7 * week).AddMinutes(i), TraceInput.FromText(vector), null, null, new Dictionary<string, string>(), new Feedback(Thumbs: thumbs), null),
                 "id:" + key, intent, IntentSource.Classifier, 0.9, "plan=pro"));
         }
+    }
+
+    private static async Task<DriftReport> TimelineAsync(EvalProject project, InMemoryStore store)
+    {
+        var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", store, new DriftRequest(null, null, Period.Week, null), TestContext.Current.CancellationToken);
+        return await GapTimeline.ExtendAsync(drift!, project, store, new CoverageAnalyzerTests.CoordinateEmbedder(), "coordinates", TestContext.Current.CancellationToken);
     }
 
     private static ReleasePoint Release(string name, int passed, int cases, double online, double se = 0.006) =>
