@@ -7,6 +7,8 @@ internal static class RepositoryPaths
 
     public static string Clinc150 => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "clinc150", "data_full.json"));
 
+    public static string Hwu64 => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "hwu64"));
+
     private static string FindRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -43,24 +43,90 @@ public sealed class LinearIntentClassifier : IIntentClassifier
         _unknownBelow = unknownBelow;
     }
 
+    /// <summary>Folds of the cross-validation that calibrates the unknown threshold.</summary>
+    public const int CalibrationFolds = 5;
+
     public IReadOnlyList<string> Classes => _classes;
 
-    /// <summary>Trains on each intent's examples and keywords; the same taxonomy and seed give bit-identical weights.</summary>
+    /// <summary>The confidence below which a prediction is <c>unknown</c>: the taxonomy's, or the one calibrated on held-out examples.</summary>
+    public double UnknownBelow => _unknownBelow;
+
+    /// <summary>
+    /// Trains on each intent's examples and keywords; the same taxonomy and seed give bit-identical weights. With
+    /// <c>unknown_below: auto</c> the threshold is first calibrated by cross-validation (<see cref="CalibrateUnknownBelow"/>).
+    /// </summary>
     public static LinearIntentClassifier Train(Taxonomy taxonomy, int seed = 17)
     {
         ArgumentNullException.ThrowIfNull(taxonomy);
         var classes = taxonomy.Intents.Select(i => i.Name).ToArray();
+        var examples = Examples(taxonomy);
+        var unknownBelow = taxonomy.Classifier.Calibrated ? CalibrateUnknownBelow(taxonomy, seed) : taxonomy.Classifier.UnknownBelow;
+        return TrainOn(classes, examples, unknownBelow, seed);
+    }
+
+    /// <summary>
+    /// The unknown threshold calibrated on held-out examples: each intent's examples are dealt into
+    /// <see cref="CalibrationFolds"/> folds in a seeded order; a model trained without a fold classifies it; the threshold
+    /// is the confidence below which <see cref="ClassifierSettings.UnknownRate"/> of the held-out in-taxonomy examples
+    /// fall (the lower empirical quantile). An intent with one example is never held out. 0 when nothing can be held out.
+    /// </summary>
+    public static double CalibrateUnknownBelow(Taxonomy taxonomy, int seed = 17)
+    {
+        ArgumentNullException.ThrowIfNull(taxonomy);
+        var classes = taxonomy.Intents.Select(i => i.Name).ToArray();
+        var examples = Examples(taxonomy);
+        var random = new Random(seed);
+        var fold = new int[examples.Count];
+        foreach (var group in Enumerable.Range(0, examples.Count).GroupBy(i => examples[i].Label))
+        {
+            var members = group.ToArray();
+            random.Shuffle(members);
+            for (var j = 0; j < members.Length; j++)
+            {
+                fold[members[j]] = members.Length < 2 ? -1 : j % CalibrationFolds;
+            }
+        }
+
+        var confidences = new List<double>();
+        for (var f = 0; f < CalibrationFolds; f++)
+        {
+            var heldOut = Enumerable.Range(0, examples.Count).Where(i => fold[i] == f).ToList();
+            if (heldOut.Count == 0)
+            {
+                continue;
+            }
+
+            var model = TrainOn(classes, [.. Enumerable.Range(0, examples.Count).Where(i => fold[i] != f).Select(i => examples[i])], 0, seed);
+            confidences.AddRange(heldOut.Select(i => model.Classify(examples[i].Text).Confidence));
+        }
+
+        if (confidences.Count == 0)
+        {
+            return 0;
+        }
+
+        confidences.Sort();
+        return confidences[(int)Math.Floor(taxonomy.Classifier.UnknownRate * confidences.Count)];
+    }
+
+    private static List<(string Text, int Label)> Examples(Taxonomy taxonomy)
+    {
         var examples = new List<(string Text, int Label)>();
-        for (var c = 0; c < classes.Length; c++)
+        for (var c = 0; c < taxonomy.Intents.Count; c++)
         {
             var intent = taxonomy.Intents[c];
             examples.AddRange(intent.Examples.Select(e => (e, c)));
             examples.AddRange(intent.Keywords.Select(k => (k, c)));
         }
 
+        return examples;
+    }
+
+    private static LinearIntentClassifier TrainOn(string[] classes, List<(string Text, int Label)> examples, double unknownBelow, int seed)
+    {
         if (classes.Length == 0 || examples.Count == 0)
         {
-            return new LinearIntentClassifier(classes, [], [], [], new float[classes.Length], taxonomy.Classifier.UnknownBelow);
+            return new LinearIntentClassifier(classes, [], [], [], new float[classes.Length], unknownBelow);
         }
 
         // Vocabulary and document frequencies from the training set.
@@ -125,7 +191,7 @@ public sealed class LinearIntentClassifier : IIntentClassifier
             }
         }
 
-        return new LinearIntentClassifier(classes, rows, idf, weights, bias, taxonomy.Classifier.UnknownBelow);
+        return new LinearIntentClassifier(classes, rows, idf, weights, bias, unknownBelow);
     }
 
     public IntentPrediction Classify(string text)
@@ -179,7 +245,10 @@ public sealed class LinearIntentClassifier : IIntentClassifier
     {
         ArgumentNullException.ThrowIfNull(taxonomy);
         var text = new StringBuilder();
-        text.Append(FormatVersion).Append('\u001f').Append(taxonomy.Classifier.UnknownBelow.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        var classifier = taxonomy.Classifier;
+        text.Append(FormatVersion).Append('\u001f').Append(classifier.Calibrated
+            ? "auto:" + classifier.UnknownRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+            : classifier.UnknownBelow.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         foreach (var intent in taxonomy.Intents)
         {
             text.Append('\u001e').Append(intent.Name);

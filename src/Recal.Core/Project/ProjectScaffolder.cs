@@ -67,8 +67,10 @@ public static class ProjectScaffolder
         version: 1
 
         classifier:
-          # Traces whose best intent has a probability below this are labelled 'unknown'.
-          unknown_below: 0.3
+          # Traces whose best intent has a probability below this are labelled 'unknown'. auto calibrates it on
+          # held-out examples so that about unknown_rate of in-taxonomy requests go unknown; a number fixes it.
+          unknown_below: auto
+          unknown_rate: 0.05
 
         # Each intent's examples train the built-in classifier for unlabelled traces: give at least 5,
         # written the way users write. 'group' rolls intents up in reports.

@@ -13,8 +13,18 @@ internal static class TaxonomyReader
     {
         var version = yaml.Int("version", min: 1) ?? 1;
         var classifier = yaml.Object("classifier");
-        var unknownBelow = classifier?.Double("unknown_below", min: 0, max: 1) ?? 0.3;
-        classifier?.RejectUnknownKeys();
+        var settings = ClassifierSettings.Auto;
+        if (classifier is not null)
+        {
+            // unknown_below: a number fixes the threshold; auto (the default) calibrates it on held-out examples.
+            var auto = string.Equals(classifier.String("unknown_below"), "auto", StringComparison.Ordinal);
+            var fixedBelow = auto ? null : classifier.Double("unknown_below", min: 0, max: 1);
+            var rate = classifier.Double("unknown_rate", min: 0.001, max: 0.5);
+            settings = fixedBelow is { } below
+                ? new ClassifierSettings(below)
+                : ClassifierSettings.Auto with { UnknownRate = rate ?? ClassifierSettings.DefaultUnknownRate };
+            classifier.RejectUnknownKeys();
+        }
 
         var intents = new List<IntentDefinition>();
         var seen = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
@@ -87,6 +97,6 @@ internal static class TaxonomyReader
         }
 
         yaml.RejectUnknownKeys();
-        return new Taxonomy(version, intents, cohorts, new ClassifierSettings(unknownBelow));
+        return new Taxonomy(version, intents, cohorts, settings);
     }
 }
