@@ -59,12 +59,13 @@ public sealed class TrafficTally
 
 /// <summary>
 /// The reference the calibrated alarms compare with: the first <c>traffic_window</c> of stored traffic (the weeks a set
-/// is typically drawn from), tallied whole and per sub-period (ISO weeks, or UTC days when the window is shorter than two
-/// weeks) for its dispersion factor (docs/drift.md#calibrated-alarms).
+/// is typically drawn from), tallied whole and per sub-period (ISO weeks; UTC days for a daily series or a window shorter
+/// than two weeks) for its dispersion factor (docs/drift.md#calibrated-alarms).
 /// </summary>
 public sealed record DriftReference(DateTimeOffset From, DateTimeOffset To, TrafficTally Tally, Dispersion Dispersion)
 {
-    public static async ValueTask<DriftReference> ReadAsync(EvalProject project, IRecalStore store, TrafficSpan span, CancellationToken cancellationToken = default)
+    /// <param name="series">The series' period: a daily series reads its dispersion from the reference's days, so day-to-day variation (weekdays against weekends) is part of it.</param>
+    public static async ValueTask<DriftReference> ReadAsync(EvalProject project, IRecalStore store, TrafficSpan span, Period series = Period.None, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(store);
@@ -72,7 +73,7 @@ public sealed record DriftReference(DateTimeOffset From, DateTimeOffset To, Traf
         var end = span.Last.AddMilliseconds(1);
         var window = project.Policy.TrafficWindow;
         var to = span.First + window < end ? span.First + window : end;
-        var period = window >= TimeSpan.FromDays(14) ? Period.Week : Period.Day;
+        var period = series != Period.Day && window >= TimeSpan.FromDays(14) ? Period.Week : Period.Day;
         var counts = await store.CountTrafficAsync(new TrafficQuery(span.First, to, period), cancellationToken).ConfigureAwait(false);
         return new DriftReference(span.First, to, TrafficTally.Of(project.Taxonomy, counts), Dispersed(counts, span.First, to, period));
     }

@@ -42,7 +42,7 @@ public static class IntentDivergenceAnalyzer
 
         var to = request.To ?? span.Last.AddMilliseconds(1);
         var from = request.From ?? to - project.Policy.TrafficWindow;
-        var reference = await DriftReference.ReadAsync(project, store, span, cancellationToken).ConfigureAwait(false);
+        var reference = await DriftReference.ReadAsync(project, store, span, request.Over, cancellationToken).ConfigureAwait(false);
         var context = AlarmContext.For(project, eval, reference, request.Timeline);
         var currentCounts = await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false);
         var current = Compare(project, eval, from, to, currentCounts, context);

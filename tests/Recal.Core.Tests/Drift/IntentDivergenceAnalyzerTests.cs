@@ -210,6 +210,39 @@ public sealed class IntentDivergenceAnalyzerTests
     }
 
     [Fact]
+    public async Task A_reference_whose_weeks_swing_widens_the_tests_so_a_swing_of_the_same_size_is_no_alarm()
+    {
+        // Given a set of a/b 50/50, and reference weeks that swing between 75/25 and 45/55 (or hold 60/40)
+        var project = Project(("a", 50), ("b", 50));
+        var swinging = new InMemoryStore();
+        var steady = new InMemoryStore();
+        for (var week = 0; week < 4; week++)
+        {
+            swinging.Add(Monday.AddDays(7 * week).AddHours(1), "a", week % 2 == 0 ? 750 : 450);
+            swinging.Add(Monday.AddDays(7 * week).AddHours(2), "b", week % 2 == 0 ? 250 : 550);
+            steady.Add(Monday.AddDays(7 * week).AddHours(1), "a", 600);
+            steady.Add(Monday.AddDays(7 * week).AddHours(2), "b", 400);
+        }
+
+        // When a later week of 75/25 is compared with each
+        foreach (var store in new[] { swinging, steady })
+        {
+            store.Add(Week5, "a", 750);
+            store.Add(Week5.AddHours(1), "b", 250);
+        }
+
+        var wide = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", swinging, Week5Only, TestContext.Current.CancellationToken))!;
+        var narrow = (await IntentDivergenceAnalyzer.AnalyzeAsync(project, "v", steady, Week5Only, TestContext.Current.CancellationToken))!;
+
+        // Then the swinging reference's dispersion factor is large and the week is within its swing; against the steady
+        // reference (φ = 1) the same week is a shift
+        wide.Calibration!.Phi.Should().BeGreaterThan(10);
+        wide.Current.Alarms.Should().NotContain(a => a.Instrument == "js_distance");
+        narrow.Calibration!.Phi.Should().Be(1);
+        narrow.Current.Alarms.Should().Contain(a => a.Instrument == "js_distance");
+    }
+
+    [Fact]
     public async Task Empty_store_gives_no_report()
     {
         (await IntentDivergenceAnalyzer.AnalyzeAsync(Project(("a", 1)), "v", new InMemoryStore(), new DriftRequest(), TestContext.Current.CancellationToken)).Should().BeNull();
@@ -257,7 +290,7 @@ public sealed class IntentDivergenceAnalyzerTests
 
         var policy = new SamplingPolicy(1, null, 100, TimeSpan.FromDays(28), new StrataPolicy(["intent"], DefaultWeighting.Traffic, new Dictionary<string, double>(), 0),
             new ExclusionRules([], new Dictionary<string, IReadOnlyList<string>>(), 0.95, 1), 0.2, TimeSpan.FromDays(7), TimeSpan.FromDays(90),
-            new PromotionRule(0.01, 3), new RetirementRule(4, true, true), new AlarmThresholds(0.2, 0.25, 0.001, 0.02, 0.15));
+            new PromotionRule(0.01, 3), new RetirementRule(4, true, true), AlarmThresholds.Defaults);
         return new EvalProject("/tmp", new ProjectSettings(1, "test", "/tmp/x.db", "t", "p", []), taxonomy, policy, cases);
     }
 }
