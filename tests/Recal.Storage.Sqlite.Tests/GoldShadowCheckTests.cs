@@ -60,4 +60,16 @@ public sealed class GoldShadowCheckTests : IDisposable
 
         (await GoldShadowCheck.EvaluateAsync(store, Policy(), TestContext.Current.CancellationToken)).Should().BeNull();
     }
+
+    [Fact]
+    public void Gold_at_90_percent_of_500_against_shadow_at_84_percent_of_300_is_one_verdict_for_drift_and_check()
+    {
+        // Given the case drift and check once disagreed on: a significant gap (p < 0.05) smaller than gold_shadow_gap
+        var p = Statistics.ProportionDifference.FisherExactTwoSided(450, 500, 252, 300);
+        p.Should().BeLessThan(0.05);
+
+        // Then the one rule both read says gold is not stale: 6 points are within the policy's 10
+        GoldShadowCheck.IsStale(0.06, p, Policy().Alarms).Should().BeFalse();
+        GoldShadowCheck.IsStale(0.12, 1e-5, Policy().Alarms).Should().BeTrue();
+    }
 }

@@ -99,7 +99,7 @@ internal static class CheckCommand
             else
             {
                 var report = await RunReportBuilder.BuildAsync(run, await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false), project.Policy, store, cancellationToken).ConfigureAwait(false);
-                findings.AddRange(ScoreFindings(report));
+                findings.AddRange(ScoreFindings(report, project.Policy.Alarms));
                 var targets = (await store.ListRunsAsync(500, cancellationToken).ConfigureAwait(false))
                     .Where(r => r.SuiteVersion == run.SuiteVersion && r.Status is RunStatus.Completed or RunStatus.Degraded).GroupBy(r => r.Target).Select(g => g.First()).Take(10).ToList();
                 if (targets.Count >= 3)
@@ -127,7 +127,7 @@ internal static class CheckCommand
         return command;
     }
 
-    private static IEnumerable<Finding> ScoreFindings(RunReport report)
+    private static IEnumerable<Finding> ScoreFindings(RunReport report, AlarmThresholds thresholds)
     {
         var overall = report.Overall;
         if (report.Weighted?.Estimate is { Estimate: var estimate } weighted && double.IsFinite(estimate))
@@ -140,11 +140,12 @@ internal static class CheckCommand
         foreach (var gap in report.PoolGaps)
         {
             var label = gap.Other == "holdout" ? "gold vs holdout" : "gold vs shadow";
-            var drifting = gap.PValue < 0.05 && gap.Difference > 0;
+            // Gold against shadow by the rule drift alarms on; gold against the holdout at the policy's level.
+            var drifting = gap.Other == "holdout" ? gap.PValue < thresholds.PValue && gap.Difference > 0 : GoldShadowCheck.IsStale(gap.Difference, gap.PValue, thresholds);
             var meaning = gap.Other == "holdout" ? "the target is tuned to gold: its gold score overstates it" : "gold no longer looks like recent traffic for this target";
             yield return drifting
                 ? new Finding(label, Health.Drifting, $"{RunReportTables.Points(gap.Difference)} ({RunReportTables.Points(gap.Lower)} to {RunReportTables.Points(gap.Upper)}, p {RunReportTables.PValue(gap.PValue)}): {meaning}", gap.Other == "holdout" ? "trust the holdout's score; recal rotate at the next cadence" : "recal promote --dry-run; recal sample --pool shadow")
-                : new Finding(label, Health.Healthy, $"{RunReportTables.Points(gap.Difference)} ({RunReportTables.Points(gap.Lower)} to {RunReportTables.Points(gap.Upper)}), not significant");
+                : new Finding(label, Health.Healthy, $"{RunReportTables.Points(gap.Difference)} ({RunReportTables.Points(gap.Lower)} to {RunReportTables.Points(gap.Upper)}, p {RunReportTables.PValue(gap.PValue)}), " + (gap.Other == "holdout" ? $"not significant at {thresholds.PValue}" : $"within the policy's {RunReportTables.Points(thresholds.GoldShadowGap)} at p below {thresholds.PValue}"));
         }
 
         if (report.Online is { Strata: >= 5 } online)

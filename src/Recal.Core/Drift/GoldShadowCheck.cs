@@ -15,6 +15,16 @@ public static class GoldShadowCheck
 {
     public const string Instrument = "gold_shadow_gap";
 
+    /// <summary>
+    /// The one rule for gold against shadow, read by drift and check alike: gold above shadow by more than
+    /// <c>alarms.gold_shadow_gap</c>, at a Fisher p-value below <c>alarms.p_value</c>.
+    /// </summary>
+    public static bool IsStale(double gap, double p, AlarmThresholds thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(thresholds);
+        return gap > thresholds.GoldShadowGap && p < thresholds.PValue;
+    }
+
     public static async Task<DriftAlarm?> EvaluateAsync(IRecalStore store, SamplingPolicy policy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -37,7 +47,7 @@ public static class GoldShadowCheck
             var (gp, sp) = (gold.Count(r => r.Passed), shadow.Count(r => r.Passed));
             var gap = ((double)gp / gold.Count) - ((double)sp / shadow.Count);
             var p = ProportionDifference.FisherExactTwoSided(gp, gold.Count, sp, shadow.Count);
-            if (gap <= policy.Alarms.GoldShadowGap || p >= policy.Alarms.PValue)
+            if (!IsStale(gap, p, policy.Alarms))
             {
                 return null;
             }
