@@ -1,3 +1,4 @@
+using System.Globalization;
 using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Text;
@@ -118,6 +119,11 @@ internal static class PolicyReader
             EscalationRise = alarmsYaml?.Double("escalation_rise", min: 0, max: 1) ?? d.EscalationRise,
             ReleaseDivergence = alarmsYaml?.Double("release_divergence", min: 0, max: 1) ?? d.ReleaseDivergence,
         };
+        if (alarmsYaml is not null)
+        {
+            WarnAbsoluteLevels(alarmsYaml, alarms);
+        }
+
         alarmsYaml?.RejectUnknownKeys();
         yaml.RejectUnknownKeys();
 
@@ -134,6 +140,29 @@ internal static class PolicyReader
             promotion,
             retirement,
             alarms);
+    }
+
+    /// <summary>
+    /// A mix minimum effect as large as the absolute levels policies used before alarms were calibrated (0.2 and up)
+    /// would silence its alarm: say so, once per key, at the key.
+    /// </summary>
+    private static void WarnAbsoluteLevels(YamlObject alarms, AlarmThresholds read)
+    {
+        var d = AlarmThresholds.Defaults;
+        foreach (var (key, value, fallback, level) in new[]
+        {
+            ("js_distance", read.JsDistance, d.JsDistance, 0.15),
+            ("psi", read.Psi, d.Psi, 0.2),
+            ("missing_share", read.MissingShare, d.MissingShare, 0.1),
+            ("cohort_js_distance", read.CohortJsDistance, d.CohortJsDistance, 0.15),
+        })
+        {
+            if (value >= level && alarms.Get(key) is { } node)
+            {
+                alarms.Diagnostics.Warning("RC1107", string.Create(CultureInfo.InvariantCulture, $"alarms.{key} is {value}: it is the minimum rise from the reference window an alarm needs, and a rise that large will rarely come"), alarms.At(node),
+                    string.Create(CultureInfo.InvariantCulture, $"the default is {fallback}; a policy written before alarms were calibrated set absolute levels here (docs/drift.md#calibrated-alarms)"));
+            }
+        }
     }
 
     /// <summary>Checks the strata against the taxonomy: known keys, known strata, weights that sum, floors that fit.</summary>

@@ -123,6 +123,20 @@ public sealed class ProjectLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_mix_alarm_set_at_an_absolute_level_of_an_older_policy_warns_at_its_line()
+    {
+        // Given a policy whose js_distance is an old absolute level, read now as a minimum rise
+        Replace("policy.yaml", "\n  js_distance: 0.03 ", "\n  js_distance: 0.25 ");
+
+        // Then validation warns at that key and says what the default is, and the project still loads
+        var warning = Single("RC1107");
+        warning.Severity.Should().Be(Severity.Warning);
+        warning.Message.Should().Contain("alarms.js_distance is 0.25");
+        warning.Hint.Should().Contain("the default is 0.03");
+        File.ReadAllLines(Path.Combine(_folder.Path, "policy.yaml"))[warning.Location!.Line!.Value - 1].Should().Contain("js_distance: 0.25");
+    }
+
+    [Fact]
     public void Weights_that_sum_above_one_are_rejected()
     {
         Replace("policy.yaml", "weights: {}", "weights: {refund: 0.7, reset_password: 0.6}");
