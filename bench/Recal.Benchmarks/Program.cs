@@ -6,6 +6,7 @@ namespace Recal.Benchmarks;
 /// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
 /// <c>coverage-search Q C [D]</c>: the search alone at one size, one line of figures (bench/coverage-scaling.sh runs it per size).
+/// <c>embedders [K]</c> and <c>embedders throughput NAME [N]</c>: the built-in embedder against MiniLM (see <see cref="EmbeddersBenchmark"/>).
 /// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
 /// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
 /// </summary>
@@ -31,6 +32,11 @@ internal static class Program
         if (args.Length > 0 && args[0] is "run" or "run-warm")
         {
             return await RunBenchmark.RunAsync(args[1..], warm: args[0] == "run-warm");
+        }
+
+        if (args.Length > 0 && args[0] == "embedders")
+        {
+            return await EmbeddersBenchmark.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "serve")

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.AI;
 using Recal.Domain;
 using Recal.Embeddings;
+using Recal.Embeddings.MiniLM;
 using Recal.Project;
 using Recal.Providers.OpenAI;
 using Recal.Running;
@@ -16,7 +17,7 @@ internal sealed class EmbedderOptions
 {
     private readonly Option<string?> kind = new("--embedder")
     {
-        Description = "Which embedder: builtin (hashed n-grams, no model) or openai (an OpenAI-compatible /v1/embeddings endpoint); default: embeddings: in recal.yaml, else builtin",
+        Description = "Which embedder: builtin (hashed n-grams, no model), openai (an OpenAI-compatible /v1/embeddings endpoint) or minilm (all-MiniLM-L6-v2 run locally, no network); default: embeddings: in recal.yaml, else builtin",
         HelpName = "name",
     };
 
@@ -68,6 +69,12 @@ internal sealed class EmbedderOptions
         {
             var builtin = new HashedEmbeddingGenerator();
             return (builtin, builtin.Id, null);
+        }
+
+        if (settings.Kind == EmbedderKind.MiniLM)
+        {
+            var minilm = new MiniLMEmbeddingGenerator();
+            return (minilm, minilm.Id, null);
         }
 
         if (string.IsNullOrEmpty(settings.BaseUrl) || string.IsNullOrEmpty(settings.Model))

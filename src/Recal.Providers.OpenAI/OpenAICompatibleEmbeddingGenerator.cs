@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Embeddings;
+using Recal.Embeddings;
 using AIEmbeddingOptions = Microsoft.Extensions.AI.EmbeddingGenerationOptions;
 using OpenAIEmbeddingOptions = OpenAI.Embeddings.EmbeddingGenerationOptions;
 
@@ -107,14 +108,7 @@ public sealed class OpenAICompatibleEmbeddingGenerator : IEmbeddingGenerator<str
         return result;
     }
 
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        return serviceKey is not null ? null
-            : serviceType == typeof(EmbeddingGeneratorMetadata) ? Metadata
-            : serviceType.IsInstanceOfType(this) ? this
-            : null;
-    }
+    public object? GetService(Type serviceType, object? serviceKey = null) => EmbedderServices.Get(this, Metadata, serviceType, serviceKey);
 
     public void Dispose()
     {

@@ -101,6 +101,9 @@ public enum EmbedderKind
 
     /// <summary>An OpenAI-compatible <c>/v1/embeddings</c> endpoint.</summary>
     OpenAI,
+
+    /// <summary>all-MiniLM-L6-v2 run locally by ONNX Runtime (Recal.Embeddings.MiniLM): neural, no network.</summary>
+    MiniLM,
 }
 
 /// <summary>The embedder under <c>embeddings:</c> in recal.yaml; the built-in one when the section is absent.</summary>

@@ -43,6 +43,7 @@ public static partial class RunSettingsReader
     {
         ["builtin"] = EmbedderKind.Builtin,
         ["openai"] = EmbedderKind.OpenAI,
+        ["minilm"] = EmbedderKind.MiniLM,
     };
 
     internal static EmbeddingSettings ReadEmbeddings(YamlObject? yaml)
@@ -62,8 +63,8 @@ public static partial class RunSettingsReader
 
         var settings = kind == EmbedderKind.OpenAI
             ? new EmbeddingSettings(kind, Url(yaml, "base_url", required: true), yaml.String("model", required: true), yaml.String("api_key_env"), yaml.Int("dimensions", min: 1, max: 65_536))
-            : new EmbeddingSettings();
-        if (kind == EmbedderKind.Builtin)
+            : new EmbeddingSettings(kind);
+        if (kind != EmbedderKind.OpenAI)
         {
             foreach (var key in new[] { "base_url", "model", "api_key_env", "dimensions" })
             {
