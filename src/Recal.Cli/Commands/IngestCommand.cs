@@ -74,6 +74,14 @@ internal static class IngestCommand
                     summary.Duplicates.ToString("N0", CultureInfo.InvariantCulture),
                     summary.Quarantined > 0 ? $"[yellow]{summary.Quarantined:N0}[/]" : "0",
                     summary.TracesPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+                if (summary.Failure is { } failure)
+                {
+                    // The store or the file failed mid-way: say what is kept and stop; later files would fail the same way.
+                    context.Out.Write(table);
+                    ProjectSession.WriteDiagnostics(context.Error, [failure]);
+                    context.Error.MarkupLine($"The store is {Markup.Escape(store.Path)}; the files after {Markup.Escape(file.Name)} were not ingested.");
+                    return ExitCodes.CannotRun;
+                }
             }
             catch (OperationCanceledException)
             {
