@@ -40,7 +40,7 @@ internal static class IngestCommand
             return ExitCodes.CannotRun;
         }
 
-        await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+        await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
         var classifier = await ClassifierCache.GetAsync(project.Taxonomy, store, cancellationToken).ConfigureAwait(false);
         var traceClassifier = new TraceClassifier(classifier, project.Taxonomy);
         var quarantinePath = quarantine?.FullName ?? Path.Combine(Path.GetDirectoryName(project.Settings.StorePath)!, "quarantine.jsonl");

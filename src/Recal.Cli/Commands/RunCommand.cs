@@ -7,6 +7,7 @@ using Recal.Judging;
 using Recal.Running;
 using Recal.Scoring;
 using Recal.Statistics;
+using Recal.Storage;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -71,7 +72,7 @@ internal static class RunCommand
 
     private static async Task<int> ExecuteAsync(CliContext context, EvalProject project, RunRequest request, CancellationToken cancellationToken)
     {
-        await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+        await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
         RunInfo run;
         IReadOnlyList<EvalCase> cases;
         TargetSettings? settings;
@@ -198,9 +199,30 @@ internal static class RunCommand
             context.Error.MarkupLine($"[yellow]Stopped.[/] {stored.Count:N0} of {cases.Count:N0} case results are stored; [blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes the run without repeating them.");
             return ExitCodes.Cancelled;
         }
+        catch (Exception e) when (RecalCli.StoreFailure(e, context) is { } failure)
+        {
+            // A full disk or a damaged store mid-run: say what is kept and how to finish, never a stack trace.
+            ProjectSession.WriteDiagnostics(context.Error, [failure.ToDiagnostic()]);
+            var kept = await CountStoredAsync(store, run.Id).ConfigureAwait(false);
+            context.Error.MarkupLine($"{(kept is { } n ? $"{n:N0} of {cases.Count:N0} case results are stored" : "Every case result committed before the failure is kept")}; after fixing the cause, [blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes the run without repeating them.");
+            return ExitCodes.CannotRun;
+        }
 
         Render(context, summary, panel, project.Settings.Judge?.ReviewQueuePath, factory.Retries, watch.Elapsed);
         return summary.Degraded ? ExitCodes.Degraded : ExitCodes.Ok;
+    }
+
+    /// <summary>How many results of a run are stored; null when the store cannot even be read.</summary>
+    private static async Task<int?> CountStoredAsync(IRecalStore store, string runId)
+    {
+        try
+        {
+            return (await store.GetRunCasesAsync(runId, CancellationToken.None).ConfigureAwait(false)).Count;
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or StoreException or IOException)
+        {
+            return null;
+        }
     }
 
     private static TargetSettings? SelectTarget(CliContext context, EvalProject project, string? name)
