@@ -33,7 +33,7 @@ public static partial class RunSettingsReader
             yaml.Double("max_error_share", min: 0, max: 1) ?? 0.05,
             yaml.Duration("cache_ttl"),
             yaml.Int("retries", min: 0, max: 20) ?? 4,
-            yaml.Duration("timeout"));
+            yaml.Duration("timeout", max: TimeSpan.FromHours(24)));
         yaml.RejectUnknownKeys();
         return defaults;
     }
@@ -198,7 +198,7 @@ public static partial class RunSettingsReader
         {
             Concurrency = yaml.Int("concurrency", min: 1, max: 1024),
             RequestsPerMinute = yaml.Double("rpm", min: 0.001),
-            Timeout = yaml.Duration("timeout"),
+            Timeout = yaml.Duration("timeout", max: TimeSpan.FromHours(24)),
             Price = ReadPrice(yaml.Object("price")),
             Release = yaml.String("release"),
         };
