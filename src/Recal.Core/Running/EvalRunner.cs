@@ -159,7 +159,7 @@ public static class EvalRunner
             response?.InputTokens,
             response?.OutputTokens,
             cost,
-            response?.Attempts ?? 0,
+            response?.Attempts ?? result.Attempts,
             response?.FromCache ?? false,
             DateTimeOffset.UtcNow);
     }
