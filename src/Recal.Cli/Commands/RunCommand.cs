@@ -150,6 +150,15 @@ internal static class RunCommand
             await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
         }
 
+        // One process at a time per run: a second resume would call the endpoint again for the cases in flight.
+        var (lease, heldBy) = await RunLease.AcquireAsync(store, run.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (lease is null)
+        {
+            context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(run.Id)} is being executed by {Markup.Escape(heldBy!.Owner)} (host:process:claim; its lease runs to {heldBy.Until.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z and is renewed while it runs). Wait for it to finish, or stop it; a lease of a process that was killed elsewhere expires within {RunLease.Duration.TotalSeconds:0} s.");
+            return ExitCodes.CannotRun;
+        }
+
+        await using var held = lease;
         if (request.Rpm is { } rpmOverride)
         {
             settings = settings with { RequestsPerMinute = rpmOverride };
