@@ -10,7 +10,41 @@ namespace Recal.Providers.OpenAI;
 internal static class OpenAICallErrors
 {
     /// <summary>The call error for <paramref name="error"/>; null when it is not the endpoint's failure (the caller's cancellation, a bug).</summary>
-    public static TargetCallException? Translate(Exception error, Uri baseUrl, CancellationToken cancellationToken)
+    public static TargetCallException? Translate(Exception error, OpenAICompatibleSettings settings, CancellationToken cancellationToken) =>
+        Redacted(Translate(error, settings.BaseUrl, cancellationToken), settings);
+
+    /// <summary>Why a 200 reply carries no answer (see the overload), with the endpoint's secrets redacted.</summary>
+    public static TargetCallException? CheckReply(PipelineResponse? response, OpenAICompatibleSettings settings) =>
+        Redacted(CheckReply(response, settings.BaseUrl), settings);
+
+    /// <summary>
+    /// The failure with the endpoint's key and URL user info removed from its message: servers quote the credentials
+    /// they reject ("Incorrect API key provided: Bearer sk-…"), and the message is stored and printed.
+    /// </summary>
+    private static TargetCallException? Redacted(TargetCallException? failure, OpenAICompatibleSettings settings)
+    {
+        if (failure is null)
+        {
+            return null;
+        }
+
+        var secrets = new List<string>();
+        if (settings.ApiKeyVariable is not null && settings.ResolveApiKey().Key is { } key)
+        {
+            secrets.Add(key);
+        }
+
+        if (settings.BaseUrl.UserInfo is { Length: > 0 } userInfo)
+        {
+            secrets.Add(userInfo);
+            secrets.Add(Uri.UnescapeDataString(userInfo));
+        }
+
+        var message = new SecretRedactor(secrets).Redact(failure.Message);
+        return new TargetCallException(message, failure.Status, failure.RetryAfter, failure.Transient, failure.InnerException);
+    }
+
+    private static TargetCallException? Translate(Exception error, Uri baseUrl, CancellationToken cancellationToken)
     {
         switch (error)
         {
@@ -39,7 +73,7 @@ internal static class OpenAICallErrors
     /// a content that is null, not text, or empty (not transient: the same request gets the same reply). Null when the
     /// first choice holds text.
     /// </summary>
-    public static TargetCallException? CheckReply(PipelineResponse? response, Uri baseUrl)
+    private static TargetCallException? CheckReply(PipelineResponse? response, Uri baseUrl)
     {
         if (response?.Content is not { } content)
         {

@@ -55,14 +55,14 @@ public sealed class OpenAICompatibleChatClient : IChatClient
 
             // The SDK reads a refusal, a missing or malformed content or an empty answer as the text "": each is a
             // failed call, never an output that an assertion such as not_contains could pass.
-            if (OpenAICallErrors.CheckReply(result.GetRawResponse(), _settings.BaseUrl) is { } failed)
+            if (OpenAICallErrors.CheckReply(result.GetRawResponse(), _settings) is { } failed)
             {
                 throw failed;
             }
 
             completion = result.Value;
         }
-        catch (Exception e) when (OpenAICallErrors.Translate(e, _settings.BaseUrl, cancellationToken) is { } error)
+        catch (Exception e) when (OpenAICallErrors.Translate(e, _settings, cancellationToken) is { } error)
         {
             throw error;
         }

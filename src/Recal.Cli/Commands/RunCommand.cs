@@ -73,6 +73,7 @@ internal static class RunCommand
     private static async Task<int> ExecuteAsync(CliContext context, EvalProject project, RunRequest request, CancellationToken cancellationToken)
     {
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
+        var redactor = SecretRedactor.For(project.Settings);
         RunInfo run;
         IReadOnlyList<EvalCase> cases;
         TargetSettings? settings;
@@ -105,7 +106,7 @@ internal static class RunCommand
             }
 
             settings = project.Settings.Targets.FirstOrDefault(t => t.Name == found.Target);
-            if (settings is null || TargetFactory.Describe(settings) != found.TargetJson)
+            if (settings is null || TargetFactory.Describe(settings, redactor) != found.TargetJson)
             {
                 context.Error.MarkupLine($"[red]error[/]: the target '{Markup.Escape(found.Target)}' is no longer configured as it was when run {Markup.Escape(found.Id)} started. Start a new run instead.");
                 return ExitCodes.CannotRun;
@@ -145,7 +146,7 @@ internal static class RunCommand
 
             var started = DateTimeOffset.UtcNow;
             var judges = request.NoJudge || project.Settings.Judge is null ? null : $"{project.Rubric!.Id}: {string.Join(", ", project.Settings.Judge.Judges.Select(j => j.Name))}";
-            run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings), suite,
+            run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings, redactor), suite,
                 string.Join(',', request.Pools.Distinct().Select(p => p.ToString().ToLowerInvariant())), cases.Count, judges, started, null, RunStatus.Running);
             await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
         }
@@ -168,7 +169,7 @@ internal static class RunCommand
         var (targetImpl, error) = await factory.CreateTargetAsync(project, settings, store, cases, !request.NoCache, cancellationToken).ConfigureAwait(false);
         if (targetImpl is null)
         {
-            context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+            context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(redactor.Redact(error!))}");
             await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
             return ExitCodes.CannotRun;
         }
@@ -187,13 +188,13 @@ internal static class RunCommand
             (panel, error) = factory.CreateJudges(project, store, !request.NoCache, project.Settings.Judge.ReviewQueuePath);
             if (panel is null)
             {
-                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(redactor.Redact(error!))}");
                 await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
                 return ExitCodes.CannotRun;
             }
         }
 
-        var options = new RunOptions(request.Concurrency ?? settings.Concurrency ?? project.Settings.Run.Concurrency, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare);
+        var options = new RunOptions(request.Concurrency ?? settings.Concurrency ?? project.Settings.Run.Concurrency, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare) { Redactor = redactor };
         context.Error.MarkupLine($"Run [bold]{Markup.Escape(run.Id)}[/]: target [bold]{Markup.Escape(settings.Name)}[/] over {cases.Count:N0} case(s) of {Markup.Escape(run.Pools)}, suite {run.SuiteVersion}, concurrency {options.Concurrency}{(panel is null ? string.Empty : $", judges {Markup.Escape(run.Judges!)}")}{(request.NoCache ? ", cache off" : string.Empty)}.");
         var watch = Stopwatch.StartNew();
         RunSummary summary;

@@ -178,6 +178,7 @@ public static class EvalProjectLoader
         var targets = RunSettingsReader.ReadTargets(yaml.Object("targets"), root);
         var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
         var embeddings = RunSettingsReader.ReadEmbeddings(yaml.Object("embeddings"));
+        var (secretVariables, secretLiterals) = SecretSources.Read(node);
         yaml.RejectUnknownKeys();
 
         var casePaths = new List<string>();
@@ -210,6 +211,8 @@ public static class EvalProjectLoader
             Judge = judge,
             Run = run,
             Embeddings = embeddings,
+            SecretVariables = secretVariables,
+            SecretLiterals = secretLiterals,
         };
     }
 

@@ -20,7 +20,11 @@ public sealed record RunProgress(int Done, int Total, int Passed, int Errors);
 /// <summary>How a run executes.</summary>
 /// <param name="Concurrency">Cases in flight at once.</param>
 /// <param name="MaxErrorShare">Above this share of errored cases the run is degraded (and its exit code says so).</param>
-public sealed record RunOptions(int Concurrency = 8, double MaxErrorShare = 0.05);
+public sealed record RunOptions(int Concurrency = 8, double MaxErrorShare = 0.05)
+{
+    /// <summary>Removes the project's secrets from error texts before they are stored or shown.</summary>
+    public SecretRedactor Redactor { get; init; } = SecretRedactor.None;
+}
 
 /// <summary>A finished run's cases and summary.</summary>
 public sealed record RunResult(IReadOnlyList<CaseResult> Cases, int Passed, int Failed, int Errors, bool Degraded)
