@@ -274,7 +274,7 @@ internal static class LifecycleCommands
             IReadOnlyList<EvalCase> holdout = [.. project.Cases.Where(c => c.Pool == Pool.Holdout)];
             if (project.Seal is not null)
             {
-                var (opened, error) = HoldoutCommand.OpenForRun(project, parse.GetValue(keyFile), parse.GetValue(early));
+                var (opened, error) = HoldoutCommand.OpenForRun(context, project, parse.GetValue(keyFile), parse.GetValue(early));
                 if (opened is null)
                 {
                     context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");

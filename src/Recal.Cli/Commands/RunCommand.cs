@@ -357,7 +357,7 @@ internal static class RunCommand
             return project;
         }
 
-        var (holdout, error) = HoldoutCommand.OpenForRun(project, request.KeyFile, request.Unseal);
+        var (holdout, error) = HoldoutCommand.OpenForRun(context, project, request.KeyFile, request.Unseal);
         if (holdout is null)
         {
             context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
