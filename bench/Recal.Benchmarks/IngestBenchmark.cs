@@ -109,6 +109,54 @@ internal static partial class IngestBenchmark
         return 0;
     }
 
+    /// <summary>
+    /// <c>ingest-bad-line [N]</c>: an N-line file (default 300,000) whose middle line holds an escaped lone surrogate,
+    /// ingested with the sample's classifier into a fresh store; prints lines, stored, quarantined and seconds.
+    /// </summary>
+    public static async Task<int> BadLineAsync(string[] args)
+    {
+        var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300_000;
+        var work = Path.Combine(Path.GetTempPath(), "recal-bench");
+        Directory.CreateDirectory(work);
+        var clean = Path.Combine(work, $"traces-{count}.jsonl");
+        if (!File.Exists(clean))
+        {
+            Generate(clean, count);
+        }
+
+        var file = Path.Combine(work, $"traces-{count}-bad-line.jsonl");
+        var middle = (count / 2) + 1;
+        using (var writer = new StreamWriter(file, append: false, new UTF8Encoding(false)))
+        {
+            var number = 0;
+            foreach (var line in File.ReadLines(clean))
+            {
+                number++;
+                writer.Write(number == middle ? """{"id":"bad","timestamp":"2026-07-01T00:00:00Z","input":"\ud800"}""" : line);
+                writer.Write('\n');
+            }
+        }
+
+        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
+        var storePath = Path.Combine(work, "bad-line.db");
+        foreach (var stale in Directory.EnumerateFiles(work, "bad-line.db*").Concat(Directory.EnumerateFiles(work, "bad-line-quarantine.jsonl")))
+        {
+            File.Delete(stale);
+        }
+
+        var classifier = new TraceClassifier(LinearIntentClassifier.Train(project.Taxonomy), project.Taxonomy);
+        await using var store = await SqliteStore.OpenAsync(storePath);
+        var watch = Stopwatch.StartNew();
+        var summary = await IngestPipeline.RunAsync(file, store, classifier.Classify, Path.Combine(work, "bad-line-quarantine.jsonl"));
+        watch.Stop();
+        var stored = (await store.GetTrafficSpanAsync())?.Count ?? 0;
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine($"input: {summary.LinesRead:N0} lines, a lone surrogate on line {middle:N0}");
+        Console.WriteLine($"stored: {stored:N0} ({summary.Added:N0} added, {summary.Duplicates:N0} duplicates), quarantined: {summary.Quarantined:N0}, failure: {summary.Failure?.ToString() ?? "none"}");
+        Console.WriteLine($"ingest + classify + store: {watch.Elapsed.TotalSeconds:N2} s");
+        return stored == summary.LinesRead - 1 ? 0 : 1;
+    }
+
     /// <summary>Single-threaded cost of each stage, to see where ingest time goes.</summary>
     private static void Stages(string file, TraceClassifier classifier)
     {

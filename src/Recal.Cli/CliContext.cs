@@ -8,6 +8,9 @@ public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
     /// <summary>The line width used when output goes to a file or pipe.</summary>
     public const int RedirectedWidth = 160;
 
+    /// <summary>The store the command opened, so a store failure anywhere in it can say which file failed.</summary>
+    public string? StorePath { get; set; }
+
     /// <summary>The process's consoles; colour only on a terminal, and never when NO_COLOR is set.</summary>
     public static CliContext ForProcess()
     {

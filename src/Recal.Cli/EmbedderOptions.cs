@@ -26,7 +26,19 @@ internal sealed class EmbedderOptions
     private readonly Option<string?> keyVariable = new("--embedding-key-env") { Description = "--embedder openai: the environment variable holding the API key", HelpName = "variable" };
     private readonly Option<int?> dimensions = new("--embedding-dimensions") { Description = "--embedder openai: ask the model for this many dimensions", HelpName = "n" };
 
-    public EmbedderOptions() => kind.AcceptOnlyFromAmong([.. RunSettingsReader.EmbedderKinds.Keys]);
+    public EmbedderOptions()
+    {
+        kind.AcceptOnlyFromAmong([.. RunSettingsReader.EmbedderKinds.Keys]);
+
+        // A key pasted in place of the variable's name is refused without being repeated.
+        keyVariable.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } name && !RunSettingsReader.IsVariableName(name))
+            {
+                result.AddError("--embedding-key-env must name an environment variable (letters, digits and _), not hold the key; the value given is not shown");
+            }
+        });
+    }
 
     public void AddTo(Command command)
     {

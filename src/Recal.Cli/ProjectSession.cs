@@ -24,8 +24,19 @@ internal static class ProjectSession
         return result.Project;
     }
 
-    public static Task<SqliteStore> OpenStoreAsync(EvalProject project, CancellationToken cancellationToken) =>
-        SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken);
+    /// <summary>Opens the project's store for a command that writes to it (creating and migrating it as needed).</summary>
+    public static Task<SqliteStore> OpenStoreAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
+    {
+        context.StorePath = project.Settings.StorePath;
+        return SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken);
+    }
+
+    /// <summary>Opens the project's store for a command that only reads it: a read-only store file works.</summary>
+    public static Task<SqliteStore> OpenStoreForReadingAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
+    {
+        context.StorePath = project.Settings.StorePath;
+        return SqliteStore.OpenReadOnlyAsync(project.Settings.StorePath, cancellationToken);
+    }
 
     public static void WriteDiagnostics(IAnsiConsole console, IEnumerable<Diagnostic> diagnostics)
     {

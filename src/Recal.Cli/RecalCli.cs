@@ -27,6 +27,7 @@ public static class RecalCli
         root.Subcommands.Add(CompareSuitesCommand.Create(context));
         root.Subcommands.Add(StalenessCommand.Create(context));
         root.Subcommands.Add(CheckCommand.Create(context));
+        root.Subcommands.Add(StoreCommand.Create(context));
         foreach (var lifecycle in LifecycleCommands.Create(context))
         {
             root.Subcommands.Add(lifecycle);
@@ -40,9 +41,53 @@ public static class RecalCli
     {
         var root = Build(context);
         var parsed = root.Parse(args);
-        var configuration = new InvocationConfiguration { Output = new ConsoleWriter(context.Out), Error = new ConsoleWriter(context.Error) };
-        var code = await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        var configuration = new InvocationConfiguration
+        {
+            Output = new ConsoleWriter(context.Out),
+            Error = new ConsoleWriter(context.Error),
+
+            // Store failures are caught below and explained; anything else is still a defect with its stack trace.
+            EnableDefaultExceptionHandler = false,
+        };
+        int code;
+        try
+        {
+            code = await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (StoreFailure(e, context) is { } failure)
+        {
+            // A store that cannot be opened, is full or is damaged: one clear line, never a stack trace.
+            ProjectSession.WriteDiagnostics(context.Error, [failure.ToDiagnostic()]);
+            return ExitCodes.CannotRun;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e)
+        {
+            context.Error.Profile.Out.Writer.WriteLine($"Unhandled exception: {e}");
+            return 1;
+        }
+
         return parsed.Errors.Count > 0 ? ExitCodes.CannotRun : code;
+    }
+
+    /// <summary>The store failure behind <paramref name="exception"/>, if that is what it is.</summary>
+    internal static Storage.StoreException? StoreFailure(Exception exception, CliContext context)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case Storage.StoreException store:
+                    return store;
+                case Microsoft.Data.Sqlite.SqliteException sqlite:
+                    return Storage.Sqlite.SqliteStore.Explain(sqlite, context.StorePath ?? "the store");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Routes System.CommandLine's help and error text through the Spectre console (so tests capture it).</summary>

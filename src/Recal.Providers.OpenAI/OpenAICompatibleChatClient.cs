@@ -51,9 +51,18 @@ public sealed class OpenAICompatibleChatClient : IChatClient
         ChatCompletion completion;
         try
         {
-            completion = (await _client.CompleteChatAsync(ToOpenAI(messages), ToOpenAI(options), cancellationToken).ConfigureAwait(false)).Value;
+            var result = await _client.CompleteChatAsync(ToOpenAI(messages), ToOpenAI(options), cancellationToken).ConfigureAwait(false);
+
+            // The SDK reads a refusal, a missing or malformed content or an empty answer as the text "": each is a
+            // failed call, never an output that an assertion such as not_contains could pass.
+            if (OpenAICallErrors.CheckReply(result.GetRawResponse(), _settings) is { } failed)
+            {
+                throw failed;
+            }
+
+            completion = result.Value;
         }
-        catch (Exception e) when (OpenAICallErrors.Translate(e, _settings.BaseUrl, cancellationToken) is { } error)
+        catch (Exception e) when (OpenAICallErrors.Translate(e, _settings, cancellationToken) is { } error)
         {
             throw error;
         }

@@ -31,7 +31,7 @@ public sealed class OpenAICompatibleEmbeddingGenerator : IEmbeddingGenerator<str
         _settings = settings;
         _dimensions = dimensions;
         BatchSize = batchSize;
-        Id = string.Create(CultureInfo.InvariantCulture, $"openai-compatible/{settings.BaseUrl.AbsoluteUri.TrimEnd('/')}/{settings.Model}{(dimensions is { } d ? $"/d{d}" : string.Empty)}");
+        Id = string.Create(CultureInfo.InvariantCulture, $"openai-compatible/{Recal.Running.SecretRedactor.None.RedactUrl(settings.BaseUrl.AbsoluteUri).TrimEnd('/')}/{settings.Model}{(dimensions is { } d ? $"/d{d}" : string.Empty)}");
         Metadata = new EmbeddingGeneratorMetadata("openai-compatible", settings.BaseUrl, settings.Model, dimensions);
     }
 
@@ -84,7 +84,7 @@ public sealed class OpenAICompatibleEmbeddingGenerator : IEmbeddingGenerator<str
             {
                 collection = (await _client.GenerateEmbeddingsAsync(batch, new OpenAIEmbeddingOptions { Dimensions = dimensions }, cancellationToken).ConfigureAwait(false)).Value;
             }
-            catch (Exception e) when (OpenAICallErrors.Translate(e, _settings.BaseUrl, cancellationToken) is { } error)
+            catch (Exception e) when (OpenAICallErrors.Translate(e, _settings, cancellationToken) is { } error)
             {
                 throw error;
             }

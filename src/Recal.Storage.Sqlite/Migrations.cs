@@ -104,6 +104,10 @@ internal static class Migrations
                 PRIMARY KEY (embedder, text_hash)
             );
             """),
+        (5, "run leases", """
+            ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+            ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -68,6 +68,12 @@ public sealed partial class SqliteStore
 
     public async ValueTask PutEmbeddingsAsync(string embedder, IReadOnlyList<KeyValuePair<UInt128, float[]>> embeddings, CancellationToken cancellationToken = default)
     {
+        if (IsReadOnly)
+        {
+            // A cache is an optimisation: a command that only reads leaves the store as it found it.
+            return;
+        }
+
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(embeddings);
         if (embeddings.Count == 0)

@@ -234,6 +234,55 @@ public sealed partial class SqliteStore
         return runs;
     }
 
+    public async ValueTask<RunLeaseHolder?> ClaimRunAsync(string runId, string owner, DateTimeOffset now, DateTimeOffset until, string? takeOverFrom = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(owner);
+        RunLeaseHolder? holder = null;
+        await WithCommandAsync(
+            async command =>
+            {
+                // One statement, so two processes claiming at once cannot both win: the second sees the first's row.
+                command.CommandText = """
+                    UPDATE runs SET lease_owner = $owner, lease_until = $until
+                    WHERE id = $id AND (lease_owner IS NULL OR lease_owner = $owner OR lease_until < $now OR lease_owner = $stale)
+                    """;
+                command.Parameters.AddWithValue("$owner", owner);
+                command.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$id", runId);
+                command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$stale", (object?)takeOverFrom ?? DBNull.Value);
+                if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0)
+                {
+                    return 1;
+                }
+
+                command.Parameters.Clear();
+                command.CommandText = "SELECT lease_owner, lease_until FROM runs WHERE id = $id";
+                command.Parameters.AddWithValue("$id", runId);
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                holder = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0)
+                    ? new RunLeaseHolder(reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)))
+                    : new RunLeaseHolder("nobody (the run is not in the store)", now);
+                return 0;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return holder;
+    }
+
+    public async ValueTask ReleaseRunAsync(string runId, string owner, CancellationToken cancellationToken = default)
+    {
+        await WithCommandAsync(
+            command =>
+            {
+                command.CommandText = "UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $id AND lease_owner = $owner";
+                command.Parameters.AddWithValue("$id", runId);
+                command.Parameters.AddWithValue("$owner", owner);
+                return command.ExecuteNonQueryAsync(cancellationToken);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
     private async ValueTask WithCommandAsync(Func<SqliteCommand, Task<int>> action, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

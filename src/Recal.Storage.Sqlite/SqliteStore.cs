@@ -35,21 +35,100 @@ public sealed partial class SqliteStore : IRecalStore
 
     public int SchemaVersion { get; }
 
-    /// <summary>Opens (creating if needed) the store at <paramref name="path"/> and applies pending migrations.</summary>
-    public static async Task<SqliteStore> OpenAsync(string path, CancellationToken cancellationToken = default)
+    /// <summary>Opened read-only: cache writes are skipped and any other write fails.</summary>
+    public bool IsReadOnly { get; private init; }
+
+    /// <summary>
+    /// Opens (creating if needed) the store at <paramref name="path"/> and applies pending migrations. A store that
+    /// cannot be opened throws <see cref="StoreException"/> with what is wrong and what to do.
+    /// </summary>
+    public static Task<SqliteStore> OpenAsync(string path, CancellationToken cancellationToken = default) =>
+        OpenAsync(path, readOnly: false, cancellationToken);
+
+    /// <summary>
+    /// Opens an existing store for reading only (for commands that only read: the file may be read-only, and
+    /// nothing is changed; cached artefacts are then not stored). A missing store, or one that needs migrations, is
+    /// opened for writing once to create or migrate it.
+    /// </summary>
+    public static Task<SqliteStore> OpenReadOnlyAsync(string path, CancellationToken cancellationToken = default) =>
+        OpenAsync(path, readOnly: true, cancellationToken);
+
+    private static async Task<SqliteStore> OpenAsync(string path, bool readOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (Directory.Exists(full))
+        {
+            throw new StoreException(StoreException.CannotOpen, "the store path is a folder, not a store file", full, "point 'store:' in recal.yaml at a file (default .recal/recal.db), or move the folder away");
+        }
+
+        if (readOnly && File.Exists(full))
+        {
+            SqliteStore store;
+            try
+            {
+                store = await OpenConnectionAsync(full, readOnly: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.InnerException is SqliteException { SqliteErrorCode: raw.SQLITE_READONLY or raw.SQLITE_CANTOPEN })
+            {
+                // A WAL store in a folder this user cannot write: SQLite cannot create the shared-memory file even to
+                // read. Opened as immutable instead (nobody else can be writing through this folder's files).
+                store = await OpenConnectionAsync(full, readOnly: true, cancellationToken, immutable: true).ConfigureAwait(false);
+            }
+
+            if (store.SchemaVersion >= Migrations.Latest)
+            {
+                return store;
+            }
+
+            await store.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return await OpenConnectionAsync(full, readOnly: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<SqliteStore> OpenConnectionAsync(string full, bool readOnly, CancellationToken cancellationToken, bool immutable = false)
+    {
         try
         {
-            Execute(connection, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;");
-            var version = Migrate(connection);
-            var store = new SqliteStore(connection, full, version);
-            store.LoadNames();
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException(StoreException.CannotOpen, $"the store's folder cannot be created: {e.Message}", full, "check the permissions of the folder, or point 'store:' in recal.yaml elsewhere", e);
+        }
+
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = immutable ? new Uri(full).AbsoluteUri + "?immutable=1" : full,
+            Pooling = false,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+        }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // The busy timeout first: a second process opening a new store waits for the first one's migrations.
+            Execute(connection, "PRAGMA busy_timeout=5000;");
+            if (!readOnly)
+            {
+                Execute(connection, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+            }
+
+            Execute(connection, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;");
+            var version = readOnly ? ReadVersion(connection, full) : Migrate(connection, full);
+            var store = new SqliteStore(connection, full, version) { IsReadOnly = readOnly };
+            if (version >= Migrations.Latest)
+            {
+                store.LoadNames();
+            }
+
             return store;
+        }
+        catch (SqliteException e)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Explain(e, full);
         }
         catch
         {
@@ -58,22 +137,62 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    private static int Migrate(SqliteConnection connection)
+    /// <summary>The schema version recorded in the store; a newer one than this Recal knows is refused.</summary>
+    private static int ReadVersion(SqliteConnection connection, string path, SqliteTransaction? transaction = null)
     {
-        Execute(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        using var exists = connection.CreateCommand();
+        exists.Transaction = transaction;
+        exists.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+        if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            return 0;
+        }
+
         using var query = connection.CreateCommand();
+        query.Transaction = transaction;
         query.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
         var current = Convert.ToInt32(query.ExecuteScalar(), CultureInfo.InvariantCulture);
         if (current > Migrations.Latest)
         {
             throw new StoreVersionException(
-                $"the store was written by a newer Recal (schema version {current}; this version knows up to {Migrations.Latest}). Upgrade Recal, or point 'store:' in recal.yaml at a new file.");
+                $"the store was written by a newer Recal (schema version {current}; this version knows up to {Migrations.Latest})",
+                path,
+                "upgrade Recal, or point 'store:' in recal.yaml at a new file");
         }
 
-        foreach (var (version, description, sql) in Migrations.All.Where(m => m.Version > current))
+        return current;
+    }
+
+    private static int Migrate(SqliteConnection connection, string path)
+    {
+        var current = 0;
+        foreach (var (version, description, sql) in Migrations.All)
         {
-            using var transaction = connection.BeginTransaction();
-            Execute(connection, sql, transaction);
+            // BEGIN IMMEDIATE takes the write lock before the version is read, so two processes creating the same
+            // store take turns: the second sees the first one's migrations and skips them.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            Execute(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)", transaction);
+            current = ReadVersion(connection, path, transaction);
+            if (current >= version)
+            {
+                transaction.Commit();
+                continue;
+            }
+
+            try
+            {
+                Execute(connection, sql, transaction);
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_ERROR && e.Message.Contains("already exists", StringComparison.Ordinal))
+            {
+                throw new StoreException(
+                    StoreException.SchemaMismatch,
+                    $"the store's tables do not match its migration log (at version {current}, migration {version} '{description}' finds: {e.Message.Split('\'').ElementAtOrDefault(1) ?? e.Message})",
+                    path,
+                    "the store was changed outside Recal; restore it from a backup, or move it away and ingest again",
+                    e);
+            }
+
             using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($v, $d, $t)";
@@ -86,6 +205,27 @@ public sealed partial class SqliteStore : IRecalStore
         }
 
         return current;
+    }
+
+    /// <summary>
+    /// What a SQLite failure on the store at <paramref name="path"/> means for the user: one line saying what is
+    /// wrong and what to do, with a <see cref="StoreException"/> code.
+    /// </summary>
+    public static StoreException Explain(SqliteException exception, string path)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var detail = $"SQLite error {exception.SqliteErrorCode}: {raw.sqlite3_errstr(exception.SqliteErrorCode).utf8_to_string()}";
+        return (exception.SqliteErrorCode & 0xFF) switch
+        {
+            raw.SQLITE_READONLY => new StoreException(StoreException.WriteFailed, $"the store is read-only ({detail})", path, "make the file and its folder writable for this user; commands that only read (report, drift, coverage, check, status) work on a read-only store", exception),
+            raw.SQLITE_FULL => new StoreException(StoreException.WriteFailed, $"the disk holding the store is full ({detail})", path, "free disk space (or point 'store:' in recal.yaml at a larger disk) and run the command again: committed work is kept", exception),
+            raw.SQLITE_IOERR => new StoreException(StoreException.WriteFailed, $"the store could not be read or written ({detail})", path, "check the disk and free space, then run the command again: committed work is kept", exception),
+            raw.SQLITE_CORRUPT => new StoreException(StoreException.Damaged, $"the store is damaged ({detail})", path, "run 'recal store check' for details; restore the store from a backup, or move it away and ingest again", exception),
+            raw.SQLITE_NOTADB => new StoreException(StoreException.CannotOpen, $"the file is not a Recal store, or its header is damaged ({detail})", path, "point 'store:' in recal.yaml at the right file, or move this one away (a new store is created on the next ingest)", exception),
+            raw.SQLITE_CANTOPEN or raw.SQLITE_PERM or raw.SQLITE_AUTH => new StoreException(StoreException.CannotOpen, $"the store cannot be opened ({detail})", path, "check that the path is a file this user may read and write, and that its folder exists and is writable", exception),
+            raw.SQLITE_BUSY or raw.SQLITE_LOCKED => new StoreException(StoreException.WriteFailed, $"the store stayed locked by another process ({detail})", path, "wait for the other recal command to finish, then run this one again", exception),
+            _ => new StoreException(StoreException.WriteFailed, $"the store failed ({detail}: {exception.Message})", path, "run 'recal store check'; if it reports no damage, run the command again", exception),
+        };
     }
 
     private void LoadNames()
@@ -474,6 +614,12 @@ public sealed partial class SqliteStore : IRecalStore
 
     public async ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default)
     {
+        if (IsReadOnly)
+        {
+            // A cache is an optimisation: a command that only reads leaves the store as it found it.
+            return;
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -512,6 +658,12 @@ public sealed partial class SqliteStore : IRecalStore
 
     public async ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default)
     {
+        if (IsReadOnly)
+        {
+            // A cache is an optimisation: a command that only reads leaves the store as it found it.
+            return;
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -62,17 +62,7 @@ public sealed class ResumeTests
     {
         // Given a run of 40 cases whose Ctrl-C comes when the target has received its tenth request
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var received = 0;
-        await using var server = new FakeOpenAIServer { Latency = TimeSpan.FromMilliseconds(20) };
-        server.Respond = _ =>
-        {
-            if (Interlocked.Increment(ref received) == 10)
-            {
-                stop.Cancel();
-            }
-
-            return null;
-        };
+        await using var server = new FakeOpenAIServer { Latency = TimeSpan.FromMilliseconds(20), Respond = CancelOnRequest(10, stop) };
         using var project = new RunProject(server.BaseUrl, Cases);
 
         // When the run is started in-process and stopped
@@ -96,6 +86,33 @@ public sealed class ResumeTests
         project.RunStatus(runId).Should().Be("completed");
         var keptInputs = kept.Select(r => "question " + r.CaseId["case-".Length..]).ToHashSet();
         server.Requests.Skip(requestsBeforeResume).Select(r => r.LastContent).Should().NotIntersectWith(keptInputs).And.HaveCount(Cases - kept.Count);
+    }
+
+    [Fact]
+    public async Task Two_parallel_resumes_of_one_run_call_the_endpoint_once_per_case_and_the_second_says_who_holds_the_run()
+    {
+        // Given a run stopped after its fifth request, on a slow endpoint
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        await using var server = new FakeOpenAIServer { Latency = TimeSpan.FromMilliseconds(60), Respond = CancelOnRequest(5, stop) };
+        using var project = new RunProject(server.BaseUrl, Cases);
+        (await CliRunner.RunAsync(stop.Token, "run", "--project", project.Folder, "--no-cache")).Code.Should().Be(130);
+        var runId = project.StoredResults().Select(r => r.RunId).Distinct().Single();
+        var kept = project.StoredResults().Count;
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        var before = server.Requests.Count;
+        server.Respond = null;
+
+        // When two resumes of it start at once
+        var resumes = await Task.WhenAll(
+            Task.Run(() => CliRunner.RunAsync("run", "--project", project.Folder, "--resume", runId, "--no-cache"), TestContext.Current.CancellationToken),
+            Task.Run(() => CliRunner.RunAsync("run", "--project", project.Folder, "--resume", runId, "--no-cache"), TestContext.Current.CancellationToken));
+
+        // Then one finishes the run, the other is refused saying who runs it (or that it already finished), and no case was called twice
+        resumes.Select(r => r.Code).Should().BeEquivalentTo([0, 2], string.Join("\n", resumes.Select(r => r.Error)));
+        resumes.Single(r => r.Code == 2).Error.Should().Match(e => e.Contains("is being executed by", StringComparison.Ordinal) || e.Contains("already finished", StringComparison.Ordinal));
+        project.StoredResults().Should().HaveCount(Cases);
+        project.RunStatus(runId).Should().Be("completed");
+        server.Requests.Skip(before).Select(r => r.LastContent).Should().OnlyHaveUniqueItems().And.HaveCount(Cases - kept);
     }
 
     [Fact]
@@ -189,5 +206,20 @@ public sealed class ResumeTests
                 }
             }
         }
+    }
+
+    /// <summary>Answers normally and cancels <paramref name="stop"/> (a Ctrl-C) when the <paramref name="n"/>th request arrives.</summary>
+    private static Func<FakeRequest, FakeReply?> CancelOnRequest(int n, CancellationTokenSource stop)
+    {
+        var received = 0;
+        return _ =>
+        {
+            if (Interlocked.Increment(ref received) == n)
+            {
+                stop.Cancel();
+            }
+
+            return null;
+        };
     }
 }

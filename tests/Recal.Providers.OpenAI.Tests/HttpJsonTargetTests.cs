@@ -46,6 +46,24 @@ public sealed class HttpJsonTargetTests
         server.Requests.Should().HaveCount(1);
     }
 
+    [Theory]
+    [InlineData("""{"data":{"answer":null}}""", "is null")]
+    [InlineData("""{"data":{"answer":""}}""", "empty answer")]
+    [InlineData("""{"data":{"answer":"   "}}""", "empty answer")]
+    public async Task A_null_or_empty_answer_is_an_error_not_an_output(string body, string reason)
+    {
+        await using var server = new FakeOpenAIServer();
+        server.Enqueue(new FakeReply(200, body));
+        using var http = new HttpClient();
+        var target = new HttpJsonTarget(http, new Uri(server.BaseUrl, "bot"), """{"q": {{input}}}""", "$.data.answer", RetryPolicy.Create(FastRetries));
+
+        var act = async () => await target.InvokeAsync(Case("hi"), TestContext.Current.CancellationToken);
+
+        var failure = (await act.Should().ThrowAsync<TargetCallException>()).Which;
+        failure.Message.Should().Contain(reason);
+        failure.Attempts.Should().Be(1);
+    }
+
     private static EvalCase Case(string input) =>
         new("c-1", TraceInput.FromText(input), [new Reference("ok", ReferenceGrade.High)], [], "x", new Dictionary<string, string>(), null,
             new Provenance(ProvenanceKind.Manual), new DateOnly(2026, 1, 1), null, Pool.Gold, [], new SourceLocation("cases.jsonl", 1));

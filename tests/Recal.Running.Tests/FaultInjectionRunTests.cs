@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using FluentAssertions;
+using Recal.Domain;
 using Recal.Scoring;
 using Recal.Testing;
 using Xunit;
@@ -243,6 +244,52 @@ public sealed class FaultInjectionRunTests : IAsyncLifetime
         (await _fixture.Store.GetRunCasesAsync(warmRun.Id, TestContext.Current.CancellationToken)).Should().OnlyContain(r => r.FromCache && r.Passed && r.Output!.StartsWith("echo: q", StringComparison.Ordinal));
         changed.Calls.Should().Be(5);
         server.Requests.Count.Should().Be(10);
+    }
+
+    [Theory]
+    [InlineData("content_filter", """{"choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"content_filter"}]}""", "content filter", 1)]
+    [InlineData("non-string content", """{"choices":[{"index":0,"message":{"role":"assistant","content":{"text":42}},"finish_reason":"stop"}]}""", "malformed content", 1)]
+    [InlineData("empty content", """{"choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":"stop"}]}""", "empty message", 1)]
+    [InlineData("null content", """{"choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"stop"}]}""", "no content", 1)]
+    [InlineData("no choices", """{"id":"x","object":"chat.completion","choices":[]}""", "without a choice", 4)]
+    public async Task A_reply_with_no_usable_answer_is_a_classified_error_never_a_pass(string fault, string body, string reason, int attempts)
+    {
+        // Given a server that always gives this broken 200 reply for q01, and a case that passes on any output without "zzz"
+        await using var server = new FakeOpenAIServer { Respond = r => r.LastContent == "q01" ? new FakeReply(200, body) : null };
+        var target = _fixture.Target(server);
+        var notContains = new Assertion("not_contains", JsonSerializer.SerializeToElement("zzz"), new Dictionary<string, JsonElement>());
+        IReadOnlyList<Recal.Domain.EvalCase> cases = [.. RunFixture.Cases(3).Select(c => c with { Assertions = [notContains] })];
+        var run = await _fixture.NewRunAsync(cases);
+
+        // When the run executes
+        var summary = await Execute(run, cases, target);
+
+        // Then that case is an error with the reason and the attempts the endpoint saw; the others pass
+        var results = await _fixture.Store.GetRunCasesAsync(run.Id, TestContext.Current.CancellationToken);
+        var broken = results.Single(r => r.CaseId == "c01");
+        broken.Passed.Should().BeFalse();
+        broken.Error.Should().Contain(reason, because: fault);
+        broken.Attempts.Should().Be(attempts).And.Be(server.CountFor("q01"));
+        summary.Passed.Should().Be(2);
+        summary.Errors.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task An_errored_case_stores_the_attempts_the_endpoint_saw()
+    {
+        // Given a server that always fails q02 with 503 and a policy of three retries
+        await using var server = new FakeOpenAIServer { Respond = r => r.LastContent == "q02" ? FakeReply.ServerError(503) : null };
+        var target = _fixture.Target(server, pipeline: RetryPolicy.Create(RunFixture.FastRetries));
+        var cases = RunFixture.Cases(3);
+        var run = await _fixture.NewRunAsync(cases);
+
+        // When the run executes
+        await Execute(run, cases, target);
+
+        // Then the errored case records four attempts, as the endpoint saw
+        var errored = (await _fixture.Store.GetRunCasesAsync(run.Id, TestContext.Current.CancellationToken)).Single(r => r.CaseId == "c02");
+        errored.Error.Should().NotBeNull();
+        errored.Attempts.Should().Be(4).And.Be(server.CountFor("q02"));
     }
 
     /// <summary>Replies <paramref name="reply"/> to the first request whose user turn is <paramref name="input"/>; echoes otherwise.</summary>

@@ -34,7 +34,9 @@ public sealed class SqliteStoreTests : IDisposable
 
         var act = () => SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
 
-        (await act.Should().ThrowAsync<StoreVersionException>()).WithMessage("*schema version 99*Upgrade Recal*");
+        var refused = (await act.Should().ThrowAsync<StoreVersionException>()).WithMessage("*schema version 99*").Which;
+        refused.Code.Should().Be("RC3003");
+        refused.Hint.Should().Contain("upgrade Recal");
     }
 
     [Fact]
@@ -273,7 +275,7 @@ public sealed class SqliteStoreTests : IDisposable
         read[1].CohortKey.Should().Be("plan=pro");
     }
 
-    private static ClassifiedTrace Classified(string id, DateTimeOffset time, string intent) =>
+    internal static ClassifiedTrace Classified(string id, DateTimeOffset time, string intent) =>
         new(new Trace(id, time, TraceInput.FromText("x " + id), null, null, new Dictionary<string, string>(), Feedback.None, null), "id:" + id, intent, IntentSource.Classifier, 0.9, "plan=free");
 
     /// <summary>The store seen through the interface's default feedback count, which visits every trace.</summary>

@@ -39,8 +39,8 @@ internal static class CompareSuitesCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var newStore = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
-            await using var oldStore = await ProjectSession.OpenStoreAsync(old, cancellationToken).ConfigureAwait(false);
+            await using var newStore = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var oldStore = await ProjectSession.OpenStoreForReadingAsync(context, old, cancellationToken).ConfigureAwait(false);
             var names = new[] { parse.GetValue(baseline)!, parse.GetValue(candidate)! };
             var cells = new Dictionary<(string Target, bool New), RunReport>();
             var stored = new Dictionary<(string Target, bool New), IReadOnlyList<RunCaseRecord>>();

@@ -28,7 +28,7 @@ internal static class HoldoutCommand
     }
 
     /// <summary>Opens the sealed holdout for a run: the cases, or an error message.</summary>
-    public static (IReadOnlyList<EvalCase>? Cases, string? Error) OpenForRun(EvalProject project, FileInfo? keyFile, bool early)
+    public static (IReadOnlyList<EvalCase>? Cases, string? Error) OpenForRun(CliContext context, EvalProject project, FileInfo? keyFile, bool early)
     {
         var (key, error) = HoldoutSeal.ResolveKey(keyFile?.FullName);
         if (key is null)
@@ -36,9 +36,10 @@ internal static class HoldoutCommand
             return (null, $"the holdout is sealed: {error}");
         }
 
+        WarnIfOpen(context, keyFile);
         try
         {
-            var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, early);
+            var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, early, project.Settings.Name);
             var diagnostics = new DiagnosticBag();
             var cases = lines.Select((line, i) => CaseFileReader.Parse(line, new SourceLocation("holdout (sealed)", i + 1), diagnostics)).OfType<EvalCase>().ToList();
             return diagnostics.HasErrors ? (null, $"the sealed holdout holds invalid cases: {diagnostics.Items[0].Message}") : (cases, null);
@@ -63,10 +64,10 @@ internal static class HoldoutCommand
                 return ExitCodes.CannotRun;
             }
 
-            File.WriteAllText(target.FullName, HoldoutSeal.NewKey() + "\n");
-            if (!OperatingSystem.IsWindows())
+            if (HoldoutSeal.CreateKeyFile(target.FullName) is { } problem)
             {
-                File.SetUnixFileMode(target.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(problem)}.");
+                return ExitCodes.CannotRun;
             }
 
             context.Out.MarkupLine($"Key written to {Markup.Escape(target.FullName)}. Keep it out of the repository; whoever holds it can open the holdout.");
@@ -110,10 +111,10 @@ internal static class HoldoutCommand
 
             var now = DateTimeOffset.UtcNow;
             var sealedUntil = parse.GetValue(until) ?? now + project.Policy.RotationCadence;
-            var (record, ciphertext) = HoldoutSeal.Seal([.. holdout.Select(c => (c.Id, c.Intent, CaseFileWriter.ToJson(c)))], key, now, sealedUntil);
+            var (record, ciphertext) = HoldoutSeal.Seal([.. holdout.Select(c => (c.Id, c.Intent, CaseFileWriter.ToJson(c)))], key, now, sealedUntil, project: project.Settings.Name);
             HoldoutSeal.Write(project.Root, record, ciphertext);
             var removed = RemovePool(project, Pool.Holdout);
-            Lineage.Record(context, project, "holdout seal", "seal", $"{record.Cases} holdout case(s) sealed until {record.SealedUntil:yyyy-MM-dd}",
+            Lineage.Record(context, project, "holdout seal", "seal", $"{record.Cases} holdout case(s) sealed until {record.SealedUntil:yyyy-MM-dd}, {HoldoutSeal.CommitmentNote(record)}",
                 [.. holdout.Select(c => new CaseMove(c.Id, "holdout", "sealed"))]);
             context.Out.MarkupLine($"Sealed {record.Cases:N0} holdout case(s) until {record.SealedUntil:yyyy-MM-dd} (commitment {record.Commitment[..16]}…); {removed:N0} line(s) removed from the case files.");
             return ExitCodes.Ok;
@@ -148,7 +149,7 @@ internal static class HoldoutCommand
 
             try
             {
-                var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, early: true);
+                var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, early: true, project.Settings.Name);
                 context.Out.MarkupLine($"[green]Intact[/]: {lines.Count:N0} case(s) match the commitment {record.Commitment[..16]}…; sealed until {record.SealedUntil:yyyy-MM-dd}.");
                 return ExitCodes.Ok;
             }
@@ -183,7 +184,7 @@ internal static class HoldoutCommand
 
             try
             {
-                var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, parse.GetValue(early));
+                var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, parse.GetValue(early), project.Settings.Name);
                 var target = Path.Combine(CaseFolder(project), "holdout.jsonl");
                 File.AppendAllLines(target, lines);
                 File.Delete(HoldoutSeal.CiphertextPath(project.Root));
@@ -209,9 +210,19 @@ internal static class HoldoutCommand
         if (key is null)
         {
             context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}; [blue]recal holdout new-key FILE[/] makes a new one.");
+            return null;
         }
 
+        WarnIfOpen(context, keyFile);
         return key;
+    }
+
+    private static void WarnIfOpen(CliContext context, FileInfo? keyFile)
+    {
+        if (keyFile is not null && HoldoutSeal.KeyFileWarning(keyFile.FullName) is { } warning)
+        {
+            context.Error.MarkupLine($"[yellow]warning[/]: {Markup.Escape(warning)}.");
+        }
     }
 
     /// <summary>The folder new case files go to: that of the project's first case file, or cases/.</summary>

@@ -40,7 +40,7 @@ internal static class IngestCommand
             return ExitCodes.CannotRun;
         }
 
-        await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+        await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
         var classifier = await ClassifierCache.GetAsync(project.Taxonomy, store, cancellationToken).ConfigureAwait(false);
         var traceClassifier = new TraceClassifier(classifier, project.Taxonomy);
         var quarantinePath = quarantine?.FullName ?? Path.Combine(Path.GetDirectoryName(project.Settings.StorePath)!, "quarantine.jsonl");
@@ -74,6 +74,14 @@ internal static class IngestCommand
                     summary.Duplicates.ToString("N0", CultureInfo.InvariantCulture),
                     summary.Quarantined > 0 ? $"[yellow]{summary.Quarantined:N0}[/]" : "0",
                     summary.TracesPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+                if (summary.Failure is { } failure)
+                {
+                    // The store or the file failed mid-way: say what is kept and stop; later files would fail the same way.
+                    context.Out.Write(table);
+                    ProjectSession.WriteDiagnostics(context.Error, [failure]);
+                    context.Error.MarkupLine($"The store is {Markup.Escape(store.Path)}; the files after {Markup.Escape(file.Name)} were not ingested.");
+                    return ExitCodes.CannotRun;
+                }
             }
             catch (OperationCanceledException)
             {

@@ -32,7 +32,7 @@ internal static class ReportCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(list))
             {
                 var table = new Table().Border(TableBorder.Simple);

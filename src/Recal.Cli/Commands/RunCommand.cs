@@ -7,6 +7,7 @@ using Recal.Judging;
 using Recal.Running;
 using Recal.Scoring;
 using Recal.Statistics;
+using Recal.Storage;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -71,7 +72,8 @@ internal static class RunCommand
 
     private static async Task<int> ExecuteAsync(CliContext context, EvalProject project, RunRequest request, CancellationToken cancellationToken)
     {
-        await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+        await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
+        var redactor = SecretRedactor.For(project.Settings);
         RunInfo run;
         IReadOnlyList<EvalCase> cases;
         TargetSettings? settings;
@@ -104,7 +106,7 @@ internal static class RunCommand
             }
 
             settings = project.Settings.Targets.FirstOrDefault(t => t.Name == found.Target);
-            if (settings is null || TargetFactory.Describe(settings) != found.TargetJson)
+            if (settings is null || TargetFactory.Describe(settings, redactor) != found.TargetJson)
             {
                 context.Error.MarkupLine($"[red]error[/]: the target '{Markup.Escape(found.Target)}' is no longer configured as it was when run {Markup.Escape(found.Id)} started. Start a new run instead.");
                 return ExitCodes.CannotRun;
@@ -144,11 +146,20 @@ internal static class RunCommand
 
             var started = DateTimeOffset.UtcNow;
             var judges = request.NoJudge || project.Settings.Judge is null ? null : $"{project.Rubric!.Id}: {string.Join(", ", project.Settings.Judge.Judges.Select(j => j.Name))}";
-            run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings), suite,
+            run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings, redactor), suite,
                 string.Join(',', request.Pools.Distinct().Select(p => p.ToString().ToLowerInvariant())), cases.Count, judges, started, null, RunStatus.Running);
             await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
         }
 
+        // One process at a time per run: a second resume would call the endpoint again for the cases in flight.
+        var (lease, heldBy) = await RunLease.AcquireAsync(store, run.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (lease is null)
+        {
+            context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(run.Id)} is being executed by {Markup.Escape(heldBy!.Owner)} (host:process:claim; its lease runs to {heldBy.Until.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z and is renewed while it runs). Wait for it to finish, or stop it; a lease of a process that was killed elsewhere expires within {RunLease.Duration.TotalSeconds:0} s.");
+            return ExitCodes.CannotRun;
+        }
+
+        await using var held = lease;
         if (request.Rpm is { } rpmOverride)
         {
             settings = settings with { RequestsPerMinute = rpmOverride };
@@ -158,7 +169,7 @@ internal static class RunCommand
         var (targetImpl, error) = await factory.CreateTargetAsync(project, settings, store, cases, !request.NoCache, cancellationToken).ConfigureAwait(false);
         if (targetImpl is null)
         {
-            context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+            context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(redactor.Redact(error!))}");
             await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
             return ExitCodes.CannotRun;
         }
@@ -177,13 +188,13 @@ internal static class RunCommand
             (panel, error) = factory.CreateJudges(project, store, !request.NoCache, project.Settings.Judge.ReviewQueuePath);
             if (panel is null)
             {
-                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");
+                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(redactor.Redact(error!))}");
                 await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
                 return ExitCodes.CannotRun;
             }
         }
 
-        var options = new RunOptions(request.Concurrency ?? settings.Concurrency ?? project.Settings.Run.Concurrency, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare);
+        var options = new RunOptions(request.Concurrency ?? settings.Concurrency ?? project.Settings.Run.Concurrency, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare) { Redactor = redactor };
         context.Error.MarkupLine($"Run [bold]{Markup.Escape(run.Id)}[/]: target [bold]{Markup.Escape(settings.Name)}[/] over {cases.Count:N0} case(s) of {Markup.Escape(run.Pools)}, suite {run.SuiteVersion}, concurrency {options.Concurrency}{(panel is null ? string.Empty : $", judges {Markup.Escape(run.Judges!)}")}{(request.NoCache ? ", cache off" : string.Empty)}.");
         var watch = Stopwatch.StartNew();
         RunSummary summary;
@@ -198,9 +209,30 @@ internal static class RunCommand
             context.Error.MarkupLine($"[yellow]Stopped.[/] {stored.Count:N0} of {cases.Count:N0} case results are stored; [blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes the run without repeating them.");
             return ExitCodes.Cancelled;
         }
+        catch (Exception e) when (RecalCli.StoreFailure(e, context) is { } failure)
+        {
+            // A full disk or a damaged store mid-run: say what is kept and how to finish, never a stack trace.
+            ProjectSession.WriteDiagnostics(context.Error, [failure.ToDiagnostic()]);
+            var kept = await CountStoredAsync(store, run.Id).ConfigureAwait(false);
+            context.Error.MarkupLine($"{(kept is { } n ? $"{n:N0} of {cases.Count:N0} case results are stored" : "Every case result committed before the failure is kept")}; after fixing the cause, [blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes the run without repeating them.");
+            return ExitCodes.CannotRun;
+        }
 
         Render(context, summary, panel, project.Settings.Judge?.ReviewQueuePath, factory.Retries, watch.Elapsed);
         return summary.Degraded ? ExitCodes.Degraded : ExitCodes.Ok;
+    }
+
+    /// <summary>How many results of a run are stored; null when the store cannot even be read.</summary>
+    private static async Task<int?> CountStoredAsync(IRecalStore store, string runId)
+    {
+        try
+        {
+            return (await store.GetRunCasesAsync(runId, CancellationToken.None).ConfigureAwait(false)).Count;
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or StoreException or IOException)
+        {
+            return null;
+        }
     }
 
     private static TargetSettings? SelectTarget(CliContext context, EvalProject project, string? name)
@@ -325,7 +357,7 @@ internal static class RunCommand
             return project;
         }
 
-        var (holdout, error) = HoldoutCommand.OpenForRun(project, request.KeyFile, request.Unseal);
+        var (holdout, error) = HoldoutCommand.OpenForRun(context, project, request.KeyFile, request.Unseal);
         if (holdout is null)
         {
             context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)}");

@@ -23,7 +23,7 @@ internal static class StalenessCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreAsync(project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var completed = (await store.ListRunsAsync(500, cancellationToken).ConfigureAwait(false)).Where(r => r.Status is RunStatus.Completed or RunStatus.Degraded).ToList();
             var version = parse.GetValue(suite) ?? completed.FirstOrDefault()?.SuiteVersion;
             var runs = completed.Where(r => r.SuiteVersion == version).GroupBy(r => r.Target).Select(g => g.First()).Take(Math.Max(2, parse.GetValue(last))).ToList();

@@ -120,20 +120,23 @@ internal sealed class TargetFactory : IAsyncDisposable
         return (new JudgePanel(project.Rubric!, judges, pipeline, useCache ? store : null, run.CacheTtl, guard, new ReviewQueue(reviewQueuePath), settings.Concurrency), null);
     }
 
-    /// <summary>The target's configuration as stored with a run: secrets excluded (variables are named, never read).</summary>
-    public static string Describe(TargetSettings settings)
+    /// <summary>
+    /// The target's configuration as stored with a run: secrets excluded (variables are named, never read; URLs with
+    /// their user info and credential query values redacted).
+    /// </summary>
+    public static string Describe(TargetSettings settings, SecretRedactor redactor)
     {
         var description = new Dictionary<string, object?>
         {
             ["name"] = settings.Name,
             ["type"] = settings.Kind.ToString().ToLowerInvariant(),
-            ["base_url"] = settings.BaseUrl,
+            ["base_url"] = redactor.RedactOrNull(settings.BaseUrl),
             ["model"] = settings.Model,
             ["api_key_env"] = settings.ApiKeyEnv,
             ["parameters"] = settings.Parameters.Count == 0 ? null : settings.Parameters,
             ["prompt"] = settings.PromptPath,
             ["prompt_sha256"] = settings.Prompt is null ? null : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(settings.Prompt)))[..12],
-            ["url"] = settings.Url,
+            ["url"] = redactor.RedactOrNull(settings.Url),
             ["request"] = settings.RequestTemplate,
             ["response_path"] = settings.ResponsePath,
             ["headers"] = settings.Headers.Count == 0 ? null : settings.Headers.Keys.Order(StringComparer.OrdinalIgnoreCase).ToList(),

@@ -17,6 +17,15 @@ public sealed record ProjectSettings(int FormatVersion, string Name, string Stor
 
     /// <summary>The embedder of the gap instruments.</summary>
     public EmbeddingSettings Embeddings { get; init; } = new();
+
+    /// <summary>
+    /// The environment variables whose values are credentials: every <c>api_key_env</c>, and variables expanded into
+    /// a URL's user info or query or into a header. Their values are redacted from stored and printed texts.
+    /// </summary>
+    public IReadOnlyList<string> SecretVariables { get; init; } = [];
+
+    /// <summary>Credentials written literally into recal.yaml (URL user info, credential headers), redacted the same way.</summary>
+    public IReadOnlyList<string> SecretLiterals { get; init; } = [];
 }
 
 /// <summary>A loaded, validated eval project: immutable once built.</summary>

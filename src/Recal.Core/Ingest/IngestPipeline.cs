@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Storage;
 
@@ -15,17 +16,27 @@ public sealed record IngestSummary(string Source, long LinesRead, long Added, lo
 
     /// <summary>Time spent writing to the store; the rest of <see cref="Elapsed"/> went to reading, parsing and classifying.</summary>
     public TimeSpan StoreTime { get; init; }
+
+    /// <summary>
+    /// Why the ingest stopped before the end of the file (a store write or a read failed); null when it completed.
+    /// The counts above are what was committed before it stopped.
+    /// </summary>
+    public Diagnostic? Failure { get; init; }
 }
 
 /// <summary>
 /// Streams a trace file into the store: read → parse and classify (in parallel) → store in batches, one
 /// transaction each. Memory stays bounded (two batches in flight); a stop or a crash loses nothing committed,
-/// and rerunning the same file completes it because stored keys are skipped.
+/// and rerunning the same file completes it because stored keys are skipped. A fault in any stage stops the
+/// others and ends the ingest with <see cref="IngestSummary.Failure"/>; a bad line never stops it.
 /// </summary>
 public static class IngestPipeline
 {
     public const int BatchLines = 4096;
     private const int BatchBytes = 32 * 1024 * 1024;
+
+    /// <summary>How far after the ingest time a trace may be dated; later ones are quarantined (RC2007).</summary>
+    public static readonly TimeSpan FutureHorizon = TimeSpan.FromDays(1);
 
     public static async Task<IngestSummary> RunAsync(
         string path,
@@ -33,42 +44,63 @@ public static class IngestPipeline
         Func<Trace, string, ClassifiedTrace> classify,
         string quarantinePath,
         IProgress<IngestProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(classify);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var source = Path.GetFileName(path);
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        var lineCheck = new LineCheck(classify, now + FutureHorizon, now);
         var ingestId = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
         using var reader = new TraceFileReader(path);
-        using var quarantine = new QuarantineWriter(quarantinePath);
+        using var quarantine = new QuarantineWriter(quarantinePath, source);
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
         var parsed = Channel.CreateBounded<ParsedBatch>(new BoundedChannelOptions(2) { SingleReader = true });
+
+        // A stop (the caller's token) lets the stages drain what is in flight; an abort (a stage failed) unblocks
+        // every stage at once, since nobody reads the bounded channels any more.
+        using var abort = new CancellationTokenSource();
 
         // Dedicated threads: one reads, one per core parses and classifies, and this method stores. Batches may be
         // stored out of file order; keys make that harmless.
         var workers = Math.Max(1, Environment.ProcessorCount - 1);
-        var readerTask = Dedicated(() => Read(reader, raw.Writer, cancellationToken));
-        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => Parse(raw.Reader, parsed.Writer, classify))).ToArray();
-        var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.Complete(t.Exception), TaskScheduler.Default);
+        var readerTask = Dedicated(() => Read(reader, raw.Writer, cancellationToken, abort.Token));
+        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => Parse(raw.Reader, parsed.Writer, lineCheck, abort.Token))).ToArray();
+        var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
-        long lines = 0, added = 0, duplicates = 0, blank = 0, position = 0;
+        long lines = 0, added = 0, duplicates = 0, blank = 0, position = 0, batches = 0;
         var storeTime = TimeSpan.Zero;
+        Exception? failure = null;
+        var failedWhileStoring = false;
         try
         {
             await foreach (var batch in parsed.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 // The batch is committed whole even when a stop was requested meanwhile: it is completed work.
                 var storing = System.Diagnostics.Stopwatch.GetTimestamp();
-                var result = await store.AddTracesAsync(batch.Traces, CancellationToken.None).ConfigureAwait(false);
+                StoreBatchResult result;
+                try
+                {
+                    result = await store.AddTracesAsync(batch.Traces, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failure = e;
+                    failedWhileStoring = true;
+                    break;
+                }
+
                 storeTime += System.Diagnostics.Stopwatch.GetElapsedTime(storing);
                 foreach (var reject in batch.Rejects)
                 {
-                    quarantine.Write(source, reject.Line, reject.Code, reject.Reason, reject.Raw.Span);
+                    quarantine.Write(reject.Line, reject.Code, reject.Reason, reject.Raw.Span);
                 }
 
                 quarantine.Flush();
+                batches++;
                 lines = Math.Max(lines, batch.LastLine);
                 position = Math.Max(position, batch.Position);
                 blank += batch.Blank;
@@ -77,25 +109,50 @@ public static class IngestPipeline
                 progress?.Report(new IngestProgress(position, reader.Length, lines, added, quarantine.Count));
             }
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A reader or parser fault, passed on through the channels.
+            failure = e;
+        }
         finally
         {
+            if (failure is not null)
+            {
+                await abort.CancelAsync().ConfigureAwait(false);
+            }
+
             await readerTask.ConfigureAwait(false);
             await completion.ConfigureAwait(false);
         }
 
+        var summary = new IngestSummary(source, lines, added, duplicates, quarantine.Count, blank, watch.Elapsed) { StoreTime = storeTime };
+        if (failure is not null)
+        {
+            var stage = failedWhileStoring ? "storing a batch failed" : "reading the file failed";
+            return summary with
+            {
+                Failure = new Diagnostic(
+                    Severity.Error,
+                    failedWhileStoring ? "RC3002" : "RC2009",
+                    $"{stage} after {batches:N0} committed batch(es) ({added:N0} new and {duplicates:N0} already stored traces, through about line {lines:N0}): {failure.Message}",
+                    new SourceLocation(Path.GetFullPath(path)),
+                    "everything committed is kept; fix the cause (free disk space, permissions, a damaged file) and run the same ingest again: stored traces are skipped and the file is completed without duplicates"),
+            };
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         await store.EndIngestAsync(ingestId, lines, added, duplicates, quarantine.Count, CancellationToken.None).ConfigureAwait(false);
-        return new IngestSummary(source, lines, added, duplicates, quarantine.Count, blank, watch.Elapsed) { StoreTime = storeTime };
+        return summary;
     }
 
     private static Task Dedicated(Action action) =>
         Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    private static void Read(TraceFileReader reader, ChannelWriter<RawBatch> writer, CancellationToken cancellationToken)
+    private static void Read(TraceFileReader reader, ChannelWriter<RawBatch> writer, CancellationToken stop, CancellationToken abort)
     {
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (!stop.IsCancellationRequested)
             {
                 // Each batch owns its lines and arena: a parser may still be reading the previous one.
                 var lines = new List<RawLine>(BatchLines);
@@ -105,52 +162,95 @@ public static class IngestPipeline
                     break;
                 }
 
-                writer.WriteAsync(new RawBatch(lines, reader.Position), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                writer.WriteAsync(new RawBatch(lines, reader.Position), abort).AsTask().GetAwaiter().GetResult();
             }
 
-            writer.Complete();
+            writer.TryComplete();
+        }
+        catch (OperationCanceledException)
+        {
+            writer.TryComplete();
         }
         catch (Exception e)
         {
-            writer.Complete(e);
+            writer.TryComplete(e);
         }
     }
 
-    private static void Parse(ChannelReader<RawBatch> reader, ChannelWriter<ParsedBatch> writer, Func<Trace, string, ClassifiedTrace> classify)
+    private static void Parse(ChannelReader<RawBatch> reader, ChannelWriter<ParsedBatch> writer, LineCheck check, CancellationToken abort)
     {
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        try
         {
-            while (reader.TryRead(out var batch))
+            while (reader.WaitToReadAsync(abort).AsTask().GetAwaiter().GetResult())
             {
-                var traces = new List<ClassifiedTrace>(batch.Lines.Count);
-                var rejects = new List<Reject>();
-                var blank = 0;
-                foreach (var line in batch.Lines)
+                while (reader.TryRead(out var batch))
                 {
-                    if (line.TooLong)
+                    var traces = new List<ClassifiedTrace>(batch.Lines.Count);
+                    var rejects = new List<Reject>();
+                    var blank = 0;
+                    foreach (var line in batch.Lines)
                     {
-                        rejects.Add(new Reject(line.Number, "RC2006", $"the line is longer than {TraceFileReader.MaxLineBytes / (1024 * 1024)} MiB", line.Bytes));
-                        continue;
+                        if (IsBlank(line.Bytes.Span) && !line.TooLong)
+                        {
+                            blank++;
+                            continue;
+                        }
+
+                        var (trace, reject) = check.Check(line);
+                        if (trace is not null)
+                        {
+                            traces.Add(trace);
+                        }
+                        else
+                        {
+                            rejects.Add(reject!);
+                        }
                     }
 
-                    if (IsBlank(line.Bytes.Span))
-                    {
-                        blank++;
-                        continue;
-                    }
+                    writer.WriteAsync(new ParsedBatch(traces, rejects, blank, batch.Lines[^1].Number, batch.Position), abort).AsTask().GetAwaiter().GetResult();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // Another stage failed; it reports why.
+        }
+    }
 
-                    var result = TraceLineParser.Parse(line.Bytes);
-                    if (result.Trace is { } trace)
-                    {
-                        traces.Add(classify(trace, TraceKeys.For(trace)));
-                    }
-                    else
-                    {
-                        rejects.Add(new Reject(line.Number, result.ErrorCode!, result.Hint is null ? result.Error! : $"{result.Error} ({result.Hint})", line.Bytes));
-                    }
+    /// <summary>Turns one raw line into a classified trace or the reason it is quarantined; never throws.</summary>
+    private sealed class LineCheck(Func<Trace, string, ClassifiedTrace> classify, DateTimeOffset horizon, DateTimeOffset now)
+    {
+        public (ClassifiedTrace? Trace, Reject? Reject) Check(RawLine line)
+        {
+            if (line.TooLong)
+            {
+                return (null, new Reject(line.Number, "RC2006", $"the line is longer than {TraceFileReader.MaxLineBytes / (1024 * 1024)} MiB", line.Bytes));
+            }
+
+            try
+            {
+                var result = TraceLineParser.Parse(line.Bytes);
+                if (result.Trace is not { } trace)
+                {
+                    return (null, new Reject(line.Number, result.ErrorCode!, result.Hint is null ? result.Error! : $"{result.Error} ({result.Hint})", line.Bytes));
                 }
 
-                writer.WriteAsync(new ParsedBatch(traces, rejects, blank, batch.Lines[^1].Number, batch.Position), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                if (trace.Timestamp > horizon)
+                {
+                    // One trace from the far future would become the "current window" of every instrument.
+                    return (null, new Reject(
+                        line.Number,
+                        "RC2007",
+                        $"field 'timestamp' ({trace.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) is more than {FutureHorizon.TotalHours:0} hours after the ingest time ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) (check the exporter's clock and time zone)",
+                        line.Bytes));
+                }
+
+                return (classify(trace, TraceKeys.For(trace)), null);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A defect in parsing or classifying costs this line, never the rest of the file.
+                return (null, new Reject(line.Number, "RC2008", $"the line could not be processed: {e.Message}", line.Bytes));
             }
         }
     }

@@ -4,23 +4,41 @@ using System.Text.Json;
 namespace Recal.Ingest;
 
 /// <summary>
-/// Appends rejected lines to a JSONL quarantine file: source, line number, reason, and the raw line
-/// (invalid UTF-8 replaced by U+FFFD; cut at 64 KiB with <c>truncated: true</c>). Flushed after every batch.
+/// Appends rejected lines of one source file to a JSONL quarantine file: source, line number, reason, and the raw
+/// line (invalid UTF-8 replaced by U+FFFD; cut at 64 KiB with <c>truncated: true</c>). Flushed after every batch.
+/// A line already quarantined by an earlier ingest of the same file (same source, line number and text) is counted
+/// but not appended again, so reruns do not grow the file.
 /// </summary>
 public sealed class QuarantineWriter : IDisposable
 {
     public const int MaxRawBytes = 64 * 1024;
 
     private readonly string _path;
+    private readonly string _source;
+    private HashSet<(long Line, ulong RawHash)>? _earlier;
     private FileStream? _stream;
     private Utf8JsonWriter? _json;
 
-    public QuarantineWriter(string path) => _path = path ?? throw new ArgumentNullException(nameof(path));
+    public QuarantineWriter(string path, string source)
+    {
+        _path = path ?? throw new ArgumentNullException(nameof(path));
+        _source = source ?? throw new ArgumentNullException(nameof(source));
+    }
 
+    /// <summary>Lines rejected in this ingest, whether appended now or already in the file.</summary>
     public long Count { get; private set; }
 
-    public void Write(string source, long line, string code, string reason, ReadOnlySpan<byte> raw)
+    public void Write(long line, string code, string reason, ReadOnlySpan<byte> raw)
     {
+        var truncated = raw.Length > MaxRawBytes;
+        var text = Encoding.UTF8.GetString(truncated ? raw[..MaxRawBytes] : raw);
+        Count++;
+        _earlier ??= ReadEarlier();
+        if (!_earlier.Add((line, Hash(text))))
+        {
+            return;
+        }
+
         if (_stream is null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
@@ -28,11 +46,9 @@ public sealed class QuarantineWriter : IDisposable
             _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         }
 
-        var truncated = raw.Length > MaxRawBytes;
-        var text = Encoding.UTF8.GetString(truncated ? raw[..MaxRawBytes] : raw);
         _json!.Reset(_stream);
         _json.WriteStartObject();
-        _json.WriteString("source", source);
+        _json.WriteString("source", _source);
         _json.WriteNumber("line", line);
         _json.WriteString("code", code);
         _json.WriteString("reason", reason);
@@ -41,7 +57,6 @@ public sealed class QuarantineWriter : IDisposable
         _json.WriteEndObject();
         _json.Flush();
         _stream!.WriteByte((byte)'\n');
-        Count++;
     }
 
     public void Flush() => _stream?.Flush(flushToDisk: false);
@@ -50,5 +65,47 @@ public sealed class QuarantineWriter : IDisposable
     {
         _json?.Dispose();
         _stream?.Dispose();
+    }
+
+    /// <summary>The lines of this source already in the quarantine file; unreadable entries are ignored.</summary>
+    private HashSet<(long, ulong)> ReadEarlier()
+    {
+        var earlier = new HashSet<(long, ulong)>();
+        if (!File.Exists(_path))
+        {
+            return earlier;
+        }
+
+        foreach (var entry in File.ReadLines(_path))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(entry);
+                var root = document.RootElement;
+                if (root.TryGetProperty("source", out var source) && source.ValueEquals(_source)
+                    && root.TryGetProperty("line", out var line) && root.TryGetProperty("raw", out var raw))
+                {
+                    earlier.Add((line.GetInt64(), Hash(raw.GetString() ?? string.Empty)));
+                }
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+            {
+                // A damaged quarantine line only means that line may be quarantined again.
+            }
+        }
+
+        return earlier;
+    }
+
+    /// <summary>64-bit FNV-1a over the UTF-16 code units: stable across processes, unlike string.GetHashCode.</summary>
+    private static ulong Hash(string text)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
     }
 }

@@ -8,7 +8,7 @@ public readonly record struct RawLine(long Number, ReadOnlyMemory<byte> Bytes, b
 
 /// <summary>
 /// Streams a trace file line by line with bounded memory. Gzip is detected by its magic bytes, not the
-/// extension. CRLF and LF endings are both accepted. Lines longer than <see cref="MaxLineBytes"/> are reported
+/// extension. A UTF-8 byte order mark at the start is skipped. CRLF and LF endings are both accepted. Lines longer than <see cref="MaxLineBytes"/> are reported
 /// as too long (and skipped) instead of being buffered.
 /// </summary>
 public sealed class TraceFileReader : IDisposable
@@ -32,9 +32,13 @@ public sealed class TraceFileReader : IDisposable
         _file.Position = 0;
         IsGzip = read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         _stream = IsGzip ? new GZipStream(_file, CompressionMode.Decompress) : _file;
+        SkipByteOrderMark();
     }
 
     public bool IsGzip { get; }
+
+    /// <summary>Whether the text started with a UTF-8 byte order mark (skipped, as editors on Windows write one).</summary>
+    public bool HadByteOrderMark { get; private set; }
 
     /// <summary>The file's length on disk (compressed length for gzip).</summary>
     public long Length => _file.Length;
@@ -82,6 +86,27 @@ public sealed class TraceFileReader : IDisposable
         }
 
         return lines.Count > 0;
+    }
+
+    private void SkipByteOrderMark()
+    {
+        while (_end < 3)
+        {
+            var read = _stream.Read(_buffer, _end, 3 - _end);
+            if (read == 0)
+            {
+                _eof = true;
+                break;
+            }
+
+            _end += read;
+        }
+
+        if (_buffer.AsSpan(0, _end).StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            _start = 3;
+            HadByteOrderMark = true;
+        }
     }
 
     private bool TryReadLine(out ReadOnlySpan<byte> line, out bool tooLong)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Recal.Diagnostics;
@@ -32,7 +31,19 @@ public static class TraceLineParser
         {
             return Reject("RC2001", $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}", "each line must be one JSON object in UTF-8");
         }
+        catch (InvalidOperationException)
+        {
+            // The reader validates escapes only when a string is decoded: "\ud800" alone is JSON but not text.
+            return Reject("RC2001", "a string holds an escaped lone surrogate (such as \\ud800), which is not valid Unicode text", LoneSurrogateHint);
+        }
     }
+
+    /// <summary>The hint for a JSON string whose <c>\u</c> escapes decode to half a surrogate pair.</summary>
+    public const string LoneSurrogateHint = "a \\uD800–\\uDBFF escape must be followed by a \\uDC00–\\uDFFF one; fix or drop the character at the exporter";
+
+    /// <summary>The timestamp forms a trace may use, for error messages and docs/trace-format.md.</summary>
+    public const string TimestampForms =
+        "an ISO-8601 date-time such as \"2026-06-01T09:30:00Z\" or \"2026-06-01T09:30:00+02:00\" (without an offset it is read as UTC), a date \"2026-06-01\", or unix seconds such as 1780306200";
 
     /// <summary>
     /// One forward pass with <see cref="Utf8JsonReader"/>: no document tree is built, which keeps parsing at a few
@@ -85,7 +96,7 @@ public static class TraceLineParser
                     timestamp = ReadTimestamp(ref reader);
                     if (timestamp is null)
                     {
-                        error = Reject("RC2003", $"field 'timestamp' must be an ISO-8601 date-time or unix seconds, got {Describe(ref reader, bytes)}", "e.g. \"2026-06-01T09:30:00Z\" or 1780306200");
+                        error = Reject("RC2003", $"field 'timestamp' must be an ISO-8601 date-time or unix seconds, got {Describe(ref reader, bytes)}", "accepted: " + TimestampForms);
                     }
                 }
             }
@@ -304,14 +315,16 @@ public static class TraceLineParser
             return null;
         }
 
-        if (reader.TryGetDateTimeOffset(out var iso))
+        // Only the ISO-8601 profile System.Text.Json reads: a culture's parser would read 01/06/2026 as 6 January.
+        if (!reader.TryGetDateTimeOffset(out var iso))
         {
-            return iso.ToUniversalTime();
+            return null;
         }
 
-        return DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
-            ? parsed
-            : null;
+        // Without an offset the reader assumes the machine's zone; the format says UTC.
+        return reader.TryGetDateTime(out var local) && local.Kind == DateTimeKind.Unspecified
+            ? new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Utc))
+            : iso.ToUniversalTime();
     }
 
     /// <summary>The current string token, through the per-thread cache when it needs no unescaping.</summary>

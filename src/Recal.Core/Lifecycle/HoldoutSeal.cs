@@ -18,6 +18,7 @@ public sealed class HoldoutSealException(string message, Exception? inner = null
 /// <param name="Nonce">The AES-GCM nonce, base64.</param>
 /// <param name="Tag">The AES-GCM authentication tag, base64.</param>
 /// <param name="Intents">Cases per intent, for status reports that must not read the inputs.</param>
+/// <param name="Project">The project the holdout was sealed for (format 2; null in format 1): bound into the seal.</param>
 public sealed record SealRecord(
     int FormatVersion,
     string Algorithm,
@@ -28,7 +29,8 @@ public sealed record SealRecord(
     string KeyId,
     string Nonce,
     string Tag,
-    IReadOnlyDictionary<string, int> Intents);
+    IReadOnlyDictionary<string, int> Intents,
+    string? Project = null);
 
 /// <summary>
 /// Seals the holdout: AES-256-GCM over the case lines with the seal record bound in as associated data, and a
@@ -95,14 +97,15 @@ public static class HoldoutSeal
 
     /// <summary>Seals case lines (JSONL of holdout cases); returns the record and the ciphertext.</summary>
     /// <param name="nonce">A 12-byte nonce; default a fresh random one. Give one only for reproducible fixtures, never twice per key.</param>
-    public static (SealRecord Record, byte[] Ciphertext) Seal(IReadOnlyList<(string Id, string Intent, string Line)> cases, byte[] key, DateTimeOffset now, DateTimeOffset sealedUntil, byte[]? nonce = null)
+    /// <param name="project">The project's name, bound into the seal so another project's holdout does not verify here.</param>
+    public static (SealRecord Record, byte[] Ciphertext) Seal(IReadOnlyList<(string Id, string Intent, string Line)> cases, byte[] key, DateTimeOffset now, DateTimeOffset sealedUntil, byte[]? nonce = null, string? project = null)
     {
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(key);
         var plaintext = Plaintext(cases.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => c.Line));
         nonce ??= RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
         var record = new SealRecord(
-            1,
+            project is null ? 1 : 2,
             "AES-256-GCM",
             Truncate(now),
             Truncate(sealedUntil),
@@ -111,7 +114,8 @@ public static class HoldoutSeal
             KeyId(key),
             Convert.ToBase64String(nonce),
             string.Empty,
-            cases.GroupBy(c => c.Intent, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
+            cases.GroupBy(c => c.Intent, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            project);
         var ciphertext = new byte[plaintext.Length];
         var tag = new byte[AesGcm.TagByteSizes.MaxSize];
         using (var aes = new AesGcm(key, tag.Length))
@@ -181,10 +185,25 @@ public static class HoldoutSeal
         WriteAtomically(RecordPath(root), Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, Json) + "\n"));
     }
 
-    /// <summary>Opens the project's sealed holdout with the resolved key.</summary>
-    public static IReadOnlyList<string> Open(string root, byte[] key, DateTimeOffset now, bool early)
+    /// <summary>
+    /// Opens the project's sealed holdout with the resolved key. Beyond <see cref="Unseal"/>, checks that the seal was
+    /// made for <paramref name="project"/> (format 2) and that its commitment is the one the project's changelog
+    /// recorded at the last seal: replacing both holdout files by another holdout sealed under the same key is caught
+    /// unless the committed changelog is rewritten too.
+    /// </summary>
+    public static IReadOnlyList<string> Open(string root, byte[] key, DateTimeOffset now, bool early, string? project = null)
     {
         var record = ReadRecord(root) ?? throw new HoldoutSealException("the project has no sealed holdout (holdout/seal.json)");
+        if (record.Project is { } sealedFor && project is not null && !string.Equals(sealedFor, project, StringComparison.Ordinal))
+        {
+            throw new HoldoutSealException($"the sealed holdout was sealed for the project '{sealedFor}', not '{project}': its files were replaced");
+        }
+
+        if (RecordedCommitment(root) is { } recorded && !string.Equals(recorded, record.Commitment, StringComparison.Ordinal))
+        {
+            throw new HoldoutSealException($"the holdout files were replaced: {Changelog.FileName} records commitment {recorded[..16]}… for the last seal, the files hold {record.Commitment[..16]}…");
+        }
+
         var path = CiphertextPath(root);
         if (!File.Exists(path))
         {
@@ -194,12 +213,77 @@ public static class HoldoutSeal
         return Unseal(record, File.ReadAllBytes(path), key, now, early);
     }
 
+    /// <summary>The words a seal's changelog entry records its commitment with.</summary>
+    public static string CommitmentNote(SealRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return $"commitment {record.Commitment}";
+    }
+
+    /// <summary>The commitment the changelog's latest seal entry recorded; null when there is none (older projects).</summary>
+    private static string? RecordedCommitment(string root)
+    {
+        var seal = Changelog.Read(root).Entries.LastOrDefault(e => e.Command == "holdout seal");
+        var at = seal?.Summary.IndexOf("commitment ", StringComparison.Ordinal) ?? -1;
+        return at < 0 || seal!.Summary.Length < at + 11 + 64 ? null : seal.Summary.Substring(at + 11, 64);
+    }
+
     private static byte[] Plaintext(IEnumerable<string> lines) => Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n")));
 
     /// <summary>Everything in the record but the tag, bound to the ciphertext: changing any of it fails authentication.</summary>
     private static byte[] AssociatedData(SealRecord record) => Encoding.UTF8.GetBytes(string.Create(
         CultureInfo.InvariantCulture,
-        $"recal-holdout|{record.FormatVersion}|{record.Algorithm}|{record.Sealed:O}|{record.SealedUntil:O}|{record.Cases}|{record.Commitment}|{record.KeyId}|{string.Join(",", record.Intents.Select(kv => $"{kv.Key}={kv.Value}"))}"));
+        $"recal-holdout|{record.FormatVersion}|{record.Algorithm}|{record.Sealed:O}|{record.SealedUntil:O}|{record.Cases}|{record.Commitment}|{record.KeyId}|{string.Join(",", record.Intents.Select(kv => $"{kv.Key}={kv.Value}"))}{(record.FormatVersion >= 2 ? $"|project={record.Project}" : string.Empty)}"));
+
+    /// <summary>
+    /// Creates a key file readable and writable by its owner only, from the first byte (never created open and then
+    /// narrowed); an existing file is never overwritten. Returns why it could not, or null.
+    /// </summary>
+    public static string? CreateKeyFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder))
+        {
+            return $"the folder {folder} does not exist; create it first (somewhere outside the repository)";
+        }
+
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            using var file = new FileStream(path, options);
+            file.Write(Encoding.ASCII.GetBytes(NewKey() + "\n"));
+            return null;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return $"{path} exists; a key is never overwritten";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{path} cannot be written: {e.Message}";
+        }
+    }
+
+    /// <summary>A warning when a key file can be read by other users than its owner (as ssh warns of a private key), else null.</summary>
+    public static string? KeyFileWarning(string path)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists(path))
+        {
+            return null;
+        }
+
+        var mode = File.GetUnixFileMode(path);
+        var open = mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+        return open == 0
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"the key file {path} is accessible by other users (mode {Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0')}): anyone who can read it can open the holdout; restrict it with chmod 600 {path}");
+    }
 
     private static string KeyId(byte[] key) => Convert.ToHexStringLower(SHA256.HashData(key))[..16];
 

@@ -1,6 +1,7 @@
 using Recal.Diagnostics;
 using Recal.Domain;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Recal.Project;
@@ -69,7 +70,13 @@ public static class EvalProjectLoader
         return new ProjectLoadResult(new EvalProject(root, settings, taxonomy, policy, cases) { Rubric = rubric, Seal = seal }, diagnostics.Items);
     }
 
-    /// <summary>Parses a YAML file whose top level must be a mapping; syntax errors become located diagnostics.</summary>
+    /// <summary>How deeply YAML mappings and lists may nest; deeper files are refused before they are built (RC1012).</summary>
+    public const int MaxYamlDepth = 64;
+
+    /// <summary>
+    /// Parses a YAML file whose top level must be a mapping; syntax errors, bytes that are not UTF-8 and nesting
+    /// deeper than <see cref="MaxYamlDepth"/> become located diagnostics.
+    /// </summary>
     internal static YamlMappingNode? ReadYaml(string path, DiagnosticBag diagnostics)
     {
         if (!File.Exists(path))
@@ -78,11 +85,33 @@ public static class EvalProjectLoader
             return null;
         }
 
+        if (ReadUtf8(path, diagnostics) is not { } text)
+        {
+            return null;
+        }
+
         try
         {
-            using var reader = new StreamReader(path);
+            // Building the node tree recurses once per level: check the depth on the flat event stream first, so
+            // a file of 100,000 nested lists is an error, not a stack overflow.
+            var parser = new Parser(new StringReader(text));
+            var depth = 0;
+            while (parser.MoveNext())
+            {
+                if (parser.Current is MappingStart or SequenceStart && ++depth > MaxYamlDepth)
+                {
+                    diagnostics.Error("RC1012", $"the YAML nests more than {MaxYamlDepth} levels deep", new SourceLocation(path, (int)parser.Current.Start.Line, (int)parser.Current.Start.Column), "project files need a few levels; check for a runaway [ or {, or an indentation error");
+                    return null;
+                }
+
+                if (parser.Current is MappingEnd or SequenceEnd)
+                {
+                    depth--;
+                }
+            }
+
             var stream = new YamlStream();
-            stream.Load(reader);
+            stream.Load(new StringReader(text));
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
             {
                 diagnostics.Error("RC1002", "the file must hold a YAML mapping (key: value lines)", new SourceLocation(path, 1, 1));
@@ -102,6 +131,27 @@ public static class EvalProjectLoader
             diagnostics.Error("RC1002", "YAML syntax error: an unterminated [list] or {mapping}", new SourceLocation(path), "check that every [ and { is closed on its line");
             return null;
         }
+    }
+
+    /// <summary>The file as text, or null with a located RC1011 when a byte is not UTF-8 (a decoder would hide it).</summary>
+    private static string? ReadUtf8(string path, DiagnosticBag diagnostics)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return System.Text.Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF');
+        }
+
+        var bad = 0;
+        while (System.Text.Rune.DecodeFromUtf8(bytes.AsSpan(bad), out _, out var consumed) == System.Buffers.OperationStatus.Done)
+        {
+            bad += consumed;
+        }
+
+        var lineStart = bytes.AsSpan(0, bad).LastIndexOf((byte)'\n') + 1;
+        var line = bytes.AsSpan(0, bad).Count((byte)'\n') + 1;
+        diagnostics.Error("RC1011", "the file is not valid UTF-8", new SourceLocation(path, line, CaseFileReader.FirstInvalidColumn(bytes.AsSpan(lineStart, bad - lineStart + 1))), "save it as UTF-8 (a byte order mark is allowed)");
+        return null;
     }
 
     private static ProjectSettings? ReadSettings(string root, string projectPath, DiagnosticBag diagnostics)
@@ -128,6 +178,7 @@ public static class EvalProjectLoader
         var targets = RunSettingsReader.ReadTargets(yaml.Object("targets"), root);
         var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
         var embeddings = RunSettingsReader.ReadEmbeddings(yaml.Object("embeddings"));
+        var (secretVariables, secretLiterals) = SecretSources.Read(node);
         yaml.RejectUnknownKeys();
 
         var casePaths = new List<string>();
@@ -160,6 +211,8 @@ public static class EvalProjectLoader
             Judge = judge,
             Run = run,
             Embeddings = embeddings,
+            SecretVariables = secretVariables,
+            SecretLiterals = secretLiterals,
         };
     }
 

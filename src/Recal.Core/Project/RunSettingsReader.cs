@@ -33,7 +33,7 @@ public static partial class RunSettingsReader
             yaml.Double("max_error_share", min: 0, max: 1) ?? 0.05,
             yaml.Duration("cache_ttl"),
             yaml.Int("retries", min: 0, max: 20) ?? 4,
-            yaml.Duration("timeout"));
+            yaml.Duration("timeout", max: TimeSpan.FromHours(24)));
         yaml.RejectUnknownKeys();
         return defaults;
     }
@@ -62,7 +62,7 @@ public static partial class RunSettingsReader
         }
 
         var settings = kind == EmbedderKind.OpenAI
-            ? new EmbeddingSettings(kind, Url(yaml, "base_url", required: true), yaml.String("model", required: true), yaml.String("api_key_env"), yaml.Int("dimensions", min: 1, max: 65_536))
+            ? new EmbeddingSettings(kind, Url(yaml, "base_url", required: true), yaml.String("model", required: true), ApiKeyEnv(yaml), yaml.Int("dimensions", min: 1, max: 65_536))
             : new EmbeddingSettings(kind);
         if (kind != EmbedderKind.OpenAI)
         {
@@ -132,7 +132,7 @@ public static partial class RunSettingsReader
             var judge = new YamlObject(mapping, yaml.File, yaml.Diagnostics, "judge.judges[]");
             var baseUrl = Url(judge, "base_url", required: true);
             var model = judge.String("model", required: true);
-            var apiKey = judge.String("api_key_env");
+            var apiKey = ApiKeyEnv(judge);
             var seed = judge.Int("seed");
             var temperature = judge.Double("temperature", min: 0, max: 2);
             var name = judge.String("name") ?? (seed is null ? model : $"{model}#seed{seed.Value.ToString(CultureInfo.InvariantCulture)}");
@@ -199,7 +199,7 @@ public static partial class RunSettingsReader
         {
             Concurrency = yaml.Int("concurrency", min: 1, max: 1024),
             RequestsPerMinute = yaml.Double("rpm", min: 0.001),
-            Timeout = yaml.Duration("timeout"),
+            Timeout = yaml.Duration("timeout", max: TimeSpan.FromHours(24)),
             Price = ReadPrice(yaml.Object("price")),
             Release = yaml.String("release"),
         };
@@ -212,7 +212,7 @@ public static partial class RunSettingsReader
                 {
                     BaseUrl = Url(yaml, "base_url", required: true),
                     Model = yaml.String("model", required: true),
-                    ApiKeyEnv = yaml.String("api_key_env"),
+                    ApiKeyEnv = ApiKeyEnv(yaml),
                     Parameters = ReadParameters(yaml.Object("parameters")),
                     PromptPath = promptPath,
                     Prompt = promptPath is null ? null : ReadPrompt(yaml, root, promptPath),
@@ -230,7 +230,7 @@ public static partial class RunSettingsReader
                     Url = Url(yaml, "url", required: true),
                     RequestTemplate = template,
                     ResponsePath = yaml.String("response_path", required: true),
-                    ApiKeyEnv = yaml.String("api_key_env"),
+                    ApiKeyEnv = ApiKeyEnv(yaml),
                     Headers = ReadHeaders(yaml.Object("headers")),
                 };
                 break;
@@ -345,6 +345,29 @@ public static partial class RunSettingsReader
         return parameters;
     }
 
+    /// <summary>
+    /// <c>api_key_env</c>: the name of the environment variable holding the key. A value that is not a variable name
+    /// is most likely a key pasted in; it is refused without being repeated, so it is not printed again.
+    /// </summary>
+    /// <summary>Whether <paramref name="name"/> can name an environment variable.</summary>
+    public static bool IsVariableName(string name) => VariableNamePattern().IsMatch(name);
+
+    private static string? ApiKeyEnv(YamlObject yaml)
+    {
+        var name = yaml.String("api_key_env");
+        if (name is not null && !IsVariableName(name))
+        {
+            yaml.Diagnostics.Error(
+                "RC1507",
+                $"'{yaml.Name("api_key_env")}' must name an environment variable (letters, digits and _, not starting with a digit); the value written there is not one, and is not shown here in case it is a key",
+                yaml.At(yaml.Get("api_key_env")!),
+                "put the key in an environment variable, e.g. export OPENAI_API_KEY=..., and write api_key_env: OPENAI_API_KEY");
+            return null;
+        }
+
+        return name;
+    }
+
     private static Dictionary<string, string> ReadHeaders(YamlObject? yaml)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -358,6 +381,14 @@ public static partial class RunSettingsReader
             if (key is YamlScalarNode { Value: { } name } && value is YamlScalarNode { Value: { } text })
             {
                 headers[name] = text;
+                if (SecretSources.IsCredentialHeader(name) && !text.Contains("${", StringComparison.Ordinal))
+                {
+                    yaml.Diagnostics.Warning(
+                        "RC1508",
+                        $"header '{yaml.Name(name)}' holds a literal credential: recal.yaml is committed to git",
+                        yaml.At(value),
+                        $"read it from the environment instead, e.g. {name}: \"Bearer ${{MY_TOKEN}}\"");
+                }
             }
             else
             {
@@ -382,6 +413,9 @@ public static partial class RunSettingsReader
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex VariableNamePattern();
 
     [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")]
     private static partial Regex VariablePattern();

@@ -135,8 +135,11 @@ internal sealed partial class YamlObject
         return null;
     }
 
-    /// <summary>A duration such as <c>28d</c>, <c>4w</c> or <c>12h</c>.</summary>
-    public TimeSpan? Duration(string key, bool required = false)
+    /// <summary>The longest duration a setting takes unless it says otherwise: 100 years (36500d, 5214w).</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(36_500);
+
+    /// <summary>A duration such as <c>28d</c>, <c>4w</c> or <c>12h</c>, at most <paramref name="max"/> (default <see cref="MaxDuration"/>).</summary>
+    public TimeSpan? Duration(string key, bool required = false, TimeSpan? max = null)
     {
         var node = Get(key, required);
         if (node is null)
@@ -144,9 +147,16 @@ internal sealed partial class YamlObject
             return null;
         }
 
-        if (node is YamlScalarNode { Value: { } text } && TryParseDuration(text, out var duration))
+        if (node is YamlScalarNode { Value: { } text } && TryParseDurationSeconds(text, out var seconds))
         {
-            return duration;
+            var limit = max ?? MaxDuration;
+            if (seconds > limit.TotalSeconds)
+            {
+                Diagnostics.Error("RC1006", $"'{Name(key)}' is {text.Trim()}; it must be at most {Describe(limit)}", At(node), $"the allowed range is 1s to {Describe(limit)}");
+                return null;
+            }
+
+            return TimeSpan.FromSeconds(seconds);
         }
 
         Diagnostics.Error("RC1009", $"'{Name(key)}' must be a duration", At(node), "write a positive whole number and a unit: s (seconds), min (minutes), h (hours), d (days) or w (weeks), e.g. 28d or 30s");
@@ -248,25 +258,44 @@ internal sealed partial class YamlObject
         }
     }
 
+    /// <summary>Parses a duration; false when it is malformed or beyond what a <see cref="TimeSpan"/> holds.</summary>
     public static bool TryParseDuration(string text, out TimeSpan duration)
     {
         duration = default;
-        var match = DurationPattern().Match(text.Trim());
-        if (!match.Success || !int.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out var count) || count <= 0)
+        if (!TryParseDurationSeconds(text, out var seconds) || seconds >= TimeSpan.MaxValue.TotalSeconds)
         {
             return false;
         }
 
-        duration = match.Groups[2].Value switch
+        duration = TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+
+    /// <summary>A duration in seconds, as a double so that no count overflows (2147483647w is 1.3 × 10¹⁵ s).</summary>
+    private static bool TryParseDurationSeconds(string text, out double seconds)
+    {
+        seconds = 0;
+        var match = DurationPattern().Match(text.Trim());
+        if (!match.Success || !long.TryParse(match.Groups[1].Value, CultureInfo.InvariantCulture, out var count) || count <= 0)
         {
-            "s" => TimeSpan.FromSeconds(count),
-            "min" => TimeSpan.FromMinutes(count),
-            "h" => TimeSpan.FromHours(count),
-            "d" => TimeSpan.FromDays(count),
-            _ => TimeSpan.FromDays(7 * count),
+            return false;
+        }
+
+        seconds = count * match.Groups[2].Value switch
+        {
+            "s" => 1.0,
+            "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => 604800.0,
         };
         return true;
     }
+
+    private static string Describe(TimeSpan limit) =>
+        limit.TotalDays >= 1 && limit.TotalDays == Math.Floor(limit.TotalDays) ? $"{limit.TotalDays.ToString(CultureInfo.InvariantCulture)}d"
+        : limit.TotalHours == Math.Floor(limit.TotalHours) ? $"{limit.TotalHours.ToString(CultureInfo.InvariantCulture)}h"
+        : $"{limit.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s";
 
     private void TypeError(string key, YamlNode node, string expected) =>
         Diagnostics.Error("RC1005", $"'{Name(key)}' must be {expected}", At(node), node is YamlScalarNode { Value: { } v } ? $"found '{v}'" : $"found a {Kind(node)}");

@@ -38,6 +38,46 @@ public sealed class CallGuard(RequestRateLimiter? limiter, TimeSpan? timeout)
 {
     public static CallGuard None { get; } = new(null, null);
 
+    /// <summary>
+    /// Runs <paramref name="attempt"/> through the retry pipeline, each attempt through this guard, and counts the
+    /// attempts. A call that fails for good carries the count (<see cref="TargetCallException.Attempts"/>, or
+    /// <see cref="AttemptsKey"/> in the exception's data), so an errored case records how often the endpoint was tried.
+    /// </summary>
+    public async Task<(T Value, int Attempts)> ExecuteAsync<T>(Polly.ResiliencePipeline pipeline, Func<CancellationToken, Task<T>> attempt, string what, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var attempts = 0;
+        try
+        {
+            var value = await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    Interlocked.Increment(ref attempts);
+                    return await RunAsync(attempt, what, token).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+            return (value, attempts);
+        }
+        catch (TargetCallException e)
+        {
+            throw e.WithAttempts(attempts);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            e.Data[AttemptsKey] = attempts;
+            throw;
+        }
+    }
+
+    /// <summary>The key under which an unclassified exception's data holds the number of attempts made.</summary>
+    public const string AttemptsKey = "recal.attempts";
+
+    /// <summary>The attempts a failed call made, as recorded by <see cref="ExecuteAsync"/>; 0 when unknown.</summary>
+    public static int AttemptsOf(Exception exception) =>
+        exception is TargetCallException { Attempts: var n } && n > 0 ? n
+        : exception?.Data[AttemptsKey] is int counted ? counted
+        : 0;
+
     /// <summary>Runs one attempt; a timeout becomes a transient <see cref="TargetCallException"/> so it is retried.</summary>
     public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> attempt, string what, CancellationToken cancellationToken)
     {

@@ -50,15 +50,8 @@ public sealed class ChatTarget(IChatClient client, ResiliencePipeline pipeline, 
             return JsonSerializer.Deserialize<TargetResponse>(cached, CacheJson)! with { FromCache = true, Attempts = 0 };
         }
 
-        var attempts = 0;
         var watch = Stopwatch.StartNew();
-        var response = await pipeline.ExecuteAsync(
-            async token =>
-            {
-                Interlocked.Increment(ref attempts);
-                return await (guard ?? CallGuard.None).RunAsync(t => client.GetResponseAsync(messages, options, t), cache?.Endpoint ?? "chat target", token).ConfigureAwait(false);
-            },
-            cancellationToken).ConfigureAwait(false);
+        var (response, attempts) = await (guard ?? CallGuard.None).ExecuteAsync(pipeline, t => client.GetResponseAsync(messages, options, t), cache?.Endpoint ?? "chat target", cancellationToken).ConfigureAwait(false);
         var result = new TargetResponse(response.Text, watch.Elapsed, response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, attempts, response.ModelId);
         if (cache is not null)
         {

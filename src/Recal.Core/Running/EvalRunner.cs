@@ -98,7 +98,7 @@ public static class EvalRunner
                 Interlocked.Increment(ref calls);
             }
 
-            return new ValueTask(writer.AddAsync(ToRecord(evalCase, result, price)));
+            return new ValueTask(writer.AddAsync(ToRecord(evalCase, result, price, options.Redactor)));
         }
 
         try
@@ -136,7 +136,7 @@ public static class EvalRunner
         return new RunSummary(run, results.Count, passed, results.Count - errors - passed, errors, 0, 0, costs.Count == 0 ? null : costs.Sum(r => r.Cost!.Value), degraded);
     }
 
-    private static RunCaseRecord ToRecord(EvalCase evalCase, CaseResult result, TokenPrice? price)
+    private static RunCaseRecord ToRecord(EvalCase evalCase, CaseResult result, TokenPrice? price, SecretRedactor redactor)
     {
         var response = result.Response;
         // A cached answer cost nothing this time; a call costs its tokens at the target's prices when both are known.
@@ -151,15 +151,15 @@ public static class EvalRunner
             evalCase.Difficulty?.ToString().ToLowerInvariant(),
             evalCase.Pool.ToString().ToLowerInvariant(),
             result.Output,
-            result.Error,
+            redactor.RedactOrNull(result.Error),
             result.Passed,
             result.Scores,
-            result.Judge,
+            result.Judge is { } judge ? judge with { Votes = [.. judge.Votes.Select(v => v with { Error = redactor.RedactOrNull(v.Error) })] } : null,
             response is null ? null : response.Latency.TotalMilliseconds,
             response?.InputTokens,
             response?.OutputTokens,
             cost,
-            response?.Attempts ?? 0,
+            response?.Attempts ?? result.Attempts,
             response?.FromCache ?? false,
             DateTimeOffset.UtcNow);
     }

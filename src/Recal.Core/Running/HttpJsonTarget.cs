@@ -21,15 +21,8 @@ public sealed class HttpJsonTarget(HttpClient http, Uri url, string requestTempl
     {
         ArgumentNullException.ThrowIfNull(evalCase);
         var body = requestTemplate.Replace(InputPlaceholder, JsonSerializer.Serialize(evalCase.Input.ClassificationText), StringComparison.Ordinal);
-        var attempts = 0;
         var watch = Stopwatch.StartNew();
-        var text = await pipeline.ExecuteAsync(
-            async token =>
-            {
-                Interlocked.Increment(ref attempts);
-                return await (guard ?? CallGuard.None).RunAsync(t => SendAsync(body, t), url.ToString(), token).ConfigureAwait(false);
-            },
-            cancellationToken).ConfigureAwait(false);
+        var (text, attempts) = await (guard ?? CallGuard.None).ExecuteAsync(pipeline, t => SendAsync(body, t), url.ToString(), cancellationToken).ConfigureAwait(false);
         return new TargetResponse(text, watch.Elapsed, null, null, attempts, null);
     }
 
@@ -75,7 +68,16 @@ public sealed class HttpJsonTarget(HttpClient http, Uri url, string requestTempl
                     throw new TargetCallException($"{url}: {error}", status, null, transient: false);
                 }
 
-                return value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+                // A null or empty answer is a failed call: scored as "" or "null", not_contains and the like would pass it.
+                var answer = value.ValueKind switch
+                {
+                    JsonValueKind.String => value.GetString()!,
+                    JsonValueKind.Null => throw new TargetCallException($"{url}: the response's {responsePath} is null", status, null, transient: false),
+                    _ => value.GetRawText(),
+                };
+                return string.IsNullOrWhiteSpace(answer)
+                    ? throw new TargetCallException($"{url}: the response's {responsePath} is an empty answer", status, null, transient: false)
+                    : answer;
             }
             catch (JsonException e)
             {

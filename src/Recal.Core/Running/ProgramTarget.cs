@@ -32,15 +32,8 @@ public sealed class ProgramTarget(IReadOnlyList<string> command, string workingD
     public async ValueTask<TargetResponse> InvokeAsync(EvalCase evalCase, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evalCase);
-        var attempts = 0;
         var watch = Stopwatch.StartNew();
-        var text = await pipeline.ExecuteAsync(
-            async token =>
-            {
-                Interlocked.Increment(ref attempts);
-                return await (guard ?? CallGuard.None).RunAsync(t => CallAsync(evalCase, t), Name, token).ConfigureAwait(false);
-            },
-            cancellationToken).ConfigureAwait(false);
+        var (text, attempts) = await (guard ?? CallGuard.None).ExecuteAsync(pipeline, t => CallAsync(evalCase, t), Name, cancellationToken).ConfigureAwait(false);
         return new TargetResponse(text, watch.Elapsed, null, null, attempts, null);
     }
 

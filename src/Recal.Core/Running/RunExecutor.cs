@@ -8,7 +8,11 @@ namespace Recal.Running;
 /// <param name="Error">Why the target or a scorer could not produce a verdict: recorded, never a pass, never dropped.</param>
 /// <param name="Passed">No error, at least one score, and every score passed.</param>
 /// <param name="Judge">The judge ensemble's outcome, when the run has judges and the target answered.</param>
-public sealed record CaseResult(string CaseId, string? Output, string? Error, IReadOnlyList<ScoreResult> Scores, bool Passed, TargetResponse? Response, JudgeOutcome? Judge = null);
+public sealed record CaseResult(string CaseId, string? Output, string? Error, IReadOnlyList<ScoreResult> Scores, bool Passed, TargetResponse? Response, JudgeOutcome? Judge = null)
+{
+    /// <summary>The calls made for this case: the response's count, or for a failed call, how often it was tried.</summary>
+    public int Attempts { get; init; }
+}
 
 /// <summary>Live figures for a progress bar.</summary>
 public sealed record RunProgress(int Done, int Total, int Passed, int Errors);
@@ -16,7 +20,11 @@ public sealed record RunProgress(int Done, int Total, int Passed, int Errors);
 /// <summary>How a run executes.</summary>
 /// <param name="Concurrency">Cases in flight at once.</param>
 /// <param name="MaxErrorShare">Above this share of errored cases the run is degraded (and its exit code says so).</param>
-public sealed record RunOptions(int Concurrency = 8, double MaxErrorShare = 0.05);
+public sealed record RunOptions(int Concurrency = 8, double MaxErrorShare = 0.05)
+{
+    /// <summary>Removes the project's secrets from error texts before they are stored or shown.</summary>
+    public SecretRedactor Redactor { get; init; } = SecretRedactor.None;
+}
 
 /// <summary>A finished run's cases and summary.</summary>
 public sealed record RunResult(IReadOnlyList<CaseResult> Cases, int Passed, int Failed, int Errors, bool Degraded)
@@ -78,13 +86,13 @@ public static class RunExecutor
         }
         catch (TargetCallException e)
         {
-            return new CaseResult(evalCase.Id, null, e.Message, [], false, null);
+            return new CaseResult(evalCase.Id, null, e.Message, [], false, null) { Attempts = CallGuard.AttemptsOf(e) };
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // A failure no provider classified (a connection error past its retries, a bug in a target) is still
             // this case's error: recorded, never a pass, and the other cases go on.
-            return new CaseResult(evalCase.Id, null, $"{e.GetType().Name}: {e.Message}", [], false, null);
+            return new CaseResult(evalCase.Id, null, $"{e.GetType().Name}: {e.Message}", [], false, null) { Attempts = CallGuard.AttemptsOf(e) };
         }
 
         var scores = new List<ScoreResult>();

@@ -16,6 +16,13 @@ public sealed class TargetCallException(string message, int? status, TimeSpan? r
 
     public bool Transient { get; } = transient;
 
+    /// <summary>How many attempts were made before the call failed for good; 0 when not counted.</summary>
+    public int Attempts { get; private init; }
+
+    /// <summary>This failure with the number of attempts it took.</summary>
+    public TargetCallException WithAttempts(int attempts) =>
+        new(Message, Status, RetryAfter, Transient, InnerException) { Attempts = attempts };
+
     /// <summary>429 and 5xx are transient; other statuses are the request's fault and retrying will not help.</summary>
     public static bool IsTransientStatus(int status) => status == 429 || status >= 500;
 }

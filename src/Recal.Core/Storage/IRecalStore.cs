@@ -38,6 +38,9 @@ public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long
 /// <param name="Duplicates">Traces already stored (same key), left unchanged.</param>
 public readonly record struct StoreBatchResult(int Added, int Duplicates);
 
+/// <summary>Who holds the lease on a run, and until when (renewed while the run goes on).</summary>
+public sealed record RunLeaseHolder(string Owner, DateTimeOffset Until);
+
 /// <summary>A record of one ingest of one file.</summary>
 public sealed record IngestLogEntry(long Id, string Source, DateTimeOffset Started, DateTimeOffset? Finished, long Read, long Added, long Duplicates, long Quarantined);
 
@@ -112,6 +115,18 @@ public interface IRecalStore : IAsyncDisposable
             await AddRunCaseAsync(runId, result, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Claims (or renews) the lease on a run for <paramref name="owner"/> until <paramref name="until"/>: granted when
+    /// nobody holds it, the owner already does, the lease expired before <paramref name="now"/>, or it is held by
+    /// <paramref name="takeOverFrom"/> (a holder known to be gone). Returns null when granted, else who holds it.
+    /// A store without leases grants every claim.
+    /// </summary>
+    ValueTask<RunLeaseHolder?> ClaimRunAsync(string runId, string owner, DateTimeOffset now, DateTimeOffset until, string? takeOverFrom = null, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<RunLeaseHolder?>(null);
+
+    /// <summary>Gives up the lease on a run if <paramref name="owner"/> holds it.</summary>
+    ValueTask ReleaseRunAsync(string runId, string owner, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
     /// <summary>Sets a run's status and finish time.</summary>
     ValueTask FinishRunAsync(string runId, RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default);

@@ -55,6 +55,41 @@ public sealed class TraceLineParserTests
         parsed.Error.Should().Contain(reason);
     }
 
+    [Theory]
+    [InlineData("01/06/2026")]
+    [InlineData("June 1, 2026")]
+    [InlineData("Mon, 01 Jun 2026 09:30:00 GMT")]
+    [InlineData("2026-06-01 09:30:00")]
+    public void Rejects_a_timestamp_that_is_not_iso_8601_and_names_the_accepted_forms(string timestamp)
+    {
+        var parsed = Parse($$"""{"timestamp":"{{timestamp}}","input":"x"}""");
+
+        parsed.ErrorCode.Should().Be("RC2003");
+        parsed.Hint.Should().Contain("2026-06-01T09:30:00Z").And.Contain("unix seconds").And.Contain("read as UTC");
+    }
+
+    [Theory]
+    [InlineData("2026-06-01T09:30:00Z", 9)]
+    [InlineData("2026-06-01T09:30:00", 9)]
+    [InlineData("2026-06-01T11:30:00+02:00", 9)]
+    [InlineData("2026-06-01", 0)]
+    public void Reads_the_iso_8601_forms_with_a_missing_offset_as_utc(string timestamp, int hour)
+    {
+        var trace = Parse($$"""{"timestamp":"{{timestamp}}","input":"x"}""").Trace!;
+
+        trace.Timestamp.Offset.Should().Be(TimeSpan.Zero);
+        trace.Timestamp.UtcDateTime.Should().Be(new DateTime(2026, 6, 1, hour, hour == 0 ? 0 : 30, 0, DateTimeKind.Utc));
+    }
+
+    [Fact]
+    public void Rejects_a_lone_surrogate_without_throwing()
+    {
+        var parsed = Parse("""{"timestamp":"2026-06-01T00:00:00Z","input":"\ud800"}""");
+
+        parsed.ErrorCode.Should().Be("RC2001");
+        parsed.Error.Should().Contain("lone surrogate");
+    }
+
     [Fact]
     public void Rejects_invalid_utf8_without_throwing()
     {

@@ -127,4 +127,61 @@ public sealed class HoldoutSealTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public void Both_holdout_files_of_another_project_sealed_under_the_same_key_do_not_verify()
+    {
+        // Given a project's holdout and another project's, sealed under one key
+        using var folder = new TempFolder();
+        var key = Key();
+        var (ours, _) = HoldoutSeal.Seal(Cases, key, Now, Until, project: "support");
+        var (theirs, theirCiphertext) = HoldoutSeal.Seal([Cases[0]], key, Now, Until, project: "other");
+
+        // When both of our files are replaced by theirs, or their record is relabelled as ours
+        HoldoutSeal.Write(folder.Path, theirs, theirCiphertext);
+        var swapped = () => HoldoutSeal.Open(folder.Path, key, Until, early: false, "support");
+        var relabelled = () => HoldoutSeal.Unseal(theirs with { Project = "support" }, theirCiphertext, key, Until, early: false);
+
+        // Then neither verifies
+        ours.FormatVersion.Should().Be(2);
+        swapped.Should().Throw<HoldoutSealException>().WithMessage("*sealed for the project 'other'*replaced*");
+        relabelled.Should().Throw<HoldoutSealException>().WithMessage("*authentication failed*");
+    }
+
+    [Fact]
+    public void Both_holdout_files_swapped_for_another_seal_of_the_same_project_disagree_with_the_changelog()
+    {
+        // Given a seal recorded in the changelog, and an older seal of the same project under the same key
+        using var folder = new TempFolder();
+        var key = Key();
+        var (current, _) = HoldoutSeal.Seal(Cases, key, Now, Until, project: "support");
+        var (older, olderCiphertext) = HoldoutSeal.Seal([Cases[1]], key, Now.AddDays(-90), Now, project: "support");
+        Changelog.Append(folder.Path, new ChangeEntry(Now, "holdout seal", "seal", 1, "a", "b", $"2 holdout case(s) sealed, {HoldoutSeal.CommitmentNote(current)}", []));
+
+        // When both files are replaced by the older seal's
+        HoldoutSeal.Write(folder.Path, older, olderCiphertext);
+        var act = () => HoldoutSeal.Open(folder.Path, key, Until, early: false, "support");
+
+        // Then it does not verify, naming both commitments
+        act.Should().Throw<HoldoutSealException>().WithMessage($"*replaced*{current.Commitment[..16]}*{older.Commitment[..16]}*");
+    }
+
+    [Fact]
+    public void A_key_file_is_created_for_its_owner_only_never_overwritten_and_needs_its_folder()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "holdout.key");
+
+        HoldoutSeal.CreateKeyFile(path).Should().BeNull();
+        HoldoutSeal.CreateKeyFile(path).Should().Contain("never overwritten");
+        HoldoutSeal.CreateKeyFile(Path.Combine(folder.Path, "missing", "k")).Should().Contain("does not exist");
+        HoldoutSeal.ResolveKey(path).Key.Should().HaveCount(HoldoutSeal.KeyBytes);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.GetUnixFileMode(path).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            HoldoutSeal.KeyFileWarning(path).Should().BeNull();
+            File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);
+            HoldoutSeal.KeyFileWarning(path).Should().Contain("mode 0666").And.Contain("chmod 600");
+        }
+    }
 }

@@ -281,19 +281,9 @@ public sealed class ProjectLoaderTests : IDisposable
         reread.References.Select(r => r.Grade).Should().Equal(ReferenceGrade.High, ReferenceGrade.Borderline);
     }
 
-    private Diagnostic Single(string code)
-    {
-        var result = EvalProjectLoader.Load(_folder.Path);
-        return result.Diagnostics.Should().ContainSingle(d => d.Code == code, because: string.Join("\n", result.Diagnostics)).Subject;
-    }
+    private Diagnostic Single(string code) => _folder.SingleDiagnostic(code);
 
-    private void Replace(string file, string from, string to)
-    {
-        var path = Path.Combine(_folder.Path, file);
-        var text = File.ReadAllText(path);
-        text.Should().Contain(from);
-        File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
-    }
+    private void Replace(string file, string from, string to) => _folder.Replace(file, from, to);
 
     private int LineOf(string file, string text) =>
         File.ReadAllLines(Path.Combine(_folder.Path, file)).Select((line, i) => (line, i)).First(x => x.line.Contains(text, StringComparison.Ordinal)).i + 1;
