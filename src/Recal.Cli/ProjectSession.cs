@@ -31,6 +31,23 @@ internal static class ProjectSession
         return SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken);
     }
 
+    /// <summary>
+    /// Opens the project's store for a command that reads it and caches what it computes (embeddings, a trained
+    /// classifier): for writing when it can, else read-only, when the caches are used but not filled.
+    /// </summary>
+    public static async Task<SqliteStore> OpenStoreForCachingAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
+    {
+        context.StorePath = project.Settings.StorePath;
+        try
+        {
+            return await SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Storage.StoreException e) when (e.InnerException is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_READONLY or SQLitePCL.raw.SQLITE_CANTOPEN } && File.Exists(project.Settings.StorePath))
+        {
+            return await SqliteStore.OpenReadOnlyAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Opens the project's store for a command that only reads it: a read-only store file works.</summary>
     public static Task<SqliteStore> OpenStoreForReadingAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
     {

@@ -183,7 +183,7 @@ public sealed partial class SqliteStore : IRecalStore
             {
                 Execute(connection, sql, transaction);
             }
-            catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_ERROR && e.Message.Contains("already exists", StringComparison.Ordinal))
+            catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_ERROR && (e.Message.Contains("already exists", StringComparison.Ordinal) || e.Message.Contains("duplicate column", StringComparison.Ordinal)))
             {
                 throw new StoreException(
                     StoreException.SchemaMismatch,

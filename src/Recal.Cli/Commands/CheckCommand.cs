@@ -42,7 +42,7 @@ internal static class CheckCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var findings = new List<Finding>();
 
             // The gap: the set's intent and cohort mix against the current traffic window.

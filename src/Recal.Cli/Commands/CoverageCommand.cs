@@ -69,7 +69,7 @@ internal static class CoverageCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             using var cached = new CachedEmbeddingGenerator(inner, store, embedderId!);
             var request = new CoverageRequest(
                 parse.GetValue(from),

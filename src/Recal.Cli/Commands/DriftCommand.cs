@@ -56,7 +56,7 @@ internal static class DriftCommand
                 PeriodMath.TryParse(overText, out period);
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var request = new DriftRequest(parse.GetValue(from), parse.GetValue(to), period, parse.GetValue(pools), Timeline: !parse.GetValue(intentOnly));
             var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, request, cancellationToken).ConfigureAwait(false);
             if (report is null)

@@ -147,7 +147,7 @@ internal static class LifecycleCommands
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, Math.Max(1, project.Policy.Retirement.UnmatchedCycles), cancellationToken).ConfigureAwait(false);
             IReadOnlyList<Recal.Running.RunCaseRecord>? beforeRun = null, afterRun = null;
             if (parse.GetValue(before) is { } b && parse.GetValue(after) is { } a)
@@ -205,7 +205,7 @@ internal static class LifecycleCommands
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, project.Policy.Promotion.Cycles, cancellationToken).ConfigureAwait(false);
             if (traffic is null)
             {
@@ -284,7 +284,7 @@ internal static class LifecycleCommands
                 holdout = opened;
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var share = Math.Clamp(parse.GetValue(graduate), 0, 1);
             var graduates = holdout.Where(c => c.References.Count > 0)
                 .OrderBy(c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{parse.GetValue(seed)}\u001f{c.Id}"))), StringComparer.Ordinal)

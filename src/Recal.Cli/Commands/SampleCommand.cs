@@ -51,7 +51,7 @@ internal static class SampleCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
             if (span is null)
             {
