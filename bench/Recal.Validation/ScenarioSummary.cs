@@ -49,8 +49,11 @@ public sealed class ScenarioSummary
     public int DetectedBy(string instrument) => Runs.Count(r => r.DelayOf(instrument) is not null);
 
     /// <summary>The mean delay of <paramref name="instrument"/> over the seeds it detected the shift in.</summary>
-    public double? MeanDelayOf(string instrument) =>
-        Runs.Select(r => r.DelayOf(instrument)).Where(d => d is not null).Select(d => (double)d!.Value).DefaultIfEmpty(double.NaN).Average() is var mean && double.IsNaN(mean) ? null : mean;
+    public double? MeanDelayOf(string instrument)
+    {
+        var delays = Runs.Select(r => r.DelayOf(instrument)).OfType<int>().ToList();
+        return delays.Count == 0 ? null : delays.Average();
+    }
 
     /// <summary>Every instrument that fired in any window of any seed.</summary>
     public IEnumerable<string> Fired => Runs.SelectMany(r => r.Weeks).SelectMany(w => w.Instruments).Distinct(StringComparer.Ordinal);
