@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -5,16 +6,23 @@ namespace Recal.Validation;
 
 /// <summary>
 /// Runs the validation scenarios and prints the figures of docs/validation.md as Markdown.
-/// Usage: dotnet run -c Release --project bench/Recal.Validation -- [--seeds 20] [--first-seed 1] [--dataset clinc150|mt-bench] [--scenario NAME] [--detail] [--examples]
-/// Progress (and with --detail every run's weekly measures) goes to standard error, the tables to standard output;
-/// --examples prints, instead, the texts each within-intent shift trades (for the first seed).
+/// Usage: dotnet run -c Release --project bench/Recal.Validation -- [--seeds 20] [--first-seed 1] [--tuning] [--dataset clinc150|hwu64|mt-bench] [--scenario NAME] [--jobs N] [--detail] [--examples]
+/// The reported seeds are 1–20; <c>--tuning</c> runs the tuning seeds 1001–1010 instead, the only ones settings may be
+/// chosen on. Progress (and with --detail every run's weekly measures) goes to standard error, the tables to standard
+/// output; --examples prints, instead, the texts each within-intent shift trades (for the first seed).
 /// </summary>
 internal static class Program
 {
+    public const int FirstTuningSeed = 1001;
+
+    public const int TuningSeeds = 10;
+
     private static async Task<int> Main(string[] args)
     {
-        var count = int.Parse(Arg(args, "--seeds") ?? "20", CultureInfo.InvariantCulture);
-        var first = int.Parse(Arg(args, "--first-seed") ?? "1", CultureInfo.InvariantCulture);
+        var tuning = args.Contains("--tuning");
+        var count = int.Parse(Arg(args, "--seeds") ?? (tuning ? TuningSeeds : 20).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var first = int.Parse(Arg(args, "--first-seed") ?? (tuning ? FirstTuningSeed : 1).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var jobs = int.Parse(Arg(args, "--jobs") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         var dataset = Arg(args, "--dataset");
         var name = Arg(args, "--scenario");
         var detail = args.Contains("--detail");
@@ -34,26 +42,36 @@ internal static class Program
             return 0;
         }
 
-        var summaries = new List<ScenarioSummary>();
-        foreach (var scenario in scenarios)
+        // Runs are independent (own temporary project and store, seeded draws), so they run in parallel and are put
+        // back in catalogue and seed order: the report does not depend on --jobs.
+        var watch = Stopwatch.StartNew();
+        var runs = new ConcurrentDictionary<(Scenario Scenario, int Seed), ScenarioRun>();
+        var left = scenarios.ToDictionary(s => s, _ => seeds.Count);
+        var work = scenarios.SelectMany(s => seeds.Select(seed => (Scenario: s, Seed: seed)));
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs) }, async (item, cancellationToken) =>
         {
-            var watch = Stopwatch.StartNew();
-            var runs = new List<ScenarioRun>();
-            foreach (var seed in seeds)
+            var run = await ScenarioRunner.RunAsync(item.Scenario, item.Seed, cancellationToken);
+            runs[item] = run;
+            int remaining;
+            lock (left)
             {
-                var run = await ScenarioRunner.RunAsync(scenario, seed);
-                runs.Add(run);
-                if (detail)
-                {
-                    await Console.Error.WriteAsync(Detail(run));
-                }
+                remaining = --left[item.Scenario];
             }
 
-            summaries.Add(new ScenarioSummary(scenario, runs));
-            await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{scenario.Key}: {runs.Count} seeds in {watch.Elapsed.TotalSeconds:0.0} s"));
-        }
+            if (detail)
+            {
+                await Console.Error.WriteAsync(Detail(run));
+            }
 
-        Console.Write(MarkdownReport.Write(summaries, seeds));
+            if (remaining == 0)
+            {
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{item.Scenario.Key}: {seeds.Count} seeds done at {watch.Elapsed.TotalSeconds:0} s"));
+            }
+        });
+
+        var summaries = scenarios.Select(s => new ScenarioSummary(s, [.. seeds.Select(seed => runs[(s, seed)])])).ToList();
+        await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{scenarios.Count} scenarios × {seeds.Count} seeds in {watch.Elapsed.TotalMinutes:0.0} min ({jobs} jobs)"));
+        Console.Write(MarkdownReport.Write(summaries, seeds, tuning));
         return 0;
     }
 
@@ -81,7 +99,7 @@ internal static class Program
         var text = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{run.Scenario.Key} seed {run.Seed}: {run.GoldCases} gold cases\n"));
         foreach (var w in run.Weeks)
         {
-            text.Append(CultureInfo.InvariantCulture, $"  week {w.Week,2}: {w.Traces,5} traces  js {w.JsDistance:0.000}  psi {w.Psi:0.000}  missing {w.MissingShare:0.000}  unknown {w.UnknownShare:0.000}  coverage {w.Coverage:0.000}  {string.Join(' ', w.Instruments)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"  week {w.Week,2}: {w.Traces,5} traces  js {w.JsDistance:0.000}  psi {w.Psi:0.000}  missing {w.MissingShare:0.000}  unknown {w.UnknownShare:0.000}  coverage {w.Coverage:0.000}  plan js {w.CohortJsDistance:0.000}  {string.Join(' ', w.Instruments)}\n");
         }
 
         return text.ToString();

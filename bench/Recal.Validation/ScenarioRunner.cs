@@ -28,7 +28,7 @@ public static class ScenarioRunner
             ValidationProject.Write(root, scenario.Key.Replace('/', '-'), design);
             var traces = TrafficGenerator.Generate(design, draw);
             var trafficPath = Path.Combine(root, "traffic.jsonl");
-            TrafficGenerator.Write(trafficPath, traces, design.Labelled);
+            TrafficGenerator.Write(trafficPath, traces, design.Labelled ? design.Taxonomy.Select(i => i.Name).ToHashSet(StringComparer.Ordinal) : []);
 
             var project = Load(root);
             await using var store = await SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false);
@@ -41,8 +41,7 @@ public static class ScenarioRunner
 
             var sampler = new Sampler(project.Policy, project.Cases, seed: draw);
             await store.ScanTracesAsync(Timeline.Start, Timeline.ReferenceEnd, sampler.Add, cancellationToken).ConfigureAwait(false);
-            var drawn = sampler.Draw().Drawn;
-            ValidationProject.WriteGold(root, drawn, traces.ToDictionary(t => t.Id, t => t.Intent, StringComparer.Ordinal));
+            var gold = ValidationProject.WriteGold(root, sampler.Draw().Drawn, traces.ToDictionary(t => t.Id, StringComparer.Ordinal), design);
             project = Load(root);
 
             var report = await IntentDivergenceAnalyzer.AnalyzeAsync(
@@ -50,7 +49,7 @@ public static class ScenarioRunner
                 ?? throw new InvalidOperationException("no traffic stored");
             var embedder = new HashedEmbeddingGenerator();
             report = await GapTimeline.ExtendAsync(report, project, store, embedder, embedder.Id, cancellationToken).ConfigureAwait(false);
-            return new ScenarioRun(scenario, seed, drawn.Count, [.. report.Series.Select(Week)]);
+            return new ScenarioRun(scenario, seed, gold, [.. report.Series.Select(Week)]);
         }
         finally
         {
@@ -66,7 +65,8 @@ public static class ScenarioRunner
         window.Intent.Measures?.Psi ?? 0,
         window.Intent.MissingShare,
         window.UnknownShare,
-        window.Coverage?.Share);
+        window.Coverage?.Share,
+        window.Cohorts.Select(c => c.Measures?.JsDistance ?? 0).DefaultIfEmpty(0).Max());
 
     private static EvalProject Load(string root)
     {

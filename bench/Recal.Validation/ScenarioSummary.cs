@@ -45,6 +45,19 @@ public sealed class ScenarioSummary
     /// <summary>The most consecutive alarmed unshifted weeks in any seed: 1 when every false alarm stood alone.</summary>
     public int LongestFalseAlarmRun => Runs.Count == 0 ? 0 : Runs.Max(r => r.LongestFalseAlarmRun);
 
+    /// <summary>Seeds in which <paramref name="instrument"/> fired within the detection weeks.</summary>
+    public int DetectedBy(string instrument) => Runs.Count(r => r.DelayOf(instrument) is not null);
+
+    /// <summary>The mean delay of <paramref name="instrument"/> over the seeds it detected the shift in.</summary>
+    public double? MeanDelayOf(string instrument)
+    {
+        var delays = Runs.Select(r => r.DelayOf(instrument)).OfType<int>().ToList();
+        return delays.Count == 0 ? null : delays.Average();
+    }
+
+    /// <summary>Every instrument that fired in any window of any seed.</summary>
+    public IEnumerable<string> Fired => Runs.SelectMany(r => r.Weeks).SelectMany(w => w.Instruments).Distinct(StringComparer.Ordinal);
+
     /// <summary>Unshifted windows in which each instrument fired.</summary>
     public long FalseAlarmsOf(string instrument) => Runs.Sum(r => r.Unshifted.Count(w => w.Instruments.Contains(instrument)));
 

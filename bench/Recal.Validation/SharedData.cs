@@ -9,6 +9,8 @@ public static class SharedData
 
     public static string Clinc150 => Path.Combine(Folder, "clinc150");
 
+    public static string Hwu64 => Path.Combine(Folder, "hwu64");
+
     public static string MtBenchQuestions => Path.Combine(Folder, "mt-bench", "fastchat", "question.jsonl");
 
     private static string FindRoot()
