@@ -52,8 +52,8 @@ public abstract class IntentScenarioTests
 
     [Fact]
     [Trait("Category", ScenarioAssertions.AwaitsCalibratedAlarms)]
-    public async Task A_plan_the_taxonomy_does_not_list_arriving_raises_the_cohort_new_value_alarm() =>
-        await ScenarioAssertions.DetectedAsync(Dataset, "cohort_unlisted", 1, "cohort_new_value");
+    public async Task A_plan_the_taxonomy_does_not_list_arriving_raises_the_cohort_alarm_naming_it() =>
+        await ScenarioAssertions.DetectedAsync(Dataset, "cohort_unlisted", 1, "cohort_js_distance");
 
     [Fact]
     public async Task A_shift_inside_a_few_intents_that_keep_their_share_is_seen_by_stratum_coverage() =>

@@ -54,8 +54,8 @@ public sealed class MtBenchScenarioTests
     [InlineData(1)]
     [InlineData(2)]
     [Trait("Category", ScenarioAssertions.AwaitsCalibratedAlarms)]
-    public async Task A_plan_the_taxonomy_does_not_list_arriving_raises_the_cohort_new_value_alarm(int seed) =>
-        await ScenarioAssertions.DetectedAsync(Dataset, "cohort_unlisted", seed, "cohort_new_value");
+    public async Task A_plan_the_taxonomy_does_not_list_arriving_raises_the_cohort_alarm_naming_it(int seed) =>
+        await ScenarioAssertions.DetectedAsync(Dataset, "cohort_unlisted", seed, "cohort_js_distance");
 
     [Theory]
     [InlineData(1)]
