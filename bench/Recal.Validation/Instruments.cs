@@ -21,12 +21,12 @@ public static class Instruments
     /// <summary>Traffic far from every taxonomy example and eval case: out-of-taxonomy requests (novelty).</summary>
     public const string Novelty = "novelty";
 
-    /// <summary>A cohort dimension moved or met a value the taxonomy does not list (cohort_js_distance, cohort_new_value, any cohort_*).</summary>
+    /// <summary>A cohort dimension moved or met a value the taxonomy does not list (cohort_js_distance, any cohort_*).</summary>
     public const string Cohort = "cohort";
 
     /// <summary>Every instrument name known today, in the order the report lists them; others are appended as they are seen.</summary>
     public static readonly IReadOnlyList<string> Known =
-        ["js_distance", "psi", "missing_share", "coverage_drop", "stratum_coverage_drop", "unknown_share", "novelty", "cohort_js_distance", "cohort_new_value"];
+        ["js_distance", "psi", "missing_share", "coverage_drop", "stratum_coverage_drop", "unknown_share", "novelty", "cohort_js_distance"];
 
     public static string FamilyOf(string instrument)
     {

@@ -13,7 +13,7 @@ public sealed class Hwu64ScenarioTests : IntentScenarioTests
         await ScenarioAssertions.DetectedAsync(Dataset, "oos_growing", 1);
 
     [Fact]
-    [Trait("Category", ScenarioAssertions.AwaitsCalibratedAlarms)]
+    [Trait("Category", ScenarioAssertions.CalibratedAlarms)]
     public async Task Out_of_scope_queries_from_another_dataset_growing_raise_the_novelty_alarm() =>
         await ScenarioAssertions.DetectedAsync(Dataset, "oos_growing", 1, "novelty");
 }

@@ -34,7 +34,7 @@ public abstract class IntentScenarioTests
         await ScenarioAssertions.DetectedAsync(Dataset, "new_intents_outside", 1);
 
     [Fact]
-    [Trait("Category", ScenarioAssertions.AwaitsCalibratedAlarms)]
+    [Trait("Category", ScenarioAssertions.CalibratedAlarms)]
     public async Task Intents_outside_the_taxonomy_arriving_raise_the_novelty_alarm() =>
         await ScenarioAssertions.DetectedAsync(Dataset, "new_intents_outside", 1, "novelty");
 
@@ -51,7 +51,7 @@ public abstract class IntentScenarioTests
         await ScenarioAssertions.DetectedAsync(Dataset, "cohort_unlisted", 1);
 
     [Fact]
-    [Trait("Category", ScenarioAssertions.AwaitsCalibratedAlarms)]
+    [Trait("Category", ScenarioAssertions.CalibratedAlarms)]
     public async Task A_plan_the_taxonomy_does_not_list_arriving_raises_the_cohort_alarm_naming_it() =>
         await ScenarioAssertions.DetectedAsync(Dataset, "cohort_unlisted", 1, "cohort_js_distance");
 
