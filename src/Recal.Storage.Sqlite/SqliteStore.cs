@@ -81,7 +81,21 @@ public sealed partial class SqliteStore : IRecalStore
                 return store;
             }
 
+            var version = store.SchemaVersion;
             await store.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                return await OpenConnectionAsync(full, readOnly: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.InnerException is SqliteException { SqliteErrorCode: raw.SQLITE_READONLY or raw.SQLITE_CANTOPEN })
+            {
+                throw new StoreException(
+                    StoreException.WriteFailed,
+                    $"the store is at schema version {version} and this Recal needs version {Migrations.Latest}, but the store is read-only, so it cannot be migrated",
+                    full,
+                    "run any recal command once as a user who may write the store (it migrates it), then read it read-only",
+                    e);
+            }
         }
 
         return await OpenConnectionAsync(full, readOnly: false, cancellationToken).ConfigureAwait(false);
@@ -217,7 +231,7 @@ public sealed partial class SqliteStore : IRecalStore
         var detail = $"SQLite error {exception.SqliteErrorCode}: {raw.sqlite3_errstr(exception.SqliteErrorCode).utf8_to_string()}";
         return (exception.SqliteErrorCode & 0xFF) switch
         {
-            raw.SQLITE_READONLY => new StoreException(StoreException.WriteFailed, $"the store is read-only ({detail})", path, "make the file and its folder writable for this user; commands that only read (report, drift, coverage, check, status) work on a read-only store", exception),
+            raw.SQLITE_READONLY => new StoreException(StoreException.WriteFailed, $"the store is read-only ({detail})", path, "make the file and its folder writable for this user; commands that only read (report, staleness, drift, coverage, check, status) work on a read-only store", exception),
             raw.SQLITE_FULL => new StoreException(StoreException.WriteFailed, $"the disk holding the store is full ({detail})", path, "free disk space (or point 'store:' in recal.yaml at a larger disk) and run the command again: committed work is kept", exception),
             raw.SQLITE_IOERR => new StoreException(StoreException.WriteFailed, $"the store could not be read or written ({detail})", path, "check the disk and free space, then run the command again: committed work is kept", exception),
             raw.SQLITE_CORRUPT => new StoreException(StoreException.Damaged, $"the store is damaged ({detail})", path, "run 'recal store check' for details; restore the store from a backup, or move it away and ingest again", exception),
