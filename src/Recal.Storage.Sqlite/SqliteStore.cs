@@ -261,11 +261,7 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    /// <summary>
-    /// Reads (ts, intent, cohort) from the covering index and counts in memory: integer ids keep the scan narrow,
-    /// and bucketing in C# avoids a per-row SQL expression.
-    /// </summary>
-    /// <summary>The online signals of a window, reading the feedback columns alone through the native API.</summary>
+    /// <summary>The online signals of a window, reading the feedback columns alone from the covering index through the native API.</summary>
     public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -303,6 +299,58 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
+    /// <summary>The online signals of a window per intent and cohort, from the covering index alone.</summary>
+    public async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, "SELECT intent_id, cohort_id, thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
+            var cells = new Dictionary<(long Intent, long Cohort), FeedbackCount>();
+            using (scan)
+            {
+                raw.sqlite3_bind_int64(scan, 1, from.ToUnixTimeMilliseconds());
+                raw.sqlite3_bind_int64(scan, 2, to.ToUnixTimeMilliseconds());
+                var rows = 0;
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    if (++rows % 4096 == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells, (raw.sqlite3_column_int64(scan, 0), raw.sqlite3_column_int64(scan, 1)), out _);
+                    var rated = raw.sqlite3_column_type(scan, 2) != raw.SQLITE_NULL;
+                    cell = new FeedbackCount(
+                        cell.Traces + 1,
+                        cell.Rated + (rated ? 1 : 0),
+                        cell.Up + (rated && raw.sqlite3_column_int64(scan, 2) > 0 ? 1 : 0),
+                        cell.Escalated + (raw.sqlite3_column_type(scan, 3) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 3) != 0 ? 1 : 0));
+                }
+
+                Check(result, db);
+            }
+
+            if (cells.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort)))
+            {
+                // Names added by another writer since this store opened.
+                LoadNames();
+            }
+
+            return [.. cells.Select(kv => new FeedbackCell(_intentNames[kv.Key.Intent], _cohortKeys[kv.Key.Cohort], kv.Value))];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads (ts, intent, cohort) from the covering index and counts in memory: integer ids keep the scan narrow,
+    /// and bucketing in C# avoids a per-row SQL expression.
+    /// </summary>
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
