@@ -67,7 +67,18 @@ public static class GapTimeline
         var referenceTo = span.First + project.Policy.TrafficWindow < end ? span.First + project.Policy.TrafficWindow : end;
         // The taxonomy's examples are anchors too: traffic far from all of them and from every case is in no known intent.
         var anchors = project.Taxonomy.Intents.SelectMany(i => i.Examples).Distinct(StringComparer.Ordinal).ToList();
-        var referenceCoverage = (await CoverageAnalyzer.AnalyzeAsync(project, report.SuiteVersion, store, embedder, embedderId, new CoverageRequest(span.First, referenceTo, pools, BlindSpots: false, Anchors: anchors), cancellationToken).ConfigureAwait(false)).Report;
+        // Every window's coverage at once: one read of the stored traffic, one embedding of the texts of all the samples.
+        IReadOnlyList<DriftWindow> windows = [.. report.Series, report.Current];
+        var requests = new List<CoverageRequest> { Request(span.First, referenceTo) };
+        requests.AddRange(windows.Where(w => w.Traces > 0).Select(w => Request(w.From, w.To)));
+        var measured = await CoverageAnalyzer.AnalyzeWindowsAsync(project, report.SuiteVersion, store, embedder, embedderId, requests, cancellationToken).ConfigureAwait(false);
+        var coverages = new CoverageReport?[windows.Count];
+        for (int i = 0, next = 1; i < windows.Count; i++)
+        {
+            coverages[i] = windows[i].Traces == 0 ? null : measured[next++].Report;
+        }
+
+        var referenceCoverage = measured[0].Report;
         if (referenceCoverage is null)
         {
             return report;
@@ -88,20 +99,18 @@ public static class GapTimeline
             NoveltyShare = referenceNovel.Share,
         };
         var calibration = report.Calibration ?? throw new InvalidOperationException("the drift report carries no calibration");
-        var online = await OnlineAsync(store, [.. report.Series, report.Current], cancellationToken).ConfigureAwait(false);
-        var referenceOnline = await store.CountFeedbackAsync(span.First, referenceTo, cancellationToken).ConfigureAwait(false);
-        reference = reference with
-        {
-            Online = new WindowOnline(referenceOnline.Traces, referenceOnline.Rated, referenceOnline.Rated == 0 ? null : (double)referenceOnline.Up / referenceOnline.Rated, referenceOnline.Traces == 0 ? 0 : (double)referenceOnline.Escalated / referenceOnline.Traces),
-        };
-        var context = new WindowContext(project, report.SuiteVersion, pools, store, embedder, embedderId, anchors, reference, referenceCoverage, referenceNovel, referenceOnline, calibration);
+        var feedback = await FeedbackAsync(store, [.. windows.Select(w => (w.From, w.To)), (span.First, referenceTo)], cancellationToken).ConfigureAwait(false);
+        var online = feedback[..^1].Select(Online).ToArray();
+        var referenceOnline = feedback[^1];
+        reference = reference with { Online = Online(referenceOnline) };
+        var context = new WindowContext(project, reference, referenceCoverage, referenceNovel, referenceOnline, calibration);
         var series = new List<DriftWindow>(report.Series.Count);
         for (var i = 0; i < report.Series.Count; i++)
         {
-            series.Add(await MeasureAsync(report.Series[i], online[i], context, cancellationToken).ConfigureAwait(false));
+            series.Add(Measure(report.Series[i], coverages[i], online[i], context));
         }
 
-        var current = await MeasureAsync(report.Current, online[^1], context, cancellationToken).ConfigureAwait(false);
+        var current = Measure(report.Current, coverages[^1], online[^1], context);
         // Every run's offline-online comparison reads the same window's signals: read them once.
         var signals = await RunReportBuilder.SignalsAsync(project.Policy, store, cancellationToken).ConfigureAwait(false);
         var (runs, staleness) = await RunsAsync(project, store, signals, cancellationToken).ConfigureAwait(false);
@@ -112,6 +121,8 @@ public static class GapTimeline
         }
 
         return report with { Current = current, Series = series, Reference = reference, Runs = runs, Staleness = staleness, Releases = releases };
+
+        CoverageRequest Request(DateTimeOffset from, DateTimeOffset to) => new(from, to, pools, BlindSpots: false, Anchors: anchors);
     }
 
     /// <summary>
@@ -247,25 +258,31 @@ public static class GapTimeline
                 $"users say {(online > 0 ? "better" : "worse")}: thumbs up {newer.OnlineRate:0.0%} vs {older.OnlineRate:0.0%} ({Points(online)}, standardised to the current mix over {releases.Strata} strata, p = {onlineP:0.##e0}){weighted}. The gold set no longer ranks releases the way users do."));
     }
 
-    /// <summary>The online signals of every window (the store counts its feedback columns where it can).</summary>
-    private static async ValueTask<WindowOnline[]> OnlineAsync(IRecalStore store, IReadOnlyList<DriftWindow> windows, CancellationToken cancellationToken)
+    /// <summary>
+    /// The online signals of every window (the store counts its feedback columns where it can), each stretch of traffic
+    /// counted once however many windows hold it.
+    /// </summary>
+    private static async ValueTask<FeedbackCount[]> FeedbackAsync(IRecalStore store, IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> windows, CancellationToken cancellationToken)
     {
-        var online = new WindowOnline[windows.Count];
-        for (var i = 0; i < windows.Count; i++)
+        var counts = new FeedbackCount[windows.Count];
+        foreach (var (from, to, inside) in WindowSegments.Of(windows))
         {
-            var (traces, rated, up, escalated) = await store.CountFeedbackAsync(windows[i].From, windows[i].To, cancellationToken).ConfigureAwait(false);
-            online[i] = new WindowOnline(traces, rated, rated == 0 ? null : (double)up / rated, traces == 0 ? 0 : (double)escalated / traces);
+            var (traces, rated, up, escalated) = await store.CountFeedbackAsync(from, to, cancellationToken).ConfigureAwait(false);
+            foreach (var i in inside)
+            {
+                var c = counts[i];
+                counts[i] = new FeedbackCount(c.Traces + traces, c.Rated + rated, c.Up + up, c.Escalated + escalated);
+            }
         }
 
-        return online;
+        return counts;
     }
 
-    private static async ValueTask<DriftWindow> MeasureAsync(DriftWindow window, WindowOnline online, WindowContext context, CancellationToken cancellationToken)
-    {
-        var coverage = window.Traces == 0
-            ? null
-            : (await CoverageAnalyzer.AnalyzeAsync(context.Project, context.SuiteVersion, context.Store, context.Embedder, context.EmbedderId, new CoverageRequest(window.From, window.To, context.Pools, BlindSpots: false, Anchors: context.Anchors), cancellationToken).ConfigureAwait(false)).Report;
+    private static WindowOnline Online(FeedbackCount f) =>
+        new(f.Traces, f.Rated, f.Rated == 0 ? null : (double)f.Up / f.Rated, f.Traces == 0 ? 0 : (double)f.Escalated / f.Traces);
 
+    private static DriftWindow Measure(DriftWindow window, CoverageReport? coverage, WindowOnline online, WindowContext context)
+    {
         var verdicts = new WindowVerdicts();
         verdicts.Alarms.AddRange(window.Alarms);
         verdicts.Tests.AddRange(window.Tests);
@@ -447,12 +464,6 @@ public static class GapTimeline
 
     private sealed record WindowContext(
         EvalProject Project,
-        string SuiteVersion,
-        IReadOnlyList<Pool> Pools,
-        IRecalStore Store,
-        IEmbeddingGenerator<string, Embedding<float>> Embedder,
-        string EmbedderId,
-        IReadOnlyList<string> Anchors,
         GapReference Reference,
         CoverageReport ReferenceCoverage,
         (double Share, long Measured, long Below) ReferenceNovel,
