@@ -321,6 +321,30 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Feedback_counts_per_model_read_from_the_columns_equal_those_of_a_scan_over_the_whole_traces()
+    {
+        // Given traces answered by two releases and an unknown model, and traces without a model
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var feedbacks = new[] { new Feedback(Thumbs: 1), new Feedback(Thumbs: -1, Escalated: true), Feedback.None, new Feedback(Thumbs: 1, Escalated: false) };
+        string?[] models = ["bot-1", "bot-2", null, "bot-é", "bot-1"];
+        await store.AddTracesAsync(
+            [.. Enumerable.Range(0, 30).Select(i => Classified($"m{i}", Monday.AddHours(i), i % 3 == 0 ? "a" : "b") is var c
+                ? c with { Trace = c.Trace with { Feedback = feedbacks[i % 4], Model = models[i % 5] } }
+                : null!)],
+            TestContext.Current.CancellationToken);
+
+        // When two of the models are counted by the store and by the interface's scanning default
+        IReadOnlyCollection<string> wanted = ["bot-1", "bot-é", "bot-9"];
+        var fast = await store.CountFeedbackByModelAsync(wanted, TestContext.Current.CancellationToken);
+        var scanned = await ((IRecalStore)new ScanningView(store)).CountFeedbackByModelAsync(wanted, TestContext.Current.CancellationToken);
+
+        // Then both give the same cells, with each cell's first and last trace, and nothing of the other models
+        fast.Should().BeEquivalentTo(scanned).And.HaveCount(4);
+        fast.Sum(c => c.Count.Traces).Should().Be(18);
+        fast.Single(c => c.Model == "bot-é" && c.Intent == "a").Should().Be(new ModelFeedbackCell("bot-é", "a", "plan=free", new FeedbackCount(2, 1, 1, 0), Monday.AddHours(3), Monday.AddHours(18)));
+    }
+
+    [Fact]
     public async Task A_version_4_store_gains_the_index_covering_the_feedback_columns_and_keeps_its_traces()
     {
         // Given a store at schema version 4, with its traffic index on time, intent and cohort alone

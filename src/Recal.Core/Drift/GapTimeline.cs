@@ -162,24 +162,20 @@ public static class GapTimeline
             return null;
         }
 
-        // One pass over the stored traffic: each release's traces, thumbs per stratum; and the mix of the given window.
+        // Each release's traces, thumbs per stratum (counted by the store); and the mix of the given window.
         var by = project.Policy.Strata.By.Count == 0 ? ["intent"] : project.Policy.Strata.By;
         var signals = runs.Keys.ToDictionary(r => r, _ => new ReleaseSignals(), StringComparer.Ordinal);
-        var mix = new Dictionary<string, long>(StringComparer.Ordinal);
-        await store.ScanTracesAsync(null, null, trace =>
+        foreach (var cell in await store.CountFeedbackByModelAsync(signals.Keys, cancellationToken).ConfigureAwait(false))
         {
-            var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
-            var time = trace.Trace.Timestamp;
-            if (time >= mixFrom && time < mixTo)
-            {
-                mix[stratum] = mix.GetValueOrDefault(stratum) + 1;
-            }
+            signals[cell.Model].Add(Sampler.StratumOf(by, cell.Intent, cell.CohortKey), cell);
+        }
 
-            if (trace.Trace.Model is { } model && signals.TryGetValue(model, out var s))
-            {
-                s.Add(stratum, time, trace.Trace.Feedback);
-            }
-        }, cancellationToken).ConfigureAwait(false);
+        var mix = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var count in await store.CountTrafficAsync(new TrafficQuery(mixFrom, mixTo), cancellationToken).ConfigureAwait(false))
+        {
+            var stratum = Sampler.StratumOf(by, count.Intent, count.CohortKey);
+            mix[stratum] = mix.GetValueOrDefault(stratum) + count.Count;
+        }
 
         var rated = signals.Where(kv => kv.Value.Rated > 0).Select(kv => kv.Key).ToList();
         if (rated.Count < 2)
@@ -485,20 +481,20 @@ public static class GapTimeline
 
         public long Up { get; private set; }
 
-        public void Add(string stratum, DateTimeOffset time, Feedback feedback)
+        public void Add(string stratum, ModelFeedbackCell cell)
         {
-            Traces++;
-            First = time < First ? time : First;
-            Last = time > Last ? time : Last;
-            if (feedback.Thumbs is not { } thumbs)
+            Traces += cell.Count.Traces;
+            First = cell.First < First ? cell.First : First;
+            Last = cell.Last > Last ? cell.Last : Last;
+            if (cell.Count.Rated == 0)
             {
                 return;
             }
 
-            Rated++;
-            Up += thumbs > 0 ? 1 : 0;
+            Rated += cell.Count.Rated;
+            Up += cell.Count.Up;
             var (rated, up) = _strata.GetValueOrDefault(stratum);
-            _strata[stratum] = (rated + 1, up + (thumbs > 0 ? 1 : 0));
+            _strata[stratum] = (rated + cell.Count.Rated, up + cell.Count.Up);
         }
 
         public long RatedIn(string stratum) => _strata.GetValueOrDefault(stratum).Rated;

@@ -33,6 +33,9 @@ public readonly record struct FeedbackCount(long Traces, long Rated, long Up, lo
 /// <summary>The online signals of the stored traffic of one intent and cohort key in a window.</summary>
 public sealed record FeedbackCell(string Intent, string CohortKey, FeedbackCount Count);
 
+/// <summary>The online signals of one model's stored traffic in one intent and cohort key, and the span of its traces.</summary>
+public sealed record ModelFeedbackCell(string Model, string Intent, string CohortKey, FeedbackCount Count, DateTimeOffset First, DateTimeOffset Last);
+
 /// <summary>What a sampler needs of a stored trace, read without the trace's text, metadata or output.</summary>
 /// <param name="Position">Where the store keeps the trace: among traces of one timestamp, the order <see cref="IRecalStore.ScanTracesAsync"/> visits them in; the handle <see cref="IRecalStore.GetClassificationTextsAsync"/> takes.</param>
 /// <param name="TraceId">The trace's own id, when it has one.</param>
@@ -97,6 +100,37 @@ public interface IRecalStore : IAsyncDisposable
                 traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0));
         }, cancellationToken).ConfigureAwait(false);
         return [.. cells.Select(kv => new FeedbackCell(kv.Key.Intent, kv.Key.Cohort, kv.Value))];
+    }
+
+    /// <summary>
+    /// The online signals of every stored trace answered by one of <paramref name="models"/>, per model, intent and
+    /// cohort key (cells with no trace absent, in no promised order). A store that can read these columns alone
+    /// overrides this; the default visits every trace.
+    /// </summary>
+    async ValueTask<IReadOnlyList<ModelFeedbackCell>> CountFeedbackByModelAsync(IReadOnlyCollection<string> models, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var wanted = models.ToHashSet(StringComparer.Ordinal);
+        var cells = new Dictionary<(string Model, string Intent, string Cohort), ModelFeedbackCell>();
+        await ScanTracesAsync(null, null, trace =>
+        {
+            if (trace.Trace.Model is not { } model || !wanted.Contains(model))
+            {
+                return;
+            }
+
+            var (feedback, time) = (trace.Trace.Feedback, trace.Trace.Timestamp);
+            var key = (model, trace.Intent, trace.CohortKey);
+            var cell = cells.GetValueOrDefault(key) ?? new ModelFeedbackCell(model, trace.Intent, trace.CohortKey, default, time, time);
+            var (traces, rated, up, escalated) = cell.Count;
+            cells[key] = cell with
+            {
+                Count = new FeedbackCount(traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0)),
+                First = time < cell.First ? time : cell.First,
+                Last = time > cell.Last ? time : cell.Last,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. cells.Values];
     }
 
     /// <summary>The first and last timestamps and the number of stored traces; null when the store is empty.</summary>
