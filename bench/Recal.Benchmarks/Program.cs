@@ -4,6 +4,7 @@ namespace Recal.Benchmarks;
 
 /// <summary>
 /// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
+/// <c>timeline [passes]</c>: the gap timeline alone over the store the last <c>ingest</c> left (warm cache, three passes).
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
 /// <c>coverage-search Q C [D]</c>: the search alone at one size, one line of figures (bench/coverage-scaling.sh runs it per size).
 /// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
@@ -16,6 +17,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "ingest")
         {
             return await IngestBenchmark.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "timeline")
+        {
+            return await IngestBenchmark.TimelineOnlyAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "coverage-search")
