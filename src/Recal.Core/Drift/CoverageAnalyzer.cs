@@ -518,8 +518,22 @@ public static class CoverageAnalyzer
             CancellationToken cancellationToken)
         {
             var anchorLists = windows.Select(w => w.Request.Anchors).OfType<IReadOnlyList<string>>().Where(a => a.Count > 0).Distinct(ReferenceEqualityComparer.Instance).Cast<IReadOnlyList<string>>().ToList();
+            var row = new Dictionary<string, int>(StringComparer.Ordinal);
+            var distinct = new List<string>();
+            foreach (var text in windows.SelectMany(w => w.Traffic.Measured).Select(m => m.Text))
+            {
+                if (row.TryAdd(text, distinct.Count))
+                {
+                    distinct.Add(text);
+                }
+            }
+
+            // The cases and anchors go with the first chunk of traffic in one request, as a single window's texts always did.
+            var keep = windows.Any(w => w.Request.BlindSpots);
+            var chunk = keep ? Math.Max(1, distinct.Count) : Chunk;
+            var first = distinct.GetRange(0, Math.Min(chunk, distinct.Count));
             var (fixedTexts, problem) = await EmbeddedTexts.EmbedAsync(
-                windows.SelectMany(w => w.Window.Cases.Select(c => c.Input.ClassificationText)).Concat(anchorLists.SelectMany(a => a)), embedder, embedderId, cancellationToken).ConfigureAwait(false);
+                windows.SelectMany(w => w.Window.Cases.Select(c => c.Input.ClassificationText)).Concat(anchorLists.SelectMany(a => a)).Concat(first), embedder, embedderId, cancellationToken).ConfigureAwait(false);
             if (fixedTexts is null)
             {
                 return (null, problem);
@@ -537,32 +551,19 @@ public static class CoverageAnalyzer
             }
 
             var anchorIndexes = anchorLists.Select(a => new NearestNeighbourIndex(fixedTexts.Matrix(a), dimensions)).ToList();
-            var row = new Dictionary<string, int>(StringComparer.Ordinal);
-            var distinct = new List<string>();
-            foreach (var text in windows.SelectMany(w => w.Traffic.Measured).Select(m => m.Text))
-            {
-                if (row.TryAdd(text, distinct.Count))
-                {
-                    distinct.Add(text);
-                }
-            }
-
             foreach (var pool in pools.Values)
             {
                 pool.Similarity = new float[distinct.Count];
             }
 
             var anchorSimilarity = anchorLists.Select(_ => new float[distinct.Count]).ToList();
-            var keep = windows.Any(w => w.Request.BlindSpots);
-            var chunk = keep ? Math.Max(1, distinct.Count) : Chunk;
-            EmbeddedTexts? kept = null;
             for (var start = 0; start < distinct.Count; start += chunk)
             {
-                var texts = distinct.GetRange(start, Math.Min(chunk, distinct.Count - start));
-                var (embedded, chunkProblem) = await EmbeddedTexts.EmbedAsync(texts, embedder, embedderId, cancellationToken).ConfigureAwait(false);
+                var texts = start == 0 ? first : distinct.GetRange(start, Math.Min(chunk, distinct.Count - start));
+                var (embedded, chunkProblem) = start == 0 ? (fixedTexts, null) : await EmbeddedTexts.EmbedAsync(texts, embedder, embedderId, cancellationToken).ConfigureAwait(false);
                 if (embedded is null || embedded.Dimensions != dimensions)
                 {
-                    return (null, chunkProblem ?? $"the embedder {embedderId} returned vectors of {embedded!.Dimensions} dimensions for traffic and of {dimensions} for the cases");
+                    return (null, chunkProblem ?? $"the embedder {embedderId} returned vectors of {embedded!.Dimensions} dimensions for some traffic and of {dimensions} for the rest");
                 }
 
                 var matrix = embedded.Matrix(texts);
@@ -575,8 +576,6 @@ public static class CoverageAnalyzer
                 {
                     anchorIndexes[a].Search(matrix).Similarity.CopyTo(anchorSimilarity[a], start);
                 }
-
-                kept = keep ? embedded : null;
             }
 
             var anchors = new Dictionary<IReadOnlyList<string>, float[]>(ReferenceEqualityComparer.Instance);
@@ -585,7 +584,7 @@ public static class CoverageAnalyzer
                 anchors[anchorLists[a]] = anchorSimilarity[a];
             }
 
-            return (new SharedSearch(dimensions, pools, anchors, row, kept), null);
+            return (new SharedSearch(dimensions, pools, anchors, row, keep ? fixedTexts : null), null);
         }
 
         public PoolSearch Pools(MeasuredWindow window) => _pools[PoolKey(window)];
