@@ -97,7 +97,6 @@ public sealed partial class SqliteStore
                     visit(new TraceHead(
                         raw.sqlite3_column_int64(scan, 0),
                         key,
-                        TraceIdOf(key),
                         DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 2)),
                         _intentNames[intent],
                         _cohortKeys[cohort]));

@@ -673,13 +673,13 @@ public static class CoverageAnalyzer
 
             for (var h = 0; h < count; h++)
             {
-                var head = heads[h];
+                ref readonly var head = ref heads[h];
                 string? stratum = null;
                 for (var w = 0; w < _selections.Length; w++)
                 {
                     var selection = _selections[w];
                     var plan = selection.Plan;
-                    if (head.Timestamp < plan.From || head.Timestamp >= plan.To || (head.TraceId is { } id && plan.Sources.Contains(id)))
+                    if (head.Timestamp < plan.From || head.Timestamp >= plan.To || selection.SourceKeys.Contains(head.Key))
                     {
                         continue;
                     }
@@ -716,23 +716,27 @@ public static class CoverageAnalyzer
         public WindowSelection(WindowPlan plan, Dictionary<string, long> population)
         {
             Plan = plan;
+            SourceKeys = plan.Sources.Select(id => Ingest.TraceKeys.IdPrefix + id).ToHashSet(StringComparer.Ordinal);
             Population = population;
             _quota = population.Values.Sum() <= plan.MaxTraces ? null : Allocate(population, plan.MaxTraces);
         }
 
         public WindowPlan Plan { get; }
 
+        /// <summary>The keys of the traces the window leaves out: checked by key, no id is cut out of every head's key.</summary>
+        public HashSet<string> SourceKeys { get; }
+
         public Dictionary<string, long> Population { get; }
 
         public bool Sampled => _quota is not null;
 
-        public void Add(TraceHead head, string stratum)
+        public void Add(in TraceHead head, string stratum)
         {
             _all.Add((head, stratum));
             _seen[stratum] = _seen.GetValueOrDefault(stratum) + 1;
         }
 
-        public void Offer(TraceHead head, string stratum, ulong priority)
+        public void Offer(in TraceHead head, string stratum, ulong priority)
         {
             if (!_quota!.TryGetValue(stratum, out var size))
             {

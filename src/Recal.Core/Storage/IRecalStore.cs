@@ -38,8 +38,11 @@ public sealed record ModelFeedbackCell(string Model, string Intent, string Cohor
 
 /// <summary>What a sampler needs of a stored trace, read without the trace's text, metadata or output.</summary>
 /// <param name="Position">Where the store keeps the trace: among traces of one timestamp, the order <see cref="IRecalStore.ScanTracesAsync"/> visits them in; the handle <see cref="IRecalStore.GetClassificationTextsAsync"/> takes.</param>
-/// <param name="TraceId">The trace's own id, when it has one.</param>
-public readonly record struct TraceHead(long Position, string Key, string? TraceId, DateTimeOffset Timestamp, string Intent, string CohortKey);
+public readonly record struct TraceHead(long Position, string Key, DateTimeOffset Timestamp, string Intent, string CohortKey)
+{
+    /// <summary>The trace's own id, when it has one: a trace with an id is keyed <c>id:</c> and the id (<see cref="Ingest.TraceKeys"/>).</summary>
+    public string? TraceId => Key.StartsWith(Ingest.TraceKeys.IdPrefix, StringComparison.Ordinal) ? Key[Ingest.TraceKeys.IdPrefix.Length..] : null;
+}
 
 /// <summary>The time span and size of the stored traffic.</summary>
 public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long Count);

@@ -139,7 +139,7 @@ internal sealed class InMemoryStore : IRecalStore
             var trace = _whole[i];
             if ((from is null || trace.Trace.Timestamp >= from) && (to is null || trace.Trace.Timestamp < to))
             {
-                visit(new TraceHead(i, trace.Key, trace.Trace.Id, trace.Trace.Timestamp, trace.Intent, trace.CohortKey));
+                visit(new TraceHead(i, trace.Key, trace.Trace.Timestamp, trace.Intent, trace.CohortKey));
             }
         }
 
