@@ -80,21 +80,7 @@ internal static partial class IngestBenchmark
             Console.WriteLine($"drift over all {count:N0} stored traces, period {period}: best {times.Min():N3} s, median {times.Order().ElementAt(1):N3} s");
         }
 
-        // recal drift's gap timeline over every week: coverage (each window sampled to 20,000), online signals, reference;
-        // the first pass computes and caches the vectors, the second reads them back.
-        {
-            var span = await store.GetTrafficSpanAsync();
-            var weekly = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(From: span!.First, Over: Period.Week));
-            foreach (var pass in new[] { "cold cache", "warm cache" })
-            {
-                var builtin = new Embeddings.HashedEmbeddingGenerator();
-                using var cached = new Embeddings.CachedEmbeddingGenerator(builtin, store, builtin.Id);
-                var timeline = Stopwatch.StartNew();
-                var extended = await GapTimeline.ExtendAsync(weekly!, project, store, cached, builtin.Id);
-                timeline.Stop();
-                Console.WriteLine($"gap timeline over {extended.Series.Count} weeks of {count:N0} traces ({pass}): {timeline.Elapsed.TotalSeconds:N2} s; {cached.Computed:N0} vectors computed, {cached.CacheHits:N0} from the cache; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB");
-            }
-        }
+        await TimelineAsync(project, store, count, ["cold cache", "warm cache", "warm cache", "warm cache"]);
 
         // recal sample: a stratified draw by the sample policy over every stored trace (the widest window).
         var allocatedBefore = GC.GetTotalAllocatedBytes();
@@ -156,6 +142,64 @@ internal static partial class IngestBenchmark
         Console.WriteLine($"ingest + classify + store: {watch.Elapsed.TotalSeconds:N2} s");
         return stored == summary.LinesRead - 1 ? 0 : 1;
     }
+
+    /// <summary>
+    /// <c>timeline [passes]</c>: the gap timeline alone, three times (or <c>passes</c>) with a warm cache, over the store the
+    /// last <c>ingest</c> built (its report is written beside it as <c>timeline.json</c>, to compare two builds' figures).
+    /// </summary>
+    public static async Task<int> TimelineOnlyAsync(string[] args)
+    {
+        var passes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+        var storePath = Path.Combine(Path.GetTempPath(), "recal-bench", "bench.db");
+        if (!File.Exists(storePath))
+        {
+            Console.Error.WriteLine($"no store at {storePath}: run the ingest benchmark first");
+            return 2;
+        }
+
+        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
+        await using var store = await SqliteStore.OpenAsync(storePath);
+        var span = await store.GetTrafficSpanAsync();
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
+        await TimelineAsync(project, store, span!.Count, [.. Enumerable.Repeat("warm cache", passes)]);
+        return 0;
+    }
+
+    /// <summary>
+    /// recal drift's gap timeline over every week: coverage (each window sampled to 20,000), online signals, reference;
+    /// a cold pass computes and caches the vectors, a warm one reads them back.
+    /// </summary>
+    private static async Task TimelineAsync(Recal.Domain.EvalProject project, SqliteStore store, long count, IReadOnlyList<string> passes)
+    {
+        var span = await store.GetTrafficSpanAsync();
+        var weekly = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(From: span!.First, Over: Period.Week));
+        var times = new List<double>();
+        foreach (var pass in passes)
+        {
+            var builtin = new Embeddings.HashedEmbeddingGenerator();
+            using var cached = new Embeddings.CachedEmbeddingGenerator(builtin, store, builtin.Id);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var timeline = Stopwatch.StartNew();
+            var extended = await GapTimeline.ExtendAsync(weekly!, project, store, cached, builtin.Id);
+            timeline.Stop();
+            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            if (pass.StartsWith("warm", StringComparison.Ordinal))
+            {
+                times.Add(timeline.Elapsed.TotalSeconds);
+            }
+
+            await Reporting.Json.DriftJsonWriter.WriteAsync(extended, Path.Combine(Path.GetDirectoryName(store.Path)!, "timeline.json"));
+            Console.WriteLine($"gap timeline over {extended.Series.Count} weeks of {count:N0} traces ({pass}): {timeline.Elapsed.TotalSeconds:N2} s, CPU {cpu.TotalSeconds:N2} s; {cached.Computed:N0} vectors computed, {cached.CacheHits:N0} from the cache; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB; load average {LoadAverage()}");
+        }
+
+        if (times.Count > 1)
+        {
+            Console.WriteLine($"gap timeline, warm cache: best {times.Min():N2} s, range {times.Min():N2}-{times.Max():N2} s over {times.Count} passes");
+        }
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Single-threaded cost of each stage, to see where ingest time goes.</summary>
     private static void Stages(string file, TraceClassifier classifier)

@@ -5,6 +5,7 @@ namespace Recal.Benchmarks;
 /// <summary>
 /// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
 /// <c>ingest-bad-line [N]</c>: N lines (default 300,000) with a lone surrogate in the middle: every other record stored.
+/// <c>timeline [passes]</c>: the gap timeline alone over the store the last <c>ingest</c> left (warm cache, three passes).
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
 /// <c>coverage-search Q C [D]</c>: the search alone at one size, one line of figures (bench/coverage-scaling.sh runs it per size).
 /// <c>embedders [K]</c> and <c>embedders throughput NAME [N]</c>: the built-in embedder against MiniLM (see <see cref="EmbeddersBenchmark"/>).
@@ -23,6 +24,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "ingest-bad-line")
         {
             return await IngestBenchmark.BadLineAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "timeline")
+        {
+            return await IngestBenchmark.TimelineOnlyAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "coverage-search")

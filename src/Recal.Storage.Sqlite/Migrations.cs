@@ -108,6 +108,10 @@ internal static class Migrations
             ALTER TABLE runs ADD COLUMN lease_owner TEXT;
             ALTER TABLE runs ADD COLUMN lease_until INTEGER;
             """),
+        (6, "traffic index covers the feedback columns", """
+            CREATE INDEX IF NOT EXISTS traces_by_time_feedback ON traces (ts, intent_id, cohort_id, thumbs, escalated);
+            DROP INDEX IF EXISTS traces_by_time;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Recal.Domain;
+using SQLitePCL;
 
 namespace Recal.Storage.Sqlite;
 
@@ -43,7 +44,7 @@ public sealed partial class SqliteStore
                     Flag(reader, 11),
                     Flag(reader, 12));
                 var trace = new Trace(
-                    key.StartsWith("id:", StringComparison.Ordinal) ? key[3..] : null,
+                    TraceIdOf(key),
                     DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
                     input,
                     reader.IsDBNull(4) ? null : reader.GetString(4),
@@ -59,6 +60,111 @@ public sealed partial class SqliteStore
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// The heads of a window's traces through the native API: the row id, key, time and the intent and cohort ids,
+    /// nothing of the text, metadata or feedback columns (no JSON is parsed, no trace built).
+    /// </summary>
+    public async ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, "SELECT id, key, ts, intent_id, cohort_id FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
+            using (scan)
+            {
+                raw.sqlite3_bind_int64(scan, 1, from?.ToUnixTimeMilliseconds() ?? long.MinValue);
+                raw.sqlite3_bind_int64(scan, 2, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+                var rows = 0;
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    if (++rows % 4096 == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    var key = raw.sqlite3_column_text(scan, 1).utf8_to_string();
+                    var (intent, cohort) = (raw.sqlite3_column_int64(scan, 3), raw.sqlite3_column_int64(scan, 4));
+                    if (!_intentNames.ContainsKey(intent) || !_cohortKeys.ContainsKey(cohort))
+                    {
+                        // Names added by another writer since this store opened.
+                        LoadNames();
+                    }
+
+                    visit(new TraceHead(
+                        raw.sqlite3_column_int64(scan, 0),
+                        key,
+                        DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 2)),
+                        _intentNames[intent],
+                        _cohortKeys[cohort]));
+                }
+
+                Check(result, db);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Point reads by row id in row order (neighbouring rows share pages), in one read transaction.</summary>
+    public async ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        var texts = new Dictionary<long, string>(positions.Count);
+        if (positions.Count == 0)
+        {
+            return texts;
+        }
+
+        var ordered = positions.ToArray();
+        Array.Sort(ordered);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var transaction = _connection.BeginTransaction(deferred: true);
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, "SELECT input_text FROM traces WHERE id = ?1", out var select), db);
+            using (select)
+            {
+                var read = 0;
+                foreach (var position in ordered)
+                {
+                    if (++read % 4096 == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    raw.sqlite3_bind_int64(select, 1, position);
+                    var result = raw.sqlite3_step(select);
+                    if (result == raw.SQLITE_ROW)
+                    {
+                        texts[position] = raw.sqlite3_column_text(select, 0).utf8_to_string();
+                    }
+                    else
+                    {
+                        Check(result, db);
+                    }
+
+                    raw.sqlite3_reset(select);
+                }
+            }
+
+            transaction.Commit();
+            return texts;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A trace with its own id is keyed <c>id:</c> and the id (<see cref="Recal.Ingest.TraceKeys"/>).</summary>
+    private static string? TraceIdOf(string key) => key.StartsWith("id:", StringComparison.Ordinal) ? key[3..] : null;
 
     private static bool NullOrEmpty(Microsoft.Data.Sqlite.SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) || reader.GetString(ordinal).Length == 0;
 

@@ -415,11 +415,7 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    /// <summary>
-    /// Reads (ts, intent, cohort) from the covering index and counts in memory: integer ids keep the scan narrow,
-    /// and bucketing in C# avoids a per-row SQL expression.
-    /// </summary>
-    /// <summary>The online signals of a window, reading the feedback columns alone through the native API.</summary>
+    /// <summary>The online signals of a window, reading the feedback columns alone from the covering index through the native API.</summary>
     public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -457,6 +453,137 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
+    /// <summary>The online signals of a window per intent and cohort, from the covering index alone.</summary>
+    public async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, "SELECT intent_id, cohort_id, thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
+            var cells = new Dictionary<(long Intent, long Cohort), FeedbackCount>();
+            using (scan)
+            {
+                raw.sqlite3_bind_int64(scan, 1, from.ToUnixTimeMilliseconds());
+                raw.sqlite3_bind_int64(scan, 2, to.ToUnixTimeMilliseconds());
+                var rows = 0;
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    if (++rows % 4096 == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells, (raw.sqlite3_column_int64(scan, 0), raw.sqlite3_column_int64(scan, 1)), out _);
+                    var rated = raw.sqlite3_column_type(scan, 2) != raw.SQLITE_NULL;
+                    cell = new FeedbackCount(
+                        cell.Traces + 1,
+                        cell.Rated + (rated ? 1 : 0),
+                        cell.Up + (rated && raw.sqlite3_column_int64(scan, 2) > 0 ? 1 : 0),
+                        cell.Escalated + (raw.sqlite3_column_type(scan, 3) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 3) != 0 ? 1 : 0));
+                }
+
+                Check(result, db);
+            }
+
+            if (cells.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort)))
+            {
+                // Names added by another writer since this store opened.
+                LoadNames();
+            }
+
+            return [.. cells.Select(kv => new FeedbackCell(_intentNames[kv.Key.Intent], _cohortKeys[kv.Key.Cohort], kv.Value))];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The online signals of the given models' traces per model, intent and cohort: one pass over the table reading the
+    /// model, time, intent, cohort and feedback columns through the native API, the model compared as UTF-8 bytes.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<ModelFeedbackCell>> CountFeedbackByModelAsync(IReadOnlyCollection<string> models, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var wanted = models.Distinct(StringComparer.Ordinal).Select(m => (Name: m, Utf8: System.Text.Encoding.UTF8.GetBytes(m))).ToList();
+        if (wanted.Count == 0)
+        {
+            return [];
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, "SELECT model, intent_id, cohort_id, ts, thumbs, escalated FROM traces WHERE model IS NOT NULL", out var scan), db);
+            var cells = new Dictionary<(int Model, long Intent, long Cohort), (FeedbackCount Count, long First, long Last)>();
+            using (scan)
+            {
+                var rows = 0;
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    if (++rows % 4096 == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    var model = raw.sqlite3_column_blob(scan, 0);
+                    var m = 0;
+                    while (m < wanted.Count && !model.SequenceEqual(wanted[m].Utf8))
+                    {
+                        m++;
+                    }
+
+                    if (m == wanted.Count)
+                    {
+                        continue;
+                    }
+
+                    var ts = raw.sqlite3_column_int64(scan, 3);
+                    ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells, (m, raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2)), out var exists);
+                    var rated = raw.sqlite3_column_type(scan, 4) != raw.SQLITE_NULL;
+                    var count = cell.Count;
+                    cell = (
+                        new FeedbackCount(
+                            count.Traces + 1,
+                            count.Rated + (rated ? 1 : 0),
+                            count.Up + (rated && raw.sqlite3_column_int64(scan, 4) > 0 ? 1 : 0),
+                            count.Escalated + (raw.sqlite3_column_type(scan, 5) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 5) != 0 ? 1 : 0)),
+                        exists ? Math.Min(cell.First, ts) : ts,
+                        exists ? Math.Max(cell.Last, ts) : ts);
+                }
+
+                Check(result, db);
+            }
+
+            if (cells.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort)))
+            {
+                // Names added by another writer since this store opened.
+                LoadNames();
+            }
+
+            return [.. cells.Select(kv => new ModelFeedbackCell(
+                wanted[kv.Key.Model].Name,
+                _intentNames[kv.Key.Intent],
+                _cohortKeys[kv.Key.Cohort],
+                kv.Value.Count,
+                DateTimeOffset.FromUnixTimeMilliseconds(kv.Value.First),
+                DateTimeOffset.FromUnixTimeMilliseconds(kv.Value.Last)))];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads (ts, intent, cohort) from the covering index and counts in memory: integer ids keep the scan narrow,
+    /// and bucketing in C# avoids a per-row SQL expression.
+    /// </summary>
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -275,10 +275,101 @@ public sealed class SqliteStoreTests : IDisposable
         read[1].CohortKey.Should().Be("plan=pro");
     }
 
+    [Fact]
+    public async Task Trace_heads_carry_what_sampling_needs_and_their_positions_give_back_the_texts()
+    {
+        // Given a text trace, a conversation without an id and a trace of the same time, and a trace outside the window
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var chat = new ClassifiedTrace(
+            new Trace(null, Monday.AddHours(2), TraceInput.FromMessages([new ChatMessage("system", "be brief"), new ChatMessage("user", "balance?")]), null, null, new Dictionary<string, string>(), Feedback.None, null),
+            "sha256:abc", "balance", IntentSource.Classifier, 0.7, "plan=pro");
+        await store.AddTracesAsync([Classified("t-1", Monday.AddHours(2), "freeze"), chat, Classified("t-0", Monday.AddHours(1), "card"), Classified("late", Monday.AddDays(9), "balance")], TestContext.Current.CancellationToken);
+
+        // When the first week's heads are read, then the texts at their positions (and at one holding nothing)
+        var heads = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(7), heads.Add, TestContext.Current.CancellationToken);
+        var texts = await store.GetClassificationTextsAsync([.. heads.Select(h => h.Position), 1_000], TestContext.Current.CancellationToken);
+        var whole = new List<ClassifiedTrace>();
+        await store.ScanTracesAsync(Monday, Monday.AddDays(7), whole.Add, TestContext.Current.CancellationToken);
+
+        // Then time and position order the heads as the whole traces are read, and each head and text is its trace's
+        var ordered = heads.OrderBy(h => h.Timestamp).ThenBy(h => h.Position).ToList();
+        ordered.Select(h => (h.Key, h.TraceId, h.Timestamp, h.Intent, h.CohortKey))
+            .Should().Equal(whole.Select(t => (t.Key, t.Trace.Id, t.Trace.Timestamp, t.Intent, t.CohortKey)));
+        ordered.Select(h => texts[h.Position]).Should().Equal(whole.Select(t => t.Trace.Input.ClassificationText));
+        texts.Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task Feedback_counts_per_intent_and_cohort_from_the_index_equal_those_of_a_scan_over_the_whole_traces()
+    {
+        // Given traces of two intents and two cohorts with every kind of feedback
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var feedbacks = new[] { new Feedback(Thumbs: 1), new Feedback(Thumbs: -1, Escalated: true), Feedback.None, new Feedback(Thumbs: 1, Escalated: false), new Feedback(Escalated: true) };
+        await store.AddTracesAsync(
+            [.. Enumerable.Range(0, 20).Select(i => Classified($"f{i}", Monday.AddHours(i), i % 3 == 0 ? "a" : "b") is var c
+                ? c with { Trace = c.Trace with { Feedback = feedbacks[i % 5] }, CohortKey = i % 2 == 0 ? "plan=free" : "plan=pro" }
+                : null!)],
+            TestContext.Current.CancellationToken);
+
+        // When the window [2 h, 17 h) is counted by the store and by the interface's scanning default
+        var fast = await store.CountFeedbackByCellAsync(Monday.AddHours(2), Monday.AddHours(17), TestContext.Current.CancellationToken);
+        var scanned = await ((IRecalStore)new ScanningView(store)).CountFeedbackByCellAsync(Monday.AddHours(2), Monday.AddHours(17), TestContext.Current.CancellationToken);
+
+        // Then both give the same four cells, which add up to the window's totals
+        fast.Should().HaveCount(4).And.BeEquivalentTo(scanned);
+        var total = await store.CountFeedbackAsync(Monday.AddHours(2), Monday.AddHours(17), TestContext.Current.CancellationToken);
+        new FeedbackCount(fast.Sum(c => c.Count.Traces), fast.Sum(c => c.Count.Rated), fast.Sum(c => c.Count.Up), fast.Sum(c => c.Count.Escalated)).Should().Be(total);
+    }
+
+    [Fact]
+    public async Task Feedback_counts_per_model_read_from_the_columns_equal_those_of_a_scan_over_the_whole_traces()
+    {
+        // Given traces answered by two releases and an unknown model, and traces without a model
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var feedbacks = new[] { new Feedback(Thumbs: 1), new Feedback(Thumbs: -1, Escalated: true), Feedback.None, new Feedback(Thumbs: 1, Escalated: false) };
+        string?[] models = ["bot-1", "bot-2", null, "bot-é", "bot-1"];
+        await store.AddTracesAsync(
+            [.. Enumerable.Range(0, 30).Select(i => Classified($"m{i}", Monday.AddHours(i), i % 3 == 0 ? "a" : "b") is var c
+                ? c with { Trace = c.Trace with { Feedback = feedbacks[i % 4], Model = models[i % 5] } }
+                : null!)],
+            TestContext.Current.CancellationToken);
+
+        // When two of the models are counted by the store and by the interface's scanning default
+        IReadOnlyCollection<string> wanted = ["bot-1", "bot-é", "bot-9"];
+        var fast = await store.CountFeedbackByModelAsync(wanted, TestContext.Current.CancellationToken);
+        var scanned = await ((IRecalStore)new ScanningView(store)).CountFeedbackByModelAsync(wanted, TestContext.Current.CancellationToken);
+
+        // Then both give the same cells, with each cell's first and last trace, and nothing of the other models
+        fast.Should().BeEquivalentTo(scanned).And.HaveCount(4);
+        fast.Sum(c => c.Count.Traces).Should().Be(18);
+        fast.Single(c => c.Model == "bot-é" && c.Intent == "a").Should().Be(new ModelFeedbackCell("bot-é", "a", "plan=free", new FeedbackCount(2, 1, 1, 0), Monday.AddHours(3), Monday.AddHours(18)));
+    }
+
+    [Fact]
+    public async Task A_version_5_store_gains_the_index_covering_the_feedback_columns_and_keeps_its_traces()
+    {
+        // Given a store at schema version 5, with its traffic index on time, intent and cohort alone
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken))
+        {
+            await store.AddTracesAsync([Classified("old", Monday, "a") is var c ? c with { Trace = c.Trace with { Feedback = new Feedback(Thumbs: 1) } } : null!], TestContext.Current.CancellationToken);
+        }
+
+        Scalar("DROP INDEX traces_by_time_feedback; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
+
+        // When it is opened
+        await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        // Then migration 6 replaces the index with one that covers the feedback columns, and the trace still counts
+        migrated.SchemaVersion.Should().Be(Migrations.Latest).And.BeGreaterThanOrEqualTo(6);
+        Scalar("SELECT group_concat(name) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces'").Should().Be("traces_by_time_feedback");
+        (await migrated.CountFeedbackByCellAsync(Monday, Monday.AddDays(1), TestContext.Current.CancellationToken)).Should().Equal(new FeedbackCell("a", "plan=free", new FeedbackCount(1, 1, 1, 0)));
+    }
+
     internal static ClassifiedTrace Classified(string id, DateTimeOffset time, string intent) =>
         new(new Trace(id, time, TraceInput.FromText("x " + id), null, null, new Dictionary<string, string>(), Feedback.None, null), "id:" + id, intent, IntentSource.Classifier, 0.9, "plan=free");
 
-    /// <summary>The store seen through the interface's default feedback count, which visits every trace.</summary>
+    /// <summary>The store seen through the interface's default feedback counts, which visit every trace.</summary>
     private sealed class ScanningView(IRecalStore inner) : IRecalStore
     {
         public int SchemaVersion => inner.SchemaVersion;
@@ -316,6 +407,10 @@ public sealed class SqliteStoreTests : IDisposable
         public ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default) => inner.GetTraceOutputsAsync(traceIds, cancellationToken);
 
         public ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default) => inner.ScanTracesAsync(from, to, visit, cancellationToken);
+
+        public ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default) => inner.ScanTraceHeadsAsync(from, to, visit, cancellationToken);
+
+        public ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default) => inner.GetClassificationTextsAsync(positions, cancellationToken);
 
         public ValueTask<IReadOnlyDictionary<UInt128, float[]>> GetEmbeddingsAsync(string embedder, IReadOnlyCollection<UInt128> textHashes, CancellationToken cancellationToken = default) => inner.GetEmbeddingsAsync(embedder, textHashes, cancellationToken);
 

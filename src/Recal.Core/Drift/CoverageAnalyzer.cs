@@ -35,11 +35,92 @@ public static class CoverageAnalyzer
         IEmbeddingGenerator<string, Embedding<float>> embedder,
         string embedderId,
         CoverageRequest request,
+        CancellationToken cancellationToken = default) =>
+        (await AnalyzeWindowsAsync(project, suiteVersion, store, embedder, embedderId, [request], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Coverage of several windows at once (the gap timeline's weeks, reference and current window), each report the
+    /// one <see cref="AnalyzeAsync"/> gives for its request: one pass over the stored traces' heads selects every
+    /// window's sample, only the sampled traces' texts are read, and each distinct text of them all is embedded and
+    /// searched once (windows overlap, and traffic repeats itself).
+    /// </summary>
+    public static async ValueTask<IReadOnlyList<CoverageOutcome>> AnalyzeWindowsAsync(
+        EvalProject project,
+        string suiteVersion,
+        IRecalStore store,
+        IEmbeddingGenerator<string, Embedding<float>> embedder,
+        string embedderId,
+        IReadOnlyList<CoverageRequest> requests,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(embedder);
+        ArgumentNullException.ThrowIfNull(requests);
+        foreach (var request in requests)
+        {
+            Validate(request);
+        }
+
+        var outcomes = new CoverageOutcome?[requests.Count];
+        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
+        if (span is null)
+        {
+            return [.. requests.Select(_ => new CoverageOutcome(null, "the store holds no traffic yet"))];
+        }
+
+        var windows = new List<MeasuredWindow>();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            var to = request.To ?? span.Last.AddMilliseconds(1);
+            var from = request.From ?? to - project.Policy.TrafficWindow;
+            var pools = request.EffectivePools;
+            var poolNames = pools.Select(p => p.ToString().ToLowerInvariant()).ToList();
+            var cases = project.Cases.Where(c => pools.Contains(c.Pool)).ToList();
+            if (cases.Count == 0)
+            {
+                outcomes[i] = new(null, $"the pool(s) {string.Join(", ", poolNames)} hold no case to cover traffic with");
+                continue;
+            }
+
+            // A case's own source trace is trivially covered: counting it would make the weeks a set was drawn from look
+            // better covered than any later week (docs/embeddings.md#what-is-measured).
+            var sources = cases.Select(c => c.Provenance.TraceId).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            windows.Add(new MeasuredWindow(i, new WindowPlan(from, to, request.MaxTraces, request.Seed, sources), poolNames, cases));
+        }
+
+        var traffic = await MeasuredTrafficAsync(project.Policy, store, [.. windows.Select(w => w.Plan)], cancellationToken).ConfigureAwait(false);
+        var measurable = new List<(MeasuredWindow Window, WindowTraffic Traffic)>();
+        for (var w = 0; w < windows.Count; w++)
+        {
+            var (from, to) = (windows[w].Plan.From, windows[w].Plan.To);
+            if (traffic[w].Population.Count == 0)
+            {
+                outcomes[windows[w].Index] = new(null, string.Create(CultureInfo.InvariantCulture, $"no traffic between {from:yyyy-MM-dd HH:mm} and {to:yyyy-MM-dd HH:mm} UTC"));
+            }
+            else
+            {
+                measurable.Add((windows[w], traffic[w]));
+            }
+        }
+
+        if (measurable.Count > 0)
+        {
+            var (search, problem) = await SharedSearch.BuildAsync([.. measurable.Select(m => (m.Window, m.Traffic, requests[m.Window.Index]))], embedder, embedderId, cancellationToken).ConfigureAwait(false);
+            foreach (var (window, windowTraffic) in measurable)
+            {
+                outcomes[window.Index] = search is null
+                    ? new(null, problem)
+                    : Measure(project, suiteVersion, embedderId, requests[window.Index], window, windowTraffic, search);
+            }
+        }
+
+        return [.. outcomes.Select(o => o!)];
+    }
+
+    private static void Validate(CoverageRequest request)
+    {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Percentile is < 0 or > 100 || double.IsNaN(request.Percentile))
         {
@@ -51,62 +132,34 @@ public static class CoverageAnalyzer
         {
             throw new ArgumentOutOfRangeException(nameof(request), request.Clusters, "at least one cluster");
         }
+    }
 
-        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
-        if (span is null)
-        {
-            return new(null, "the store holds no traffic yet");
-        }
-
-        var to = request.To ?? span.Last.AddMilliseconds(1);
-        var from = request.From ?? to - project.Policy.TrafficWindow;
-        var pools = request.EffectivePools;
-        var poolNames = pools.Select(p => p.ToString().ToLowerInvariant()).ToList();
-        var cases = project.Cases.Where(c => pools.Contains(c.Pool)).ToList();
-        if (cases.Count == 0)
-        {
-            return new(null, $"the pool(s) {string.Join(", ", poolNames)} hold no case to cover traffic with");
-        }
-
-        // A case's own source trace is trivially covered: counting it would make the weeks a set was drawn from look
-        // better covered than any later week (docs/embeddings.md#what-is-measured).
-        var sources = cases.Select(c => c.Provenance.TraceId).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var traffic = await MeasuredTrafficAsync(project.Policy, store, from, to, request, sources, cancellationToken).ConfigureAwait(false);
-        if (traffic.Population.Count == 0)
-        {
-            return new(null, string.Create(CultureInfo.InvariantCulture, $"no traffic between {from:yyyy-MM-dd HH:mm} and {to:yyyy-MM-dd HH:mm} UTC"));
-        }
-
-        // One request for every distinct text: the cache (when there is one) answers what it has seen before.
-        var caseTexts = cases.Select(c => c.Input.ClassificationText).ToList();
-        var anchors = request.Anchors ?? [];
-        var (embedded, problem) = await EmbeddedTexts.EmbedAsync(caseTexts.Concat(anchors).Concat(traffic.Measured.Select(m => m.Text)), embedder, embedderId, cancellationToken).ConfigureAwait(false);
-        if (embedded is null)
-        {
-            return new(null, problem);
-        }
-
-        var dimensions = embedded.Dimensions;
-        var caseVectors = embedded.Matrix(caseTexts);
-        var radius = Calibrate(cases, caseVectors, dimensions, request.Percentile, request.Radius);
+    /// <summary>One window's report from its measured traffic and the similarities searched for every window's texts.</summary>
+    private static CoverageOutcome Measure(
+        EvalProject project, string suiteVersion, string embedderId, CoverageRequest request, MeasuredWindow window, WindowTraffic traffic, SharedSearch search)
+    {
+        var (from, to, poolNames, cases) = (window.Plan.From, window.Plan.To, window.PoolNames, window.Cases);
+        var dimensions = search.Dimensions;
+        var pools = search.Pools(window);
+        var radius = pools.Radius(request.Percentile, request.Radius);
         if (radius is null)
         {
             return new(null, "the radius cannot be calibrated: the pool(s) hold cases of a single intent; give one with --radius");
         }
 
-        var trafficVectors = embedded.Matrix([.. traffic.Measured.Select(m => m.Text)]);
-        var (_, similarity) = new NearestNeighbourIndex(caseVectors, dimensions).Search(trafficVectors);
+        var texts = traffic.Measured.Select(m => m.Text).ToList();
+        var similarity = search.Similarity(pools, texts);
         var report = Summarise(project, suiteVersion, poolNames, cases, embedderId, dimensions, from, to, request, radius, traffic, similarity);
 
         // A sampled trace stands for its stratum's traffic over its sample size.
         var sampled = traffic.Measured.GroupBy(m => m.Stratum, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var weights = traffic.Measured.Select(m => traffic.Sampled ? (double)traffic.Population[m.Stratum] / sampled[m.Stratum] : 1).ToList();
-        if (request.Anchors is not null)
+        if (request.Anchors is { } anchors)
         {
             var nearest = (float[])similarity.Clone();
             if (anchors.Count > 0)
             {
-                var (_, toAnchors) = new NearestNeighbourIndex(embedded.Matrix(anchors), dimensions).Search(trafficVectors);
+                var toAnchors = search.AnchorSimilarity(anchors, texts);
                 for (var i = 0; i < nearest.Length; i++)
                 {
                     nearest[i] = Math.Max(nearest[i], toAnchors[i]);
@@ -122,7 +175,7 @@ public static class CoverageAnalyzer
         }
 
         var (blindSpots, members) = BlindSpotFinder.Find(
-            traffic.Measured, weights, trafficVectors, dimensions, similarity, radius.Radius, from, to, report.Traces, request.Clusters, request.Seed);
+            traffic.Measured, weights, search.Vectors(texts), dimensions, similarity, radius.Radius, from, to, report.Traces, request.Clusters, request.Seed);
         return new(report with { BlindSpots = blindSpots }, null, members);
     }
 
@@ -209,86 +262,85 @@ public static class CoverageAnalyzer
     }
 
     /// <summary>
-    /// Every trace of the window, or, past <see cref="CoverageRequest.MaxTraces"/>, a stratified random sample of it:
-    /// each stratum's part proportional to its traffic (at least <see cref="MinPerStratum"/> or all it has), chosen by
-    /// a seeded hash of the trace key, so the sample does not depend on the order traces are read in.
+    /// For each window, every trace of it, or, past its <see cref="WindowPlan.MaxTraces"/>, a stratified random sample of
+    /// it: each stratum's part proportional to its traffic (at least <see cref="MinPerStratum"/> or all it has), the
+    /// traces of lowest priority, a seeded hash of the trace key, so the sample does not depend on the order traces are
+    /// read in. One pass over the heads of the traces of overlapping windows serves them all; then only the texts of the
+    /// traces kept are read.
     /// </summary>
-    private static async ValueTask<WindowTraffic> MeasuredTrafficAsync(
-        SamplingPolicy policy, IRecalStore store, DateTimeOffset from, DateTimeOffset to, CoverageRequest request, HashSet<string> sources, CancellationToken cancellationToken)
+    internal static async ValueTask<IReadOnlyList<WindowTraffic>> MeasuredTrafficAsync(
+        SamplingPolicy policy, IRecalStore store, IReadOnlyList<WindowPlan> windows, CancellationToken cancellationToken)
     {
         var by = policy.Strata.By;
-        var population = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var count in await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false))
+        // Overlapping windows are counted by the segments between their bounds, each segment once.
+        var populations = windows.Select(_ => new Dictionary<string, long>(StringComparer.Ordinal)).ToList();
+        foreach (var (from, to, inside) in WindowSegments.Of([.. windows.Select(w => (w.From, w.To))]))
         {
-            var stratum = Sampler.StratumOf(by, count.Intent, count.CohortKey);
-            population[stratum] = population.GetValueOrDefault(stratum) + count.Count;
-        }
-
-        var total = population.Values.Sum();
-        if (total <= request.MaxTraces)
-        {
-            var all = new List<MeasuredTrace>();
-            var seen = new Dictionary<string, long>(StringComparer.Ordinal);
-            await store.ScanTracesAsync(from, to, trace =>
+            foreach (var count in await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false))
             {
-                if (trace.Trace.Id is { } id && sources.Contains(id))
+                var stratum = Sampler.StratumOf(by, count.Intent, count.CohortKey);
+                foreach (var i in inside)
                 {
-                    return;
+                    populations[i][stratum] = populations[i].GetValueOrDefault(stratum) + count.Count;
                 }
+            }
+        }
 
-                var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
-                all.Add(Measure(trace, stratum));
-                seen[stratum] = seen.GetValueOrDefault(stratum) + 1;
+        var selections = windows.Select((w, i) => new WindowSelection(w, populations[i])).ToArray();
+        var router = new HeadRouter(selections, by);
+        foreach (var (from, to) in Stretches(windows))
+        {
+            // Two stages: the store reads heads into one batch while the previous batch is hashed and offered.
+            var (filling, spare) = (new TraceHead[HeadRouter.Batch], new TraceHead[HeadRouter.Batch]);
+            var count = 0;
+            Task? pending = null;
+            void HandOff()
+            {
+                pending?.GetAwaiter().GetResult();
+                var (full, length) = (filling, count);
+                pending = Task.Run(() => router.Route(full, length), cancellationToken);
+                (filling, spare, count) = (spare, full, 0);
+            }
+
+            await store.ScanTraceHeadsAsync(from, to, head =>
+            {
+                filling[count++] = head;
+                if (count == filling.Length)
+                {
+                    HandOff();
+                }
             }, cancellationToken).ConfigureAwait(false);
-            return new WindowTraffic(seen, all, Sampled: false);
+            HandOff();
+            await pending!.ConfigureAwait(false);
         }
 
-        var quota = Allocate(population, request.MaxTraces);
-
-        // Per stratum, a max-queue on priority keeps the quota's lowest priorities seen so far.
-        var kept = new Dictionary<string, PriorityQueue<MeasuredTrace, ulong>>(StringComparer.Ordinal);
-        await store.ScanTracesAsync(from, to, trace =>
+        var positions = new HashSet<long>();
+        foreach (var selection in selections)
         {
-            if (trace.Trace.Id is { } id && sources.Contains(id))
-            {
-                return;
-            }
-
-            var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
-            if (!quota.TryGetValue(stratum, out var size))
-            {
-                return;
-            }
-
-            if (!kept.TryGetValue(stratum, out var queue))
-            {
-                kept[stratum] = queue = new PriorityQueue<MeasuredTrace, ulong>(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
-            }
-
-            var priority = Priority(request.Seed, trace.Key);
-            if (queue.Count < size)
-            {
-                queue.Enqueue(Measure(trace, stratum), priority);
-            }
-            else if (queue.TryPeek(out _, out var worst) && priority < worst)
-            {
-                queue.DequeueEnqueue(Measure(trace, stratum), priority);
-            }
-        }, cancellationToken).ConfigureAwait(false);
-
-        var measured = new List<MeasuredTrace>();
-        foreach (var (_, queue) in kept.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            var items = new List<(MeasuredTrace Item, ulong Priority)>();
-            while (queue.TryDequeue(out var item, out var priority))
-            {
-                items.Add((item, priority));
-            }
-
-            measured.AddRange(items.OrderBy(i => i.Priority).ThenBy(i => i.Item.Key, StringComparer.Ordinal).Select(i => i.Item));
+            selection.CollectPositions(positions);
         }
 
-        return new WindowTraffic(population, measured, Sampled: true);
+        var texts = await store.GetClassificationTextsAsync(positions, cancellationToken).ConfigureAwait(false);
+        return [.. selections.Select(s => s.Traffic(texts))];
+    }
+
+    /// <summary>The windows' bounds merged where they overlap or touch: each stretch is read once.</summary>
+    private static List<(DateTimeOffset From, DateTimeOffset To)> Stretches(IReadOnlyList<WindowPlan> windows)
+    {
+        var stretches = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        foreach (var window in windows.Where(w => w.From < w.To).OrderBy(w => w.From))
+        {
+            if (stretches.Count > 0 && window.From <= stretches[^1].To)
+            {
+                stretches[^1] = (stretches[^1].From, window.To > stretches[^1].To ? window.To : stretches[^1].To);
+            }
+            else
+            {
+                stretches.Add((window.From, window.To));
+            }
+        }
+
+        return stretches;
     }
 
     /// <summary>
@@ -406,12 +458,348 @@ public static class CoverageAnalyzer
             strata);
     }
 
-    private static MeasuredTrace Measure(ClassifiedTrace trace, string stratum) =>
-        new(trace.Key, trace.Trace.Id, stratum, trace.Trace.Input.ClassificationText, trace.Trace.Timestamp);
+    /// <summary>
+    /// A trace's sampling priority: the first 64 bits (big-endian) of the SHA-256 of the UTF-8 of the seed (invariant
+    /// digits), U+001F and the trace key; <paramref name="seedPrefix"/> is the UTF-8 of the first two.
+    /// </summary>
+    /// <param name="sha256">A SHA-256 hash to reuse (a one-shot hash sets up its context every call), left reset.</param>
+    internal static ulong Priority(IncrementalHash sha256, ReadOnlySpan<byte> seedPrefix, string key)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        var length = Encoding.UTF8.GetMaxByteCount(key.Length);
+        var utf8 = length <= 512 ? stackalloc byte[length] : new byte[length];
+        sha256.AppendData(seedPrefix);
+        sha256.AppendData(utf8[..Encoding.UTF8.GetBytes(key, utf8)]);
+        sha256.GetHashAndReset(digest);
+        return BinaryPrimitives.ReadUInt64BigEndian(digest);
+    }
 
-    private static ulong Priority(int seed, string key) =>
-        BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{seed}\u001f{key}"))));
+    /// <summary>One window to measure: its bounds, its sample size and seed, and the traces it leaves out (the cases' own).</summary>
+    internal sealed record WindowPlan(DateTimeOffset From, DateTimeOffset To, int MaxTraces, int Seed, IReadOnlySet<string> Sources);
 
     /// <summary>The window's traffic per stratum and the traces measured (all of them, or the sample).</summary>
-    private sealed record WindowTraffic(IReadOnlyDictionary<string, long> Population, IReadOnlyList<MeasuredTrace> Measured, bool Sampled);
+    internal sealed record WindowTraffic(IReadOnlyDictionary<string, long> Population, IReadOnlyList<MeasuredTrace> Measured, bool Sampled);
+
+    /// <summary>A requested window with cases to cover it: which request it answers, and its pools' cases.</summary>
+    private sealed record MeasuredWindow(int Index, WindowPlan Plan, IReadOnlyList<string> PoolNames, IReadOnlyList<EvalCase> Cases);
+
+    /// <summary>
+    /// What the windows of one call share: the cases' vectors per pool set (with their index and radii), the anchors',
+    /// and each distinct measured text's similarity to its nearest case of each pool set and to its nearest anchor. A
+    /// text's similarities do not depend on the window it is measured in (the search treats every query row alike), so
+    /// each is searched once; the texts are embedded and searched in chunks, and their vectors dropped after, unless a
+    /// window clusters its blind spots.
+    /// </summary>
+    private sealed class SharedSearch
+    {
+        /// <summary>Distinct texts embedded and searched at a time (about 16 MB of vectors at 256 dimensions).</summary>
+        private const int Chunk = 16_384;
+
+        private readonly Dictionary<string, PoolSearch> _pools;
+        private readonly Dictionary<IReadOnlyList<string>, float[]> _anchors;
+        private readonly Dictionary<string, int> _row;
+        private readonly EmbeddedTexts? _kept;
+
+        private SharedSearch(int dimensions, Dictionary<string, PoolSearch> pools, Dictionary<IReadOnlyList<string>, float[]> anchors, Dictionary<string, int> row, EmbeddedTexts? kept)
+        {
+            Dimensions = dimensions;
+            _pools = pools;
+            _anchors = anchors;
+            _row = row;
+            _kept = kept;
+        }
+
+        public int Dimensions { get; }
+
+        public static async ValueTask<(SharedSearch? Search, string? Problem)> BuildAsync(
+            IReadOnlyList<(MeasuredWindow Window, WindowTraffic Traffic, CoverageRequest Request)> windows,
+            IEmbeddingGenerator<string, Embedding<float>> embedder,
+            string embedderId,
+            CancellationToken cancellationToken)
+        {
+            var anchorLists = windows.Select(w => w.Request.Anchors).OfType<IReadOnlyList<string>>().Where(a => a.Count > 0).Distinct(ReferenceEqualityComparer.Instance).Cast<IReadOnlyList<string>>().ToList();
+            var row = new Dictionary<string, int>(StringComparer.Ordinal);
+            var distinct = new List<string>();
+            foreach (var text in windows.SelectMany(w => w.Traffic.Measured).Select(m => m.Text))
+            {
+                if (row.TryAdd(text, distinct.Count))
+                {
+                    distinct.Add(text);
+                }
+            }
+
+            // The cases and anchors go with the first chunk of traffic in one request, as a single window's texts always did.
+            var keep = windows.Any(w => w.Request.BlindSpots);
+            var chunk = keep ? Math.Max(1, distinct.Count) : Chunk;
+            var first = distinct.GetRange(0, Math.Min(chunk, distinct.Count));
+            var (fixedTexts, problem) = await EmbeddedTexts.EmbedAsync(
+                windows.SelectMany(w => w.Window.Cases.Select(c => c.Input.ClassificationText)).Concat(anchorLists.SelectMany(a => a)).Concat(first), embedder, embedderId, cancellationToken).ConfigureAwait(false);
+            if (fixedTexts is null)
+            {
+                return (null, problem);
+            }
+
+            var dimensions = fixedTexts.Dimensions;
+            var pools = new Dictionary<string, PoolSearch>(StringComparer.Ordinal);
+            foreach (var (window, _, _) in windows)
+            {
+                var key = PoolKey(window);
+                if (!pools.ContainsKey(key))
+                {
+                    pools[key] = new PoolSearch(window.Cases, fixedTexts.Matrix([.. window.Cases.Select(c => c.Input.ClassificationText)]), dimensions);
+                }
+            }
+
+            var anchorIndexes = anchorLists.Select(a => new NearestNeighbourIndex(fixedTexts.Matrix(a), dimensions)).ToList();
+            foreach (var pool in pools.Values)
+            {
+                pool.Similarity = new float[distinct.Count];
+            }
+
+            var anchorSimilarity = anchorLists.Select(_ => new float[distinct.Count]).ToList();
+            for (var start = 0; start < distinct.Count; start += chunk)
+            {
+                var texts = start == 0 ? first : distinct.GetRange(start, Math.Min(chunk, distinct.Count - start));
+                var (embedded, chunkProblem) = start == 0 ? (fixedTexts, null) : await EmbeddedTexts.EmbedAsync(texts, embedder, embedderId, cancellationToken).ConfigureAwait(false);
+                if (embedded is null || embedded.Dimensions != dimensions)
+                {
+                    return (null, chunkProblem ?? $"the embedder {embedderId} returned vectors of {embedded!.Dimensions} dimensions for some traffic and of {dimensions} for the rest");
+                }
+
+                var matrix = embedded.Matrix(texts);
+                foreach (var pool in pools.Values)
+                {
+                    pool.Index.Search(matrix).Similarity.CopyTo(pool.Similarity!, start);
+                }
+
+                for (var a = 0; a < anchorIndexes.Count; a++)
+                {
+                    anchorIndexes[a].Search(matrix).Similarity.CopyTo(anchorSimilarity[a], start);
+                }
+            }
+
+            var anchors = new Dictionary<IReadOnlyList<string>, float[]>(ReferenceEqualityComparer.Instance);
+            for (var a = 0; a < anchorLists.Count; a++)
+            {
+                anchors[anchorLists[a]] = anchorSimilarity[a];
+            }
+
+            return (new SharedSearch(dimensions, pools, anchors, row, keep ? fixedTexts : null), null);
+        }
+
+        public PoolSearch Pools(MeasuredWindow window) => _pools[PoolKey(window)];
+
+        /// <summary>Each text's similarity to its nearest case of the pools.</summary>
+        public float[] Similarity(PoolSearch pools, IReadOnlyList<string> texts) => [.. texts.Select(t => pools.Similarity![_row[t]])];
+
+        /// <summary>Each text's similarity to its nearest anchor.</summary>
+        public float[] AnchorSimilarity(IReadOnlyList<string> anchors, IReadOnlyList<string> texts)
+        {
+            var similarity = _anchors[anchors];
+            return [.. texts.Select(t => similarity[_row[t]])];
+        }
+
+        /// <summary>The texts' unit vectors, row-major (kept only when a window clusters its blind spots).</summary>
+        public float[] Vectors(IReadOnlyList<string> texts) =>
+            texts.Count == 0 ? [] : (_kept ?? throw new InvalidOperationException("the traffic's vectors were not kept")).Matrix(texts);
+
+        private static string PoolKey(MeasuredWindow window) => string.Join(',', window.PoolNames);
+    }
+
+    /// <summary>One pool set's cases: their vectors and index, radii by how they are asked for, and every distinct text's nearest similarity.</summary>
+    private sealed class PoolSearch(IReadOnlyList<EvalCase> cases, float[] vectors, int dimensions)
+    {
+        private readonly Dictionary<(double Percentile, double? Radius), RadiusCalibration?> _radii = [];
+
+        public NearestNeighbourIndex Index { get; } = new(vectors, dimensions);
+
+        public float[]? Similarity { get; set; }
+
+        public RadiusCalibration? Radius(double percentile, double? given)
+        {
+            if (!_radii.TryGetValue((percentile, given), out var radius))
+            {
+                _radii[(percentile, given)] = radius = Calibrate(cases, vectors, dimensions, percentile, given);
+            }
+
+            return radius;
+        }
+    }
+
+    /// <summary>
+    /// Hands each head to the windows that hold it, its stratum and its priority under each seed computed once; a batch's
+    /// priorities are hashed on every core (hashing is most of the cost of a sample).
+    /// </summary>
+    private sealed class HeadRouter
+    {
+        public const int Batch = 8192;
+
+        private const int HashParts = 8;
+
+        private readonly WindowSelection[] _selections;
+        private readonly IReadOnlyList<string> _by;
+        private readonly int[] _seedOf;
+        private readonly byte[][] _seedPrefixes;
+        private readonly ulong[][] _priorities;
+        private readonly Dictionary<(string Intent, string Cohort), string> _strata = [];
+
+        public HeadRouter(WindowSelection[] selections, IReadOnlyList<string> by)
+        {
+            _selections = selections;
+            _by = by;
+            var seeds = selections.Where(s => s.Sampled).Select(s => s.Plan.Seed).Distinct().ToArray();
+            _seedOf = [.. selections.Select(s => Array.IndexOf(seeds, s.Plan.Seed))];
+            _seedPrefixes = [.. seeds.Select(seed => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{seed}\u001f")))];
+            _priorities = [.. seeds.Select(_ => new ulong[Batch])];
+        }
+
+        public void Route(TraceHead[] heads, int count)
+        {
+            if (_priorities.Length > 0)
+            {
+                Parallel.For(0, HashParts, part =>
+                {
+                    using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    var (first, last) = (count * part / HashParts, count * (part + 1) / HashParts);
+                    for (var seed = 0; seed < _priorities.Length; seed++)
+                    {
+                        for (var h = first; h < last; h++)
+                        {
+                            _priorities[seed][h] = Priority(sha256, _seedPrefixes[seed], heads[h].Key);
+                        }
+                    }
+                });
+            }
+
+            for (var h = 0; h < count; h++)
+            {
+                ref readonly var head = ref heads[h];
+                string? stratum = null;
+                for (var w = 0; w < _selections.Length; w++)
+                {
+                    var selection = _selections[w];
+                    var plan = selection.Plan;
+                    if (head.Timestamp < plan.From || head.Timestamp >= plan.To || selection.SourceKeys.Contains(head.Key))
+                    {
+                        continue;
+                    }
+
+                    if (stratum is null && !_strata.TryGetValue((head.Intent, head.CohortKey), out stratum))
+                    {
+                        _strata[(head.Intent, head.CohortKey)] = stratum = Sampler.StratumOf(_by, head.Intent, head.CohortKey);
+                    }
+
+                    if (selection.Sampled)
+                    {
+                        selection.Offer(head, stratum, _priorities[_seedOf[w]][h]);
+                    }
+                    else
+                    {
+                        selection.Add(head, stratum);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>One window's choice while the heads stream by: every trace of a census, or per stratum the quota's lowest priorities.</summary>
+    private sealed class WindowSelection
+    {
+        private readonly Dictionary<string, int>? _quota;
+        private readonly List<(TraceHead Head, string Stratum)> _all = [];
+        private readonly Dictionary<string, long> _seen = new(StringComparer.Ordinal);
+
+        // Per stratum, a max-queue on priority (a min-queue on its complement) keeps the quota's lowest priorities seen so
+        // far; the queue holds slots into the stratum's kept heads, so a replacement moves no references.
+        private readonly Dictionary<string, Kept> _kept = new(StringComparer.Ordinal);
+
+        public WindowSelection(WindowPlan plan, Dictionary<string, long> population)
+        {
+            Plan = plan;
+            SourceKeys = plan.Sources.Select(id => Ingest.TraceKeys.IdPrefix + id).ToHashSet(StringComparer.Ordinal);
+            Population = population;
+            _quota = population.Values.Sum() <= plan.MaxTraces ? null : Allocate(population, plan.MaxTraces);
+        }
+
+        public WindowPlan Plan { get; }
+
+        /// <summary>The keys of the traces the window leaves out: checked by key, no id is cut out of every head's key.</summary>
+        public HashSet<string> SourceKeys { get; }
+
+        public Dictionary<string, long> Population { get; }
+
+        public bool Sampled => _quota is not null;
+
+        public void Add(in TraceHead head, string stratum)
+        {
+            _all.Add((head, stratum));
+            _seen[stratum] = _seen.GetValueOrDefault(stratum) + 1;
+        }
+
+        public void Offer(in TraceHead head, string stratum, ulong priority)
+        {
+            if (!_quota!.TryGetValue(stratum, out var size))
+            {
+                return;
+            }
+
+            if (!_kept.TryGetValue(stratum, out var kept))
+            {
+                _kept[stratum] = kept = new Kept();
+            }
+
+            if (kept.Queue.Count < size)
+            {
+                kept.Queue.Enqueue(kept.Heads.Count, ~priority);
+                kept.Heads.Add((head, priority));
+            }
+            else if (kept.Queue.TryPeek(out var slot, out var worst) && priority < ~worst)
+            {
+                kept.Heads[slot] = (head, priority);
+                kept.Queue.DequeueEnqueue(slot, ~priority);
+            }
+        }
+
+        public void CollectPositions(HashSet<long> positions)
+        {
+            positions.UnionWith(_all.Select(t => t.Head.Position));
+            foreach (var kept in _kept.Values)
+            {
+                positions.UnionWith(kept.Heads.Select(h => h.Head.Position));
+            }
+        }
+
+        /// <summary>
+        /// A census in the order <see cref="IRecalStore.ScanTracesAsync"/> reads (oldest first); a sample by stratum,
+        /// then priority, then key.
+        /// </summary>
+        public WindowTraffic Traffic(IReadOnlyDictionary<long, string> texts)
+        {
+            MeasuredTrace Measure((TraceHead Head, string Stratum) t) =>
+                new(t.Head.Key, t.Head.TraceId, t.Stratum, texts[t.Head.Position], t.Head.Timestamp);
+
+            if (!Sampled)
+            {
+                return new WindowTraffic(_seen, [.. _all.OrderBy(t => t.Head.Timestamp).ThenBy(t => t.Head.Position).Select(Measure)], Sampled: false);
+            }
+
+            var measured = new List<MeasuredTrace>();
+            foreach (var (stratum, kept) in _kept.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                measured.AddRange(kept.Heads
+                    .OrderBy(h => h.Priority)
+                    .ThenBy(h => h.Head.Key, StringComparer.Ordinal)
+                    .Select(h => Measure((h.Head, stratum))));
+            }
+
+            return new WindowTraffic(Population, measured, Sampled: true);
+        }
+
+        private sealed class Kept
+        {
+            public PriorityQueue<int, ulong> Queue { get; } = new();
+
+            public List<(TraceHead Head, ulong Priority)> Heads { get; } = [];
+        }
+    }
 }

@@ -67,7 +67,18 @@ public static class GapTimeline
         var referenceTo = span.First + project.Policy.TrafficWindow < end ? span.First + project.Policy.TrafficWindow : end;
         // The taxonomy's examples are anchors too: traffic far from all of them and from every case is in no known intent.
         var anchors = project.Taxonomy.Intents.SelectMany(i => i.Examples).Distinct(StringComparer.Ordinal).ToList();
-        var referenceCoverage = (await CoverageAnalyzer.AnalyzeAsync(project, report.SuiteVersion, store, embedder, embedderId, new CoverageRequest(span.First, referenceTo, pools, BlindSpots: false, Anchors: anchors), cancellationToken).ConfigureAwait(false)).Report;
+        // Every window's coverage at once: one read of the stored traffic, one embedding of the texts of all the samples.
+        IReadOnlyList<DriftWindow> windows = [.. report.Series, report.Current];
+        var requests = new List<CoverageRequest> { Request(span.First, referenceTo) };
+        requests.AddRange(windows.Where(w => w.Traces > 0).Select(w => Request(w.From, w.To)));
+        var measured = await CoverageAnalyzer.AnalyzeWindowsAsync(project, report.SuiteVersion, store, embedder, embedderId, requests, cancellationToken).ConfigureAwait(false);
+        var coverages = new CoverageReport?[windows.Count];
+        for (int i = 0, next = 1; i < windows.Count; i++)
+        {
+            coverages[i] = windows[i].Traces == 0 ? null : measured[next++].Report;
+        }
+
+        var referenceCoverage = measured[0].Report;
         if (referenceCoverage is null)
         {
             return report;
@@ -88,20 +99,18 @@ public static class GapTimeline
             NoveltyShare = referenceNovel.Share,
         };
         var calibration = report.Calibration ?? throw new InvalidOperationException("the drift report carries no calibration");
-        var online = await OnlineAsync(store, [.. report.Series, report.Current], cancellationToken).ConfigureAwait(false);
-        var referenceOnline = await store.CountFeedbackAsync(span.First, referenceTo, cancellationToken).ConfigureAwait(false);
-        reference = reference with
-        {
-            Online = new WindowOnline(referenceOnline.Traces, referenceOnline.Rated, referenceOnline.Rated == 0 ? null : (double)referenceOnline.Up / referenceOnline.Rated, referenceOnline.Traces == 0 ? 0 : (double)referenceOnline.Escalated / referenceOnline.Traces),
-        };
-        var context = new WindowContext(project, report.SuiteVersion, pools, store, embedder, embedderId, anchors, reference, referenceCoverage, referenceNovel, referenceOnline, calibration);
+        var feedback = await FeedbackAsync(store, [.. windows.Select(w => (w.From, w.To)), (span.First, referenceTo)], cancellationToken).ConfigureAwait(false);
+        var online = feedback[..^1].Select(Online).ToArray();
+        var referenceOnline = feedback[^1];
+        reference = reference with { Online = Online(referenceOnline) };
+        var context = new WindowContext(project, reference, referenceCoverage, referenceNovel, referenceOnline, calibration);
         var series = new List<DriftWindow>(report.Series.Count);
         for (var i = 0; i < report.Series.Count; i++)
         {
-            series.Add(await MeasureAsync(report.Series[i], online[i], context, cancellationToken).ConfigureAwait(false));
+            series.Add(Measure(report.Series[i], coverages[i], online[i], context));
         }
 
-        var current = await MeasureAsync(report.Current, online[^1], context, cancellationToken).ConfigureAwait(false);
+        var current = Measure(report.Current, coverages[^1], online[^1], context);
         // Every run's offline-online comparison reads the same window's signals: read them once.
         var signals = await RunReportBuilder.SignalsAsync(project.Policy, store, cancellationToken).ConfigureAwait(false);
         var (runs, staleness) = await RunsAsync(project, store, signals, cancellationToken).ConfigureAwait(false);
@@ -112,6 +121,8 @@ public static class GapTimeline
         }
 
         return report with { Current = current, Series = series, Reference = reference, Runs = runs, Staleness = staleness, Releases = releases };
+
+        CoverageRequest Request(DateTimeOffset from, DateTimeOffset to) => new(from, to, pools, BlindSpots: false, Anchors: anchors);
     }
 
     /// <summary>
@@ -151,24 +162,20 @@ public static class GapTimeline
             return null;
         }
 
-        // One pass over the stored traffic: each release's traces, thumbs per stratum; and the mix of the given window.
+        // Each release's traces, thumbs per stratum (counted by the store); and the mix of the given window.
         var by = project.Policy.Strata.By.Count == 0 ? ["intent"] : project.Policy.Strata.By;
         var signals = runs.Keys.ToDictionary(r => r, _ => new ReleaseSignals(), StringComparer.Ordinal);
-        var mix = new Dictionary<string, long>(StringComparer.Ordinal);
-        await store.ScanTracesAsync(null, null, trace =>
+        foreach (var cell in await store.CountFeedbackByModelAsync(signals.Keys, cancellationToken).ConfigureAwait(false))
         {
-            var stratum = Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
-            var time = trace.Trace.Timestamp;
-            if (time >= mixFrom && time < mixTo)
-            {
-                mix[stratum] = mix.GetValueOrDefault(stratum) + 1;
-            }
+            signals[cell.Model].Add(Sampler.StratumOf(by, cell.Intent, cell.CohortKey), cell);
+        }
 
-            if (trace.Trace.Model is { } model && signals.TryGetValue(model, out var s))
-            {
-                s.Add(stratum, time, trace.Trace.Feedback);
-            }
-        }, cancellationToken).ConfigureAwait(false);
+        var mix = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var count in await store.CountTrafficAsync(new TrafficQuery(mixFrom, mixTo), cancellationToken).ConfigureAwait(false))
+        {
+            var stratum = Sampler.StratumOf(by, count.Intent, count.CohortKey);
+            mix[stratum] = mix.GetValueOrDefault(stratum) + count.Count;
+        }
 
         var rated = signals.Where(kv => kv.Value.Rated > 0).Select(kv => kv.Key).ToList();
         if (rated.Count < 2)
@@ -247,25 +254,31 @@ public static class GapTimeline
                 $"users say {(online > 0 ? "better" : "worse")}: thumbs up {newer.OnlineRate:0.0%} vs {older.OnlineRate:0.0%} ({Points(online)}, standardised to the current mix over {releases.Strata} strata, p = {onlineP:0.##e0}){weighted}. The gold set no longer ranks releases the way users do."));
     }
 
-    /// <summary>The online signals of every window (the store counts its feedback columns where it can).</summary>
-    private static async ValueTask<WindowOnline[]> OnlineAsync(IRecalStore store, IReadOnlyList<DriftWindow> windows, CancellationToken cancellationToken)
+    /// <summary>
+    /// The online signals of every window (the store counts its feedback columns where it can), each stretch of traffic
+    /// counted once however many windows hold it.
+    /// </summary>
+    private static async ValueTask<FeedbackCount[]> FeedbackAsync(IRecalStore store, IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> windows, CancellationToken cancellationToken)
     {
-        var online = new WindowOnline[windows.Count];
-        for (var i = 0; i < windows.Count; i++)
+        var counts = new FeedbackCount[windows.Count];
+        foreach (var (from, to, inside) in WindowSegments.Of(windows))
         {
-            var (traces, rated, up, escalated) = await store.CountFeedbackAsync(windows[i].From, windows[i].To, cancellationToken).ConfigureAwait(false);
-            online[i] = new WindowOnline(traces, rated, rated == 0 ? null : (double)up / rated, traces == 0 ? 0 : (double)escalated / traces);
+            var (traces, rated, up, escalated) = await store.CountFeedbackAsync(from, to, cancellationToken).ConfigureAwait(false);
+            foreach (var i in inside)
+            {
+                var c = counts[i];
+                counts[i] = new FeedbackCount(c.Traces + traces, c.Rated + rated, c.Up + up, c.Escalated + escalated);
+            }
         }
 
-        return online;
+        return counts;
     }
 
-    private static async ValueTask<DriftWindow> MeasureAsync(DriftWindow window, WindowOnline online, WindowContext context, CancellationToken cancellationToken)
-    {
-        var coverage = window.Traces == 0
-            ? null
-            : (await CoverageAnalyzer.AnalyzeAsync(context.Project, context.SuiteVersion, context.Store, context.Embedder, context.EmbedderId, new CoverageRequest(window.From, window.To, context.Pools, BlindSpots: false, Anchors: context.Anchors), cancellationToken).ConfigureAwait(false)).Report;
+    private static WindowOnline Online(FeedbackCount f) =>
+        new(f.Traces, f.Rated, f.Rated == 0 ? null : (double)f.Up / f.Rated, f.Traces == 0 ? 0 : (double)f.Escalated / f.Traces);
 
+    private static DriftWindow Measure(DriftWindow window, CoverageReport? coverage, WindowOnline online, WindowContext context)
+    {
         var verdicts = new WindowVerdicts();
         verdicts.Alarms.AddRange(window.Alarms);
         verdicts.Tests.AddRange(window.Tests);
@@ -447,12 +460,6 @@ public static class GapTimeline
 
     private sealed record WindowContext(
         EvalProject Project,
-        string SuiteVersion,
-        IReadOnlyList<Pool> Pools,
-        IRecalStore Store,
-        IEmbeddingGenerator<string, Embedding<float>> Embedder,
-        string EmbedderId,
-        IReadOnlyList<string> Anchors,
         GapReference Reference,
         CoverageReport ReferenceCoverage,
         (double Share, long Measured, long Below) ReferenceNovel,
@@ -474,20 +481,20 @@ public static class GapTimeline
 
         public long Up { get; private set; }
 
-        public void Add(string stratum, DateTimeOffset time, Feedback feedback)
+        public void Add(string stratum, ModelFeedbackCell cell)
         {
-            Traces++;
-            First = time < First ? time : First;
-            Last = time > Last ? time : Last;
-            if (feedback.Thumbs is not { } thumbs)
+            Traces += cell.Count.Traces;
+            First = cell.First < First ? cell.First : First;
+            Last = cell.Last > Last ? cell.Last : Last;
+            if (cell.Count.Rated == 0)
             {
                 return;
             }
 
-            Rated++;
-            Up += thumbs > 0 ? 1 : 0;
+            Rated += cell.Count.Rated;
+            Up += cell.Count.Up;
             var (rated, up) = _strata.GetValueOrDefault(stratum);
-            _strata[stratum] = (rated + 1, up + (thumbs > 0 ? 1 : 0));
+            _strata[stratum] = (rated + cell.Count.Rated, up + cell.Count.Up);
         }
 
         public long RatedIn(string stratum) => _strata.GetValueOrDefault(stratum).Rated;

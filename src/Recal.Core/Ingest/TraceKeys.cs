@@ -8,6 +8,9 @@ namespace Recal.Ingest;
 /// <summary>The deduplication key of a trace (docs/trace-format.md#deduplication).</summary>
 public static class TraceKeys
 {
+    /// <summary>What the key of a trace with its own id starts with, before the id.</summary>
+    public const string IdPrefix = "id:";
+
     /// <summary>
     /// <c>id:</c> + the trace id when there is one; otherwise <c>sha256:</c> + the hex SHA-256 of the UTF-8 text
     /// timestamp (ISO-8601 UTC, 7 fractional digits) ␟ input ␟ output ␟ model, where a chat input is written as
@@ -18,7 +21,7 @@ public static class TraceKeys
         ArgumentNullException.ThrowIfNull(trace);
         if (!string.IsNullOrEmpty(trace.Id))
         {
-            return "id:" + trace.Id;
+            return IdPrefix + trace.Id;
         }
 
         var canonical = new StringBuilder();

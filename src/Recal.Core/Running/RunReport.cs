@@ -277,13 +277,13 @@ public static class RunReportBuilder
         ArgumentNullException.ThrowIfNull(policy);
         var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
         var signals = new Dictionary<string, (long Traces, long Rated, long Up, long Escalated)>(StringComparer.Ordinal);
-        await store.ScanTracesAsync(from, to, trace =>
+        foreach (var cell in await store.CountFeedbackByCellAsync(from, to, cancellationToken).ConfigureAwait(false))
         {
-            var stratum = Lifecycle.Sampler.StratumOf(by, trace.Intent, trace.CohortKey);
+            var stratum = Lifecycle.Sampler.StratumOf(by, cell.Intent, cell.CohortKey);
             var (traces, rated, up, escalated) = signals.GetValueOrDefault(stratum);
-            var feedback = trace.Trace.Feedback;
-            signals[stratum] = (traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0));
-        }, cancellationToken).ConfigureAwait(false);
+            signals[stratum] = (traces + cell.Count.Traces, rated + cell.Count.Rated, up + cell.Count.Up, escalated + cell.Count.Escalated);
+        }
+
         return new TrafficSignals(from, to, signals);
     }
 

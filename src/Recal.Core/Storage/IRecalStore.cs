@@ -30,6 +30,20 @@ public sealed record TrafficCount(DateTimeOffset? BucketStart, string Intent, st
 /// <param name="Escalated">Traces escalated to a human.</param>
 public readonly record struct FeedbackCount(long Traces, long Rated, long Up, long Escalated);
 
+/// <summary>The online signals of the stored traffic of one intent and cohort key in a window.</summary>
+public sealed record FeedbackCell(string Intent, string CohortKey, FeedbackCount Count);
+
+/// <summary>The online signals of one model's stored traffic in one intent and cohort key, and the span of its traces.</summary>
+public sealed record ModelFeedbackCell(string Model, string Intent, string CohortKey, FeedbackCount Count, DateTimeOffset First, DateTimeOffset Last);
+
+/// <summary>What a sampler needs of a stored trace, read without the trace's text, metadata or output.</summary>
+/// <param name="Position">Where the store keeps the trace: among traces of one timestamp, the order <see cref="IRecalStore.ScanTracesAsync"/> visits them in; the handle <see cref="IRecalStore.GetClassificationTextsAsync"/> takes.</param>
+public readonly record struct TraceHead(long Position, string Key, DateTimeOffset Timestamp, string Intent, string CohortKey)
+{
+    /// <summary>The trace's own id, when it has one: a trace with an id is keyed <c>id:</c> and the id (<see cref="Ingest.TraceKeys"/>).</summary>
+    public string? TraceId => Key.StartsWith(Ingest.TraceKeys.IdPrefix, StringComparison.Ordinal) ? Key[Ingest.TraceKeys.IdPrefix.Length..] : null;
+}
+
 /// <summary>The time span and size of the stored traffic.</summary>
 public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long Count);
 
@@ -74,6 +88,55 @@ public interface IRecalStore : IAsyncDisposable
             escalated += feedback.Escalated == true ? 1 : 0;
         }, cancellationToken).ConfigureAwait(false);
         return new FeedbackCount(traces, rated, up, escalated);
+    }
+
+    /// <summary>
+    /// The online signals of the traces in [<paramref name="from"/>, <paramref name="to"/>) per intent and cohort key
+    /// (cells with no trace absent, in no promised order). A store that can read the feedback columns alone overrides
+    /// this; the default visits every trace.
+    /// </summary>
+    async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var cells = new Dictionary<(string Intent, string Cohort), FeedbackCount>();
+        await ScanTracesAsync(from, to, trace =>
+        {
+            var feedback = trace.Trace.Feedback;
+            var (traces, rated, up, escalated) = cells.GetValueOrDefault((trace.Intent, trace.CohortKey));
+            cells[(trace.Intent, trace.CohortKey)] = new FeedbackCount(
+                traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0));
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. cells.Select(kv => new FeedbackCell(kv.Key.Intent, kv.Key.Cohort, kv.Value))];
+    }
+
+    /// <summary>
+    /// The online signals of every stored trace answered by one of <paramref name="models"/>, per model, intent and
+    /// cohort key (cells with no trace absent, in no promised order). A store that can read these columns alone
+    /// overrides this; the default visits every trace.
+    /// </summary>
+    async ValueTask<IReadOnlyList<ModelFeedbackCell>> CountFeedbackByModelAsync(IReadOnlyCollection<string> models, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var wanted = models.ToHashSet(StringComparer.Ordinal);
+        var cells = new Dictionary<(string Model, string Intent, string Cohort), ModelFeedbackCell>();
+        await ScanTracesAsync(null, null, trace =>
+        {
+            if (trace.Trace.Model is not { } model || !wanted.Contains(model))
+            {
+                return;
+            }
+
+            var (feedback, time) = (trace.Trace.Feedback, trace.Trace.Timestamp);
+            var key = (model, trace.Intent, trace.CohortKey);
+            var cell = cells.GetValueOrDefault(key) ?? new ModelFeedbackCell(model, trace.Intent, trace.CohortKey, default, time, time);
+            var (traces, rated, up, escalated) = cell.Count;
+            cells[key] = cell with
+            {
+                Count = new FeedbackCount(traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0)),
+                First = time < cell.First ? time : cell.First,
+                Last = time > cell.Last ? time : cell.Last,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. cells.Values];
     }
 
     /// <summary>The first and last timestamps and the number of stored traces; null when the store is empty.</summary>
@@ -145,6 +208,19 @@ public interface IRecalStore : IAsyncDisposable
 
     /// <summary>Visits every stored trace with <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/>, oldest first.</summary>
     ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Visits the head (key, id, time, intent, cohort) of every stored trace with <paramref name="from"/> ≤ timestamp &lt;
+    /// <paramref name="to"/>, in no promised order, reading as little of each trace as the store can: what sampling
+    /// needs before it knows which traces it keeps.
+    /// </summary>
+    ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The classification texts (<see cref="TraceInput.ClassificationText"/>) of the traces at the given positions
+    /// (<see cref="TraceHead.Position"/>); positions holding no trace are absent.
+    /// </summary>
+    ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The cached embeddings of <paramref name="embedder"/> (an embedder id, e.g. <c>HashedEmbeddingGenerator.Id</c>) for

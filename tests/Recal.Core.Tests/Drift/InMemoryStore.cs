@@ -115,12 +115,49 @@ internal sealed class InMemoryStore : IRecalStore
 
     public ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default)
     {
+        WholeScans++;
         foreach (var trace in _whole.Where(t => (from is null || t.Trace.Timestamp >= from) && (to is null || t.Trace.Timestamp < to)).OrderBy(t => t.Trace.Timestamp))
         {
             visit(trace);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>How many times traces were read back whole, and their heads alone.</summary>
+    public int WholeScans { get; private set; }
+
+    public int HeadScans { get; private set; }
+
+    /// <summary>Positions are the order traces were added in: newest last, as <see cref="ScanTracesAsync"/> breaks ties.</summary>
+    public ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    {
+        HeadScans++;
+        // Newest first: callers may not rely on the order.
+        for (var i = _whole.Count - 1; i >= 0; i--)
+        {
+            var trace = _whole[i];
+            if ((from is null || trace.Trace.Timestamp >= from) && (to is null || trace.Trace.Timestamp < to))
+            {
+                visit(new TraceHead(i, trace.Key, trace.Trace.Timestamp, trace.Intent, trace.CohortKey));
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
+    {
+        var texts = new Dictionary<long, string>();
+        foreach (var position in positions)
+        {
+            if (position >= 0 && position < _whole.Count)
+            {
+                texts[position] = _whole[(int)position].Trace.Input.ClassificationText;
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyDictionary<long, string>>(texts);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
