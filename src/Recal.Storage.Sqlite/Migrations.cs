@@ -108,8 +108,10 @@ internal static class Migrations
             ALTER TABLE runs ADD COLUMN lease_owner TEXT;
             ALTER TABLE runs ADD COLUMN lease_until INTEGER;
             """),
-        (6, "traffic index covers the feedback columns", """
-            CREATE INDEX IF NOT EXISTS traces_by_time_feedback ON traces (ts, intent_id, cohort_id, thumbs, escalated);
+        (6, "sampling priorities; traffic index covers the feedback columns and the priority", """
+            ALTER TABLE traces ADD COLUMN sample_priority INTEGER;
+            UPDATE traces SET sample_priority = recal_sample_priority(key);
+            CREATE INDEX IF NOT EXISTS traces_by_time_feedback ON traces (ts, intent_id, cohort_id, thumbs, escalated, sample_priority);
             DROP INDEX IF EXISTS traces_by_time;
             """),
     ];

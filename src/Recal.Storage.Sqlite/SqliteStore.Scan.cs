@@ -65,14 +65,18 @@ public sealed partial class SqliteStore
     /// The heads of a window's traces through the native API: the row id, key, time and the intent and cohort ids,
     /// nothing of the text, metadata or feedback columns (no JSON is parsed, no trace built).
     /// </summary>
-    public async ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    public async ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(visit);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var db = _connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(db, "SELECT id, key, ts, intent_id, cohort_id FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
+            // Without keys the traffic index covers the query: no table row is read.
+            var sql = withKeys
+                ? "SELECT id, ts, intent_id, cohort_id, sample_priority, key FROM traces WHERE ts >= ?1 AND ts < ?2"
+                : "SELECT id, ts, intent_id, cohort_id, sample_priority FROM traces WHERE ts >= ?1 AND ts < ?2";
+            Check(raw.sqlite3_prepare_v2(db, sql, out var scan), db);
             using (scan)
             {
                 raw.sqlite3_bind_int64(scan, 1, from?.ToUnixTimeMilliseconds() ?? long.MinValue);
@@ -86,8 +90,7 @@ public sealed partial class SqliteStore
                         cancellationToken.ThrowIfCancellationRequested();
                     }
 
-                    var key = raw.sqlite3_column_text(scan, 1).utf8_to_string();
-                    var (intent, cohort) = (raw.sqlite3_column_int64(scan, 3), raw.sqlite3_column_int64(scan, 4));
+                    var (intent, cohort) = (raw.sqlite3_column_int64(scan, 2), raw.sqlite3_column_int64(scan, 3));
                     if (!_intentNames.ContainsKey(intent) || !_cohortKeys.ContainsKey(cohort))
                     {
                         // Names added by another writer since this store opened.
@@ -96,10 +99,11 @@ public sealed partial class SqliteStore
 
                     visit(new TraceHead(
                         raw.sqlite3_column_int64(scan, 0),
-                        key,
-                        DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 2)),
+                        DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 1)),
                         _intentNames[intent],
-                        _cohortKeys[cohort]));
+                        _cohortKeys[cohort],
+                        unchecked((ulong)raw.sqlite3_column_int64(scan, 4)),
+                        withKeys ? raw.sqlite3_column_text(scan, 5).utf8_to_string() : null));
                 }
 
                 Check(result, db);
@@ -112,10 +116,10 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>Point reads by row id in row order (neighbouring rows share pages), in one read transaction.</summary>
-    public async ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(positions);
-        var texts = new Dictionary<long, string>(positions.Count);
+        var texts = new Dictionary<long, TraceText>(positions.Count);
         if (positions.Count == 0)
         {
             return texts;
@@ -128,7 +132,7 @@ public sealed partial class SqliteStore
         {
             using var transaction = _connection.BeginTransaction(deferred: true);
             var db = _connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(db, "SELECT input_text FROM traces WHERE id = ?1", out var select), db);
+            Check(raw.sqlite3_prepare_v2(db, "SELECT key, input_text FROM traces WHERE id = ?1", out var select), db);
             using (select)
             {
                 var read = 0;
@@ -143,7 +147,7 @@ public sealed partial class SqliteStore
                     var result = raw.sqlite3_step(select);
                     if (result == raw.SQLITE_ROW)
                     {
-                        texts[position] = raw.sqlite3_column_text(select, 0).utf8_to_string();
+                        texts[position] = new TraceText(raw.sqlite3_column_text(select, 0).utf8_to_string(), raw.sqlite3_column_text(select, 1).utf8_to_string());
                     }
                     else
                     {

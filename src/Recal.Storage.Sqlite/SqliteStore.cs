@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Recal.Domain;
+using Recal.Ingest;
 using SQLitePCL;
 
 namespace Recal.Storage.Sqlite;
@@ -130,6 +132,8 @@ public sealed partial class SqliteStore : IRecalStore
             }
 
             Execute(connection, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;");
+            // Migration 6 fills in the stored sampling priority of every trace already there.
+            connection.CreateFunction("recal_sample_priority", (string key) => unchecked((long)SamplePriority.Of(SamplePriority.StoredSeed, key)), isDeterministic: true);
             var version = readOnly ? ReadVersion(connection, full) : Migrate(connection, full);
             var store = new SqliteStore(connection, full, version) { IsReadOnly = readOnly };
             if (version >= Migrations.Latest)
@@ -334,6 +338,8 @@ public sealed partial class SqliteStore : IRecalStore
             var keys = StoredKeys(db);
             var lastRow = _storedKeysThroughRow;
             Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
             try
             {
                 foreach (var item in batch)
@@ -381,6 +387,8 @@ public sealed partial class SqliteStore : IRecalStore
                     {
                         raw.sqlite3_bind_int64(insert, 20, _currentIngest);
                     }
+
+                    raw.sqlite3_bind_int64(insert, 21, unchecked((long)SamplePriority.Of(sha256, storedSeed, item.Key)));
 
                     var result = raw.sqlite3_step(insert);
                     if (result != raw.SQLITE_DONE)
@@ -828,8 +836,8 @@ public sealed partial class SqliteStore : IRecalStore
     }
 
     private const string InsertSql = """
-        INSERT INTO traces (key_hash, key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id, ingest_id)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+        INSERT INTO traces (key_hash, key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id, ingest_id, sample_priority)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
         """;
 
     private static int? Flag(bool? value) => value is { } v ? (v ? 1 : 0) : null;

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Microsoft.Data.Sqlite;
 using Recal.Domain;
+using Recal.Ingest;
 using Xunit;
 
 namespace Recal.Storage.Sqlite.Tests;
@@ -155,7 +156,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
+        Scalar("DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -175,7 +176,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
+        Scalar("DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -248,6 +249,23 @@ public sealed class SqliteStoreTests : IDisposable
         return value is long l ? (int)l : value;
     }
 
+    /// <summary>What SQLite's planner says it would do for a query, its steps' details joined.</summary>
+    private string QueryPlan(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={_fixture.StorePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        using var reader = command.ExecuteReader();
+        var details = new List<string>();
+        while (reader.Read())
+        {
+            details.Add(reader.GetString(3));
+        }
+
+        return string.Join("; ", details);
+    }
+
     [Fact]
     public async Task Stored_traces_are_read_back_whole_within_a_window()
     {
@@ -287,16 +305,20 @@ public sealed class SqliteStoreTests : IDisposable
 
         // When the first week's heads are read, then the texts at their positions (and at one holding nothing)
         var heads = new List<TraceHead>();
-        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(7), heads.Add, TestContext.Current.CancellationToken);
+        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(7), withKeys: false, heads.Add, TestContext.Current.CancellationToken);
+        var keyed = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(7), withKeys: true, keyed.Add, TestContext.Current.CancellationToken);
         var texts = await store.GetClassificationTextsAsync([.. heads.Select(h => h.Position), 1_000], TestContext.Current.CancellationToken);
         var whole = new List<ClassifiedTrace>();
         await store.ScanTracesAsync(Monday, Monday.AddDays(7), whole.Add, TestContext.Current.CancellationToken);
 
-        // Then time and position order the heads as the whole traces are read, and each head and text is its trace's
+        // Then time and position order the heads as the whole traces are read; each head carries its trace's stored-seed
+        // priority (its key only when asked), and each text is its trace's, with its key and id
         var ordered = heads.OrderBy(h => h.Timestamp).ThenBy(h => h.Position).ToList();
-        ordered.Select(h => (h.Key, h.TraceId, h.Timestamp, h.Intent, h.CohortKey))
-            .Should().Equal(whole.Select(t => (t.Key, t.Trace.Id, t.Trace.Timestamp, t.Intent, t.CohortKey)));
-        ordered.Select(h => texts[h.Position]).Should().Equal(whole.Select(t => t.Trace.Input.ClassificationText));
+        ordered.Select(h => (texts[h.Position].Key, texts[h.Position].TraceId, h.Timestamp, h.Intent, h.CohortKey, h.Priority, h.Key))
+            .Should().Equal(whole.Select(t => (t.Key, t.Trace.Id, t.Trace.Timestamp, t.Intent, t.CohortKey, SamplePriority.Of(SamplePriority.StoredSeed, t.Key), (string?)null)));
+        keyed.OrderBy(h => h.Timestamp).ThenBy(h => h.Position).Select(h => h.Key).Should().Equal(whole.Select(t => t.Key));
+        ordered.Select(h => texts[h.Position].Text).Should().Equal(whole.Select(t => t.Trace.Input.ClassificationText));
         texts.Should().HaveCount(3);
     }
 
@@ -355,13 +377,18 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a") is var c ? c with { Trace = c.Trace with { Feedback = new Feedback(Thumbs: 1) } } : null!], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP INDEX traces_by_time_feedback; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
+        Scalar("DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
 
-        // Then migration 6 replaces the index with one that covers the feedback columns, and the trace still counts
+        // Then migration 6 gives the trace its stored sampling priority and replaces the index with one that covers the
+        // feedback columns and the priority, and the trace still counts
         migrated.SchemaVersion.Should().Be(Migrations.Latest).And.BeGreaterThanOrEqualTo(6);
+        var heads = new List<TraceHead>();
+        await migrated.ScanTraceHeadsAsync(null, null, withKeys: false, heads.Add, TestContext.Current.CancellationToken);
+        heads.Should().ContainSingle().Which.Priority.Should().Be(SamplePriority.Of(SamplePriority.StoredSeed, "id:old"));
+        QueryPlan("SELECT id, ts, intent_id, cohort_id, sample_priority FROM traces WHERE ts >= 0 AND ts < 1").Should().Contain("COVERING INDEX traces_by_time_feedback");
         Scalar("SELECT group_concat(name) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces'").Should().Be("traces_by_time_feedback");
         (await migrated.CountFeedbackByCellAsync(Monday, Monday.AddDays(1), TestContext.Current.CancellationToken)).Should().Equal(new FeedbackCell("a", "plan=free", new FeedbackCount(1, 1, 1, 0)));
     }
@@ -408,9 +435,9 @@ public sealed class SqliteStoreTests : IDisposable
 
         public ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default) => inner.ScanTracesAsync(from, to, visit, cancellationToken);
 
-        public ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default) => inner.ScanTraceHeadsAsync(from, to, visit, cancellationToken);
+        public ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default) => inner.ScanTraceHeadsAsync(from, to, withKeys, visit, cancellationToken);
 
-        public ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default) => inner.GetClassificationTextsAsync(positions, cancellationToken);
+        public ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default) => inner.GetClassificationTextsAsync(positions, cancellationToken);
 
         public ValueTask<IReadOnlyDictionary<UInt128, float[]>> GetEmbeddingsAsync(string embedder, IReadOnlyCollection<UInt128> textHashes, CancellationToken cancellationToken = default) => inner.GetEmbeddingsAsync(embedder, textHashes, cancellationToken);
 

@@ -1,11 +1,10 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.AI;
 using Recal.Domain;
 using Recal.Embeddings;
+using Recal.Ingest;
 using Recal.Lifecycle;
 using Recal.Statistics;
 using Recal.Storage;
@@ -51,7 +50,8 @@ public static class CoverageAnalyzer
         IEmbeddingGenerator<string, Embedding<float>> embedder,
         string embedderId,
         IReadOnlyList<CoverageRequest> requests,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        TrafficCells? cells = null)
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(store);
@@ -90,7 +90,7 @@ public static class CoverageAnalyzer
             windows.Add(new MeasuredWindow(i, new WindowPlan(from, to, request.MaxTraces, request.Seed, sources), poolNames, cases));
         }
 
-        var traffic = await MeasuredTrafficAsync(project.Policy, store, [.. windows.Select(w => w.Plan)], cancellationToken).ConfigureAwait(false);
+        var traffic = await MeasuredTrafficAsync(project.Policy, store, [.. windows.Select(w => w.Plan)], cancellationToken, cells).ConfigureAwait(false);
         var measurable = new List<(MeasuredWindow Window, WindowTraffic Traffic)>();
         for (var w = 0; w < windows.Count; w++)
         {
@@ -269,19 +269,20 @@ public static class CoverageAnalyzer
     /// traces kept are read.
     /// </summary>
     internal static async ValueTask<IReadOnlyList<WindowTraffic>> MeasuredTrafficAsync(
-        SamplingPolicy policy, IRecalStore store, IReadOnlyList<WindowPlan> windows, CancellationToken cancellationToken)
+        SamplingPolicy policy, IRecalStore store, IReadOnlyList<WindowPlan> windows, CancellationToken cancellationToken, TrafficCells? cells = null)
     {
+        cells ??= new TrafficCells(store);
         var by = policy.Strata.By;
         // Overlapping windows are counted by the segments between their bounds, each segment once.
         var populations = windows.Select(_ => new Dictionary<string, long>(StringComparer.Ordinal)).ToList();
         foreach (var (from, to, inside) in WindowSegments.Of([.. windows.Select(w => (w.From, w.To))]))
         {
-            foreach (var count in await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false))
+            foreach (var cell in await cells.CountAsync(from, to, cancellationToken).ConfigureAwait(false))
             {
-                var stratum = Sampler.StratumOf(by, count.Intent, count.CohortKey);
+                var stratum = Sampler.StratumOf(by, cell.Intent, cell.CohortKey);
                 foreach (var i in inside)
                 {
-                    populations[i][stratum] = populations[i].GetValueOrDefault(stratum) + count.Count;
+                    populations[i][stratum] = populations[i].GetValueOrDefault(stratum) + cell.Count.Traces;
                 }
             }
         }
@@ -302,7 +303,7 @@ public static class CoverageAnalyzer
                 (filling, spare, count) = (spare, full, 0);
             }
 
-            await store.ScanTraceHeadsAsync(from, to, head =>
+            await store.ScanTraceHeadsAsync(from, to, router.NeedsKeys, head =>
             {
                 filling[count++] = head;
                 if (count == filling.Length)
@@ -312,6 +313,17 @@ public static class CoverageAnalyzer
             }, cancellationToken).ConfigureAwait(false);
             HandOff();
             await pending!.ConfigureAwait(false);
+        }
+
+        // Heads whose stored priority is a source's were held back: their keys tell a source from a rare collision.
+        var suspects = selections.SelectMany(s => s.Suspects.Select(h => h.Position)).ToHashSet();
+        if (suspects.Count > 0)
+        {
+            var keys = await store.GetClassificationTextsAsync(suspects, cancellationToken).ConfigureAwait(false);
+            foreach (var selection in selections)
+            {
+                router.Release(selection, keys);
+            }
         }
 
         var positions = new HashSet<long>();
@@ -456,22 +468,6 @@ public static class CoverageAnalyzer
             radius,
             overall,
             strata);
-    }
-
-    /// <summary>
-    /// A trace's sampling priority: the first 64 bits (big-endian) of the SHA-256 of the UTF-8 of the seed (invariant
-    /// digits), U+001F and the trace key; <paramref name="seedPrefix"/> is the UTF-8 of the first two.
-    /// </summary>
-    /// <param name="sha256">A SHA-256 hash to reuse (a one-shot hash sets up its context every call), left reset.</param>
-    internal static ulong Priority(IncrementalHash sha256, ReadOnlySpan<byte> seedPrefix, string key)
-    {
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        var length = Encoding.UTF8.GetMaxByteCount(key.Length);
-        var utf8 = length <= 512 ? stackalloc byte[length] : new byte[length];
-        sha256.AppendData(seedPrefix);
-        sha256.AppendData(utf8[..Encoding.UTF8.GetBytes(key, utf8)]);
-        sha256.GetHashAndReset(digest);
-        return BinaryPrimitives.ReadUInt64BigEndian(digest);
     }
 
     /// <summary>One window to measure: its bounds, its sample size and seed, and the traces it leaves out (the cases' own).</summary>
@@ -627,8 +623,9 @@ public static class CoverageAnalyzer
     }
 
     /// <summary>
-    /// Hands each head to the windows that hold it, its stratum and its priority under each seed computed once; a batch's
-    /// priorities are hashed on every core (hashing is most of the cost of a sample).
+    /// Hands each head to the windows that hold it, with its stratum and its priority under the window's seed: the stored
+    /// one under <see cref="SamplePriority.StoredSeed"/>; under any other seed hashed from the key (read then), a batch's
+    /// keys on every core.
     /// </summary>
     private sealed class HeadRouter
     {
@@ -647,11 +644,14 @@ public static class CoverageAnalyzer
         {
             _selections = selections;
             _by = by;
-            var seeds = selections.Where(s => s.Sampled).Select(s => s.Plan.Seed).Distinct().ToArray();
+            var seeds = selections.Where(s => s.Sampled && s.Plan.Seed != SamplePriority.StoredSeed).Select(s => s.Plan.Seed).Distinct().ToArray();
             _seedOf = [.. selections.Select(s => Array.IndexOf(seeds, s.Plan.Seed))];
-            _seedPrefixes = [.. seeds.Select(seed => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{seed}\u001f")))];
+            _seedPrefixes = [.. seeds.Select(SamplePriority.SeedPrefix)];
             _priorities = [.. seeds.Select(_ => new ulong[Batch])];
         }
+
+        /// <summary>Whether a window samples under a seed whose priorities the store does not keep.</summary>
+        public bool NeedsKeys => _priorities.Length > 0;
 
         public void Route(TraceHead[] heads, int count)
         {
@@ -665,7 +665,7 @@ public static class CoverageAnalyzer
                     {
                         for (var h = first; h < last; h++)
                         {
-                            _priorities[seed][h] = Priority(sha256, _seedPrefixes[seed], heads[h].Key);
+                            _priorities[seed][h] = SamplePriority.Of(sha256, _seedPrefixes[seed], heads[h].Key!);
                         }
                     }
                 });
@@ -679,26 +679,66 @@ public static class CoverageAnalyzer
                 {
                     var selection = _selections[w];
                     var plan = selection.Plan;
-                    if (head.Timestamp < plan.From || head.Timestamp >= plan.To || selection.SourceKeys.Contains(head.Key))
+                    if (head.Timestamp < plan.From || head.Timestamp >= plan.To)
                     {
                         continue;
                     }
 
-                    if (stratum is null && !_strata.TryGetValue((head.Intent, head.CohortKey), out stratum))
+                    if (selection.SourcePriorities.Contains(head.Priority))
                     {
-                        _strata[(head.Intent, head.CohortKey)] = stratum = Sampler.StratumOf(_by, head.Intent, head.CohortKey);
+                        if (head.Key is null)
+                        {
+                            selection.Suspects.Add(head);
+                            continue;
+                        }
+
+                        if (selection.SourceKeys.Contains(head.Key))
+                        {
+                            continue;
+                        }
                     }
 
-                    if (selection.Sampled)
-                    {
-                        selection.Offer(head, stratum, _priorities[_seedOf[w]][h]);
-                    }
-                    else
-                    {
-                        selection.Add(head, stratum);
-                    }
+                    stratum ??= StratumOf(head);
+                    Hand(selection, head, stratum, _seedOf[w] < 0 ? head.Priority : _priorities[_seedOf[w]][h]);
                 }
             }
+        }
+
+        /// <summary>Hands on the held-back heads that are not the window's sources (their keys now known).</summary>
+        public void Release(WindowSelection selection, IReadOnlyDictionary<long, TraceText> keys)
+        {
+            foreach (var head in selection.Suspects)
+            {
+                if (!selection.SourceKeys.Contains(keys[head.Position].Key))
+                {
+                    // Only heads read without keys are held back, so the window samples under the stored seed.
+                    Hand(selection, head, StratumOf(head), head.Priority);
+                }
+            }
+
+            selection.Suspects.Clear();
+        }
+
+        private static void Hand(WindowSelection selection, in TraceHead head, string stratum, ulong priority)
+        {
+            if (selection.Sampled)
+            {
+                selection.Offer(head, stratum, priority);
+            }
+            else
+            {
+                selection.Add(head, stratum);
+            }
+        }
+
+        private string StratumOf(in TraceHead head)
+        {
+            if (!_strata.TryGetValue((head.Intent, head.CohortKey), out var stratum))
+            {
+                _strata[(head.Intent, head.CohortKey)] = stratum = Sampler.StratumOf(_by, head.Intent, head.CohortKey);
+            }
+
+            return stratum;
         }
     }
 
@@ -716,15 +756,22 @@ public static class CoverageAnalyzer
         public WindowSelection(WindowPlan plan, Dictionary<string, long> population)
         {
             Plan = plan;
-            SourceKeys = plan.Sources.Select(id => Ingest.TraceKeys.IdPrefix + id).ToHashSet(StringComparer.Ordinal);
+            SourceKeys = plan.Sources.Select(id => TraceKeys.IdPrefix + id).ToHashSet(StringComparer.Ordinal);
+            SourcePriorities = [.. SourceKeys.Select(key => SamplePriority.Of(SamplePriority.StoredSeed, key))];
             Population = population;
             _quota = population.Values.Sum() <= plan.MaxTraces ? null : Allocate(population, plan.MaxTraces);
         }
 
         public WindowPlan Plan { get; }
 
-        /// <summary>The keys of the traces the window leaves out: checked by key, no id is cut out of every head's key.</summary>
+        /// <summary>The keys of the traces the window leaves out.</summary>
         public HashSet<string> SourceKeys { get; }
+
+        /// <summary>Their stored priorities: a head with another priority is no source, whatever its key.</summary>
+        public HashSet<ulong> SourcePriorities { get; }
+
+        /// <summary>Heads read without a key whose priority is a source's, held back until their keys are read.</summary>
+        public List<TraceHead> Suspects { get; } = [];
 
         public Dictionary<string, long> Population { get; }
 
@@ -773,10 +820,13 @@ public static class CoverageAnalyzer
         /// A census in the order <see cref="IRecalStore.ScanTracesAsync"/> reads (oldest first); a sample by stratum,
         /// then priority, then key.
         /// </summary>
-        public WindowTraffic Traffic(IReadOnlyDictionary<long, string> texts)
+        public WindowTraffic Traffic(IReadOnlyDictionary<long, TraceText> texts)
         {
-            MeasuredTrace Measure((TraceHead Head, string Stratum) t) =>
-                new(t.Head.Key, t.Head.TraceId, t.Stratum, texts[t.Head.Position], t.Head.Timestamp);
+            MeasuredTrace Measure((TraceHead Head, string Stratum) t)
+            {
+                var text = texts[t.Head.Position];
+                return new(text.Key, text.TraceId, t.Stratum, text.Text, t.Head.Timestamp);
+            }
 
             if (!Sampled)
             {
@@ -788,7 +838,7 @@ public static class CoverageAnalyzer
             {
                 measured.AddRange(kept.Heads
                     .OrderBy(h => h.Priority)
-                    .ThenBy(h => h.Head.Key, StringComparer.Ordinal)
+                    .ThenBy(h => texts[h.Head.Position].Key, StringComparer.Ordinal)
                     .Select(h => Measure((h.Head, stratum))));
             }
 

@@ -71,7 +71,9 @@ public static class GapTimeline
         IReadOnlyList<DriftWindow> windows = [.. report.Series, report.Current];
         var requests = new List<CoverageRequest> { Request(span.First, referenceTo) };
         requests.AddRange(windows.Where(w => w.Traces > 0).Select(w => Request(w.From, w.To)));
-        var measured = await CoverageAnalyzer.AnalyzeWindowsAsync(project, report.SuiteVersion, store, embedder, embedderId, requests, cancellationToken).ConfigureAwait(false);
+        // Coverage, feedback and the reference's counts cut the same windows into the same segments: each is read once.
+        var cells = new TrafficCells(store);
+        var measured = await CoverageAnalyzer.AnalyzeWindowsAsync(project, report.SuiteVersion, store, embedder, embedderId, requests, cancellationToken, cells).ConfigureAwait(false);
         var coverages = new CoverageReport?[windows.Count];
         for (int i = 0, next = 1; i < windows.Count; i++)
         {
@@ -85,10 +87,13 @@ public static class GapTimeline
         }
 
         long referenceTotal = 0, referenceUnknown = 0;
-        foreach (var count in await store.CountTrafficAsync(new TrafficQuery(span.First, referenceTo), cancellationToken).ConfigureAwait(false))
+        foreach (var (from, to, _) in WindowSegments.Of([(span.First, referenceTo)]))
         {
-            referenceTotal += count.Count;
-            referenceUnknown += count.Intent == Taxonomy.UnknownIntent ? count.Count : 0;
+            foreach (var cell in await cells.CountAsync(from, to, cancellationToken).ConfigureAwait(false))
+            {
+                referenceTotal += cell.Count.Traces;
+                referenceUnknown += cell.Intent == Taxonomy.UnknownIntent ? cell.Count.Traces : 0;
+            }
         }
 
         var noveltyRadius = referenceCoverage.Novelty!.Quantile(NoveltyQuantile);
@@ -99,7 +104,7 @@ public static class GapTimeline
             NoveltyShare = referenceNovel.Share,
         };
         var calibration = report.Calibration ?? throw new InvalidOperationException("the drift report carries no calibration");
-        var feedback = await FeedbackAsync(store, [.. windows.Select(w => (w.From, w.To)), (span.First, referenceTo)], cancellationToken).ConfigureAwait(false);
+        var feedback = await cells.TotalsAsync([.. windows.Select(w => (w.From, w.To)), (span.First, referenceTo)], cancellationToken).ConfigureAwait(false);
         var online = feedback[..^1].Select(Online).ToArray();
         var referenceOnline = feedback[^1];
         reference = reference with { Online = Online(referenceOnline) };
@@ -111,8 +116,10 @@ public static class GapTimeline
         }
 
         var current = Measure(report.Current, coverages[^1], online[^1], context);
-        // Every run's offline-online comparison reads the same window's signals: read them once.
-        var signals = await RunReportBuilder.SignalsAsync(project.Policy, store, cancellationToken).ConfigureAwait(false);
+        // Every run's offline-online comparison reads the same window's signals: read them once, if there is a run.
+        var signals = (await store.ListRunsAsync(1, cancellationToken).ConfigureAwait(false)).Count == 0
+            ? null
+            : await RunReportBuilder.SignalsAsync(project.Policy, store, cancellationToken).ConfigureAwait(false);
         var (runs, staleness) = await RunsAsync(project, store, signals, cancellationToken).ConfigureAwait(false);
         var releases = await CompareReleasesAsync(project, store, report.Current.From, report.Current.To, cancellationToken, signals).ConfigureAwait(false);
         if (releases is not null && ReleaseAlarm(releases, project.Policy.Alarms) is { } alarm)
@@ -252,26 +259,6 @@ public static class GapTimeline
             string.Create(CultureInfo.InvariantCulture,
                 $"offline and online disagree: gold says release {newer.Release} (target {newer.Target}) is {(offline > 0 ? "better" : "worse")} than {older.Release} (target {older.Target}), {newer.GoldPassRate:0.0%} vs {older.GoldPassRate:0.0%} ({Points(offline)}, Fisher p = {offlineP:0.##e0}); " +
                 $"users say {(online > 0 ? "better" : "worse")}: thumbs up {newer.OnlineRate:0.0%} vs {older.OnlineRate:0.0%} ({Points(online)}, standardised to the current mix over {releases.Strata} strata, p = {onlineP:0.##e0}){weighted}. The gold set no longer ranks releases the way users do."));
-    }
-
-    /// <summary>
-    /// The online signals of every window (the store counts its feedback columns where it can), each stretch of traffic
-    /// counted once however many windows hold it.
-    /// </summary>
-    private static async ValueTask<FeedbackCount[]> FeedbackAsync(IRecalStore store, IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> windows, CancellationToken cancellationToken)
-    {
-        var counts = new FeedbackCount[windows.Count];
-        foreach (var (from, to, inside) in WindowSegments.Of(windows))
-        {
-            var (traces, rated, up, escalated) = await store.CountFeedbackAsync(from, to, cancellationToken).ConfigureAwait(false);
-            foreach (var i in inside)
-            {
-                var c = counts[i];
-                counts[i] = new FeedbackCount(c.Traces + traces, c.Rated + rated, c.Up + up, c.Escalated + escalated);
-            }
-        }
-
-        return counts;
     }
 
     private static WindowOnline Online(FeedbackCount f) =>

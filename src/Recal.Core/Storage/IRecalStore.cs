@@ -36,9 +36,14 @@ public sealed record FeedbackCell(string Intent, string CohortKey, FeedbackCount
 /// <summary>The online signals of one model's stored traffic in one intent and cohort key, and the span of its traces.</summary>
 public sealed record ModelFeedbackCell(string Model, string Intent, string CohortKey, FeedbackCount Count, DateTimeOffset First, DateTimeOffset Last);
 
-/// <summary>What a sampler needs of a stored trace, read without the trace's text, metadata or output.</summary>
+/// <summary>What a sampler needs of a stored trace, read without the trace's key, text, metadata or output.</summary>
 /// <param name="Position">Where the store keeps the trace: among traces of one timestamp, the order <see cref="IRecalStore.ScanTracesAsync"/> visits them in; the handle <see cref="IRecalStore.GetClassificationTextsAsync"/> takes.</param>
-public readonly record struct TraceHead(long Position, string Key, DateTimeOffset Timestamp, string Intent, string CohortKey)
+/// <param name="Priority">The trace's sampling priority under <see cref="Ingest.SamplePriority.StoredSeed"/>, kept by the store beside the trace.</param>
+/// <param name="Key">The trace's key, when the scan was asked for keys.</param>
+public readonly record struct TraceHead(long Position, DateTimeOffset Timestamp, string Intent, string CohortKey, ulong Priority, string? Key = null);
+
+/// <summary>A stored trace's key and classification text (<see cref="TraceInput.ClassificationText"/>).</summary>
+public readonly record struct TraceText(string Key, string Text)
 {
     /// <summary>The trace's own id, when it has one: a trace with an id is keyed <c>id:</c> and the id (<see cref="Ingest.TraceKeys"/>).</summary>
     public string? TraceId => Key.StartsWith(Ingest.TraceKeys.IdPrefix, StringComparison.Ordinal) ? Key[Ingest.TraceKeys.IdPrefix.Length..] : null;
@@ -210,17 +215,18 @@ public interface IRecalStore : IAsyncDisposable
     ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Visits the head (key, id, time, intent, cohort) of every stored trace with <paramref name="from"/> ≤ timestamp &lt;
-    /// <paramref name="to"/>, in no promised order, reading as little of each trace as the store can: what sampling
-    /// needs before it knows which traces it keeps.
+    /// Visits the head (position, time, intent, cohort, stored sampling priority; the key only when
+    /// <paramref name="withKeys"/>) of every stored trace with <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/>,
+    /// in no promised order, reading as little of each trace as the store can: what sampling needs before it knows which
+    /// traces it keeps.
     /// </summary>
-    ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default);
+    ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The classification texts (<see cref="TraceInput.ClassificationText"/>) of the traces at the given positions
-    /// (<see cref="TraceHead.Position"/>); positions holding no trace are absent.
+    /// The keys and classification texts of the traces at the given positions (<see cref="TraceHead.Position"/>);
+    /// positions holding no trace are absent.
     /// </summary>
-    ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The cached embeddings of <paramref name="embedder"/> (an embedder id, e.g. <c>HashedEmbeddingGenerator.Id</c>) for

@@ -1,4 +1,5 @@
 using Recal.Domain;
+using Recal.Ingest;
 using Recal.Running;
 using Recal.Storage;
 
@@ -75,6 +76,23 @@ internal sealed class InMemoryStore : IRecalStore
         return ValueTask.FromResult<IReadOnlyList<TrafficCount>>(rows);
     }
 
+    /// <summary>Every added trace counts; feedback comes from the whole ones (counted traces have none), no scan counted.</summary>
+    public ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var cells = _traces
+            .Where(t => t.Time >= from && t.Time < to)
+            .GroupBy(t => (t.Intent, t.Cohort))
+            .ToDictionary(g => g.Key, g => new FeedbackCount(g.Count(), 0, 0, 0));
+        foreach (var trace in _whole.Where(t => t.Trace.Timestamp >= from && t.Trace.Timestamp < to))
+        {
+            var (feedback, cell) = (trace.Trace.Feedback, (trace.Intent, trace.CohortKey));
+            var c = cells[cell];
+            cells[cell] = c with { Rated = c.Rated + (feedback.Thumbs is null ? 0 : 1), Up = c.Up + (feedback.Thumbs > 0 ? 1 : 0), Escalated = c.Escalated + (feedback.Escalated == true ? 1 : 0) };
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<FeedbackCell>>([.. cells.Select(kv => new FeedbackCell(kv.Key.Intent, kv.Key.Cohort, kv.Value))]);
+    }
+
     public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_traces.Count == 0 ? null : new TrafficSpan(_traces.Min(t => t.Time), _traces.Max(t => t.Time), _traces.Count));
 
@@ -129,35 +147,39 @@ internal sealed class InMemoryStore : IRecalStore
 
     public int HeadScans { get; private set; }
 
+    /// <summary>Head scans that were asked for the traces' keys.</summary>
+    public int KeyedHeadScans { get; private set; }
+
     /// <summary>Positions are the order traces were added in: newest last, as <see cref="ScanTracesAsync"/> breaks ties.</summary>
-    public ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    public ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default)
     {
         HeadScans++;
+        KeyedHeadScans += withKeys ? 1 : 0;
         // Newest first: callers may not rely on the order.
         for (var i = _whole.Count - 1; i >= 0; i--)
         {
             var trace = _whole[i];
             if ((from is null || trace.Trace.Timestamp >= from) && (to is null || trace.Trace.Timestamp < to))
             {
-                visit(new TraceHead(i, trace.Key, trace.Trace.Timestamp, trace.Intent, trace.CohortKey));
+                visit(new TraceHead(i, trace.Trace.Timestamp, trace.Intent, trace.CohortKey, SamplePriority.Of(SamplePriority.StoredSeed, trace.Key), withKeys ? trace.Key : null));
             }
         }
 
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<IReadOnlyDictionary<long, string>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
     {
-        var texts = new Dictionary<long, string>();
+        var texts = new Dictionary<long, TraceText>();
         foreach (var position in positions)
         {
             if (position >= 0 && position < _whole.Count)
             {
-                texts[position] = _whole[(int)position].Trace.Input.ClassificationText;
+                texts[position] = new TraceText(_whole[(int)position].Key, _whole[(int)position].Trace.Input.ClassificationText);
             }
         }
 
-        return ValueTask.FromResult<IReadOnlyDictionary<long, string>>(texts);
+        return ValueTask.FromResult<IReadOnlyDictionary<long, TraceText>>(texts);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -5,6 +5,7 @@ using System.Text;
 using FluentAssertions;
 using Recal.Domain;
 using Recal.Drift;
+using Recal.Ingest;
 using Recal.Lifecycle;
 using Recal.Storage;
 using Xunit;
@@ -35,8 +36,39 @@ public sealed class WindowSamplingTests
         // Then each window keeps what the definition gives over whole traces: the census in reading order, the sample by
         // stratum, then priority; the store was read once, by heads, and no whole trace was read
         store.HeadScans.Should().Be(1);
+        store.KeyedHeadScans.Should().Be(1);
         store.WholeScans.Should().Be(0);
         traffic.Select(t => t.Sampled).Should().Equal(true, true, true, true, true, false);
+        for (var i = 0; i < plans.Count; i++)
+        {
+            var (population, measured) = await ScannedAsync(store, policy, plans[i]);
+            traffic[i].Population.Should().BeEquivalentTo(population);
+            traffic[i].Measured.Select(m => (m.Key, m.TraceId, m.Stratum, m.Text, m.Timestamp)).Should().Equal(measured);
+        }
+
+        traffic.SelectMany(t => t.Measured).Should().NotContain(m => sources.Contains(m.TraceId!));
+    }
+
+    [Fact]
+    public async Task Windows_sampled_under_the_stored_seed_read_no_key_and_still_leave_the_case_sources_out()
+    {
+        // Given the same traffic and case sources, one of them in the sampled weeks and one in the census day
+        var store = new InMemoryStore();
+        AddTraffic(store);
+        var policy = CoverageAnalyzerTests.Project([("a", "1,0,0"), ("b", "0,1,0")]).Policy with
+        {
+            Strata = new StrataPolicy(["intent", "plan"], DefaultWeighting.Traffic, new Dictionary<string, double>(), 0),
+        };
+        var sources = new HashSet<string>(StringComparer.Ordinal) { "t-3", "t-250", "t-700", "t-1200" };
+
+        // When windows are sampled under the seed whose priorities the store keeps
+        CoverageAnalyzer.WindowPlan Plan(int fromDay, int toDay) => new(Monday.AddDays(fromDay), Monday.AddDays(toDay), 150, SamplePriority.StoredSeed, sources);
+        IReadOnlyList<CoverageAnalyzer.WindowPlan> plans = [Plan(0, 7), Plan(7, 21), Plan(0, 21), Plan(3, 4)];
+        var traffic = await CoverageAnalyzer.MeasuredTrafficAsync(policy, store, plans, TestContext.Current.CancellationToken);
+
+        // Then the heads were read once without keys, and each window is what the definition gives over whole traces
+        store.HeadScans.Should().Be(1);
+        store.KeyedHeadScans.Should().Be(0);
         for (var i = 0; i < plans.Count; i++)
         {
             var (population, measured) = await ScannedAsync(store, policy, plans[i]);
@@ -115,13 +147,18 @@ public sealed class WindowSamplingTests
 
         // When the window's heads are read, then the texts at their positions
         var heads = new List<TraceHead>();
-        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(1), heads.Add, TestContext.Current.CancellationToken);
+        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(1), withKeys: false, heads.Add, TestContext.Current.CancellationToken);
+        var keyed = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(1), withKeys: true, keyed.Add, TestContext.Current.CancellationToken);
         var texts = await store.GetClassificationTextsAsync([.. heads.Select(h => h.Position), 99], TestContext.Current.CancellationToken);
 
-        // Then the heads are the window's, and the texts what the classifier and embedder see; no trace at 99
-        heads.Select(h => (h.Key, h.TraceId, h.Timestamp, h.Intent, h.CohortKey)).Should().BeEquivalentTo(
-            [("id:in-1", "in-1", Monday.AddHours(1), "a", "plan=pro"), ("id:in-2", "in-2", Monday.AddHours(2), "b", "plan=pro")]);
-        heads.Select(h => texts[h.Position]).Should().BeEquivalentTo("hello", "where is my card");
+        // Then the heads are the window's with their stored-seed priorities, keys only when asked; the texts are what the
+        // classifier and embedder see, with their keys and ids; no trace at 99
+        heads.Select(h => (h.Timestamp, h.Intent, h.CohortKey, h.Priority, h.Key)).Should().BeEquivalentTo(
+            [(Monday.AddHours(1), "a", "plan=pro", SamplePriority.Of(0, "id:in-1"), (string?)null), (Monday.AddHours(2), "b", "plan=pro", SamplePriority.Of(0, "id:in-2"), (string?)null)]);
+        keyed.Select(h => h.Key).Should().BeEquivalentTo("id:in-1", "id:in-2");
+        heads.Select(h => (texts[h.Position].Key, texts[h.Position].TraceId, texts[h.Position].Text)).Should().BeEquivalentTo(
+            [("id:in-1", "in-1", "hello"), ("id:in-2", "in-2", "where is my card")]);
         texts.Should().NotContainKey(99);
     }
 
