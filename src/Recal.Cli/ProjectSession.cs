@@ -25,10 +25,21 @@ internal static class ProjectSession
     }
 
     /// <summary>Opens the project's store for a command that writes to it (creating and migrating it as needed).</summary>
-    public static Task<SqliteStore> OpenStoreAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
+    public static async Task<SqliteStore> OpenStoreAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
     {
         context.StorePath = project.Settings.StorePath;
-        return SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken);
+        return Opened(context, await SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Says so when the store was found not closed cleanly (and sound by its quick check).</summary>
+    private static SqliteStore Opened(CliContext context, SqliteStore store)
+    {
+        if (store.UncleanShutdown is { } who)
+        {
+            context.Error.MarkupLine($"[yellow]note[/]: the store was not closed cleanly ({Markup.Escape(who)} stopped with it open); SQLite's quick check finds no damage");
+        }
+
+        return store;
     }
 
     /// <summary>
@@ -40,19 +51,19 @@ internal static class ProjectSession
         context.StorePath = project.Settings.StorePath;
         try
         {
-            return await SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false);
+            return Opened(context, await SqliteStore.OpenAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false));
         }
         catch (Storage.StoreException e) when (e.InnerException is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_READONLY or SQLitePCL.raw.SQLITE_CANTOPEN } && File.Exists(project.Settings.StorePath))
         {
-            return await SqliteStore.OpenReadOnlyAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false);
+            return Opened(context, await SqliteStore.OpenReadOnlyAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false));
         }
     }
 
     /// <summary>Opens the project's store for a command that only reads it: a read-only store file works.</summary>
-    public static Task<SqliteStore> OpenStoreForReadingAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
+    public static async Task<SqliteStore> OpenStoreForReadingAsync(CliContext context, EvalProject project, CancellationToken cancellationToken)
     {
         context.StorePath = project.Settings.StorePath;
-        return SqliteStore.OpenReadOnlyAsync(project.Settings.StorePath, cancellationToken);
+        return Opened(context, await SqliteStore.OpenReadOnlyAsync(project.Settings.StorePath, cancellationToken).ConfigureAwait(false));
     }
 
     public static void WriteDiagnostics(IAnsiConsole console, IEnumerable<Diagnostic> diagnostics)

@@ -55,7 +55,14 @@ public sealed partial class SqliteStore : IRecalStore
     public static Task<SqliteStore> OpenReadOnlyAsync(string path, CancellationToken cancellationToken = default) =>
         OpenAsync(path, readOnly: true, cancellationToken);
 
-    private static async Task<SqliteStore> OpenAsync(string path, bool readOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens an existing store read-only to check it (<see cref="CheckIntegrityAsync"/>): without the quick check an
+    /// open runs after an unclean shutdown, which would refuse a damaged store before its problems are listed.
+    /// </summary>
+    public static Task<SqliteStore> OpenForCheckAsync(string path, CancellationToken cancellationToken = default) =>
+        OpenAsync(path, readOnly: true, cancellationToken, sessionCheck: false);
+
+    private static async Task<SqliteStore> OpenAsync(string path, bool readOnly, CancellationToken cancellationToken, bool sessionCheck = true)
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
@@ -69,13 +76,13 @@ public sealed partial class SqliteStore : IRecalStore
             SqliteStore store;
             try
             {
-                store = await OpenConnectionAsync(full, readOnly: true, cancellationToken).ConfigureAwait(false);
+                store = await OpenConnectionAsync(full, readOnly: true, cancellationToken, sessionCheck: sessionCheck).ConfigureAwait(false);
             }
             catch (StoreException e) when (e.InnerException is SqliteException { SqliteErrorCode: raw.SQLITE_READONLY or raw.SQLITE_CANTOPEN })
             {
                 // A WAL store in a folder this user cannot write: SQLite cannot create the shared-memory file even to
                 // read. Opened as immutable instead (nobody else can be writing through this folder's files).
-                store = await OpenConnectionAsync(full, readOnly: true, cancellationToken, immutable: true).ConfigureAwait(false);
+                store = await OpenConnectionAsync(full, readOnly: true, cancellationToken, immutable: true, sessionCheck: sessionCheck).ConfigureAwait(false);
             }
 
             if (store.SchemaVersion >= Migrations.Latest)
@@ -103,7 +110,7 @@ public sealed partial class SqliteStore : IRecalStore
         return await OpenConnectionAsync(full, readOnly: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<SqliteStore> OpenConnectionAsync(string full, bool readOnly, CancellationToken cancellationToken, bool immutable = false)
+    private static async Task<SqliteStore> OpenConnectionAsync(string full, bool readOnly, CancellationToken cancellationToken, bool immutable = false, bool sessionCheck = true)
     {
         try
         {
@@ -139,6 +146,16 @@ public sealed partial class SqliteStore : IRecalStore
             if (version >= Migrations.Latest)
             {
                 store.LoadNames();
+            }
+
+            try
+            {
+                await store.BeginSessionAsync(writing: !readOnly, check: sessionCheck, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+                throw;
             }
 
             return store;
@@ -832,6 +849,7 @@ public sealed partial class SqliteStore : IRecalStore
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);
+        EndSession();
         _gate.Dispose();
     }
 

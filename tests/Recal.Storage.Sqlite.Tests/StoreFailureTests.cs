@@ -164,6 +164,86 @@ public sealed class StoreFailureTests : IDisposable
         problems.Should().NotBeEmpty();
     }
 
+    [Fact]
+    public async Task A_store_closed_cleanly_leaves_no_session_marker_and_opens_without_a_check()
+    {
+        // Given a store written and closed by this process
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, Token))
+        {
+            Directory.EnumerateFiles(SqliteStore.SessionsFolder(_fixture.StorePath)).Should().ContainSingle();
+            await store.AddTracesAsync([SqliteStoreTests.Classified("a", DateTimeOffset.UnixEpoch.AddDays(20000), "x")], Token);
+        }
+
+        // When it is opened again
+        await using var reopened = await SqliteStore.OpenAsync(_fixture.StorePath, Token);
+
+        // Then no marker was left behind, and nothing was taken for an unclean shutdown
+        reopened.UncleanShutdown.Should().BeNull();
+        Directory.EnumerateFiles(SqliteStore.SessionsFolder(_fixture.StorePath)).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_store_left_open_by_a_stopped_process_is_checked_and_its_marker_cleared_when_sound()
+    {
+        // Given a sound store and the marker of a process of this host that has stopped without closing it
+        await (await SqliteStore.OpenAsync(_fixture.StorePath, Token)).DisposeAsync();
+        var marker = LeaveMarkerOfStoppedProcess(_fixture.StorePath, out var pid);
+
+        // When it is opened for reading, then for writing
+        string? seenByReader;
+        await using (var reader = await SqliteStore.OpenReadOnlyAsync(_fixture.StorePath, Token))
+        {
+            seenByReader = reader.UncleanShutdown;
+        }
+
+        var markerAfterReading = File.Exists(marker);
+        await using var writer = await SqliteStore.OpenAsync(_fixture.StorePath, Token);
+
+        // Then both opens ran the check and name the process; the reader left the marker, the writer removed it
+        seenByReader.Should().Be($"process {pid}");
+        markerAfterReading.Should().BeTrue();
+        writer.UncleanShutdown.Should().Be($"process {pid}");
+        File.Exists(marker).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_damaged_store_left_open_by_a_stopped_process_is_refused_on_open_with_the_damage_named()
+    {
+        // Given a store of a few thousand traces, damaged in its middle, and the marker of a stopped process
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, Token))
+        {
+            await store.AddTracesAsync([.. Enumerable.Range(0, 5000).Select(i => SqliteStoreTests.Classified($"t-{i}", DateTimeOffset.UnixEpoch.AddDays(20000).AddMinutes(i), "balance"))], Token);
+        }
+
+        Damage(_fixture.StorePath, "middle");
+        LeaveMarkerOfStoppedProcess(_fixture.StorePath, out var pid);
+
+        // When it is opened
+        var open = async () => await (await SqliteStore.OpenAsync(_fixture.StorePath, Token)).DisposeAsync();
+
+        // Then the open fails with RC3004, naming the stopped process and what the check found
+        var failure = (await open.Should().ThrowAsync<StoreException>()).Which;
+        failure.Code.Should().Be(StoreException.Damaged);
+        failure.Message.Should().Contain($"process {pid}").And.Contain("damaged");
+
+        // And the check's own open still reaches the store to list every problem
+        await using var checking = await SqliteStore.OpenForCheckAsync(_fixture.StorePath, Token);
+        (await checking.CheckIntegrityAsync(cancellationToken: Token)).Should().NotBeEmpty();
+    }
+
+    /// <summary>Runs a process that exits at once and writes a session marker in its name.</summary>
+    private static string LeaveMarkerOfStoppedProcess(string storePath, out int pid)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        process.WaitForExit();
+        pid = process.Id;
+        var folder = SqliteStore.SessionsFolder(storePath);
+        Directory.CreateDirectory(folder);
+        var marker = Path.Combine(folder, $"{Environment.MachineName}-{pid}-0123456789abcdef");
+        File.WriteAllText(marker, string.Empty);
+        return marker;
+    }
+
     private static void Damage(string path, string how)
     {
         SqliteConnection.ClearAllPools();

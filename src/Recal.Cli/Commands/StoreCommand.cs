@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Recal.Storage;
+using Recal.Storage.Sqlite;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -27,7 +28,8 @@ internal static class StoreCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+            context.StorePath = path;
+            await using var store = await SqliteStore.OpenForCheckAsync(path, cancellationToken).ConfigureAwait(false);
             var problems = await store.CheckIntegrityAsync(parse.GetValue(quick), cancellationToken: cancellationToken).ConfigureAwait(false);
             if (problems.Count == 0)
             {
