@@ -671,13 +671,19 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    public async ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default)
+    public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) =>
+        TrafficAnchoring.AnchorAsync(SpanOfAsync, cancellationToken);
+
+    /// <summary>The first and last timestamps and the count of the traces with from ≤ ts &lt; to (from the traffic index).</summary>
+    private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT MIN(ts), MAX(ts), COUNT(*) FROM traces";
+            command.CommandText = "SELECT MIN(ts), MAX(ts), COUNT(*) FROM traces WHERE ts >= $from AND ts < $to";
+            command.Parameters.AddWithValue("$from", from?.ToUnixTimeMilliseconds() ?? long.MinValue);
+            command.Parameters.AddWithValue("$to", to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             return reader.GetInt64(2) == 0

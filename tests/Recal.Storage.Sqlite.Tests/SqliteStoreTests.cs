@@ -267,6 +267,36 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Isolated_traces_far_from_the_traffic_do_not_anchor_its_span()
+    {
+        // Given two weeks of traffic, 50 traces a day, one trace dated 9999-12-31 and one dated 2001-01-01
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var traffic = Enumerable.Range(0, 700).Select(i => Classified($"t-{i}", Monday.AddMinutes(i * 28.8), "a")).ToList();
+        var last = traffic[^1].Trace.Timestamp;
+        await store.AddTracesAsync([.. traffic, Classified("future", new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero), "a"), Classified("past", new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero), "a")], TestContext.Current.CancellationToken);
+
+        // When the span windows are anchored to is read
+        var span = await store.GetTrafficSpanAsync(TestContext.Current.CancellationToken);
+
+        // Then it is the traffic's, and says two outliers were left out
+        span.Should().Be(new TrafficSpan(Monday, last, 700, Outliers: 2));
+    }
+
+    [Fact]
+    public async Task Sparse_traffic_keeps_every_trace_in_its_span()
+    {
+        // Given one trace a day for ten days, then one more after a six-day pause
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await store.AddTracesAsync([.. Enumerable.Range(0, 10).Select(i => Classified($"t-{i}", Monday.AddDays(i), "a")), Classified("late", Monday.AddDays(15), "a")], TestContext.Current.CancellationToken);
+
+        // When the span is read
+        var span = await store.GetTrafficSpanAsync(TestContext.Current.CancellationToken);
+
+        // Then nothing is an outlier: a pause of under a week isolates no trace
+        span.Should().Be(new TrafficSpan(Monday, Monday.AddDays(15), 11));
+    }
+
+    [Fact]
     public async Task Stored_traces_are_read_back_whole_within_a_window()
     {
         // Given a text trace with metadata and feedback, a conversation, and a trace outside the window

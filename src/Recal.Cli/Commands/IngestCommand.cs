@@ -101,6 +101,10 @@ internal static class IngestCommand
         if (span is not null)
         {
             context.Out.MarkupLine($"The store holds {span.Count:N0} traces from {span.First.UtcDateTime:yyyy-MM-dd} to {span.Last.UtcDateTime:yyyy-MM-dd}.");
+            if (span.Outliers > 0)
+            {
+                context.Out.MarkupLine($"[yellow]{span.Outliers:N0} trace(s) far from the rest[/] (more than 7 days from any other, at the start or end of the traffic) do not anchor the drift windows (docs/drift.md#what-is-compared).");
+            }
         }
 
         return exitCode;

@@ -50,7 +50,8 @@ public readonly record struct TraceText(string Key, string Text)
 }
 
 /// <summary>The time span and size of the stored traffic.</summary>
-public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long Count);
+/// <param name="Outliers">Traces left out of the span as isolated outliers at its ends (<see cref="TrafficAnchoring"/>).</param>
+public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long Count, long Outliers = 0);
 
 /// <summary>The outcome of storing one batch.</summary>
 /// <param name="Added">Traces that were new.</param>
@@ -144,7 +145,10 @@ public interface IRecalStore : IAsyncDisposable
         return [.. cells.Values];
     }
 
-    /// <summary>The first and last timestamps and the number of stored traces; null when the store is empty.</summary>
+    /// <summary>
+    /// The span windows are anchored to: the first and last timestamps and the number of stored traces, with isolated
+    /// outliers at either end left out (<see cref="TrafficAnchoring"/>); null when the store is empty.
+    /// </summary>
     ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Starts an ingest log entry and returns its id.</summary>
