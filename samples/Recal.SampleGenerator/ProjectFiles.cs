@@ -128,7 +128,7 @@ internal static class ProjectFiles
         """;
 
     /// <summary>The sample's policy: its alarms are the defaults <c>recal init</c> writes.</summary>
-    public static string Policy { get; } = PolicyHead + ProjectScaffolder.Alarms(AlarmThresholds.Defaults);
+    public static string Policy { get; } = PolicyHead + ProjectScaffolder.Alarms(AlarmThresholds.Defaults) + ProjectScaffolder.Gates(GatePolicy.Defaults);
 
     public const string Attribution = """
         # Attribution

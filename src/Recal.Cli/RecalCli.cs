@@ -25,6 +25,8 @@ public static class RecalCli
         root.Subcommands.Add(HoldoutCommand.Create(context));
         root.Subcommands.Add(HistoryCommand.Create(context));
         root.Subcommands.Add(CompareSuitesCommand.Create(context));
+        root.Subcommands.Add(DecisionCommands.Diff(context));
+        root.Subcommands.Add(DecisionCommands.Gate(context));
         root.Subcommands.Add(StalenessCommand.Create(context));
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(StoreCommand.Create(context));

@@ -105,4 +105,65 @@ public sealed record SamplingPolicy(
     TimeSpan RotationCadence,
     PromotionRule Promotion,
     RetirementRule Retirement,
-    AlarmThresholds Alarms);
+    AlarmThresholds Alarms)
+{
+    /// <summary>The upgrade gates <c>recal gate</c> applies.</summary>
+    public GatePolicy Gates { get; init; } = GatePolicy.Defaults;
+}
+
+/// <summary>What a gate that cannot tell (too few cases, no traffic) does to the decision.</summary>
+public enum UnknownVerdict
+{
+    /// <summary>An unknown gate fails the decision: nothing ships on a gate nobody could read.</summary>
+    Fail,
+
+    /// <summary>An unknown gate is reported and does not fail the decision.</summary>
+    Pass,
+}
+
+/// <summary>How the candidate release met traffic: beside the baseline (shadow A/B) or on a slice of it (canary).</summary>
+public enum OnlineGateMode
+{
+    Shadow,
+    Canary,
+}
+
+/// <summary>
+/// The upgrade gates (policy.yaml <c>gates:</c>, versioned with the policy; docs/gates.md): what a candidate must show
+/// against a baseline before it ships.
+/// </summary>
+public sealed record GatePolicy
+{
+    public static GatePolicy Defaults { get; } = new();
+
+    /// <summary>What an unknown gate does to the decision.</summary>
+    public UnknownVerdict Unknown { get; init; } = UnknownVerdict.Fail;
+
+    /// <summary>Confidence of every interval the gates read.</summary>
+    public double Confidence { get; init; } = 0.95;
+
+    /// <summary>Share of the candidate's layer-1 assertions that must pass.</summary>
+    public double Assertions { get; init; } = 1.0;
+
+    /// <summary>On gold, a segment may fall by at most this much (a share: 0.03 is 3 points).</summary>
+    public double MaxRegression { get; init; } = 0.03;
+
+    /// <summary>Below this many paired cases a segment with any newly failing case is unknown.</summary>
+    public int MinCases { get; init; } = 10;
+
+    /// <summary>The gold segments judged besides the whole of gold; null: difficulty, provenance, every cohort dimension and intent.</summary>
+    public IReadOnlyList<string>? SegmentsBy { get; init; }
+
+    public bool Holdout { get; init; } = true;
+
+    public bool Shadow { get; init; } = true;
+
+    public bool Online { get; init; } = true;
+
+    public OnlineGateMode OnlineMode { get; init; } = OnlineGateMode.Shadow;
+
+    /// <summary>How far (in points of each rate) the candidate release's online signals may fall behind the baseline's; null: 0.05 for a shadow A/B, 0.02 for a canary.</summary>
+    public double? OnlineTolerance { get; init; }
+
+    public double EffectiveOnlineTolerance => OnlineTolerance ?? (OnlineMode == OnlineGateMode.Canary ? 0.02 : 0.05);
+}

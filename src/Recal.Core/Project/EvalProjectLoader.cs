@@ -42,6 +42,7 @@ public static class EvalProjectLoader
         }
 
         PolicyReader.CrossCheck(policy, taxonomy, policyLocations, diagnostics);
+        GatesReader.CrossCheck(policy.Gates, taxonomy, policyLocations, diagnostics);
         var cases = new List<EvalCase>();
         foreach (var path in settings.CasePaths)
         {

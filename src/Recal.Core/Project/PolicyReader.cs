@@ -125,6 +125,7 @@ internal static class PolicyReader
         }
 
         alarmsYaml?.RejectUnknownKeys();
+        var gates = GatesReader.Read(yaml, locations);
         yaml.RejectUnknownKeys();
 
         return new SamplingPolicy(
@@ -139,7 +140,10 @@ internal static class PolicyReader
             rotation,
             promotion,
             retirement,
-            alarms);
+            alarms)
+        {
+            Gates = gates,
+        };
     }
 
     /// <summary>

@@ -145,7 +145,7 @@ public static class ProjectScaffolder
         """;
 
     /// <summary>The starter policy.yaml <c>recal init</c> writes: its alarms are <see cref="AlarmThresholds.Defaults"/>, the validated defaults.</summary>
-    public static string StarterPolicy { get; } = PolicyHead + Alarms(AlarmThresholds.Defaults);
+    public static string StarterPolicy { get; } = PolicyHead + Alarms(AlarmThresholds.Defaults) + Gates(GatePolicy.Defaults);
 
     /// <summary>The commented <c>alarms:</c> section for <paramref name="a"/>.</summary>
     public static string Alarms(AlarmThresholds a)
@@ -179,6 +179,28 @@ public static class ProjectScaffolder
             text.Append(CultureInfo.InvariantCulture, $"  {$"{key}: {value.ToString(CultureInfo.InvariantCulture)}",-29}# {comment}\n");
         }
 
+        return text.ToString();
+    }
+
+    /// <summary>The commented <c>gates:</c> section for <paramref name="g"/> (docs/gates.md).</summary>
+    public static string Gates(GatePolicy g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+        var text = new StringBuilder();
+        text.Append('\n');
+        text.Append("# Upgrade gates (docs/gates.md): what recal gate --baseline B --candidate C needs before a candidate ships.\n");
+        text.Append("gates:\n");
+        text.Append(CultureInfo.InvariantCulture, $"  {$"unknown: {EnumNames.Name(g.Unknown)}",-29}# a gate that cannot tell (too few cases, no traffic) fails the decision\n");
+        text.Append(CultureInfo.InvariantCulture, $"  {$"assertions: {Number(g.Assertions)}",-29}# share of the candidate's layer-1 assertion results that must pass\n");
+        text.Append("  gold:\n");
+        text.Append(CultureInfo.InvariantCulture, $"    {$"max_regression: {Number(g.MaxRegression)}",-27}# no segment may lose more than this, beyond noise\n");
+        text.Append(CultureInfo.InvariantCulture, $"    {$"min_cases: {g.MinCases}",-27}# fewer paired cases, with one newly failing: unknown\n");
+        text.Append(CultureInfo.InvariantCulture, $"  {$"holdout: {(g.Holdout ? "true" : "false")}",-29}# neutral or better on the sealed holdout, and the gold gain carries to it\n");
+        text.Append(CultureInfo.InvariantCulture, $"  {$"shadow: {(g.Shadow ? "true" : "false")}",-29}# not worse beyond noise on the shadow pool\n");
+        text.Append("  online:\n");
+        text.Append(CultureInfo.InvariantCulture, $"    {$"mode: {EnumNames.Name(g.OnlineMode)}",-27}# shadow (an A/B, within 0.05) or canary (within 0.02)\n");
+        text.Append(CultureInfo.InvariantCulture, $"    {$"# tolerance: {Number(g.EffectiveOnlineTolerance)}",-27}# thumbs up and escalation within this of the baseline release (default by mode)\n");
         return text.ToString();
     }
 
