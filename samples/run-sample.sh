@@ -80,6 +80,11 @@ echo "The gold-tuned bot aces the gold set, but not the sealed holdout drawn fro
 echo "shadow set drawn from today's traffic; its traffic-weighted estimate, which weights every intent by"
 echo "today's traffic, is lower than the baseline's: the gold score rose while users would get a worse bot."
 echo
+echo "== recal gate --baseline baseline --candidate gold-tuned (the upgrade decision by the policy's gates)"
+recal gate --project "$project" --baseline baseline --candidate gold-tuned --junit "$project/.recal/gate.xml" --markdown "$project/.recal/gate.md" || true
+recal diff --project "$project" baseline gold-tuned --html "$project/.recal/diff.html" --markdown "$project/.recal/diff.md" > /dev/null
+echo "The case-by-case diff, flips with both answers and their evidence: $project/.recal/diff.html"
+echo
 echo "== recal coverage (how much of the last four weeks has an eval case nearby; built-in embedder)"
 coverage_log=$(mktemp)
 recal coverage --project "$project" > "$coverage_log"

@@ -51,6 +51,29 @@ public sealed class ProjectLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_starter_gates_load_as_the_defaults_and_a_changed_one_is_read()
+    {
+        EvalProjectLoader.Load(_folder.Path).Project!.Policy.Gates.Should().Be(GatePolicy.Defaults);
+        Replace("policy.yaml", "  unknown: fail ", "  unknown: pass ");
+        Replace("policy.yaml", "    mode: shadow ", "    mode: canary ");
+        var gates = EvalProjectLoader.Load(_folder.Path).Project!.Policy.Gates;
+        gates.Unknown.Should().Be(UnknownVerdict.Pass);
+        gates.EffectiveOnlineTolerance.Should().Be(0.02);
+    }
+
+    [Fact]
+    public void A_gold_segment_the_runs_do_not_have_is_located_with_the_nearest_one()
+    {
+        // Given gates.gold.by naming 'intnet'
+        Replace("policy.yaml", "    min_cases: 10 ", "    by: [intnet]\n    min_cases: 10 ");
+
+        var error = Single("RC1108");
+
+        error.Location!.Line.Should().Be(LineOf("policy.yaml", "by: [intnet]"));
+        error.Hint.Should().Contain("did you mean 'intent'");
+    }
+
+    [Fact]
     public void Unknown_pool_value_in_a_case_gets_line_column_and_suggestion()
     {
         Replace("cases/gold.jsonl", "\"pool\":\"gold\",\"tags\":[\"account\"]", "\"pool\":\"gould\",\"tags\":[\"account\"]");
