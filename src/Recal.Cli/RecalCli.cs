@@ -27,6 +27,7 @@ public static class RecalCli
         root.Subcommands.Add(CompareSuitesCommand.Create(context));
         root.Subcommands.Add(DecisionCommands.Diff(context));
         root.Subcommands.Add(DecisionCommands.Gate(context));
+        root.Subcommands.Add(RegradeCommand.Create(context));
         root.Subcommands.Add(StalenessCommand.Create(context));
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(StoreCommand.Create(context));

@@ -188,6 +188,39 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         var workflow = ci[ci.IndexOf("```yaml", StringComparison.Ordinal)..];
         var steps = StepPattern().Matches(workflow).Select(m => m.Groups[1].Value.Trim()).Where(l => l.StartsWith("recal ", StringComparison.Ordinal)).ToList();
         steps.Select(l => l.Replace("\"$GITHUB_STEP_SUMMARY\"", "gate.md", StringComparison.Ordinal)).Should().Equal(recipe);
+
+        // And a regrade re-scores the tuned run's stored outputs with the targets unreachable: no target is called
+        // (a call would error), the judges' answers come from the cache, and the verdicts are the same
+        var recalYaml = _sample.PathOf("recal.yaml");
+        var yaml = await File.ReadAllTextAsync(recalYaml, TestContext.Current.CancellationToken);
+        var botLine = $"base_url: {_bot!.BaseUrl}";
+        var first = yaml.IndexOf(botLine, StringComparison.Ordinal);
+        var second = yaml.IndexOf(botLine, first + 1, StringComparison.Ordinal);
+        var judgesAt = yaml.IndexOf("judge:", StringComparison.Ordinal);
+        second.Should().BeLessThan(judgesAt, "the two targets come before the judges");
+        yaml = string.Concat(yaml.AsSpan(0, first), "base_url: http://127.0.0.1:9/v1", yaml.AsSpan(first + botLine.Length));
+        second = yaml.IndexOf(botLine, StringComparison.Ordinal);
+        yaml = string.Concat(yaml.AsSpan(0, second), "base_url: http://127.0.0.1:9/v1", yaml.AsSpan(second + botLine.Length));
+        await File.WriteAllTextAsync(recalYaml, yaml, TestContext.Current.CancellationToken);
+        var regrade = await CliRunner.RunAsync("regrade", "--project", p, tunedId, "--key-file", key);
+        regrade.Code.Should().Be(0, regrade.Out + regrade.Error);
+        regrade.Out.Should().MatchRegex(@"errors\s+0").And.MatchRegex(@"calls\s+0 answered by a call, 0 from the cache").And.Contain("support-answer@v1 × 3: 0 calls")
+            .And.Contain("0 now failing, 0 now passing, 898 unchanged");
+        var regradeId = RunId(regrade.Out[regrade.Out.IndexOf("Run ", StringComparison.Ordinal)..]);
+        regradeId.Should().NotBe(tunedId);
+        var regradeJson = _sample.PathOf("out/regrade.json");
+        (await CliRunner.RunAsync("report", "--project", p, regradeId, "--json", regradeJson)).Code.Should().Be(0);
+        using (var regradeReport = JsonDocument.Parse(File.ReadAllText(regradeJson)))
+        {
+            regradeReport.RootElement.GetProperty("run").GetProperty("target_config").GetProperty("regrade_of").GetString().Should().Be(tunedId);
+        }
+
+        // And under a rubric that passes at 3 instead of 4 the judges are asked again and verdicts move one way only
+        var lenient = _sample.PathOf("rubrics/lenient.yaml");
+        await File.WriteAllTextAsync(lenient, (await File.ReadAllTextAsync(_sample.PathOf("rubrics/support-answer.yaml"), TestContext.Current.CancellationToken)).Replace("version: 1", "version: 2", StringComparison.Ordinal).Replace("all_at_least: 4", "all_at_least: 3", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+        var lenientRun = await CliRunner.RunAsync("regrade", "--project", p, tunedId, "--key-file", key, "--rubric", lenient);
+        lenientRun.Code.Should().Be(0, lenientRun.Out + lenientRun.Error);
+        lenientRun.Out.Should().Contain("support-answer@v2").And.MatchRegex(@"calls\s+0 answered by a call").And.MatchRegex(@"Verdicts moved by the regrade: 0 now failing, [1-9][0-9]* now passing");
     }
 
     /// <summary>The recal lines of the block after docs/ci.md's <c>ci-recipe</c> marker.</summary>

@@ -259,7 +259,7 @@ internal static class RunCommand
         return found;
     }
 
-    private static async Task<RunSummary> WithProgressAsync(CliContext context, Func<IProgress<RunProgress>, Task<RunSummary>> work)
+    internal static async Task<RunSummary> WithProgressAsync(CliContext context, Func<IProgress<RunProgress>, Task<RunSummary>> work)
     {
         var watch = Stopwatch.StartNew();
         int? firstDone = null;
@@ -315,7 +315,7 @@ internal static class RunCommand
         return summary!;
     }
 
-    private static void Render(CliContext context, RunSummary summary, JudgePanel? panel, string? reviewQueue, int retries, TimeSpan elapsed)
+    internal static void Render(CliContext context, RunSummary summary, JudgePanel? panel, string? reviewQueue, int retries, TimeSpan elapsed)
     {
         var console = context.Out;
         var (lower, upper) = summary.Passed + summary.Failed == 0 ? (double.NaN, double.NaN) : Proportion.WilsonInterval(summary.Passed, summary.Passed + summary.Failed);

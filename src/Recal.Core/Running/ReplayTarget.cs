@@ -20,6 +20,39 @@ public sealed class ReplayTarget : ITarget
         _missing = missing;
     }
 
+    /// <summary>The recorded responses by case id, when they carry more than the text (a stored run's latency and tokens).</summary>
+    private IReadOnlyDictionary<string, TargetResponse>? Responses { get; init; }
+
+    /// <summary>
+    /// Replays a stored run's outputs, with their latency and token counts, for re-scoring them (<c>recal regrade</c>):
+    /// no call is made. A case the run has no output for (it errored) is an error again, saying so.
+    /// </summary>
+    public static ReplayTarget FromRun(string runId, IReadOnlyList<RunCaseRecord> results)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        ArgumentNullException.ThrowIfNull(results);
+        var responses = new Dictionary<string, TargetResponse>(StringComparer.Ordinal);
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var result in results)
+        {
+            if (result.Output is { } output && result.Error is null)
+            {
+                responses[result.CaseId] = new TargetResponse(output, TimeSpan.FromMilliseconds(result.LatencyMs ?? 0), result.InputTokens, result.OutputTokens, 0, null);
+            }
+            else
+            {
+                errors[result.CaseId] = result.Error ?? "no output";
+            }
+        }
+
+        return new ReplayTarget(responses.ToDictionary(kv => kv.Key, kv => kv.Value.Text, StringComparer.Ordinal), c => errors.TryGetValue(c.Id, out var error)
+            ? $"run {runId} has no output for this case to re-score (it errored: {error})"
+            : $"run {runId} did not run this case")
+        {
+            Responses = responses,
+        };
+    }
+
     /// <summary>Problems found reading a results file (line and reason); those lines are skipped.</summary>
     public IReadOnlyList<string> Problems { get; private init; } = [];
 
@@ -82,6 +115,11 @@ public sealed class ReplayTarget : ITarget
     public ValueTask<TargetResponse> InvokeAsync(EvalCase evalCase, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evalCase);
+        if (Responses is not null && Responses.TryGetValue(evalCase.Id, out var recorded))
+        {
+            return ValueTask.FromResult(recorded);
+        }
+
         return _outputs.TryGetValue(evalCase.Id, out var output)
             ? ValueTask.FromResult(new TargetResponse(output, TimeSpan.Zero, null, null, 0, null))
             : ValueTask.FromException<TargetResponse>(new TargetCallException(_missing(evalCase), null, null, transient: false));
