@@ -82,4 +82,22 @@ public sealed class JudgeAgreementCommandTests : IDisposable
         root.GetProperty("fleiss").GetProperty("items").GetInt64().Should().Be(40);
         (await File.ReadAllTextAsync(markdown, TestContext.Current.CancellationToken)).Should().Contain("## Judge sloppy against human labels").And.Contain("| (all) | 40 |");
     }
+
+    [Fact]
+    public async Task Labels_differing_only_in_case_fail_loudly_with_their_line_unless_folded()
+    {
+        // Given a judge that writes a/b where the humans wrote A/B
+        var file = Path.Combine(_folder, "case.jsonl");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 12).Select(i => $$"""{"id":"q{{i}}","human":"{{(i % 2 == 0 ? "A" : "B")}}","judge":"{{(i % 2 == 0 ? "a" : "b")}}"}"""), TestContext.Current.CancellationToken);
+
+        // When the command runs as it is, and with --ignore-case
+        var strict = await CliRunner.RunAsync("judge-agreement", file);
+        var folded = await CliRunner.RunAsync("judge-agreement", file, "--ignore-case");
+
+        // Then the first names the file, line, spelling and the fix, and counts the verdicts as unparsed; the second agrees fully
+        strict.Code.Should().Be(1);
+        strict.Error.Should().Contain("case.jsonl:1").And.Contain("RC1405").And.Contain("'a' (6 times)").And.Contain("--ignore-case");
+        folded.Code.Should().Be(0, folded.Error);
+        folded.Out.Should().MatchRegex(@"\(all\)\s+12 \(small\)\s+1\.000");
+    }
 }

@@ -130,6 +130,7 @@ public static class JudgeAgreementReader
         return -1;
     }
 
+    /// <summary>Whether the first line is an item of its own (JSON Lines), not the start or whole of an {"items": [...]} document.</summary>
     private static bool FirstLineIsAnObject(byte[] bytes, int first)
     {
         var end = Array.IndexOf(bytes, (byte)'\n', first);
@@ -137,7 +138,8 @@ public static class JudgeAgreementReader
         try
         {
             using var document = JsonDocument.Parse(line.ToArray());
-            return document.RootElement.ValueKind == JsonValueKind.Object;
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object && !(root.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Array && !root.TryGetProperty("human", out _));
         }
         catch (JsonException)
         {

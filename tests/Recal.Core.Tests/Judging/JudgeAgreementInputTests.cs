@@ -37,8 +37,11 @@ public sealed class JudgeAgreementInputTests : IDisposable
             }
             """);
 
+        var compact = Write("c2.json", """{"items":[{"id":"q1","human":"A","judge":"A"},{"id":"q2","human":"B","judge":"A"}]}""");
+
         // When each is read
         var diagnostics = new DiagnosticBag();
+        JudgeAgreementReader.Read(compact, diagnostics).Select(i => i.Id).Should().Equal("q1", "q2");
         var fromLines = JudgeAgreementReader.Read(lines, diagnostics);
         var fromArray = JudgeAgreementReader.Read(array, diagnostics);
         var fromObject = JudgeAgreementReader.Read(wrapped, diagnostics);
