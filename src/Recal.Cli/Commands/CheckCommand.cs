@@ -216,7 +216,7 @@ internal static class CheckCommand
                 var what = $"thumbs up {(signals.ThumbsUpRate is { } up ? RunReportTables.Percent(up) : "n/a")}, escalated {RunReportTables.Percent(signals.EscalationRate)}" + (timeline.Reference.Online is { } then ? $", against {(then.ThumbsUpRate is { } u ? RunReportTables.Percent(u) : "n/a")} and {RunReportTables.Percent(then.EscalationRate)} in the reference window" : string.Empty);
                 findings.Add(online.Count == 0
                     ? new Finding("online signals", Health.Healthy, what)
-                    : new Finding("online signals", Health.Drifting, what + ": users are less happy than when the set was drawn", "recal report --html report.html (offline vs online); recal coverage"));
+                    : new Finding("online signals", Health.Drifting, what + ": users are less happy than when the set was drawn", $"{SampleCommand.FixTheBench}; recal report --html report.html (offline vs online); recal coverage"));
             }
         }
 

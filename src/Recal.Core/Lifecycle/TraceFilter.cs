@@ -13,7 +13,7 @@ public sealed record TraceFilterError(int Column, string Message, string Hint)
 
 /// <summary>
 /// A condition over a trace's feedback, intent, model, metadata and cohort, from the small language of
-/// <c>recal sample --where</c> (docs/lifecycle.md#drawing-from-unhappy-traffic-where): comparisons such as
+/// <c>recal sample --where</c> (docs/lifecycle.md#drawing-from-unhappy-traffic---where): comparisons such as
 /// <c>thumbs = down</c>, <c>csat &lt;= 2</c>, <c>metadata.plan = free</c>, yes/no fields alone (<c>escalated</c>),
 /// combined with <c>and</c>, <c>or</c>, <c>not</c> and parentheses.
 /// </summary>
