@@ -5,13 +5,7 @@ internal sealed class SampleProject : IDisposable
 {
     public SampleProject()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Recal.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        RepositoryRoot = root!.FullName;
+        RepositoryRoot = FindRepositoryRoot();
         var source = Path.Combine(RepositoryRoot, "samples", "clinc150-support");
         Folder = Path.Combine(Path.GetTempPath(), "recal-cli-" + Guid.NewGuid().ToString("N")[..12]);
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
@@ -31,6 +25,18 @@ internal sealed class SampleProject : IDisposable
     public string Folder { get; }
 
     public string RepositoryRoot { get; }
+
+    /// <summary>The checkout the tests run from: the first folder up from the test binaries that holds Recal.slnx.</summary>
+    public static string FindRepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Recal.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        return root!.FullName;
+    }
 
     public string PathOf(string relative) => Path.Combine(Folder, relative);
 

@@ -151,7 +151,7 @@ internal static class CheckCommand
         if (report.Online is { Strata: >= 5 } online)
         {
             yield return online.Diverges
-                ? new Finding("offline vs online", Health.Drifting, double.IsNaN(online.ThumbsRho) ? "the pass rate is the same in every stratum while users' thumbs-up rates differ" : string.Create(CultureInfo.InvariantCulture, $"ρ {online.ThumbsRho:0.00} between pass rate and thumbs-up rate over {online.Strata} strata"), "add harder cases where users are unhappy (recal report: offline vs online)")
+                ? new Finding("offline vs online", Health.Drifting, double.IsNaN(online.ThumbsRho) ? "the pass rate is the same in every stratum while users' thumbs-up rates differ" : string.Create(CultureInfo.InvariantCulture, $"ρ {online.ThumbsRho:0.00} between pass rate and thumbs-up rate over {online.Strata} strata"), $"{SampleCommand.FixTheBench}; recal report (offline vs online)")
                 : new Finding("offline vs online", Health.Healthy, string.Create(CultureInfo.InvariantCulture, $"ρ {online.ThumbsRho:0.00} between pass rate and thumbs-up rate over {online.Strata} strata"));
         }
 
@@ -216,7 +216,7 @@ internal static class CheckCommand
                 var what = $"thumbs up {(signals.ThumbsUpRate is { } up ? RunReportTables.Percent(up) : "n/a")}, escalated {RunReportTables.Percent(signals.EscalationRate)}" + (timeline.Reference.Online is { } then ? $", against {(then.ThumbsUpRate is { } u ? RunReportTables.Percent(u) : "n/a")} and {RunReportTables.Percent(then.EscalationRate)} in the reference window" : string.Empty);
                 findings.Add(online.Count == 0
                     ? new Finding("online signals", Health.Healthy, what)
-                    : new Finding("online signals", Health.Drifting, what + ": users are less happy than when the set was drawn", "recal report --html report.html (offline vs online); recal coverage"));
+                    : new Finding("online signals", Health.Drifting, what + ": users are less happy than when the set was drawn", $"{SampleCommand.FixTheBench}; recal report --html report.html (offline vs online); recal coverage"));
             }
         }
 
@@ -227,7 +227,7 @@ internal static class CheckCommand
             var what = $"{newer.Release}: gold {RunReportTables.Percent(newer.GoldPassRate)}, thumbs up {RunReportTables.Percent(newer.OnlineRate)}; {older.Release}: gold {RunReportTables.Percent(older.GoldPassRate)}, thumbs up {RunReportTables.Percent(older.OnlineRate)}";
             findings.Add(alarm is null
                 ? new Finding("releases", Health.Healthy, what + ": gold and users agree")
-                : new Finding("releases", Health.Drifting, what + ": gold ranks the releases the other way from users", "recal drift --over weekly --html drift.html; gate on the traffic-weighted estimate and the holdout, not gold alone"));
+                : new Finding("releases", Health.Drifting, what + ": gold ranks the releases the other way from users", $"{SampleCommand.FixTheBench}; recal drift --over weekly --html drift.html; gate on the traffic-weighted estimate and the holdout, not gold alone"));
         }
 
         return findings;

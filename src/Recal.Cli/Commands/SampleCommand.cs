@@ -16,6 +16,9 @@ internal static class SampleCommand
     /// <summary>Drafts drawn from a blind spot unless --size says otherwise.</summary>
     public const int BlindSpotSize = 20;
 
+    /// <summary>The draw <c>recal check</c> proposes when the eval and users disagree: drafts from the traffic where users were unhappy.</summary>
+    public const string FixTheBench = "draw drafts from unhappy traffic: recal sample --pool shadow --where 'thumbs = down or escalated'";
+
     public static Command Create(CliContext context)
     {
         var pool = new Option<Pool>("--pool") { Description = "The pool the drafts will join once labelled (default: shadow)", DefaultValueFactory = _ => Pool.Shadow };
@@ -37,8 +40,13 @@ internal static class SampleCommand
             Description = "--from-blind-spot: the pools that cover traffic, as 'recal coverage --pool' (default: gold)",
             AllowMultipleArgumentsPerToken = true,
         };
+        var where = new Option<string?>("--where")
+        {
+            Description = "Draw only from traffic matching a condition on feedback and metadata, e.g. 'thumbs = down or escalated', 'csat <= 2 and metadata.plan = free' (docs/lifecycle.md)",
+            HelpName = "expr",
+        };
         var command = new Command("sample", "Draw drafts from a traffic window by the policy's strata, weights, floors and exclusions; label them with 'recal label'");
-        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun, blindSpot, clusters, radius, coverageSeed, coveragePools })
+        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun, where, blindSpot, clusters, radius, coverageSeed, coveragePools })
         {
             command.Options.Add(option);
         }
@@ -49,6 +57,25 @@ internal static class SampleCommand
             if (project is null)
             {
                 return ExitCodes.CannotRun;
+            }
+
+            TraceFilter? filter = null;
+            if (parse.GetValue(where) is { } expression)
+            {
+                if (parse.GetValue(blindSpot) is not null)
+                {
+                    context.Error.MarkupLine("[red]error[/]: --where filters the policy's stratified draw and --from-blind-spot draws from one blind spot; use one of them.");
+                    return ExitCodes.CannotRun;
+                }
+
+                (filter, var problem) = TraceFilter.Parse(expression, project.Taxonomy);
+                if (problem is not null)
+                {
+                    context.Error.MarkupLine($"[red]error[/]: --where, column {problem.Column}: {Markup.Escape(problem.Message)} ({Markup.Escape(problem.Hint)})");
+                    context.Error.WriteLine("  " + expression, Style.Plain);
+                    context.Error.WriteLine("  " + new string(' ', problem.Column - 1) + "^", Style.Plain);
+                    return ExitCodes.CannotRun;
+                }
             }
 
             await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
@@ -86,11 +113,13 @@ internal static class SampleCommand
             }
             else
             {
-                var sampler = NewSampler(context, project, parse.GetValue(size), draws);
+                var sampler = NewSampler(context, project, parse.GetValue(size), draws, filter);
                 await store.ScanTracesAsync(start, end, sampler.Add, cancellationToken).ConfigureAwait(false);
                 result = sampler.Draw();
-                Render(context, result, start, end);
-                prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
+                Render(context, result, start, end, filter);
+                var filtered = filter is null ? string.Empty : "-where-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(filter.Text)))[..8];
+                prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}{filtered}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
+                note = filter is null ? null : $"drawn where {filter.Text}";
             }
 
             if (parse.GetValue(dryRun))
@@ -139,9 +168,9 @@ internal static class SampleCommand
     }
 
     /// <summary>A sampler that treats the project's cases and pending drafts as already covered.</summary>
-    public static Sampler NewSampler(CliContext context, EvalProject project, int? size, int seed)
+    public static Sampler NewSampler(CliContext context, EvalProject project, int? size, int seed, TraceFilter? where = null)
     {
-        var sampler = new Sampler(project.Policy, project.Cases, size, seed);
+        var sampler = new Sampler(project.Policy, project.Cases, size, seed, where);
         foreach (var (_, draft) in ReadDraftFiles(context, project.Root))
         {
             sampler.Cover(draft.Input ?? string.Join('\n', draft.Messages!.Select(m => m.Content)));
@@ -159,13 +188,14 @@ internal static class SampleCommand
         }
     }
 
-    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end)
+    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end, TraceFilter? filter)
     {
-        context.Out.MarkupLine($"Traffic from {start.UtcDateTime:yyyy-MM-dd} to {end.UtcDateTime:yyyy-MM-dd}: {result.Seen:N0} traces, {result.Allocations.Sum(a => a.Eligible):N0} eligible.");
+        var matched = result.Matched is { } m ? $"{m:N0} matching --where '{Markup.Escape(filter!.Text)}', " : string.Empty;
+        context.Out.MarkupLine($"Traffic from {start.UtcDateTime:yyyy-MM-dd} to {end.UtcDateTime:yyyy-MM-dd}: {result.Seen:N0} traces, {matched}{result.Allocations.Sum(a => a.Eligible):N0} eligible.");
         RenderExcluded(context, result);
 
         var table = new Table().Border(TableBorder.Simple);
-        table.AddColumns("stratum", "eligible", "traffic share", "target weight", "target", "allocated", "drawn");
+        table.AddColumns(["stratum", .. filter is null ? Array.Empty<string>() : ["matched"], "eligible", "traffic share", "target weight", "target", "allocated", "drawn"]);
         foreach (var column in table.Columns.Skip(1))
         {
             column.RightAligned();
@@ -173,14 +203,15 @@ internal static class SampleCommand
 
         foreach (var a in result.Allocations.OrderByDescending(a => a.Allocated).ThenBy(a => a.Stratum, StringComparer.Ordinal))
         {
-            table.AddRow(
+            table.AddRow([
                 Markup.Escape(a.Stratum),
+                .. a.Matched is { } matching ? [RunReportTables.Count(matching)] : Array.Empty<string>(),
                 RunReportTables.Count(a.Eligible),
                 RunReportTables.Percent(a.TrafficShare),
                 RunReportTables.Percent(a.TargetWeight) + (a.ExplicitWeight ? " (policy)" : string.Empty),
                 a.Target.ToString("0.0", CultureInfo.InvariantCulture),
                 a.Allocated.ToString(CultureInfo.InvariantCulture) + (a.Allocated > Math.Round(a.Target) ? " (floor)" : string.Empty),
-                a.Drawn < a.Allocated ? $"[yellow]{a.Drawn}[/]" : a.Drawn.ToString(CultureInfo.InvariantCulture));
+                a.Drawn < a.Allocated ? $"[yellow]{a.Drawn}[/]" : a.Drawn.ToString(CultureInfo.InvariantCulture)]);
         }
 
         context.Out.Write(table);

@@ -30,13 +30,16 @@ public enum ExclusionReason
 /// <param name="Target">size × target weight, before the floor.</param>
 /// <param name="Allocated">Cases the stratum gets: at least the floor, at most what is eligible.</param>
 /// <param name="Drawn">Cases actually drawn (fewer than allocated when near-duplicates ran it dry).</param>
-public sealed record StratumAllocation(string Stratum, long Eligible, double TrafficShare, double TargetWeight, bool ExplicitWeight, double Target, int Allocated, int Drawn);
+/// <param name="Matched">With a <c>--where</c> filter, the stratum's traces that matched it (before the exclusion rules); null without one.</param>
+public sealed record StratumAllocation(string Stratum, long Eligible, double TrafficShare, double TargetWeight, bool ExplicitWeight, double Target, int Allocated, int Drawn, long? Matched = null);
 
 /// <summary>A drawn trace and the stratum it was drawn for.</summary>
 public sealed record SampledTrace(ClassifiedTrace Trace, string Stratum);
 
 /// <summary>The outcome of a draw: the allocation table, the drawn traces and what the exclusion rules removed.</summary>
-public sealed record SampleResult(IReadOnlyList<StratumAllocation> Allocations, IReadOnlyList<SampledTrace> Drawn, IReadOnlyDictionary<ExclusionReason, long> Excluded, long Seen);
+/// <param name="Seen">Traces of the window offered.</param>
+/// <param name="Matched">With a <c>--where</c> filter, the traces that matched it; null without one.</param>
+public sealed record SampleResult(IReadOnlyList<StratumAllocation> Allocations, IReadOnlyList<SampledTrace> Drawn, IReadOnlyDictionary<ExclusionReason, long> Excluded, long Seen, long? Matched = null);
 
 /// <summary>
 /// Draws a stratified sample from a traffic window as the sampling policy says: exclusions first, then target
@@ -56,12 +59,16 @@ public sealed class Sampler
     private readonly Dictionary<string, long> _eligible = new(StringComparer.Ordinal);
     private readonly Dictionary<ExclusionReason, long> _excluded = [];
     private readonly List<Dictionary<string, int>> _covered;
+    private readonly TraceFilter? _where;
+    private readonly Dictionary<string, long> _matched = new(StringComparer.Ordinal);
     private long _seen;
 
     /// <param name="existing">Cases already in the set: a trace this similar to one of them is a near-duplicate.</param>
     /// <param name="size">How many cases to draw; default the policy's size.</param>
-    public Sampler(SamplingPolicy policy, IEnumerable<EvalCase> existing, int? size = null, int seed = 0)
+    /// <param name="where">Only traces matching it are drawn from (<c>recal sample --where</c>); every other rule still applies.</param>
+    public Sampler(SamplingPolicy policy, IEnumerable<EvalCase> existing, int? size = null, int seed = 0, TraceFilter? where = null)
     {
+        _where = where;
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(existing);
         _policy = policy;
@@ -92,13 +99,23 @@ public sealed class Sampler
     {
         ArgumentNullException.ThrowIfNull(trace);
         _seen++;
+        if (_where is not null && !_where.Matches(trace))
+        {
+            return;
+        }
+
+        var stratum = StratumOf(_policy.Strata.By, trace.Intent, trace.CohortKey);
+        if (_where is not null)
+        {
+            _matched[stratum] = _matched.GetValueOrDefault(stratum) + 1;
+        }
+
         if (Exclude(trace) is { } reason)
         {
             _excluded[reason] = _excluded.GetValueOrDefault(reason) + 1;
             return;
         }
 
-        var stratum = StratumOf(_policy.Strata.By, trace.Intent, trace.CohortKey);
         _eligible[stratum] = _eligible.GetValueOrDefault(stratum) + 1;
         if (!_reservoirs.TryGetValue(stratum, out var reservoir))
         {
@@ -164,10 +181,11 @@ public sealed class Sampler
                 _policy.Strata.Weights.ContainsKey(stratum),
                 _size * weights[stratum],
                 allocated[stratum],
-                count));
+                count,
+                _where is null ? null : _matched[stratum]));
         }
 
-        return new SampleResult(allocations, drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen);
+        return new SampleResult(allocations, drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen, Matched);
     }
 
     /// <summary>
@@ -187,6 +205,12 @@ public sealed class Sampler
             }
 
             _seen++;
+            if (_where is not null && !_where.Matches(trace))
+            {
+                continue;
+            }
+
+            _matched[string.Empty] = _matched.GetValueOrDefault(string.Empty) + 1;
             if (Exclude(trace) is { } reason)
             {
                 _excluded[reason] = _excluded.GetValueOrDefault(reason) + 1;
@@ -197,8 +221,11 @@ public sealed class Sampler
             }
         }
 
-        return new SampleResult([], drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen);
+        return new SampleResult([], drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen, Matched);
     }
+
+    /// <summary>Traces that matched the <c>--where</c> filter so far; null without one.</summary>
+    private long? Matched => _where is null ? null : _matched.Values.Sum();
 
     /// <summary>Takes a trace unless an existing case, draft or drawn trace covers it (counted as a near-duplicate).</summary>
     private bool Take(ClassifiedTrace trace)

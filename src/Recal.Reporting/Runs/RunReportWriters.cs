@@ -52,23 +52,12 @@ public static class RunReportWriters
         text.Append("# Run ").AppendLine(report.Run.Id).AppendLine();
         foreach (var (label, value) in RunReportTables.Headline(report).Concat(RunReportTables.Facts(report)))
         {
-            text.Append("- **").Append(label).Append("**: ").AppendLine(Cell(value));
+            text.Append("- **").Append(label).Append("**: ").AppendLine(MarkdownTable.Cell(value));
         }
 
         foreach (var table in RunReportTables.Tables(report))
         {
-            text.AppendLine().Append("## ").AppendLine(table.Title).AppendLine();
-            if (table.Note is not null)
-            {
-                text.AppendLine(table.Note).AppendLine();
-            }
-
-            text.Append("| ").AppendJoin(" | ", table.Headers.Select(Cell)).AppendLine(" |");
-            text.Append('|').AppendJoin('|', table.Headers.Select((_, i) => i == 0 ? " --- " : " ---: ")).AppendLine("|");
-            foreach (var row in table.Rows)
-            {
-                text.Append("| ").AppendJoin(" | ", row.Select(Cell)).AppendLine(" |");
-            }
+            MarkdownTable.Append(text, table);
         }
 
         return text.ToString();
@@ -106,6 +95,4 @@ public static class RunReportWriters
 
     public static Task WriteAsync(string path, string contents, CancellationToken cancellationToken = default) =>
         AtomicFile.WriteAllTextAsync(path, contents, cancellationToken);
-
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 }

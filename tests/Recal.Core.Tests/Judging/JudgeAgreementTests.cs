@@ -31,17 +31,24 @@ public sealed class JudgeAgreementTests
         };
 
         // When agreement is measured
-        var rows = JudgeAgreement.Measure(items);
-        var pairRows = JudgeAgreement.Measure(pairwise);
+        var rows = JudgeAgreement.Measure(items).Rows;
+        var pairRows = JudgeAgreement.Measure(pairwise).Rows;
 
         // Then overall and per segment figures are as computed by hand
         var overall = rows.Single(r => r.Segment == JudgeAgreement.Overall);
         overall.Items.Should().Be(10);
-        overall.Accuracy.Should().BeApproximately(0.8, 1e-12);
-        overall.Kappa.Should().BeApproximately(0.6, 1e-12);
+        overall.Shown.Accuracy.Should().BeApproximately(0.8, 1e-12);
+        overall.Shown.Kappa.Should().BeApproximately(0.6, 1e-12);
         overall.PositionConsistency.Should().BeNull();
-        rows.Single(r => r.Segment == "billing").Accuracy.Should().BeApproximately(0.8, 1e-12);
+        overall.SmallSample.Should().BeTrue();
+        rows.Single(r => r.Segment == "billing").Shown.Accuracy.Should().BeApproximately(0.8, 1e-12);
         pairRows[0].PositionConsistency.Should().BeApproximately(0.75, 1e-12);
         pairRows[0].PairwiseItems.Should().Be(4);
+
+        // And the one inconsistent pair picked the first-shown answer both times
+        pairRows[0].PositionBias!.InconsistentPairs.Should().Be(1);
+        pairRows[0].PositionBias!.FirstBothTimes.Should().Be(1);
+        pairRows[0].Ties.Should().Be(2);
+        pairRows[0].CorrectInBothOrders.Should().Be(3);
     }
 }
