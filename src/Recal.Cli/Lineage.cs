@@ -13,7 +13,7 @@ internal static class Lineage
         var after = EvalProjectLoader.Load(before.Root).Project;
         var suiteBefore = ProjectHasher.SuiteVersion(before);
         var suiteAfter = after is null ? "unreadable" : ProjectHasher.SuiteVersion(after);
-        Changelog.Append(before.Root, new ChangeEntry(DateTimeOffset.UtcNow, command, rule, before.Policy.Version, suiteBefore, suiteAfter, summary, moves));
+        Changelog.Append(before.Root, new ChangeEntry(DateTimeOffset.UtcNow, command, rule, before.Policy.Version, suiteBefore, suiteAfter, summary, moves) { Owner = before.Policy.Ownership?.Owner });
         context.Out.MarkupLine($"Suite version {suiteBefore} → [bold]{suiteAfter}[/]; recorded in {Changelog.FileName}.");
     }
 }

@@ -167,6 +167,27 @@ public sealed partial class SqliteStore
         return results;
     }
 
+    public async ValueTask<IReadOnlyList<(string RunId, string CaseId)>> GetPoolResultIdsAsync(string pool, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var ids = new List<(string, string)>();
+        await WithCommandAsync(
+            async command =>
+            {
+                command.CommandText = "SELECT run_id, case_id FROM run_cases WHERE pool = $pool";
+                command.Parameters.AddWithValue("$pool", pool);
+                using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    ids.Add((reader.GetString(0), reader.GetString(1)));
+                }
+
+                return 0;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return ids;
+    }
+
     public async ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(traceIds);

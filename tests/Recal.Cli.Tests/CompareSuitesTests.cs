@@ -62,6 +62,14 @@ public sealed class CompareSuitesTests : IDisposable
         text.Should().Contain("| target | old suite `").And.Contain("| production |").And.Contain("| candidate |").And.Contain("| **candidate − production** |");
         text.Should().MatchRegex(@"The eval change (keeps|reverses) the verdict");
         text.Should().Contain("n=498").And.Contain("n=" + gold.Count(l => !l.Contains("\"intent\":\"account_blocked\"", StringComparison.Ordinal)));
+
+        // And the gate's pull-request block carries the gates, the diff and the same eval-change table
+        var comment = _new.PathOf("pr.md");
+        var gate = await CliRunner.RunAsync("gate", "--baseline", "production", "--candidate", "candidate", "--old-project", _old.Folder, "--markdown", comment, "-p", _new.Folder);
+        gate.Code.Should().BeOneOf([0, 1], gate.Error);
+        var block = File.ReadAllText(comment);
+        block.Should().Contain("## Gate production → candidate").And.Contain("| gate | verdict | evidence |").And.Contain("### What changed, case by case")
+            .And.Contain("### Eval change: baseline and candidate on the old and the new suite").And.Contain("| **candidate − production** |");
     }
 
     [Fact]

@@ -38,8 +38,10 @@ public sealed class LifecycleEndToEndTests : IDisposable
     [Fact]
     public async Task A_holdout_is_drawn_labelled_sealed_refused_early_opened_with_the_key_and_rotated_with_every_change_recorded()
     {
-        // Given the sample's traffic in the store
+        // Given the sample's traffic in the store, and an owner named in the policy
         (await Recal("ingest", _sample.PathOf("traffic/traffic.jsonl.gz"))).Code.Should().Be(0);
+        File.AppendAllText(_sample.PathOf("policy.yaml"), "\nownership: {owner: ana@example.com, since: 2026-11-01, rotation: 90d}\n");
+        (await Recal("status")).Out.Should().Contain("Owner: ana@example.com since 2026-11-01; hand-over due 2027-01-30.");
 
         // And the sample's own holdout, sealed at the end of week 4 until a rotation later, opened with its demo key
         var unseal = await Recal("holdout", "unseal", "--key-file", _sample.PathOf("sample-holdout.key"));
@@ -110,6 +112,7 @@ public sealed class LifecycleEndToEndTests : IDisposable
         var (entries, problems) = Changelog.Read(_sample.Folder);
         problems.Should().BeEmpty();
         entries.Select(e => e.Rule).Should().Equal("unseal", "labelling", "seal", "rotation");
+        entries.Should().OnlyContain(e => e.Owner == "ana@example.com", "the changelog records who owned the set at each change");
         entries[1].SuiteBefore.Should().Be(entries[0].SuiteAfter);
         entries[2].SuiteBefore.Should().Be(entries[1].SuiteAfter);
         entries[3].SuiteBefore.Should().Be(entries[2].SuiteAfter);

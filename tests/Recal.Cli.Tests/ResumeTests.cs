@@ -55,6 +55,10 @@ public sealed class ResumeTests
         afterKill.Should().OnlyHaveUniqueItems();
         afterKill.Should().HaveCount(Cases - completed.Count, "the resumed run calls each remaining case once");
         completedInputs.Should().OnlyContain(input => server.CountFor(input) == 1);
+
+        // And each gold case's exposure counts the killed and resumed run once
+        var status = await CliRunner.RunAsync("status", "--project", project.Folder);
+        status.Out.Should().Contain($"1 target configuration(s) of 1 target(s) evaluated on the {Cases} gold cases in 1 run(s)").And.Contain("1.0 per case").And.Contain("no choice among configurations yet");
     }
 
     [Fact]

@@ -99,7 +99,16 @@ internal static class CheckCommand
             else
             {
                 var report = await RunReportBuilder.BuildAsync(run, await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false), project.Policy, store, cancellationToken).ConfigureAwait(false);
+                report = await ReportCommand.WithContaminationAsync(report, project, store, cancellationToken).ConfigureAwait(false);
                 findings.AddRange(ScoreFindings(report, project.Policy.Alarms));
+                if (report.Contamination is { Runs: > 0 } exposure)
+                {
+                    // Selection among configurations alone can move gold by the bias: at the gates' margin, gold no longer tells.
+                    var line = RunReportTables.ContaminationLine(exposure, report.PoolGaps.FirstOrDefault(g => g.Other == "holdout"));
+                    findings.Add(exposure.SelectionBias >= project.Policy.Gates.MaxRegression
+                        ? new Finding("contamination", Health.Drifting, line + $": as large as the gates' margin of {RunReportTables.Points(project.Policy.Gates.MaxRegression)}", "recal rotate at the next cadence; trust the holdout and shadow over gold (recal gate)")
+                        : new Finding("contamination", Health.Healthy, line));
+                }
                 var targets = (await store.ListRunsAsync(500, cancellationToken).ConfigureAwait(false))
                     .Where(r => r.SuiteVersion == run.SuiteVersion && r.Status is RunStatus.Completed or RunStatus.Degraded).GroupBy(r => r.Target).Select(g => g.First()).Take(10).ToList();
                 if (targets.Count >= 3)

@@ -39,31 +39,8 @@ internal static class CompareSuitesCommand
                 return ExitCodes.CannotRun;
             }
 
-            await using var newStore = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
-            await using var oldStore = await ProjectSession.OpenStoreForReadingAsync(context, old, cancellationToken).ConfigureAwait(false);
-            var names = new[] { parse.GetValue(baseline)!, parse.GetValue(candidate)! };
-            var cells = new Dictionary<(string Target, bool New), RunReport>();
-            var stored = new Dictionary<(string Target, bool New), IReadOnlyList<RunCaseRecord>>();
-            var missing = new List<string>();
-            foreach (var (store, suiteProject, isNew) in new[] { (oldStore, old, false), (newStore, project, true) })
-            {
-                foreach (var name in names)
-                {
-                    var run = (await store.ListRunsAsync(200, cancellationToken).ConfigureAwait(false))
-                        .FirstOrDefault(r => r.Target == name && r.Status is RunStatus.Completed or RunStatus.Degraded);
-                    if (run is null)
-                    {
-                        missing.Add($"recal run --project {suiteProject.Root} --target {name}");
-                        continue;
-                    }
-
-                    var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
-                    stored[(name, isNew)] = results;
-                    cells[(name, isNew)] = await RunReportBuilder.BuildAsync(run, results, suiteProject.Policy, newStore, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            if (missing.Count > 0)
+            var (table, missing) = await TableAsync(context, project, old, parse.GetValue(baseline)!, parse.GetValue(candidate)!, cancellationToken).ConfigureAwait(false);
+            if (table is null)
             {
                 context.Error.MarkupLine("[red]error[/]: a completed run is missing for each of these; run them first:");
                 foreach (var line in missing)
@@ -74,7 +51,6 @@ internal static class CompareSuitesCommand
                 return ExitCodes.CannotRun;
             }
 
-            var table = Markdown(names[0], names[1], cells, stored);
             context.Out.WriteLine(table);
             if (parse.GetValue(markdown) is { } file)
             {
@@ -85,6 +61,38 @@ internal static class CompareSuitesCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The eval-change table of each target's newest finished run in the old and the new project; null with the
+    /// <c>recal run</c> commands that would make the missing runs.
+    /// </summary>
+    internal static async Task<(string? Markdown, List<string> Missing)> TableAsync(CliContext context, Domain.EvalProject project, Domain.EvalProject old, string baseline, string candidate, CancellationToken cancellationToken)
+    {
+        await using var newStore = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+        await using var oldStore = await ProjectSession.OpenStoreForReadingAsync(context, old, cancellationToken).ConfigureAwait(false);
+        var names = new[] { baseline, candidate };
+        var cells = new Dictionary<(string Target, bool New), RunReport>();
+        var stored = new Dictionary<(string Target, bool New), IReadOnlyList<RunCaseRecord>>();
+        var missing = new List<string>();
+        foreach (var (store, suiteProject, isNew) in new[] { (oldStore, old, false), (newStore, project, true) })
+        {
+            foreach (var name in names)
+            {
+                var (run, _) = await Decisions.RunSelector.FindAsync(store, name, [], cancellationToken).ConfigureAwait(false);
+                if (run is null)
+                {
+                    missing.Add($"recal run --project {suiteProject.Root} --target {name}");
+                    continue;
+                }
+
+                var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
+                stored[(name, isNew)] = results;
+                cells[(name, isNew)] = await RunReportBuilder.BuildAsync(run, results, suiteProject.Policy, newStore, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return missing.Count > 0 ? (null, missing) : (Markdown(baseline, candidate, cells, stored), missing);
     }
 
     private static string Markdown(string baseline, string candidate, Dictionary<(string Target, bool New), RunReport> cells, Dictionary<(string Target, bool New), IReadOnlyList<RunCaseRecord>> stored)

@@ -50,9 +50,10 @@ internal static class DecisionCommands
         var candidate = new Option<string>("--candidate", "-c") { Description = "The candidate run id, or a target name", Required = true };
         var explain = new Option<bool>("--explain") { Description = "Print each gate's rule and why its evidence gave the verdict, and every gold segment" };
         var junit = new Option<FileInfo?>("--junit") { Description = "Also write JUnit XML: one test case per gate and per failing or unknown segment", HelpName = "file" };
+        var oldProject = new Option<DirectoryInfo?>("--old-project") { Description = "The project at the old suite version, with its own runs: the Markdown adds the eval-change table of recal compare-suites", HelpName = "dir" };
         var (json, markdown, _) = Outputs("gate decision", "gate-report");
         var command = new Command("gate", "Decide an upgrade by the policy's gates (assertions, gold segments, holdout, shadow, online signals): pass, fail or unknown with the evidence; exit code 1 unless every gate passes");
-        foreach (var option in new Option[] { baseline, candidate, explain, json, markdown, junit })
+        foreach (var option in new Option[] { baseline, candidate, explain, json, markdown, junit, oldProject })
         {
             command.Options.Add(option);
         }
@@ -70,7 +71,19 @@ internal static class DecisionCommands
             var explained = parse.GetValue(explain);
             GateWriters.Document(report, explained).Render(context.Out, explained);
             WarnIfUnfinished(context, l.Baseline, l.Candidate);
-            await WriteAsync(context, parse, json, markdown, null, () => GateWriters.ToJson(report), () => GateWriters.ToMarkdown(report, explained), null, cancellationToken).ConfigureAwait(false);
+            string? suiteChange = null;
+            if (parse.GetValue(oldProject) is { } oldFolder && ProjectSession.Load(context, oldFolder) is { } old)
+            {
+                var (table, missing) = await CompareSuitesCommand.TableAsync(context, l.Project, old, l.Baseline.Target, l.Candidate.Target, cancellationToken).ConfigureAwait(false);
+                suiteChange = table;
+                foreach (var line in missing)
+                {
+                    context.Error.MarkupLine($"[yellow]warning[/]: the eval-change table needs a finished run for each target on both suites; missing: {Markup.Escape(line)}");
+                }
+            }
+
+            var diff = RunDiffBuilder.Build(l.Baseline, l.BaselineResults, l.Candidate, l.CandidateResults, l.Project.Policy, l.Project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal));
+            await WriteAsync(context, parse, json, markdown, null, () => GateWriters.ToJson(report), () => GateWriters.ToMarkdown(report, explained, diff: diff, suiteChange: suiteChange), null, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(junit) is { } file)
             {
                 await Reporting.AtomicFile.WriteAllTextAsync(file.FullName, GateWriters.ToJunit(report), cancellationToken).ConfigureAwait(false);

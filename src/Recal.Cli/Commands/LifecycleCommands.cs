@@ -105,6 +105,24 @@ internal static class LifecycleCommands
 
             Due("Shadow refresh", lastRefresh, policy.RefreshCadence);
             Due("Rotation", lastRotation, policy.RotationCadence);
+            if (policy.Ownership is { } ownership)
+            {
+                var since = ownership.Since is { } day ? $" since {day:yyyy-MM-dd}" : string.Empty;
+                if (ownership.HandOverDue is { } handOver)
+                {
+                    var late = handOver < now;
+                    overdue += late ? 1 : 0;
+                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; hand-over due {handOver.UtcDateTime:yyyy-MM-dd}{(late ? $" — [red]overdue by {(now - handOver).TotalDays:0} days[/]: a new owner takes the set over (ownership.owner and ownership.since in policy.yaml)" : string.Empty)}.");
+                }
+                else
+                {
+                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; no hand-over cadence (ownership.rotation).");
+                }
+            }
+            else
+            {
+                context.Out.MarkupLine("Owner: none named; [blue]ownership: {owner, since, rotation}[/] in policy.yaml says who answers for the set and when it changes hands.");
+            }
             if (project.Seal is { } seal)
             {
                 context.Out.MarkupLine($"Holdout sealed {seal.Sealed:yyyy-MM-dd} until {seal.SealedUntil:yyyy-MM-dd}{(seal.SealedUntil <= now ? " — [yellow]due to be opened at rotation[/]" : string.Empty)}.");
@@ -120,6 +138,16 @@ internal static class LifecycleCommands
             if (thin > 0)
             {
                 context.Out.MarkupLine($"[yellow]{thin:N0} stratum/strata hold fewer gold cases than the floor of {policy.Strata.Floor}.[/]");
+            }
+
+            // How often gold has been looked at since the last rotation (runs stored in the store, when there is one).
+            if (File.Exists(project.Settings.StorePath))
+            {
+                await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
+                if (await Decisions.Contamination.EstimateAsync(project, store, lastRotation, cancellationToken: cancellationToken).ConfigureAwait(false) is { Runs: > 0 } exposure)
+                {
+                    context.Out.MarkupLine($"Contamination: {Markup.Escape(Reporting.Runs.RunReportTables.ContaminationLine(exposure))}.");
+                }
             }
 
             return overdue > 0 ? ExitCodes.Findings : ExitCodes.Ok;

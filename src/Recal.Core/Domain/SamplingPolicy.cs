@@ -109,6 +109,9 @@ public sealed record SamplingPolicy(
 {
     /// <summary>The upgrade gates <c>recal gate</c> applies.</summary>
     public GatePolicy Gates { get; init; } = GatePolicy.Defaults;
+
+    /// <summary>Who owns the set and how often ownership passes on; null when the policy names no owner.</summary>
+    public Ownership? Ownership { get; init; }
 }
 
 /// <summary>What a gate that cannot tell (too few cases, no traffic) does to the decision.</summary>
@@ -166,4 +169,16 @@ public sealed record GatePolicy
     public double? OnlineTolerance { get; init; }
 
     public double EffectiveOnlineTolerance => OnlineTolerance ?? (OnlineMode == OnlineGateMode.Canary ? 0.02 : 0.05);
+}
+
+/// <summary>
+/// Who owns the eval set (policy.yaml <c>ownership:</c>): one person answers for its labels and its lifecycle, and hands
+/// it over on a cadence so the set does not become one person's habits.
+/// </summary>
+/// <param name="Since">When the current owner took the set over.</param>
+/// <param name="Rotation">How long an owner keeps it; null: no hand-over cadence.</param>
+public sealed record Ownership(string Owner, DateOnly? Since, TimeSpan? Rotation)
+{
+    /// <summary>When the set is due to change hands; null without a start date or a cadence.</summary>
+    public DateTimeOffset? HandOverDue => Since is { } since && Rotation is { } every ? new DateTimeOffset(since.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) + every : null;
 }

@@ -20,7 +20,11 @@ public sealed record ChangeEntry(
     string SuiteBefore,
     string SuiteAfter,
     string Summary,
-    IReadOnlyList<CaseMove> Moves);
+    IReadOnlyList<CaseMove> Moves)
+{
+    /// <summary>Who owned the set when the change was made (the policy's <c>ownership.owner</c>); null when none was named.</summary>
+    public string? Owner { get; init; }
+}
 
 /// <summary>
 /// The set's lineage (<c>changelog.jsonl</c> in the project): one entry per change, appended, never rewritten.

@@ -126,6 +126,28 @@ internal static class PolicyReader
 
         alarmsYaml?.RejectUnknownKeys();
         var gates = GatesReader.Read(yaml, locations);
+        var ownershipYaml = yaml.Object("ownership");
+        Ownership? ownership = null;
+        if (ownershipYaml is not null)
+        {
+            var owner = ownershipYaml.String("owner", required: true);
+            DateOnly? since = null;
+            if (ownershipYaml.String("since") is { } sinceText)
+            {
+                if (DateOnly.TryParseExact(sinceText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+                {
+                    since = day;
+                }
+                else
+                {
+                    yaml.Diagnostics.Error("RC1109", $"'ownership.since' is '{sinceText}', not a date", ownershipYaml.At(ownershipYaml.Get("since")!), "write the day the owner took the set over as YYYY-MM-DD, e.g. 2026-09-01");
+                }
+            }
+
+            ownership = owner is null ? null : new Ownership(owner, since, ownershipYaml.Duration("rotation"));
+            ownershipYaml.RejectUnknownKeys();
+        }
+
         yaml.RejectUnknownKeys();
 
         return new SamplingPolicy(
@@ -143,6 +165,7 @@ internal static class PolicyReader
             alarms)
         {
             Gates = gates,
+            Ownership = ownership,
         };
     }
 

@@ -74,6 +74,9 @@ public sealed record RunReport(
 
     /// <summary>Easy-case accumulation: the difficulty mix and pass rate of cases by provenance and by month added.</summary>
     public IReadOnlyList<DifficultyMix> Accumulation { get; init; } = [];
+
+    /// <summary>The gold set's exposure since the last rotation and the selection bias it allows; null when not measured.</summary>
+    public Decisions.ContaminationEstimate? Contamination { get; init; }
 }
 
 /// <summary>

@@ -212,6 +212,21 @@ public interface IRecalStore : IAsyncDisposable
     /// <summary>A run's case results in case-id order.</summary>
     ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Every stored result in one pool, as (run, case) ids: what each case was evaluated in. A run stores one result per
+    /// case, so a resumed run counts a case once.
+    /// </summary>
+    async ValueTask<IReadOnlyList<(string RunId, string CaseId)>> GetPoolResultIdsAsync(string pool, CancellationToken cancellationToken = default)
+    {
+        var ids = new List<(string, string)>();
+        foreach (var run in await ListRunsAsync(int.MaxValue, cancellationToken).ConfigureAwait(false))
+        {
+            ids.AddRange((await GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false)).Where(r => r.Pool == pool).Select(r => (run.Id, r.CaseId)));
+        }
+
+        return ids;
+    }
+
     /// <summary>The production outputs recorded on traces, by trace id (for replay); ids not found are absent.</summary>
     ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
 

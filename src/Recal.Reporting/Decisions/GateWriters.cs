@@ -117,8 +117,34 @@ public static class GateWriters
         return JsonSerializer.Serialize(document, ReportJson.Options);
     }
 
-    /// <summary>Markdown made for a pull-request comment or <c>$GITHUB_STEP_SUMMARY</c>.</summary>
-    public static string ToMarkdown(GateReport report, bool explain = false, int headingLevel = 2) => Document(report, explain).ToMarkdown(headingLevel);
+    /// <summary>
+    /// Markdown made for a pull-request comment or <c>$GITHUB_STEP_SUMMARY</c>: the gates, then the diff's change per
+    /// pool and its flips when <paramref name="diff"/> is given, then the eval-change table of <c>recal compare-suites</c>
+    /// when <paramref name="suiteChange"/> is, so one block says whether the model or the metric moved.
+    /// </summary>
+    public static string ToMarkdown(GateReport report, bool explain = false, int headingLevel = 2, RunDiff? diff = null, string? suiteChange = null)
+    {
+        var text = new StringBuilder(Document(report, explain).ToMarkdown(headingLevel));
+        if (diff is not null)
+        {
+            var document = DiffWriters.Document(diff);
+            var hashes = new string('#', headingLevel + 1);
+            text.AppendLine().Append(hashes).AppendLine(" What changed, case by case").AppendLine();
+            foreach (var (label, value) in document.Lines)
+            {
+                text.Append("- **").Append(TableDocument.Cell(label)).Append("**: ").AppendLine(TableDocument.Cell(value));
+            }
+
+            text.AppendLine().AppendLine($"`recal diff {diff.Baseline.Id} {diff.Candidate.Id}` lists every flip with both outputs and the evidence.");
+        }
+
+        if (suiteChange is not null)
+        {
+            text.AppendLine().Append(suiteChange);
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>
     /// JUnit XML as CI tools read it (the Jenkins JUnit plugin's schema): one test case per gate and one per gold segment

@@ -50,6 +50,11 @@ public static class RunReportTables
             lines.Add(("traffic-weighted", "no traffic in the store: ingest traces to weight the score by today's traffic"));
         }
 
+        if (report.Contamination is { } exposure)
+        {
+            lines.Add(("contamination", ContaminationLine(exposure, report.PoolGaps.FirstOrDefault(g => g.Other == "holdout"))));
+        }
+
         if (report.Online is { Strata: > 0 } online)
         {
             var verdict = online.Diverges
@@ -64,6 +69,18 @@ public static class RunReportTables
         }
 
         return lines;
+    }
+
+    /// <summary>The gold set's exposure and its selection bias, next to the gold − holdout gap when there is one.</summary>
+    public static string ContaminationLine(Recal.Decisions.ContaminationEstimate exposure, PoolGap? holdout = null)
+    {
+        ArgumentNullException.ThrowIfNull(exposure);
+        var since = exposure.Since is { } day ? $"since the last rotation ({day.UtcDateTime:yyyy-MM-dd})" : "since the set began (no rotation recorded)";
+        var text = $"{Count(exposure.Configurations)} target configuration(s) of {Count(exposure.Targets)} target(s) evaluated on the {Count(exposure.GoldCases)} gold cases in {Count(exposure.Runs)} run(s) {since}, {exposure.MeanConfigurationsPerCase.ToString("0.0", CultureInfo.InvariantCulture)} per case";
+        text += exposure.Configurations <= 1
+            ? "; no choice among configurations yet, so no selection bias"
+            : $"; keeping the best of them can read up to {Points(exposure.SelectionBias)} above its true rate from noise alone (at a pass rate of {Percent(exposure.PassRate)})";
+        return holdout is null || !double.IsFinite(holdout.Difference) ? text : text + $" (gold − holdout: {Points(holdout.Difference)})";
     }
 
     public static IReadOnlyList<ReportTable> Tables(RunReport report)

@@ -33,6 +33,7 @@ public static class RunReportWriters
             report.Overall,
             report.Segments,
             report.Accumulation,
+            report.Contamination,
             report.Weighted,
             report.PoolGaps,
             report.Online,

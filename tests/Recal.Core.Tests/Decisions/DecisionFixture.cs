@@ -1,3 +1,4 @@
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Running;
 using Recal.Scoring;
@@ -29,7 +30,11 @@ internal static class DecisionFixture
     public static IEnumerable<RunCaseRecord> Many(string prefix, int count, int passing, string pool = "gold", string intent = "refund") =>
         Enumerable.Range(0, count).Select(i => Result($"{prefix}-{i:000}", i < passing, intent, pool));
 
-    public static EvalProject ProjectWith(GatePolicy gates, Recal.Lifecycle.SealRecord? seal = null)
+    /// <summary>A gold case added on <paramref name="added"/>.</summary>
+    public static EvalCase GoldCase(string id, DateOnly added) =>
+        new(id, TraceInput.FromText("x"), [new Reference("y", ReferenceGrade.High)], [], "refund", new Dictionary<string, string> { ["plan"] = "free" }, null, new Provenance(ProvenanceKind.Manual), added, null, Pool.Gold, [], new SourceLocation("cases.jsonl", 1));
+
+    public static EvalProject ProjectWith(GatePolicy gates, Recal.Lifecycle.SealRecord? seal = null, IReadOnlyList<EvalCase>? cases = null)
     {
         var taxonomy = new Taxonomy(1, [new IntentDefinition("refund", null, [], [], null), new IntentDefinition("billing", null, [], [], null)], [new CohortDimension("plan", "plan", ["free", "pro"], "unknown")], new ClassifierSettings());
         var policy = new SamplingPolicy(3, null, 100, TimeSpan.FromDays(28), new StrataPolicy(["intent"], DefaultWeighting.Traffic, new Dictionary<string, double>(), 0),
@@ -38,6 +43,6 @@ internal static class DecisionFixture
         {
             Gates = gates,
         };
-        return new EvalProject("/tmp", new ProjectSettings(1, "test", "/tmp/x.db", "t", "p", []), taxonomy, policy, []) { Seal = seal };
+        return new EvalProject("/tmp", new ProjectSettings(1, "test", "/tmp/x.db", "t", "p", []), taxonomy, policy, cases ?? []) { Seal = seal };
     }
 }

@@ -62,6 +62,20 @@ public sealed class ProjectLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Ownership_is_read_with_its_hand_over_date_and_a_bad_date_is_located()
+    {
+        File.AppendAllText(Path.Combine(_folder.Path, "policy.yaml"), "\nownership:\n  owner: ana\n  since: 2026-09-01\n  rotation: 90d\n");
+        var ownership = EvalProjectLoader.Load(_folder.Path).Project!.Policy.Ownership!;
+        ownership.Owner.Should().Be("ana");
+        ownership.HandOverDue.Should().Be(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero));
+
+        Replace("policy.yaml", "  since: 2026-09-01", "  since: 1 Sept");
+        var error = Single("RC1109");
+        error.Location!.Line.Should().Be(LineOf("policy.yaml", "since: 1 Sept"));
+        error.Hint.Should().Contain("YYYY-MM-DD");
+    }
+
+    [Fact]
     public void A_gold_segment_the_runs_do_not_have_is_located_with_the_nearest_one()
     {
         // Given gates.gold.by naming 'intnet'
