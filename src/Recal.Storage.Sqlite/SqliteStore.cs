@@ -526,6 +526,10 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
+    /// <summary>A nullable 0/1 column of the current row as a flag: null when the trace did not say.</summary>
+    private static bool? NullableFlag(sqlite3_stmt statement, int column) =>
+        raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, column) != 0;
+
     /// <summary>
     /// The online signals of the given models' traces per model, intent and cohort: one pass over the table reading the
     /// model, time, intent, cohort and feedback columns through the native API, the model compared as UTF-8 bytes.
@@ -543,7 +547,7 @@ public sealed partial class SqliteStore : IRecalStore
         try
         {
             var db = _connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(db, "SELECT model, intent_id, cohort_id, ts, thumbs, escalated FROM traces WHERE model IS NOT NULL", out var scan), db);
+            Check(raw.sqlite3_prepare_v2(db, "SELECT model, intent_id, cohort_id, ts, thumbs, escalated, continued, completed FROM traces WHERE model IS NOT NULL", out var scan), db);
             var cells = new Dictionary<(int Model, long Intent, long Cohort), (FeedbackCount Count, long First, long Last)>();
             using (scan)
             {
@@ -577,7 +581,13 @@ public sealed partial class SqliteStore : IRecalStore
                             count.Traces + 1,
                             count.Rated + (rated ? 1 : 0),
                             count.Up + (rated && raw.sqlite3_column_int64(scan, 4) > 0 ? 1 : 0),
-                            count.Escalated + (raw.sqlite3_column_type(scan, 5) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 5) != 0 ? 1 : 0)),
+                            count.Escalated + (raw.sqlite3_column_type(scan, 5) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 5) != 0 ? 1 : 0))
+                        {
+                            ContinuedKnown = count.ContinuedKnown,
+                            Continued = count.Continued,
+                            CompletedKnown = count.CompletedKnown,
+                            Completed = count.Completed,
+                        }.WithOutcome(NullableFlag(scan, 6), NullableFlag(scan, 7)),
                         exists ? Math.Min(cell.First, ts) : ts,
                         exists ? Math.Max(cell.Last, ts) : ts);
                 }

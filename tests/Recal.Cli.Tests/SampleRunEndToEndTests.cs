@@ -148,6 +148,7 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
             gates["shadow"].GetProperty("status").GetString().Should().Be("fail");
             gates["online"].GetProperty("status").GetString().Should().Be("fail");
             gates["online"].GetProperty("evidence").GetString().Should().Contain("support-bot-2026.07").And.Contain("thumbs up");
+            gates["online"].GetProperty("signals").EnumerateArray().Select(x => x.GetProperty("signal").GetString()).Should().Equal("thumbs up", "escalation", "continuation", "completion");
             gates["gold segments"].GetProperty("status").GetString().Should().Be("pass");
             gateDocument.RootElement.GetProperty("passed").GetBoolean().Should().BeFalse();
         }

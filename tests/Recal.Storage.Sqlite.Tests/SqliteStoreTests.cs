@@ -93,6 +93,27 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Feedback_by_model_counts_continuation_and_completion_as_a_scan_does()
+    {
+        // Given one release's traces with continuation and completion said, unsaid and mixed, and another release's
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var feedbacks = new[] { new Feedback(Thumbs: 1, Continued: true, Completed: true), new Feedback(Continued: false), Feedback.None, new Feedback(Escalated: true, Completed: false) };
+        await store.AddTracesAsync(
+            [.. feedbacks.Select((f, i) => Classified($"m{i}", Monday.AddHours(i), "a") is var c ? c with { Trace = c.Trace with { Feedback = f, Model = i < 3 ? "r1" : "r2" } } : null!)],
+            TestContext.Current.CancellationToken);
+
+        // When the store counts per model, and the interface's scanning default does
+        var fast = (await store.CountFeedbackByModelAsync(["r1", "r2"], TestContext.Current.CancellationToken)).OrderBy(c => c.Model).ToList();
+        var scanned = (await ((IRecalStore)new ScanningView(store)).CountFeedbackByModelAsync(["r1", "r2"], TestContext.Current.CancellationToken)).OrderBy(c => c.Model).ToList();
+
+        // Then r1 has 3 traces, 2 saying whether they continued (1 did) and 1 whether it completed (it did), r2 one failed completion
+        fast.Select(c => c.Count).Should().Equal(
+            new FeedbackCount(3, 1, 1, 0) { ContinuedKnown = 2, Continued = 1, CompletedKnown = 1, Completed = 1 },
+            new FeedbackCount(1, 0, 0, 1) { CompletedKnown = 1 });
+        scanned.Should().Equal(fast);
+    }
+
+    [Fact]
     public async Task Weekly_counts_start_on_monday_utc()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

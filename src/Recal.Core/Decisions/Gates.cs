@@ -278,7 +278,7 @@ public static class GateEvaluator
         var policy = project.Policy.Gates;
         var tolerance = policy.EffectiveOnlineTolerance;
         var mode = policy.OnlineMode == OnlineGateMode.Canary ? "canary" : "shadow A/B";
-        var rule = $"online ({mode}): the candidate release's thumbs-up and escalation rates, standardised to the latest traffic window's mix, within {Size(tolerance)} of the baseline release's by the non-inferiority rule ({Percent(policy.Confidence)} interval)";
+        var rule = $"online ({mode}): the candidate release's thumbs-up, escalation, continuation and completion rates (those its traces record), standardised to the latest traffic window's mix, within {Size(tolerance)} of the baseline release's by the non-inferiority rule ({Percent(policy.Confidence)} interval)";
         var releases = project.Settings.Targets.ToDictionary(t => t.Name, t => t.Release, StringComparer.Ordinal);
         var before = releases.GetValueOrDefault(baseline.Target);
         var after = releases.GetValueOrDefault(candidate.Target);
@@ -305,8 +305,7 @@ public static class GateEvaluator
         {
             var stratum = Sampler.StratumOf(by, cell.Intent, cell.CohortKey);
             var counts = cells[cell.Model];
-            var c = counts.GetValueOrDefault(stratum);
-            counts[stratum] = new FeedbackCount(c.Traces + cell.Count.Traces, c.Rated + cell.Count.Rated, c.Up + cell.Count.Up, c.Escalated + cell.Count.Escalated);
+            counts[stratum] = counts.GetValueOrDefault(stratum).Plus(cell.Count);
         }
 
         foreach (var release in new[] { before, after })
@@ -325,11 +324,20 @@ public static class GateEvaluator
             mix[stratum] = mix.GetValueOrDefault(stratum) + count.Count;
         }
 
+        // Each signal the traces carry; one no trace of either release records (continuation, completion) is left out.
         var signals = new List<OnlineSignalEvidence>
         {
             Signal("thumbs up", before, after, cells, mix, c => c.Rated, c => c.Up, higherIsBetter: true, tolerance, policy.Confidence),
             Signal("escalation", before, after, cells, mix, c => c.Traces, c => c.Escalated, higherIsBetter: false, tolerance, policy.Confidence),
         };
+        foreach (var (name, known, positive) in new (string, Func<FeedbackCount, long>, Func<FeedbackCount, long>)[] { ("continuation", c => c.ContinuedKnown, c => c.Continued), ("completion", c => c.CompletedKnown, c => c.Completed) })
+        {
+            if (cells.Values.Any(release => release.Values.Any(c => known(c) > 0)))
+            {
+                signals.Add(Signal(name, before, after, cells, mix, known, positive, higherIsBetter: true, tolerance, policy.Confidence));
+            }
+        }
+
         var status = signals.Any(s => s.Status == GateStatus.Fail) ? GateStatus.Fail : signals.Any(s => s.Status == GateStatus.Unknown) ? GateStatus.Unknown : GateStatus.Pass;
         var evidence = $"release {after} against {before}: " + string.Join("; ", signals.Select(s => s.Signal + " " + (double.IsFinite(s.Candidate) ? $"{Percent(s.Candidate)} vs {Percent(s.Baseline)}, {Points(s.Difference)} ({Points(s.Lower)} to {Points(s.Upper)}) on {s.CandidateTraces:N0} and {s.BaselineTraces:N0} traces" : "n/a")));
         var why = string.Join("; ", signals.Select(s => $"{s.Signal}: {s.Status.ToString().ToLowerInvariant()}, {s.Why}"));

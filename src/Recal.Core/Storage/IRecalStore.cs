@@ -28,7 +28,39 @@ public sealed record TrafficCount(DateTimeOffset? BucketStart, string Intent, st
 /// <param name="Rated">Traces with a thumb.</param>
 /// <param name="Up">Thumbs up among them.</param>
 /// <param name="Escalated">Traces escalated to a human.</param>
-public readonly record struct FeedbackCount(long Traces, long Rated, long Up, long Escalated);
+public readonly record struct FeedbackCount(long Traces, long Rated, long Up, long Escalated)
+{
+    /// <summary>Traces that say whether the user continued the conversation; counted by <see cref="IRecalStore.CountFeedbackByModelAsync"/> only.</summary>
+    public long ContinuedKnown { get; init; }
+
+    /// <summary>... of which the user continued.</summary>
+    public long Continued { get; init; }
+
+    /// <summary>Traces that say whether the user's task was completed; counted by <see cref="IRecalStore.CountFeedbackByModelAsync"/> only.</summary>
+    public long CompletedKnown { get; init; }
+
+    /// <summary>... of which it was.</summary>
+    public long Completed { get; init; }
+
+    /// <summary>This count with one more trace's continuation and completion signals.</summary>
+    public FeedbackCount WithOutcome(bool? continued, bool? completed) => this with
+    {
+        ContinuedKnown = ContinuedKnown + (continued is null ? 0 : 1),
+        Continued = Continued + (continued == true ? 1 : 0),
+        CompletedKnown = CompletedKnown + (completed is null ? 0 : 1),
+        Completed = Completed + (completed == true ? 1 : 0),
+    };
+
+    /// <summary>The sum of two counts, every signal included.</summary>
+    public FeedbackCount Plus(FeedbackCount other) =>
+        new(Traces + other.Traces, Rated + other.Rated, Up + other.Up, Escalated + other.Escalated)
+        {
+            ContinuedKnown = ContinuedKnown + other.ContinuedKnown,
+            Continued = Continued + other.Continued,
+            CompletedKnown = CompletedKnown + other.CompletedKnown,
+            Completed = Completed + other.Completed,
+        };
+}
 
 /// <summary>The online signals of the stored traffic of one intent and cohort key in a window.</summary>
 public sealed record FeedbackCell(string Intent, string CohortKey, FeedbackCount Count);
@@ -134,10 +166,9 @@ public interface IRecalStore : IAsyncDisposable
             var (feedback, time) = (trace.Trace.Feedback, trace.Trace.Timestamp);
             var key = (model, trace.Intent, trace.CohortKey);
             var cell = cells.GetValueOrDefault(key) ?? new ModelFeedbackCell(model, trace.Intent, trace.CohortKey, default, time, time);
-            var (traces, rated, up, escalated) = cell.Count;
             cells[key] = cell with
             {
-                Count = new FeedbackCount(traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0)),
+                Count = cell.Count.Plus(new FeedbackCount(1, feedback.Thumbs is null ? 0 : 1, feedback.Thumbs > 0 ? 1 : 0, feedback.Escalated == true ? 1 : 0)).WithOutcome(feedback.Continued, feedback.Completed),
                 First = time < cell.First ? time : cell.First,
                 Last = time > cell.Last ? time : cell.Last,
             };
