@@ -216,7 +216,7 @@ public static class OtelInteractions
         if (withInput.Count == 0)
         {
             // No interaction here, but perhaps its root span (arriving after its GenAI spans) or its feedback.
-            var rootSpans = spans.Where(v => !v.Detached && v.Span.ParentSpanId is null).ToList();
+            var rootSpans = spans.Where(v => !v.Detached && v.Span.ParentSpanId is null && v.FeedbackLinks.Count == 0).ToList();
             Dictionary<string, string>? metadata = null;
             if (options.Interaction == InteractionRule.Trace && rootSpans.Count > 0)
             {
