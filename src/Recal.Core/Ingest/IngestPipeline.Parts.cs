@@ -39,16 +39,18 @@ public static partial class IngestPipeline
 
         var feedback = options.Feedback ?? FeedbackMap.Default;
         var otel = new OtelMappingOptions(options.Interaction, feedback);
-        var parquet = false;
-        var framing = format == TraceFormat.OtlpProto ? PayloadReader.ProtobufFraming(path) : parquet ? PayloadFraming.Lines : PayloadReader.JsonFraming(path);
+        var parquet = format == TraceFormat.LangSmith && Exports.ParquetRows.IsParquet(path);
+        var framing = format == TraceFormat.OtlpProto ? PayloadReader.ProtobufFraming(path) : parquet ? PayloadFraming.Rows : PayloadReader.JsonFraming(path);
         IPayloadParser parser = format switch
         {
             TraceFormat.OtlpJson => new OtlpPayloadParser(protobuf: false, otel),
             TraceFormat.OtlpProto => new OtlpPayloadParser(protobuf: true, otel),
+            TraceFormat.Langfuse => new Exports.LangfuseParser(feedback),
+            TraceFormat.LangSmith => new Exports.LangSmithParser(feedback),
             _ => throw new NotSupportedException(TraceFormats.Name(format)),
         };
 
-        using IPayloadSource reader = new PayloadReader(path, framing);
+        using var reader = parquet ? (IPayloadSource)new Exports.ParquetRows(path) : new PayloadReader(path, framing);
         return await RunPartsAsync(path, format, framing, reader, parser, store, classify, quarantinePath, progress, cancellationToken, time).ConfigureAwait(false);
     }
 
@@ -266,6 +268,7 @@ public static partial class IngestPipeline
     {
         PayloadFraming.Document => $"{source} {inner}",
         PayloadFraming.LengthPrefixed => $"{source} message {line} {inner}",
+        PayloadFraming.Rows => $"{source} row {line} {inner}",
         _ => $"{source}:{line} {inner}",
     };
 
@@ -353,7 +356,7 @@ public static partial class IngestPipeline
 
             batch.Records += parts.Spans;
             batch.SpansWithoutContent += parts.SpansWithoutContent;
-            var raw = framing == PayloadFraming.Lines ? line.Bytes : ReadOnlyMemory<byte>.Empty;
+            var raw = framing is PayloadFraming.Lines or PayloadFraming.Rows ? line.Bytes : ReadOnlyMemory<byte>.Empty;
             foreach (var problem in parts.Problems)
             {
                 batch.Rejects.Add(new PartReject(line.Number, problem.Code, problem.Reason, raw, PlaceOf(source, framing, line.Number, problem.Place)));

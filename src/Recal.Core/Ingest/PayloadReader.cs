@@ -14,6 +14,9 @@ public enum PayloadFraming
 
     /// <summary>Protobuf request bodies, each prefixed by its length as 4 bytes big-endian.</summary>
     LengthPrefixed,
+
+    /// <summary>The rows of a Parquet file, each as one JSON object.</summary>
+    Rows,
 }
 
 /// <summary>
