@@ -27,15 +27,13 @@ internal static class IngestCommand
         };
         var format = new Option<string>("--format")
         {
-            Description = "The files' format: " + string.Join(", ", TraceFormats.Names) + " (auto detects each file from its content; mapped uses the ingest: section of recal.yaml)",
-            DefaultValueFactory = _ => "auto",
+            Description = "The files' format: " + string.Join(", ", TraceFormats.Names) + " (default: ingest.format of recal.yaml, else auto, which detects each file from its content; mapped reads any JSON through ingest.mapping)",
             HelpName = "format",
         };
         format.AcceptOnlyFromAmong([.. TraceFormats.Names]);
         var interaction = new Option<string>("--interaction")
         {
-            Description = "Which spans make one trace: trace (one per trace id: its root GenAI span), span (one per GenAI span), conversation (one per gen_ai.conversation.id / session.id)",
-            DefaultValueFactory = _ => "trace",
+            Description = "Which spans make one trace: trace (one per trace id: its root GenAI span; the default), span (one per GenAI span), conversation (one per gen_ai.conversation.id / session.id)",
             HelpName = "rule",
         };
         interaction.AcceptOnlyFromAmong("trace", "span", "conversation");
@@ -53,15 +51,15 @@ internal static class IngestCommand
         command.Options.Add(feedback);
         command.SetAction((parse, cancellationToken) =>
         {
-            TraceFormats.TryParse(parse.GetValue(format)!, out var chosen);
-            var rule = Enum.Parse<Recal.Ingest.Otel.InteractionRule>(parse.GetValue(interaction)!, ignoreCase: true);
+            TraceFormat? chosen = parse.GetValue(format) is { } f && TraceFormats.TryParse(f, out var parsed) ? parsed : null;
+            Recal.Ingest.Otel.InteractionRule? rule = parse.GetValue(interaction) is { } r ? Enum.Parse<Recal.Ingest.Otel.InteractionRule>(r, ignoreCase: true) : null;
             return RunAsync(context, parse.GetValue(GlobalOptions.Project)!, parse.GetValue(files)!, parse.GetValue(quarantine), chosen, rule, parse.GetValue(feedback) ?? [], cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(
-        CliContext context, DirectoryInfo directory, FileInfo[] files, FileInfo? quarantine, TraceFormat format, Recal.Ingest.Otel.InteractionRule interaction, string[] feedback, CancellationToken cancellationToken)
+        CliContext context, DirectoryInfo directory, FileInfo[] files, FileInfo? quarantine, TraceFormat? format, Recal.Ingest.Otel.InteractionRule? interaction, string[] feedback, CancellationToken cancellationToken)
     {
         var project = ProjectSession.Load(context, directory);
         if (project is null)
@@ -69,14 +67,25 @@ internal static class IngestCommand
             return ExitCodes.CannotRun;
         }
 
-        var (feedbackMap, feedbackErrors) = FeedbackMap.Parse(feedback);
+        // The command line overrides the ingest: section of recal.yaml, which overrides the built-in defaults.
+        var settings = project.Settings.Ingest;
+        var (feedbackMap, feedbackErrors) = FeedbackMap.Parse(feedback, FeedbackMap.Default.With(settings?.Feedback ?? []));
         if (feedbackErrors.Count > 0)
         {
             ProjectSession.WriteDiagnostics(context.Error, feedbackErrors);
             return ExitCodes.CannotRun;
         }
 
-        var options = new IngestOptions(format, interaction, feedbackMap);
+        var chosenFormat = format ?? settings?.Format ?? TraceFormat.Auto;
+        if (chosenFormat == TraceFormat.Mapped && settings?.Mapping is null)
+        {
+            ProjectSession.WriteDiagnostics(context.Error, [new Recal.Diagnostics.Diagnostic(
+                Recal.Diagnostics.Severity.Error, "RC2012", "--format mapped needs an ingest.mapping section in recal.yaml", new Recal.Diagnostics.SourceLocation(Path.Combine(directory.FullName, "recal.yaml")),
+                "add ingest: mapping: with JSON paths for timestamp and input at least (docs/project-format.md#ingest)")]);
+            return ExitCodes.CannotRun;
+        }
+
+        var options = new IngestOptions(chosenFormat, interaction ?? settings?.Interaction ?? Recal.Ingest.Otel.InteractionRule.Trace, feedbackMap, settings?.Mapping);
 
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
         var classifier = await ClassifierCache.GetAsync(project.Taxonomy, store, cancellationToken).ConfigureAwait(false);

@@ -47,7 +47,7 @@ public static partial class IngestPipeline
             TraceFormat.OtlpProto => new OtlpPayloadParser(protobuf: true, otel),
             TraceFormat.Langfuse => new Exports.LangfuseParser(feedback),
             TraceFormat.LangSmith => new Exports.LangSmithParser(feedback),
-            _ => throw new NotSupportedException(TraceFormats.Name(format)),
+            _ => new Mapping.MappedJsonParser(options.Mapping ?? throw new ArgumentException("--format mapped needs the ingest: mapping of recal.yaml (docs/project-format.md#ingest)", nameof(options))),
         };
 
         using var reader = parquet ? (IPayloadSource)new Exports.ParquetRows(path) : new PayloadReader(path, framing);

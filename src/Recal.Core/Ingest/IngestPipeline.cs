@@ -43,7 +43,8 @@ public sealed record IngestSummary(string Source, long LinesRead, long Added, lo
 }
 
 /// <summary>How <c>recal ingest</c> reads a file (docs/cli.md#ingest).</summary>
-public sealed record IngestOptions(TraceFormat Format = TraceFormat.Auto, Otel.InteractionRule Interaction = Otel.InteractionRule.Trace, FeedbackMap? Feedback = null);
+/// <param name="Mapping">The <c>ingest:</c> mapping of recal.yaml, for <see cref="TraceFormat.Mapped"/>.</param>
+public sealed record IngestOptions(TraceFormat Format = TraceFormat.Auto, Otel.InteractionRule Interaction = Otel.InteractionRule.Trace, FeedbackMap? Feedback = null, Mapping.IngestMapping? Mapping = null);
 
 /// <summary>
 /// Streams a trace file into the store: read → parse and classify (in parallel) → store in batches, one

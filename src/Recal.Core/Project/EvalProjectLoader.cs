@@ -178,6 +178,7 @@ public static class EvalProjectLoader
         var targets = RunSettingsReader.ReadTargets(yaml.Object("targets"), root);
         var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
         var embeddings = RunSettingsReader.ReadEmbeddings(yaml.Object("embeddings"));
+        var ingest = IngestSettingsReader.Read(yaml.Object("ingest"));
         var (secretVariables, secretLiterals) = SecretSources.Read(node);
         yaml.RejectUnknownKeys();
 
@@ -211,6 +212,7 @@ public static class EvalProjectLoader
             Judge = judge,
             Run = run,
             Embeddings = embeddings,
+            Ingest = ingest,
             SecretVariables = secretVariables,
             SecretLiterals = secretLiterals,
         };
