@@ -114,6 +114,9 @@ internal static class Migrations
             CREATE INDEX IF NOT EXISTS traces_by_time_feedback ON traces (ts, intent_id, cohort_id, thumbs, escalated, sample_priority);
             DROP INDEX IF EXISTS traces_by_time;
             """),
+        (7, "row of each trace made of parts (OTLP spans, exports), for merging later parts into it", """
+            CREATE TABLE trace_parts (key_hash INTEGER PRIMARY KEY, trace_row INTEGER NOT NULL);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -30,35 +30,41 @@ public sealed partial class SqliteStore
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                var key = reader.GetString(0);
-                // Older stores may hold '' rather than NULL for "no messages" and "no metadata": both mean none.
-                var input = NullOrEmpty(reader, 3)
-                    ? TraceInput.FromText(reader.GetString(2))
-                    : TraceInput.FromMessages([.. JsonDocument.Parse(reader.GetString(3)).RootElement.EnumerateArray()
-                        .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!))]);
-                var feedback = new Feedback(
-                    reader.IsDBNull(7) ? null : (int)reader.GetInt64(7),
-                    reader.IsDBNull(8) ? null : reader.GetDouble(8),
-                    Flag(reader, 9),
-                    Flag(reader, 10),
-                    Flag(reader, 11),
-                    Flag(reader, 12));
-                var trace = new Trace(
-                    TraceIdOf(key),
-                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
-                    input,
-                    reader.IsDBNull(4) ? null : reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5),
-                    NullOrEmpty(reader, 6) ? new Dictionary<string, string>() : ReadMetadata(reader.GetString(6)),
-                    feedback,
-                    reader.IsDBNull(13) ? null : reader.GetString(13));
-                visit(new ClassifiedTrace(trace, key, _intentNames[reader.GetInt64(14)], (IntentSource)reader.GetInt64(15), reader.GetDouble(16), _cohortKeys[reader.GetInt64(17)]));
+                visit(ReadTrace(reader));
             }
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>One row of the trace columns in the order <see cref="ScanTracesAsync"/> selects them.</summary>
+    private ClassifiedTrace ReadTrace(Microsoft.Data.Sqlite.SqliteDataReader reader)
+    {
+        var key = reader.GetString(0);
+        // Older stores may hold '' rather than NULL for "no messages" and "no metadata": both mean none.
+        var input = NullOrEmpty(reader, 3)
+            ? TraceInput.FromText(reader.GetString(2))
+            : TraceInput.FromMessages([.. JsonDocument.Parse(reader.GetString(3)).RootElement.EnumerateArray()
+                .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!))]);
+        var feedback = new Feedback(
+            reader.IsDBNull(7) ? null : (int)reader.GetInt64(7),
+            reader.IsDBNull(8) ? null : reader.GetDouble(8),
+            Flag(reader, 9),
+            Flag(reader, 10),
+            Flag(reader, 11),
+            Flag(reader, 12));
+        var trace = new Trace(
+            TraceIdOf(key),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+            input,
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            NullOrEmpty(reader, 6) ? new Dictionary<string, string>() : ReadMetadata(reader.GetString(6)),
+            feedback,
+            reader.IsDBNull(13) ? null : reader.GetString(13));
+        return new ClassifiedTrace(trace, key, _intentNames[reader.GetInt64(14)], (IntentSource)reader.GetInt64(15), reader.GetDouble(16), _cohortKeys[reader.GetInt64(17)]);
     }
 
     /// <summary>

@@ -368,44 +368,7 @@ public sealed partial class SqliteStore : IRecalStore
                     }
 
                     // Binding through the native API directly: the ADO.NET layer costs more per row than SQLite's insert itself.
-                    var trace = item.Trace;
-                    raw.sqlite3_bind_int64(insert, 1, keyHash);
-                    raw.sqlite3_bind_text16(insert, 2, item.Key.AsSpan());
-                    raw.sqlite3_bind_int64(insert, 3, trace.Timestamp.ToUnixTimeMilliseconds());
-                    raw.sqlite3_bind_text16(insert, 4, trace.Input.ClassificationText.AsSpan());
-                    BindUtf8(insert, 5, trace.Input.Messages is null ? (ReadOnlyMemory<byte>?)null : json.Messages(trace.Input.Messages));
-                    BindText(insert, 6, trace.Output);
-                    BindText(insert, 7, trace.Model);
-                    BindUtf8(insert, 8, trace.Metadata.Count == 0 ? (ReadOnlyMemory<byte>?)null : trace.MetadataUtf8 ?? json.Metadata(trace.Metadata));
-                    BindInt(insert, 9, trace.Feedback.Thumbs);
-                    if (trace.Feedback.Csat is { } csat)
-                    {
-                        raw.sqlite3_bind_double(insert, 10, csat);
-                    }
-                    else
-                    {
-                        raw.sqlite3_bind_null(insert, 10);
-                    }
-
-                    BindInt(insert, 11, Flag(trace.Feedback.Escalated));
-                    BindInt(insert, 12, Flag(trace.Feedback.Continued));
-                    BindInt(insert, 13, Flag(trace.Feedback.Completed));
-                    BindInt(insert, 14, Flag(trace.Feedback.FollowUp));
-                    BindText(insert, 15, trace.Intent);
-                    raw.sqlite3_bind_int64(insert, 16, NameId("intents", "name", item.Intent, _intentIds, _intentNames, transaction));
-                    raw.sqlite3_bind_int(insert, 17, (int)item.IntentSource);
-                    raw.sqlite3_bind_double(insert, 18, item.Confidence);
-                    raw.sqlite3_bind_int64(insert, 19, NameId("cohorts", "key", item.CohortKey, _cohortIds, _cohortKeys, transaction));
-                    if (_currentIngest == 0)
-                    {
-                        raw.sqlite3_bind_null(insert, 20);
-                    }
-                    else
-                    {
-                        raw.sqlite3_bind_int64(insert, 20, _currentIngest);
-                    }
-
-                    raw.sqlite3_bind_int64(insert, 21, unchecked((long)SamplePriority.Of(sha256, storedSeed, item.Key)));
+                    BindInsert(insert, keyHash, item, json, transaction, sha256, storedSeed);
 
                     var result = raw.sqlite3_step(insert);
                     if (result != raw.SQLITE_DONE)
@@ -438,6 +401,49 @@ public sealed partial class SqliteStore : IRecalStore
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Binds every column of <see cref="InsertSql"/> for one trace.</summary>
+    private void BindInsert(sqlite3_stmt insert, long keyHash, ClassifiedTrace item, ArrayBufferWriterPool json, SqliteTransaction transaction, IncrementalHash sha256, byte[] storedSeed)
+    {
+        var trace = item.Trace;
+        raw.sqlite3_bind_int64(insert, 1, keyHash);
+        raw.sqlite3_bind_text16(insert, 2, item.Key.AsSpan());
+        raw.sqlite3_bind_int64(insert, 3, trace.Timestamp.ToUnixTimeMilliseconds());
+        raw.sqlite3_bind_text16(insert, 4, trace.Input.ClassificationText.AsSpan());
+        BindUtf8(insert, 5, trace.Input.Messages is null ? (ReadOnlyMemory<byte>?)null : json.Messages(trace.Input.Messages));
+        BindText(insert, 6, trace.Output);
+        BindText(insert, 7, trace.Model);
+        BindUtf8(insert, 8, trace.Metadata.Count == 0 ? (ReadOnlyMemory<byte>?)null : trace.MetadataUtf8 ?? json.Metadata(trace.Metadata));
+        BindInt(insert, 9, trace.Feedback.Thumbs);
+        if (trace.Feedback.Csat is { } csat)
+        {
+            raw.sqlite3_bind_double(insert, 10, csat);
+        }
+        else
+        {
+            raw.sqlite3_bind_null(insert, 10);
+        }
+
+        BindInt(insert, 11, Flag(trace.Feedback.Escalated));
+        BindInt(insert, 12, Flag(trace.Feedback.Continued));
+        BindInt(insert, 13, Flag(trace.Feedback.Completed));
+        BindInt(insert, 14, Flag(trace.Feedback.FollowUp));
+        BindText(insert, 15, trace.Intent);
+        raw.sqlite3_bind_int64(insert, 16, NameId("intents", "name", item.Intent, _intentIds, _intentNames, transaction));
+        raw.sqlite3_bind_int(insert, 17, (int)item.IntentSource);
+        raw.sqlite3_bind_double(insert, 18, item.Confidence);
+        raw.sqlite3_bind_int64(insert, 19, NameId("cohorts", "key", item.CohortKey, _cohortIds, _cohortKeys, transaction));
+        if (_currentIngest == 0)
+        {
+            raw.sqlite3_bind_null(insert, 20);
+        }
+        else
+        {
+            raw.sqlite3_bind_int64(insert, 20, _currentIngest);
+        }
+
+        raw.sqlite3_bind_int64(insert, 21, unchecked((long)SamplePriority.Of(sha256, storedSeed, item.Key)));
     }
 
     /// <summary>The online signals of a window, reading the feedback columns alone from the covering index through the native API.</summary>

@@ -17,7 +17,7 @@ internal static class IngestCommand
     {
         var files = new Argument<FileInfo[]>("files")
         {
-            Description = "Trace files in Recal's JSONL format (docs/trace-format.md); .gz files are decompressed",
+            Description = "Trace files: Recal's JSONL, OTLP (JSON or protobuf), Langfuse or LangSmith exports, or JSON read through the ingest: mapping (docs/trace-format.md); .gz files are decompressed",
             Arity = ArgumentArity.OneOrMore,
         };
         var quarantine = new Option<FileInfo?>("--quarantine")
@@ -25,14 +25,41 @@ internal static class IngestCommand
             Description = "Where rejected lines go, with their line number and reason (default: .recal/quarantine.jsonl in the project)",
             HelpName = "file",
         };
+        var format = new Option<string>("--format")
+        {
+            Description = "The files' format: " + string.Join(", ", TraceFormats.Names) + " (default: ingest.format of recal.yaml, else auto, which detects each file from its content; mapped reads any JSON through ingest.mapping)",
+            HelpName = "format",
+        };
+        format.AcceptOnlyFromAmong([.. TraceFormats.Names]);
+        var interaction = new Option<string>("--interaction")
+        {
+            Description = "Which spans make one trace: trace (one per trace id: its root GenAI span; the default), span (one per GenAI span), conversation (one per gen_ai.conversation.id / session.id)",
+            HelpName = "rule",
+        };
+        interaction.AcceptOnlyFromAmong("trace", "span", "conversation");
+        var feedback = new Option<string[]>("--feedback")
+        {
+            Description = "Map a source's feedback name (evaluation, annotation, score, feedback key or span attribute) to a signal: NAME=" + string.Join("|", FeedbackMap.SignalNames) + "; repeatable",
+            HelpName = "name=signal",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("ingest", "Read trace files, classify each trace's intent and cohort, and store them; bad records go to a quarantine file and the rest is kept");
         command.Arguments.Add(files);
         command.Options.Add(quarantine);
-        command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(GlobalOptions.Project)!, parse.GetValue(files)!, parse.GetValue(quarantine), cancellationToken));
+        command.Options.Add(format);
+        command.Options.Add(interaction);
+        command.Options.Add(feedback);
+        command.SetAction((parse, cancellationToken) =>
+        {
+            TraceFormat? chosen = parse.GetValue(format) is { } f && TraceFormats.TryParse(f, out var parsed) ? parsed : null;
+            Recal.Ingest.Otel.InteractionRule? rule = parse.GetValue(interaction) is { } r ? Enum.Parse<Recal.Ingest.Otel.InteractionRule>(r, ignoreCase: true) : null;
+            return RunAsync(context, parse.GetValue(GlobalOptions.Project)!, parse.GetValue(files)!, parse.GetValue(quarantine), chosen, rule, parse.GetValue(feedback) ?? [], cancellationToken);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, DirectoryInfo directory, FileInfo[] files, FileInfo? quarantine, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        CliContext context, DirectoryInfo directory, FileInfo[] files, FileInfo? quarantine, TraceFormat? format, Recal.Ingest.Otel.InteractionRule? interaction, string[] feedback, CancellationToken cancellationToken)
     {
         var project = ProjectSession.Load(context, directory);
         if (project is null)
@@ -40,20 +67,75 @@ internal static class IngestCommand
             return ExitCodes.CannotRun;
         }
 
+        // The command line overrides the ingest: section of recal.yaml, which overrides the built-in defaults.
+        var settings = project.Settings.Ingest;
+        var (feedbackMap, feedbackErrors) = FeedbackMap.Parse(feedback, FeedbackMap.Default.With(settings?.Feedback ?? []));
+        if (feedbackErrors.Count > 0)
+        {
+            ProjectSession.WriteDiagnostics(context.Error, feedbackErrors);
+            return ExitCodes.CannotRun;
+        }
+
+        var chosenFormat = format ?? settings?.Format ?? TraceFormat.Auto;
+        if (chosenFormat == TraceFormat.Mapped && settings?.Mapping is null)
+        {
+            ProjectSession.WriteDiagnostics(context.Error, [new Recal.Diagnostics.Diagnostic(
+                Recal.Diagnostics.Severity.Error, "RC2012", "--format mapped needs an ingest.mapping section in recal.yaml", new Recal.Diagnostics.SourceLocation(Path.Combine(directory.FullName, "recal.yaml")),
+                "add ingest: mapping: with JSON paths for timestamp and input at least (docs/project-format.md#ingest)")]);
+            return ExitCodes.CannotRun;
+        }
+
+        var options = new IngestOptions(chosenFormat, interaction ?? settings?.Interaction ?? Recal.Ingest.Otel.InteractionRule.Trace, feedbackMap, settings?.Mapping);
+
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
         var classifier = await ClassifierCache.GetAsync(project.Taxonomy, store, cancellationToken).ConfigureAwait(false);
         var traceClassifier = new TraceClassifier(classifier, project.Taxonomy);
         var quarantinePath = quarantine?.FullName ?? Path.Combine(Path.GetDirectoryName(project.Settings.StorePath)!, "quarantine.jsonl");
 
-        var table = new Table().Border(TableBorder.Simple);
-        table.AddColumns("file", "lines", "added", "duplicates", "quarantined", "traces/s");
-        foreach (var column in table.Columns.Skip(1))
+        // Recal JSONL alone keeps its table; other formats add their format, record count and updated traces.
+        var rows = new List<(IngestSummary Summary, string File)>();
+        Table Render()
         {
-            column.RightAligned();
+            var multiRecord = rows.Any(r => r.Summary.Format != TraceFormat.Jsonl);
+            var table = new Table().Border(TableBorder.Simple);
+            table.AddColumns(multiRecord ? ["file", "format", "lines", "records", "added", "updated", "duplicates", "quarantined", "traces/s"] : ["file", "lines", "added", "duplicates", "quarantined", "traces/s"]);
+            foreach (var column in table.Columns.Skip(1))
+            {
+                column.RightAligned();
+            }
+
+            foreach (var (summary, name) in rows)
+            {
+                var cells = new List<string> { Markup.Escape(name) };
+                if (multiRecord)
+                {
+                    cells.Add(TraceFormats.Name(summary.Format));
+                }
+
+                cells.Add(summary.LinesRead.ToString("N0", CultureInfo.InvariantCulture));
+                if (multiRecord)
+                {
+                    cells.Add((summary.Format == TraceFormat.Jsonl ? summary.LinesRead - summary.Blank : summary.Records).ToString("N0", CultureInfo.InvariantCulture));
+                }
+
+                cells.Add(summary.Added.ToString("N0", CultureInfo.InvariantCulture));
+                if (multiRecord)
+                {
+                    cells.Add(summary.Merged.ToString("N0", CultureInfo.InvariantCulture));
+                }
+
+                cells.Add(summary.Duplicates.ToString("N0", CultureInfo.InvariantCulture));
+                cells.Add(summary.Quarantined > 0 ? $"[yellow]{summary.Quarantined:N0}[/]" : "0");
+                cells.Add(summary.TracesPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+                table.AddRow([.. cells]);
+            }
+
+            return table;
         }
 
         var exitCode = ExitCodes.Ok;
         long quarantinedTotal = 0;
+        var notes = new List<string>();
         foreach (var file in files)
         {
             if (!file.Exists)
@@ -65,19 +147,14 @@ internal static class IngestCommand
 
             try
             {
-                var summary = await IngestOneAsync(context, file, store, traceClassifier, quarantinePath, cancellationToken).ConfigureAwait(false);
+                var summary = await IngestOneAsync(context, file, store, traceClassifier, quarantinePath, options, cancellationToken).ConfigureAwait(false);
                 quarantinedTotal += summary.Quarantined;
-                table.AddRow(
-                    Markup.Escape(file.Name),
-                    summary.LinesRead.ToString("N0", CultureInfo.InvariantCulture),
-                    summary.Added.ToString("N0", CultureInfo.InvariantCulture),
-                    summary.Duplicates.ToString("N0", CultureInfo.InvariantCulture),
-                    summary.Quarantined > 0 ? $"[yellow]{summary.Quarantined:N0}[/]" : "0",
-                    summary.TracesPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+                notes.AddRange(Notes(file.Name, summary));
+                rows.Add((summary, file.Name));
                 if (summary.Failure is { } failure)
                 {
                     // The store or the file failed mid-way: say what is kept and stop; later files would fail the same way.
-                    context.Out.Write(table);
+                    context.Out.Write(Render());
                     ProjectSession.WriteDiagnostics(context.Error, [failure]);
                     context.Error.MarkupLine($"The store is {Markup.Escape(store.Path)}; the files after {Markup.Escape(file.Name)} were not ingested.");
                     return ExitCodes.CannotRun;
@@ -85,13 +162,18 @@ internal static class IngestCommand
             }
             catch (OperationCanceledException)
             {
-                context.Out.Write(table);
+                context.Out.Write(Render());
                 context.Error.MarkupLine($"[yellow]Stopped.[/] Every batch stored before the stop is kept; run the same command again to finish {Markup.Escape(file.Name)}.");
                 return ExitCodes.Cancelled;
             }
         }
 
-        context.Out.Write(table);
+        context.Out.Write(Render());
+        foreach (var note in notes)
+        {
+            context.Out.MarkupLine(note);
+        }
+
         if (quarantinedTotal > 0)
         {
             context.Out.MarkupLine($"[yellow]{quarantinedTotal:N0} record(s) quarantined[/] with line numbers and reasons in {Markup.Escape(quarantinePath)}.");
@@ -110,11 +192,32 @@ internal static class IngestCommand
         return exitCode;
     }
 
-    private static async Task<IngestSummary> IngestOneAsync(CliContext context, FileInfo file, IRecalStore store, TraceClassifier classifier, string quarantinePath, CancellationToken cancellationToken)
+    /// <summary>What the table does not say: spans read and traces made, feedback attached, orphans, spans without content.</summary>
+    private static IEnumerable<string> Notes(string file, IngestSummary summary)
+    {
+        if (summary.Format == TraceFormat.Jsonl)
+        {
+            yield break;
+        }
+
+        var name = Markup.Escape(file);
+        yield return $"{name} ({TraceFormats.Name(summary.Format)}): {summary.Records:N0} record(s) read, {summary.Added:N0} trace(s) made, {summary.Merged:N0} stored trace(s) updated, feedback attached {summary.FeedbackAttached:N0} time(s), {summary.Quarantined:N0} quarantined.";
+        if (summary.Orphans > 0)
+        {
+            yield return $"[yellow]{name}: {summary.Orphans:N0} trace(s) have spans whose parent never arrived[/] (RC2010 in the quarantine); they are stored from the spans that did, and a later file with the rest completes them.";
+        }
+
+        if (summary.SpansWithoutContent > 0)
+        {
+            yield return $"[yellow]{name}: {summary.SpansWithoutContent:N0} model-call span(s) carry no messages themselves[/] (fine when their content comes as log events; otherwise the producer did not record it: for Microsoft.Extensions.AI set EnableSensitiveData; for OpenTelemetry instrumentations OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true).";
+        }
+    }
+
+    private static async Task<IngestSummary> IngestOneAsync(CliContext context, FileInfo file, IRecalStore store, TraceClassifier classifier, string quarantinePath, IngestOptions options, CancellationToken cancellationToken)
     {
         if (file.Length < ProgressThresholdBytes || !context.Error.Profile.Capabilities.Interactive)
         {
-            return await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, null, cancellationToken).ConfigureAwait(false);
+            return await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, options, null, cancellationToken).ConfigureAwait(false);
         }
 
         IngestSummary? result = null;
@@ -128,7 +231,7 @@ internal static class IngestCommand
                     task.Value = p.BytesRead;
                     task.Description = $"{Markup.Escape(file.Name)} {p.Lines:N0} lines";
                 });
-                result = await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, progress, cancellationToken).ConfigureAwait(false);
+                result = await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, options, progress, cancellationToken).ConfigureAwait(false);
                 task.Value = task.MaxValue;
             }).ConfigureAwait(false);
         return result!;

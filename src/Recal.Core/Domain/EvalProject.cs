@@ -26,6 +26,9 @@ public sealed record ProjectSettings(int FormatVersion, string Name, string Stor
 
     /// <summary>Credentials written literally into recal.yaml (URL user info, credential headers), redacted the same way.</summary>
     public IReadOnlyList<string> SecretLiterals { get; init; } = [];
+
+    /// <summary>The <c>ingest:</c> section: defaults of <c>recal ingest</c> and the mapping for any JSON; null when absent.</summary>
+    public Ingest.Mapping.IngestSettings? Ingest { get; init; }
 }
 
 /// <summary>A loaded, validated eval project: immutable once built.</summary>

@@ -22,7 +22,29 @@ public sealed record IngestSummary(string Source, long LinesRead, long Added, lo
     /// The counts above are what was committed before it stopped.
     /// </summary>
     public Diagnostic? Failure { get; init; }
+
+    /// <summary>The format the file was read as.</summary>
+    public TraceFormat Format { get; init; } = TraceFormat.Jsonl;
+
+    /// <summary>Records read (spans, log records, runs, observations, scores, rows) for multi-record formats; lines for JSONL.</summary>
+    public long Records { get; init; }
+
+    /// <summary>Parts that updated a stored trace: a later part of it or its feedback.</summary>
+    public long Merged { get; init; }
+
+    /// <summary>Parts that carried feedback and were attached to their trace (stored or in this file).</summary>
+    public long FeedbackAttached { get; init; }
+
+    /// <summary>Traces whose spans reference a parent that never arrived (RC2010 warnings in the quarantine).</summary>
+    public long Orphans { get; init; }
+
+    /// <summary>GenAI model-call spans without content (the producer did not record messages).</summary>
+    public long SpansWithoutContent { get; init; }
 }
+
+/// <summary>How <c>recal ingest</c> reads a file (docs/cli.md#ingest).</summary>
+/// <param name="Mapping">The <c>ingest:</c> mapping of recal.yaml, for <see cref="TraceFormat.Mapped"/>.</param>
+public sealed record IngestOptions(TraceFormat Format = TraceFormat.Auto, Otel.InteractionRule Interaction = Otel.InteractionRule.Trace, FeedbackMap? Feedback = null, Mapping.IngestMapping? Mapping = null);
 
 /// <summary>
 /// Streams a trace file into the store: read → parse and classify (in parallel) → store in batches, one
@@ -30,7 +52,7 @@ public sealed record IngestSummary(string Source, long LinesRead, long Added, lo
 /// and rerunning the same file completes it because stored keys are skipped. A fault in any stage stops the
 /// others and ends the ingest with <see cref="IngestSummary.Failure"/>; a bad line never stops it.
 /// </summary>
-public static class IngestPipeline
+public static partial class IngestPipeline
 {
     public const int BatchLines = 4096;
     private const int BatchBytes = 32 * 1024 * 1024;

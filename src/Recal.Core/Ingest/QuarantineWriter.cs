@@ -4,9 +4,10 @@ using System.Text.Json;
 namespace Recal.Ingest;
 
 /// <summary>
-/// Appends rejected lines of one source file to a JSONL quarantine file: source, line number, reason, and the raw
+/// Appends rejected lines of one source file to a JSONL quarantine file: source, line number, place (file:line, and
+/// the record inside the line for multi-record formats: "traces.jsonl:3 resourceSpans[0].scopeSpans[0].spans[2] (span …)"), reason, and the raw
 /// line (invalid UTF-8 replaced by U+FFFD; cut at 64 KiB with <c>truncated: true</c>). Flushed after every batch.
-/// A line already quarantined by an earlier ingest of the same file (same source, line number and text) is counted
+/// A record already quarantined by an earlier ingest of the same file (same source, line number, place and text) is counted
 /// but not appended again, so reruns do not grow the file.
 /// </summary>
 public sealed class QuarantineWriter : IDisposable
@@ -28,13 +29,15 @@ public sealed class QuarantineWriter : IDisposable
     /// <summary>Lines rejected in this ingest, whether appended now or already in the file.</summary>
     public long Count { get; private set; }
 
-    public void Write(long line, string code, string reason, ReadOnlySpan<byte> raw)
+    /// <param name="place">Where in the file: defaults to <c>source:line</c>.</param>
+    public void Write(long line, string code, string reason, ReadOnlySpan<byte> raw, string? place = null)
     {
         var truncated = raw.Length > MaxRawBytes;
         var text = Encoding.UTF8.GetString(truncated ? raw[..MaxRawBytes] : raw);
+        place ??= $"{_source}:{line}";
         Count++;
         _earlier ??= ReadEarlier();
-        if (!_earlier.Add((line, Hash(text))))
+        if (!_earlier.Add((line, Hash(place + "\u0000" + text))))
         {
             return;
         }
@@ -50,6 +53,7 @@ public sealed class QuarantineWriter : IDisposable
         _json.WriteStartObject();
         _json.WriteString("source", _source);
         _json.WriteNumber("line", line);
+        _json.WriteString("place", place);
         _json.WriteString("code", code);
         _json.WriteString("reason", reason);
         _json.WriteString("raw", text);
@@ -85,7 +89,8 @@ public sealed class QuarantineWriter : IDisposable
                 if (root.TryGetProperty("source", out var source) && source.ValueEquals(_source)
                     && root.TryGetProperty("line", out var line) && root.TryGetProperty("raw", out var raw))
                 {
-                    earlier.Add((line.GetInt64(), Hash(raw.GetString() ?? string.Empty)));
+                    var place = root.TryGetProperty("place", out var p) ? p.GetString() : $"{_source}:{line.GetInt64()}";
+                    earlier.Add((line.GetInt64(), Hash(place + "\u0000" + (raw.GetString() ?? string.Empty))));
                 }
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)

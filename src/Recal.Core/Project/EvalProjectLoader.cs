@@ -179,6 +179,7 @@ public static class EvalProjectLoader
         var targets = RunSettingsReader.ReadTargets(yaml.Object("targets"), root);
         var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
         var embeddings = RunSettingsReader.ReadEmbeddings(yaml.Object("embeddings"));
+        var ingest = IngestSettingsReader.Read(yaml.Object("ingest"));
         var (secretVariables, secretLiterals) = SecretSources.Read(node);
         yaml.RejectUnknownKeys();
 
@@ -212,6 +213,7 @@ public static class EvalProjectLoader
             Judge = judge,
             Run = run,
             Embeddings = embeddings,
+            Ingest = ingest,
             SecretVariables = secretVariables,
             SecretLiterals = secretLiterals,
         };

@@ -90,6 +90,13 @@ public sealed record TrafficSpan(DateTimeOffset First, DateTimeOffset Last, long
 /// <param name="Duplicates">Traces already stored (same key), left unchanged.</param>
 public readonly record struct StoreBatchResult(int Added, int Duplicates);
 
+/// <summary>The outcome of merging one batch of trace parts.</summary>
+/// <param name="Added">Parts that made a new trace.</param>
+/// <param name="Merged">Parts that updated a stored trace (a later part of it, or feedback).</param>
+/// <param name="Unchanged">Parts already contained in the stored trace (a rerun).</param>
+/// <param name="Missing">Indexes in the batch of feedback-only parts whose trace is not stored.</param>
+public sealed record MergeBatchResult(int Added, int Merged, int Unchanged, IReadOnlyList<int> Missing);
+
 /// <summary>Who holds the lease on a run, and until when (renewed while the run goes on).</summary>
 public sealed record RunLeaseHolder(string Owner, DateTimeOffset Until);
 
@@ -106,6 +113,14 @@ public interface IRecalStore : IAsyncDisposable
 
     /// <summary>Stores a batch in one transaction, skipping traces whose key is already stored.</summary>
     ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a batch of trace parts in one transaction: a part whose key is new is added (a feedback-only part then is
+    /// <see cref="MergeBatchResult.Missing"/>); a part whose key is stored is merged into the stored trace by
+    /// <paramref name="merge"/> (null: nothing changes). Parts of one key in the batch are merged in order.
+    /// </summary>
+    ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<Ingest.TraceUpdate> batch, Func<ClassifiedTrace, Ingest.TraceUpdate, ClassifiedTrace?> merge, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} cannot merge trace parts; ingest Recal's JSONL format into it instead");
 
     /// <summary>Counts stored traffic by bucket, intent and cohort key.</summary>
     ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default);

@@ -1,0 +1,444 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Recal.Diagnostics;
+using Recal.Domain;
+using Recal.Ingest.Otel;
+using Recal.Storage;
+
+namespace Recal.Ingest;
+
+/// <summary>The ingest of formats whose records are parts of traces: OTLP spans and logs, Langfuse and LangSmith exports, mapped JSON.</summary>
+public static partial class IngestPipeline
+{
+    /// <summary>How many orphan candidates (spans whose parent is elsewhere) are remembered per file; beyond, they are not reported.</summary>
+    private const int MaxOrphanCandidates = 1_000_000;
+
+    /// <summary>
+    /// Streams a file in the format <paramref name="options"/> names (or detects) into the store. Recal's JSONL goes
+    /// through the JSONL pipeline unchanged; the other formats are parsed into trace parts, in parallel, and merged
+    /// into the store in batches (<see cref="IRecalStore.MergeTracesAsync"/>), so a trace whose spans or feedback
+    /// arrive in several lines or files is one stored trace, and a rerun changes nothing.
+    /// </summary>
+    public static async Task<IngestSummary> RunAsync(
+        string path,
+        IRecalStore store,
+        Func<Trace, string, ClassifiedTrace> classify,
+        string quarantinePath,
+        IngestOptions options,
+        IProgress<IngestProgress>? progress = null,
+        CancellationToken cancellationToken = default,
+        TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        var format = options.Format == TraceFormat.Auto ? TraceFormats.Detect(path) : options.Format;
+        if (format == TraceFormat.Jsonl)
+        {
+            return await RunAsync(path, store, classify, quarantinePath, progress, cancellationToken, time).ConfigureAwait(false);
+        }
+
+        var feedback = options.Feedback ?? FeedbackMap.Default;
+        var otel = new OtelMappingOptions(options.Interaction, feedback);
+        var parquet = format == TraceFormat.LangSmith && Exports.ParquetRows.IsParquet(path);
+        var framing = format == TraceFormat.OtlpProto ? PayloadReader.ProtobufFraming(path) : parquet ? PayloadFraming.Rows : PayloadReader.JsonFraming(path);
+        IPayloadParser parser = format switch
+        {
+            TraceFormat.OtlpJson => new OtlpPayloadParser(protobuf: false, otel),
+            TraceFormat.OtlpProto => new OtlpPayloadParser(protobuf: true, otel),
+            TraceFormat.Langfuse => new Exports.LangfuseParser(feedback),
+            TraceFormat.LangSmith => new Exports.LangSmithParser(feedback),
+            _ => new Mapping.MappedJsonParser(options.Mapping ?? throw new ArgumentException("--format mapped needs the ingest: mapping of recal.yaml (docs/project-format.md#ingest)", nameof(options))),
+        };
+
+        using var reader = parquet ? (IPayloadSource)new Exports.ParquetRows(path) : new PayloadReader(path, framing);
+        return await RunPartsAsync(path, format, framing, reader, parser, store, classify, quarantinePath, progress, cancellationToken, time).ConfigureAwait(false);
+    }
+
+    private static async Task<IngestSummary> RunPartsAsync(
+        string path,
+        TraceFormat format,
+        PayloadFraming framing,
+        IPayloadSource reader,
+        IPayloadParser parser,
+        IRecalStore store,
+        Func<Trace, string, ClassifiedTrace> classify,
+        string quarantinePath,
+        IProgress<IngestProgress>? progress,
+        CancellationToken cancellationToken,
+        TimeProvider? time)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(classify);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var source = Path.GetFileName(path);
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        var check = new PartCheck(parser, classify, now + FutureHorizon, now, source, framing);
+        var ingestId = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
+        using var quarantine = new QuarantineWriter(quarantinePath, source);
+        var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
+        var parsed = Channel.CreateBounded<PartBatch>(new BoundedChannelOptions(2) { SingleReader = true });
+        using var abort = new CancellationTokenSource();
+        var workers = Math.Max(1, Environment.ProcessorCount - 1);
+        var readerTask = Dedicated(() => ReadPayloads(reader, raw.Writer, cancellationToken, abort.Token));
+        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => ParseParts(raw.Reader, parsed.Writer, check, abort.Token))).ToArray();
+        var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
+
+        long payloads = 0, records = 0, added = 0, merged = 0, unchanged = 0, blank = 0, position = 0, batches = 0, attached = 0, withoutContent = 0;
+        var roots = new HashSet<UInt128>();
+        var pending = new List<(TraceUpdate Update, (long Line, string Place) Place)>();
+        var orphans = new Dictionary<UInt128, (long Line, OrphanCandidate Candidate)>();
+        var storeTime = TimeSpan.Zero;
+        Exception? failure = null;
+        var failedWhileStoring = false;
+        Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge = (stored, update) => TraceMerge.Merge(stored, update, classify);
+        try
+        {
+            await foreach (var batch in parsed.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                var storing = System.Diagnostics.Stopwatch.GetTimestamp();
+                MergeBatchResult result;
+                try
+                {
+                    result = batch.Updates.Count == 0
+                        ? new MergeBatchResult(0, 0, 0, [])
+                        : await store.MergeTracesAsync(batch.Updates, merge, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failure = e;
+                    failedWhileStoring = true;
+                    break;
+                }
+
+                storeTime += System.Diagnostics.Stopwatch.GetElapsedTime(storing);
+                foreach (var reject in batch.Rejects)
+                {
+                    quarantine.Write(reject.Line, reject.Code, reject.Reason, reject.Raw.Span, reject.Place);
+                }
+
+                // A part for a trace not stored yet may precede its trace in the file: it is tried again at the end.
+                foreach (var index in result.Missing)
+                {
+                    if (pending.Count < MaxPendingParts)
+                    {
+                        pending.Add((batch.Updates[index], batch.Places[index]));
+                    }
+                    else
+                    {
+                        QuarantineMissing(quarantine, batch.Updates[index], batch.Places[index]);
+                    }
+                }
+
+                attached += batch.Updates.Count(u => u.Feedback != Feedback.None) - result.Missing.Count(i => batch.Updates[i].Feedback != Feedback.None);
+                foreach (var (line, root) in batch.Roots)
+                {
+                    roots.Add(root);
+                    orphans.Remove(root);
+                }
+
+                foreach (var (line, candidate) in batch.Orphans)
+                {
+                    var id = TraceNumber(candidate.TraceId);
+                    if (!roots.Contains(id) && orphans.Count < MaxOrphanCandidates)
+                    {
+                        orphans.TryAdd(id, (line, candidate));
+                    }
+                }
+
+                quarantine.Flush();
+                batches++;
+                payloads = Math.Max(payloads, batch.LastLine);
+                position = Math.Max(position, batch.Position);
+                records += batch.Records;
+                blank += batch.Blank;
+                withoutContent += batch.SpansWithoutContent;
+                added += result.Added;
+                merged += result.Merged;
+                unchanged += result.Unchanged;
+                progress?.Report(new IngestProgress(position, reader.Length, payloads, added, quarantine.Count));
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failure = e;
+        }
+        finally
+        {
+            if (failure is not null)
+            {
+                await abort.CancelAsync().ConfigureAwait(false);
+            }
+
+            await readerTask.ConfigureAwait(false);
+            await completion.ConfigureAwait(false);
+        }
+
+        // Spans whose parent never arrived, in traces whose root never did either: stored from what came, and said so.
+        var orphanCount = 0L;
+        if (failure is null && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                for (var start = 0; start < pending.Count; start += BatchLines)
+                {
+                    var chunk = pending.GetRange(start, Math.Min(BatchLines, pending.Count - start));
+                    var result = await store.MergeTracesAsync([.. chunk.Select(p => p.Update)], merge, CancellationToken.None).ConfigureAwait(false);
+                    merged += result.Merged;
+                    unchanged += result.Unchanged;
+                    attached += chunk.Count(p => p.Update.Feedback != Feedback.None) - result.Missing.Count(i => chunk[i].Update.Feedback != Feedback.None);
+                    foreach (var index in result.Missing)
+                    {
+                        QuarantineMissing(quarantine, chunk[index].Update, chunk[index].Place);
+                    }
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failure = e;
+                failedWhileStoring = true;
+            }
+        }
+
+        if (failure is null && !cancellationToken.IsCancellationRequested)
+        {
+            foreach (var (line, candidate) in orphans.Values.OrderBy(o => o.Line))
+            {
+                orphanCount++;
+                quarantine.Write(
+                    line,
+                    "RC2010",
+                    $"warning: span {candidate.SpanId} names parent {candidate.ParentSpanId}, which never arrived, and no root span of trace {candidate.TraceId} did either; the trace is stored from the spans that did, and ingesting the file with the rest of it completes it",
+                    default,
+                    PlaceOf(source, framing, line, candidate.Place));
+            }
+
+            quarantine.Flush();
+        }
+
+        var summary = new IngestSummary(source, payloads, added, unchanged, quarantine.Count, blank, watch.Elapsed)
+        {
+            StoreTime = storeTime,
+            Format = format,
+            Records = records,
+            Merged = merged,
+            FeedbackAttached = attached,
+            Orphans = orphanCount,
+            SpansWithoutContent = withoutContent,
+        };
+        if (failure is not null)
+        {
+            var stage = failedWhileStoring ? "storing a batch failed" : "reading the file failed";
+            return summary with
+            {
+                Failure = new Diagnostic(
+                    Severity.Error,
+                    failedWhileStoring ? "RC3002" : "RC2009",
+                    $"{stage} after {batches:N0} committed batch(es) ({added:N0} new, {merged:N0} updated and {unchanged:N0} already stored traces): {failure.Message}",
+                    new SourceLocation(Path.GetFullPath(path)),
+                    "everything committed is kept; fix the cause and run the same ingest again: stored parts are skipped and the file is completed without duplicates"),
+            };
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        await store.EndIngestAsync(ingestId, payloads, added, unchanged, quarantine.Count, CancellationToken.None).ConfigureAwait(false);
+        return summary;
+    }
+
+    /// <summary>How many parts for traces not stored yet are kept to try again at the end of the file.</summary>
+    private const int MaxPendingParts = 200_000;
+
+    /// <summary>Feedback whose trace is not stored is quarantined; metadata alone (a non-GenAI root span) is not worth a record.</summary>
+    private static void QuarantineMissing(QuarantineWriter quarantine, TraceUpdate update, (long Line, string Place) place)
+    {
+        if (update.Feedback != Feedback.None)
+        {
+            quarantine.Write(
+                place.Line,
+                "RC2011",
+                $"feedback for trace '{update.Key[TraceKeys.IdPrefix.Length..]}', which is not stored: its interaction is in no file ingested so far (ingest that file, then this one again)",
+                default,
+                place.Place);
+        }
+    }
+
+    private static UInt128 TraceNumber(string traceId) =>
+        UInt128.TryParse(traceId, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n) ? n : (UInt128)(ulong)traceId.GetHashCode(StringComparison.Ordinal);
+
+    internal static string PlaceOf(string source, PayloadFraming framing, long line, string inner) => framing switch
+    {
+        PayloadFraming.Document => $"{source} {inner}",
+        PayloadFraming.LengthPrefixed => $"{source} message {line} {inner}",
+        PayloadFraming.Rows => $"{source} row {line} {inner}",
+        _ => $"{source}:{line} {inner}",
+    };
+
+    private static void ReadPayloads(IPayloadSource reader, ChannelWriter<RawBatch> writer, CancellationToken stop, CancellationToken abort)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var lines = new List<RawLine>(BatchLines);
+                var arena = new byte[1 << 20];
+                if (!reader.ReadBatch(lines, ref arena, BatchLines, BatchBytes))
+                {
+                    break;
+                }
+
+                writer.WriteAsync(new RawBatch(lines, reader.Position), abort).AsTask().GetAwaiter().GetResult();
+            }
+
+            writer.TryComplete();
+        }
+        catch (OperationCanceledException)
+        {
+            writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e);
+        }
+    }
+
+    private static void ParseParts(ChannelReader<RawBatch> reader, ChannelWriter<PartBatch> writer, PartCheck check, CancellationToken abort)
+    {
+        try
+        {
+            while (reader.WaitToReadAsync(abort).AsTask().GetAwaiter().GetResult())
+            {
+                while (reader.TryRead(out var batch))
+                {
+                    var result = new PartBatch(batch.Lines[^1].Number, batch.Position);
+                    foreach (var line in batch.Lines)
+                    {
+                        if (IsBlank(line.Bytes.Span) && !line.TooLong)
+                        {
+                            result.Blank++;
+                            continue;
+                        }
+
+                        check.Check(line, result);
+                    }
+
+                    writer.WriteAsync(result, abort).AsTask().GetAwaiter().GetResult();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Turns one payload into classified updates and rejects; never throws.</summary>
+    private sealed class PartCheck(IPayloadParser parser, Func<Trace, string, ClassifiedTrace> classify, DateTimeOffset horizon, DateTimeOffset now, string source, PayloadFraming framing)
+    {
+        public void Check(RawLine line, PartBatch batch)
+        {
+            if (line.TooLong)
+            {
+                var limit = framing == PayloadFraming.Lines ? $"the line is longer than {TraceFileReader.MaxLineBytes / (1024 * 1024)} MiB"
+                    : framing == PayloadFraming.Document ? $"the document is larger than {PayloadReader.MaxDocumentBytes >> 30} GiB (export one record per line instead)"
+                    : "the message's length prefix is damaged or above 256 MiB; nothing after it can be read";
+                batch.Rejects.Add(new PartReject(line.Number, "RC2006", limit, line.Bytes, PlaceOf(source, framing, line.Number, string.Empty).TrimEnd()));
+                return;
+            }
+
+            PayloadParts parts;
+            try
+            {
+                parts = parser.Parse(line.Bytes);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                batch.Rejects.Add(new PartReject(line.Number, "RC2008", $"the record could not be processed: {e.Message}", line.Bytes, PlaceOf(source, framing, line.Number, string.Empty).TrimEnd()));
+                return;
+            }
+
+            batch.Records += parts.Spans;
+            batch.SpansWithoutContent += parts.SpansWithoutContent;
+            var raw = framing is PayloadFraming.Lines or PayloadFraming.Rows ? line.Bytes : ReadOnlyMemory<byte>.Empty;
+            foreach (var problem in parts.Problems)
+            {
+                batch.Rejects.Add(new PartReject(line.Number, problem.Code, problem.Reason, raw, PlaceOf(source, framing, line.Number, problem.Place)));
+            }
+
+            foreach (var root in parts.Roots)
+            {
+                batch.Roots.Add((line.Number, TraceNumber(root)));
+            }
+
+            foreach (var orphan in parts.Orphans)
+            {
+                batch.Orphans.Add((line.Number, orphan));
+            }
+
+            foreach (var part in parts.Parts)
+            {
+                var place = PlaceOf(source, framing, line.Number, part.Place);
+                try
+                {
+                    if (part.Trace is { } trace)
+                    {
+                        if (trace.Timestamp > horizon)
+                        {
+                            batch.Rejects.Add(new PartReject(
+                                line.Number,
+                                "RC2007",
+                                $"the trace's time ({trace.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) is more than {FutureHorizon.TotalHours:0} hours after the ingest time ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) (check the exporter's clock and time zone)",
+                                raw,
+                                place));
+                            continue;
+                        }
+
+                        batch.Updates.Add(new TraceUpdate(part.Key, classify(trace, part.Key), part.Feedback));
+                    }
+                    else
+                    {
+                        batch.Updates.Add(new TraceUpdate(part.Key, null, part.Feedback, part.Metadata, part.Model));
+                    }
+
+                    batch.Places.Add((line.Number, place));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    batch.Rejects.Add(new PartReject(line.Number, "RC2008", $"the record could not be processed: {e.Message}", raw, place));
+                }
+            }
+        }
+    }
+
+    private sealed record PartReject(long Line, string Code, string Reason, ReadOnlyMemory<byte> Raw, string Place);
+
+    private sealed class PartBatch(long lastLine, long position)
+    {
+        public List<TraceUpdate> Updates { get; } = [];
+
+        public List<(long Line, string Place)> Places { get; } = [];
+
+        public List<PartReject> Rejects { get; } = [];
+
+        public List<(long Line, UInt128 TraceId)> Roots { get; } = [];
+
+        public List<(long Line, OrphanCandidate Candidate)> Orphans { get; } = [];
+
+        public long LastLine { get; } = lastLine;
+
+        public long Position { get; } = position;
+
+        public int Blank { get; set; }
+
+        public long Records { get; set; }
+
+        public long SpansWithoutContent { get; set; }
+    }
+}
+
+/// <summary>Where payloads come from: a file cut by <see cref="PayloadFraming"/>, or the rows of a Parquet file.</summary>
+internal interface IPayloadSource : IDisposable
+{
+    long Length { get; }
+
+    long Position { get; }
+
+    bool ReadBatch(List<RawLine> batch, ref byte[] arena, int maxPayloads, int maxBytes);
+}

@@ -1,0 +1,187 @@
+using System.Security.Cryptography;
+using Recal.Domain;
+using Recal.Ingest;
+using SQLitePCL;
+
+namespace Recal.Storage.Sqlite;
+
+/// <summary>Merging trace parts (spans of one trace in several batches or files, feedback that comes later) into stored traces.</summary>
+public sealed partial class SqliteStore
+{
+    public async ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(merge);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            int added = 0, merged = 0, unchanged = 0;
+            var missing = new List<int>();
+            var json = new ArrayBufferWriterPool();
+            var db = _connection.Handle!;
+            var keys = StoredKeys(db);
+            var lastRow = _storedKeysThroughRow;
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
+            Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
+            Check(raw.sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO trace_parts (key_hash, trace_row) VALUES (?1, ?2)", out var remember), db);
+            try
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var update = batch[i];
+                    var keyHash = KeyHash(update.Key);
+                    if (!keys.Contains(keyHash))
+                    {
+                        if (update.Trace is not { } fresh)
+                        {
+                            missing.Add(i);
+                            continue;
+                        }
+
+                        BindInsert(insert, keyHash, fresh, json, transaction, sha256, storedSeed);
+                        Step(insert, db);
+                        lastRow = raw.sqlite3_last_insert_rowid(db);
+                        keys.Add(keyHash);
+                        raw.sqlite3_bind_int64(remember, 1, keyHash);
+                        raw.sqlite3_bind_int64(remember, 2, lastRow);
+                        Step(remember, db);
+                        added++;
+                        continue;
+                    }
+
+                    if (FindRow(db, keyHash, update.Key) is not { } row)
+                    {
+                        // Another key with the same 63-bit hash: as AddTracesAsync does, the part is taken as stored.
+                        unchanged++;
+                        continue;
+                    }
+
+                    var stored = ReadRow(row);
+                    if (merge(stored, update) is not { } result)
+                    {
+                        unchanged++;
+                        continue;
+                    }
+
+                    UpdateRow(db, row, result, json, transaction);
+                    raw.sqlite3_bind_int64(remember, 1, keyHash);
+                    raw.sqlite3_bind_int64(remember, 2, row);
+                    Step(remember, db);
+                    merged++;
+                }
+
+                transaction.Commit();
+            }
+            catch
+            {
+                _storedKeys = null;
+                throw;
+            }
+            finally
+            {
+                insert.Dispose();
+                remember.Dispose();
+            }
+
+            _storedKeysThroughRow = lastRow;
+            return new MergeBatchResult(added, merged, unchanged, missing);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static void Step(sqlite3_stmt statement, sqlite3 db)
+    {
+        var result = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        if (result != raw.SQLITE_DONE)
+        {
+            Check(result, db);
+        }
+    }
+
+    /// <summary>
+    /// The row of a stored key: from <c>trace_parts</c> for traces made of parts, else (a trace first stored from
+    /// JSONL) by a scan of the key hashes, which the traces table has no index for: that happens once per such trace.
+    /// </summary>
+    private long? FindRow(sqlite3 db, long keyHash, string key)
+    {
+        Check(raw.sqlite3_prepare_v2(db, "SELECT t.id FROM trace_parts p JOIN traces t ON t.id = p.trace_row WHERE p.key_hash = ?1 AND t.key = ?2", out var byPart), db);
+        using (byPart)
+        {
+            raw.sqlite3_bind_int64(byPart, 1, keyHash);
+            raw.sqlite3_bind_text16(byPart, 2, key.AsSpan());
+            if (raw.sqlite3_step(byPart) == raw.SQLITE_ROW)
+            {
+                return raw.sqlite3_column_int64(byPart, 0);
+            }
+        }
+
+        Check(raw.sqlite3_prepare_v2(db, "SELECT id FROM traces WHERE key_hash = ?1 AND key = ?2", out var byScan), db);
+        using (byScan)
+        {
+            raw.sqlite3_bind_int64(byScan, 1, keyHash);
+            raw.sqlite3_bind_text16(byScan, 2, key.AsSpan());
+            return raw.sqlite3_step(byScan) == raw.SQLITE_ROW ? raw.sqlite3_column_int64(byScan, 0) : null;
+        }
+    }
+
+    private ClassifiedTrace ReadRow(long row)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            SELECT key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up,
+                label, intent_id, intent_source, confidence, cohort_id
+            FROM traces WHERE id = $id
+            """;
+        command.Parameters.AddWithValue("$id", row);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return ReadTrace(reader);
+    }
+
+    private void UpdateRow(sqlite3 db, long row, ClassifiedTrace item, ArrayBufferWriterPool json, Microsoft.Data.Sqlite.SqliteTransaction transaction)
+    {
+        Check(raw.sqlite3_prepare_v2(db, """
+            UPDATE traces SET ts = ?1, input_text = ?2, input_json = ?3, output = ?4, model = ?5, metadata_json = ?6, thumbs = ?7, csat = ?8,
+                escalated = ?9, continued = ?10, completed = ?11, follow_up = ?12, label = ?13, intent_id = ?14, intent_source = ?15,
+                confidence = ?16, cohort_id = ?17
+            WHERE id = ?18
+            """, out var update), db);
+        using (update)
+        {
+            var trace = item.Trace;
+            raw.sqlite3_bind_int64(update, 1, trace.Timestamp.ToUnixTimeMilliseconds());
+            raw.sqlite3_bind_text16(update, 2, trace.Input.ClassificationText.AsSpan());
+            BindUtf8(update, 3, trace.Input.Messages is null ? (ReadOnlyMemory<byte>?)null : json.Messages(trace.Input.Messages));
+            BindText(update, 4, trace.Output);
+            BindText(update, 5, trace.Model);
+            BindUtf8(update, 6, trace.Metadata.Count == 0 ? (ReadOnlyMemory<byte>?)null : trace.MetadataUtf8 ?? json.Metadata(trace.Metadata));
+            BindInt(update, 7, trace.Feedback.Thumbs);
+            if (trace.Feedback.Csat is { } csat)
+            {
+                raw.sqlite3_bind_double(update, 8, csat);
+            }
+            else
+            {
+                raw.sqlite3_bind_null(update, 8);
+            }
+
+            BindInt(update, 9, Flag(trace.Feedback.Escalated));
+            BindInt(update, 10, Flag(trace.Feedback.Continued));
+            BindInt(update, 11, Flag(trace.Feedback.Completed));
+            BindInt(update, 12, Flag(trace.Feedback.FollowUp));
+            BindText(update, 13, trace.Intent);
+            raw.sqlite3_bind_int64(update, 14, NameId("intents", "name", item.Intent, _intentIds, _intentNames, transaction));
+            raw.sqlite3_bind_int(update, 15, (int)item.IntentSource);
+            raw.sqlite3_bind_double(update, 16, item.Confidence);
+            raw.sqlite3_bind_int64(update, 17, NameId("cohorts", "key", item.CohortKey, _cohortIds, _cohortKeys, transaction));
+            raw.sqlite3_bind_int64(update, 18, row);
+            Step(update, db);
+        }
+    }
+}
