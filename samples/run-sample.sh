@@ -90,7 +90,7 @@ coverage_log=$(mktemp)
 recal coverage --project "$project" > "$coverage_log"
 head -n 16 "$coverage_log"
 echo "   ..."
-awk '/^Blind spots/ { shown = 1 } shown' "$coverage_log" | head -n 16
+awk '/^Blind spots/ { shown = 1 } shown && printed++ < 16' "$coverage_log"
 echo "   ... (recal sample --from-blind-spot N drafts one for labelling)"
 rm -f "$coverage_log"
 echo
