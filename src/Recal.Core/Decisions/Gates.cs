@@ -339,7 +339,7 @@ public static class GateEvaluator
         }
 
         var status = signals.Any(s => s.Status == GateStatus.Fail) ? GateStatus.Fail : signals.Any(s => s.Status == GateStatus.Unknown) ? GateStatus.Unknown : GateStatus.Pass;
-        var evidence = $"release {after} against {before}: " + string.Join("; ", signals.Select(s => s.Signal + " " + (double.IsFinite(s.Candidate) ? $"{Percent(s.Candidate)} vs {Percent(s.Baseline)}, {Points(s.Difference)} ({Points(s.Lower)} to {Points(s.Upper)}) on {s.CandidateTraces:N0} and {s.BaselineTraces:N0} traces" : "n/a")));
+        var evidence = $"release {after} against {before}: " + string.Join("; ", signals.Select(s => s.Signal + " " + (double.IsFinite(s.Candidate) ? $"{Percent(s.Candidate)} vs {Percent(s.Baseline)}, {Points(s.Difference)} ({Points(s.Lower)} to {Points(s.Upper)}) on {s.CandidateTraces:N0} and {s.BaselineTraces:N0} traces with the signal" : "n/a")));
         var why = string.Join("; ", signals.Select(s => $"{s.Signal}: {s.Status.ToString().ToLowerInvariant()}, {s.Why}"));
         return new GateResult(Online, status, rule, evidence, why) { Signals = signals };
     }
