@@ -78,7 +78,8 @@ public static partial class IngestPipeline
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
         var parsed = Channel.CreateBounded<PartBatch>(new BoundedChannelOptions(2) { SingleReader = true });
         using var abort = new CancellationTokenSource();
-        var workers = Math.Max(1, Environment.ProcessorCount - 1);
+        // Parsing spans costs several times what storing them does, so every core parses; the store thread mostly waits.
+        var workers = Math.Max(2, Environment.ProcessorCount);
         var readerTask = Dedicated(() => ReadPayloads(reader, raw.Writer, cancellationToken, abort.Token));
         var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => ParseParts(raw.Reader, parsed.Writer, check, abort.Token))).ToArray();
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
@@ -244,6 +245,12 @@ public static partial class IngestPipeline
         return summary;
     }
 
+    /// <summary>
+    /// The bytes of payloads read per batch: a span's trace part holds far more than its bytes (its attributes, messages,
+    /// metadata), so batches are smaller than JSONL's to keep memory bounded; 4 MiB is about 2,500 OTLP/JSON spans.
+    /// </summary>
+    private const int PartBatchBytes = 4 * 1024 * 1024;
+
     /// <summary>How many parts for traces not stored yet are kept to try again at the end of the file.</summary>
     private const int MaxPendingParts = 200_000;
 
@@ -280,7 +287,7 @@ public static partial class IngestPipeline
             {
                 var lines = new List<RawLine>(BatchLines);
                 var arena = new byte[1 << 20];
-                if (!reader.ReadBatch(lines, ref arena, BatchLines, BatchBytes))
+                if (!reader.ReadBatch(lines, ref arena, BatchLines, PartBatchBytes))
                 {
                     break;
                 }
