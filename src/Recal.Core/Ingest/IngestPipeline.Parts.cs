@@ -85,9 +85,9 @@ public static partial class IngestPipeline
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
         long payloads = 0, records = 0, added = 0, merged = 0, unchanged = 0, blank = 0, position = 0, batches = 0, attached = 0, withoutContent = 0;
-        var roots = new HashSet<UInt128>();
+        var roots = new HashSet<ulong>();
         var pending = new List<(TraceUpdate Update, (long Line, string Place) Place)>();
-        var orphans = new Dictionary<UInt128, (long Line, OrphanCandidate Candidate)>();
+        var orphans = new Dictionary<ulong, (long Line, OrphanCandidate Candidate)>();
         var storeTime = TimeSpan.Zero;
         Exception? failure = null;
         var failedWhileStoring = false;
@@ -268,8 +268,11 @@ public static partial class IngestPipeline
         }
     }
 
-    private static UInt128 TraceNumber(string traceId) =>
-        UInt128.TryParse(traceId, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n) ? n : (UInt128)(ulong)traceId.GetHashCode(StringComparison.Ordinal);
+    /// <summary>A trace id's low 64 bits (8 bytes a trace in the sets of roots and orphans, where a rare collision costs only a warning).</summary>
+    private static ulong TraceNumber(string traceId) =>
+        traceId.Length >= 16 && ulong.TryParse(traceId.AsSpan(traceId.Length - 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : (ulong)traceId.GetHashCode(StringComparison.Ordinal);
 
     internal static string PlaceOf(string source, PayloadFraming framing, long line, string inner) => framing switch
     {
@@ -424,7 +427,7 @@ public static partial class IngestPipeline
 
         public List<PartReject> Rejects { get; } = [];
 
-        public List<(long Line, UInt128 TraceId)> Roots { get; } = [];
+        public List<(long Line, ulong TraceId)> Roots { get; } = [];
 
         public List<(long Line, OrphanCandidate Candidate)> Orphans { get; } = [];
 
