@@ -247,9 +247,9 @@ public static partial class IngestPipeline
 
     /// <summary>
     /// The bytes of payloads read per batch: a span's trace part holds far more than its bytes (its attributes, messages,
-    /// metadata), so batches are smaller than JSONL's to keep memory bounded; 4 MiB is about 2,500 OTLP/JSON spans.
+    /// metadata), so batches are smaller than JSONL's to keep memory bounded; 1.5 MiB is about 1,000 OTLP/JSON or 2,000 protobuf spans.
     /// </summary>
-    private const int PartBatchBytes = 4 * 1024 * 1024;
+    private const int PartBatchBytes = 1536 * 1024;
 
     /// <summary>How many parts for traces not stored yet are kept to try again at the end of the file.</summary>
     private const int MaxPendingParts = 200_000;
