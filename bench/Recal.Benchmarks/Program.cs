@@ -4,6 +4,7 @@ namespace Recal.Benchmarks;
 
 /// <summary>
 /// <c>ingest [N]</c>: end-to-end ingest + classify + store of N traces, then drift over them (figures printed).
+/// <c>ingest-otlp [N] [json|proto]</c>: N GenAI chat spans as OTLP/JSON lines or length-prefixed protobuf, ingested end to end (see <see cref="OtlpIngestBenchmark"/>).
 /// <c>ingest-bad-line [N]</c>: N lines (default 300,000) with a lone surrogate in the middle: every other record stored.
 /// <c>timeline [passes]</c>: the gap timeline alone over the store the last <c>ingest</c> left (warm cache, three passes).
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
@@ -19,6 +20,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "ingest")
         {
             return await IngestBenchmark.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "ingest-otlp")
+        {
+            return await OtlpIngestBenchmark.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "ingest-bad-line")

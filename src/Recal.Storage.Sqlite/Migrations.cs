@@ -115,7 +115,7 @@ internal static class Migrations
             DROP INDEX IF EXISTS traces_by_time;
             """),
         (7, "row of each trace made of parts (OTLP spans, exports), for merging later parts into it", """
-            CREATE TABLE trace_parts (key_hash INTEGER PRIMARY KEY, trace_row INTEGER NOT NULL);
+            CREATE TABLE trace_parts (trace_row INTEGER PRIMARY KEY, key_hash INTEGER NOT NULL);
             """),
     ];
 

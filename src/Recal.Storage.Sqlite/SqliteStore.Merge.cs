@@ -8,6 +8,9 @@ namespace Recal.Storage.Sqlite;
 /// <summary>Merging trace parts (spans of one trace in several batches or files, feedback that comes later) into stored traces.</summary>
 public sealed partial class SqliteStore
 {
+    private Dictionary<long, long>? _partRows;
+    private long _partRowsThrough = long.MinValue;
+
     public async ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -25,7 +28,9 @@ public sealed partial class SqliteStore
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
             Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
-            Check(raw.sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO trace_parts (key_hash, trace_row) VALUES (?1, ?2)", out var remember), db);
+            Check(raw.sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO trace_parts (trace_row, key_hash) VALUES (?1, ?2)", out var remember), db);
+            // The map of part rows is read only when a part meets a stored trace: a first ingest never needs it.
+            Dictionary<long, long>? partRows = _partRows is null ? null : PartRows(db);
             try
             {
                 for (var i = 0; i < batch.Count; i++)
@@ -44,14 +49,13 @@ public sealed partial class SqliteStore
                         Step(insert, db);
                         lastRow = raw.sqlite3_last_insert_rowid(db);
                         keys.Add(keyHash);
-                        raw.sqlite3_bind_int64(remember, 1, keyHash);
-                        raw.sqlite3_bind_int64(remember, 2, lastRow);
-                        Step(remember, db);
+                        Remember(remember, db, partRows, keyHash, lastRow);
                         added++;
                         continue;
                     }
 
-                    if (FindRow(db, keyHash, update.Key) is not { } row)
+                    partRows ??= PartRows(db);
+                    if (FindRow(db, partRows, keyHash, update.Key) is not { } row)
                     {
                         // Another key with the same 63-bit hash: as AddTracesAsync does, the part is taken as stored.
                         unchanged++;
@@ -59,16 +63,14 @@ public sealed partial class SqliteStore
                     }
 
                     var stored = ReadRow(row);
-                    if (merge(stored, update) is not { } result)
+                    if (stored.Key != update.Key || merge(stored, update) is not { } result)
                     {
                         unchanged++;
                         continue;
                     }
 
                     UpdateRow(db, row, result, json, transaction);
-                    raw.sqlite3_bind_int64(remember, 1, keyHash);
-                    raw.sqlite3_bind_int64(remember, 2, row);
-                    Step(remember, db);
+                    Remember(remember, db, partRows, keyHash, row);
                     merged++;
                 }
 
@@ -77,6 +79,7 @@ public sealed partial class SqliteStore
             catch
             {
                 _storedKeys = null;
+                _partRows = null;
                 throw;
             }
             finally
@@ -105,20 +108,55 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// The row of a stored key: from <c>trace_parts</c> for traces made of parts, else (a trace first stored from
-    /// JSONL) by a scan of the key hashes, which the traces table has no index for: that happens once per such trace.
+    /// The rows of traces made of parts by key hash, read from <c>trace_parts</c> on the first merge and kept current by
+    /// reading only rows added since (by this or another writer). The table is appended in row order, so writing it
+    /// costs no random page; the map takes about 40 bytes per such trace.
     /// </summary>
-    private long? FindRow(sqlite3 db, long keyHash, string key)
+    private Dictionary<long, long> PartRows(sqlite3 db)
     {
-        Check(raw.sqlite3_prepare_v2(db, "SELECT t.id FROM trace_parts p JOIN traces t ON t.id = p.trace_row WHERE p.key_hash = ?1 AND t.key = ?2", out var byPart), db);
-        using (byPart)
+        _partRows ??= [];
+        Check(raw.sqlite3_prepare_v2(db, "SELECT trace_row, key_hash FROM trace_parts WHERE trace_row > ?1 ORDER BY trace_row", out var scan), db);
+        using (scan)
         {
-            raw.sqlite3_bind_int64(byPart, 1, keyHash);
-            raw.sqlite3_bind_text16(byPart, 2, key.AsSpan());
-            if (raw.sqlite3_step(byPart) == raw.SQLITE_ROW)
+            raw.sqlite3_bind_int64(scan, 1, _partRowsThrough);
+            int result;
+            while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
             {
-                return raw.sqlite3_column_int64(byPart, 0);
+                _partRowsThrough = raw.sqlite3_column_int64(scan, 0);
+                _partRows.TryAdd(raw.sqlite3_column_int64(scan, 1), _partRowsThrough);
             }
+
+            Check(result, db);
+        }
+
+        return _partRows;
+    }
+
+    private void Remember(sqlite3_stmt remember, sqlite3 db, Dictionary<long, long>? partRows, long keyHash, long row)
+    {
+        if (partRows is not null && !partRows.TryAdd(keyHash, row))
+        {
+            return;
+        }
+
+        raw.sqlite3_bind_int64(remember, 1, row);
+        raw.sqlite3_bind_int64(remember, 2, keyHash);
+        Step(remember, db);
+        if (partRows is not null)
+        {
+            _partRowsThrough = Math.Max(_partRowsThrough, row);
+        }
+    }
+
+    /// <summary>
+    /// The row of a stored key: from the rows of traces made of parts, else (a trace first stored from JSONL) by a scan
+    /// of the key hashes, which the traces table has no index for: that happens once per such trace.
+    /// </summary>
+    private static long? FindRow(sqlite3 db, Dictionary<long, long> partRows, long keyHash, string key)
+    {
+        if (partRows.TryGetValue(keyHash, out var known))
+        {
+            return known;
         }
 
         Check(raw.sqlite3_prepare_v2(db, "SELECT id FROM traces WHERE key_hash = ?1 AND key = ?2", out var byScan), db);

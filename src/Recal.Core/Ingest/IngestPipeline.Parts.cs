@@ -78,15 +78,16 @@ public static partial class IngestPipeline
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
         var parsed = Channel.CreateBounded<PartBatch>(new BoundedChannelOptions(2) { SingleReader = true });
         using var abort = new CancellationTokenSource();
-        var workers = Math.Max(1, Environment.ProcessorCount - 1);
+        // Parsing spans costs several times what storing them does, so every core parses; the store thread mostly waits.
+        var workers = Math.Max(2, Environment.ProcessorCount);
         var readerTask = Dedicated(() => ReadPayloads(reader, raw.Writer, cancellationToken, abort.Token));
         var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => ParseParts(raw.Reader, parsed.Writer, check, abort.Token))).ToArray();
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
         long payloads = 0, records = 0, added = 0, merged = 0, unchanged = 0, blank = 0, position = 0, batches = 0, attached = 0, withoutContent = 0;
-        var roots = new HashSet<UInt128>();
+        var roots = new HashSet<ulong>();
         var pending = new List<(TraceUpdate Update, (long Line, string Place) Place)>();
-        var orphans = new Dictionary<UInt128, (long Line, OrphanCandidate Candidate)>();
+        var orphans = new Dictionary<ulong, (long Line, OrphanCandidate Candidate)>();
         var storeTime = TimeSpan.Zero;
         Exception? failure = null;
         var failedWhileStoring = false;
@@ -244,6 +245,12 @@ public static partial class IngestPipeline
         return summary;
     }
 
+    /// <summary>
+    /// The bytes of payloads read per batch: a span's trace part holds far more than its bytes (its attributes, messages,
+    /// metadata), so batches are smaller than JSONL's to keep memory bounded; 1.5 MiB is about 1,000 OTLP/JSON or 2,000 protobuf spans.
+    /// </summary>
+    private const int PartBatchBytes = 1536 * 1024;
+
     /// <summary>How many parts for traces not stored yet are kept to try again at the end of the file.</summary>
     private const int MaxPendingParts = 200_000;
 
@@ -261,8 +268,11 @@ public static partial class IngestPipeline
         }
     }
 
-    private static UInt128 TraceNumber(string traceId) =>
-        UInt128.TryParse(traceId, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n) ? n : (UInt128)(ulong)traceId.GetHashCode(StringComparison.Ordinal);
+    /// <summary>A trace id's low 64 bits (8 bytes a trace in the sets of roots and orphans, where a rare collision costs only a warning).</summary>
+    private static ulong TraceNumber(string traceId) =>
+        traceId.Length >= 16 && ulong.TryParse(traceId.AsSpan(traceId.Length - 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : (ulong)traceId.GetHashCode(StringComparison.Ordinal);
 
     internal static string PlaceOf(string source, PayloadFraming framing, long line, string inner) => framing switch
     {
@@ -280,7 +290,7 @@ public static partial class IngestPipeline
             {
                 var lines = new List<RawLine>(BatchLines);
                 var arena = new byte[1 << 20];
-                if (!reader.ReadBatch(lines, ref arena, BatchLines, BatchBytes))
+                if (!reader.ReadBatch(lines, ref arena, BatchLines, PartBatchBytes))
                 {
                     break;
                 }
@@ -417,7 +427,7 @@ public static partial class IngestPipeline
 
         public List<PartReject> Rejects { get; } = [];
 
-        public List<(long Line, UInt128 TraceId)> Roots { get; } = [];
+        public List<(long Line, ulong TraceId)> Roots { get; } = [];
 
         public List<(long Line, OrphanCandidate Candidate)> Orphans { get; } = [];
 

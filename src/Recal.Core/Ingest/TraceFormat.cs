@@ -116,15 +116,40 @@ public static class TraceFormats
 
     private static bool LooksLikeProtobuf(ReadOnlySpan<byte> head)
     {
-        // ExportTraceServiceRequest / ExportLogsServiceRequest: field 1, wire type 2 (0x0A), then a varint length.
-        if (head.Length >= 2 && head[0] == 0x0A && head[1] != (byte)'{')
+        // Text never starts a protobuf file: a JSONL file may start with a blank line (0x0A), as a request body does.
+        var text = true;
+        foreach (var b in head[..Math.Min(head.Length, 64)])
         {
-            return true;
+            text &= b is >= 0x20 and < 0x7F or (byte)'\r' or (byte)'\n' or (byte)'\t';
         }
 
-        // The length-prefixed stream: a 4-byte big-endian length (below 2 GiB), then 0x0A.
-        return head.Length >= 5 && head[0] < 0x80 && head[4] == 0x0A && (head[0] | head[1] | head[2] | head[3]) != 0
-            && !head[..4].ContainsAny((byte)'{', (byte)'[');
+        if (text)
+        {
+            return false;
+        }
+
+        // ExportTraceServiceRequest / ExportLogsServiceRequest: field 1 (0x0A), a varint length, then the resource
+        // message's own field 1 or 2 (0x0A or 0x12). The length-prefixed stream: 4 bytes big-endian before that.
+        return IsRequestStart(head) || (head.Length > 4 && head[0] < 0x80 && IsRequestStart(head[4..]));
+    }
+
+    private static bool IsRequestStart(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 3 || bytes[0] != 0x0A)
+        {
+            return false;
+        }
+
+        var position = 1;
+        for (var shift = 0; position < bytes.Length && shift < 35; shift += 7)
+        {
+            if (bytes[position++] < 0x80)
+            {
+                return position < bytes.Length && bytes[position] is 0x0A or 0x12;
+            }
+        }
+
+        return false;
     }
 
     private static HashSet<string> TopLevelNames(ReadOnlySpan<byte> text)

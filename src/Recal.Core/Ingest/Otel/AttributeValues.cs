@@ -33,9 +33,21 @@ internal static class AttributeValues
         JsonValueKind.False => false,
         JsonValueKind.Number => value.TryGetInt64(out var n) ? n : value.GetDouble(),
         JsonValueKind.Array => value.EnumerateArray().Select(FromJson).ToArray(),
-        JsonValueKind.Object => value.EnumerateObject().GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => FromJson(g.Last().Value), StringComparer.Ordinal),
+        JsonValueKind.Object => Object(value),
         _ => null,
     };
+
+    private static Dictionary<string, object?> Object(JsonElement value)
+    {
+        var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var property in value.EnumerateObject())
+        {
+            // A repeated name keeps its last value, as JSON readers commonly do.
+            map[property.Name] = FromJson(property.Value);
+        }
+
+        return map;
+    }
 
     public static IReadOnlyDictionary<string, object?>? Map(object? value) => value as IReadOnlyDictionary<string, object?>;
 
@@ -124,19 +136,23 @@ internal static class AttributeValues
         }
     }
 
+    private static readonly SortedDictionary<int, Dictionary<string, object?>> Empty = [];
+
     /// <summary>
     /// Flattened lists (<c>prefix.0.message.role</c>, <c>prefix.1.message.content</c>, …) as index → (rest of the key → value),
     /// in index order.
     /// </summary>
     public static SortedDictionary<int, Dictionary<string, object?>> Indexed(IReadOnlyDictionary<string, object?> attributes, string prefix)
     {
-        var items = new SortedDictionary<int, Dictionary<string, object?>>();
+        SortedDictionary<int, Dictionary<string, object?>>? items = null;
         foreach (var (key, value) in attributes)
         {
             if (!key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 continue;
             }
+
+            items ??= [];
 
             var rest = key.AsSpan(prefix.Length);
             var dot = rest.IndexOf('.');
@@ -153,6 +169,6 @@ internal static class AttributeValues
             item[rest[(dot + 1)..].ToString()] = value;
         }
 
-        return items;
+        return items ?? Empty;
     }
 }

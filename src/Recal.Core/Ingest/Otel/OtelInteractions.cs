@@ -300,9 +300,12 @@ public static class OtelInteractions
         // Metadata: the resource, then the trace's root span, then the interaction spans (later ones win).
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         AddMetadata(metadata, asked.Span.Resource, resource: true);
-        foreach (var root in context.Where(v => !v.Detached && (v.Span.ParentSpanId is null || !byId.ContainsKey(v.Span.ParentSpanId))))
+        foreach (var root in context)
         {
-            AddMetadata(metadata, root.Span.Attributes, resource: false);
+            if (!ReferenceEquals(root, asked) && !root.Detached && (root.Span.ParentSpanId is null || !byId.ContainsKey(root.Span.ParentSpanId)))
+            {
+                AddMetadata(metadata, root.Span.Attributes, resource: false);
+            }
         }
 
         AddMetadata(metadata, asked.Span.Attributes, resource: false);

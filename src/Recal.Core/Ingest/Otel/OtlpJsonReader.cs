@@ -46,8 +46,8 @@ public static class OtlpJsonReader
             return;
         }
 
-        var spans = Property(root, "resourceSpans", "resource_spans");
-        var logs = Property(root, "resourceLogs", "resource_logs");
+        var spans = Property(root, "resourceSpans"u8, "resource_spans"u8);
+        var logs = Property(root, "resourceLogs"u8, "resource_logs"u8);
         if (spans is null && logs is null)
         {
             payload.Problems.Add(new PayloadProblem("RC2004", "payload", "neither 'resourceSpans' nor 'resourceLogs' is present (an OTLP TracesData or LogsData object has one of them)"));
@@ -72,10 +72,10 @@ public static class OtlpJsonReader
         {
             var resource = ResourceAttributes(resourceSpan);
             var s = 0;
-            foreach (var scopeSpan in Array(Property(resourceSpan, "scopeSpans", "scope_spans") ?? Property(resourceSpan, "instrumentationLibrarySpans", "instrumentation_library_spans")))
+            foreach (var scopeSpan in Array(Property(resourceSpan, "scopeSpans"u8, "scope_spans"u8) ?? Property(resourceSpan, "instrumentationLibrarySpans"u8, "instrumentation_library_spans"u8)))
             {
                 var i = 0;
-                foreach (var span in Array(Property(scopeSpan, "spans")))
+                foreach (var span in Array(Property(scopeSpan, "spans"u8)))
                 {
                     var place = $"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]";
                     try
@@ -108,8 +108,8 @@ public static class OtlpJsonReader
             return null;
         }
 
-        var traceId = Id(span, 16, "traceId", "trace_id");
-        var spanId = Id(span, 8, "spanId", "span_id");
+        var traceId = Id(span, 16, "traceId"u8, "trace_id"u8);
+        var spanId = Id(span, 8, "spanId"u8, "span_id"u8);
         if (traceId is null || spanId is null)
         {
             var which = traceId is null ? "traceId" : "spanId";
@@ -117,10 +117,10 @@ public static class OtlpJsonReader
             return null;
         }
 
-        var parent = Property(span, "parentSpanId", "parent_span_id") is { ValueKind: JsonValueKind.String } p && p.GetString() is { Length: > 0 } parentText
+        var parent = Property(span, "parentSpanId"u8, "parent_span_id"u8) is { ValueKind: JsonValueKind.String } p && p.GetString() is { Length: > 0 } parentText
             ? OtelIds.FromText(parentText, 8)
             : null;
-        var start = Nanos(span, "startTimeUnixNano", "start_time_unix_nano");
+        var start = Nanos(span, "startTimeUnixNano"u8, "start_time_unix_nano"u8);
         if (start is null or <= 0)
         {
             problems.Add(new PayloadProblem("RC2004", $"{place} (span {spanId})", "field 'startTimeUnixNano' is missing or not a count of nanoseconds since 1970 (a string or number such as \"1780306200000000000\")"));
@@ -128,20 +128,20 @@ public static class OtlpJsonReader
         }
 
         var events = new List<OtelEvent>();
-        foreach (var e in Array(Property(span, "events")))
+        foreach (var e in Array(Property(span, "events"u8)))
         {
             events.Add(new OtelEvent(
-                Property(e, "name")?.GetString() ?? string.Empty,
-                Nanos(e, "timeUnixNano", "time_unix_nano") ?? 0,
-                Attributes(Property(e, "attributes"))));
+                Property(e, "name"u8)?.GetString() ?? string.Empty,
+                Nanos(e, "timeUnixNano"u8, "time_unix_nano"u8) ?? 0,
+                Attributes(Property(e, "attributes"u8))));
         }
 
         var links = new List<OtelLink>();
-        foreach (var link in Array(Property(span, "links")))
+        foreach (var link in Array(Property(span, "links"u8)))
         {
-            if (Id(link, 16, "traceId", "trace_id") is { } linkTrace && Id(link, 8, "spanId", "span_id") is { } linkSpan)
+            if (Id(link, 16, "traceId"u8, "trace_id"u8) is { } linkTrace && Id(link, 8, "spanId"u8, "span_id"u8) is { } linkSpan)
             {
-                links.Add(new OtelLink(linkTrace, linkSpan, Attributes(Property(link, "attributes"))));
+                links.Add(new OtelLink(linkTrace, linkSpan, Attributes(Property(link, "attributes"u8))));
             }
         }
 
@@ -149,10 +149,10 @@ public static class OtlpJsonReader
             traceId,
             spanId,
             parent,
-            Property(span, "name")?.GetString() ?? string.Empty,
+            Property(span, "name"u8)?.GetString() ?? string.Empty,
             start.Value,
-            Nanos(span, "endTimeUnixNano", "end_time_unix_nano") ?? start.Value,
-            Attributes(Property(span, "attributes")),
+            Nanos(span, "endTimeUnixNano"u8, "end_time_unix_nano"u8) ?? start.Value,
+            Attributes(Property(span, "attributes"u8)),
             events,
             links,
             resource,
@@ -166,26 +166,26 @@ public static class OtlpJsonReader
         {
             var resource = ResourceAttributes(resourceLog);
             var s = 0;
-            foreach (var scopeLog in Array(Property(resourceLog, "scopeLogs", "scope_logs")))
+            foreach (var scopeLog in Array(Property(resourceLog, "scopeLogs"u8, "scope_logs"u8)))
             {
                 var i = 0;
-                foreach (var record in Array(Property(scopeLog, "logRecords", "log_records")))
+                foreach (var record in Array(Property(scopeLog, "logRecords"u8, "log_records"u8)))
                 {
                     var place = $"resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]";
                     try
                     {
-                        var attributes = Attributes(Property(record, "attributes"));
-                        var eventName = Property(record, "eventName", "event_name")?.GetString() is { Length: > 0 } named
+                        var attributes = Attributes(Property(record, "attributes"u8));
+                        var eventName = Property(record, "eventName"u8, "event_name"u8)?.GetString() is { Length: > 0 } named
                             ? named
                             : attributes.GetValueOrDefault("event.name") as string ?? string.Empty;
-                        var time = Nanos(record, "timeUnixNano", "time_unix_nano") is > 0 and var t ? t : Nanos(record, "observedTimeUnixNano", "observed_time_unix_nano") ?? 0;
+                        var time = Nanos(record, "timeUnixNano"u8, "time_unix_nano"u8) is > 0 and var t ? t : Nanos(record, "observedTimeUnixNano"u8, "observed_time_unix_nano"u8) ?? 0;
                         payload.Logs.Add(new OtelLogRecord(
-                            Property(record, "traceId", "trace_id")?.GetString() is { Length: > 0 } traceText ? OtelIds.FromText(traceText, 16) : null,
-                            Property(record, "spanId", "span_id")?.GetString() is { Length: > 0 } spanText ? OtelIds.FromText(spanText, 8) : null,
+                            Property(record, "traceId"u8, "trace_id"u8)?.GetString() is { Length: > 0 } traceText ? OtelIds.FromText(traceText, 16) : null,
+                            Property(record, "spanId"u8, "span_id"u8)?.GetString() is { Length: > 0 } spanText ? OtelIds.FromText(spanText, 8) : null,
                             eventName,
                             time,
                             attributes,
-                            Property(record, "body") is { } body ? Value(body) : null,
+                            Property(record, "body"u8) is { } body ? Value(body) : null,
                             resource,
                             place));
                     }
@@ -205,7 +205,7 @@ public static class OtlpJsonReader
     }
 
     private static IReadOnlyDictionary<string, object?> ResourceAttributes(JsonElement owner) =>
-        Property(owner, "resource") is { ValueKind: JsonValueKind.Object } resource ? Attributes(Property(resource, "attributes")) : Empty;
+        Property(owner, "resource"u8) is { ValueKind: JsonValueKind.Object } resource ? Attributes(Property(resource, "attributes"u8)) : Empty;
 
     private static readonly IReadOnlyDictionary<string, object?> Empty = new Dictionary<string, object?>();
 
@@ -220,9 +220,9 @@ public static class OtlpJsonReader
         var attributes = new Dictionary<string, object?>(array.GetArrayLength(), StringComparer.Ordinal);
         foreach (var entry in array.EnumerateArray())
         {
-            if (entry.ValueKind == JsonValueKind.Object && Property(entry, "key")?.GetString() is { } key)
+            if (entry.ValueKind == JsonValueKind.Object && Property(entry, "key"u8) is { } keyElement && CachedString(keyElement) is { } key)
             {
-                attributes[key] = Property(entry, "value") is { } value ? Value(value) : null;
+                attributes[key] = Property(entry, "value"u8) is { } value ? Value(value) : null;
             }
         }
 
@@ -241,25 +241,33 @@ public static class OtlpJsonReader
         foreach (var field in value.EnumerateObject())
         {
             var v = field.Value;
-            switch (field.Name)
+            var kind = field.NameEquals("stringValue"u8) || field.NameEquals("string_value"u8) ? 1
+                : field.NameEquals("intValue"u8) || field.NameEquals("int_value"u8) ? 3
+                : field.NameEquals("boolValue"u8) || field.NameEquals("bool_value"u8) ? 2
+                : field.NameEquals("doubleValue"u8) || field.NameEquals("double_value"u8) ? 4
+                : field.NameEquals("arrayValue"u8) || field.NameEquals("array_value"u8) ? 5
+                : field.NameEquals("kvlistValue"u8) || field.NameEquals("kvlist_value"u8) ? 6
+                : field.NameEquals("bytesValue"u8) || field.NameEquals("bytes_value"u8) ? 7
+                : 0;
+            switch (kind)
             {
-                case "stringValue" or "string_value":
-                    return v.ValueKind == JsonValueKind.String ? v.GetString() : Plain(v);
-                case "boolValue" or "bool_value":
+                case 1:
+                    return v.ValueKind == JsonValueKind.String ? CachedString(v) : Plain(v);
+                case 2:
                     return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : v.ValueKind == JsonValueKind.String && bool.TryParse(v.GetString(), out var b) ? b : Plain(v);
-                case "intValue" or "int_value":
+                case 3:
                     return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n
                         : v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) ? parsed
                         : throw new FormatException($"intValue must be a 64-bit integer (a string or a number), got {v.GetRawText()}");
-                case "doubleValue" or "double_value":
+                case 4:
                     return v.ValueKind == JsonValueKind.Number ? v.GetDouble()
                         : v.ValueKind == JsonValueKind.String && double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
                         : throw new FormatException($"doubleValue must be a number, got {v.GetRawText()}");
-                case "arrayValue" or "array_value":
-                    return Property(v, "values") is { ValueKind: JsonValueKind.Array } values ? values.EnumerateArray().Select(Value).ToArray() : System.Array.Empty<object?>();
-                case "kvlistValue" or "kvlist_value":
-                    return Attributes(Property(v, "values"));
-                case "bytesValue" or "bytes_value":
+                case 5:
+                    return Property(v, "values"u8) is { ValueKind: JsonValueKind.Array } values ? values.EnumerateArray().Select(Value).ToArray() : System.Array.Empty<object?>();
+                case 6:
+                    return Attributes(Property(v, "values"u8));
+                case 7:
                     return v.ValueKind == JsonValueKind.String ? Convert.FromBase64String(v.GetString()!) : null;
             }
         }
@@ -279,11 +287,11 @@ public static class OtlpJsonReader
         _ => null,
     };
 
-    private static string? Id(JsonElement owner, int bytes, string name, string snake) =>
+    private static string? Id(JsonElement owner, int bytes, ReadOnlySpan<byte> name, ReadOnlySpan<byte> snake) =>
         Property(owner, name, snake) is { ValueKind: JsonValueKind.String } id && id.GetString() is { Length: > 0 } text ? OtelIds.FromText(text, bytes) : null;
 
     /// <summary>A fixed64 nanosecond time: OTLP/JSON writes 64-bit integers as decimal strings; numbers are accepted.</summary>
-    private static long? Nanos(JsonElement owner, string name, string snake)
+    private static long? Nanos(JsonElement owner, ReadOnlySpan<byte> name, ReadOnlySpan<byte> snake)
     {
         if (Property(owner, name, snake) is not { } value)
         {
@@ -303,19 +311,32 @@ public static class OtlpJsonReader
         return null;
     }
 
-    internal static JsonElement? Property(JsonElement? owner, string name, string? snake = null)
+    /// <summary>A member by its UTF-8 name (no transcoding per lookup), or its snake_case spelling.</summary>
+    internal static JsonElement? Property(JsonElement? owner, ReadOnlySpan<byte> name, ReadOnlySpan<byte> snake = default)
     {
         if (owner is not { ValueKind: JsonValueKind.Object } o)
         {
             return null;
         }
 
-        if (o.TryGetProperty(name, out var value) || (snake is not null && o.TryGetProperty(snake, out value)))
+        if (o.TryGetProperty(name, out var value) || (!snake.IsEmpty && o.TryGetProperty(snake, out value)))
         {
             return value.ValueKind == JsonValueKind.Null ? null : value;
         }
 
         return null;
+    }
+
+    /// <summary>A string value through the per-thread cache when it needs no unescaping (attribute keys repeat in every span).</summary>
+    private static string? CachedString(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
+        return raw.Length >= 2 && raw.Length <= 130 && !raw.Contains((byte)'\\') ? Utf8StringCache.Get(raw[1..^1]) : value.GetString();
     }
 
     private static IEnumerable<JsonElement> Array(JsonElement? value) =>

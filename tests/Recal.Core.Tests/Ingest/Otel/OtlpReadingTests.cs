@@ -194,6 +194,8 @@ public sealed class OtlpReadingTests
     [InlineData("{\"id\":\"t-1\",\"timestamp\":\"2026-06-01T00:00:00Z\",\"input\":\"hi\"}")]
     [InlineData("{\"id\":\"t-1\",\"timestamp\":")]
     [InlineData("not json at all")]
+    [InlineData("\n{\"id\":\"t-1\",\"timestamp\":\"2026-06-01T00:00:00Z\",\"input\":\"a blank line first\"}")]
+    [InlineData("\n\n\n")]
     [InlineData("")]
     public void Recal_JSONL_damaged_or_not_is_detected_as_JSONL(string firstLine) =>
         TraceFormats.Detect(Encoding.UTF8.GetBytes(firstLine + "\n")).Should().Be(TraceFormat.Jsonl);
