@@ -94,12 +94,12 @@ public static class GateEvaluator
         };
         if (policy.Holdout)
         {
-            gates.Add(HoldoutGate(pairs, policy, project.Seal, now));
+            gates.Add(HoldoutGate(pairs, policy, project.Seal, now, project.Cases.Any(c => c.Pool == Pool.Holdout)));
         }
 
         if (policy.Shadow)
         {
-            gates.Add(ShadowGate(pairs, policy));
+            gates.Add(ShadowGate(pairs, policy, project.Cases.Any(c => c.Pool == Pool.Shadow)));
         }
 
         if (policy.Online)
@@ -215,7 +215,7 @@ public static class GateEvaluator
         return new GateSegment(dimension, value, status, change, why);
     }
 
-    private static GateResult HoldoutGate(IReadOnlyList<(RunCaseRecord Baseline, RunCaseRecord Candidate)> pairs, GatePolicy policy, SealRecord? seal, DateTimeOffset now)
+    private static GateResult HoldoutGate(IReadOnlyList<(RunCaseRecord Baseline, RunCaseRecord Candidate)> pairs, GatePolicy policy, SealRecord? seal, DateTimeOffset now, bool projectHasHoldout)
     {
         var rule = $"sealed holdout: the candidate is neutral or better — not worse beyond noise ({Percent(policy.Confidence)} paired interval wholly below zero), and its gain on gold carries to the holdout (gold gain − holdout gain not significantly above zero, one-sided at {PValue((1 - policy.Confidence) / 2)})";
         var holdout = pairs.Where(p => p.Candidate.Pool == "holdout").ToList();
@@ -223,7 +223,9 @@ public static class GateEvaluator
         {
             return seal is { } s && s.SealedUntil > now
                 ? new GateResult(Holdout, GateStatus.Skipped, rule, $"the holdout is sealed until {s.SealedUntil.UtcDateTime:yyyy-MM-dd}", "the rotation window does not allow opening it yet; the gate applies to runs made with --pool holdout once it may be opened")
-                : new GateResult(Holdout, GateStatus.Unknown, rule, "no holdout case has a verdict in both runs", "run both targets with --pool holdout (recal run --pool gold holdout)");
+                : seal is null && !projectHasHoldout
+                    ? new GateResult(Holdout, GateStatus.Skipped, rule, "the project has no holdout", "draw one with recal sample --pool holdout and seal it (recal holdout seal), or set gates.holdout: false")
+                    : new GateResult(Holdout, GateStatus.Unknown, rule, "no holdout case has a verdict in both runs", "run both targets with --pool holdout (recal run --pool gold holdout)");
         }
 
         var change = RunDiffBuilder.Compare(holdout, policy.Confidence);
@@ -255,13 +257,15 @@ public static class GateEvaluator
         return new GateResult(Holdout, GateStatus.Pass, rule, evidence, "not worse beyond noise, and the gold gain carries");
     }
 
-    private static GateResult ShadowGate(IReadOnlyList<(RunCaseRecord Baseline, RunCaseRecord Candidate)> pairs, GatePolicy policy)
+    private static GateResult ShadowGate(IReadOnlyList<(RunCaseRecord Baseline, RunCaseRecord Candidate)> pairs, GatePolicy policy, bool projectHasShadow)
     {
         var rule = $"shadow pool (drawn from recent traffic): the candidate is not worse beyond noise ({Percent(policy.Confidence)} paired interval wholly below zero)";
         var shadow = pairs.Where(p => p.Candidate.Pool == "shadow").ToList();
         if (shadow.Count == 0)
         {
-            return new GateResult(Shadow, GateStatus.Unknown, rule, "no shadow case has a verdict in both runs", "run both targets with --pool shadow (recal sample --pool shadow draws one)");
+            return projectHasShadow
+                ? new GateResult(Shadow, GateStatus.Unknown, rule, "no shadow case has a verdict in both runs", "run both targets with --pool shadow")
+                : new GateResult(Shadow, GateStatus.Skipped, rule, "the project has no shadow pool", "draw one from recent traffic with recal sample --pool shadow, or set gates.shadow: false");
         }
 
         var change = RunDiffBuilder.Compare(shadow, policy.Confidence);
@@ -282,6 +286,11 @@ public static class GateEvaluator
         var releases = project.Settings.Targets.ToDictionary(t => t.Name, t => t.Release, StringComparer.Ordinal);
         var before = releases.GetValueOrDefault(baseline.Target);
         var after = releases.GetValueOrDefault(candidate.Target);
+        if (string.IsNullOrEmpty(before) && string.IsNullOrEmpty(after))
+        {
+            return new GateResult(Online, GateStatus.Skipped, rule, "neither target names a release", "set release: on both targets in recal.yaml to the traces' model values they answered as, or set gates.online: false");
+        }
+
         if (string.IsNullOrEmpty(before) || string.IsNullOrEmpty(after))
         {
             var missing = string.IsNullOrEmpty(before) ? baseline.Target : candidate.Target;

@@ -146,13 +146,28 @@ public sealed class GateEvaluatorTests
     }
 
     [Fact]
-    public async Task The_online_gate_is_unknown_when_a_target_names_no_release()
+    public async Task The_online_gate_is_unknown_when_one_target_names_no_release_and_skipped_when_neither_does()
     {
         List<RunCaseRecord> results = [.. Many("g", 50, 45)];
-        var report = await GateEvaluator.EvaluateAsync(ProjectWith(new GatePolicy { Holdout = false, Shadow = false }), Run("b", "base"), results, Run("c", "cand"), results, new InMemoryStore(), Now, TestContext.Current.CancellationToken);
+        var project = ProjectWith(new GatePolicy { Holdout = false, Shadow = false });
+        var oneRelease = project with { Settings = project.Settings with { Targets = [new TargetSettings("cand", TargetKind.Replay, new Diagnostics.SourceLocation("recal.yaml", 1)) { Release = "r2" }] } };
 
-        var online = report.Gates.Single(g => g.Gate == GateEvaluator.Online);
+        var neither = await GateEvaluator.EvaluateAsync(project, Run("b", "base"), results, Run("c", "cand"), results, new InMemoryStore(), Now, TestContext.Current.CancellationToken);
+        var one = await GateEvaluator.EvaluateAsync(oneRelease, Run("b", "base"), results, Run("c", "cand"), results, new InMemoryStore(), Now, TestContext.Current.CancellationToken);
+
+        neither.Gates.Single(g => g.Gate == GateEvaluator.Online).Status.Should().Be(GateStatus.Skipped);
+        var online = one.Gates.Single(g => g.Gate == GateEvaluator.Online);
         online.Status.Should().Be(GateStatus.Unknown);
-        online.Evidence.Should().Contain("names no release");
+        online.Evidence.Should().Be("target base names no release");
+    }
+
+    [Fact]
+    public async Task A_project_without_a_holdout_or_shadow_pool_skips_those_gates()
+    {
+        List<RunCaseRecord> results = [.. Many("g", 50, 45)];
+        var report = await GateEvaluator.EvaluateAsync(ProjectWith(Offline), Run("b", "base"), results, Run("c", "cand"), results, new InMemoryStore(), Now, TestContext.Current.CancellationToken);
+
+        report.Gates.Where(g => g.Gate is GateEvaluator.Holdout or GateEvaluator.Shadow).Should().OnlyContain(g => g.Status == GateStatus.Skipped);
+        report.Passed.Should().BeTrue();
     }
 }
