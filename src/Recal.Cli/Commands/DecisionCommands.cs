@@ -82,8 +82,9 @@ internal static class DecisionCommands
                 }
             }
 
-            var diff = RunDiffBuilder.Build(l.Baseline, l.BaselineResults, l.Candidate, l.CandidateResults, l.Project.Policy, l.Project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal));
-            await WriteAsync(context, parse, json, markdown, null, () => GateWriters.ToJson(report), () => GateWriters.ToMarkdown(report, explained, diff: diff, suiteChange: suiteChange), null, cancellationToken).ConfigureAwait(false);
+            // The diff goes into the Markdown only, so it is built only when that is written.
+            string Markdown() => GateWriters.ToMarkdown(report, explained, diff: RunDiffBuilder.Build(l.Baseline, l.BaselineResults, l.Candidate, l.CandidateResults, l.Project.Policy, l.Project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal)), suiteChange: suiteChange);
+            await WriteAsync(context, parse, json, markdown, null, () => GateWriters.ToJson(report), Markdown, null, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(junit) is { } file)
             {
                 await Reporting.AtomicFile.WriteAllTextAsync(file.FullName, GateWriters.ToJunit(report), cancellationToken).ConfigureAwait(false);

@@ -80,7 +80,7 @@ public static partial class IngestPipeline
         using var abort = new CancellationTokenSource();
         // Parsing spans costs several times what storing them does, so every core parses; the store thread mostly waits.
         var workers = Math.Max(2, Environment.ProcessorCount);
-        var readerTask = Dedicated(() => ReadPayloads(reader, raw.Writer, cancellationToken, abort.Token));
+        var readerTask = Dedicated(() => Read(reader, raw.Writer, PartBatchBytes, cancellationToken, abort.Token));
         var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => ParseParts(raw.Reader, parsed.Writer, check, abort.Token))).ToArray();
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
@@ -281,34 +281,6 @@ public static partial class IngestPipeline
         PayloadFraming.Rows => $"{source} row {line} {inner}",
         _ => $"{source}:{line} {inner}",
     };
-
-    private static void ReadPayloads(IPayloadSource reader, ChannelWriter<RawBatch> writer, CancellationToken stop, CancellationToken abort)
-    {
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                var lines = new List<RawLine>(BatchLines);
-                var arena = new byte[1 << 20];
-                if (!reader.ReadBatch(lines, ref arena, BatchLines, PartBatchBytes))
-                {
-                    break;
-                }
-
-                writer.WriteAsync(new RawBatch(lines, reader.Position), abort).AsTask().GetAwaiter().GetResult();
-            }
-
-            writer.TryComplete();
-        }
-        catch (OperationCanceledException)
-        {
-            writer.TryComplete();
-        }
-        catch (Exception e)
-        {
-            writer.TryComplete(e);
-        }
-    }
 
     private static void ParseParts(ChannelReader<RawBatch> reader, ChannelWriter<PartBatch> writer, PartCheck check, CancellationToken abort)
     {

@@ -89,7 +89,7 @@ public static partial class IngestPipeline
         // Dedicated threads: one reads, one per core parses and classifies, and this method stores. Batches may be
         // stored out of file order; keys make that harmless.
         var workers = Math.Max(1, Environment.ProcessorCount - 1);
-        var readerTask = Dedicated(() => Read(reader, raw.Writer, cancellationToken, abort.Token));
+        var readerTask = Dedicated(() => Read(reader, raw.Writer, BatchBytes, cancellationToken, abort.Token));
         var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => Parse(raw.Reader, parsed.Writer, lineCheck, abort.Token))).ToArray();
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
@@ -170,7 +170,8 @@ public static partial class IngestPipeline
     private static Task Dedicated(Action action) =>
         Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    private static void Read(TraceFileReader reader, ChannelWriter<RawBatch> writer, CancellationToken stop, CancellationToken abort)
+    /// <summary>The reading stage of either pipeline: batches of lines or payloads of at most <paramref name="maxBytes"/>.</summary>
+    private static void Read(IPayloadSource reader, ChannelWriter<RawBatch> writer, int maxBytes, CancellationToken stop, CancellationToken abort)
     {
         try
         {
@@ -179,7 +180,7 @@ public static partial class IngestPipeline
                 // Each batch owns its lines and arena: a parser may still be reading the previous one.
                 var lines = new List<RawLine>(BatchLines);
                 var arena = new byte[1 << 20];
-                if (!reader.ReadBatch(lines, ref arena, BatchLines, BatchBytes))
+                if (!reader.ReadBatch(lines, ref arena, BatchLines, maxBytes))
                 {
                     break;
                 }

@@ -11,7 +11,7 @@ public readonly record struct RawLine(long Number, ReadOnlyMemory<byte> Bytes, b
 /// extension. A UTF-8 byte order mark at the start is skipped. CRLF and LF endings are both accepted. Lines longer than <see cref="MaxLineBytes"/> are reported
 /// as too long (and skipped) instead of being buffered.
 /// </summary>
-public sealed class TraceFileReader : IDisposable
+public sealed class TraceFileReader : IDisposable, IPayloadSource
 {
     /// <summary>The longest line read whole: 16 MiB, comfortably above a 10 MB trace.</summary>
     public const int MaxLineBytes = 16 * 1024 * 1024;
