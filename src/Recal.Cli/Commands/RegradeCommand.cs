@@ -109,7 +109,13 @@ internal static class RegradeCommand
                 }
             }
 
+            // Run ids are stamped to the second, and a cached regrade can finish within one: take the next free second.
             var started = DateTimeOffset.UtcNow;
+            while (await store.GetRunAsync(EvalRunner.NewRunId(found.Target, started), cancellationToken).ConfigureAwait(false) is not null)
+            {
+                started = started.AddSeconds(1);
+            }
+
             var link = JsonNode.Parse(found.TargetJson) as JsonObject ?? [];
             link["regrade_of"] = found.Id;
             link["rubric"] = panel?.Rubric.Id;
