@@ -126,7 +126,7 @@ public static partial class IngestPipeline
                     }
                     else
                     {
-                        QuarantineMissing(quarantine, batch.Updates[index], batch.Places[index]);
+                        QuarantineMissing(quarantine, batch.Updates[index], batch.Places[index], source, framing);
                     }
                 }
 
@@ -189,7 +189,7 @@ public static partial class IngestPipeline
                     attached += chunk.Count(p => p.Update.Feedback != Feedback.None) - result.Missing.Count(i => chunk[i].Update.Feedback != Feedback.None);
                     foreach (var index in result.Missing)
                     {
-                        QuarantineMissing(quarantine, chunk[index].Update, chunk[index].Place);
+                        QuarantineMissing(quarantine, chunk[index].Update, chunk[index].Place, source, framing);
                     }
                 }
             }
@@ -255,7 +255,7 @@ public static partial class IngestPipeline
     private const int MaxPendingParts = 200_000;
 
     /// <summary>Feedback whose trace is not stored is quarantined; metadata alone (a non-GenAI root span) is not worth a record.</summary>
-    private static void QuarantineMissing(QuarantineWriter quarantine, TraceUpdate update, (long Line, string Place) place)
+    private static void QuarantineMissing(QuarantineWriter quarantine, TraceUpdate update, (long Line, string Place) place, string source, PayloadFraming framing)
     {
         if (update.Feedback != Feedback.None)
         {
@@ -264,7 +264,7 @@ public static partial class IngestPipeline
                 "RC2011",
                 $"feedback for trace '{update.Key[TraceKeys.IdPrefix.Length..]}', which is not stored: its interaction is in no file ingested so far (ingest that file, then this one again)",
                 default,
-                place.Place);
+                PlaceOf(source, framing, place.Line, place.Place));
         }
     }
 
@@ -356,7 +356,8 @@ public static partial class IngestPipeline
 
             foreach (var part in parts.Parts)
             {
-                var place = PlaceOf(source, framing, line.Number, part.Place);
+                // The part's place in the file is spelled out only when something is reported about it.
+                var place = part.Place;
                 try
                 {
                     if (part.Trace is { } trace)
@@ -368,7 +369,7 @@ public static partial class IngestPipeline
                                 "RC2007",
                                 $"the trace's time ({trace.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) is more than {FutureHorizon.TotalHours:0} hours after the ingest time ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) (check the exporter's clock and time zone)",
                                 raw,
-                                place));
+                                PlaceOf(source, framing, line.Number, place)));
                             continue;
                         }
 
@@ -383,7 +384,7 @@ public static partial class IngestPipeline
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    batch.Rejects.Add(new PartReject(line.Number, "RC2008", $"the record could not be processed: {e.Message}", raw, place));
+                    batch.Rejects.Add(new PartReject(line.Number, "RC2008", $"the record could not be processed: {e.Message}", raw, PlaceOf(source, framing, line.Number, place)));
                 }
             }
         }
@@ -395,6 +396,7 @@ public static partial class IngestPipeline
     {
         public List<TraceUpdate> Updates { get; } = [];
 
+        /// <summary>Each update's line and its place inside the payload (<see cref="PlaceOf"/> spells out the whole place).</summary>
         public List<(long Line, string Place)> Places { get; } = [];
 
         public List<PartReject> Rejects { get; } = [];

@@ -15,6 +15,12 @@ internal static class Utf8StringCache
     [ThreadStatic]
     private static (byte[] Bytes, string Text)[]? t_slots;
 
+    /// <summary>The string a JSON reader is on: through the cache when it needs no unescaping.</summary>
+    public static string? Get(ref System.Text.Json.Utf8JsonReader reader) =>
+        reader.TokenType == System.Text.Json.JsonTokenType.String && !reader.ValueIsEscaped && reader.ValueSpan.Length <= MaxBytes
+            ? Get(reader.ValueSpan)
+            : reader.GetString();
+
     public static string Get(ReadOnlySpan<byte> utf8)
     {
         if (utf8.Length > MaxBytes)

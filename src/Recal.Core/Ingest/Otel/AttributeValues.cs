@@ -10,20 +10,69 @@ internal static class AttributeValues
     /// <summary>The value as a structure: a string holding a JSON object or list is parsed; anything else is returned as is.</summary>
     public static object? Structure(object? value)
     {
-        if (value is string s && s.Length > 1 && (s[0] is '[' or '{'))
+        if (value is not string s || s.Length < 2 || s[0] is not ('[' or '{'))
         {
-            try
-            {
-                using var document = JsonDocument.Parse(s, new JsonDocumentOptions { MaxDepth = 64 });
-                return FromJson(document.RootElement);
-            }
-            catch (JsonException)
-            {
-                return value;
-            }
+            return value;
         }
 
-        return value;
+        // One forward pass over the text's UTF-8 in a per-thread buffer: no document, member names from the string cache.
+        var max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        var buffer = t_utf8 is { } reused && reused.Length >= max ? reused : max <= MaxReusedBytes ? t_utf8 = new byte[Math.Max(max, 4096)] : new byte[max];
+        var length = Encoding.UTF8.GetBytes(s, buffer);
+        try
+        {
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, length), new JsonReaderOptions { MaxDepth = 64 });
+            reader.Read();
+            var structure = FromReader(ref reader);
+
+            // Like a document parser, text after the value (other than white space) makes it not JSON: Read throws.
+            return reader.Read() ? value : structure;
+        }
+        catch (JsonException)
+        {
+            return value;
+        }
+    }
+
+    private const int MaxReusedBytes = 1 << 20;
+
+    [ThreadStatic]
+    private static byte[]? t_utf8;
+
+    private static object? FromReader(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return Utf8StringCache.Get(ref reader);
+            case JsonTokenType.True:
+                return true;
+            case JsonTokenType.False:
+                return false;
+            case JsonTokenType.Number:
+                return reader.TryGetInt64(out var n) ? n : reader.GetDouble();
+            case JsonTokenType.StartArray:
+                var list = new List<object?>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    list.Add(FromReader(ref reader));
+                }
+
+                return list.ToArray();
+            case JsonTokenType.StartObject:
+                var map = new Dictionary<string, object?>(4, StringComparer.Ordinal);
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    // A repeated name keeps its last value, as JSON readers commonly do.
+                    var name = Utf8StringCache.Get(ref reader)!;
+                    reader.Read();
+                    map[name] = FromReader(ref reader);
+                }
+
+                return map;
+            default:
+                return null;
+        }
     }
 
     public static object? FromJson(JsonElement value) => value.ValueKind switch

@@ -26,6 +26,38 @@ internal static class OtelIds
         return null;
     }
 
+    /// <summary><see cref="FromText"/> from the UTF-8 text of a JSON string (without its quotes), with no string for the text.</summary>
+    public static string? FromUtf8(ReadOnlySpan<byte> text, int bytes)
+    {
+        if (text.Length != bytes * 2)
+        {
+            return text.Length <= 64 ? FromText(System.Text.Encoding.UTF8.GetString(text), bytes) : null;
+        }
+
+        Span<byte> decoded = stackalloc byte[bytes];
+        for (var i = 0; i < bytes; i++)
+        {
+            var high = HexDigit(text[2 * i]);
+            var low = HexDigit(text[(2 * i) + 1]);
+            if ((high | low) < 0)
+            {
+                return FromText(System.Text.Encoding.UTF8.GetString(text), bytes);
+            }
+
+            decoded[i] = (byte)((high << 4) | low);
+        }
+
+        return FromBytes(decoded);
+    }
+
+    private static int HexDigit(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
     /// <summary>The id in lower-case hex; null when empty or all zeros.</summary>
     public static string? FromBytes(ReadOnlySpan<byte> bytes)
     {

@@ -39,7 +39,7 @@ public static class OtelInteractions
         }
 
         // Log records become events of the span they name; those whose span is elsewhere stand as event-only spans.
-        var bySpan = payload.Spans.GroupBy(s => (s.TraceId, s.SpanId)).ToDictionary(g => g.Key, g => g.First());
+        var bySpan = payload.Logs.Count == 0 ? [] : payload.Spans.GroupBy(s => (s.TraceId, s.SpanId)).ToDictionary(g => g.Key, g => g.First());
         var extraEvents = new Dictionary<(string, string), List<OtelEvent>>();
         var detached = new Dictionary<(string, string), OtelSpan>();
         foreach (var log in payload.Logs)
@@ -67,7 +67,7 @@ public static class OtelInteractions
         var views = new List<SpanView>(payload.Spans.Count + detached.Count);
         foreach (var span in payload.Spans)
         {
-            views.Add(View(span, extraEvents.GetValueOrDefault((span.TraceId, span.SpanId)), detachedEvents: false, options, result));
+            views.Add(View(span, extraEvents.Count == 0 ? null : extraEvents.GetValueOrDefault((span.TraceId, span.SpanId)), detachedEvents: false, options, result));
         }
 
         foreach (var (key, span) in detached)
@@ -76,9 +76,21 @@ public static class OtelInteractions
         }
 
         var interactions = new List<Interaction>();
-        foreach (var trace in views.GroupBy(v => v.Span.TraceId))
+        if (Runs(views) is { } runs)
         {
-            BuildTrace(trace.Key, [.. trace], options, result, interactions);
+            // Spans of each trace together, as exporters send them: each run is a trace, no regrouping.
+            var all = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(views);
+            foreach (var (start, count) in runs)
+            {
+                BuildTrace(views[start].Span.TraceId, all.Slice(start, count), options, result, interactions);
+            }
+        }
+        else
+        {
+            foreach (var trace in views.GroupBy(v => v.Span.TraceId))
+            {
+                BuildTrace(trace.Key, [.. trace], options, result, interactions);
+            }
         }
 
         if (options.Interaction == InteractionRule.Conversation)
@@ -94,6 +106,31 @@ public static class OtelInteractions
         }
 
         return result;
+    }
+
+    /// <summary>The runs of spans with the same trace id, when no trace id appears in two runs; else null.</summary>
+    private static List<(int Start, int Count)>? Runs(List<SpanView> views)
+    {
+        var runs = new List<(int, int)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var start = 0;
+        for (var i = 1; i <= views.Count; i++)
+        {
+            if (i < views.Count && views[i].Span.TraceId == views[start].Span.TraceId)
+            {
+                continue;
+            }
+
+            if (!seen.Add(views[start].Span.TraceId))
+            {
+                return null;
+            }
+
+            runs.Add((start, i - start));
+            start = i;
+        }
+
+        return runs;
     }
 
     private sealed record SpanView(OtelSpan Span, SpanContent Content, Feedback Feedback, IReadOnlyList<OtelLink> FeedbackLinks, bool Detached);
@@ -159,28 +196,29 @@ public static class OtelInteractions
         return applied;
     }
 
-    private static void BuildTrace(string traceId, List<SpanView> spans, OtelMappingOptions options, PayloadParts result, List<Interaction> interactions)
+    private static void BuildTrace(string traceId, ReadOnlySpan<SpanView> spans, OtelMappingOptions options, PayloadParts result, List<Interaction> interactions)
     {
-        var byId = new Dictionary<string, SpanView>(StringComparer.Ordinal);
-        foreach (var view in spans.Where(v => !v.Detached))
-        {
-            byId.TryAdd(view.Span.SpanId, view);
-        }
-
+        var byId = new SpanIndex(spans);
         var orphanNoted = false;
-        foreach (var view in spans.Where(v => !v.Detached))
+        foreach (var view in spans)
         {
+            if (view.Detached)
+            {
+                continue;
+            }
+
             if (view.Span.ParentSpanId is null)
             {
                 result.Roots.Add(traceId);
             }
-            else if (!byId.ContainsKey(view.Span.ParentSpanId) && !orphanNoted)
+            else if (!byId.Contains(view.Span.ParentSpanId) && !orphanNoted)
             {
                 orphanNoted = true;
                 result.Orphans.Add(new OrphanCandidate(traceId, view.Span.SpanId, view.Span.ParentSpanId, view.Span.Place));
             }
         }
 
+        var traceFeedback = Feedback.None;
         foreach (var view in spans)
         {
             foreach (var link in view.FeedbackLinks)
@@ -188,84 +226,166 @@ public static class OtelInteractions
                 var target = options.Interaction == InteractionRule.Span ? link.TraceId + ":" + link.SpanId : link.TraceId;
                 result.Parts.Add(TracePart.ForFeedback(target, view.Feedback, view.Span.Place));
             }
+
+            if (view.FeedbackLinks.Count == 0)
+            {
+                traceFeedback = TraceMerge.Combine(traceFeedback, view.Feedback);
+            }
+
+            if (IsInteractionSpan(view) && !view.Content.HasInput && !view.Content.HasOutput && !view.Detached && IsModelCall(view.Content))
+            {
+                result.SpansWithoutContent++;
+            }
         }
 
-        var genAi = spans.Where(v => v.Content.IsGenAi && v.FeedbackLinks.Count == 0).ToList();
-        var traceFeedback = Combine(spans.Where(v => v.FeedbackLinks.Count == 0).Select(v => v.Feedback));
-        result.SpansWithoutContent += genAi.Count(v => !v.Content.HasInput && !v.Content.HasOutput && !v.Detached && IsModelCall(v.Content));
         if (options.Interaction == InteractionRule.Span)
         {
-            foreach (var view in genAi.Where(v => v.Content.HasInput))
+            foreach (var view in spans)
             {
-                var part = Make(traceId + ":" + view.Span.SpanId, [view], [view], [view], view.Feedback, byId, view.Span.Place);
-                interactions.Add(new Interaction(part, view.Content.ConversationId, view.Content, view.Content));
+                if (IsInteractionSpan(view) && view.Content.HasInput)
+                {
+                    var part = Make(traceId + ":" + view.Span.SpanId, view, view, [], view.Feedback, byId, view.Span.Place);
+                    interactions.Add(new Interaction(part, view.Content.ConversationId, view.Content, view.Content));
+                }
             }
 
             return;
         }
 
-        // The interaction is the outermost GenAI span(s): those with no GenAI ancestor in the payload.
-        var roots = genAi.Where(v => !HasGenAiAncestor(v, byId)).OrderBy(v => v.Span.StartUnixNano).ToList();
-        var withInput = roots.Where(v => v.Content.HasInput).ToList();
-        if (withInput.Count == 0)
+        // The interaction is the outermost GenAI span(s): those with no GenAI ancestor in the payload. The question is
+        // the earliest such span's (the first in the payload among equal times), the answer the one that ends last.
+        SpanView? first = null, last = null, firstAnywhere = null, lastAnywhere = null;
+        string? conversation = null;
+        foreach (var view in spans)
         {
-            // An agent span without content of its own: its first model call says what was asked.
-            withInput = [.. genAi.Where(v => v.Content.HasInput).OrderBy(v => v.Span.StartUnixNano).Take(1)];
+            if (!IsInteractionSpan(view))
+            {
+                continue;
+            }
+
+            conversation ??= view.Content.ConversationId;
+            var root = !HasGenAiAncestor(view, byId);
+            if (view.Content.HasInput)
+            {
+                if (root && (first is null || view.Span.StartUnixNano < first.Span.StartUnixNano))
+                {
+                    first = view;
+                }
+
+                if (firstAnywhere is null || view.Span.StartUnixNano < firstAnywhere.Span.StartUnixNano)
+                {
+                    firstAnywhere = view;
+                }
+            }
+
+            if (view.Content.HasOutput)
+            {
+                if (root && (last is null || view.Span.EndUnixNano > last.Span.EndUnixNano
+                    || (view.Span.EndUnixNano == last.Span.EndUnixNano && view.Span.StartUnixNano >= last.Span.StartUnixNano)))
+                {
+                    last = view;
+                }
+
+                if (lastAnywhere is null || view.Span.EndUnixNano >= lastAnywhere.Span.EndUnixNano)
+                {
+                    lastAnywhere = view;
+                }
+            }
         }
 
-        if (withInput.Count == 0)
+        // An agent span without content of its own: its first model call says what was asked.
+        first ??= firstAnywhere;
+        if (first is null)
         {
-            // No interaction here, but perhaps its root span (arriving after its GenAI spans) or its feedback.
-            var rootSpans = spans.Where(v => !v.Detached && v.Span.ParentSpanId is null && v.FeedbackLinks.Count == 0).ToList();
-            Dictionary<string, string>? metadata = null;
-            if (options.Interaction == InteractionRule.Trace && rootSpans.Count > 0)
-            {
-                metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-                AddMetadata(metadata, rootSpans[0].Span.Resource, resource: true);
-                foreach (var root in rootSpans)
-                {
-                    AddMetadata(metadata, root.Span.Attributes, resource: false);
-                }
-            }
-
-            // A model call whose messages come as log events elsewhere still says which model answered.
-            var model = genAi.Select(v => v.Content.Model).FirstOrDefault(m => m is not null);
-            if (options.Interaction == InteractionRule.Trace && genAi.Count > 0)
-            {
-                metadata ??= new Dictionary<string, string>(StringComparer.Ordinal);
-                AddMetadata(metadata, genAi[0].Span.Resource, resource: true);
-                foreach (var view in genAi.Where(v => !v.Detached))
-                {
-                    AddMetadata(metadata, view.Span.Attributes, resource: false);
-                }
-            }
-
-            if (traceFeedback != Feedback.None || metadata is { Count: > 0 } || model is not null)
-            {
-                result.Parts.Add(TracePart.ForFeedback(traceId, traceFeedback, spans[0].Span.Place) with { Metadata = metadata, Model = model });
-            }
-
+            NoInteraction(traceId, spans.ToArray(), traceFeedback, options, result);
             return;
         }
 
-        var withOutput = roots.Where(v => v.Content.HasOutput).OrderBy(v => v.Span.EndUnixNano).ToList();
-        if (withOutput.Count == 0)
+        last ??= lastAnywhere;
+        var partOf = Make(traceId, first, last, spans, traceFeedback, byId, first.Span.Place);
+        interactions.Add(new Interaction(partOf, conversation, first.Content, last?.Content ?? first.Content));
+    }
+
+    private static bool IsInteractionSpan(SpanView view) => view.Content.IsGenAi && view.FeedbackLinks.Count == 0;
+
+    /// <summary>No interaction in the payload's spans of a trace, but perhaps its root span (arriving after its GenAI spans) or its feedback.</summary>
+    private static void NoInteraction(string traceId, SpanView[] spans, Feedback traceFeedback, OtelMappingOptions options, PayloadParts result)
+    {
+        var genAi = spans.Where(IsInteractionSpan).ToList();
+        var rootSpans = spans.Where(v => !v.Detached && v.Span.ParentSpanId is null && v.FeedbackLinks.Count == 0).ToList();
+        Dictionary<string, string>? metadata = null;
+        if (options.Interaction == InteractionRule.Trace && rootSpans.Count > 0)
         {
-            withOutput = [.. genAi.Where(v => v.Content.HasOutput).OrderBy(v => v.Span.EndUnixNano).TakeLast(1)];
+            metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            AddMetadata(metadata, rootSpans[0].Span.Resource, resource: true);
+            foreach (var root in rootSpans)
+            {
+                AddMetadata(metadata, root.Span.Attributes, resource: false);
+            }
         }
 
-        var first = withInput[0];
-        var partOf = Make(traceId, [first], withOutput.Count > 0 ? [withOutput[^1]] : [], spans, traceFeedback, byId, first.Span.Place);
-        var conversation = genAi.Select(v => v.Content.ConversationId).FirstOrDefault(c => c is not null);
-        interactions.Add(new Interaction(partOf, conversation, first.Content, withOutput.Count > 0 ? withOutput[^1].Content : first.Content));
+        // A model call whose messages come as log events elsewhere still says which model answered.
+        var model = genAi.Select(v => v.Content.Model).FirstOrDefault(m => m is not null);
+        if (options.Interaction == InteractionRule.Trace && genAi.Count > 0)
+        {
+            metadata ??= new Dictionary<string, string>(StringComparer.Ordinal);
+            AddMetadata(metadata, genAi[0].Span.Resource, resource: true);
+            foreach (var view in genAi.Where(v => !v.Detached))
+            {
+                AddMetadata(metadata, view.Span.Attributes, resource: false);
+            }
+        }
+
+        if (traceFeedback != Feedback.None || metadata is { Count: > 0 } || model is not null)
+        {
+            result.Parts.Add(TracePart.ForFeedback(traceId, traceFeedback, spans[0].Span.Place) with { Metadata = metadata, Model = model });
+        }
+    }
+
+    /// <summary>The spans of one trace by span id (detached log events are not spans); a single span needs no table.</summary>
+    private readonly struct SpanIndex
+    {
+        private readonly SpanView? _only;
+        private readonly Dictionary<string, SpanView>? _byId;
+
+        public SpanIndex(ReadOnlySpan<SpanView> spans)
+        {
+            if (spans.Length == 1)
+            {
+                _only = spans[0].Detached ? null : spans[0];
+                return;
+            }
+
+            _byId = new Dictionary<string, SpanView>(spans.Length, StringComparer.Ordinal);
+            foreach (var view in spans)
+            {
+                if (!view.Detached)
+                {
+                    _byId.TryAdd(view.Span.SpanId, view);
+                }
+            }
+        }
+
+        public bool Contains(string spanId) => TryGet(spanId, out _);
+
+        public bool TryGet(string spanId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SpanView? view)
+        {
+            if (_byId is not null)
+            {
+                return _byId.TryGetValue(spanId, out view);
+            }
+
+            view = _only is not null && _only.Span.SpanId == spanId ? _only : null;
+            return view is not null;
+        }
     }
 
     private static bool IsModelCall(SpanContent content) => content.Operation is "chat" or "text_completion" or "generate_content" or "llm";
 
-    private static bool HasGenAiAncestor(SpanView view, Dictionary<string, SpanView> byId)
+    private static bool HasGenAiAncestor(SpanView view, SpanIndex byId)
     {
         var parent = view.Span.ParentSpanId;
-        for (var depth = 0; parent is not null && depth < 256 && byId.TryGetValue(parent, out var p); depth++)
+        for (var depth = 0; parent is not null && depth < 256 && byId.TryGet(parent, out var p); depth++)
         {
             if (p.Content.IsGenAi)
             {
@@ -290,19 +410,21 @@ public static class OtelInteractions
     }
 
     /// <summary>A trace part from the span giving the input, the span giving the answer, and the spans whose attributes become metadata.</summary>
-    private static TracePart Make(string id, List<SpanView> input, List<SpanView> output, List<SpanView> context, Feedback feedback, Dictionary<string, SpanView> byId, string place)
+    private static TracePart Make(string id, SpanView asked, SpanView? answered, ReadOnlySpan<SpanView> context, Feedback feedback, SpanIndex byId, string place)
     {
-        var asked = input[0];
-        var answered = output.Count > 0 ? output[^1] : null;
         var traceInput = asked.Content.Input is { Count: > 0 } messages ? TraceInput.FromMessages(messages) : TraceInput.FromText(asked.Content.InputText!);
-        var model = answered?.Content.Model ?? asked.Content.Model ?? context.Select(v => v.Content.Model).FirstOrDefault(m => m is not null);
+        var model = answered?.Content.Model ?? asked.Content.Model;
+        foreach (var view in context)
+        {
+            model ??= view.Content.Model;
+        }
 
         // Metadata: the resource, then the trace's root span, then the interaction spans (later ones win).
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(asked.Span.Attributes.Count + asked.Span.Resource.Count, StringComparer.Ordinal);
         AddMetadata(metadata, asked.Span.Resource, resource: true);
         foreach (var root in context)
         {
-            if (!ReferenceEquals(root, asked) && !root.Detached && (root.Span.ParentSpanId is null || !byId.ContainsKey(root.Span.ParentSpanId)))
+            if (!ReferenceEquals(root, asked) && !root.Detached && (root.Span.ParentSpanId is null || !byId.Contains(root.Span.ParentSpanId)))
             {
                 AddMetadata(metadata, root.Span.Attributes, resource: false);
             }

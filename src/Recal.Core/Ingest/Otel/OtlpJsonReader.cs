@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace Recal.Ingest.Otel;
@@ -10,345 +11,776 @@ namespace Recal.Ingest.Otel;
 /// specification requires (snake_case is accepted too); 64-bit integers may be strings or numbers; trace and span ids
 /// hex or base64. A span that cannot be used becomes a problem with its place; the rest of the payload is read.
 /// </summary>
+/// <remarks>
+/// One forward pass of <see cref="Utf8JsonReader"/>, as the JSONL parser reads lines: no document is built, names are
+/// compared as UTF-8, short strings come from the per-thread cache. Members may come in any order: a span list that
+/// precedes its resource, or an attribute value that precedes its key, is read again from a copy of the reader.
+/// </remarks>
 public static class OtlpJsonReader
 {
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = 128, AllowTrailingCommas = false };
+
+    private static readonly IReadOnlyDictionary<string, object?> Empty = new Dictionary<string, object?>();
+
     /// <summary>Reads one payload; a payload that is not JSON at all becomes a single problem.</summary>
     public static OtlpPayload Read(ReadOnlySpan<byte> json)
     {
         var payload = new OtlpPayload();
-        JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128, AllowTrailingCommas = false });
-            document = JsonDocument.ParseValue(ref reader);
+            var reader = new Utf8JsonReader(json, Options);
+            reader.Read();
+            ReadRoot(ref reader, payload);
         }
         catch (JsonException e)
         {
-            payload.Problems.Add(new PayloadProblem("RC2001", "payload", $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}"));
-            return payload;
-        }
-
-        using (document)
-        {
-            Read(document.RootElement, payload);
+            // As a document parser would: JSON that does not parse is one problem, whatever was read before the error.
+            var failed = new OtlpPayload();
+            failed.Problems.Add(new PayloadProblem("RC2001", "payload", $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}"));
+            return failed;
         }
 
         return payload;
     }
 
-    /// <summary>Reads one payload already parsed (a request body, or an element of a larger document).</summary>
+    /// <summary>Reads one payload already parsed (an element of a larger document).</summary>
     public static void Read(JsonElement root, OtlpPayload payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
-        if (root.ValueKind != JsonValueKind.Object)
+        var reader = new Utf8JsonReader(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(root), Options);
+        reader.Read();
+        ReadRoot(ref reader, payload);
+    }
+
+    private static void ReadRoot(ref Utf8JsonReader reader, OtlpPayload payload)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            payload.Problems.Add(new PayloadProblem("RC2002", "payload", $"an OTLP payload must be a JSON object with 'resourceSpans' or 'resourceLogs', got {Kind(root)}"));
+            var kind = Kind(reader.TokenType);
+            reader.Skip();
+            payload.Problems.Add(new PayloadProblem("RC2002", "payload", $"an OTLP payload must be a JSON object with 'resourceSpans' or 'resourceLogs', got {kind}"));
             return;
         }
 
-        var spans = Property(root, "resourceSpans"u8, "resource_spans"u8);
-        var logs = Property(root, "resourceLogs"u8, "resource_logs"u8);
-        if (spans is null && logs is null)
+        var found = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var spans = Is(ref reader, "resourceSpans"u8, "resource_spans"u8);
+            var logs = !spans && Is(ref reader, "resourceLogs"u8, "resource_logs"u8);
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null || !(spans || logs))
+            {
+                reader.Skip();
+                continue;
+            }
+
+            found = true;
+            var index = 0;
+            for (var array = StartArray(ref reader); array && Next(ref reader);)
+            {
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    ReadResource(ref reader, index, logs, payload);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+
+                index++;
+            }
+        }
+
+        if (!found)
         {
             payload.Problems.Add(new PayloadProblem("RC2004", "payload", "neither 'resourceSpans' nor 'resourceLogs' is present (an OTLP TracesData or LogsData object has one of them)"));
-            return;
-        }
-
-        if (spans is { } resourceSpans)
-        {
-            ReadResourceSpans(resourceSpans, payload);
-        }
-
-        if (logs is { } resourceLogs)
-        {
-            ReadResourceLogs(resourceLogs, payload);
         }
     }
 
-    private static void ReadResourceSpans(JsonElement resourceSpans, OtlpPayload payload)
+    /// <summary>One <c>ResourceSpans</c> or <c>ResourceLogs</c> object: its resource, then its scopes (read again if they came first).</summary>
+    private static void ReadResource(ref Utf8JsonReader reader, int r, bool logs, OtlpPayload payload)
     {
-        var r = 0;
-        foreach (var resourceSpan in Array(resourceSpans))
+        var resource = Empty;
+        var resourceRead = false;
+        var deferred = default(Utf8JsonReader);
+        var scopesDeferred = false;
+        var scopesRead = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var resource = ResourceAttributes(resourceSpan);
-            var s = 0;
-            foreach (var scopeSpan in Array(Property(resourceSpan, "scopeSpans"u8, "scope_spans"u8) ?? Property(resourceSpan, "instrumentationLibrarySpans"u8, "instrumentation_library_spans"u8)))
+            var isResource = reader.ValueTextEquals("resource"u8);
+            var isScopes = !isResource && (logs
+                ? Is(ref reader, "scopeLogs"u8, "scope_logs"u8)
+                : Is(ref reader, "scopeSpans"u8, "scope_spans"u8) || Is(ref reader, "instrumentationLibrarySpans"u8, "instrumentation_library_spans"u8));
+            reader.Read();
+            if (isResource && reader.TokenType == JsonTokenType.StartObject)
             {
-                var i = 0;
-                foreach (var span in Array(Property(scopeSpan, "spans"u8)))
+                resource = AttributesOf(ref reader);
+                resourceRead = true;
+            }
+            else if (isScopes && reader.TokenType != JsonTokenType.Null && !scopesRead && !scopesDeferred)
+            {
+                if (resourceRead)
                 {
-                    var place = $"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]";
-                    try
+                    ReadScopes(ref reader, resource, r, logs, payload);
+                    scopesRead = true;
+                }
+                else
+                {
+                    deferred = reader;
+                    scopesDeferred = true;
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        if (scopesDeferred)
+        {
+            ReadScopes(ref deferred, resource, r, logs, payload);
+        }
+    }
+
+    private static void ReadScopes(ref Utf8JsonReader reader, IReadOnlyDictionary<string, object?> resource, int r, bool logs, OtlpPayload payload)
+    {
+        var s = 0;
+        for (var array = StartArray(ref reader); array && Next(ref reader);)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                s++;
+                continue;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var records = logs ? Is(ref reader, "logRecords"u8, "log_records"u8) : reader.ValueTextEquals("spans"u8);
+                reader.Read();
+                if (!records)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                var i = 0;
+                for (var inArray = StartArray(ref reader); inArray && Next(ref reader);)
+                {
+                    if (logs)
                     {
-                        if (ReadSpan(span, resource, place, payload.Problems) is { } read)
-                        {
-                            payload.Spans.Add(read);
-                        }
+                        ReadLogRecord(ref reader, resource, $"resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]", payload);
                     }
-                    catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
+                    else
                     {
-                        payload.Problems.Add(new PayloadProblem("RC2003", place, $"a field has the wrong type: {e.Message}"));
+                        ReadSpan(ref reader, resource, r, s, i, payload);
                     }
 
                     i++;
                 }
-
-                s++;
             }
 
-            r++;
+            s++;
         }
     }
 
-    private static OtelSpan? ReadSpan(JsonElement span, IReadOnlyDictionary<string, object?> resource, string place, List<PayloadProblem> problems)
+    private static void ReadSpan(ref Utf8JsonReader reader, IReadOnlyDictionary<string, object?> resource, int r, int s, int i, OtlpPayload payload)
     {
-        if (span.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            problems.Add(new PayloadProblem("RC2002", place, $"a span must be an object, got {Kind(span)}"));
-            return null;
+            payload.Problems.Add(new PayloadProblem("RC2002", $"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", $"a span must be an object, got {Kind(reader.TokenType)}"));
+            reader.Skip();
+            return;
         }
 
-        var traceId = Id(span, 16, "traceId"u8, "trace_id"u8);
-        var spanId = Id(span, 8, "spanId"u8, "span_id"u8);
+        var start = reader;
+        string? traceId = null, spanId = null, parent = null, name = null;
+        long? startTime = null, endTime = null;
+        IReadOnlyDictionary<string, object?> attributes = Empty;
+        List<OtelEvent>? events = null;
+        List<OtelLink>? links = null;
+        try
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = SpanField(ref reader);
+                reader.Read();
+                switch (field)
+                {
+                    case SpanMember.TraceId:
+                        traceId = Id(ref reader, 16);
+                        break;
+                    case SpanMember.SpanId:
+                        spanId = Id(ref reader, 8);
+                        break;
+                    case SpanMember.Parent:
+                        parent = Id(ref reader, 8);
+                        break;
+                    case SpanMember.Name:
+                        name = CachedString(ref reader);
+                        break;
+                    case SpanMember.Start:
+                        startTime = Nanos(ref reader);
+                        break;
+                    case SpanMember.End:
+                        endTime = Nanos(ref reader);
+                        break;
+                    case SpanMember.Attributes:
+                        attributes = Attributes(ref reader, 16);
+                        break;
+                    case SpanMember.Events:
+                        events = Events(ref reader);
+                        break;
+                    case SpanMember.Links:
+                        links = Links(ref reader);
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
+        {
+            payload.Problems.Add(new PayloadProblem("RC2003", $"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", $"a field has the wrong type: {e.Message}"));
+            reader = start;
+            reader.Skip();
+            return;
+        }
+
+        var place = $"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]";
         if (traceId is null || spanId is null)
         {
             var which = traceId is null ? "traceId" : "spanId";
-            problems.Add(new PayloadProblem("RC2004", place, $"field '{which}' is missing or not a valid id (OTLP/JSON writes a {(which == "traceId" ? 32 : 16)}-digit hex id, not all zeros)"));
-            return null;
+            payload.Problems.Add(new PayloadProblem("RC2004", place, $"field '{which}' is missing or not a valid id (OTLP/JSON writes a {(which == "traceId" ? 32 : 16)}-digit hex id, not all zeros)"));
+            return;
         }
 
-        var parent = Property(span, "parentSpanId"u8, "parent_span_id"u8) is { ValueKind: JsonValueKind.String } p && p.GetString() is { Length: > 0 } parentText
-            ? OtelIds.FromText(parentText, 8)
-            : null;
-        var start = Nanos(span, "startTimeUnixNano"u8, "start_time_unix_nano"u8);
-        if (start is null or <= 0)
+        place = $"{place} (span {spanId})";
+        if (startTime is null or <= 0)
         {
-            problems.Add(new PayloadProblem("RC2004", $"{place} (span {spanId})", "field 'startTimeUnixNano' is missing or not a count of nanoseconds since 1970 (a string or number such as \"1780306200000000000\")"));
-            return null;
+            payload.Problems.Add(new PayloadProblem("RC2004", place, "field 'startTimeUnixNano' is missing or not a count of nanoseconds since 1970 (a string or number such as \"1780306200000000000\")"));
+            return;
         }
 
-        var events = new List<OtelEvent>();
-        foreach (var e in Array(Property(span, "events"u8)))
-        {
-            events.Add(new OtelEvent(
-                Property(e, "name"u8)?.GetString() ?? string.Empty,
-                Nanos(e, "timeUnixNano"u8, "time_unix_nano"u8) ?? 0,
-                Attributes(Property(e, "attributes"u8))));
-        }
-
-        var links = new List<OtelLink>();
-        foreach (var link in Array(Property(span, "links"u8)))
-        {
-            if (Id(link, 16, "traceId"u8, "trace_id"u8) is { } linkTrace && Id(link, 8, "spanId"u8, "span_id"u8) is { } linkSpan)
-            {
-                links.Add(new OtelLink(linkTrace, linkSpan, Attributes(Property(link, "attributes"u8))));
-            }
-        }
-
-        return new OtelSpan(
+        payload.Spans.Add(new OtelSpan(
             traceId,
             spanId,
             parent,
-            Property(span, "name"u8)?.GetString() ?? string.Empty,
-            start.Value,
-            Nanos(span, "endTimeUnixNano"u8, "end_time_unix_nano"u8) ?? start.Value,
-            Attributes(Property(span, "attributes"u8)),
-            events,
-            links,
+            name ?? string.Empty,
+            startTime.Value,
+            endTime ?? startTime.Value,
+            attributes,
+            (IReadOnlyList<OtelEvent>?)events ?? [],
+            (IReadOnlyList<OtelLink>?)links ?? [],
             resource,
-            $"{place} (span {spanId})");
+            place));
     }
 
-    private static void ReadResourceLogs(JsonElement resourceLogs, OtlpPayload payload)
+    private enum SpanMember
     {
-        var r = 0;
-        foreach (var resourceLog in Array(resourceLogs))
+        Other,
+        TraceId,
+        SpanId,
+        Parent,
+        Name,
+        Start,
+        End,
+        Attributes,
+        Events,
+        Links,
+    }
+
+    private static SpanMember SpanField(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("attributes"u8) ? SpanMember.Attributes
+        : Is(ref reader, "traceId"u8, "trace_id"u8) ? SpanMember.TraceId
+        : Is(ref reader, "spanId"u8, "span_id"u8) ? SpanMember.SpanId
+        : Is(ref reader, "parentSpanId"u8, "parent_span_id"u8) ? SpanMember.Parent
+        : reader.ValueTextEquals("name"u8) ? SpanMember.Name
+        : Is(ref reader, "startTimeUnixNano"u8, "start_time_unix_nano"u8) ? SpanMember.Start
+        : Is(ref reader, "endTimeUnixNano"u8, "end_time_unix_nano"u8) ? SpanMember.End
+        : reader.ValueTextEquals("events"u8) ? SpanMember.Events
+        : reader.ValueTextEquals("links"u8) ? SpanMember.Links
+        : SpanMember.Other;
+
+    private static List<OtelEvent>? Events(ref Utf8JsonReader reader)
+    {
+        List<OtelEvent>? events = null;
+        for (var array = StartArray(ref reader); array && Next(ref reader);)
         {
-            var resource = ResourceAttributes(resourceLog);
-            var s = 0;
-            foreach (var scopeLog in Array(Property(resourceLog, "scopeLogs"u8, "scope_logs"u8)))
+            string? name = null;
+            long? time = null;
+            var attributes = Empty;
+            if (reader.TokenType == JsonTokenType.StartObject)
             {
-                var i = 0;
-                foreach (var record in Array(Property(scopeLog, "logRecords"u8, "log_records"u8)))
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var place = $"resourceLogs[{r}].scopeLogs[{s}].logRecords[{i}]";
-                    try
+                    var isName = reader.ValueTextEquals("name"u8);
+                    var isTime = !isName && Is(ref reader, "timeUnixNano"u8, "time_unix_nano"u8);
+                    var isAttributes = !isName && !isTime && reader.ValueTextEquals("attributes"u8);
+                    reader.Read();
+                    if (isName)
                     {
-                        var attributes = Attributes(Property(record, "attributes"u8));
-                        var eventName = Property(record, "eventName"u8, "event_name"u8)?.GetString() is { Length: > 0 } named
-                            ? named
-                            : attributes.GetValueOrDefault("event.name") as string ?? string.Empty;
-                        var time = Nanos(record, "timeUnixNano"u8, "time_unix_nano"u8) is > 0 and var t ? t : Nanos(record, "observedTimeUnixNano"u8, "observed_time_unix_nano"u8) ?? 0;
-                        payload.Logs.Add(new OtelLogRecord(
-                            Property(record, "traceId"u8, "trace_id"u8)?.GetString() is { Length: > 0 } traceText ? OtelIds.FromText(traceText, 16) : null,
-                            Property(record, "spanId"u8, "span_id"u8)?.GetString() is { Length: > 0 } spanText ? OtelIds.FromText(spanText, 8) : null,
-                            eventName,
-                            time,
-                            attributes,
-                            Property(record, "body"u8) is { } body ? Value(body) : null,
-                            resource,
-                            place));
+                        name = CachedString(ref reader);
                     }
-                    catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
+                    else if (isTime)
                     {
-                        payload.Problems.Add(new PayloadProblem("RC2003", place, $"a field has the wrong type: {e.Message}"));
+                        time = Nanos(ref reader);
                     }
-
-                    i++;
+                    else if (isAttributes)
+                    {
+                        attributes = Attributes(ref reader, 4);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
                 }
-
-                s++;
+            }
+            else
+            {
+                reader.Skip();
             }
 
-            r++;
+            (events ??= []).Add(new OtelEvent(name ?? string.Empty, time ?? 0, attributes));
         }
+
+        return events;
     }
 
-    private static IReadOnlyDictionary<string, object?> ResourceAttributes(JsonElement owner) =>
-        Property(owner, "resource"u8) is { ValueKind: JsonValueKind.Object } resource ? Attributes(Property(resource, "attributes"u8)) : Empty;
-
-    private static readonly IReadOnlyDictionary<string, object?> Empty = new Dictionary<string, object?>();
-
-    /// <summary>A list of <c>{key, value: AnyValue}</c>; entries without a key are skipped.</summary>
-    internal static IReadOnlyDictionary<string, object?> Attributes(JsonElement? list)
+    private static List<OtelLink>? Links(ref Utf8JsonReader reader)
     {
-        if (list is not { ValueKind: JsonValueKind.Array } array)
+        List<OtelLink>? links = null;
+        for (var array = StartArray(ref reader); array && Next(ref reader);)
         {
-            return Empty;
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            string? traceId = null, spanId = null;
+            var attributes = Empty;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isTrace = Is(ref reader, "traceId"u8, "trace_id"u8);
+                var isSpan = !isTrace && Is(ref reader, "spanId"u8, "span_id"u8);
+                var isAttributes = !isTrace && !isSpan && reader.ValueTextEquals("attributes"u8);
+                reader.Read();
+                if (isTrace)
+                {
+                    traceId = Id(ref reader, 16);
+                }
+                else if (isSpan)
+                {
+                    spanId = Id(ref reader, 8);
+                }
+                else if (isAttributes)
+                {
+                    attributes = Attributes(ref reader, 4);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            if (traceId is not null && spanId is not null)
+            {
+                (links ??= []).Add(new OtelLink(traceId, spanId, attributes));
+            }
         }
 
-        var attributes = new Dictionary<string, object?>(array.GetArrayLength(), StringComparer.Ordinal);
-        foreach (var entry in array.EnumerateArray())
+        return links;
+    }
+
+    private static void ReadLogRecord(ref Utf8JsonReader reader, IReadOnlyDictionary<string, object?> resource, string place, OtlpPayload payload)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            if (entry.ValueKind == JsonValueKind.Object && Property(entry, "key"u8) is { } keyElement && CachedString(keyElement) is { } key)
+            // Not a record: nothing in it names an event or a span (as a record with no fields).
+            reader.Skip();
+            payload.Logs.Add(new OtelLogRecord(null, null, string.Empty, 0, Empty, null, resource, place));
+            return;
+        }
+
+        var start = reader;
+        string? traceId = null, spanId = null, eventName = null;
+        long? time = null, observed = null;
+        var attributes = Empty;
+        object? body = null;
+        try
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                attributes[key] = Property(entry, "value"u8) is { } value ? Value(value) : null;
+                var field = reader.ValueTextEquals("attributes"u8) ? 1
+                    : Is(ref reader, "eventName"u8, "event_name"u8) ? 2
+                    : Is(ref reader, "timeUnixNano"u8, "time_unix_nano"u8) ? 3
+                    : Is(ref reader, "observedTimeUnixNano"u8, "observed_time_unix_nano"u8) ? 4
+                    : Is(ref reader, "traceId"u8, "trace_id"u8) ? 5
+                    : Is(ref reader, "spanId"u8, "span_id"u8) ? 6
+                    : reader.ValueTextEquals("body"u8) ? 7
+                    : 0;
+                reader.Read();
+                switch (field)
+                {
+                    case 1:
+                        attributes = Attributes(ref reader, 8);
+                        break;
+                    case 2:
+                        eventName = CachedString(ref reader);
+                        break;
+                    case 3:
+                        time = Nanos(ref reader);
+                        break;
+                    case 4:
+                        observed = Nanos(ref reader);
+                        break;
+                    case 5:
+                        traceId = Id(ref reader, 16);
+                        break;
+                    case 6:
+                        spanId = Id(ref reader, 8);
+                        break;
+                    case 7:
+                        body = reader.TokenType == JsonTokenType.Null ? null : Value(ref reader);
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
+        {
+            payload.Problems.Add(new PayloadProblem("RC2003", place, $"a field has the wrong type: {e.Message}"));
+            reader = start;
+            reader.Skip();
+            return;
+        }
+
+        payload.Logs.Add(new OtelLogRecord(
+            traceId,
+            spanId,
+            eventName is { Length: > 0 } ? eventName : attributes.GetValueOrDefault("event.name") as string ?? string.Empty,
+            time is > 0 ? time.Value : observed ?? 0,
+            attributes,
+            body,
+            resource,
+            place));
+    }
+
+    /// <summary>The attributes of an object that has them (a resource): its other members are skipped.</summary>
+    private static IReadOnlyDictionary<string, object?> AttributesOf(ref Utf8JsonReader reader)
+    {
+        var attributes = Empty;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isAttributes = reader.ValueTextEquals("attributes"u8);
+            reader.Read();
+            if (isAttributes)
+            {
+                attributes = Attributes(ref reader, 8);
+            }
+            else
+            {
+                reader.Skip();
             }
         }
 
         return attributes;
     }
 
-    /// <summary>An OTLP/JSON <c>AnyValue</c>: <c>{"stringValue": …}</c>, <c>{"intValue": "5"}</c>, <c>{"arrayValue": {"values": […]}}</c>, ….</summary>
-    internal static object? Value(JsonElement value)
+    /// <summary>A list of <c>{key, value: AnyValue}</c>; entries without a key are skipped; a repeated key keeps its last value.</summary>
+    private static IReadOnlyDictionary<string, object?> Attributes(ref Utf8JsonReader reader, int capacity)
     {
-        if (value.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
-            // Not an AnyValue wrapper: take the JSON value as it is (some hand-made exports do this).
-            return Plain(value);
+            reader.Skip();
+            return Empty;
         }
 
-        foreach (var field in value.EnumerateObject())
+        Dictionary<string, object?>? attributes = null;
+        for (var array = StartArray(ref reader); array && Next(ref reader);)
         {
-            var v = field.Value;
-            var kind = field.NameEquals("stringValue"u8) || field.NameEquals("string_value"u8) ? 1
-                : field.NameEquals("intValue"u8) || field.NameEquals("int_value"u8) ? 3
-                : field.NameEquals("boolValue"u8) || field.NameEquals("bool_value"u8) ? 2
-                : field.NameEquals("doubleValue"u8) || field.NameEquals("double_value"u8) ? 4
-                : field.NameEquals("arrayValue"u8) || field.NameEquals("array_value"u8) ? 5
-                : field.NameEquals("kvlistValue"u8) || field.NameEquals("kvlist_value"u8) ? 6
-                : field.NameEquals("bytesValue"u8) || field.NameEquals("bytes_value"u8) ? 7
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            string? key = null;
+            object? value = null;
+            var valueBeforeKey = default(Utf8JsonReader);
+            var deferred = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isKey = reader.ValueTextEquals("key"u8);
+                var isValue = !isKey && reader.ValueTextEquals("value"u8);
+                reader.Read();
+                if (isKey)
+                {
+                    key = reader.TokenType == JsonTokenType.String ? CachedString(ref reader) : null;
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (isValue && key is null)
+                {
+                    // The value comes first: read it once the key is known to exist (entries without a key are skipped).
+                    valueBeforeKey = reader;
+                    deferred = true;
+                    value = null;
+                    reader.Skip();
+                }
+                else if (isValue)
+                {
+                    deferred = false;
+                    value = reader.TokenType == JsonTokenType.Null ? null : Value(ref reader);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            if (key is null)
+            {
+                continue;
+            }
+
+            if (deferred)
+            {
+                value = valueBeforeKey.TokenType == JsonTokenType.Null ? null : Value(ref valueBeforeKey);
+            }
+
+            (attributes ??= new Dictionary<string, object?>(capacity, StringComparer.Ordinal))[key] = value;
+        }
+
+        return attributes ?? Empty;
+    }
+
+    /// <summary>An OTLP/JSON <c>AnyValue</c>: <c>{"stringValue": …}</c>, <c>{"intValue": "5"}</c>, <c>{"arrayValue": {"values": […]}}</c>, ….</summary>
+    private static object? Value(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            // Not an AnyValue wrapper: take the JSON value as it is (some hand-made exports do this).
+            return Plain(ref reader);
+        }
+
+        object? result = null;
+        var decided = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var kind = decided ? 0
+                : Is(ref reader, "stringValue"u8, "string_value"u8) ? 1
+                : Is(ref reader, "boolValue"u8, "bool_value"u8) ? 2
+                : Is(ref reader, "intValue"u8, "int_value"u8) ? 3
+                : Is(ref reader, "doubleValue"u8, "double_value"u8) ? 4
+                : Is(ref reader, "arrayValue"u8, "array_value"u8) ? 5
+                : Is(ref reader, "kvlistValue"u8, "kvlist_value"u8) ? 6
+                : Is(ref reader, "bytesValue"u8, "bytes_value"u8) ? 7
                 : 0;
+            reader.Read();
+            if (kind == 0)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            // The first member that names a kind decides, as it did for a document.
+            decided = true;
+            var token = reader.TokenType;
             switch (kind)
             {
                 case 1:
-                    return v.ValueKind == JsonValueKind.String ? CachedString(v) : Plain(v);
+                    result = token == JsonTokenType.String ? CachedString(ref reader) : Plain(ref reader);
+                    break;
                 case 2:
-                    return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : v.ValueKind == JsonValueKind.String && bool.TryParse(v.GetString(), out var b) ? b : Plain(v);
+                    result = token is JsonTokenType.True or JsonTokenType.False ? reader.GetBoolean()
+                        : token == JsonTokenType.String && bool.TryParse(reader.GetString(), out var b) ? b
+                        : Plain(ref reader);
+                    break;
                 case 3:
-                    return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n
-                        : v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) ? parsed
-                        : throw new FormatException($"intValue must be a 64-bit integer (a string or a number), got {v.GetRawText()}");
+                    result = token == JsonTokenType.Number && reader.TryGetInt64(out var n) ? n
+                        : token == JsonTokenType.String && long.TryParse(reader.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) ? parsed
+                        : throw new FormatException($"intValue must be a 64-bit integer (a string or a number), got {RawText(ref reader)}");
+                    break;
                 case 4:
-                    return v.ValueKind == JsonValueKind.Number ? v.GetDouble()
-                        : v.ValueKind == JsonValueKind.String && double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
-                        : throw new FormatException($"doubleValue must be a number, got {v.GetRawText()}");
+                    result = token == JsonTokenType.Number ? reader.GetDouble()
+                        : token == JsonTokenType.String && double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
+                        : throw new FormatException($"doubleValue must be a number, got {RawText(ref reader)}");
+                    break;
                 case 5:
-                    return Property(v, "values"u8) is { ValueKind: JsonValueKind.Array } values ? values.EnumerateArray().Select(Value).ToArray() : System.Array.Empty<object?>();
+                    result = ValuesOf(ref reader, list: true);
+                    break;
                 case 6:
-                    return Attributes(Property(v, "values"u8));
+                    result = ValuesOf(ref reader, list: false);
+                    break;
                 case 7:
-                    return v.ValueKind == JsonValueKind.String ? Convert.FromBase64String(v.GetString()!) : null;
+                    result = token == JsonTokenType.String ? Convert.FromBase64String(reader.GetString()!) : null;
+                    reader.Skip();
+                    break;
             }
         }
 
         // {} is an empty AnyValue.
-        return null;
+        return result;
     }
 
-    private static object? Plain(JsonElement value) => value.ValueKind switch
+    /// <summary>An <c>ArrayValue</c> or <c>KeyValueList</c>: <c>{"values": […]}</c>.</summary>
+    private static object ValuesOf(ref Utf8JsonReader reader, bool list)
     {
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.Number => value.TryGetInt64(out var n) ? n : value.GetDouble(),
-        JsonValueKind.Array => value.EnumerateArray().Select(Plain).ToArray(),
-        JsonValueKind.Object => value.EnumerateObject().ToDictionary(p => p.Name, p => Plain(p.Value), StringComparer.Ordinal),
-        _ => null,
-    };
+        object result = list ? System.Array.Empty<object?>() : Empty;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return result;
+        }
 
-    private static string? Id(JsonElement owner, int bytes, ReadOnlySpan<byte> name, ReadOnlySpan<byte> snake) =>
-        Property(owner, name, snake) is { ValueKind: JsonValueKind.String } id && id.GetString() is { Length: > 0 } text ? OtelIds.FromText(text, bytes) : null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isValues = reader.ValueTextEquals("values"u8);
+            reader.Read();
+            if (!isValues || reader.TokenType == JsonTokenType.Null)
+            {
+                reader.Skip();
+            }
+            else if (!list)
+            {
+                result = Attributes(ref reader, 4);
+            }
+            else if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+            else
+            {
+                var values = new List<object?>();
+                for (var array = StartArray(ref reader); array && Next(ref reader);)
+                {
+                    values.Add(Value(ref reader));
+                }
+
+                result = values.ToArray();
+            }
+        }
+
+        return result;
+    }
+
+    private static object? Plain(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return reader.GetString();
+            case JsonTokenType.True:
+                return true;
+            case JsonTokenType.False:
+                return false;
+            case JsonTokenType.Number:
+                return reader.TryGetInt64(out var n) ? n : reader.GetDouble();
+            case JsonTokenType.StartArray:
+                var list = new List<object?>();
+                for (var array = StartArray(ref reader); array && Next(ref reader);)
+                {
+                    list.Add(Plain(ref reader));
+                }
+
+                return list.ToArray();
+            case JsonTokenType.StartObject:
+                var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var name = reader.GetString()!;
+                    reader.Read();
+                    map[name] = Plain(ref reader);
+                }
+
+                return map;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Whether the reader is on an array (anything else is skipped): then <see cref="Next"/> moves to each element.</summary>
+    private static bool StartArray(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            return true;
+        }
+
+        reader.Skip();
+        return false;
+    }
+
+    /// <summary>Moves to the next element's first token; the caller consumes the element (reads it to its end or skips it).</summary>
+    private static bool Next(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType != JsonTokenType.EndArray;
+
+    private static bool Is(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ReadOnlySpan<byte> snake) =>
+        reader.ValueTextEquals(name) || reader.ValueTextEquals(snake);
+
+    /// <summary>A trace or span id: a non-empty string of hex or base64; anything else is no id.</summary>
+    private static string? Id(ref Utf8JsonReader reader, int bytes)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            return reader.GetString() is { Length: > 0 } text ? OtelIds.FromText(text, bytes) : null;
+        }
+
+        return reader.ValueSpan.IsEmpty ? null : OtelIds.FromUtf8(reader.ValueSpan, bytes);
+    }
 
     /// <summary>A fixed64 nanosecond time: OTLP/JSON writes 64-bit integers as decimal strings; numbers are accepted.</summary>
-    private static long? Nanos(JsonElement owner, ReadOnlySpan<byte> name, ReadOnlySpan<byte> snake)
+    private static long? Nanos(ref Utf8JsonReader reader)
     {
-        if (Property(owner, name, snake) is not { } value)
+        switch (reader.TokenType)
         {
-            return null;
+            case JsonTokenType.Number:
+                return reader.TryGetUInt64(out var n) && n <= long.MaxValue ? (long)n : null;
+            case JsonTokenType.String:
+                var parsed = reader.ValueIsEscaped
+                    ? ulong.TryParse(reader.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var fromText)
+                    : ulong.TryParse(reader.ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out fromText);
+                return parsed && fromText <= long.MaxValue ? (long)fromText : null;
+            default:
+                reader.Skip();
+                return null;
         }
-
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetUInt64(out var n) && n <= long.MaxValue)
-        {
-            return (long)n;
-        }
-
-        if (value.ValueKind == JsonValueKind.String && ulong.TryParse(value.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed <= long.MaxValue)
-        {
-            return (long)parsed;
-        }
-
-        return null;
     }
 
-    /// <summary>A member by its UTF-8 name (no transcoding per lookup), or its snake_case spelling.</summary>
-    internal static JsonElement? Property(JsonElement? owner, ReadOnlySpan<byte> name, ReadOnlySpan<byte> snake = default)
+    /// <summary>
+    /// A string value, through the per-thread cache when it needs no unescaping (attribute keys repeat in every span);
+    /// null for JSON null; anything else is the wrong type.
+    /// </summary>
+    private static string? CachedString(ref Utf8JsonReader reader) => Utf8StringCache.Get(ref reader);
+
+    private static string RawText(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        if (owner is not { ValueKind: JsonValueKind.Object } o)
-        {
-            return null;
-        }
+        JsonTokenType.String => $"\"{reader.GetString()}\"",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "a list",
+        _ => Encoding.UTF8.GetString(reader.ValueSpan),
+    };
 
-        if (o.TryGetProperty(name, out var value) || (!snake.IsEmpty && o.TryGetProperty(snake, out value)))
-        {
-            return value.ValueKind == JsonValueKind.Null ? null : value;
-        }
-
-        return null;
-    }
-
-    /// <summary>A string value through the per-thread cache when it needs no unescaping (attribute keys repeat in every span).</summary>
-    private static string? CachedString(JsonElement value)
+    private static string Kind(JsonTokenType token) => token switch
     {
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            return null;
-        }
-
-        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
-        return raw.Length >= 2 && raw.Length <= 130 && !raw.Contains((byte)'\\') ? Utf8StringCache.Get(raw[1..^1]) : value.GetString();
-    }
-
-    private static IEnumerable<JsonElement> Array(JsonElement? value) =>
-        value is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];
-
-    private static string Kind(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "a list",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "a list",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
         _ => "null",
     };
 
