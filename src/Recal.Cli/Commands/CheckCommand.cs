@@ -45,8 +45,9 @@ internal static class CheckCommand
             await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var findings = new List<Finding>();
 
-            // The gap: the set's intent and cohort mix against the current traffic window.
-            var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(null, null, Storage.Period.None, null), cancellationToken).ConfigureAwait(false);
+            // The gap: the set's intent and cohort mix against the current traffic window; the timeline reads the same counts.
+            var cells = new TrafficCells(store);
+            var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(null, null, Storage.Period.None, null), cancellationToken, cells).ConfigureAwait(false);
             if (drift is null)
             {
                 findings.Add(new Finding("intent mix", Health.Unknown, "no traffic in the store", "recal ingest FILE"));
@@ -66,7 +67,7 @@ internal static class CheckCommand
                 // Coverage and the timeline: how much of the window has an eval case nearby, against the reference window;
                 // out-of-scope and novel traffic; online signals; offline against online across releases (the project's
                 // embedder, cached).
-                findings.AddRange(await TimelineFindingsAsync(project, store, drift, cancellationToken).ConfigureAwait(false));
+                findings.AddRange(await TimelineFindingsAsync(project, store, cells, drift, cancellationToken).ConfigureAwait(false));
             }
 
             // The lifecycle's clock.
@@ -170,7 +171,7 @@ internal static class CheckCommand
         }
     }
 
-    private static async Task<List<Finding>> TimelineFindingsAsync(EvalProject project, IRecalStore store, DriftReport drift, CancellationToken cancellationToken)
+    private static async Task<List<Finding>> TimelineFindingsAsync(EvalProject project, IRecalStore store, TrafficCells cells, DriftReport drift, CancellationToken cancellationToken)
     {
         var (inner, id, error) = EmbedderOptions.Create(project.Settings.Embeddings, project.Settings.Run);
         if (inner is null)
@@ -182,7 +183,7 @@ internal static class CheckCommand
         DriftReport timeline;
         try
         {
-            timeline = await GapTimeline.ExtendAsync(drift, project, store, embedder, id!, cancellationToken).ConfigureAwait(false);
+            timeline = await GapTimeline.ExtendAsync(drift, project, store, embedder, id!, cancellationToken, cells).ConfigureAwait(false);
         }
         catch (TargetCallException e)
         {
