@@ -256,10 +256,23 @@ internal static class CheckCommand
                 Health.Drifting => "[red]drifting[/]",
                 _ => "[grey]unknown [/]",
             };
-            context.Out.MarkupLine($"  {mark}  [bold]{Markup.Escape(finding.Instrument),-18}[/] {Markup.Escape(finding.What)}");
+            // Wrapped between words under the text's own column, so a number or a name is never cut at the edge.
+            var width = Math.Max(60, context.Out.Profile.Width - 1);
+            var what = Reporting.Terminal.TerminalText.Wrap(new string(' ', 31) + finding.What, width, 31);
+            context.Out.MarkupLine($"  {mark}  [bold]{Markup.Escape(finding.Instrument),-18}[/] {Markup.Escape(what[0].TrimStart())}");
+            foreach (var line in what.Skip(1))
+            {
+                context.Out.MarkupLine(Markup.Escape(line));
+            }
+
             if (finding.Next is not null && finding.Health != Health.Healthy)
             {
-                context.Out.MarkupLine($"            {new string(' ', 18)} [grey]next:[/] [blue]{Markup.Escape(finding.Next)}[/]");
+                var next = Reporting.Terminal.TerminalText.Wrap(new string(' ', 37) + finding.Next, width, 37);
+                context.Out.MarkupLine($"            {new string(' ', 18)} [grey]next:[/] [blue]{Markup.Escape(next[0].TrimStart())}[/]");
+                foreach (var line in next.Skip(1))
+                {
+                    context.Out.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
+                }
             }
         }
 
