@@ -5,8 +5,12 @@ namespace Recal.Cli;
 /// <summary>Where a command writes: results to <see cref="Out"/>, diagnostics and progress to <see cref="Error"/>.</summary>
 public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
 {
-    /// <summary>The line width used when output goes to a file or pipe.</summary>
+    /// <summary>The line width used when output goes to a file or pipe and COLUMNS is not set: a fixed layout for scripts.</summary>
     public const int RedirectedWidth = 160;
+
+    /// <summary>The width COLUMNS asks for (40 columns at least), if any: it overrides the terminal's and the fixed width.</summary>
+    public static int? RequestedWidth(string? columns) =>
+        int.TryParse(columns, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var width) && width >= 40 ? Math.Min(width, 1000) : null;
 
     /// <summary>The store the command opened, so a store failure anywhere in it can say which file failed.</summary>
     public string? StorePath { get; set; }
@@ -15,6 +19,7 @@ public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
     public static CliContext ForProcess()
     {
         var noColour = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        var requested = RequestedWidth(Environment.GetEnvironmentVariable("COLUMNS"));
         IAnsiConsole Create(TextWriter writer, bool redirected)
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -24,9 +29,13 @@ public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
                 ColorSystem = redirected || noColour ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
                 Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
             });
-            if (redirected)
+            if (requested is { } width)
             {
-                // Logs and CI output have no terminal width; wide enough that tables never wrap names.
+                console.Profile.Width = width;
+            }
+            else if (redirected)
+            {
+                // Logs and CI output have no terminal width: a fixed one, so the same data gives the same layout.
                 console.Profile.Width = RedirectedWidth;
             }
 

@@ -18,6 +18,9 @@ public sealed partial class SqliteStore : IRecalStore
 
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // The anchored span as last computed, and the state of the database it was computed on.
+    private (long DataVersion, long Changes, TrafficSpan? Span)? _span;
     private readonly Dictionary<string, long> _intentIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _cohortIds = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> _intentNames = [];
@@ -485,51 +488,114 @@ public sealed partial class SqliteStore : IRecalStore
     }
 
     /// <summary>The online signals of a window per intent and cohort, from the covering index alone.</summary>
-    public async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        (await CountFeedbackBySegmentsAsync([(from, to)], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// The online signals of each segment per intent and cohort, from the covering index alone: adjacent segments are
+    /// read in one pass, each row counted in the segment its timestamp falls in.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(segments);
+        var starts = new long[segments.Count];
+        var ends = new long[segments.Count];
+        for (var i = 0; i < segments.Count; i++)
+        {
+            (starts[i], ends[i]) = (segments[i].From.ToUnixTimeMilliseconds(), segments[i].To.ToUnixTimeMilliseconds());
+            if (ends[i] < starts[i] || (i > 0 && starts[i] < ends[i - 1]))
+            {
+                throw new ArgumentException("segments must be ascending and must not overlap", nameof(segments));
+            }
+        }
+
+        var cells = new Dictionary<(long Intent, long Cohort), FeedbackCount>[segments.Count];
+        for (var i = 0; i < cells.Length; i++)
+        {
+            cells[i] = [];
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var db = _connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(db, "SELECT intent_id, cohort_id, thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
-            var cells = new Dictionary<(long Intent, long Cohort), FeedbackCount>();
+            Check(raw.sqlite3_prepare_v2(db, "SELECT ts, intent_id, cohort_id, thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
             using (scan)
             {
-                raw.sqlite3_bind_int64(scan, 1, from.ToUnixTimeMilliseconds());
-                raw.sqlite3_bind_int64(scan, 2, to.ToUnixTimeMilliseconds());
                 var rows = 0;
-                int result;
-                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                // Each stretch of touching segments is one range read.
+                for (var first = 0; first < segments.Count;)
                 {
-                    if (++rows % 4096 == 0)
+                    var last = first;
+                    while (last + 1 < segments.Count && starts[last + 1] == ends[last])
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
+                        last++;
                     }
 
-                    ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells, (raw.sqlite3_column_int64(scan, 0), raw.sqlite3_column_int64(scan, 1)), out _);
-                    var rated = raw.sqlite3_column_type(scan, 2) != raw.SQLITE_NULL;
-                    cell = new FeedbackCount(
-                        cell.Traces + 1,
-                        cell.Rated + (rated ? 1 : 0),
-                        cell.Up + (rated && raw.sqlite3_column_int64(scan, 2) > 0 ? 1 : 0),
-                        cell.Escalated + (raw.sqlite3_column_type(scan, 3) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 3) != 0 ? 1 : 0));
-                }
+                    raw.sqlite3_reset(scan);
+                    raw.sqlite3_bind_int64(scan, 1, starts[first]);
+                    raw.sqlite3_bind_int64(scan, 2, ends[last]);
+                    var segment = first;
+                    int result;
+                    while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                    {
+                        if (++rows % 4096 == 0)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                        }
 
-                Check(result, db);
+                        var ts = raw.sqlite3_column_int64(scan, 0);
+                        if (ts < starts[segment] || ts >= ends[segment])
+                        {
+                            segment = SegmentOf(ts, starts, ends, first, last);
+                        }
+
+                        ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells[segment], (raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2)), out _);
+                        var rated = raw.sqlite3_column_type(scan, 3) != raw.SQLITE_NULL;
+                        cell = new FeedbackCount(
+                            cell.Traces + 1,
+                            cell.Rated + (rated ? 1 : 0),
+                            cell.Up + (rated && raw.sqlite3_column_int64(scan, 3) > 0 ? 1 : 0),
+                            cell.Escalated + (raw.sqlite3_column_type(scan, 4) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 4) != 0 ? 1 : 0));
+                    }
+
+                    Check(result, db);
+                    first = last + 1;
+                }
             }
 
-            if (cells.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort)))
+            if (cells.Any(c => c.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort))))
             {
                 // Names added by another writer since this store opened.
                 LoadNames();
             }
 
-            return [.. cells.Select(kv => new FeedbackCell(_intentNames[kv.Key.Intent], _cohortKeys[kv.Key.Cohort], kv.Value))];
+            return [.. cells.Select(c => (IReadOnlyList<FeedbackCell>)[.. c.Select(kv => new FeedbackCell(_intentNames[kv.Key.Intent], _cohortKeys[kv.Key.Cohort], kv.Value))])];
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>The segment among <paramref name="first"/>..<paramref name="last"/> (touching, ascending) holding <paramref name="ts"/>.</summary>
+    private static int SegmentOf(long ts, long[] starts, long[] ends, int first, int last)
+    {
+        var (lo, hi) = (first, last);
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) / 2;
+            if (starts[mid] <= ts)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return lo;
     }
 
     /// <summary>A nullable 0/1 column of the current row as a flag: null when the trace did not say.</summary>
@@ -687,8 +753,38 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) =>
-        TrafficAnchoring.AnchorAsync(SpanOfAsync, cancellationToken);
+    /// <summary>
+    /// The anchored span, computed again only when the traces may have changed since: a commit by another connection
+    /// moves SQLite's <c>data_version</c>, a write through this one its count of changes.
+    /// </summary>
+    public async ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default)
+    {
+        var state = await DatabaseStateAsync(cancellationToken).ConfigureAwait(false);
+        if (_span is { } known && known.DataVersion == state.DataVersion && known.Changes == state.Changes)
+        {
+            return known.Span;
+        }
+
+        var span = await TrafficAnchoring.AnchorAsync(SpanOfAsync, cancellationToken).ConfigureAwait(false);
+        _span = (state.DataVersion, state.Changes, span);
+        return span;
+    }
+
+    private async ValueTask<(long DataVersion, long Changes)> DatabaseStateAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "PRAGMA data_version";
+            var version = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            return (version, raw.sqlite3_total_changes(_connection.Handle!));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     /// <summary>The first and last timestamps and the count of the traces with from ≤ ts &lt; to (from the traffic index).</summary>
     private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)

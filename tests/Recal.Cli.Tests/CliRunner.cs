@@ -10,16 +10,23 @@ internal static class CliRunner
         RunAsync(TestContext.Current.CancellationToken, args);
 
     /// <summary>Runs with a token of the caller's: cancelling it is what Ctrl-C does.</summary>
-    public static async Task<(int Code, string Out, string Error)> RunAsync(CancellationToken cancellationToken, params string[] args)
+    public static Task<(int Code, string Out, string Error)> RunAsync(CancellationToken cancellationToken, params string[] args) =>
+        RunAtWidthAsync(200, cancellationToken, args);
+
+    /// <summary>Runs with consoles of a given width, as a terminal of that many columns would.</summary>
+    public static Task<(int Code, string Out, string Error)> RunAtWidthAsync(int width, params string[] args) =>
+        RunAtWidthAsync(width, TestContext.Current.CancellationToken, args);
+
+    private static async Task<(int Code, string Out, string Error)> RunAtWidthAsync(int width, CancellationToken cancellationToken, string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var context = new CliContext(Console(output), Console(error));
+        var context = new CliContext(Console(output, width), Console(error, width));
         var code = await RecalCli.RunAsync(args, context, cancellationToken);
         return (code, output.ToString(), error.ToString());
     }
 
-    private static IAnsiConsole Console(TextWriter writer)
+    private static IAnsiConsole Console(TextWriter writer, int width)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -28,7 +35,7 @@ internal static class CliRunner
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = 200;
+        console.Profile.Width = width;
         return console;
     }
 }

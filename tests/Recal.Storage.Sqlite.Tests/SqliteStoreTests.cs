@@ -135,6 +135,53 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Primed_cells_give_the_stores_own_counts_for_every_window_and_bucket()
+    {
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var traces = Enumerable.Range(0, 300).Select(i => Classified($"t{i}", Monday.AddHours(-30 + (i * 7.3)), i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c")).ToList();
+        await store.AddTracesAsync(traces, TestContext.Current.CancellationToken);
+        var (from, to) = (Monday.AddHours(-29), Monday.AddDays(80));
+        var windows = new[] { (from, to), (Monday.AddDays(3), Monday.AddDays(17)), (Monday.AddDays(10), Monday.AddDays(40)) };
+        var cells = new Drift.TrafficCells(store);
+
+        await cells.PrimeAsync([.. windows, .. Drift.TrafficCells.Windows(from, to, Period.Week)], TestContext.Current.CancellationToken);
+
+        foreach (var (f, t) in windows)
+        {
+            (await cells.CountTrafficAsync(f, t, Period.None, TestContext.Current.CancellationToken))
+                .Should().Equal(await store.CountTrafficAsync(new TrafficQuery(f, t), TestContext.Current.CancellationToken));
+        }
+
+        (await cells.CountTrafficAsync(from, to, Period.Week, TestContext.Current.CancellationToken))
+            .Should().Equal(await store.CountTrafficAsync(new TrafficQuery(from, to, Period.Week), TestContext.Current.CancellationToken));
+
+        var split = await store.CountFeedbackBySegmentsAsync([(from, Monday.AddDays(5)), (Monday.AddDays(5), Monday.AddDays(5)), (Monday.AddDays(5), to)], TestContext.Current.CancellationToken);
+        split.Should().HaveCount(3);
+        split[1].Should().BeEmpty();
+        split.Sum(s => s.Sum(c => c.Count.Traces)).Should().Be(traces.Count(t => t.Trace.Timestamp >= from && t.Trace.Timestamp < to));
+    }
+
+    [Fact]
+    public async Task The_traffic_span_is_computed_again_after_a_write_by_this_or_another_connection()
+    {
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await store.AddTracesAsync([Classified("one", Monday, "a")], TestContext.Current.CancellationToken);
+        (await store.GetTrafficSpanAsync(TestContext.Current.CancellationToken))!.Count.Should().Be(1);
+
+        await store.AddTracesAsync([Classified("two", Monday.AddHours(1), "a")], TestContext.Current.CancellationToken);
+        (await store.GetTrafficSpanAsync(TestContext.Current.CancellationToken))!.Count.Should().Be(2);
+
+        await using (var other = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken))
+        {
+            await other.AddTracesAsync([Classified("three", Monday.AddHours(2), "a")], TestContext.Current.CancellationToken);
+        }
+
+        var span = await store.GetTrafficSpanAsync(TestContext.Current.CancellationToken);
+        span!.Count.Should().Be(3);
+        span.Last.Should().Be(Monday.AddHours(2));
+    }
+
+    [Fact]
     public async Task Monthly_and_daily_counts_follow_calendar_boundaries_and_the_window_bounds()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

@@ -45,8 +45,9 @@ internal static class CheckCommand
             await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var findings = new List<Finding>();
 
-            // The gap: the set's intent and cohort mix against the current traffic window.
-            var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(null, null, Storage.Period.None, null), cancellationToken).ConfigureAwait(false);
+            // The gap: the set's intent and cohort mix against the current traffic window; the timeline reads the same counts.
+            var cells = new TrafficCells(store);
+            var drift = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(null, null, Storage.Period.None, null), cancellationToken, cells).ConfigureAwait(false);
             if (drift is null)
             {
                 findings.Add(new Finding("intent mix", Health.Unknown, "no traffic in the store", "recal ingest FILE"));
@@ -66,7 +67,7 @@ internal static class CheckCommand
                 // Coverage and the timeline: how much of the window has an eval case nearby, against the reference window;
                 // out-of-scope and novel traffic; online signals; offline against online across releases (the project's
                 // embedder, cached).
-                findings.AddRange(await TimelineFindingsAsync(project, store, drift, cancellationToken).ConfigureAwait(false));
+                findings.AddRange(await TimelineFindingsAsync(project, store, cells, drift, cancellationToken).ConfigureAwait(false));
             }
 
             // The lifecycle's clock.
@@ -170,7 +171,7 @@ internal static class CheckCommand
         }
     }
 
-    private static async Task<List<Finding>> TimelineFindingsAsync(EvalProject project, IRecalStore store, DriftReport drift, CancellationToken cancellationToken)
+    private static async Task<List<Finding>> TimelineFindingsAsync(EvalProject project, IRecalStore store, TrafficCells cells, DriftReport drift, CancellationToken cancellationToken)
     {
         var (inner, id, error) = EmbedderOptions.Create(project.Settings.Embeddings, project.Settings.Run);
         if (inner is null)
@@ -182,7 +183,7 @@ internal static class CheckCommand
         DriftReport timeline;
         try
         {
-            timeline = await GapTimeline.ExtendAsync(drift, project, store, embedder, id!, cancellationToken).ConfigureAwait(false);
+            timeline = await GapTimeline.ExtendAsync(drift, project, store, embedder, id!, cancellationToken, cells).ConfigureAwait(false);
         }
         catch (TargetCallException e)
         {
@@ -255,10 +256,23 @@ internal static class CheckCommand
                 Health.Drifting => "[red]drifting[/]",
                 _ => "[grey]unknown [/]",
             };
-            context.Out.MarkupLine($"  {mark}  [bold]{Markup.Escape(finding.Instrument),-18}[/] {Markup.Escape(finding.What)}");
+            // Wrapped between words under the text's own column, so a number or a name is never cut at the edge.
+            var width = Math.Max(60, context.Out.Profile.Width - 1);
+            var what = Reporting.Terminal.TerminalText.Wrap(new string(' ', 31) + finding.What, width, 31);
+            context.Out.MarkupLine($"  {mark}  [bold]{Markup.Escape(finding.Instrument),-18}[/] {Markup.Escape(what[0].TrimStart())}");
+            foreach (var line in what.Skip(1))
+            {
+                context.Out.MarkupLine(Markup.Escape(line));
+            }
+
             if (finding.Next is not null && finding.Health != Health.Healthy)
             {
-                context.Out.MarkupLine($"            {new string(' ', 18)} [grey]next:[/] [blue]{Markup.Escape(finding.Next)}[/]");
+                var next = Reporting.Terminal.TerminalText.Wrap(new string(' ', 37) + finding.Next, width, 37);
+                context.Out.MarkupLine($"            {new string(' ', 18)} [grey]next:[/] [blue]{Markup.Escape(next[0].TrimStart())}[/]");
+                foreach (var line in next.Skip(1))
+                {
+                    context.Out.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
+                }
             }
         }
 

@@ -58,7 +58,9 @@ internal static class DriftCommand
 
             await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
             var request = new DriftRequest(parse.GetValue(from), parse.GetValue(to), period, parse.GetValue(pools), Timeline: !parse.GetValue(intentOnly));
-            var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, request, cancellationToken).ConfigureAwait(false);
+            // The mix and the timeline count the same windows: the store is read once for both.
+            var cells = new TrafficCells(store);
+            var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, request, cancellationToken, cells).ConfigureAwait(false);
             if (report is null)
             {
                 context.Error.MarkupLine("[red]error[/]: the store holds no traffic yet; run [blue]recal ingest FILE[/] first.");
@@ -82,7 +84,7 @@ internal static class DriftCommand
                 using var cached = new CachedEmbeddingGenerator(inner, store, id!);
                 try
                 {
-                    report = await GapTimeline.ExtendAsync(report, project, store, cached, id!, cancellationToken).ConfigureAwait(false);
+                    report = await GapTimeline.ExtendAsync(report, project, store, cached, id!, cancellationToken, cells).ConfigureAwait(false);
                 }
                 catch (TargetCallException e)
                 {

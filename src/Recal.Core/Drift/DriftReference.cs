@@ -65,17 +65,35 @@ public sealed class TrafficTally
 public sealed record DriftReference(DateTimeOffset From, DateTimeOffset To, TrafficTally Tally, Dispersion Dispersion)
 {
     /// <param name="series">The series' period: a daily series reads its dispersion from the reference's days, so day-to-day variation (weekdays against weekends) is part of it.</param>
-    public static async ValueTask<DriftReference> ReadAsync(EvalProject project, IRecalStore store, TrafficSpan span, Period series = Period.None, CancellationToken cancellationToken = default)
+    public static ValueTask<DriftReference> ReadAsync(EvalProject project, IRecalStore store, TrafficSpan span, Period series = Period.None, CancellationToken cancellationToken = default) =>
+        ReadAsync(project, new TrafficCells(store), span, series, cancellationToken);
+
+    /// <summary>The reference, counted from <paramref name="cells"/> (<see cref="Windows"/> are what to prime them with).</summary>
+    public static async ValueTask<DriftReference> ReadAsync(EvalProject project, TrafficCells cells, TrafficSpan span, Period series = Period.None, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(project);
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(cells);
         ArgumentNullException.ThrowIfNull(span);
+        var (to, period) = Bounds(project, span, series);
+        var counts = await cells.CountTrafficAsync(span.First, to, period, cancellationToken).ConfigureAwait(false);
+        return new DriftReference(span.First, to, TrafficTally.Of(project.Taxonomy, counts), Dispersed(counts, span.First, to, period));
+    }
+
+    /// <summary>The stretches of traffic <see cref="ReadAsync(EvalProject, TrafficCells, TrafficSpan, Period, CancellationToken)"/> counts: the reference window, sub-period by sub-period.</summary>
+    public static IEnumerable<(DateTimeOffset From, DateTimeOffset To)> Windows(EvalProject project, TrafficSpan span, Period series = Period.None)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(span);
+        var (to, period) = Bounds(project, span, series);
+        return TrafficCells.Windows(span.First, to, period);
+    }
+
+    private static (DateTimeOffset To, Period Period) Bounds(EvalProject project, TrafficSpan span, Period series)
+    {
         var end = span.Last.AddMilliseconds(1);
         var window = project.Policy.TrafficWindow;
         var to = span.First + window < end ? span.First + window : end;
-        var period = series != Period.Day && window >= TimeSpan.FromDays(14) ? Period.Week : Period.Day;
-        var counts = await store.CountTrafficAsync(new TrafficQuery(span.First, to, period), cancellationToken).ConfigureAwait(false);
-        return new DriftReference(span.First, to, TrafficTally.Of(project.Taxonomy, counts), Dispersed(counts, span.First, to, period));
+        return (to, series != Period.Day && window >= TimeSpan.FromDays(14) ? Period.Week : Period.Day);
     }
 
     /// <summary>

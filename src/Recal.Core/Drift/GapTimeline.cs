@@ -50,7 +50,8 @@ public static class GapTimeline
         IRecalStore store,
         IEmbeddingGenerator<string, Embedding<float>> embedder,
         string embedderId,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        TrafficCells? cells = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(project);
@@ -72,7 +73,7 @@ public static class GapTimeline
         var requests = new List<CoverageRequest> { Request(span.First, referenceTo) };
         requests.AddRange(windows.Where(w => w.Traces > 0).Select(w => Request(w.From, w.To)));
         // Coverage, feedback and the reference's counts cut the same windows into the same segments: each is read once.
-        var cells = new TrafficCells(store);
+        cells ??= new TrafficCells(store);
         var measured = await CoverageAnalyzer.AnalyzeWindowsAsync(project, report.SuiteVersion, store, embedder, embedderId, requests, cancellationToken, cells).ConfigureAwait(false);
         var coverages = new CoverageReport?[windows.Count];
         for (int i = 0, next = 1; i < windows.Count; i++)

@@ -19,12 +19,14 @@ public static class IntentDivergenceAnalyzer
     public const long MinMissingTraces = 5;
 
     /// <summary>Runs the comparison for the current window and, when asked, the series; null when no traffic is stored.</summary>
+    /// <param name="cells">Where the counts are read from, shared with the gap timeline that extends the report (<see cref="GapTimeline.ExtendAsync"/>); its windows are primed here, so the store is read once for all of them.</param>
     public static async ValueTask<DriftReport?> AnalyzeAsync(
         EvalProject project,
         string suiteVersion,
         IRecalStore store,
         DriftRequest request,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        TrafficCells? cells = null)
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(store);
@@ -42,23 +44,33 @@ public static class IntentDivergenceAnalyzer
 
         var to = request.To ?? span.Last.AddMilliseconds(1);
         var from = request.From ?? to - project.Policy.TrafficWindow;
-        var reference = await DriftReference.ReadAsync(project, store, span, request.Over, cancellationToken).ConfigureAwait(false);
+        // The series' windows: whole periods unless --from or --to cuts one; the newest runs to its period's end.
+        List<(DateTimeOffset From, DateTimeOffset To)> series = request.Over == Period.None
+            ? []
+            : [.. TrafficCells.Windows(request.From ?? PeriodMath.Start(span.First, request.Over), to, request.Over)
+                .Select(w => (w.From, request.To is null ? PeriodMath.End(PeriodMath.Start(w.From, request.Over), request.Over) : w.To))];
+        cells ??= new TrafficCells(store);
+        await cells.PrimeAsync(
+            [.. DriftReference.Windows(project, span, request.Over), (from, to), .. series, .. series.Select(w => (w.From, w.To < to ? w.To : to))],
+            cancellationToken).ConfigureAwait(false);
+        var reference = await DriftReference.ReadAsync(project, cells, span, request.Over, cancellationToken).ConfigureAwait(false);
         var context = AlarmContext.For(project, eval, reference, request.Timeline);
-        var currentCounts = await store.CountTrafficAsync(new TrafficQuery(from, to), cancellationToken).ConfigureAwait(false);
-        var current = Compare(project, eval, from, to, currentCounts, context);
+        var current = Compare(project, eval, from, to, await cells.CountTrafficAsync(from, to, Period.None, cancellationToken).ConfigureAwait(false), context);
 
-        var series = new List<DriftWindow>();
-        if (request.Over != Period.None)
+        var counted = new List<(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TrafficCount> Counts)>();
+        foreach (var (windowFrom, windowTo) in series)
         {
-            // Buckets are whole periods unless --from or --to cuts one.
-            var seriesFrom = request.From ?? PeriodMath.Start(span.First, request.Over);
-            var bucketed = await store.CountTrafficAsync(new TrafficQuery(seriesFrom, to, request.Over), cancellationToken).ConfigureAwait(false);
-            foreach (var bucket in bucketed.GroupBy(c => c.BucketStart!.Value).OrderBy(g => g.Key))
+            var counts = await cells.CountTrafficAsync(windowFrom, windowTo < to ? windowTo : to, Period.None, cancellationToken).ConfigureAwait(false);
+            if (counts.Count > 0)
             {
-                var bucketEnd = PeriodMath.End(bucket.Key, request.Over);
-                series.Add(Compare(project, eval, Max(bucket.Key, seriesFrom), request.To is null ? bucketEnd : Min(bucketEnd, to), [.. bucket], context));
+                counted.Add((windowFrom, windowTo, counts));
             }
         }
+
+        // Each window's calibrated nulls are seeded by the window alone, so the windows are compared side by side.
+        var windows = new DriftWindow[counted.Count];
+        Parallel.For(0, counted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            windows[i] = Compare(project, eval, counted[i].From, counted[i].To, counted[i].Counts, context));
 
         return new DriftReport(
             DriftReport.CurrentFormatVersion,
@@ -70,7 +82,7 @@ public static class IntentDivergenceAnalyzer
             request.Over,
             project.Policy.Alarms,
             current,
-            series)
+            windows)
         {
             Calibration = context.Calibration,
         };

@@ -162,6 +162,23 @@ public interface IRecalStore : IAsyncDisposable
     }
 
     /// <summary>
+    /// <see cref="CountFeedbackByCellAsync"/> for each of <paramref name="segments"/> (ascending, not overlapping), one
+    /// list of cells per segment. A store that can read adjacent segments in one pass overrides this; the default asks
+    /// for each segment in turn.
+    /// </summary>
+    async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var counted = new IReadOnlyList<FeedbackCell>[segments.Count];
+        for (var i = 0; i < segments.Count; i++)
+        {
+            counted[i] = await CountFeedbackByCellAsync(segments[i].From, segments[i].To, cancellationToken).ConfigureAwait(false);
+        }
+
+        return counted;
+    }
+
+    /// <summary>
     /// The online signals of every stored trace answered by one of <paramref name="models"/>, per model, intent and
     /// cohort key (cells with no trace absent, in no promised order). A store that can read these columns alone
     /// overrides this; the default visits every trace.

@@ -81,20 +81,14 @@ public sealed record TableDocument(string Title, string Meta, IReadOnlyList<(str
         foreach (var source in Tables)
         {
             var rows = full || source.Rows.Count <= TerminalRows ? source.Rows : [.. source.Rows.Take(TerminalRows)];
-            var table = new Table().Border(TableBorder.Simple).Title($"[bold]{Markup.Escape(source.Title)}[/]");
-            table.AddColumns([.. source.Headers.Select(h => new TableColumn(Markup.Escape(h)))]);
-            foreach (var row in rows)
+            var table = Terminal.FitTable.Of(source, rows, cell => cell switch
             {
-                table.AddRow([.. row.Select(cell => cell switch
-                {
-                    "fail" => "[red]fail[/]",
-                    "unknown" => "[yellow]unknown[/]",
-                    "pass" => "[green]pass[/]",
-                    _ => Markup.Escape(cell),
-                })]);
-            }
-
-            console.Write(table);
+                "fail" => "[red]fail[/]",
+                "unknown" => "[yellow]unknown[/]",
+                "pass" => "[green]pass[/]",
+                _ => Markup.Escape(cell),
+            }, rightAligned: false);
+            table.Render(console);
             if (source.Note is not null)
             {
                 console.MarkupLine($"  [grey]{Markup.Escape(source.Note)}[/]");

@@ -72,19 +72,7 @@ public static class JudgeAgreementWriters
         ArgumentNullException.ThrowIfNull(report);
         foreach (var source in JudgeAgreementTables.Tables(report))
         {
-            var table = new Table().Border(TableBorder.Simple).Title($"[bold]{Markup.Escape(source.Title)}[/]");
-            table.AddColumns([.. source.Headers.Select(h => new TableColumn(Markup.Escape(h)))]);
-            foreach (var column in table.Columns.Skip(1))
-            {
-                column.RightAligned();
-            }
-
-            foreach (var row in source.Rows)
-            {
-                table.AddRow([.. row.Select(Markup.Escape)]);
-            }
-
-            console.Write(table);
+            Terminal.FitTable.Of(source, source.Rows, Markup.Escape, rightAligned: true).Render(console);
             if (source.Note is not null)
             {
                 console.MarkupLine($"  [{(source.Note.StartsWith("small", StringComparison.Ordinal) ? "yellow" : "grey")}]{Markup.Escape(source.Note)}[/]");

@@ -28,19 +28,7 @@ public static class RunConsoleRenderer
         foreach (var source in RunReportTables.Tables(report).Where(t => !brief || t.Title == "By pool"))
         {
             var rows = full || source.Rows.Count <= 15 ? source.Rows : [.. source.Rows.Take(15)];
-            var table = new Table().Border(TableBorder.Simple).Title($"[bold]{Markup.Escape(source.Title)}[/]");
-            table.AddColumns([.. source.Headers.Select(h => new TableColumn(Markup.Escape(h)))]);
-            foreach (var column in table.Columns.Skip(1))
-            {
-                column.RightAligned();
-            }
-
-            foreach (var row in rows)
-            {
-                table.AddRow([.. row.Select(cell => cell == "unmeasured" ? "[red]unmeasured[/]" : Markup.Escape(cell))]);
-            }
-
-            console.Write(table);
+            Terminal.FitTable.Of(source, rows, cell => cell == "unmeasured" ? "[red]unmeasured[/]" : Markup.Escape(cell), rightAligned: true).Render(console);
             if (rows.Count < source.Rows.Count)
             {
                 console.MarkupLine($"  [grey]{source.Rows.Count - rows.Count} more row(s); --full shows all, --html/--markdown/--json write them.[/]");

@@ -51,26 +51,29 @@ public static class DriftConsoleRenderer
 
     private static void RenderSeries(IAnsiConsole console, DriftReport report)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title($"Eval set vs traffic, {report.Period.ToString().ToLowerInvariant()}");
-        table.AddColumns("period", "traces", "JS dist", "PSI", "G-test p", "missing", "unknown");
+        var table = new FitTable($"Eval set vs traffic, {report.Period.ToString().ToLowerInvariant()}", TableBorder.Rounded)
+            .Column("period")
+            .Column("traces", rightAligned: true, priority: 2)
+            .Column("JS dist", "JS", rightAligned: true, priority: 2)
+            .Column("PSI", rightAligned: true, priority: 5)
+            .Column("G-test p", "p", rightAligned: true, priority: 4)
+            .Column("missing", "miss", rightAligned: true, priority: 2)
+            .Column("unknown", "unkn", rightAligned: true, priority: 3);
         foreach (var dimension in report.Series.FirstOrDefault()?.Cohorts ?? [])
         {
-            table.AddColumn($"JS {dimension.Dimension}");
+            table.Column($"JS {dimension.Dimension}", dimension.Dimension, rightAligned: true, priority: 3);
         }
 
         var timeline = report.Reference is not null;
         if (timeline)
         {
-            table.AddColumns("coverage", "novel", "thumbs up", "escalated");
+            table.Column("coverage", "cov", rightAligned: true, priority: 2)
+                .Column("novel", "nov", rightAligned: true, priority: 3)
+                .Column("thumbs up", "up", rightAligned: true, priority: 2)
+                .Column("escalated", "esc", rightAligned: true, priority: 3);
         }
 
-        table.AddColumn("alarms");
-        foreach (var column in table.Columns.Skip(1))
-        {
-            column.RightAligned();
-        }
-
-        table.Columns[^1].LeftAligned();
+        table.Column("alarms", priority: 1, wraps: true);
         foreach (var window in report.Series)
         {
             var m = window.Intent.Measures;
@@ -94,10 +97,10 @@ public static class DriftConsoleRenderer
             }
 
             cells.Add(window.Alarms.Count == 0 ? "[green]none[/]" : "[red]" + Markup.Escape(DriftFormat.AlarmCodes(window.Alarms)) + "[/]");
-            table.AddRow(cells.ToArray());
+            table.Row([.. cells]);
         }
 
-        console.Write(table);
+        table.Render(console);
     }
 
     private static void RenderRuns(IAnsiConsole console, DriftReport report)
@@ -107,16 +110,21 @@ public static class DriftConsoleRenderer
             return;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).Title("The score over time: stored runs, oldest first");
-        table.AddColumns("run", "target", "started", "gold", "shadow", "holdout", "traffic-weighted", "gold − shadow", "gold − holdout", "ρ online", "Δ gold mix / within");
-        foreach (var column in table.Columns.Skip(3))
-        {
-            column.RightAligned();
-        }
-
+        var table = new FitTable("The score over time: stored runs, oldest first", TableBorder.Rounded)
+            .Column("run")
+            .Column("target", priority: 3, wraps: true)
+            .Column("started", priority: 4)
+            .Column("gold", rightAligned: true, priority: 1)
+            .Column("shadow", rightAligned: true, priority: 2)
+            .Column("holdout", rightAligned: true, priority: 2)
+            .Column("traffic-weighted", "weighted", rightAligned: true, priority: 1)
+            .Column("gold − shadow", "g−s", rightAligned: true, priority: 3)
+            .Column("gold − holdout", "g−h", rightAligned: true, priority: 3)
+            .Column("ρ online", "ρ", rightAligned: true, priority: 4)
+            .Column("Δ gold mix / within", "Δ mix/within", rightAligned: true, priority: 5);
         foreach (var run in report.Runs)
         {
-            table.AddRow(
+            table.Row(
                 Markup.Escape(run.RunId),
                 Markup.Escape(run.Target + (run.Release is null ? string.Empty : $" ({run.Release})")),
                 run.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
@@ -130,7 +138,7 @@ public static class DriftConsoleRenderer
                 DriftFormat.MixWithin(run.MixEffect, run.WithinEffect));
         }
 
-        console.Write(table);
+        table.Render(console);
         foreach (var suite in report.Staleness)
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
@@ -145,16 +153,20 @@ public static class DriftConsoleRenderer
             return;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).Title($"Offline vs online across releases (thumbs up standardised to the {Day(releases.MixFrom)} → {Day(releases.MixTo)} mix over {releases.Strata} strata)");
-        table.AddColumns("release", "target", "live", "traces", "rated", "gold", "traffic-weighted", "thumbs up", "95% interval", "raw thumbs up");
-        foreach (var column in table.Columns.Skip(3))
-        {
-            column.RightAligned();
-        }
-
+        var table = new FitTable($"Offline vs online across releases (thumbs up standardised to the {Day(releases.MixFrom)} → {Day(releases.MixTo)} mix over {releases.Strata} strata)", TableBorder.Rounded)
+            .Column("release")
+            .Column("target", priority: 3, wraps: true)
+            .Column("live", priority: 4)
+            .Column("traces", rightAligned: true, priority: 3)
+            .Column("rated", rightAligned: true, priority: 4)
+            .Column("gold", rightAligned: true, priority: 1)
+            .Column("traffic-weighted", "weighted", rightAligned: true, priority: 2)
+            .Column("thumbs up", "up", rightAligned: true, priority: 1)
+            .Column("95% interval", "95% CI", rightAligned: true, priority: 2)
+            .Column("raw thumbs up", "raw up", rightAligned: true, priority: 3);
         foreach (var r in releases.Releases)
         {
-            table.AddRow(
+            table.Row(
                 Markup.Escape(r.Release),
                 Markup.Escape(r.Target),
                 $"{Day(r.FirstSeen)} → {Day(r.LastSeen)}",
@@ -167,7 +179,7 @@ public static class DriftConsoleRenderer
                 Percent(r.RawThumbsUpRate));
         }
 
-        console.Write(table);
+        table.Render(console);
         if (releases.Rho is { } rho)
         {
             console.MarkupLine($"Spearman's ρ between gold pass rate and thumbs up across {releases.Releases.Count} releases: {rho:0.00}");
@@ -178,17 +190,19 @@ public static class DriftConsoleRenderer
 
     private static void RenderMeasures(IAnsiConsole console, DriftWindow window)
     {
-        var table = new Table().Border(TableBorder.Simple);
-        table.AddColumns("dimension", "n traffic", "n eval", "JS dist", "KL (bits)", "PSI", "G-test p", "missing share");
-        foreach (var column in table.Columns.Skip(1))
-        {
-            column.RightAligned();
-        }
-
+        var table = new FitTable()
+            .Column("dimension")
+            .Column("n traffic", "traffic", rightAligned: true, priority: 2)
+            .Column("n eval", "eval", rightAligned: true, priority: 2)
+            .Column("JS dist", "JS", rightAligned: true, priority: 1)
+            .Column("KL (bits)", "KL", rightAligned: true, priority: 3)
+            .Column("PSI", rightAligned: true, priority: 3)
+            .Column("G-test p", "p", rightAligned: true, priority: 2)
+            .Column("missing share", "missing", rightAligned: true, priority: 1);
         foreach (var dimension in window.Cohorts.Prepend(window.Intent))
         {
             var m = dimension.Measures;
-            table.AddRow(
+            table.Row(
                 Markup.Escape(dimension.Dimension),
                 dimension.TrafficTotal.ToString("N0", CultureInfo.InvariantCulture),
                 dimension.EvalTotal.ToString("N0", CultureInfo.InvariantCulture),
@@ -199,20 +213,20 @@ public static class DriftConsoleRenderer
                 dimension.MissingShare.ToString("0.0%", CultureInfo.InvariantCulture));
         }
 
-        console.Write(table);
+        table.Render(console);
     }
 
     private static void RenderStrata(IAnsiConsole console, DimensionDrift intent)
     {
         var shown = intent.Strata.Take(TopStrata).Concat(intent.Missing).Distinct().ToList();
-        var table = new Table().Border(TableBorder.Simple)
-            .Title($"Intents: top {Math.Min(TopStrata, intent.Strata.Count)} by traffic, plus every missing one ({intent.Strata.Count} in all)");
-        table.AddColumns("intent", "traffic", "traffic share", "eval", "eval share", "ratio", "status");
-        foreach (var column in table.Columns.Skip(1).Take(5))
-        {
-            column.RightAligned();
-        }
-
+        var table = new FitTable($"Intents: top {Math.Min(TopStrata, intent.Strata.Count)} by traffic, plus every missing one ({intent.Strata.Count} in all)")
+            .Column("intent")
+            .Column("traffic", rightAligned: true, priority: 2)
+            .Column("traffic share", "traffic %", rightAligned: true, priority: 1)
+            .Column("eval", rightAligned: true, priority: 2)
+            .Column("eval share", "eval %", rightAligned: true, priority: 1)
+            .Column("ratio", rightAligned: true, priority: 3)
+            .Column("status", priority: 1);
         foreach (var s in shown)
         {
             var status = s.Status switch
@@ -222,7 +236,7 @@ public static class DriftConsoleRenderer
                 StratumStatus.Over => "[yellow]over[/]",
                 _ => DriftFormat.Status(s.Status),
             };
-            table.AddRow(
+            table.Row(
                 Markup.Escape(s.Stratum),
                 s.TrafficCount.ToString("N0", CultureInfo.InvariantCulture),
                 s.TrafficShare.ToString("0.0%", CultureInfo.InvariantCulture),
@@ -232,7 +246,7 @@ public static class DriftConsoleRenderer
                 status);
         }
 
-        console.Write(table);
+        table.Render(console);
     }
 
     private static void RenderVerdict(IAnsiConsole console, DriftWindow window)
