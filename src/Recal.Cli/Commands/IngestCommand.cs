@@ -43,23 +43,28 @@ internal static class IngestCommand
             HelpName = "name=signal",
             AllowMultipleArgumentsPerToken = false,
         };
+        var failOnQuarantine = new Option<bool>("--fail-on-quarantine")
+        {
+            Description = "Exit with code 1 when any record was quarantined or any feedback signal was dropped (for CI); the rest is still stored",
+        };
         var command = new Command("ingest", "Read trace files, classify each trace's intent and cohort, and store them; bad records go to a quarantine file and the rest is kept");
         command.Arguments.Add(files);
         command.Options.Add(quarantine);
         command.Options.Add(format);
         command.Options.Add(interaction);
         command.Options.Add(feedback);
+        command.Options.Add(failOnQuarantine);
         command.SetAction((parse, cancellationToken) =>
         {
             TraceFormat? chosen = parse.GetValue(format) is { } f && TraceFormats.TryParse(f, out var parsed) ? parsed : null;
             Recal.Ingest.Otel.InteractionRule? rule = parse.GetValue(interaction) is { } r ? Enum.Parse<Recal.Ingest.Otel.InteractionRule>(r, ignoreCase: true) : null;
-            return RunAsync(context, parse.GetValue(GlobalOptions.Project)!, parse.GetValue(files)!, parse.GetValue(quarantine), chosen, rule, parse.GetValue(feedback) ?? [], cancellationToken);
+            return RunAsync(context, parse.GetValue(GlobalOptions.Project)!, parse.GetValue(files)!, parse.GetValue(quarantine), chosen, rule, parse.GetValue(feedback) ?? [], parse.GetValue(failOnQuarantine), cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(
-        CliContext context, DirectoryInfo directory, FileInfo[] files, FileInfo? quarantine, TraceFormat? format, Recal.Ingest.Otel.InteractionRule? interaction, string[] feedback, CancellationToken cancellationToken)
+        CliContext context, DirectoryInfo directory, FileInfo[] files, FileInfo? quarantine, TraceFormat? format, Recal.Ingest.Otel.InteractionRule? interaction, string[] feedback, bool failOnQuarantine, CancellationToken cancellationToken)
     {
         var project = ProjectSession.Load(context, directory);
         if (project is null)
@@ -134,8 +139,9 @@ internal static class IngestCommand
         }
 
         var exitCode = ExitCodes.Ok;
-        long quarantinedTotal = 0;
+        long quarantinedTotal = 0, droppedTotal = 0;
         var notes = new List<string>();
+        var notices = new List<Recal.Diagnostics.Diagnostic>();
         foreach (var file in files)
         {
             if (!file.Exists)
@@ -149,6 +155,8 @@ internal static class IngestCommand
             {
                 var summary = await IngestOneAsync(context, file, store, traceClassifier, quarantinePath, options, cancellationToken).ConfigureAwait(false);
                 quarantinedTotal += summary.Quarantined;
+                droppedTotal += summary.SignalsDropped;
+                notices.AddRange(summary.Notices);
                 notes.AddRange(Notes(file.Name, summary));
                 rows.Add((summary, file.Name));
                 if (summary.Failure is { } failure)
@@ -179,6 +187,18 @@ internal static class IngestCommand
             context.Out.MarkupLine($"[yellow]{quarantinedTotal:N0} record(s) quarantined[/] with line numbers and reasons in {Markup.Escape(quarantinePath)}.");
         }
 
+        if (droppedTotal > 0)
+        {
+            ProjectSession.WriteDiagnostics(context.Error, notices);
+            var more = droppedTotal - notices.Count;
+            context.Out.MarkupLine($"[yellow]{droppedTotal:N0} feedback signal(s) could not be read and were left out[/]; their traces are stored with the other signals (RC2013{(more > 0 ? $"; the first {notices.Count} are listed above, {more:N0} more" : string.Empty)}).");
+        }
+
+        foreach (var unlisted in traceClassifier.UnlistedCohortValues())
+        {
+            context.Out.MarkupLine("[yellow]warning[/] RC2014: " + Markup.Escape(UnlistedNote(unlisted)));
+        }
+
         var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
         if (span is not null)
         {
@@ -189,7 +209,18 @@ internal static class IngestCommand
             }
         }
 
-        return exitCode;
+        return exitCode == ExitCodes.Ok && failOnQuarantine && quarantinedTotal + droppedTotal > 0 ? ExitCodes.Findings : exitCode;
+    }
+
+    /// <summary>Names the cohort values the taxonomy does not list, which became the dimension's missing value.</summary>
+    internal static string UnlistedNote(UnlistedCohortValues unlisted)
+    {
+        const int Shown = 8;
+        var dimension = unlisted.Dimension;
+        var values = string.Join(", ", unlisted.Values.Take(Shown).Select(v => $"{v.Value} ({v.Traces:N0})"));
+        var rest = unlisted.Distinct > Shown ? $" and {unlisted.Distinct - Shown:N0}{(unlisted.Distinct >= CohortResolver.MaxUnlistedValues ? " or more" : string.Empty)} other value(s)" : string.Empty;
+        return $"cohort '{dimension.Name}' (metadata field '{dimension.Field}'): {unlisted.Traces:N0} trace(s) carry values taxonomy.yaml does not list, stored as '{dimension.Missing}': {values}{rest}. " +
+            $"Add them to the values of cohort '{dimension.Name}' to measure them apart; traces already stored keep '{dimension.Missing}' until they are ingested into a fresh store.";
     }
 
     /// <summary>What the table does not say: spans read and traces made, feedback attached, orphans, spans without content.</summary>

@@ -28,6 +28,9 @@ public sealed class TraceClassifier
         _cohorts = new CohortResolver(taxonomy);
     }
 
+    /// <summary>Cohort values classified so far that the taxonomy does not list (<see cref="CohortResolver.Unlisted"/>).</summary>
+    public IReadOnlyList<UnlistedCohortValues> UnlistedCohortValues() => _cohorts.Unlisted();
+
     /// <summary>Share of classifier lookups answered from the memo so far.</summary>
     public double MemoHitRate => _lookups == 0 ? 0 : (double)Interlocked.Read(ref _hits) / Interlocked.Read(ref _lookups);
 

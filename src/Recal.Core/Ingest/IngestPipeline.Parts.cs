@@ -86,6 +86,7 @@ public static partial class IngestPipeline
 
         long payloads = 0, records = 0, added = 0, merged = 0, unchanged = 0, blank = 0, position = 0, batches = 0, attached = 0, withoutContent = 0;
         var roots = new HashSet<ulong>();
+        var notices = new NoticeList(path);
         var pending = new List<(TraceUpdate Update, (long Line, string Place) Place)>();
         var orphans = new Dictionary<ulong, (long Line, OrphanCandidate Candidate)>();
         var storeTime = TimeSpan.Zero;
@@ -147,6 +148,11 @@ public static partial class IngestPipeline
                 }
 
                 quarantine.Flush();
+                foreach (var (line, place, reason) in batch.Dropped)
+                {
+                    notices.Add(framing == PayloadFraming.Lines ? line : null, place, reason);
+                }
+
                 batches++;
                 payloads = Math.Max(payloads, batch.LastLine);
                 position = Math.Max(position, batch.Position);
@@ -225,6 +231,8 @@ public static partial class IngestPipeline
             FeedbackAttached = attached,
             Orphans = orphanCount,
             SpansWithoutContent = withoutContent,
+            SignalsDropped = notices.Count,
+            Notices = notices.Kept,
         };
         if (failure is not null)
         {
@@ -344,6 +352,11 @@ public static partial class IngestPipeline
                 batch.Rejects.Add(new PartReject(line.Number, problem.Code, problem.Reason, raw, PlaceOf(source, framing, line.Number, problem.Place)));
             }
 
+            foreach (var dropped in parts.Dropped)
+            {
+                batch.Dropped.Add((line.Number, PlaceOf(source, framing, line.Number, dropped.Place).TrimEnd(), dropped.Reason));
+            }
+
             foreach (var root in parts.Roots)
             {
                 batch.Roots.Add((line.Number, TraceNumber(root)));
@@ -400,6 +413,8 @@ public static partial class IngestPipeline
         public List<(long Line, string Place)> Places { get; } = [];
 
         public List<PartReject> Rejects { get; } = [];
+
+        public List<(long Line, string Place, string Reason)> Dropped { get; } = [];
 
         public List<(long Line, ulong TraceId)> Roots { get; } = [];
 

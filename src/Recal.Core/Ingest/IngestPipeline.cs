@@ -40,6 +40,12 @@ public sealed record IngestSummary(string Source, long LinesRead, long Added, lo
 
     /// <summary>GenAI model-call spans without content (the producer did not record messages).</summary>
     public long SpansWithoutContent { get; init; }
+
+    /// <summary>Feedback signals that could not be read and were left out of a trace that was kept (RC2013).</summary>
+    public long SignalsDropped { get; init; }
+
+    /// <summary>The first <see cref="IngestPipeline.NoticesKept"/> dropped signals, located (RC2013 warnings).</summary>
+    public IReadOnlyList<Diagnostic> Notices { get; init; } = [];
 }
 
 /// <summary>How <c>recal ingest</c> reads a file (docs/cli.md#ingest).</summary>
@@ -55,6 +61,9 @@ public sealed record IngestOptions(TraceFormat Format = TraceFormat.Auto, Otel.I
 public static partial class IngestPipeline
 {
     public const int BatchLines = 4096;
+
+    /// <summary>How many RC2013 notices a summary keeps with their place; the rest are counted.</summary>
+    public const int NoticesKept = 20;
     private const int BatchBytes = 32 * 1024 * 1024;
 
     /// <summary>How far after the ingest time a trace may be dated; later ones are quarantined (RC2007).</summary>
@@ -94,6 +103,7 @@ public static partial class IngestPipeline
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
         long lines = 0, added = 0, duplicates = 0, blank = 0, position = 0, batches = 0;
+        var notices = new NoticeList(path);
         var storeTime = TimeSpan.Zero;
         Exception? failure = null;
         var failedWhileStoring = false;
@@ -122,6 +132,11 @@ public static partial class IngestPipeline
                 }
 
                 quarantine.Flush();
+                foreach (var (line, reason) in batch.Dropped)
+                {
+                    notices.Add(line, null, reason);
+                }
+
                 batches++;
                 lines = Math.Max(lines, batch.LastLine);
                 position = Math.Max(position, batch.Position);
@@ -147,7 +162,12 @@ public static partial class IngestPipeline
             await completion.ConfigureAwait(false);
         }
 
-        var summary = new IngestSummary(source, lines, added, duplicates, quarantine.Count, blank, watch.Elapsed) { StoreTime = storeTime };
+        var summary = new IngestSummary(source, lines, added, duplicates, quarantine.Count, blank, watch.Elapsed)
+        {
+            StoreTime = storeTime,
+            SignalsDropped = notices.Count,
+            Notices = notices.Kept,
+        };
         if (failure is not null)
         {
             var stage = failedWhileStoring ? "storing a batch failed" : "reading the file failed";
@@ -210,6 +230,7 @@ public static partial class IngestPipeline
                 {
                     var traces = new List<ClassifiedTrace>(batch.Lines.Count);
                     var rejects = new List<Reject>();
+                    var dropped = new List<(long Line, string Reason)>();
                     var blank = 0;
                     foreach (var line in batch.Lines)
                     {
@@ -219,10 +240,14 @@ public static partial class IngestPipeline
                             continue;
                         }
 
-                        var (trace, reject) = check.Check(line);
+                        var (trace, reject, signals) = check.Check(line);
                         if (trace is not null)
                         {
                             traces.Add(trace);
+                            foreach (var signal in signals ?? [])
+                            {
+                                dropped.Add((line.Number, signal));
+                            }
                         }
                         else
                         {
@@ -230,7 +255,7 @@ public static partial class IngestPipeline
                         }
                     }
 
-                    writer.WriteAsync(new ParsedBatch(traces, rejects, blank, batch.Lines[^1].Number, batch.Position), abort).AsTask().GetAwaiter().GetResult();
+                    writer.WriteAsync(new ParsedBatch(traces, rejects, dropped, blank, batch.Lines[^1].Number, batch.Position), abort).AsTask().GetAwaiter().GetResult();
                 }
             }
         }
@@ -243,11 +268,11 @@ public static partial class IngestPipeline
     /// <summary>Turns one raw line into a classified trace or the reason it is quarantined; never throws.</summary>
     private sealed class LineCheck(Func<Trace, string, ClassifiedTrace> classify, DateTimeOffset horizon, DateTimeOffset now)
     {
-        public (ClassifiedTrace? Trace, Reject? Reject) Check(RawLine line)
+        public (ClassifiedTrace? Trace, Reject? Reject, IReadOnlyList<string>? Dropped) Check(RawLine line)
         {
             if (line.TooLong)
             {
-                return (null, new Reject(line.Number, "RC2006", $"the line is longer than {TraceFileReader.MaxLineBytes / (1024 * 1024)} MiB", line.Bytes));
+                return (null, new Reject(line.Number, "RC2006", $"the line is longer than {TraceFileReader.MaxLineBytes / (1024 * 1024)} MiB", line.Bytes), null);
             }
 
             try
@@ -255,7 +280,7 @@ public static partial class IngestPipeline
                 var result = TraceLineParser.Parse(line.Bytes);
                 if (result.Trace is not { } trace)
                 {
-                    return (null, new Reject(line.Number, result.ErrorCode!, result.Hint is null ? result.Error! : $"{result.Error} ({result.Hint})", line.Bytes));
+                    return (null, new Reject(line.Number, result.ErrorCode!, result.Hint is null ? result.Error! : $"{result.Error} ({result.Hint})", line.Bytes), null);
                 }
 
                 if (trace.Timestamp > horizon)
@@ -265,15 +290,15 @@ public static partial class IngestPipeline
                         line.Number,
                         "RC2007",
                         $"field 'timestamp' ({trace.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) is more than {FutureHorizon.TotalHours:0} hours after the ingest time ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) (check the exporter's clock and time zone)",
-                        line.Bytes));
+                        line.Bytes), null);
                 }
 
-                return (classify(trace, TraceKeys.For(trace)), null);
+                return (classify(trace, TraceKeys.For(trace)), null, result.Dropped);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A defect in parsing or classifying costs this line, never the rest of the file.
-                return (null, new Reject(line.Number, "RC2008", $"the line could not be processed: {e.Message}", line.Bytes));
+                return (null, new Reject(line.Number, "RC2008", $"the line could not be processed: {e.Message}", line.Bytes), null);
             }
         }
     }
@@ -295,5 +320,26 @@ public static partial class IngestPipeline
 
     private sealed record RawBatch(List<RawLine> Lines, long Position);
 
-    private sealed record ParsedBatch(List<ClassifiedTrace> Traces, List<Reject> Rejects, int Blank, long LastLine, long Position);
+    private sealed record ParsedBatch(List<ClassifiedTrace> Traces, List<Reject> Rejects, List<(long Line, string Reason)> Dropped, int Blank, long LastLine, long Position);
+
+    /// <summary>The RC2013 notices of one file: all counted, the first <see cref="NoticesKept"/> kept with their place.</summary>
+    internal sealed class NoticeList(string path)
+    {
+        private readonly List<Diagnostic> _kept = [];
+
+        public long Count { get; private set; }
+
+        public IReadOnlyList<Diagnostic> Kept => _kept;
+
+        /// <param name="place">Inside the record, for formats whose records are parts of a line or document.</param>
+        public void Add(long? line, string? place, string reason)
+        {
+            Count++;
+            if (_kept.Count < NoticesKept)
+            {
+                var where = place is { Length: > 0 } ? $"{reason} (at {place})" : reason;
+                _kept.Add(new Diagnostic(Severity.Warning, "RC2013", $"{where}; the trace is kept without this signal", new SourceLocation(Path.GetFullPath(path), line is { } n ? (int)n : null), "fix the exporter's value; docs/trace-format.md lists what each signal accepts"));
+            }
+        }
+    }
 }

@@ -15,6 +15,9 @@ public sealed class PayloadParts
 
     public List<PayloadProblem> Problems { get; } = [];
 
+    /// <summary>Values left out of a record that was kept (a feedback signal that cannot be read: RC2013).</summary>
+    public List<PayloadProblem> Dropped { get; } = [];
+
     /// <summary>Records read: spans, runs, observations, scores, rows.</summary>
     public int Spans { get; set; }
 

@@ -6,7 +6,8 @@ using Recal.Domain;
 namespace Recal.Ingest;
 
 /// <summary>The outcome of parsing one line: a trace, or why the line was rejected.</summary>
-public readonly record struct ParsedLine(Trace? Trace, string? ErrorCode, string? Error, string? Hint)
+/// <param name="Dropped">With a trace: the feedback signals that could not be read and were left out, one sentence each (RC2013).</param>
+public readonly record struct ParsedLine(Trace? Trace, string? ErrorCode, string? Error, string? Hint, IReadOnlyList<string>? Dropped = null)
 {
     public bool IsTrace => Trace is not null;
 }
@@ -68,6 +69,7 @@ public static class TraceLineParser
         Dictionary<string, string>? metadata = null;
         byte[]? metadataUtf8 = null;
         var feedback = Feedback.None;
+        List<string>? dropped = null;
         ParsedLine? error = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -133,7 +135,7 @@ public static class TraceLineParser
             }
             else if (name.SequenceEqual("feedback"u8))
             {
-                feedback = ReadFeedback(ref reader, bytes, ref error);
+                feedback = ReadFeedback(ref reader, bytes, ref dropped);
             }
             else
             {
@@ -162,7 +164,7 @@ public static class TraceLineParser
         {
             MetadataUtf8 = metadataUtf8,
         };
-        return new ParsedLine(trace, null, null, null);
+        return new ParsedLine(trace, null, null, null, dropped);
     }
 
     private static void ExpectEnd(ref Utf8JsonReader reader)
@@ -347,7 +349,7 @@ public static class TraceLineParser
         return default;
     }
 
-    private static Feedback ReadFeedback(ref Utf8JsonReader reader, ReadOnlySpan<byte> bytes, ref ParsedLine? error)
+    private static Feedback ReadFeedback(ref Utf8JsonReader reader, ReadOnlySpan<byte> bytes, ref List<string>? dropped)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -356,7 +358,7 @@ public static class TraceLineParser
 
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            error = Reject("RC2003", $"field 'feedback' must be an object, got {Kind(reader.TokenType)}", null);
+            (dropped ??= []).Add($"field 'feedback' must be an object, got {Kind(reader.TokenType)}");
             reader.Skip();
             return Feedback.None;
         }
@@ -368,7 +370,7 @@ public static class TraceLineParser
         {
             var field = FeedbackField(ref reader);
             reader.Read();
-            if (reader.TokenType == JsonTokenType.Null || error is not null)
+            if (reader.TokenType == JsonTokenType.Null)
             {
                 reader.Skip();
                 continue;
@@ -388,7 +390,7 @@ public static class TraceLineParser
                     };
                     if (thumbs is null)
                     {
-                        error = Reject("RC2003", $"field 'feedback.thumbs' must be \"up\", \"down\", 1, -1, true or false, got {Describe(ref reader, bytes)}", null);
+                        (dropped ??= []).Add($"field 'feedback.thumbs' must be \"up\", \"down\", 1, -1, true or false, got {Describe(ref reader, bytes)}");
                     }
 
                     break;
@@ -399,14 +401,14 @@ public static class TraceLineParser
                     }
                     else
                     {
-                        error = Reject("RC2003", $"field 'feedback.csat' must be a number from 1 to 5, got {Describe(ref reader, bytes)}", null);
+                        (dropped ??= []).Add($"field 'feedback.csat' must be a number from 1 to 5, got {Describe(ref reader, bytes)}");
                     }
 
                     break;
                 case "escalated" or "continued" or "completed" or "follow_up":
                     if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
                     {
-                        error = Reject("RC2003", $"field 'feedback.{field}' must be true or false, got {Describe(ref reader, bytes)}", null);
+                        (dropped ??= []).Add($"field 'feedback.{field}' must be true or false, got {Describe(ref reader, bytes)}");
                         break;
                     }
 

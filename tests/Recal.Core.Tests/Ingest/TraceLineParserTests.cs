@@ -41,8 +41,6 @@ public sealed class TraceLineParserTests
     [InlineData("""{"timestamp":"yesterday","input":"x"}""", "RC2003", "ISO-8601")]
     [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":42}""", "RC2003", "'input' must be a string")]
     [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"  "}""", "RC2005", "empty")]
-    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","feedback":{"thumbs":"sideways"}}""", "RC2003", "feedback.thumbs")]
-    [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","feedback":{"csat":9}}""", "RC2003", "feedback.csat")]
     [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","metadata":[]}""", "RC2003", "'metadata' must be an object")]
     [InlineData("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","model":5}""", "RC2003", "'model' must be a string")]
     [InlineData("""{"id":{},"timestamp":"2026-06-01T00:00:00Z","input":"x"}""", "RC2003", "'id' must be a string")]
@@ -56,7 +54,33 @@ public sealed class TraceLineParserTests
     }
 
     [Theory]
+    [InlineData("""{"thumbs":"sideways","csat":4}""", "feedback.thumbs", 4.0, null)]
+    [InlineData("""{"thumbs":"up","csat":9}""", "feedback.csat", null, 1)]
+    [InlineData("""{"escalated":"yes","thumbs":-1}""", "feedback.escalated", null, -1)]
+    public void A_bad_feedback_signal_is_dropped_and_named_while_the_trace_and_its_other_signals_are_kept(string feedback, string field, double? csat, int? thumbs)
+    {
+        var parsed = Parse($$"""{"id":"t-1","timestamp":"2026-06-01T00:00:00Z","input":"x","feedback":{{feedback}}}""");
+
+        parsed.IsTrace.Should().BeTrue();
+        parsed.Trace!.Id.Should().Be("t-1");
+        parsed.Trace.Feedback.Csat.Should().Be(csat);
+        parsed.Trace.Feedback.Thumbs.Should().Be(thumbs);
+        parsed.Dropped.Should().ContainSingle().Which.Should().Contain($"'{field}'").And.Contain("got");
+    }
+
+    [Fact]
+    public void Feedback_that_is_not_an_object_is_dropped_and_the_trace_kept()
+    {
+        var parsed = Parse("""{"timestamp":"2026-06-01T00:00:00Z","input":"x","feedback":[1]}""");
+
+        parsed.IsTrace.Should().BeTrue();
+        parsed.Trace!.Feedback.Should().Be(Recal.Domain.Feedback.None);
+        parsed.Dropped.Should().Equal("field 'feedback' must be an object, got a list");
+    }
+
+    [Theory]
     [InlineData("01/06/2026")]
+    [InlineData("03/04/2026 10:00")]
     [InlineData("June 1, 2026")]
     [InlineData("Mon, 01 Jun 2026 09:30:00 GMT")]
     [InlineData("2026-06-01 09:30:00")]

@@ -193,14 +193,28 @@ internal static class ExportRecords
     };
 
     /// <summary>
-    /// An export's time: ISO-8601 (without an offset it is UTC, as both exports write it), or unix seconds or
-    /// milliseconds. Null when absent or unreadable.
+    /// The ISO-8601 forms an export's time may take: date and time with <c>T</c> or a space between them, seconds
+    /// optional, up to seven fractional digits, <c>Z</c>, an offset or none (UTC); or a date alone. Anything else is
+    /// refused rather than guessed: a culture's parser reads <c>03/04/2026</c> as 4 March or 3 April.
+    /// </summary>
+    public static readonly string[] IsoForms =
+    [
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd'T'HH:mmK",
+        "yyyy-MM-dd HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd HH:mmK",
+        "yyyy-MM-dd",
+    ];
+
+    /// <summary>
+    /// An export's time: ISO-8601 in one of <see cref="IsoForms"/> (without an offset it is UTC, as both exports
+    /// write it), or unix seconds or milliseconds. Null when absent or unreadable.
     /// </summary>
     public static DateTimeOffset? Time(object? value)
     {
         switch (value)
         {
-            case string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t):
+            case string s when DateTimeOffset.TryParseExact(s.Trim(), IsoForms, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t):
                 return t;
             case long n:
                 return n > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(n) : DateTimeOffset.FromUnixTimeSeconds(n);

@@ -98,8 +98,8 @@ public sealed class MappedJsonParser(IngestMapping mapping) : IPayloadParser
                 feedback = FeedbackMap.Default.Apply(feedback, name, value, null, out var error);
                 if (error is not null)
                 {
-                    parts.Problems.Add(new PayloadProblem("RC2003", where, $"{error} (at {path})"));
-                    return;
+                    // One unreadable signal costs that signal (Apply leaves the feedback as it was), not the trace.
+                    parts.Dropped.Add(new PayloadProblem("RC2013", where, $"{error} (at {path})"));
                 }
             }
         }

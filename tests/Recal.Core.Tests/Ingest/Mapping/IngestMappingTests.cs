@@ -115,7 +115,8 @@ public sealed class IngestMappingTests : IDisposable
 
         var parts = parser.Parse(Encoding.UTF8.GetBytes(document));
 
-        var trace = parts.Parts.Should().ContainSingle().Subject.Trace!;
+        parts.Parts.Should().HaveCount(2);
+        var trace = parts.Parts[0].Trace!;
         trace.Should().BeEquivalentTo(new
         {
             Id = "r-1",
@@ -125,8 +126,42 @@ public sealed class IngestMappingTests : IDisposable
             Feedback = new Feedback(Thumbs: -1, Csat: 2),
         }, o => o.ExcludingMissingMembers());
         trace.Metadata.Should().Equal(new Dictionary<string, string> { ["plan"] = "pro", ["locale"] = "fr-FR" });
-        parts.Problems.Select(p => (p.Code, p.Place)).Should().Equal(("RC2004", "[1] (id r-2)"), ("RC2003", "[2] (id r-3)"));
+        parts.Problems.Select(p => (p.Code, p.Place)).Should().Equal(("RC2004", "[1] (id r-2)"));
         parts.Problems[0].Reason.Should().Be("field 'created_at' ($.created_at) is missing");
-        parts.Problems[1].Reason.Should().Contain("(at $.rating.stars)");
+
+        // An unreadable signal costs the signal: r-3 is kept without its CSAT of 9, and the drop is named.
+        parts.Parts[1].Trace!.Id.Should().Be("r-3");
+        parts.Parts[1].Trace!.Feedback.Should().Be(Feedback.None);
+        parts.Dropped.Select(p => (p.Code, p.Place)).Should().Equal(("RC2013", "[2] (id r-3)"));
+        parts.Dropped[0].Reason.Should().Contain("(at $.rating.stars)");
+    }
+
+    [Theory]
+    [InlineData("03/04/2026 10:00")]
+    [InlineData("04/03/2026")]
+    [InlineData("June 3, 2026")]
+    [InlineData("Wed, 03 Jun 2026 10:00:00 GMT")]
+    public void A_mapped_time_that_is_not_iso_8601_is_refused_not_guessed(string time)
+    {
+        File.AppendAllText(Path.Combine(_folder.Path, "recal.yaml"), Section);
+        var parser = new MappedJsonParser(Load().Mapping!);
+        var document = $$$"""{"items": [{"request_id": "r-1", "created_at": "{{{time}}}", "request": {"messages": "hello"}}]}""";
+
+        var parts = parser.Parse(Encoding.UTF8.GetBytes(document));
+
+        parts.Parts.Should().BeEmpty();
+        parts.Problems.Should().ContainSingle().Which.Reason.Should().Contain("is not a time").And.Contain("2026-06-01T09:30:00Z");
+    }
+
+    [Theory]
+    [InlineData("2026-06-03T10:00:00Z", "2026-06-03T10:00:00Z")]
+    [InlineData("2026-06-03T12:00:00.250+02:00", "2026-06-03T10:00:00.25Z")]
+    [InlineData("2026-06-03T10:00:00", "2026-06-03T10:00:00Z")]
+    [InlineData("2026-06-03 10:00:00.123456", "2026-06-03T10:00:00.123456Z")]
+    [InlineData("2026-06-03T10:00Z", "2026-06-03T10:00:00Z")]
+    [InlineData("2026-06-03", "2026-06-03T00:00:00Z")]
+    public void An_export_time_in_an_iso_8601_form_is_read_as_utc(string text, string expected)
+    {
+        Recal.Ingest.Exports.ExportRecords.Time(text).Should().Be(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture));
     }
 }
