@@ -125,7 +125,7 @@ internal static class Program
             """{"id":"t-broken-3","timestamp":"2026-06-01T10:02:00Z","input":42}""",
             "",
             """{"id":"t-broken-4","timestamp":"yesterday","input":"freeze my card"}""",
-            """{"id":"t-broken-5","timestamp":"2026-06-01T10:03:00Z","input":"cancel my card","feedback":{"thumbs":"sideways"}}""",
+            """{"id":"t-broken-5","timestamp":"03/04/2026 10:03","input":"cancel my card","feedback":{"thumbs":"up"}}""",
             TraceJson(traffic[1])) + "\n";
 
     /// <summary>Per week, from true labels: domain shares, plan share, and the eval set's JS distance and missing share.</summary>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using Spectre.Console;
 using Recal.Cli.Commands;
 
 namespace Recal.Cli;
@@ -52,6 +54,20 @@ public static class RecalCli
             // Store failures are caught below and explained; anything else is still a defect with its stack trace.
             EnableDefaultExceptionHandler = false,
         };
+        if (parsed.Errors.Count > 0)
+        {
+            // The errors alone, each once, with the nearest spelling; the whole help would bury them.
+            foreach (var line in UsageErrors(parsed))
+            {
+                context.Error.MarkupLine("[red]error[/]: " + Spectre.Console.Markup.Escape(line));
+            }
+
+            var command = parsed.CommandResult.Command;
+            var help = command == root ? "recal --help" : $"recal {string.Join(' ', CommandPath(parsed.CommandResult))} --help";
+            context.Error.MarkupLine($"Run [blue]{Spectre.Console.Markup.Escape(help)}[/] for the commands and options.");
+            return ExitCodes.CannotRun;
+        }
+
         int code;
         try
         {
@@ -73,7 +89,64 @@ public static class RecalCli
             return 1;
         }
 
-        return parsed.Errors.Count > 0 ? ExitCodes.CannotRun : code;
+        return code;
+    }
+
+    /// <summary>
+    /// The parse errors as one line each. A mistyped command or option names the nearest one; the follow-on
+    /// "Required command was not provided." that System.CommandLine adds for a mistyped command is left out.
+    /// </summary>
+    internal static IReadOnlyList<string> UsageErrors(ParseResult parsed)
+    {
+        const string Unrecognized = "Unrecognized command or argument '";
+        var command = parsed.CommandResult.Command;
+        var lines = new List<string>();
+        var mistyped = false;
+        foreach (var error in parsed.Errors)
+        {
+            var parts = error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var first = parts[0];
+            if (first.StartsWith(Unrecognized, StringComparison.Ordinal) && first.EndsWith("'.", StringComparison.Ordinal))
+            {
+                var token = first[Unrecognized.Length..^2];
+                var isOption = token.StartsWith('-');
+                var names = isOption
+                    ? command.Options.Concat(parsed.RootCommandResult.Command.Options.Where(o => o.Recursive)).SelectMany(o => o.Aliases.Prepend(o.Name))
+                    : command.Subcommands.Select(c => c.Name);
+                var nearest = Recal.Text.Spelling.Nearest(token, names);
+                mistyped |= !isOption && command.Subcommands.Count > 0;
+                var what = isOption ? "an option of" : command.Subcommands.Count > 0 ? "a command of" : "an argument of";
+                var name = $"'{string.Join(' ', CommandPath(parsed.CommandResult).Prepend("recal"))}'";
+                lines.Add($"'{token}' is not {what} {name}{(nearest is null ? string.Empty : $"; did you mean '{nearest}'?")}");
+                continue;
+            }
+
+            lines.Add(first.EndsWith("Must be one of:", StringComparison.Ordinal) ? $"{first} {string.Join(", ", parts.Skip(1))}" : string.Join(' ', parts));
+        }
+
+        var required = lines.IndexOf("Required command was not provided.");
+        if (required >= 0 && mistyped)
+        {
+            lines.RemoveAt(required);
+        }
+        else if (required >= 0)
+        {
+            var path = string.Join(' ', CommandPath(parsed.CommandResult).Prepend("recal"));
+            lines[required] = $"'{path}' needs a command: {string.Join(", ", command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}";
+        }
+
+        return [.. lines.Distinct(StringComparer.Ordinal)];
+    }
+
+    private static IEnumerable<string> CommandPath(SymbolResult? result)
+    {
+        var names = new List<string>();
+        for (var r = result; r is CommandResult command && command.Parent is not null; r = r.Parent)
+        {
+            names.Insert(0, command.Command.Name);
+        }
+
+        return names;
     }
 
     /// <summary>The store failure behind <paramref name="exception"/>, if that is what it is.</summary>

@@ -7,7 +7,15 @@ internal static class RepositoryPaths
     public static string SampleProject => Path.Combine(Root, "samples", "clinc150-support");
 
     /// <summary>The CLINC150 folder the sample was generated from, beside the repository (as in Recal.Core.Tests).</summary>
-    public static string Clinc150 => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "clinc150"));
+    public static string Clinc150 => Existing(Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "clinc150")));
+
+    /// <summary>The path, when it exists; otherwise what is missing and what to do, instead of a bare DirectoryNotFoundException.</summary>
+    internal static string Existing(string path) =>
+        File.Exists(path) || Directory.Exists(path)
+            ? path
+            : throw new InvalidOperationException(
+                $"These tests read the public datasets in ../shared/data beside the repository, and {path} is missing. " +
+                "Put the shared folder (data/clinc150, data/hwu64, data/mt-bench) beside the clone, as README.md#tests says.");
 
     private static string FindRoot()
     {

@@ -32,11 +32,7 @@ internal static class CoverageCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the sample", DefaultValueFactory = _ => 0, HelpName = "n" };
         var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the traffic window (default: the policy's traffic window before --to)", HelpName = "date" };
         var to = new Option<DateTimeOffset?>("--to") { Description = "End of the traffic window, exclusive (default: just after the newest trace)", HelpName = "date" };
-        var pools = new Option<Pool[]>("--pool")
-        {
-            Description = "Which pools make up the eval set (default: gold); repeat for several",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var pools = EnumOptions.Many<Pool>("--pool", "Which pools make up the eval set (default: gold); repeat for several");
         var clusters = new Option<int?>("--clusters") { Description = "Split the uncovered traffic into this many blind spots (default: chosen by the silhouette)", HelpName = "k" };
         var noBlindSpots = new Option<bool>("--no-blind-spots") { Description = "Do not cluster the uncovered traffic" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON (docs/schemas/coverage-report.schema.json)", HelpName = "file" };

@@ -25,11 +25,7 @@ internal static class DriftCommand
         over.AcceptOnlyFromAmong("daily", "weekly", "monthly");
         var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the traffic window (default: the policy's traffic window before --to)", HelpName = "date" };
         var to = new Option<DateTimeOffset?>("--to") { Description = "End of the traffic window, exclusive (default: just after the newest trace)", HelpName = "date" };
-        var pools = new Option<Pool[]>("--pool")
-        {
-            Description = "Which pools make up the eval set (default: gold); repeat for several",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var pools = EnumOptions.Many<Pool>("--pool", "Which pools make up the eval set (default: gold); repeat for several");
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON (docs/schemas/drift-report.schema.json)", HelpName = "file" };
         var html = new Option<FileInfo?>("--html") { Description = "Also write the report as one self-contained HTML page with charts", HelpName = "file" };
         var intentOnly = new Option<bool>("--intent-only") { Description = "Compare the intent and cohort mix only: no embedding coverage, online signals, runs or releases" };

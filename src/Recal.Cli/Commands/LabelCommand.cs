@@ -21,7 +21,7 @@ internal static class LabelCommand
     {
         var csv = new Option<FileInfo?>("--csv") { Description = "Write the drafts as CSV for a spreadsheet", HelpName = "file" };
         var jsonl = new Option<FileInfo?>("--jsonl") { Description = "Write the drafts as JSONL with empty references to fill", HelpName = "file" };
-        var pool = new Option<Pool?>("--pool") { Description = "Only drafts bound for this pool" };
+        var pool = EnumOptions.One<Pool>("--pool", "Only drafts bound for this pool");
         var command = new Command("export", "Write the drafts with their production answer and feedback as context, for labellers");
         foreach (var option in new Option[] { csv, jsonl, pool })
         {

@@ -18,11 +18,7 @@ internal static class RunCommand
     public static Command Create(CliContext context)
     {
         var target = new Option<string?>("--target", "-t") { Description = "Which target of recal.yaml to run (default: the only one, or the first)", HelpName = "name" };
-        var pools = new Option<Pool[]>("--pool")
-        {
-            Description = "Which pools to run (default: gold); repeat for several",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var pools = EnumOptions.Many<Pool>("--pool", "Which pools to run (default: gold); repeat for several");
         var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Cases in flight at once (default: the target's, then run.concurrency)", HelpName = "n" };
         var rpm = new Option<double?>("--rpm") { Description = "At most this many target calls per minute", HelpName = "n" };
         var noCache = new Option<bool>("--no-cache") { Description = "Call the target and judges even when the response cache holds an answer" };

@@ -21,7 +21,7 @@ internal static class SampleCommand
 
     public static Command Create(CliContext context)
     {
-        var pool = new Option<Pool>("--pool") { Description = "The pool the drafts will join once labelled (default: shadow)", DefaultValueFactory = _ => Pool.Shadow };
+        var pool = EnumOptions.One<Pool>("--pool", "The pool the drafts will join once labelled (default: shadow)");
         var size = new Option<int?>("--size") { Description = "How many cases the weights share out (default: the policy's size); floors may add more", HelpName = "n" };
         var seed = new Option<int>("--seed") { Description = "The draw's seed: the same traffic and seed give the same sample (default 0)" };
         var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the traffic window (default: the policy's traffic window before --to)", HelpName = "date" };
@@ -35,11 +35,7 @@ internal static class SampleCommand
         var clusters = new Option<int?>("--clusters") { Description = "--from-blind-spot: as 'recal coverage --clusters'", HelpName = "k" };
         var radius = new Option<double?>("--radius") { Description = "--from-blind-spot: as 'recal coverage --radius'", HelpName = "r" };
         var coverageSeed = new Option<int>("--coverage-seed") { Description = "--from-blind-spot: the seed of the 'recal coverage' run whose blind spots are meant (default 0)", HelpName = "n" };
-        var coveragePools = new Option<Pool[]>("--coverage-pool")
-        {
-            Description = "--from-blind-spot: the pools that cover traffic, as 'recal coverage --pool' (default: gold)",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var coveragePools = EnumOptions.Many<Pool>("--coverage-pool", "--from-blind-spot: the pools that cover traffic, as 'recal coverage --pool' (default: gold)");
         var where = new Option<string?>("--where")
         {
             Description = "Draw only from traffic matching a condition on feedback and metadata, e.g. 'thumbs = down or escalated', 'csat <= 2 and metadata.plan = free' (docs/lifecycle.md)",
@@ -88,7 +84,7 @@ internal static class SampleCommand
 
             var end = parse.GetValue(to) ?? span.Last.AddMilliseconds(1);
             var start = parse.GetValue(from) ?? end - project.Policy.TrafficWindow;
-            var target = parse.GetValue(pool);
+            var target = parse.GetValue(pool) ?? Pool.Shadow;
             var draws = parse.GetValue(seed);
             SampleResult result;
             string prefix;

@@ -10,7 +10,7 @@ internal static class StalenessCommand
 {
     public static Command Create(CliContext context)
     {
-        var last = new Option<int>("--last") { Description = "Compare the newest completed run of each target, at most this many targets (default 10)", DefaultValueFactory = _ => 10 };
+        var last = new Option<int>("--last") { Description = "Compare the newest completed run of each target, at most this many targets", DefaultValueFactory = _ => 10 };
         var suite = new Option<string?>("--suite") { Description = "The suite version (default: the newest run's)", HelpName = "version" };
         var command = new Command("staleness", "Across runs of different targets on one suite version: pass-rate spread, paired McNemar tests and how alike the failing sets are; exit 1 when the set looks stale");
         command.Options.Add(last);
