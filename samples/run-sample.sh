@@ -42,7 +42,7 @@ echo
 echo "== recal sample --pool shadow --dry-run (how a fresh shadow set would be drawn from the last four weeks)"
 sample_log=$(mktemp)
 recal sample --project "$project" --pool shadow --size 200 --seed 1 --dry-run > "$sample_log"
-head -n 14 "$sample_log"
+head -n 17 "$sample_log"
 rm -f "$sample_log"
 echo "   ..."
 echo

@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Drift;
 using Recal.Lifecycle;
+using Recal.Project;
+using Recal.Reporting.Json;
 using Recal.Reporting.Runs;
 using Spectre.Console;
 
@@ -27,6 +30,7 @@ internal static class SampleCommand
         var from = new Option<DateTimeOffset?>("--from") { Description = "Start of the traffic window (default: the policy's traffic window before --to)", HelpName = "date" };
         var to = new Option<DateTimeOffset?>("--to") { Description = "End of the traffic window, exclusive (default: just after the newest trace)", HelpName = "date" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Show the allocation and exclusions without writing drafts" };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the draw as JSON: the allocation, its arithmetic and its notices (docs/schemas/sample-report.schema.json)", HelpName = "file" };
         var blindSpot = new Option<int?>("--from-blind-spot")
         {
             Description = $"Draw from blind spot N of 'recal coverage' instead of by the policy's strata (default size {BlindSpotSize})",
@@ -42,7 +46,7 @@ internal static class SampleCommand
             HelpName = "expr",
         };
         var command = new Command("sample", "Draw drafts from a traffic window by the policy's strata, weights, floors and exclusions; label them with 'recal label'");
-        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun, where, blindSpot, clusters, radius, coverageSeed, coveragePools })
+        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun, json, where, blindSpot, clusters, radius, coverageSeed, coveragePools })
         {
             command.Options.Add(option);
         }
@@ -89,6 +93,10 @@ internal static class SampleCommand
             SampleResult result;
             string prefix;
             string? note = null;
+            var notices = new List<Diagnostic>();
+            var (askedSize, sizeSource) = parse.GetValue(size) is { } given
+                ? (given, string.Create(CultureInfo.InvariantCulture, $"--size; the policy's size is {project.Policy.Size:N0}"))
+                : (project.Policy.Size, "the policy's size");
             if (parse.GetValue(blindSpot) is { } spot)
             {
                 if (parse.GetValue(size) is < 1 || parse.GetValue(clusters) is < 1)
@@ -97,8 +105,9 @@ internal static class SampleCommand
                     return ExitCodes.CannotRun;
                 }
 
+                (askedSize, sizeSource) = parse.GetValue(size) is { } spotSize ? (spotSize, "--size") : (BlindSpotSize, "the blind-spot default");
                 var request = new CoverageRequest(parse.GetValue(from), parse.GetValue(to), parse.GetValue(coveragePools), parse.GetValue(radius), Seed: parse.GetValue(coverageSeed), Clusters: parse.GetValue(clusters));
-                var drawn = await BlindSpotSample.DrawAsync(context, project, store, request, spot, parse.GetValue(size) ?? BlindSpotSize, draws, cancellationToken).ConfigureAwait(false);
+                var drawn = await BlindSpotSample.DrawAsync(context, project, store, request, spot, askedSize, draws, cancellationToken).ConfigureAwait(false);
                 if (drawn is null)
                 {
                     return ExitCodes.CannotRun;
@@ -109,18 +118,42 @@ internal static class SampleCommand
             }
             else
             {
-                var sampler = NewSampler(context, project, parse.GetValue(size), draws, filter);
+                if (parse.GetValue(size) is < 1)
+                {
+                    context.Error.MarkupLine("[red]error[/]: --size is at least 1.");
+                    return ExitCodes.CannotRun;
+                }
+
+                // The same rule as the policy's size (RC1106), said before anything is drawn.
+                if (FloorRule.Check(project.Policy, project.Taxonomy, askedSize, parse.GetValue(size) is null ? "the size" : "--size") is { } floors)
+                {
+                    notices.Add(floors);
+                    ProjectSession.WriteDiagnostics(context.Error, [floors]);
+                }
+
+                var sampler = NewSampler(context, project, askedSize, draws, filter);
                 await store.ScanTracesAsync(start, end, sampler.Add, cancellationToken).ConfigureAwait(false);
                 result = sampler.Draw();
-                Render(context, result, start, end, filter);
+                Render(context, result, start, end, filter, sizeSource);
                 var filtered = filter is null ? string.Empty : "-where-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(filter.Text)))[..8];
                 prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}{filtered}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
                 note = filter is null ? null : $"drawn where {filter.Text}";
             }
 
+            var echo = new SampleRequestEcho(target.ToString().ToLowerInvariant(), draws, start, end, filter?.Text, parse.GetValue(blindSpot), askedSize, sizeSource);
+            async Task WriteJsonAsync(string? draftsFile)
+            {
+                if (parse.GetValue(json) is { } jsonFile)
+                {
+                    await SampleJsonWriter.WriteAsync(SampleReport.Of(result, echo, notices, parse.GetValue(dryRun), draftsFile), jsonFile.FullName, cancellationToken).ConfigureAwait(false);
+                    context.Out.MarkupLine($"JSON report: {Markup.Escape(jsonFile.FullName)}");
+                }
+            }
+
             if (parse.GetValue(dryRun))
             {
                 context.Out.MarkupLine($"Dry run: {result.Drawn.Count:N0} drafts would be written; nothing was.");
+                await WriteJsonAsync(null).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 
@@ -134,6 +167,7 @@ internal static class SampleCommand
             var drafts = DraftFile.FromSample(result, target, prefix, note);
             DraftFile.Write(path, drafts);
             context.Out.MarkupLine($"{drafts.Count:N0} drafts written to {Markup.Escape(Path.GetRelativePath(project.Root, path))}; they need references before they may gate: [blue]recal label export[/].");
+            await WriteJsonAsync(Path.GetRelativePath(project.Root, path)).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
@@ -184,11 +218,12 @@ internal static class SampleCommand
         }
     }
 
-    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end, TraceFilter? filter)
+    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end, TraceFilter? filter, string sizeSource)
     {
         var matched = result.Matched is { } m ? $"{m:N0} matching --where '{Markup.Escape(filter!.Text)}', " : string.Empty;
         context.Out.MarkupLine($"Traffic from {start.UtcDateTime:yyyy-MM-dd} to {end.UtcDateTime:yyyy-MM-dd}: {result.Seen:N0} traces, {matched}{result.Allocations.Sum(a => a.Eligible):N0} eligible.");
         RenderExcluded(context, result);
+        RenderArithmetic(context, result, sizeSource);
 
         var table = new Table().Border(TableBorder.Simple);
         table.AddColumns(["stratum", .. filter is null ? Array.Empty<string>() : ["matched"], "eligible", "traffic share", "target weight", "target", "allocated", "drawn"]);
@@ -212,6 +247,18 @@ internal static class SampleCommand
 
         context.Out.Write(table);
         context.Out.MarkupLine($"Drawn: {result.Drawn.Count:N0} across {result.Allocations.Count:N0} strata.");
+    }
+
+    /// <summary>How the total to draw comes about, before the table: the size, the floors, the short strata, the sum.</summary>
+    public static void RenderArithmetic(CliContext context, SampleResult result, string sizeSource)
+    {
+        if (result.Arithmetic is { } arithmetic)
+        {
+            foreach (var line in arithmetic.Explain(sizeSource))
+            {
+                context.Out.MarkupLine(Markup.Escape(line));
+            }
+        }
     }
 
     private static string Describe(ExclusionReason reason) => reason switch

@@ -39,7 +39,8 @@ public sealed record SampledTrace(ClassifiedTrace Trace, string Stratum);
 /// <summary>The outcome of a draw: the allocation table, the drawn traces and what the exclusion rules removed.</summary>
 /// <param name="Seen">Traces of the window offered.</param>
 /// <param name="Matched">With a <c>--where</c> filter, the traces that matched it; null without one.</param>
-public sealed record SampleResult(IReadOnlyList<StratumAllocation> Allocations, IReadOnlyList<SampledTrace> Drawn, IReadOnlyDictionary<ExclusionReason, long> Excluded, long Seen, long? Matched = null);
+/// <param name="Arithmetic">How the allocation's total came about; null for a draw without strata (a blind spot's).</param>
+public sealed record SampleResult(IReadOnlyList<StratumAllocation> Allocations, IReadOnlyList<SampledTrace> Drawn, IReadOnlyDictionary<ExclusionReason, long> Excluded, long Seen, long? Matched = null, AllocationArithmetic? Arithmetic = null);
 
 /// <summary>
 /// Draws a stratified sample from a traffic window as the sampling policy says: exclusions first, then target
@@ -185,7 +186,26 @@ public sealed class Sampler
                 _where is null ? null : _matched[stratum]));
         }
 
-        return new SampleResult(allocations, drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen, Matched);
+        return new SampleResult(allocations, drawn, new Dictionary<ExclusionReason, long>(_excluded), _seen, Matched, Arithmetic(weights, allocated));
+    }
+
+    /// <summary>The allocation's total taken apart: the size by weight, plus what floors raise, less what short strata lack.</summary>
+    private AllocationArithmetic Arithmetic(Dictionary<string, double> weights, Dictionary<string, int> allocated)
+    {
+        var floor = _policy.Strata.Floor;
+        var targets = _eligible.Keys.ToDictionary(s => s, s => _size * weights[s], StringComparer.Ordinal);
+        var raised = targets.Where(t => t.Value < floor).ToList();
+        var shortfalls = _eligible.Keys.Select(s => Math.Max(floor, targets[s]) - _eligible[s]).Where(gap => gap > 0).ToList();
+        return new AllocationArithmetic(
+            _size,
+            targets.Values.Sum(),
+            _eligible.Count,
+            floor,
+            raised.Count,
+            raised.Sum(t => floor - t.Value),
+            shortfalls.Count,
+            shortfalls.Sum(),
+            allocated.Values.Sum());
     }
 
     /// <summary>

@@ -244,11 +244,9 @@ internal static class PolicyReader
             diagnostics.Error("RC1105", $"strata weights sum to {sum:0.######}; with 'default: none' they must sum to 1", At("strata.weights"), "adjust the weights, or set 'default: traffic' to share the rest by traffic");
         }
 
-        var strata = dimensions.Aggregate(1L, (product, values) => product * Math.Max(1, values.Count));
-        if (policy.Strata.Floor * strata > policy.Size)
+        if (FloorRule.Check(policy, taxonomy, policy.Size, "the size", At("strata.floor")) is { } floors)
         {
-            diagnostics.Error("RC1106", $"a floor of {policy.Strata.Floor} case(s) for each of {strata} strata needs {policy.Strata.Floor * strata} cases, more than the size {policy.Size}", At("strata.floor"),
-                $"lower the floor to at most {policy.Size / strata} or raise the size to at least {policy.Strata.Floor * strata}");
+            diagnostics.Add(floors);
         }
     }
 }

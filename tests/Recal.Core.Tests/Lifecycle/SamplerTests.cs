@@ -163,6 +163,42 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void The_arithmetic_says_how_floors_take_a_small_size_above_itself()
+    {
+        // Given traffic 50/25/15/9/1 over five strata, a floor of 5 and a size of 20 (the floors alone need 25)
+        var result = Draw(Skewed(2000), Policy(20, floor: 5));
+
+        // Then the targets 10, 5, 3, 1.8 and 0.2 become 10, 5, 5, 5, 5: three strata raised by 2 + 3.2 + 4.8 = 10
+        var arithmetic = result.Arithmetic!;
+        arithmetic.Should().BeEquivalentTo(new { Size = 20, Strata = 5, Floor = 5, FloorsNeed = 25L, FloorsExceedSize = true, RaisedStrata = 3, ShortStrata = 0, Allocated = 30 });
+        arithmetic.Weighted.Should().BeApproximately(20, 1e-9);
+        arithmetic.Raised.Should().BeApproximately(10, 1e-9);
+        result.Drawn.Should().HaveCount(arithmetic.Allocated);
+
+        // And the explanation shows the sum and why it exceeds the size
+        arithmetic.Explain("--size").Should().Equal(
+            "Size 20 (--size), shared out by the target weights.",
+            "Floor 5 per stratum: 5 strata × 5 = 25; 3 of the 5 have a smaller target and are raised to it: +10.",
+            "To draw: 20 + 10 = 30 cases, 10 more than the size asked for: floors apply per stratum, and 5 strata × 5 alone need 25 (to draw about 20, lower strata.floor or stratify by fewer keys).");
+    }
+
+    [Fact]
+    public void The_arithmetic_counts_what_strata_too_small_for_their_floor_cannot_give()
+    {
+        // Given a stratum with a single eligible trace, a floor of 5 and a size of 100
+        var traces = Skewed(2000).Where(t => t.Intent != "e").Append(Trace("e0", "e")).ToList();
+
+        var arithmetic = Draw(traces, Policy(100, floor: 5)).Arithmetic!;
+
+        // Then the floor raises it by 5 − its target, and it gives 4 fewer than that: 100 + 4.9 − 4 = 100.9 → 101
+        arithmetic.ShortStrata.Should().Be(1);
+        arithmetic.Short.Should().BeApproximately(4, 1e-9);
+        arithmetic.Allocated.Should().Be(101);
+        arithmetic.Explain("the policy's size").Should().Contain("1 strata have fewer eligible traces than that and give all they have: −4.")
+            .And.Contain(l => l.StartsWith("To draw: 100 + 4.9 − 4 = 100.9 → 101 cases, 1 more than the size asked for: what the floors add", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Floors_are_always_respected_and_allocations_track_the_target_weights()
     {
         var gen = Gen.Choose(1, 400).ArrayOf(Gen.Choose(2, 8).Sample(1, 1).First())

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using FluentAssertions;
+using Xunit;
+
+namespace Recal.Cli.Tests;
+
+/// <summary>No surprises in sampling: the draw says how floors take a size above itself, in the terminal and in JSON.</summary>
+public sealed class SamplingArithmeticTests : IDisposable
+{
+    private readonly SampleProject _sample = new();
+
+    public void Dispose() => _sample.Dispose();
+
+    private Task<(int Code, string Out, string Error)> Recal(params string[] args) => CliRunner.RunAsync([.. args, "--project", _sample.Folder]);
+
+    [Fact]
+    public async Task A_size_below_the_floors_is_said_before_the_draw_with_the_arithmetic_in_the_terminal_and_the_json()
+    {
+        // Given the sample's traffic (106 intents and unknown, floor 3, size 500)
+        (await Recal("ingest", _sample.PathOf("traffic/traffic.jsonl.gz"))).Code.Should().Be(0);
+
+        // When a draw of 20 is asked for, as a dry run with a JSON report
+        var json = _sample.PathOf("out/sample.json");
+        var dryRun = await Recal("sample", "--size", "20", "--seed", "1", "--dry-run", "--json", json);
+
+        // Then the notice comes first, with the policy's own rule and numbers
+        dryRun.Code.Should().Be(0, dryRun.Error);
+        dryRun.Error.Should().Contain("warning RC1106: a floor of 3 case(s) for each of 107 strata needs 321 cases, more than --size 20")
+            .And.Contain("raise --size to at least 321");
+
+        // And the arithmetic precedes the table: the size, the floors, the sum drawn and why
+        dryRun.Out.Should().Contain("Size 20 (--size; the policy's size is 500), shared out by the target weights.")
+            .And.Contain("Floor 3 per stratum: 107 strata × 3 = 321; all 107 have a smaller target and are raised to it: +301.")
+            .And.Contain("To draw: 20 + 301 = 321 cases, 301 more than the size asked for: floors apply per stratum");
+        dryRun.Out.IndexOf("To draw:", StringComparison.Ordinal).Should().BeLessThan(dryRun.Out.IndexOf("stratum ", StringComparison.Ordinal));
+        dryRun.Out.Should().Contain("Dry run: 321 drafts would be written; nothing was.");
+
+        // And the JSON report carries the same numbers, lines and notice, valid by its schema
+        var text = await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken);
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(_sample.RepositoryRoot, "docs", "schemas", "sample-report.schema.json"), TestContext.Current.CancellationToken);
+        schema.Validate(text).Should().BeEmpty();
+        using var report = JsonDocument.Parse(text);
+        var arithmetic = report.RootElement.GetProperty("arithmetic");
+        arithmetic.GetProperty("floors_need").GetInt32().Should().Be(321);
+        arithmetic.GetProperty("allocated").GetInt32().Should().Be(321);
+        arithmetic.GetProperty("floors_exceed_size").GetBoolean().Should().BeTrue();
+        arithmetic.GetProperty("explanation").EnumerateArray().Select(l => l.GetString()).Should().Contain(l => l!.StartsWith("To draw: 20 + 301 = 321 cases", StringComparison.Ordinal));
+        report.RootElement.GetProperty("notices")[0].GetProperty("code").GetString().Should().Be("RC1106");
+        report.RootElement.GetProperty("drawn").GetInt32().Should().Be(321);
+        report.RootElement.GetProperty("dry_run").GetBoolean().Should().BeTrue();
+
+        // And the real draw writes what the dry run announced, and names its draft file in the JSON
+        var draw = await Recal("sample", "--size", "20", "--seed", "1", "--json", json);
+        draw.Code.Should().Be(0, draw.Error);
+        draw.Out.Should().Contain("321 drafts written to drafts/shadow-20260823-s1.jsonl");
+        using var written = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+        written.RootElement.GetProperty("drafts_file").GetString().Should().Be(Path.Combine("drafts", "shadow-20260823-s1.jsonl"));
+    }
+}
