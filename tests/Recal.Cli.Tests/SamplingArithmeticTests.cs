@@ -56,4 +56,34 @@ public sealed class SamplingArithmeticTests : IDisposable
         using var written = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
         written.RootElement.GetProperty("drafts_file").GetString().Should().Be(Path.Combine("drafts", "shadow-20260823-s1.jsonl"));
     }
+
+    [Fact]
+    public async Task The_policy_and_the_draws_say_the_same_about_the_holdout_a_draw_of_its_own_sealed_once_labelled()
+    {
+        // Given the sample's traffic and its policy (holdout_fraction 0.2 of 500)
+        (await Recal("ingest", _sample.PathOf("traffic/traffic.jsonl.gz"))).Code.Should().Be(0);
+
+        // When the policy is printed, and a gold and a holdout draw are shown
+        var policy = await Recal("policy");
+        var gold = await Recal("sample", "--pool", "gold", "--seed", "2", "--dry-run");
+        var holdout = await Recal("sample", "--pool", "holdout", "--seed", "2", "--dry-run");
+
+        // Then the policy states when the holdout is drawn and sealed, and that other draws seal nothing
+        string.Join(' ', policy.Out.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).Should()
+            .Contain("The holdout is a draw of its own, 20% of the size (100 cases; floors apply per stratum, so the floor of 3 for each of 107 strata takes it to as many as 321)")
+            .And.Contain("it is drawn at every rotation, every 12 weeks (recal rotate, or recal sample --pool holdout), labelled, and sealed once labelled (recal holdout seal)")
+            .And.Contain("Draws for gold and shadow seal nothing.")
+            .And.NotContain("of every draw is sealed");
+
+        // And the gold draw says that nothing of it is sealed, and how the holdout is made
+        gold.Code.Should().Be(0, gold.Error);
+        string.Join(' ', gold.Out.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).Should()
+            .Contain("Nothing of this draw is sealed: the policy's holdout (20% of the size, 100 cases) is a draw of its own: recal sample --pool holdout (or recal rotate), label it, then recal holdout seal.");
+
+        // And a holdout draw is the policy's holdout size by default, with the floors' notice and arithmetic
+        holdout.Code.Should().Be(0, holdout.Error);
+        holdout.Out.Should().Contain("Size 100 (the policy's holdout: 20% of its size 500), shared out by the target weights.")
+            .And.NotContain("Nothing of this draw is sealed");
+        holdout.Error.Should().Contain("warning RC1106: a floor of 3 case(s) for each of 107 strata needs 321 cases, more than the holdout's size (size × holdout_fraction) 100");
+    }
 }
