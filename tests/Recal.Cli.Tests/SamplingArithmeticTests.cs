@@ -86,4 +86,31 @@ public sealed class SamplingArithmeticTests : IDisposable
             .And.NotContain("Nothing of this draw is sealed");
         holdout.Error.Should().Contain("warning RC1106: a floor of 3 case(s) for each of 107 strata needs 321 cases, more than the holdout's size (size × holdout_fraction) 100");
     }
+
+    [Fact]
+    public async Task A_size_below_the_floors_gets_one_rule_and_one_message_in_the_policy_and_on_the_command_line()
+    {
+        // Given the sample with a little traffic
+        (await Recal("ingest", _sample.PathOf("traffic/broken-sample.jsonl"))).Code.Should().Be(0);
+
+        // When --size 300 is asked for with the policy's floors, and then the policy itself says size: 300
+        var command = await Recal("sample", "--size", "300", "--dry-run");
+        File.WriteAllText(_sample.PathOf("policy.yaml"), File.ReadAllText(_sample.PathOf("policy.yaml")).Replace("size: 500", "size: 300", StringComparison.Ordinal));
+        var validate = await Recal("validate");
+        var policyDraw = await Recal("sample", "--dry-run");
+
+        // Then neither is refused: both are the notice RC1106, with the same words but for the size's name
+        command.Code.Should().Be(0, command.Error);
+        validate.Code.Should().Be(0, validate.Out + validate.Error);
+        policyDraw.Code.Should().Be(0, policyDraw.Error);
+        validate.Out.Should().Contain("1 warning(s)");
+        static string Notice(string output) => string.Join(' ', output.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) is var flat && flat.IndexOf("warning RC1106", StringComparison.Ordinal) is >= 0 and var at
+            ? flat[at..(flat.IndexOf("321", flat.IndexOf("raise", at, StringComparison.Ordinal), StringComparison.Ordinal) + 3)]
+            : string.Empty;
+        var fromCommand = Notice(command.Error);
+        fromCommand.Should().Be("warning RC1106: a floor of 3 case(s) for each of 107 strata needs 321 cases, more than --size 300: floors apply per stratum and win over the size, so a draw in which every stratum has 3 eligible trace(s) holds at least 321 cases, not 300 to draw about 300, lower strata.floor to at most 2 or stratify by fewer keys; or raise --size to at least 321");
+        Notice(validate.Out + validate.Error).Should().Be(fromCommand.Replace("--size", "the size", StringComparison.Ordinal));
+        Notice(policyDraw.Error).Should().Be(fromCommand.Replace("--size", "the size", StringComparison.Ordinal));
+        validate.Out.Should().Contain("policy.yaml:11:10: warning RC1106");
+    }
 }
