@@ -113,4 +113,25 @@ public sealed class SamplingArithmeticTests : IDisposable
         Notice(policyDraw.Error).Should().Be(fromCommand.Replace("--size", "the size", StringComparison.Ordinal));
         validate.Out.Should().Contain("policy.yaml:11:10: warning RC1106");
     }
+
+    [Fact]
+    public async Task Weights_over_one_are_refused_by_validate_as_the_docs_say_with_the_values_they_would_have_divided()
+    {
+        // Given the sample's policy with fixed weights summing to 1.3
+        File.WriteAllText(_sample.PathOf("policy.yaml"), File.ReadAllText(_sample.PathOf("policy.yaml"))
+            .Replace("weights: {out_of_scope: 0.03}", "weights: {out_of_scope: 0.7, balance: 0.6}", StringComparison.Ordinal));
+
+        // When it is validated
+        var validate = await Recal("validate");
+
+        // Then it is an error at the weights, naming each and what they would be divided by their sum
+        validate.Code.Should().Be(1);
+        var text = string.Join(' ', (validate.Out + validate.Error).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        text.Should().Contain("policy.yaml:10:12: error RC1105: strata weights sum to 1.3 (balance 0.6 + out_of_scope 0.7), more than 1: weights are shares of the set, and Recal never rescales them")
+            .And.Contain("lower them so they sum to at most 1; divided by 1.3 they would be balance: 0.462, out_of_scope: 0.538");
+
+        // And the lifecycle page says the same, no longer that weights over 1 are scaled
+        var page = File.ReadAllText(Path.Combine(_sample.RepositoryRoot, "docs", "lifecycle.md"));
+        page.Should().NotContain("scaled down to 1").And.Contain("are never rescaled");
+    }
 }
