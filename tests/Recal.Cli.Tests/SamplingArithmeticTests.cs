@@ -56,4 +56,82 @@ public sealed class SamplingArithmeticTests : IDisposable
         using var written = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
         written.RootElement.GetProperty("drafts_file").GetString().Should().Be(Path.Combine("drafts", "shadow-20260823-s1.jsonl"));
     }
+
+    [Fact]
+    public async Task The_policy_and_the_draws_say_the_same_about_the_holdout_a_draw_of_its_own_sealed_once_labelled()
+    {
+        // Given the sample's traffic and its policy (holdout_fraction 0.2 of 500)
+        (await Recal("ingest", _sample.PathOf("traffic/traffic.jsonl.gz"))).Code.Should().Be(0);
+
+        // When the policy is printed, and a gold and a holdout draw are shown
+        var policy = await Recal("policy");
+        var gold = await Recal("sample", "--pool", "gold", "--seed", "2", "--dry-run");
+        var holdout = await Recal("sample", "--pool", "holdout", "--seed", "2", "--dry-run");
+
+        // Then the policy states when the holdout is drawn and sealed, and that other draws seal nothing
+        string.Join(' ', policy.Out.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).Should()
+            .Contain("The holdout is a draw of its own, 20% of the size (100 cases; floors apply per stratum, so the floor of 3 for each of 107 strata takes it to as many as 321)")
+            .And.Contain("it is drawn at every rotation, every 12 weeks (recal rotate, or recal sample --pool holdout), labelled, and sealed once labelled (recal holdout seal)")
+            .And.Contain("Draws for gold and shadow seal nothing.")
+            .And.NotContain("of every draw is sealed");
+
+        // And the gold draw says that nothing of it is sealed, and how the holdout is made
+        gold.Code.Should().Be(0, gold.Error);
+        string.Join(' ', gold.Out.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).Should()
+            .Contain("Nothing of this draw is sealed: the policy's holdout (20% of the size, 100 cases) is a draw of its own: recal sample --pool holdout (or recal rotate), label it, then recal holdout seal.");
+
+        // And a holdout draw is the policy's holdout size by default, with the floors' notice and arithmetic
+        holdout.Code.Should().Be(0, holdout.Error);
+        holdout.Out.Should().Contain("Size 100 (the policy's holdout: 20% of its size 500), shared out by the target weights.")
+            .And.NotContain("Nothing of this draw is sealed");
+        holdout.Error.Should().Contain("warning RC1106: a floor of 3 case(s) for each of 107 strata needs 321 cases, more than the holdout's size (size × holdout_fraction) 100");
+    }
+
+    [Fact]
+    public async Task A_size_below_the_floors_gets_one_rule_and_one_message_in_the_policy_and_on_the_command_line()
+    {
+        // Given the sample with a little traffic
+        (await Recal("ingest", _sample.PathOf("traffic/broken-sample.jsonl"))).Code.Should().Be(0);
+
+        // When --size 300 is asked for with the policy's floors, and then the policy itself says size: 300
+        var command = await Recal("sample", "--size", "300", "--dry-run");
+        File.WriteAllText(_sample.PathOf("policy.yaml"), File.ReadAllText(_sample.PathOf("policy.yaml")).Replace("size: 500", "size: 300", StringComparison.Ordinal));
+        var validate = await Recal("validate");
+        var policyDraw = await Recal("sample", "--dry-run");
+
+        // Then neither is refused: both are the notice RC1106, with the same words but for the size's name
+        command.Code.Should().Be(0, command.Error);
+        validate.Code.Should().Be(0, validate.Out + validate.Error);
+        policyDraw.Code.Should().Be(0, policyDraw.Error);
+        validate.Out.Should().Contain("1 warning(s)");
+        static string Notice(string output) => string.Join(' ', output.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) is var flat && flat.IndexOf("warning RC1106", StringComparison.Ordinal) is >= 0 and var at
+            ? flat[at..(flat.IndexOf("321", flat.IndexOf("raise", at, StringComparison.Ordinal), StringComparison.Ordinal) + 3)]
+            : string.Empty;
+        var fromCommand = Notice(command.Error);
+        fromCommand.Should().Be("warning RC1106: a floor of 3 case(s) for each of 107 strata needs 321 cases, more than --size 300: floors apply per stratum and win over the size, so a draw in which every stratum has 3 eligible trace(s) holds at least 321 cases, not 300 to draw about 300, lower strata.floor to at most 2 or stratify by fewer keys; or raise --size to at least 321");
+        Notice(validate.Out + validate.Error).Should().Be(fromCommand.Replace("--size", "the size", StringComparison.Ordinal));
+        Notice(policyDraw.Error).Should().Be(fromCommand.Replace("--size", "the size", StringComparison.Ordinal));
+        validate.Out.Should().Contain("policy.yaml:11:10: warning RC1106");
+    }
+
+    [Fact]
+    public async Task Weights_over_one_are_refused_by_validate_as_the_docs_say_with_the_values_they_would_have_divided()
+    {
+        // Given the sample's policy with fixed weights summing to 1.3
+        File.WriteAllText(_sample.PathOf("policy.yaml"), File.ReadAllText(_sample.PathOf("policy.yaml"))
+            .Replace("weights: {out_of_scope: 0.03}", "weights: {out_of_scope: 0.7, balance: 0.6}", StringComparison.Ordinal));
+
+        // When it is validated
+        var validate = await Recal("validate");
+
+        // Then it is an error at the weights, naming each and what they would be divided by their sum
+        validate.Code.Should().Be(1);
+        var text = string.Join(' ', (validate.Out + validate.Error).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        text.Should().Contain("policy.yaml:10:12: error RC1105: strata weights sum to 1.3 (balance 0.6 + out_of_scope 0.7), more than 1: weights are shares of the set, and Recal never rescales them")
+            .And.Contain("lower them so they sum to at most 1; divided by 1.3 they would be balance: 0.462, out_of_scope: 0.538");
+
+        // And the lifecycle page says the same, no longer that weights over 1 are scaled
+        var page = File.ReadAllText(Path.Combine(_sample.RepositoryRoot, "docs", "lifecycle.md"));
+        page.Should().NotContain("scaled down to 1").And.Contain("are never rescaled");
+    }
 }

@@ -319,8 +319,10 @@ internal static class LifecycleCommands
                 .Take((int)Math.Round(holdout.Count * share)).ToHashSet();
             var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, Math.Max(1, project.Policy.Retirement.UnmatchedCycles), cancellationToken).ConfigureAwait(false);
             var retirements = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic, neighbourhood: await NeighbourhoodAsync(context, project, store, traffic, cancellationToken).ConfigureAwait(false));
-            var newHoldout = (int)Math.Round(project.Policy.Size * project.Policy.HoldoutFraction);
-            context.Out.MarkupLine($"Rotation: {graduates.Count:N0} of {holdout.Count:N0} holdout case(s) graduate into gold, {holdout.Count - graduates.Count:N0} retire; {retirements.Count:N0} gold case(s) retire by the rules; a new holdout of about {newHoldout:N0} is drawn as drafts.");
+            var newHoldout = project.Policy.HoldoutSize;
+            context.Out.MarkupLine($"Rotation: {graduates.Count:N0} of {holdout.Count:N0} holdout case(s) graduate into gold, {holdout.Count - graduates.Count:N0} retire; {retirements.Count:N0} gold case(s) retire by the rules; a new holdout of {newHoldout:N0} (size × holdout_fraction) is drawn as drafts, by the strata and their floors.");
+            var (_, holdoutSource, holdoutName) = SampleCommand.DrawSize(project.Policy, Pool.Holdout, null);
+            SampleCommand.SayFloors(context, project, newHoldout, holdoutName);
             foreach (var candidate in retirements)
             {
                 context.Out.MarkupLine($"  retire {Markup.Escape(candidate.Case.Id)} ({candidate.Rule}): {Markup.Escape(candidate.Reason)}");
@@ -359,7 +361,9 @@ internal static class LifecycleCommands
                 var end = span.Last.AddMilliseconds(1);
                 await store.ScanTracesAsync(end - reloaded.Policy.TrafficWindow, end, sampler.Add, cancellationToken).ConfigureAwait(false);
                 var prefix = string.Create(CultureInfo.InvariantCulture, $"holdout-{end.UtcDateTime:yyyyMMdd}-s{parse.GetValue(seed)}");
-                var drafts = DraftFile.FromSample(sampler.Draw(), Pool.Holdout, prefix);
+                var drawn = sampler.Draw();
+                SampleCommand.RenderArithmetic(context, drawn, holdoutSource);
+                var drafts = DraftFile.FromSample(drawn, Pool.Holdout, prefix);
                 DraftFile.Write(Path.Combine(project.Root, SampleCommand.DraftsFolder, prefix + ".jsonl"), drafts);
                 drafted = drafts.Count;
             }

@@ -94,9 +94,7 @@ internal static class SampleCommand
             string prefix;
             string? note = null;
             var notices = new List<Diagnostic>();
-            var (askedSize, sizeSource) = parse.GetValue(size) is { } given
-                ? (given, string.Create(CultureInfo.InvariantCulture, $"--size; the policy's size is {project.Policy.Size:N0}"))
-                : (project.Policy.Size, "the policy's size");
+            var (askedSize, sizeSource, sizeName) = DrawSize(project.Policy, target, parse.GetValue(size));
             if (parse.GetValue(blindSpot) is { } spot)
             {
                 if (parse.GetValue(size) is < 1 || parse.GetValue(clusters) is < 1)
@@ -125,11 +123,7 @@ internal static class SampleCommand
                 }
 
                 // The same rule as the policy's size (RC1106), said before anything is drawn.
-                if (FloorRule.Check(project.Policy, project.Taxonomy, askedSize, parse.GetValue(size) is null ? "the size" : "--size") is { } floors)
-                {
-                    notices.Add(floors);
-                    ProjectSession.WriteDiagnostics(context.Error, [floors]);
-                }
+                notices.AddRange(SayFloors(context, project, askedSize, sizeName));
 
                 var sampler = NewSampler(context, project, askedSize, draws, filter);
                 await store.ScanTracesAsync(start, end, sampler.Add, cancellationToken).ConfigureAwait(false);
@@ -138,6 +132,10 @@ internal static class SampleCommand
                 var filtered = filter is null ? string.Empty : "-where-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(filter.Text)))[..8];
                 prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}{filtered}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
                 note = filter is null ? null : $"drawn where {filter.Text}";
+                if (target == Pool.Gold && project.Policy.HoldoutFraction > 0)
+                {
+                    context.Out.MarkupLine(NothingSealed(project.Policy));
+                }
             }
 
             var echo = new SampleRequestEcho(target.ToString().ToLowerInvariant(), draws, start, end, filter?.Text, parse.GetValue(blindSpot), askedSize, sizeSource);
@@ -248,6 +246,32 @@ internal static class SampleCommand
         context.Out.Write(table);
         context.Out.MarkupLine($"Drawn: {result.Drawn.Count:N0} across {result.Allocations.Count:N0} strata.");
     }
+
+    /// <summary>
+    /// The size a draw by the strata asks for, where it came from, and what RC1106 calls it: <c>--size</c>; else, for
+    /// the holdout, the policy's holdout share of its size; else the policy's size.
+    /// </summary>
+    public static (int Size, string Source, string Name) DrawSize(SamplingPolicy policy, Pool pool, int? given) =>
+        given is { } asked ? (asked, string.Create(CultureInfo.InvariantCulture, $"--size; the policy's size is {policy.Size:N0}"), "--size")
+        : pool == Pool.Holdout && policy.HoldoutFraction > 0
+            ? (policy.HoldoutSize, string.Create(CultureInfo.InvariantCulture, $"the policy's holdout: {policy.HoldoutFraction:0.##%} of its size {policy.Size:N0}"), "the holdout's size (size × holdout_fraction)")
+            : (policy.Size, "the policy's size", "the size");
+
+    /// <summary>Says before a draw by the strata that the floors need more than its size (RC1106, the policy's rule); the notice, if any.</summary>
+    public static IReadOnlyList<Diagnostic> SayFloors(CliContext context, EvalProject project, int size, string sizeName)
+    {
+        if (FloorRule.Check(project.Policy, project.Taxonomy, size, sizeName) is not { } floors)
+        {
+            return [];
+        }
+
+        ProjectSession.WriteDiagnostics(context.Error, [floors]);
+        return [floors];
+    }
+
+    /// <summary>A draw for gold seals nothing: the holdout is a draw of its own (docs/lifecycle.md#when-the-holdout-is-drawn-and-sealed).</summary>
+    public static string NothingSealed(SamplingPolicy policy) => string.Create(CultureInfo.InvariantCulture,
+        $"Nothing of this draw is sealed: the policy's holdout ({policy.HoldoutFraction:0.##%} of the size, {policy.HoldoutSize:N0} cases) is a draw of its own: [blue]recal sample --pool holdout[/] (or [blue]recal rotate[/]), label it, then [blue]recal holdout seal[/].");
 
     /// <summary>How the total to draw comes about, before the table: the size, the floors, the short strata, the sum.</summary>
     public static void RenderArithmetic(CliContext context, SampleResult result, string sizeSource)

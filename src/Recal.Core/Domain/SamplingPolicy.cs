@@ -112,6 +112,12 @@ public sealed record SamplingPolicy(
 
     /// <summary>Who owns the set and how often ownership passes on; null when the policy names no owner.</summary>
     public Ownership? Ownership { get; init; }
+
+    /// <summary>
+    /// The holdout's size, <c>size × holdout_fraction</c>: the holdout is a draw of its own (at rotation, or
+    /// <c>recal sample --pool holdout</c>), sealed once labelled; draws for gold and shadow seal nothing.
+    /// </summary>
+    public int HoldoutSize => (int)Math.Round(Size * HoldoutFraction);
 }
 
 /// <summary>What a gate that cannot tell (too few cases, no traffic) does to the decision.</summary>

@@ -262,20 +262,20 @@ public sealed class Sampler
     }
 
     /// <summary>
-    /// Target weights of the strata present: the policy's explicit weights, renormalised when they exceed 1, and the
-    /// remaining weight shared by traffic share, equally, or not at all (<c>strata.default</c>).
+    /// Target weights of the strata present: the policy's explicit weights as written (validation refuses weights
+    /// that sum above 1, RC1105; nothing rescales them), and the remaining weight shared by traffic share, equally, or
+    /// not at all (<c>strata.default</c>).
     /// </summary>
     private Dictionary<string, double> TargetWeights()
     {
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
         var explicitSum = _eligible.Keys.Where(_policy.Strata.Weights.ContainsKey).Sum(s => _policy.Strata.Weights[s]);
-        var scale = explicitSum > 1 ? 1 / explicitSum : 1;
-        var remaining = Math.Max(0, 1 - (explicitSum * scale));
+        var remaining = Math.Max(0, 1 - explicitSum);
         var others = _eligible.Keys.Where(s => !_policy.Strata.Weights.ContainsKey(s)).ToList();
         var otherTraffic = others.Sum(s => _eligible[s]);
         foreach (var stratum in _eligible.Keys)
         {
-            weights[stratum] = _policy.Strata.Weights.TryGetValue(stratum, out var w) ? w * scale
+            weights[stratum] = _policy.Strata.Weights.TryGetValue(stratum, out var w) ? w
                 : _policy.Strata.Default switch
                 {
                     DefaultWeighting.Traffic => otherTraffic == 0 ? 0 : remaining * _eligible[stratum] / otherTraffic,

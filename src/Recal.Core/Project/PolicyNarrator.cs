@@ -19,7 +19,8 @@ public static class PolicyNarrator
             text.Append(' ').Append(policy.Description.Trim().TrimEnd('.')).Append('.');
         }
 
-        text.Append(CultureInfo.InvariantCulture, $" The eval set holds {policy.Size:N0} cases drawn from the last {Duration(policy.TrafficWindow)} of traffic, stratified by {Join(strata.By.Select(b => b == "intent" ? $"intent ({taxonomy.Intents.Count} in the taxonomy)" : $"cohort '{b}'"))}.");
+        var sizeFloors = FloorsRaise(policy, taxonomy, policy.Size);
+        text.Append(CultureInfo.InvariantCulture, $" The eval set holds {policy.Size:N0} cases{(sizeFloors.Length == 0 ? string.Empty : $" ({sizeFloors})")} drawn from the last {Duration(policy.TrafficWindow)} of traffic, stratified by {Join(strata.By.Select(b => b == "intent" ? $"intent ({taxonomy.Intents.Count} in the taxonomy)" : $"cohort '{b}'"))}.");
 
         var listed = strata.Weights.OrderBy(w => w.Key, StringComparer.Ordinal).Select(w => $"{w.Key} at {Percent(w.Value)}").ToList();
         var rest = strata.Default switch
@@ -53,8 +54,9 @@ public static class PolicyNarrator
 
         text.Append(" A trace is never drawn when ").Append(Join(excluded, "or")).Append('.');
 
+        var holdoutFloors = FloorsRaise(policy, taxonomy, policy.HoldoutSize);
         text.Append(policy.HoldoutFraction > 0
-            ? $" {Percent(policy.HoldoutFraction)} of every draw is sealed as a holdout that nobody tunes against; it is read only when it rotates into gold, every {Duration(policy.RotationCadence)}."
+            ? $" The holdout is a draw of its own, {Percent(policy.HoldoutFraction)} of the size ({policy.HoldoutSize:N0} cases{(holdoutFloors.Length == 0 ? string.Empty : "; " + holdoutFloors)}) by the same strata and rules: it is drawn at every rotation, every {Duration(policy.RotationCadence)} (recal rotate, or recal sample --pool holdout), labelled, and sealed once labelled (recal holdout seal); nobody tunes against it, and it is read only when it rotates into gold. Draws for gold and shadow seal nothing."
             : " No holdout is kept, so overfitting to the set cannot be measured.");
         text.Append(CultureInfo.InvariantCulture, $" A fresh shadow set is drawn from recent traffic every {Duration(policy.RefreshCadence)}.");
         text.Append(CultureInfo.InvariantCulture, $" A stratum first seen in shadow is promoted into gold once it has held at least {Percent(policy.Promotion.MinWeight)} of traffic for {policy.Promotion.Cycles} consecutive cycle{(policy.Promotion.Cycles == 1 ? "" : "s")}; a one-off spike is not.");
@@ -76,6 +78,14 @@ public static class PolicyNarrator
         text.Append(CultureInfo.InvariantCulture,
             $" Drift alarms compare each window of traffic with the reference window (the first {Duration(policy.TrafficWindow)} of stored traffic) and fire only on a change beyond what the reference's own variability explains at the window's size, at a {Percent(alarms.FalseAlarmRate)} chance per window that unchanged traffic raises any alarm, and at least as large as its minimum effect: the intent mix's Jensen–Shannon distance up {alarms.JsDistance:0.###} or its PSI up {alarms.Psi:0.###}, the share in intents the set lacks up {Percent(alarms.MissingShare)}, the unclassified share up {Percent(alarms.UnknownShare)}, a cohort dimension's distance up {alarms.CohortJsDistance:0.###}, embedding coverage down {Percent(alarms.CoverageDrop)} (one stratum's down {Percent(alarms.StratumCoverageDrop)}), traffic unlike every case and example up {Percent(alarms.Novelty)}, thumbs up down {Percent(alarms.ThumbsUpDrop)} or escalations up {Percent(alarms.EscalationRise)}; and when a run scores gold more than {Percent(alarms.GoldShadowGap)} above the shadow pool (p below {alarms.PValue:0.#####}).");
         return text.ToString();
+    }
+
+    /// <summary>What the floors make of a size they exceed (RC1106); empty when they fit.</summary>
+    private static string FloorsRaise(SamplingPolicy policy, Taxonomy taxonomy, int size)
+    {
+        var strata = FloorRule.StrataOf(policy.Strata, taxonomy);
+        var need = strata * policy.Strata.Floor;
+        return need > size ? string.Create(CultureInfo.InvariantCulture, $"floors apply per stratum, so the floor of {policy.Strata.Floor} for each of {strata:N0} strata takes it to as many as {need:N0}") : string.Empty;
     }
 
     private static string Duration(TimeSpan span) =>

@@ -237,7 +237,11 @@ internal static class PolicyReader
         var sum = policy.Strata.Weights.Values.Sum();
         if (sum > 1 + WeightTolerance)
         {
-            diagnostics.Error("RC1105", $"strata weights sum to {sum:0.######}, more than 1", At("strata.weights"), "weights are shares of the set; lower them so they sum to at most 1");
+            var listed = policy.Strata.Weights.OrderBy(w => w.Key, StringComparer.Ordinal).ToList();
+            diagnostics.Error("RC1105",
+                string.Create(CultureInfo.InvariantCulture, $"strata weights sum to {sum:0.######} ({string.Join(" + ", listed.Select(w => $"{w.Key} {w.Value:0.######}"))}), more than 1: weights are shares of the set, and Recal never rescales them"),
+                At("strata.weights"),
+                string.Create(CultureInfo.InvariantCulture, $"lower them so they sum to at most 1; divided by {sum:0.######} they would be {string.Join(", ", listed.Select(w => $"{w.Key}: {w.Value / sum:0.###}"))}"));
         }
         else if (policy.Strata.Default == DefaultWeighting.None && Math.Abs(sum - 1) > WeightTolerance)
         {

@@ -135,7 +135,7 @@ public static class ProjectScaffolder
           near_duplicate_similarity: 0.95
           min_input_chars: 3
 
-        holdout_fraction: 0.2          # share of each draw sealed as holdout
+        holdout_fraction: 0.2          # the holdout is its own draw of size × this, sealed once labelled
         refresh: 7d                    # shadow-set cadence
         rotation: 90d                  # holdout-to-gold rotation cadence
 

@@ -32,7 +32,8 @@ public sealed class PolicyNarratorTests : IDisposable
         text.Should().Contain("user_type is internal or test");
         text.Should().Contain("95% similar");
         text.Should().Contain("shorter than 3 characters");
-        text.Should().Contain("20% of every draw is sealed as a holdout");
+        text.Should().Contain("The holdout is a draw of its own, 20% of the size (40 cases) by the same strata and rules: it is drawn at every rotation, every 90 days (recal rotate, or recal sample --pool holdout), labelled, and sealed once labelled (recal holdout seal)");
+        text.Should().Contain("Draws for gold and shadow seal nothing.");
         text.Should().Contain("every 90 days");
         text.Should().Contain("every week");
         text.Should().Contain("at least 1% of traffic for 3 consecutive cycles");
@@ -40,5 +41,21 @@ public sealed class PolicyNarratorTests : IDisposable
         text.Should().Contain("valid_until");
         text.Should().Contain("newly pass after a model upgrade");
         text.Should().Contain("reference window").And.Contain("1% chance per window").And.Contain("Jensen–Shannon distance up 0.03").And.Contain("PSI up 0.1").And.Contain("lacks up 2%").And.Contain("p below 0.001");
+    }
+
+    [Fact]
+    public void Narration_says_what_the_floors_make_of_a_size_they_exceed()
+    {
+        // Given the starter project (three intents and unknown, floor 5) with a size of 50: a holdout of 10
+        ProjectScaffolder.Scaffold(_folder.Path, "demo");
+        var policyPath = Path.Combine(_folder.Path, "policy.yaml");
+        File.WriteAllText(policyPath, File.ReadAllText(policyPath).Replace("size: 200", "size: 50", StringComparison.Ordinal));
+        var project = EvalProjectLoader.Load(_folder.Path).Project!;
+
+        var text = PolicyNarrator.Describe(project.Policy, project.Taxonomy);
+
+        // Then the set's size stands as written, and the holdout's says the floors take it to 20
+        text.Should().Contain("The eval set holds 50 cases drawn from");
+        text.Should().Contain("20% of the size (10 cases; floors apply per stratum, so the floor of 5 for each of 4 strata takes it to as many as 20)");
     }
 }

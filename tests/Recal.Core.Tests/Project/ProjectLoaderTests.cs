@@ -174,11 +174,23 @@ public sealed class ProjectLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Weights_that_sum_above_one_are_rejected()
+    public void Weights_that_sum_above_one_are_rejected_and_never_rescaled_with_the_values_they_would_have_divided()
     {
         Replace("policy.yaml", "weights: {}", "weights: {refund: 0.7, reset_password: 0.6}");
 
-        Single("RC1105").Message.Should().Contain("1.3");
+        var error = Single("RC1105");
+
+        error.Severity.Should().Be(Severity.Error);
+        error.Message.Should().Be("strata weights sum to 1.3 (refund 0.7 + reset_password 0.6), more than 1: weights are shares of the set, and Recal never rescales them");
+        error.Hint.Should().Be("lower them so they sum to at most 1; divided by 1.3 they would be refund: 0.538, reset_password: 0.462");
+    }
+
+    [Fact]
+    public void A_single_weight_above_one_is_out_of_range()
+    {
+        Replace("policy.yaml", "weights: {}", "weights: {refund: 1.5}");
+
+        Single("RC1006").Message.Should().Be("'strata.weights.refund' is 1.5; it must be between 0 and 1");
     }
 
     [Fact]
@@ -210,7 +222,7 @@ public sealed class ProjectLoaderTests : IDisposable
         notice.Message.Should().Be("a floor of 5 case(s) for each of 4 strata needs 20 cases, more than the size 10: floors apply per stratum and win over the size, so a draw in which every stratum has 5 eligible trace(s) holds at least 20 cases, not 10");
         notice.Hint.Should().Be("to draw about 10, lower strata.floor to at most 2 or stratify by fewer keys; or raise the size to at least 20");
         notice.Location!.Line.Should().Be(LineOf("policy.yaml", "  floor:"));
-        EvalProjectLoader.Load(_folder.Path).Project.Should().NotBeNull();
+        EvalProjectLoader.Load(_folder.Path).Diagnostics.Should().NotContain(d => d.Severity == Severity.Error);
     }
 
     [Fact]
