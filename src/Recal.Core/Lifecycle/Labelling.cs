@@ -17,9 +17,12 @@ public sealed record LabelImport(IReadOnlyList<EvalCase> Cases, IReadOnlyList<st
 /// </summary>
 public static class Labelling
 {
-    /// <summary>The columns of a labelling CSV; the labeller fills the last six.</summary>
+    /// <summary>
+    /// The columns of a labelling CSV; the labeller fills the last six. <c>trace_id</c> is the production trace the
+    /// draft was drawn from, to look it up in the tracing tool; on import it is checked against the draft's (RC1603).
+    /// </summary>
     public static IReadOnlyList<string> CsvColumns { get; } =
-        ["id", "pool", "input", "production_output", "thumbs", "csat", "escalated", "completed", "intent", "reference_high", "reference_borderline", "contains", "difficulty", "valid_until"];
+        ["id", "trace_id", "pool", "input", "production_output", "thumbs", "csat", "escalated", "completed", "intent", "reference_high", "reference_borderline", "contains", "difficulty", "valid_until"];
 
     public static string ToCsv(IEnumerable<Draft> drafts)
     {
@@ -29,6 +32,7 @@ public static class Labelling
         {
             text.AppendLine(Text.Csv.Line([
                 draft.Id,
+                draft.TraceId,
                 draft.Pool,
                 InputText(draft),
                 draft.Context.Output,
@@ -83,6 +87,16 @@ public static class Labelling
             if (row.Id is null || !byId.TryGetValue(row.Id, out var draft))
             {
                 diagnostics.Error("RC1601", row.Id is null ? "the row has no id" : $"'{row.Id}' is not a draft id", row.Location, "keep the id column as exported; the drafts are in drafts/*.jsonl");
+                continue;
+            }
+
+            // A row whose trace id is not its draft's was most likely pasted onto the wrong id: its labels are not trusted.
+            if (row.TraceId is { } traceId && !string.Equals(traceId, draft.TraceId, StringComparison.Ordinal))
+            {
+                diagnostics.Error("RC1603",
+                    draft.TraceId is null ? $"draft '{draft.Id}' was drawn from a trace without an id, but the row's trace_id is '{traceId}'" : $"the row's trace_id '{traceId}' is not the trace draft '{draft.Id}' was drawn from ('{draft.TraceId}')",
+                    row.Location with { CaseId = draft.Id },
+                    "keep the id and trace_id of each row as exported (or leave trace_id empty); the draft stays a draft");
                 continue;
             }
 
@@ -232,7 +246,7 @@ public static class Labelling
                 assertions = JsonSerializer.SerializeToElement(new[] { new { type = "contains", value = contains } });
             }
 
-            yield return new LabelRow(NullIfEmpty(Get("id")), Get("intent"), references, assertions, Get("difficulty"), Get("valid_until"), location);
+            yield return new LabelRow(NullIfEmpty(Get("id")), NullIfEmpty(Get("trace_id")), Get("intent"), references, assertions, Get("difficulty"), Get("valid_until"), location);
         }
     }
 
@@ -277,7 +291,7 @@ public static class Labelling
                 }
 
                 JsonElement? assertions = root.TryGetProperty("assertions", out var a) ? a.Clone() : null;
-                yield return new LabelRow(Text("id"), Text("intent"), references, assertions, Text("difficulty"), Text("valid_until"), location);
+                yield return new LabelRow(Text("id"), Text("trace_id") is { } trace ? NullIfEmpty(trace) : null, Text("intent"), references, assertions, Text("difficulty"), Text("valid_until"), location);
             }
         }
     }
@@ -289,5 +303,6 @@ public static class Labelling
 
     private static string? NullIfEmpty(string text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
-    private sealed record LabelRow(string? Id, string? Intent, IReadOnlyList<(string Text, string Grade)> References, JsonElement? Assertions, string? Difficulty, string? ValidUntil, SourceLocation Location);
+    /// <param name="TraceId">The row's trace id; null when the file has none (files exported before it was added) or it is empty.</param>
+    private sealed record LabelRow(string? Id, string? TraceId, string? Intent, IReadOnlyList<(string Text, string Grade)> References, JsonElement? Assertions, string? Difficulty, string? ValidUntil, SourceLocation Location);
 }

@@ -105,6 +105,76 @@ public sealed class LabellingTests : IDisposable
     }
 
     [Fact]
+    public void The_CSV_carries_each_drafts_trace_id_and_import_refuses_a_row_whose_trace_id_is_not_its_drafts()
+    {
+        // Given the CSV export: every row names the trace its draft was drawn from
+        var drafts = Drafts();
+        var rows = Csv.Read(new StringReader(Labelling.ToCsv(drafts))).Select(r => r.Fields.ToList()).ToList();
+        var header = rows[0];
+        int Column(string name) => header.IndexOf(name);
+        header.Take(3).Should().Equal("id", "trace_id", "pool");
+        rows.Skip(1).Select(r => r[Column("trace_id")]).Should().Equal(drafts.Select(d => d.TraceId));
+
+        // When rows are labelled: one as exported, one with another draft's trace id, one with trace_id emptied
+        foreach (var row in rows.Skip(1).Take(3))
+        {
+            row[Column("reference_high")] = "ok";
+        }
+
+        rows[2][Column("trace_id")] = drafts[2].TraceId!;
+        rows[3][Column("trace_id")] = string.Empty;
+        var path = Path.Combine(_folder, "labelled.csv");
+        File.WriteAllText(path, string.Join("\n", rows.Select(r => Csv.Line(r))) + "\n");
+        var result = Labelling.Import(path, drafts, Project(), new DateOnly(2026, 11, 29));
+
+        // Then the mismatched row is a located error and stays a draft; the others become cases
+        var error = result.Diagnostics.Should().ContainSingle().Which;
+        error.Code.Should().Be("RC1603");
+        error.Location!.Line.Should().Be(3);
+        error.Message.Should().Be($"the row's trace_id '{drafts[2].TraceId}' is not the trace draft '{drafts[1].Id}' was drawn from ('{drafts[1].TraceId}')");
+        result.Cases.Select(c => c.Id).Should().Equal(drafts[0].Id, drafts[2].Id);
+        result.Cases.Select(c => c.Provenance.TraceId).Should().Equal(drafts[0].TraceId, drafts[2].TraceId);
+    }
+
+    [Fact]
+    public void A_CSV_exported_before_the_trace_id_column_still_imports()
+    {
+        // Given a labelled CSV in the older column layout, without trace_id
+        var drafts = Drafts();
+        var rows = Csv.Read(new StringReader(Labelling.ToCsv(drafts))).Select(r => r.Fields.ToList()).ToList();
+        var traceColumn = rows[0].IndexOf("trace_id");
+        foreach (var row in rows)
+        {
+            row.RemoveAt(traceColumn);
+        }
+
+        rows[1][rows[0].IndexOf("reference_high")] = "ok";
+        var path = Path.Combine(_folder, "old.csv");
+        File.WriteAllText(path, string.Join("\n", rows.Select(r => Csv.Line(r))) + "\n");
+
+        var result = Labelling.Import(path, drafts, Project(), new DateOnly(2026, 11, 29));
+
+        result.Diagnostics.Should().BeEmpty();
+        result.Cases.Should().ContainSingle().Which.Provenance.TraceId.Should().Be(drafts[0].TraceId);
+    }
+
+    [Fact]
+    public void A_JSONL_row_whose_trace_id_is_not_its_drafts_is_refused()
+    {
+        var drafts = Drafts();
+        var lines = Labelling.ToJsonl(drafts).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        lines[0] = lines[0].Replace("\"references\":[]", "\"references\":[{\"text\":\"Here it is.\",\"grade\":\"high\"}]", StringComparison.Ordinal)
+            .Replace($"\"trace_id\":\"{drafts[0].TraceId}\"", "\"trace_id\":\"someone-else\"", StringComparison.Ordinal);
+        var path = Path.Combine(_folder, "labelled.jsonl");
+        File.WriteAllLines(path, lines);
+
+        var result = Labelling.Import(path, drafts, Project(), new DateOnly(2026, 11, 29));
+
+        result.Cases.Should().BeEmpty();
+        result.Diagnostics.Should().ContainSingle().Which.Should().Match<Recal.Diagnostics.Diagnostic>(d => d.Code == "RC1603" && d.Location!.Line == 1);
+    }
+
+    [Fact]
     public void A_labelled_JSONL_with_a_broken_line_imports_the_rest()
     {
         var drafts = Drafts();

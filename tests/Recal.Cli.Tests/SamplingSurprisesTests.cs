@@ -4,8 +4,8 @@ using Xunit;
 
 namespace Recal.Cli.Tests;
 
-/// <summary>No surprises in sampling: the draw says how floors take a size above itself, in the terminal and in JSON.</summary>
-public sealed class SamplingArithmeticTests : IDisposable
+/// <summary>No surprises in sampling: floors and sizes, the holdout, weights, and the labelling CSV say what they do.</summary>
+public sealed class SamplingSurprisesTests : IDisposable
 {
     private readonly SampleProject _sample = new();
 
@@ -133,5 +133,36 @@ public sealed class SamplingArithmeticTests : IDisposable
         // And the lifecycle page says the same, no longer that weights over 1 are scaled
         var page = File.ReadAllText(Path.Combine(_sample.RepositoryRoot, "docs", "lifecycle.md"));
         page.Should().NotContain("scaled down to 1").And.Contain("are never rescaled");
+    }
+
+    [Fact]
+    public async Task The_label_CSV_names_each_drafts_trace_and_a_row_moved_onto_another_id_is_refused_on_import()
+    {
+        // Given drafts from the sample's traffic
+        (await Recal("ingest", _sample.PathOf("traffic/broken-sample.jsonl"), _sample.PathOf("traffic/traffic.jsonl.gz"))).Code.Should().Be(0);
+        (await Recal("sample", "--size", "5", "--seed", "3")).Code.Should().Be(0);
+        var drafts = File.ReadAllLines(_sample.PathOf("drafts/shadow-20260823-s3.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+
+        // When they are exported for labelling
+        var csv = _sample.PathOf("out/to-label.csv");
+        (await Recal("label", "export", "--csv", csv)).Code.Should().Be(0);
+
+        // Then every row carries the trace id of its draft, next to the draft id
+        var rows = global::Recal.Text.Csv.Read(new StringReader(File.ReadAllText(csv))).Select(r => r.Fields.ToList()).ToList();
+        rows[0].Take(3).Should().Equal("id", "trace_id", "pool");
+        rows.Skip(1).Select(r => (r[0], r[1])).Should().Equal(drafts.Select(d => (d.GetProperty("id").GetString()!, d.GetProperty("trace_id").GetString()!)));
+
+        // And on import, a row labelled with another row's trace id is refused at its line; the rest import
+        var reference = rows[0].IndexOf("reference_high");
+        rows[1][reference] = "First answer.";
+        rows[2][reference] = "Second answer.";
+        rows[2][1] = rows[3][1];
+        var labelled = _sample.PathOf("out/labelled.csv");
+        File.WriteAllLines(labelled, rows.Select(r => global::Recal.Text.Csv.Line(r)));
+        var import = await Recal("label", "import", labelled);
+        import.Code.Should().Be(1);
+        string.Join(' ', (import.Out + import.Error).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).Should()
+            .Contain($"labelled.csv:3:1 (case {rows[2][0]}): error RC1603: the row's trace_id '{rows[3][1]}' is not the trace draft '{rows[2][0]}' was drawn from");
+        File.ReadAllText(_sample.PathOf("cases/shadow.jsonl")).Should().Contain(rows[1][1]).And.NotContain("Second answer.");
     }
 }
