@@ -33,7 +33,12 @@ public static class ProposalNames
                 }
             }
 
-            name ??= Numbered(parts.Count == 0 ? string.Create(CultureInfo.InvariantCulture, $"topic_{i + 1}") : Valid(string.Join('_', parts.Take(WordsPerName))), taken);
+            if (name is null)
+            {
+                var plain = parts.Count == 0 ? string.Create(CultureInfo.InvariantCulture, $"topic_{i + 1}") : Valid(string.Join('_', parts.Take(WordsPerName)));
+                name = taken.Contains(plain) ? Numbered(plain, taken) : plain;
+            }
+
             taken.Add(name);
             names.Add(name);
         }
