@@ -82,7 +82,7 @@ public sealed record ProposedCohort(string Name, string Field, long Traces, IRea
 /// <param name="Unplaced">Sampled traces in clusters too small to propose an intent.</param>
 public sealed record TaxonomyProposal(
     long Read,
-    IReadOnlyList<SampledTrace> Sample,
+    IReadOnlyList<ProposalTrace> Sample,
     int[] Clusters,
     int K,
     ClusterCountSource Source,

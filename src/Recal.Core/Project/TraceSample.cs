@@ -4,7 +4,7 @@ using Recal.Ingest;
 namespace Recal.Project;
 
 /// <summary>A trace drawn into a sample, with its store key.</summary>
-public sealed record SampledTrace(string Key, Trace Trace)
+public sealed record ProposalTrace(string Key, Trace Trace)
 {
     public string Text => Trace.Input.ClassificationText;
 }
@@ -28,7 +28,7 @@ public sealed class TraceSample
     private readonly System.Security.Cryptography.IncrementalHash _sha256 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
 
     // A max-heap on priority: the root is the first to leave when a lower one comes.
-    private readonly PriorityQueue<SampledTrace, ulong> _kept;
+    private readonly PriorityQueue<ProposalTrace, ulong> _kept;
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Traces, Dictionary<string, long>? Values)> _fields = new(StringComparer.Ordinal);
 
@@ -39,7 +39,7 @@ public sealed class TraceSample
         _size = size;
         _maxValues = maxValues;
         _seedPrefix = SamplePriority.SeedPrefix(seed);
-        _kept = new PriorityQueue<SampledTrace, ulong>(size + 1, Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+        _kept = new PriorityQueue<ProposalTrace, ulong>(size + 1, Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
     }
 
     /// <summary>Traces offered.</summary>
@@ -90,7 +90,7 @@ public sealed class TraceSample
             return;
         }
 
-        _kept.Enqueue(new SampledTrace(key, trace), priority);
+        _kept.Enqueue(new ProposalTrace(key, trace), priority);
         if (_kept.Count > _size)
         {
             _keys.Remove(_kept.Dequeue().Key);
@@ -98,7 +98,7 @@ public sealed class TraceSample
     }
 
     /// <summary>The sampled traces in key order.</summary>
-    public IReadOnlyList<SampledTrace> Traces() =>
+    public IReadOnlyList<ProposalTrace> Traces() =>
         [.. _kept.UnorderedItems.Select(i => i.Element).OrderBy(t => t.Key, StringComparer.Ordinal)];
 
     /// <summary>Every metadata field seen, by name.</summary>
