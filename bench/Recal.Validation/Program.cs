@@ -19,6 +19,11 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
+        if (args.Contains("--taxonomy-from-traces"))
+        {
+            return await TaxonomyFromTraces.RunAsync(args);
+        }
+
         var tuning = args.Contains("--tuning");
         var count = int.Parse(Arg(args, "--seeds") ?? (tuning ? TuningSeeds : 20).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         var first = int.Parse(Arg(args, "--first-seed") ?? (tuning ? FirstTuningSeed : 1).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);

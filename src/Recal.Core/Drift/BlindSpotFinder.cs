@@ -1,6 +1,3 @@
-using System.Numerics.Tensors;
-using Recal.Embeddings;
-
 namespace Recal.Drift;
 
 /// <summary>One measured trace of a coverage window.</summary>
@@ -39,6 +36,8 @@ internal static class BlindSpotFinder
     /// <summary>The silhouettes are measured on at most this many uncovered traces: they need all pairwise distances.</summary>
     public const int SilhouetteSample = 2_000;
 
+    private static readonly ClusterCountRule CountRule = new(MaxClusters, TracesPerCluster, SilhouetteSample);
+
     private static readonly TimeSpan Week = TimeSpan.FromDays(7);
 
     /// <param name="measured">The window's measured traces (all of it, or the sample).</param>
@@ -76,29 +75,10 @@ internal static class BlindSpotFinder
             vectors.AsSpan(uncovered[i] * dimensions, dimensions).CopyTo(points.AsSpan(i * dimensions, dimensions));
         }
 
-        // The silhouettes (to choose k, and each cluster's own) are measured on a seeded subsample.
-        var sample = SphericalKMeans.Subsample(uncovered.Length, SilhouetteSample, seed);
-        var samplePoints = new float[sample.Length * dimensions];
-        for (var i = 0; i < sample.Length; i++)
-        {
-            points.AsSpan(sample[i] * dimensions, dimensions).CopyTo(samplePoints.AsSpan(i * dimensions, dimensions));
-        }
-
-        var distances = Silhouette.CosineDistances(samplePoints, dimensions);
-        var maxK = Math.Min(MaxClusters, uncovered.Length / TracesPerCluster);
-        ClusterCountChoice? choice = null;
-        var (k, source) = clusters is { } given ? (Math.Min(given, uncovered.Length), ClusterCountSource.Given)
-            : maxK < 2 ? (1, ClusterCountSource.TooFew)
-            : ((choice = SphericalKMeans.ChooseK(samplePoints, dimensions, distances, maxK, seed)).K, ClusterCountSource.Silhouette);
-        var clustering = SphericalKMeans.Cluster(points, dimensions, k, seed);
-        var sampleLabels = sample.Select(i => clustering.Assignments[i]).ToArray();
-        var silhouettes = sampleLabels.Distinct().Count() is > 1 and var labels && labels < sample.Length
-            ? Silhouette.Samples(distances, sampleLabels)
-            : null;
-        var clusterSilhouette = silhouettes is null ? [] : Enumerable.Range(0, sample.Length)
-            .GroupBy(i => sampleLabels[i])
-            .ToDictionary(g => g.Key, g => g.Average(i => silhouettes[i]));
-
+        var clustered = TextClusterer.Cluster(points, dimensions, clusters, CountRule, seed);
+        var clustering = clustered.KMeans;
+        var (k, source, sample, choice, clusterSilhouette) = (clustering.K, clustered.Source, clustered.Sample, clustered.Choice, clustered.ClusterSilhouette);
+        var maxK = clustered.MaxK;
         var window = new WindowWeights(measured, weights, from, to);
         var terms = new DistinctiveTerms([.. measured.Select(m => m.Text)], weights);
         var groups = Enumerable.Range(0, uncovered.Length).GroupBy(i => clustering.Assignments[i]).ToList();
@@ -136,7 +116,7 @@ internal static class BlindSpotFinder
             uncovered.Length,
             k,
             source,
-            source == ClusterCountSource.Silhouette ? maxK : 0,
+            maxK,
             sample.Length,
             choice?.Scores ?? [],
             minSize,
@@ -170,27 +150,7 @@ internal static class BlindSpotFinder
             .Take(TopStrata)
             .ToList();
         // Nearest the centroid first, skipping near-repeats of an example already taken.
-        var taken = new List<int>();
-        foreach (var r in Enumerable.Range(0, indices.Count).OrderByDescending(r => centroidSimilarity[r]).ThenBy(r => measured[indices[r]].Key, StringComparer.Ordinal))
-        {
-            if (taken.Count == Examples)
-            {
-                break;
-            }
-
-            var vector = vectors.AsSpan(indices[r] * dimensions, dimensions);
-            var repeat = false;
-            foreach (var t in taken)
-            {
-                repeat |= TensorPrimitives.Dot(vector, vectors.AsSpan(indices[t] * dimensions, dimensions)) >= ExampleRepeat;
-            }
-
-            if (!repeat)
-            {
-                taken.Add(r);
-            }
-        }
-
+        var taken = TextClusterer.Representatives(indices, centroidSimilarity, vectors, dimensions, i => measured[i].Key, Examples, ExampleRepeat);
         var examples = taken
             .Select(r =>
             {

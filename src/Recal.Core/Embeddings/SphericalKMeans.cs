@@ -94,11 +94,21 @@ public static class SphericalKMeans
     /// <param name="distances">The points' pairwise cosine distances (<see cref="Silhouette.CosineDistances"/>).</param>
     public static ClusterCountChoice ChooseK(float[] points, int dimensions, float[] distances, int maxK, int seed)
     {
-        ArgumentNullException.ThrowIfNull(distances);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxK, 2);
+        return ChooseK(points, dimensions, distances, [.. Enumerable.Range(2, maxK - 1)], seed);
+    }
+
+    /// <summary>
+    /// Among <paramref name="candidates"/> (each at least 2; those not below the number of points are skipped), the
+    /// number of clusters whose clustering has the highest mean silhouette (the smallest such k on a tie).
+    /// </summary>
+    public static ClusterCountChoice ChooseK(float[] points, int dimensions, float[] distances, IReadOnlyList<int> candidates, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(distances);
+        ArgumentNullException.ThrowIfNull(candidates);
         var n = Count(points, dimensions);
         var scores = new List<ClusterCountScore>();
-        for (var k = 2; k <= Math.Min(maxK, n - 1); k++)
+        foreach (var k in candidates.Where(k => k >= 2 && k <= n - 1).Distinct().Order())
         {
             var clustering = Cluster(points, dimensions, k, seed, CandidateMaxIterations);
             if (clustering.Assignments.Distinct().Count() >= 2)

@@ -8,20 +8,26 @@ namespace Recal.Project;
 /// <summary>Writes a commented starter project (<c>recal init</c>). Never overwrites a file.</summary>
 public static class ProjectScaffolder
 {
-    public static IReadOnlyList<Diagnostic> Scaffold(string directory, string name)
+    public static IReadOnlyList<Diagnostic> Scaffold(string directory, string name) => Scaffold(directory, name, Taxonomy, StarterPolicy, Cases);
+
+    /// <summary>
+    /// The project <c>recal init --from-traces</c> writes: the proposed taxonomy, a starter policy whose size fits a
+    /// floor for every proposed intent, and starter cases drawn from the proposed intents.
+    /// </summary>
+    public static IReadOnlyList<Diagnostic> Scaffold(string directory, string name, TaxonomyProposal proposal, DateOnly today)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        var policy = PolicyHead(ProposalWriter.PolicySize(proposal.Intents.Count), "Starter policy for a taxonomy proposed from traffic; replace with your team's rule.")
+            + Alarms(AlarmThresholds.Defaults) + Gates(GatePolicy.Defaults);
+        return Scaffold(directory, name, ProposalWriter.Taxonomy(proposal), policy, ProposalWriter.Cases(proposal, today));
+    }
+
+    /// <summary>The files init would write that already exist (it never overwrites one): known before any work.</summary>
+    public static IReadOnlyList<Diagnostic> Conflicts(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        ArgumentNullException.ThrowIfNull(name);
         var diagnostics = new DiagnosticBag();
-        var files = new Dictionary<string, string>
-        {
-            ["recal.yaml"] = ProjectFile(name),
-            ["taxonomy.yaml"] = Taxonomy,
-            ["policy.yaml"] = StarterPolicy,
-            [Path.Combine("cases", "gold.jsonl")] = Cases,
-            [".gitignore"] = "# The embedded store and caches: rebuilt from your traces, never committed.\n.recal/\n",
-        };
-        foreach (var file in files.Keys)
+        foreach (var file in Files)
         {
             var path = Path.Combine(directory, file);
             if (File.Exists(path))
@@ -30,9 +36,28 @@ public static class ProjectScaffolder
             }
         }
 
-        if (diagnostics.HasErrors)
+        return diagnostics.Items;
+    }
+
+    private static readonly string[] Files = ["recal.yaml", "taxonomy.yaml", "policy.yaml", Path.Combine("cases", "gold.jsonl"), ".gitignore"];
+
+    private static IReadOnlyList<Diagnostic> Scaffold(string directory, string name, string taxonomy, string policy, string cases)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(name);
+        var diagnostics = new DiagnosticBag();
+        var files = new Dictionary<string, string>
         {
-            return diagnostics.Items;
+            ["recal.yaml"] = ProjectFile(name),
+            ["taxonomy.yaml"] = taxonomy,
+            ["policy.yaml"] = policy,
+            [Path.Combine("cases", "gold.jsonl")] = cases,
+            [".gitignore"] = "# The embedded store and caches: rebuilt from your traces, never committed.\n.recal/\n",
+        };
+        var conflicts = Conflicts(directory);
+        if (conflicts.Count > 0)
+        {
+            return conflicts;
         }
 
         foreach (var (file, contents) in files)
@@ -113,14 +138,14 @@ public static class ProjectScaffolder
 
         """;
 
-    private const string PolicyHead = """
+    private static string PolicyHead(int size, string description) => $$"""
         # The sampling policy: how the eval set is drawn, kept and checked (docs/project-format.md#policyyaml).
         # Bump 'version' whenever you change a rule: scores and reports name the policy version they used.
         version: 1
-        description: Starter policy; replace with your team's rule.
+        description: {{description}}
 
         # Number of cases in the set, and how much recent traffic it is drawn from and compared with.
-        size: 200
+        size: {{size.ToString(CultureInfo.InvariantCulture)}}
         traffic_window: 28d            # durations: 12h, 28d, 4w
 
         strata:
@@ -145,7 +170,7 @@ public static class ProjectScaffolder
         """;
 
     /// <summary>The starter policy.yaml <c>recal init</c> writes: its alarms are <see cref="AlarmThresholds.Defaults"/>, the validated defaults.</summary>
-    public static string StarterPolicy { get; } = PolicyHead + Alarms(AlarmThresholds.Defaults) + Gates(GatePolicy.Defaults);
+    public static string StarterPolicy { get; } = PolicyHead(200, "Starter policy; replace with your team's rule.") + Alarms(AlarmThresholds.Defaults) + Gates(GatePolicy.Defaults);
 
     /// <summary>The commented <c>alarms:</c> section for <paramref name="a"/>.</summary>
     public static string Alarms(AlarmThresholds a)
@@ -205,9 +230,9 @@ public static class ProjectScaffolder
     }
 
     private const string Cases = """
-        {"id":"gold-0001","input":"how do i get a refund for a damaged order","references":[{"text":"I'm sorry the order arrived damaged. I've started a refund to your original payment method; it arrives in 3-5 business days.","grade":"high"},{"text":"You can request a refund from the Orders page.","grade":"borderline"}],"assertions":[{"type":"contains","value":"refund"}],"intent":"refund","cohort":{"plan":"free"},"difficulty":"easy","provenance":{"kind":"manual"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["billing"]}
-        {"id":"gold-0002","input":"stop charging me every month","references":[{"text":"I can cancel your subscription now; you keep access until the end of the paid period.","grade":"high"}],"assertions":[],"intent":"cancel_subscription","cohort":{"plan":"pro"},"difficulty":"medium","provenance":{"kind":"bug_report","note":"renewal complaints"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["billing"]}
-        {"id":"gold-0003","input":"i cant get into my account","references":[{"text":"I've sent a password reset link to the email on your account.","grade":"high"}],"assertions":[{"type":"not_contains","value":"password is"}],"intent":"reset_password","cohort":{"plan":"free"},"difficulty":"easy","provenance":{"kind":"manual"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["account"]}
+        {"id":"gold-0001","input":"how do i get a refund for a damaged order","references":[{"text":"I'm sorry the order arrived damaged. I've started a refund to your original payment method; it arrives in 3-5 business days.","grade":"high"},{"text":"You can request a refund from the Orders page.","grade":"borderline"}],"assertions":[{"type":"contains","value":"refund"}],"intent":"refund","cohort":{"plan":"free"},"difficulty":"easy","provenance":{"kind":"manual"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["starter","billing"]}
+        {"id":"gold-0002","input":"stop charging me every month","references":[{"text":"I can cancel your subscription now; you keep access until the end of the paid period.","grade":"high"}],"assertions":[],"intent":"cancel_subscription","cohort":{"plan":"pro"},"difficulty":"medium","provenance":{"kind":"bug_report","note":"renewal complaints"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["starter","billing"]}
+        {"id":"gold-0003","input":"i cant get into my account","references":[{"text":"I've sent a password reset link to the email on your account.","grade":"high"}],"assertions":[{"type":"not_contains","value":"password is"}],"intent":"reset_password","cohort":{"plan":"free"},"difficulty":"easy","provenance":{"kind":"manual"},"added":"2026-01-05","valid_until":null,"pool":"gold","tags":["starter","account"]}
 
         """;
 }

@@ -90,7 +90,7 @@ public sealed class ProjectLoaderTests : IDisposable
     [Fact]
     public void Unknown_pool_value_in_a_case_gets_line_column_and_suggestion()
     {
-        Replace("cases/gold.jsonl", "\"pool\":\"gold\",\"tags\":[\"account\"]", "\"pool\":\"gould\",\"tags\":[\"account\"]");
+        Replace("cases/gold.jsonl", "\"pool\":\"gold\",\"tags\":[\"starter\",\"account\"]", "\"pool\":\"gould\",\"tags\":[\"starter\",\"account\"]");
 
         var error = Single("RC1007");
 
@@ -252,8 +252,8 @@ public sealed class ProjectLoaderTests : IDisposable
     [Fact]
     public void Valid_until_before_added_is_rejected()
     {
-        Replace("cases/gold.jsonl", "\"added\":\"2026-01-05\",\"valid_until\":null,\"pool\":\"gold\",\"tags\":[\"billing\"]}\n{\"id\":\"gold-0002\"",
-            "\"added\":\"2026-01-05\",\"valid_until\":\"2025-12-31\",\"pool\":\"gold\",\"tags\":[\"billing\"]}\n{\"id\":\"gold-0002\"");
+        Replace("cases/gold.jsonl", "\"added\":\"2026-01-05\",\"valid_until\":null,\"pool\":\"gold\",\"tags\":[\"starter\",\"billing\"]}\n{\"id\":\"gold-0002\"",
+            "\"added\":\"2026-01-05\",\"valid_until\":\"2025-12-31\",\"pool\":\"gold\",\"tags\":[\"starter\",\"billing\"]}\n{\"id\":\"gold-0002\"");
 
         Single("RC1207").Location!.Line.Should().Be(1);
     }
