@@ -49,6 +49,27 @@ public sealed class IngestDiagnosticsTests : IDisposable
     }
 
     [Fact]
+    public async Task Drift_names_the_unlisted_values_a_cohorts_unknown_holds_in_the_terminal_and_the_json()
+    {
+        var traffic = await ProjectWithTrafficAsync();
+        (await CliRunner.RunAsync("ingest", "-p", _folder, traffic)).Code.Should().Be(0);
+        var json = Path.Combine(_folder, "drift.json");
+
+        var (code, output, _) = await CliRunner.RunAsync("drift", "-p", _folder, "--intent-only", "--json", json);
+
+        code.Should().BeOneOf(0, 1);
+        string.Join(' ', output.Split('\n', StringSplitOptions.TrimEntries)).Should()
+            .Contain("plan=unknown holds 3 trace(s) (75.0% of the window) whose 'plan' taxonomy.yaml does not list: enterprise (2), trial (1).");
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var unlisted = report.RootElement.GetProperty("current").GetProperty("unlisted_cohorts");
+        unlisted.GetArrayLength().Should().Be(1);
+        unlisted[0].GetProperty("dimension").GetString().Should().Be("plan");
+        unlisted[0].GetProperty("traces").GetInt64().Should().Be(3);
+        unlisted[0].GetProperty("values")[0].GetProperty("value").GetString().Should().Be("enterprise");
+        unlisted[0].GetProperty("values")[0].GetProperty("traces").GetInt64().Should().Be(2);
+    }
+
+    [Fact]
     public async Task Fail_on_quarantine_exits_1_when_anything_was_left_out_and_0_on_a_clean_file()
     {
         var traffic = await ProjectWithTrafficAsync();

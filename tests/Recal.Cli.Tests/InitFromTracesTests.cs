@@ -44,7 +44,7 @@ public sealed class InitFromTracesTests : IDisposable
         // Then the output says what was read, sampled and proposed, and what next
         init.Code.Should().Be(0, init.Out + init.Error);
         init.Out.Should().Contain("Read 1,200 traces and clustered a sample of 1,200").And.Contain("1 record(s) could not be read");
-        init.Out.Should().MatchRegex(@"Proposed \d+ intent\(s\)").And.Contain("1 cohort dimension(s): plan (3 values)").And.Contain("Next: edit taxonomy.yaml");
+        init.Out.Should().MatchRegex(@"Proposed \d+ intent\(s\)").And.Contain("1 cohort dimension(s): plan (3 values)").And.Contain("Next:").And.Contain("1. edit taxonomy.yaml");
         var taxonomy = File.ReadAllText(Path.Combine(project, "taxonomy.yaml"));
         taxonomy.Should().Contain("# Distinctive words").And.Contain("field: \"plan\"").And.NotContain("user_id");
         foreach (var word in new[] { "refund", "password", "parcel", "subscription" })

@@ -61,7 +61,7 @@ internal static class CheckCommand
             {
                 var mix = drift.Current.Alarms.Where(a => a.Instrument is "js_distance" or "psi" or "missing_share" or "cohort_js_distance").ToList();
                 findings.Add(mix.Count > 0
-                    ? new Finding("intent mix", Health.Drifting, $"{mix.Count} alarm(s): {string.Join("; ", mix.Take(2).Select(a => Shorten(a.Message)))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
+                    ? new Finding("intent mix", Health.Drifting, $"{mix.Count} alarm(s): {string.Join("; ", mix.Select(Brief))}", "recal drift --over weekly --html drift.html; recal sample --pool shadow")
                     : new Finding("intent mix", Health.Healthy, "the set's intent and cohort mix is as far from traffic as in the reference window, within its variability"));
 
                 // Coverage and the timeline: how much of the window has an eval case nearby, against the reference window;
@@ -129,6 +129,15 @@ internal static class CheckCommand
                 {
                     findings.Add(new Finding("staleness", Health.Unknown, $"runs of {targets.Count} target(s) on suite {run.SuiteVersion}; three are needed"));
                 }
+            }
+
+            if (StarterCases.OnlyStarters(project))
+            {
+                // recal init's starter cases were never drawn from this traffic: their gaps to it are expected, not news.
+                findings = [.. findings.Select(f => f.Health == Health.Drifting && SetAgainstTraffic.Contains(f.Instrument)
+                    ? f with { Health = Health.Unknown, What = f.What + " (expected of starter cases)", Next = null }
+                    : f)];
+                findings.Insert(1, new Finding("eval set", Health.Unknown, $"the gold set is the {StarterCases.InGold(project)} starter case(s) recal init wrote, not a set drawn from your traffic: the gaps between it and traffic say nothing yet", StarterCases.FirstDraw));
             }
 
             Render(context, findings, run);
@@ -218,7 +227,7 @@ internal static class CheckCommand
             var outOfScope = timeline.Current.Alarms.Where(a => a.Instrument is GapTimeline.UnknownShare or GapTimeline.Novelty).ToList();
             findings.Add(outOfScope.Count == 0
                 ? new Finding("out of scope", Health.Healthy, $"{RunReportTables.Percent(timeline.Current.UnknownShare)} of the window in no known intent" + (timeline.Current.Coverage?.NoveltyShare is { } novel ? $" and {RunReportTables.Percent(novel)} unlike every case and example" : string.Empty) + ", as in the reference window")
-                : new Finding("out of scope", Health.Drifting, string.Join("; ", outOfScope.Select(a => Shorten(a.Message))), "recal coverage (blind spots); add the new requests to the taxonomy or the set's out-of-scope cases"));
+                : new Finding("out of scope", Health.Drifting, string.Join("; ", outOfScope.Select(Brief)), "recal coverage (blind spots); add the new requests to the taxonomy or the set's out-of-scope cases"));
 
             var online = timeline.Current.Alarms.Where(a => a.Instrument is GapTimeline.ThumbsUpDrop or GapTimeline.EscalationRise).ToList();
             if (timeline.Current.Online is { Traces: > 0 } signals)
@@ -243,7 +252,20 @@ internal static class CheckCommand
         return findings;
     }
 
-    private static string Shorten(string text) => text.Length <= 110 ? text : text[..text.LastIndexOf(' ', 110)] + " …";
+    /// <summary>The findings that compare the set's cases with traffic: all expected of a set nobody drew from it.</summary>
+    private static readonly HashSet<string> SetAgainstTraffic = new(StringComparer.Ordinal) { "intent mix", "coverage", "out of scope", "traffic weighting", "gold vs shadow" };
+
+    /// <summary>An alarm in a few words, its value against its threshold (recal drift has the whole message): never cut mid-number.</summary>
+    private static string Brief(DriftAlarm alarm) => alarm.Instrument switch
+    {
+        "js_distance" => string.Create(CultureInfo.InvariantCulture, $"{alarm.Dimension} JS distance {alarm.Value:0.000} > {alarm.Threshold:0.000}"),
+        "psi" => string.Create(CultureInfo.InvariantCulture, $"{alarm.Dimension} PSI {alarm.Value:0.000} > {alarm.Threshold:0.000}"),
+        "cohort_js_distance" => string.Create(CultureInfo.InvariantCulture, $"{alarm.Dimension} mix JS distance {alarm.Value:0.000} > {alarm.Threshold:0.000}"),
+        "missing_share" => $"{RunReportTables.Percent(alarm.Value)} of traffic in intents the set lacks (alarm at {RunReportTables.Percent(alarm.Threshold)})",
+        GapTimeline.UnknownShare => $"{RunReportTables.Percent(alarm.Value)} of traffic in no known intent (alarm at {RunReportTables.Percent(alarm.Threshold)})",
+        GapTimeline.Novelty => $"{RunReportTables.Percent(alarm.Value)} unlike every case and example (alarm at {RunReportTables.Percent(alarm.Threshold)})",
+        _ => alarm.Message,
+    };
 
     private static void Render(CliContext context, List<Finding> findings, RunInfo? run)
     {
@@ -277,6 +299,30 @@ internal static class CheckCommand
         }
 
         var drifting = findings.Count(f => f.Health == Health.Drifting);
-        context.Out.MarkupLine(drifting == 0 ? "[green]The instrument is calibrated.[/]" : $"[red]{drifting} instrument(s) drifting.[/] The score is not to be read without the gaps above.");
+        var unknown = findings.Where(f => f.Health == Health.Unknown).ToList();
+        if (drifting > 0)
+        {
+            context.Out.MarkupLine($"[red]{drifting} instrument(s) drifting.[/] The score is not to be read without the gaps above.");
+        }
+        else if (unknown.Count == 0)
+        {
+            context.Out.MarkupLine("[green]The instrument is calibrated.[/]");
+        }
+        else
+        {
+            // Nothing drifts, but not everything is measured: not "all is well".
+            context.Out.MarkupLine($"Nothing is drifting; {unknown.Count} instrument(s) have nothing to measure yet.");
+        }
+
+        // What the unmeasured instruments need, in order: a new project's first run ends with its next steps.
+        var steps = unknown.Where(f => f.Next is not null).SelectMany(f => f.Next!.Split("; ", StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).ToList();
+        if (steps.Count > 0)
+        {
+            context.Out.MarkupLine("What next:");
+            for (var i = 0; i < steps.Count; i++)
+            {
+                Reporting.Terminal.TerminalText.WriteHanging(context.Out, $"  {i + 1}. {steps[i]}", 5);
+            }
+        }
     }
 }

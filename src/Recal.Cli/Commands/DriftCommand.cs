@@ -63,6 +63,8 @@ internal static class DriftCommand
                 return ExitCodes.CannotRun;
             }
 
+            // A cohort's missing value named by what it holds: the metadata values taxonomy.yaml does not list.
+            report = report with { Current = report.Current with { UnlistedCohorts = await UnlistedCohortScan.FindAsync(project.Taxonomy, store, report.Current, cancellationToken).ConfigureAwait(false) } };
             if (await GoldShadowCheck.EvaluateAsync(store, project.Policy, cancellationToken).ConfigureAwait(false) is { } goldShadow)
             {
                 report = report with { Current = report.Current with { Alarms = [.. report.Current.Alarms, goldShadow] } };
@@ -100,6 +102,23 @@ internal static class DriftCommand
             {
                 await DriftHtmlWriter.WriteAsync(report, htmlFile.FullName, cancellationToken).ConfigureAwait(false);
                 context.Out.MarkupLine($"HTML report: {Markup.Escape(htmlFile.FullName)}");
+            }
+
+            if (report.HasAlarm && StarterCases.OnlyStarters(project))
+            {
+                // A set nobody drew from this traffic is expected to differ from it: say what to do, and fail only on
+                // what users did, which no set explains.
+                var online = report.Current.Alarms.Any(a => a.Instrument is GapTimeline.ThumbsUpDrop or GapTimeline.EscalationRise);
+                context.Out.WriteLine();
+                TerminalText.WriteHanging(context.Out, $"The gold set is the {StarterCases.InGold(project)} starter case(s) recal init wrote, not a set drawn from this traffic, so its alarms against traffic are expected" +
+                    (online ? "; the online signals' alarm is about your traffic alone (exit code 1)." : " and do not fail the command (exit code 0).") + " What next:", 0);
+                var steps = StarterCases.FirstDraw.Split("; ").Append("recal drift again: the alarms then compare your own set with your traffic").ToList();
+                for (var i = 0; i < steps.Count; i++)
+                {
+                    TerminalText.WriteHanging(context.Out, $"  {i + 1}. {steps[i]}", 5);
+                }
+
+                return online ? ExitCodes.Findings : ExitCodes.Ok;
             }
 
             return report.HasAlarm ? ExitCodes.Findings : ExitCodes.Ok;

@@ -186,7 +186,12 @@ internal static class InitCommand
         context.Out.MarkupLine($"Created eval project [bold]{Markup.Escape(projectName)}[/] in {Markup.Escape(target.FullName)}.");
         if (proposal is null)
         {
-            context.Out.MarkupLine("Next: edit taxonomy.yaml and policy.yaml (the starter cases in cases/gold.jsonl name its example intents: delete or rewrite them for yours), then [blue]recal validate[/], [blue]recal ingest traces.jsonl[/], [blue]recal drift[/].");
+            WriteSteps(context, [
+                "edit taxonomy.yaml and policy.yaml for your product (the starter cases in cases/gold.jsonl, tagged \"starter\", name its example intents)",
+                "recal validate",
+                "recal ingest traces.jsonl (docs/trace-format.md; OpenTelemetry, Langfuse and LangSmith exports too)",
+                "recal drift and recal check: until you draw a gold set from your traffic they say what to do next",
+                StarterCases.FirstDraw.Replace("; delete the starter cases", string.Empty, StringComparison.Ordinal)]);
             return ExitCodes.Ok;
         }
 
@@ -204,8 +209,23 @@ internal static class InitCommand
         }
 
         context.Out.MarkupLine(string.Create(n, $"Wrote taxonomy.yaml (each intent with its distinctive words and examples as comments), a policy of {ProposalWriter.PolicySize(proposal.Intents.Count)} cases, and one starter case per intent in cases/gold.jsonl (tagged \"starter\")."));
-        context.Out.MarkupLine("Next: edit taxonomy.yaml (rename, describe, merge or delete the proposed intents), then [blue]recal validate[/], [blue]recal ingest[/] the same files, [blue]recal drift[/] and [blue]recal check[/].");
+        WriteSteps(context, [
+            "edit taxonomy.yaml (rename, describe, merge or delete the proposed intents)",
+            "recal validate",
+            "recal ingest the same files",
+            "recal drift and recal check",
+            StarterCases.FirstDraw]);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>What to do after init, one numbered step a line, wrapped under its own text.</summary>
+    private static void WriteSteps(CliContext context, IReadOnlyList<string> steps)
+    {
+        context.Out.MarkupLine("Next:");
+        for (var i = 0; i < steps.Count; i++)
+        {
+            Reporting.Terminal.TerminalText.WriteHanging(context.Out, $"  {i + 1}. {steps[i]}", 5);
+        }
     }
 
     private static string Source(TaxonomyProposal proposal) => proposal.Source switch

@@ -108,6 +108,9 @@ public sealed record DriftWindow(
 
     /// <summary>Every calibrated test the window ran, alarmed or not (docs/drift.md#calibrated-alarms).</summary>
     public IReadOnlyList<InstrumentTest> Tests { get; init; } = [];
+
+    /// <summary>Cohort metadata values the taxonomy does not list, counted as the dimension's missing value (docs/drift.md#unlisted-cohort-values).</summary>
+    public IReadOnlyList<UnlistedCohort> UnlistedCohorts { get; init; } = [];
 }
 
 /// <summary>A window's embedding coverage: the share of its traffic with an eval case within the radius.</summary>

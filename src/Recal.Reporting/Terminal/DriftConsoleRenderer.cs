@@ -45,6 +45,7 @@ public static class DriftConsoleRenderer
         console.MarkupLine($"[bold]Current window[/] {Day(current.From)} → {Day(current.To)}: {current.Traces:N0} traces" +
             (current.UnknownShare > 0 ? $", {current.UnknownShare:0.0%} unclassified" : string.Empty));
         RenderMeasures(console, current);
+        RenderUnlisted(console, current);
         RenderStrata(console, current.Intent);
         RenderVerdict(console, current);
     }
@@ -214,6 +215,19 @@ public static class DriftConsoleRenderer
         }
 
         table.Render(console);
+    }
+
+    /// <summary>What a cohort's missing value is made of: the metadata values taxonomy.yaml does not list.</summary>
+    private static void RenderUnlisted(IAnsiConsole console, DriftWindow window)
+    {
+        foreach (var u in window.UnlistedCohorts)
+        {
+            var values = string.Join(", ", u.Values.Select(v => $"{v.Value} ({v.Traces.ToString("N0", CultureInfo.InvariantCulture)})"));
+            var rest = u.Distinct > u.Values.Count ? $" and {u.Distinct - u.Values.Count:N0} other value(s)" : string.Empty;
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"{u.Dimension}={u.Missing} holds {u.Traces:N0} trace(s) ({u.Share:0.0%} of the window) whose '{u.Field}' taxonomy.yaml does not list: {values}{rest}. ")) +
+                $"Add them to cohort '{Markup.Escape(u.Dimension)}' and ingest into a fresh store to measure them apart.");
+        }
     }
 
     private static void RenderStrata(IAnsiConsole console, DimensionDrift intent)
