@@ -34,17 +34,10 @@ fi
 echo
 
 echo "== recal status (the sample's clock is today; its traffic ends 2026-08-23, so refresh and rotation are overdue)"
-status_log=$(mktemp)
-recal status --project "$project" > "$status_log" || true
-tail -n 6 "$status_log"
-rm -f "$status_log"
+recal status --project "$project" --rows 8 || true
 echo
 echo "== recal sample --pool shadow --dry-run (how a fresh shadow set would be drawn from the last four weeks)"
-sample_log=$(mktemp)
-recal sample --project "$project" --pool shadow --size 200 --seed 1 --dry-run > "$sample_log"
-head -n 17 "$sample_log"
-rm -f "$sample_log"
-echo "   ..."
+recal sample --project "$project" --pool shadow --size 200 --seed 1 --dry-run --rows 8
 echo
 
 # The system under test: the sample support bot as an OpenAI-compatible endpoint on 127.0.0.1.
@@ -86,19 +79,15 @@ recal diff --project "$project" baseline gold-tuned --html "$project/.recal/diff
 echo "The case-by-case diff, flips with both answers and their evidence: $project/.recal/diff.html"
 echo
 echo "== recal coverage (how much of the last four weeks has an eval case nearby; built-in embedder)"
-coverage_log=$(mktemp)
-recal coverage --project "$project" > "$coverage_log"
-head -n 16 "$coverage_log"
-echo "   ..."
-awk '/^Blind spots/ { shown = 1 } shown && printed++ < 16' "$coverage_log"
-echo "   ... (recal sample --from-blind-spot N drafts one for labelling)"
-rm -f "$coverage_log"
+recal coverage --project "$project" --rows 6
+echo "(recal sample --from-blind-spot N drafts one blind spot's traces for labelling)"
 echo
 echo "== recal drift --over weekly, again: the score and every gap over time on one page"
 timeline_log=$(mktemp)
 recal drift --project "$project" --over weekly --json "$project/.recal/timeline.json" --html "$project/.recal/timeline.html" > "$timeline_log" || true
+# Whole sections only: the runs' and releases' tables, then the releases alarm up to the next alarm or line of its own.
 sed -n '/The score over time/,/^Current window/p' "$timeline_log" | sed '$d'
-grep -A 3 'ALARM offline_online_releases' "$timeline_log" || true
+awk '/^ALARM offline_online_releases/ { shown = 1; print; next } shown && /^(ALARM |JSON report|HTML report|$)/ { shown = 0 } shown' "$timeline_log"
 rm -f "$timeline_log"
 echo "One page with every series: $project/.recal/timeline.html"
 echo

@@ -35,11 +35,12 @@ internal static class CoverageCommand
         var pools = EnumOptions.Many<Pool>("--pool", "Which pools make up the eval set (default: gold); repeat for several");
         var clusters = new Option<int?>("--clusters") { Description = "Split the uncovered traffic into this many blind spots (default: chosen by the silhouette)", HelpName = "k" };
         var noBlindSpots = new Option<bool>("--no-blind-spots") { Description = "Do not cluster the uncovered traffic" };
+        var rows = RowsOption.Create("the strata table and of blind spots", 20);
         var json = new Option<FileInfo?>("--json") { Description = "Also write the report as JSON (docs/schemas/coverage-report.schema.json)", HelpName = "file" };
 
         var command = new Command("coverage", "The share of a traffic window, overall and per stratum, whose nearest eval case lies within a calibrated similarity radius");
         embedder.AddTo(command);
-        foreach (var option in new Option[] { radius, percentile, maxTraces, seed, from, to, pools, clusters, noBlindSpots, json })
+        foreach (var option in new Option[] { radius, percentile, maxTraces, seed, from, to, pools, clusters, noBlindSpots, json, rows })
         {
             command.Options.Add(option);
         }
@@ -96,7 +97,7 @@ internal static class CoverageCommand
             }
 
             context.Error.MarkupLine($"[grey]embeddings: {cached.Computed:N0} computed, {cached.CacheHits:N0} from the store's cache[/]");
-            CoverageConsoleRenderer.Render(context.Out, report);
+            CoverageConsoleRenderer.Render(context.Out, report, parse.GetValue(rows));
             if (parse.GetValue(json) is { } jsonFile)
             {
                 await CoverageJsonWriter.WriteAsync(report, jsonFile.FullName, cancellationToken).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using System.Globalization;
 using Recal.Domain;
 using Recal.Lifecycle;
 using Recal.Project;
+using Recal.Reporting.Terminal;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -52,7 +53,9 @@ internal static class LifecycleCommands
     {
         var at = new Option<DateTimeOffset?>("--at") { Description = "Judge what is due as of this date (default: now)", HelpName = "date" };
         var command = new Command("status", "Pool sizes per stratum, last and next refresh and rotation, and what is overdue");
+        var rows = RowsOption.Create("the strata table");
         command.Options.Add(at);
+        command.Options.Add(rows);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
@@ -67,22 +70,18 @@ internal static class LifecycleCommands
                 .ToDictionary(g => g.Key, g => g.GroupBy(c => c.Pool).ToDictionary(p => p.Key, p => p.Count()), StringComparer.Ordinal);
             var sealedCounts = project.Seal?.Intents ?? new Dictionary<string, int>();
             var drafts = SampleCommand.ReadDraftFiles(context, project.Root).Select(d => d.Draft).ToList();
-            var table = new Table().Border(TableBorder.Simple);
-            table.AddColumns("stratum", "gold", "shadow", "holdout", "retired", "drafts");
-            foreach (var column in table.Columns.Skip(1))
-            {
-                column.RightAligned();
-            }
+            var table = new FitTable().Column("stratum").Column("gold", rightAligned: true).Column("shadow", rightAligned: true)
+                .Column("holdout", rightAligned: true).Column("retired", rightAligned: true).Column("drafts", rightAligned: true).Limit(parse.GetValue(rows), "strata");
 
             var names = strata.Keys.Concat(policy.Strata.By is ["intent"] ? sealedCounts.Keys : []).Concat(drafts.Select(d => d.Stratum)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
             int Count(string stratum, Pool pool) => strata.TryGetValue(stratum, out var pools) ? pools.GetValueOrDefault(pool) : 0;
             foreach (var stratum in names)
             {
                 var holdout = Count(stratum, Pool.Holdout) + (policy.Strata.By is ["intent"] ? sealedCounts.GetValueOrDefault(stratum) : 0);
-                table.AddRow(Markup.Escape(stratum), Cell(Count(stratum, Pool.Gold), policy.Strata.Floor), Cell(Count(stratum, Pool.Shadow)), Cell(holdout), Cell(Count(stratum, Pool.Retired)), Cell(drafts.Count(d => d.Stratum == stratum)));
+                table.Row(Markup.Escape(stratum), Cell(Count(stratum, Pool.Gold), policy.Strata.Floor), Cell(Count(stratum, Pool.Shadow)), Cell(holdout), Cell(Count(stratum, Pool.Retired)), Cell(drafts.Count(d => d.Stratum == stratum)));
             }
 
-            context.Out.Write(table);
+            table.Render(context.Out);
             var gold = project.Cases.Count(c => c.Pool == Pool.Gold);
             context.Out.MarkupLine($"Gold {gold:N0} of a policy size of {policy.Size:N0}; shadow {project.Cases.Count(c => c.Pool == Pool.Shadow):N0}; holdout {project.Cases.Count(c => c.Pool == Pool.Holdout) + (project.Seal?.Cases ?? 0):N0}{(project.Seal is null ? string.Empty : " (sealed)")}; retired {project.Cases.Count(c => c.Pool == Pool.Retired):N0}; {drafts.Count:N0} draft(s) waiting for labels.");
 

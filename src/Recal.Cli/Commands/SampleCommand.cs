@@ -7,6 +7,7 @@ using Recal.Lifecycle;
 using Recal.Project;
 using Recal.Reporting.Json;
 using Recal.Reporting.Runs;
+using Recal.Reporting.Terminal;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -46,7 +47,8 @@ internal static class SampleCommand
             HelpName = "expr",
         };
         var command = new Command("sample", "Draw drafts from a traffic window by the policy's strata, weights, floors and exclusions; label them with 'recal label'");
-        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun, json, where, blindSpot, clusters, radius, coverageSeed, coveragePools })
+        var rowsOption = RowsOption.Create("the allocation table");
+        foreach (var option in new Option[] { pool, size, seed, from, to, dryRun, json, where, blindSpot, clusters, radius, coverageSeed, coveragePools, rowsOption })
         {
             command.Options.Add(option);
         }
@@ -128,7 +130,7 @@ internal static class SampleCommand
                 var sampler = NewSampler(context, project, askedSize, draws, filter);
                 await store.ScanTracesAsync(start, end, sampler.Add, cancellationToken).ConfigureAwait(false);
                 result = sampler.Draw();
-                Render(context, result, start, end, filter, sizeSource);
+                Render(context, result, start, end, filter, sizeSource, parse.GetValue(rowsOption));
                 var filtered = filter is null ? string.Empty : "-where-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(filter.Text)))[..8];
                 prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}{filtered}-{end.UtcDateTime:yyyyMMdd}-s{draws}");
                 note = filter is null ? null : $"drawn where {filter.Text}";
@@ -216,23 +218,24 @@ internal static class SampleCommand
         }
     }
 
-    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end, TraceFilter? filter, string sizeSource)
+    private static void Render(CliContext context, SampleResult result, DateTimeOffset start, DateTimeOffset end, TraceFilter? filter, string sizeSource, int? rows)
     {
         var matched = result.Matched is { } m ? $"{m:N0} matching --where '{Markup.Escape(filter!.Text)}', " : string.Empty;
         context.Out.MarkupLine($"Traffic from {start.UtcDateTime:yyyy-MM-dd} to {end.UtcDateTime:yyyy-MM-dd}: {result.Seen:N0} traces, {matched}{result.Allocations.Sum(a => a.Eligible):N0} eligible.");
         RenderExcluded(context, result);
         RenderArithmetic(context, result, sizeSource);
 
-        var table = new Table().Border(TableBorder.Simple);
-        table.AddColumns(["stratum", .. filter is null ? Array.Empty<string>() : ["matched"], "eligible", "traffic share", "target weight", "target", "allocated", "drawn"]);
-        foreach (var column in table.Columns.Skip(1))
+        var table = new FitTable().Column("stratum");
+        foreach (var header in (string[])[.. filter is null ? Array.Empty<string>() : ["matched"], "eligible", "traffic share", "target weight", "target", "allocated", "drawn"])
         {
-            column.RightAligned();
+            table.Column(header, rightAligned: true);
         }
+
+        table.Limit(rows, "strata");
 
         foreach (var a in result.Allocations.OrderByDescending(a => a.Allocated).ThenBy(a => a.Stratum, StringComparer.Ordinal))
         {
-            table.AddRow([
+            table.Row([
                 Markup.Escape(a.Stratum),
                 .. a.Matched is { } matching ? [RunReportTables.Count(matching)] : Array.Empty<string>(),
                 RunReportTables.Count(a.Eligible),
@@ -243,7 +246,7 @@ internal static class SampleCommand
                 a.Drawn < a.Allocated ? $"[yellow]{a.Drawn}[/]" : a.Drawn.ToString(CultureInfo.InvariantCulture)]);
         }
 
-        context.Out.Write(table);
+        table.Render(context.Out);
         context.Out.MarkupLine($"Drawn: {result.Drawn.Count:N0} across {result.Allocations.Count:N0} strata.");
     }
 

@@ -16,7 +16,8 @@ public static class CoverageConsoleRenderer
     /// <summary>Characters of a representative trace shown.</summary>
     public const int ExampleChars = 80;
 
-    public static void Render(IAnsiConsole console, CoverageReport report)
+    /// <param name="rows">Strata rows and blind spots shown (null: the top 20 strata and every blind spot; 0: all).</param>
+    public static void Render(IAnsiConsole console, CoverageReport report, int? rows = null)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(report);
@@ -37,18 +38,16 @@ public static class CoverageConsoleRenderer
             $"[bold]Coverage[/]: {Pct(overall.Share)} ({Pct(overall.Lower)}–{Pct(overall.Upper)}, {report.Confidence:0%} {interval}) of traffic has an eval case within r; " +
             $"[bold]{Pct(1 - overall.Share)}[/] has none.");
 
-        var table = new Table().Border(TableBorder.Simple)
-            .Title($"Strata, worst covered first: {Math.Min(TopStrata, report.Strata.Count)} of {report.Strata.Count}");
-        table.AddColumns("stratum", "traffic", "traffic share", "eval cases", "measured", "covered", $"{report.Confidence:0%} interval", "median sim");
-        foreach (var column in table.Columns.Skip(1))
-        {
-            column.RightAligned();
-        }
-
-        foreach (var s in report.Strata.Take(TopStrata))
+        var shown = rows is 0 ? report.Strata.Count : Math.Min(rows ?? TopStrata, report.Strata.Count);
+        var table = new FitTable($"Strata, worst covered first: {shown} of {report.Strata.Count}")
+            .Column("stratum").Column("traffic", rightAligned: true, priority: 2).Column("traffic share", "traffic %", rightAligned: true)
+            .Column("eval cases", "eval", rightAligned: true).Column("measured", rightAligned: true, priority: 3).Column("covered", rightAligned: true)
+            .Column($"{report.Confidence:0%} interval", "interval", rightAligned: true, priority: 2).Column("median sim", "sim", rightAligned: true, priority: 3)
+            .Limit(shown, "strata");
+        foreach (var s in report.Strata)
         {
             var covered = Pct(s.CoveredShare);
-            table.AddRow(
+            table.Row(
                 Markup.Escape(s.Stratum),
                 s.TrafficCount.ToString("N0", CultureInfo.InvariantCulture),
                 Pct(s.TrafficShare),
@@ -59,15 +58,16 @@ public static class CoverageConsoleRenderer
                 s.MedianSimilarity.ToString("0.000", CultureInfo.InvariantCulture));
         }
 
-        console.Write(table);
+        table.Render(console);
         if (report.BlindSpots is { } blindSpots)
         {
-            RenderBlindSpots(console, blindSpots);
+            RenderBlindSpots(console, blindSpots, rows);
         }
     }
 
     /// <summary>How the uncovered traffic was clustered, then one block per blind spot.</summary>
-    public static void RenderBlindSpots(IAnsiConsole console, BlindSpotReport blindSpots)
+    /// <param name="rows">At most this many blind spots (null or 0: all); the rest are counted.</param>
+    public static void RenderBlindSpots(IAnsiConsole console, BlindSpotReport blindSpots, int? rows = null)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(blindSpots);
@@ -88,9 +88,15 @@ public static class CoverageConsoleRenderer
         console.MarkupLine(
             $"{focused} focused (a third or more of its traffic shares a distinctive word), then {blindSpots.Spots.Count - focused} loose; each by share of traffic." +
             (blindSpots.SmallClusters == 0 ? string.Empty : $" {blindSpots.SmallClusters} cluster(s) under {blindSpots.MinSize} traces ({blindSpots.SmallClusterTraces:N0} traces) not listed."));
-        foreach (var spot in blindSpots.Spots)
+        var shown = rows is > 0 ? Math.Min(rows.Value, blindSpots.Spots.Count) : blindSpots.Spots.Count;
+        foreach (var spot in blindSpots.Spots.Take(shown))
         {
             RenderBlindSpot(console, spot);
+        }
+
+        if (shown < blindSpots.Spots.Count)
+        {
+            console.MarkupLine($"[grey]  … {blindSpots.Spots.Count - shown} more blind spot(s) (--rows {blindSpots.Spots.Count} shows them all)[/]");
         }
     }
 

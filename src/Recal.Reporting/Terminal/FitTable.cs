@@ -46,6 +46,22 @@ public sealed class FitTable
 
     public int Rows => _rows.Count;
 
+    private int? _limit;
+    private string _rowsName = "row(s)";
+    private int _cut;
+
+    /// <summary>
+    /// Shows at most <paramref name="rows"/> rows (null or 0: all), then one line that counts the rest, so an excerpt is
+    /// a whole table with its header and its footer, never a cut one (<c>--rows</c>).
+    /// </summary>
+    /// <param name="rowsName">What a row is, plural, for the footer ("strata").</param>
+    public FitTable Limit(int? rows, string rowsName)
+    {
+        _limit = rows is > 0 ? rows : null;
+        _rowsName = rowsName;
+        return this;
+    }
+
     /// <summary>
     /// A report table for the terminal: free text (answers, evidence) wraps between words, other columns stay whole and
     /// are left out right to left when the width needs it.
@@ -118,6 +134,21 @@ public sealed class FitTable
     public void Render(IAnsiConsole console)
     {
         ArgumentNullException.ThrowIfNull(console);
+        if (_limit is { } limit && _rows.Count > limit)
+        {
+            _cut += _rows.Count - limit;
+            _rows.RemoveRange(limit, _rows.Count - limit);
+        }
+
+        RenderRows(console);
+        if (_cut > 0)
+        {
+            console.MarkupLine($"[grey]  … {_cut:N0} more {Markup.Escape(_rowsName)} (--rows {_rows.Count + _cut} shows them all)[/]");
+        }
+    }
+
+    private void RenderRows(IAnsiConsole console)
+    {
         var width = console.Profile.Width;
         var (shown, shortHeaders) = Layout(width);
         var widths = shown.ToDictionary(i => i, i => MinWidth(i, shortHeaders));
