@@ -100,6 +100,13 @@ public sealed record MergeBatchResult(int Added, int Merged, int Unchanged, IRea
 /// <summary>Who holds the lease on a run, and until when (renewed while the run goes on).</summary>
 public sealed record RunLeaseHolder(string Owner, DateTimeOffset Until);
 
+/// <summary>
+/// An ingest in progress, as <see cref="IRecalStore.BeginIngestAsync"/> starts it: the handle a writer passes with each batch
+/// it stores, so the traces are tagged with this ingest and no other (two ingests into one store, at once, keep their own).
+/// </summary>
+/// <param name="Id">The ingest log entry's id (<see cref="IngestLogEntry.Id"/>).</param>
+public sealed record IngestSession(long Id, string Source, DateTimeOffset Started);
+
 /// <summary>A record of one ingest of one file.</summary>
 public sealed record IngestLogEntry(long Id, string Source, DateTimeOffset Started, DateTimeOffset? Finished, long Read, long Added, long Duplicates, long Quarantined);
 
@@ -111,16 +118,23 @@ public interface IRecalStore : IAsyncDisposable
     /// <summary>The schema version the store is at after opening (migrations applied).</summary>
     int SchemaVersion { get; }
 
-    /// <summary>Stores a batch in one transaction, skipping traces whose key is already stored.</summary>
-    ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Stores a batch in one transaction, skipping traces whose key is already stored; the traces added are tagged with
+    /// <paramref name="ingest"/> (null: stored outside any ingest).
+    /// </summary>
+    ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a batch outside any ingest (<see cref="AddTracesAsync(IReadOnlyList{ClassifiedTrace}, IngestSession?, CancellationToken)"/>).</summary>
+    ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) =>
+        AddTracesAsync(batch, null, cancellationToken);
 
     /// <summary>
     /// Stores a batch of trace parts in one transaction: a part whose key is new is added (a feedback-only part then is
     /// <see cref="MergeBatchResult.Missing"/>); a part whose key is stored is merged into the stored trace by
-    /// <paramref name="merge"/> (null: nothing changes). Parts of one key in the batch are merged in order.
+    /// <paramref name="merge"/> (null: nothing changes). Parts of one key in the batch are merged in order. A trace the
+    /// batch adds is tagged with <paramref name="ingest"/>; a merged trace keeps the ingest that first stored it.
     /// </summary>
-    ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<Ingest.TraceUpdate> batch, Func<ClassifiedTrace, Ingest.TraceUpdate, ClassifiedTrace?> merge, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException($"{GetType().Name} cannot merge trace parts; ingest Recal's JSONL format into it instead");
+    ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<Ingest.TraceUpdate> batch, Func<ClassifiedTrace, Ingest.TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default);
 
     /// <summary>Counts stored traffic by bucket, intent and cohort key.</summary>
     ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default);
@@ -214,11 +228,20 @@ public interface IRecalStore : IAsyncDisposable
     /// </summary>
     ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Starts an ingest log entry and returns its id.</summary>
-    ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Starts an ingest log entry and returns the session to store its batches with. The store keeps no current ingest:
+    /// any number may be open at once.
+    /// </summary>
+    ValueTask<IngestSession> BeginIngestAsync(string source, CancellationToken cancellationToken = default);
 
     /// <summary>Completes an ingest log entry with its counts.</summary>
-    ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default);
+    ValueTask EndIngestAsync(IngestSession ingest, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// How many stored traces each ingest added, by ingest id (<see cref="IngestSession.Id"/>); traces stored outside any
+    /// ingest are not counted, ingests that added none are absent.
+    /// </summary>
+    ValueTask<IReadOnlyDictionary<long, long>> CountTracesByIngestAsync(CancellationToken cancellationToken = default);
 
     /// <summary>A cached artefact (a trained classifier, say) by key; null when absent.</summary>
     ValueTask<byte[]?> GetBlobAsync(string key, CancellationToken cancellationToken = default);

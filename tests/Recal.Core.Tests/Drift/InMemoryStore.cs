@@ -96,11 +96,15 @@ internal sealed class InMemoryStore : IRecalStore
     public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_traces.Count == 0 ? null : new TrafficSpan(_traces.Min(t => t.Time), _traces.Max(t => t.Time), _traces.Count));
 
-    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<IngestSession> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask EndIngestAsync(IngestSession ingest, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<IReadOnlyDictionary<long, long>> CountTracesByIngestAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
