@@ -551,7 +551,9 @@ public sealed class SqliteStoreTests : IDisposable
 
         public ValueTask<Recal.Running.RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => inner.GetRunAsync(runId, cancellationToken);
 
-        public ValueTask<IReadOnlyList<Recal.Running.RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) => inner.ListRunsAsync(limit, cancellationToken);
+        public ValueTask<IReadOnlyList<Recal.Running.RunInfo>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => inner.QueryRunsAsync(query, cancellationToken);
+
+        public ValueTask<IReadOnlyList<string>> CheckIntegrityAsync(bool quick = false, int limit = 100, CancellationToken cancellationToken = default) => inner.CheckIntegrityAsync(quick, limit, cancellationToken);
 
         public ValueTask<IReadOnlyList<Recal.Running.RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) => inner.GetRunCasesAsync(runId, cancellationToken);
 

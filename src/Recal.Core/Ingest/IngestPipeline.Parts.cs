@@ -16,7 +16,7 @@ public static partial class IngestPipeline
     /// <summary>
     /// Streams a file in the format <paramref name="options"/> names (or detects) into the store. Recal's JSONL goes
     /// through the JSONL pipeline unchanged; the other formats are parsed into trace parts, in parallel, and merged
-    /// into the store in batches (<see cref="IRecalStore.MergeTracesAsync"/>), so a trace whose spans or feedback
+    /// into the store in batches (<see cref="ITraceStore.MergeTracesAsync"/>), so a trace whose spans or feedback
     /// arrive in several lines or files is one stored trace, and a rerun changes nothing.
     /// </summary>
     public static async Task<IngestSummary> RunAsync(

@@ -127,8 +127,11 @@ internal sealed class InMemoryStore : IRecalStore
     /// <summary>Stored runs, newest first as the store lists them, with their results.</summary>
     public List<(RunInfo Run, IReadOnlyList<RunCaseRecord> Results)> Runs { get; } = [];
 
-    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyList<RunInfo>>([.. Runs.Select(r => r.Run).OrderByDescending(r => r.Started).Take(limit)]);
+    public ValueTask<IReadOnlyList<RunInfo>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<RunInfo>>([.. Runs.Select(r => r.Run).Where(query.Matches).OrderByDescending(r => r.Started).Take(query.Limit ?? int.MaxValue)]);
+
+    public ValueTask<IReadOnlyList<string>> CheckIntegrityAsync(bool quick = false, int limit = 100, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([]);
 
     public ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Runs.Single(r => r.Run.Id == runId).Results);
