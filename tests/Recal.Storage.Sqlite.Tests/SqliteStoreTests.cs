@@ -55,28 +55,6 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Two_interleaved_ingests_on_one_store_keep_their_own_traces()
-    {
-        // Given two ingests open at once on one store
-        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
-        var first = await store.BeginIngestAsync("first.jsonl", TestContext.Current.CancellationToken);
-        var second = await store.BeginIngestAsync("second.jsonl", TestContext.Current.CancellationToken);
-
-        // When their batches are stored in turns, the second's as merged parts, and a batch is stored outside both
-        await store.AddTracesAsync([Classified("a1", Monday, "x"), Classified("a2", Monday, "x")], first, TestContext.Current.CancellationToken);
-        await store.MergeTracesAsync([new TraceUpdate("id:b1", Classified("b1", Monday, "x"), Feedback.None)], (_, _) => null, second, TestContext.Current.CancellationToken);
-        await store.AddTracesAsync([Classified("a3", Monday, "x")], first, TestContext.Current.CancellationToken);
-        await store.EndIngestAsync(first, 3, 3, 0, 0, TestContext.Current.CancellationToken);
-        await store.AddTracesAsync([Classified("c1", Monday, "x")], TestContext.Current.CancellationToken);
-        await store.MergeTracesAsync([new TraceUpdate("id:b2", Classified("b2", Monday, "x"), Feedback.None)], (_, _) => null, second, TestContext.Current.CancellationToken);
-        await store.EndIngestAsync(second, 2, 2, 0, 0, TestContext.Current.CancellationToken);
-
-        // Then each ingest is credited with its own traces only
-        (await store.CountTracesByIngestAsync(TestContext.Current.CancellationToken)).Should().BeEquivalentTo(new Dictionary<long, long> { [first.Id] = 3, [second.Id] = 2 });
-        first.Id.Should().NotBe(second.Id);
-    }
-
-    [Fact]
     public async Task Two_writers_on_one_store_never_store_a_trace_twice()
     {
         // Given two open stores on the same file, as two ingest processes would have
