@@ -120,7 +120,7 @@ internal static class OtlpIngestBenchmark
                 var batch = traces.GetRange(i, Math.Min(2500, traces.Count - i));
                 if (merge)
                 {
-                    await store.MergeTracesAsync([.. batch.Select(t => new TraceUpdate(t.Key, t, t.Trace.Feedback))], (s, u) => null);
+                    await store.MergeTracesAsync([.. batch.Select(t => new TraceUpdate(t.Key, t, t.Trace.Feedback))], (s, u) => null, null);
                 }
                 else
                 {

@@ -11,7 +11,7 @@ public sealed partial class SqliteStore
     private Dictionary<long, long>? _partRows;
     private long _partRowsThrough = long.MinValue;
 
-    public async ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, CancellationToken cancellationToken = default)
+    public async ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(merge);
@@ -45,7 +45,7 @@ public sealed partial class SqliteStore
                             continue;
                         }
 
-                        BindInsert(insert, keyHash, fresh, json, transaction, sha256, storedSeed);
+                        BindInsert(insert, keyHash, fresh, ingest, json, transaction, sha256, storedSeed);
                         Step(insert, db);
                         lastRow = raw.sqlite3_last_insert_rowid(db);
                         keys.Add(keyHash);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Recal.Domain;
 using Recal.Running;
 using Recal.Scoring;
 
@@ -25,7 +26,7 @@ public sealed partial class SqliteStore
                 command.Parameters.AddWithValue("$target", run.Target);
                 command.Parameters.AddWithValue("$target_json", run.TargetJson);
                 command.Parameters.AddWithValue("$suite", run.SuiteVersion);
-                command.Parameters.AddWithValue("$pools", run.Pools);
+                command.Parameters.AddWithValue("$pools", run.Pools.ToString());
                 command.Parameters.AddWithValue("$total", run.Total);
                 command.Parameters.AddWithValue("$judges", (object?)run.Judges ?? DBNull.Value);
                 command.Parameters.AddWithValue("$started", run.Started.ToUnixTimeMilliseconds());
@@ -118,12 +119,79 @@ public sealed partial class SqliteStore
     public async ValueTask<RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
-        var runs = await QueryRunsAsync("WHERE id = $id", 1, runId, cancellationToken).ConfigureAwait(false);
+        var runs = await ReadRunsAsync("WHERE id = $id", 1, command => command.Parameters.AddWithValue("$id", runId), cancellationToken).ConfigureAwait(false);
         return runs.Count == 0 ? null : runs[0];
     }
 
     public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) =>
-        QueryRunsAsync(string.Empty, limit, null, cancellationToken);
+        QueryRunsAsync(new RunQuery(Limit: limit), cancellationToken);
+
+    /// <summary>The conditions become one WHERE clause: the runs table is small, and a scan of it in start order is the plan.</summary>
+    public ValueTask<IReadOnlyList<RunInfo>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var conditions = new List<string>();
+        if (query.Target is not null)
+        {
+            conditions.Add("target = $target");
+        }
+
+        var pools = query.Pools?.Names ?? [];
+        for (var i = 0; i < pools.Count; i++)
+        {
+            // Pools are stored as names joined by commas: a pool is among them when ',name,' is in ',pools,'.
+            conditions.Add($"instr(',' || pools || ',', $pool{i}) > 0");
+        }
+
+        if (query.Since is not null)
+        {
+            conditions.Add("started >= $since");
+        }
+
+        var statuses = query.Statuses?.Distinct().ToList() ?? [];
+        if (statuses.Count > 0)
+        {
+            conditions.Add($"status IN ({string.Join(", ", statuses.Select((_, i) => $"$status{i}"))})");
+        }
+
+        if (query.SuiteVersion is not null)
+        {
+            conditions.Add("suite_version = $suite");
+        }
+
+        return ReadRunsAsync(
+            conditions.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", conditions),
+            query.Limit ?? -1,
+            command =>
+            {
+                var p = command.Parameters;
+                if (query.Target is not null)
+                {
+                    p.AddWithValue("$target", query.Target);
+                }
+
+                for (var i = 0; i < pools.Count; i++)
+                {
+                    p.AddWithValue($"$pool{i}", "," + pools[i] + ",");
+                }
+
+                if (query.Since is { } since)
+                {
+                    p.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+                }
+
+                for (var i = 0; i < statuses.Count; i++)
+                {
+                    p.AddWithValue($"$status{i}", StatusName(statuses[i]));
+                }
+
+                if (query.SuiteVersion is not null)
+                {
+                    p.AddWithValue("$suite", query.SuiteVersion);
+                }
+            },
+            cancellationToken);
+    }
 
     public async ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default)
     {
@@ -219,7 +287,8 @@ public sealed partial class SqliteStore
         return outputs;
     }
 
-    private async ValueTask<IReadOnlyList<RunInfo>> QueryRunsAsync(string where, int limit, string? id, CancellationToken cancellationToken)
+    /// <summary>The runs a WHERE clause selects, newest first; a negative <paramref name="limit"/> is none (as SQLite reads it).</summary>
+    private async ValueTask<IReadOnlyList<RunInfo>> ReadRunsAsync(string where, int limit, Action<SqliteCommand> bind, CancellationToken cancellationToken)
     {
         var runs = new List<RunInfo>();
         await WithCommandAsync(
@@ -227,10 +296,7 @@ public sealed partial class SqliteStore
             {
                 command.CommandText = $"SELECT id, project, target, target_json, suite_version, pools, total, judges, started, finished, status FROM runs {where} ORDER BY started DESC, id DESC LIMIT $limit";
                 command.Parameters.AddWithValue("$limit", limit);
-                if (id is not null)
-                {
-                    command.Parameters.AddWithValue("$id", id);
-                }
+                bind(command);
 
                 using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -241,7 +307,7 @@ public sealed partial class SqliteStore
                         reader.GetString(2),
                         reader.GetString(3),
                         reader.GetString(4),
-                        reader.GetString(5),
+                        PoolSet.Parse(reader.GetString(5)),
                         (int)reader.GetInt64(6),
                         NullableString(reader, 7),
                         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),

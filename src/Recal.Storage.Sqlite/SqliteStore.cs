@@ -25,7 +25,6 @@ public sealed partial class SqliteStore : IRecalStore
     private readonly Dictionary<string, long> _cohortIds = new(StringComparer.Ordinal);
     private readonly Dictionary<long, string> _intentNames = [];
     private readonly Dictionary<long, string> _cohortKeys = [];
-    private long _currentIngest;
     private HashSet<long>? _storedKeys;
     private long _storedKeysThroughRow;
 
@@ -344,7 +343,10 @@ public sealed partial class SqliteStore : IRecalStore
         return _storedKeys;
     }
 
-    public async ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default)
+    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) =>
+        AddTracesAsync(batch, null, cancellationToken);
+
+    public async ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -371,7 +373,7 @@ public sealed partial class SqliteStore : IRecalStore
                     }
 
                     // Binding through the native API directly: the ADO.NET layer costs more per row than SQLite's insert itself.
-                    BindInsert(insert, keyHash, item, json, transaction, sha256, storedSeed);
+                    BindInsert(insert, keyHash, item, ingest, json, transaction, sha256, storedSeed);
 
                     var result = raw.sqlite3_step(insert);
                     if (result != raw.SQLITE_DONE)
@@ -407,7 +409,7 @@ public sealed partial class SqliteStore : IRecalStore
     }
 
     /// <summary>Binds every column of <see cref="InsertSql"/> for one trace.</summary>
-    private void BindInsert(sqlite3_stmt insert, long keyHash, ClassifiedTrace item, ArrayBufferWriterPool json, SqliteTransaction transaction, IncrementalHash sha256, byte[] storedSeed)
+    private void BindInsert(sqlite3_stmt insert, long keyHash, ClassifiedTrace item, IngestSession? ingest, ArrayBufferWriterPool json, SqliteTransaction transaction, IncrementalHash sha256, byte[] storedSeed)
     {
         var trace = item.Trace;
         raw.sqlite3_bind_int64(insert, 1, keyHash);
@@ -437,13 +439,13 @@ public sealed partial class SqliteStore : IRecalStore
         raw.sqlite3_bind_int(insert, 17, (int)item.IntentSource);
         raw.sqlite3_bind_double(insert, 18, item.Confidence);
         raw.sqlite3_bind_int64(insert, 19, NameId("cohorts", "key", item.CohortKey, _cohortIds, _cohortKeys, transaction));
-        if (_currentIngest == 0)
+        if (ingest is null)
         {
             raw.sqlite3_bind_null(insert, 20);
         }
         else
         {
-            raw.sqlite3_bind_int64(insert, 20, _currentIngest);
+            raw.sqlite3_bind_int64(insert, 20, ingest.Id);
         }
 
         raw.sqlite3_bind_int64(insert, 21, unchecked((long)SamplePriority.Of(sha256, storedSeed, item.Key)));
@@ -808,17 +810,19 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    public async ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default)
+    public async ValueTask<IngestSession> BeginIngestAsync(string source, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        var started = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var command = _connection.CreateCommand();
             command.CommandText = "INSERT INTO ingests (source, started) VALUES ($source, $started) RETURNING id";
             command.Parameters.AddWithValue("$source", source);
-            command.Parameters.AddWithValue("$started", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            _currentIngest = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-            return _currentIngest;
+            command.Parameters.AddWithValue("$started", started.ToUnixTimeMilliseconds());
+            var id = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            return new IngestSession(id, source, started);
         }
         finally
         {
@@ -826,8 +830,9 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    public async ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default)
+    public async ValueTask EndIngestAsync(IngestSession ingest, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(ingest);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -838,9 +843,31 @@ public sealed partial class SqliteStore : IRecalStore
             command.Parameters.AddWithValue("$added", added);
             command.Parameters.AddWithValue("$duplicates", duplicates);
             command.Parameters.AddWithValue("$quarantined", quarantined);
-            command.Parameters.AddWithValue("$id", ingestId);
+            command.Parameters.AddWithValue("$id", ingest.Id);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            _currentIngest = 0;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>One pass over the traces (no index on the ingest column: ingest writes it and nothing else reads it often).</summary>
+    public async ValueTask<IReadOnlyDictionary<long, long>> CountTracesByIngestAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT ingest_id, COUNT(*) FROM traces WHERE ingest_id IS NOT NULL GROUP BY ingest_id";
+            var counts = new Dictionary<long, long>();
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                counts[reader.GetInt64(0)] = reader.GetInt64(1);
+            }
+
+            return counts;
         }
         finally
         {

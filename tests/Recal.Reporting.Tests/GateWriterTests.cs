@@ -16,7 +16,7 @@ public sealed class GateWriterTests
 
     private static GateReport Report(UnknownVerdict unknown)
     {
-        RunInfo Run(string id, string target) => new(id, "demo", target, "{}", "s1", "gold,shadow", 10, null, Now, Now, RunStatus.Completed);
+        RunInfo Run(string id, string target) => new(id, "demo", target, "{}", "s1", PoolSet.Parse("gold,shadow"), 10, null, Now, Now, RunStatus.Completed);
         var change = PairedProportion.Compare(3, 0, 2, 0);
         var policy = new GatePolicy { Unknown = unknown };
         GateResult[] gates =

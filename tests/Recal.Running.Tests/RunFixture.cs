@@ -49,7 +49,7 @@ internal sealed class RunFixture : IAsyncDisposable
     /// <summary>Stores a new run over <paramref name="cases"/> and returns it.</summary>
     public async Task<RunInfo> NewRunAsync(IReadOnlyList<EvalCase> cases, string target = "bot", string? judges = null)
     {
-        var run = new RunInfo($"run-{Interlocked.Increment(ref _runs)}-{target}", "demo", target, "{}", "suite", "gold", cases.Count, judges, DateTimeOffset.UtcNow, null, RunStatus.Running);
+        var run = new RunInfo($"run-{Interlocked.Increment(ref _runs)}-{target}", "demo", target, "{}", "suite", PoolSet.Parse("gold"), cases.Count, judges, DateTimeOffset.UtcNow, null, RunStatus.Running);
         await Store.CreateRunAsync(run);
         return run;
     }

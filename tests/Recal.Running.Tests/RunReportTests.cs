@@ -219,7 +219,7 @@ public sealed class RunReportTests : IAsyncLifetime
             null, error is null ? 120 : null, 10, 5, null, error is null && !fromCache ? 1 : 0, fromCache, Latest);
 
     private static RunInfo Run(IReadOnlyList<RunCaseRecord> results) =>
-        new("run-report", "demo", "bot", """{"name":"bot","type":"openai","base_url":"http://127.0.0.1:8000/v1","model":"bot"}""", "abc123def456", "gold,shadow", results.Count, null, Latest, Latest.AddMinutes(5), RunStatus.Completed);
+        new("run-report", "demo", "bot", """{"name":"bot","type":"openai","base_url":"http://127.0.0.1:8000/v1","model":"bot"}""", "abc123def456", PoolSet.Parse("gold,shadow"), results.Count, null, Latest, Latest.AddMinutes(5), RunStatus.Completed);
 
     private async Task AddTrafficAsync(string intent, int count, DateTimeOffset at)
     {

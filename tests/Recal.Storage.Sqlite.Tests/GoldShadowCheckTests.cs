@@ -19,7 +19,7 @@ public sealed class GoldShadowCheckTests : IDisposable
 
     private static async Task StoreRun(SqliteStore store, string id, int goldPassed, int shadowPassed, string pools = "gold,shadow")
     {
-        await store.CreateRunAsync(new RunInfo(id, "p", "bot", "{}", "v", pools, 200, null, DateTimeOffset.UtcNow, null, RunStatus.Running), TestContext.Current.CancellationToken);
+        await store.CreateRunAsync(new RunInfo(id, "p", "bot", "{}", "v", PoolSet.Parse(pools), 200, null, DateTimeOffset.UtcNow, null, RunStatus.Running), TestContext.Current.CancellationToken);
         var results = Enumerable.Range(0, 100).Select(i => Record($"g{i}", "gold", i < goldPassed ? "balance" : "balance", i < goldPassed))
             .Concat(Enumerable.Range(0, 100).Select(i => Record($"s{i}", "shadow", i < 50 ? "balance" : "book_hotel", i < shadowPassed)));
         await store.AddRunCasesAsync(id, [.. results], TestContext.Current.CancellationToken);
@@ -59,6 +59,27 @@ public sealed class GoldShadowCheckTests : IDisposable
         await StoreRun(store, "r1", goldPassed: 100, shadowPassed: 0, pools: "gold");
 
         (await GoldShadowCheck.EvaluateAsync(store, Policy(), TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task An_older_run_with_both_pools_is_found_behind_many_newer_runs_without_them()
+    {
+        // Given a gold and shadow run, then 60 newer runs: gold-only ones and one still running with both pools
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var started = DateTimeOffset.UtcNow.AddDays(-1);
+        await StoreRun(store, "old", goldPassed: 98, shadowPassed: 50);
+        for (var i = 0; i < 60; i++)
+        {
+            await store.CreateRunAsync(new RunInfo($"new-{i:00}", "p", "bot", "{}", "v", PoolSet.Of(i == 59 ? [Pool.Gold, Pool.Shadow] : [Pool.Gold]), 1, null, started.AddDays(2).AddMinutes(i), null, i == 59 ? RunStatus.Running : RunStatus.Completed), TestContext.Current.CancellationToken);
+        }
+
+        // When the check looks for the newest finished run of both pools
+        var alarm = await GoldShadowCheck.EvaluateAsync(store, Policy(), TestContext.Current.CancellationToken);
+
+        // Then it is the old one, not dropped for the newer 60
+        alarm.Should().NotBeNull();
+        alarm!.Value.Should().BeApproximately(0.48, 1e-12);
+        (await store.QueryRunsAsync(new RunQuery(Pools: PoolSet.Of([Pool.Shadow]), Statuses: RunQuery.Finished), TestContext.Current.CancellationToken)).Select(r => r.Id).Should().Equal("old");
     }
 
     [Fact]

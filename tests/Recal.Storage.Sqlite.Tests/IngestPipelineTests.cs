@@ -155,9 +155,9 @@ public sealed class IngestPipelineTests : IDisposable
         // Given a store whose connection is dropped without disposing after one committed batch (as when the process is killed)
         var path = _fixture.WriteText("kill.jsonl", string.Join('\n', Enumerable.Range(1, 100).Select(i => StoreFixture.Line(i))));
         var abandoned = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
-        await abandoned.BeginIngestAsync(path, TestContext.Current.CancellationToken);
+        var interrupted = await abandoned.BeginIngestAsync(path, TestContext.Current.CancellationToken);
         var firstHalf = Enumerable.Range(1, 40).Select(i => StoreFixture.Classify(TraceLineParser.Parse(Encoding.UTF8.GetBytes(StoreFixture.Line(i))).Trace!, "id:t-" + i)).ToList();
-        await abandoned.AddTracesAsync(firstHalf, TestContext.Current.CancellationToken);
+        await abandoned.AddTracesAsync(firstHalf, interrupted, TestContext.Current.CancellationToken);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
         // When the store is reopened and the file ingested

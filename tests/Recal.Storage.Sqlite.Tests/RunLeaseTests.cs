@@ -1,3 +1,4 @@
+using Recal.Domain;
 using FluentAssertions;
 using Recal.Running;
 using Xunit;
@@ -17,7 +18,7 @@ public sealed class RunLeaseTests : IDisposable
     {
         // Given a stored run claimed by one process
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, Token);
-        await store.CreateRunAsync(new RunInfo("r1", "demo", "bot", "{}", "suite", "gold", 3, null, DateTimeOffset.UtcNow, null, RunStatus.Running), Token);
+        await store.CreateRunAsync(new RunInfo("r1", "demo", "bot", "{}", "suite", PoolSet.Parse("gold"), 3, null, DateTimeOffset.UtcNow, null, RunStatus.Running), Token);
         var (first, _) = await RunLease.AcquireAsync(store, "r1", cancellationToken: Token);
 
         // When another claim comes while it holds the run, and again after it released it
@@ -37,8 +38,8 @@ public sealed class RunLeaseTests : IDisposable
     public async Task An_expired_lease_or_one_of_a_process_that_ended_is_taken_over()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, Token);
-        await store.CreateRunAsync(new RunInfo("r1", "demo", "bot", "{}", "suite", "gold", 3, null, DateTimeOffset.UtcNow, null, RunStatus.Running), Token);
-        await store.CreateRunAsync(new RunInfo("r2", "demo", "bot", "{}", "suite", "gold", 3, null, DateTimeOffset.UtcNow, null, RunStatus.Running), Token);
+        await store.CreateRunAsync(new RunInfo("r1", "demo", "bot", "{}", "suite", PoolSet.Parse("gold"), 3, null, DateTimeOffset.UtcNow, null, RunStatus.Running), Token);
+        await store.CreateRunAsync(new RunInfo("r2", "demo", "bot", "{}", "suite", PoolSet.Parse("gold"), 3, null, DateTimeOffset.UtcNow, null, RunStatus.Running), Token);
         var now = DateTimeOffset.UtcNow;
         (await store.ClaimRunAsync("r1", "elsewhere:1:aaaaaa", now.AddMinutes(-5), now.AddMinutes(-4), cancellationToken: Token)).Should().BeNull();
         (await store.ClaimRunAsync("r2", $"{Environment.MachineName}:{int.MaxValue}:bbbbbb", now, now.AddMinutes(5), cancellationToken: Token)).Should().BeNull();

@@ -53,7 +53,7 @@ public sealed class RunStorageTests : IDisposable
     }
 
     private static RunInfo Run(string id, int total) =>
-        new(id, "p", "t", "{}", "suite", "gold", total, null, new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero), null, RunStatus.Running);
+        new(id, "p", "t", "{}", "suite", PoolSet.Parse("gold"), total, null, new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero), null, RunStatus.Running);
 
     private static RunCaseRecord Record(string caseId, string output) =>
         new(caseId, "balance", "plan=free", null, "gold", output, null, true, [], null, 12.5, 3, 4, null, 1, false, new DateTimeOffset(2026, 6, 1, 0, 0, 1, TimeSpan.Zero));

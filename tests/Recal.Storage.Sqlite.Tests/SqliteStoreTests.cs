@@ -499,15 +499,19 @@ public sealed class SqliteStoreTests : IDisposable
     {
         public int SchemaVersion => inner.SchemaVersion;
 
-        public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) => inner.AddTracesAsync(batch, cancellationToken);
+        public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default) => inner.AddTracesAsync(batch, ingest, cancellationToken);
+
+        public ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<Recal.Ingest.TraceUpdate> batch, Func<ClassifiedTrace, Recal.Ingest.TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default) => inner.MergeTracesAsync(batch, merge, ingest, cancellationToken);
 
         public ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default) => inner.CountTrafficAsync(query, cancellationToken);
 
         public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) => inner.GetTrafficSpanAsync(cancellationToken);
 
-        public ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => inner.BeginIngestAsync(source, cancellationToken);
+        public ValueTask<IngestSession> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => inner.BeginIngestAsync(source, cancellationToken);
 
-        public ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => inner.EndIngestAsync(ingestId, read, added, duplicates, quarantined, cancellationToken);
+        public ValueTask EndIngestAsync(IngestSession ingest, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => inner.EndIngestAsync(ingest, read, added, duplicates, quarantined, cancellationToken);
+
+        public ValueTask<IReadOnlyDictionary<long, long>> CountTracesByIngestAsync(CancellationToken cancellationToken = default) => inner.CountTracesByIngestAsync(cancellationToken);
 
         public ValueTask<byte[]?> GetBlobAsync(string key, CancellationToken cancellationToken = default) => inner.GetBlobAsync(key, cancellationToken);
 
@@ -525,7 +529,9 @@ public sealed class SqliteStoreTests : IDisposable
 
         public ValueTask<Recal.Running.RunInfo?> GetRunAsync(string runId, CancellationToken cancellationToken = default) => inner.GetRunAsync(runId, cancellationToken);
 
-        public ValueTask<IReadOnlyList<Recal.Running.RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) => inner.ListRunsAsync(limit, cancellationToken);
+        public ValueTask<IReadOnlyList<Recal.Running.RunInfo>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken = default) => inner.QueryRunsAsync(query, cancellationToken);
+
+        public ValueTask<IReadOnlyList<string>> CheckIntegrityAsync(bool quick = false, int limit = 100, CancellationToken cancellationToken = default) => inner.CheckIntegrityAsync(quick, limit, cancellationToken);
 
         public ValueTask<IReadOnlyList<Recal.Running.RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) => inner.GetRunCasesAsync(runId, cancellationToken);
 

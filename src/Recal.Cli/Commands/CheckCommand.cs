@@ -92,7 +92,7 @@ internal static class CheckCommand
                     : new Finding("lifecycle", Health.Healthy, lastRefresh is null || lastRotation is null ? $"{(lastRefresh is null ? "rotation" : "refresh")} on schedule; no {(lastRefresh is null ? "shadow refresh" : "rotation")} recorded yet" : "refresh and rotation are on schedule"));
 
             // The score side: the newest completed run, with its gaps.
-            var run = (await store.ListRunsAsync(50, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Status is RunStatus.Completed or RunStatus.Degraded);
+            var run = (await store.QueryRunsAsync(new RunQuery(Statuses: RunQuery.Finished, Limit: 1), cancellationToken).ConfigureAwait(false)).FirstOrDefault();
             if (run is null)
             {
                 findings.Add(new Finding("score", Health.Unknown, "no completed run", "recal run --target NAME --pool gold shadow holdout"));
@@ -110,8 +110,8 @@ internal static class CheckCommand
                         ? new Finding("contamination", Health.Drifting, line + $": as large as the gates' margin of {RunReportTables.Points(project.Policy.Gates.MaxRegression)}", "recal rotate at the next cadence; trust the holdout and shadow over gold (recal gate)")
                         : new Finding("contamination", Health.Healthy, line));
                 }
-                var targets = (await store.ListRunsAsync(500, cancellationToken).ConfigureAwait(false))
-                    .Where(r => r.SuiteVersion == run.SuiteVersion && r.Status is RunStatus.Completed or RunStatus.Degraded).GroupBy(r => r.Target).Select(g => g.First()).Take(10).ToList();
+                var targets = (await store.QueryRunsAsync(new RunQuery(Statuses: RunQuery.Finished, SuiteVersion: run.SuiteVersion), cancellationToken).ConfigureAwait(false))
+                    .GroupBy(r => r.Target).Select(g => g.First()).Take(10).ToList();
                 if (targets.Count >= 3)
                 {
                     var loaded = new List<(RunInfo, IReadOnlyList<RunCaseRecord>)>();

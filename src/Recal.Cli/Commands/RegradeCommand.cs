@@ -68,7 +68,7 @@ internal static class RegradeCommand
             }
 
             var results = await store.GetRunCasesAsync(found.Id, cancellationToken).ConfigureAwait(false);
-            var pools = found.Pools.Split(',').Select(n => Enum.Parse<Pool>(n, ignoreCase: true)).ToList();
+            var pools = found.Pools.ToList();
             if (pools.Contains(Pool.Holdout) && Lifecycle.HoldoutSeal.ReadRecord(project.Root) is not null)
             {
                 var (holdout, holdoutError) = HoldoutCommand.OpenForRun(context, project, parse.GetValue(keyFile), early: false);

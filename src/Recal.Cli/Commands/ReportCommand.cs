@@ -39,7 +39,7 @@ internal static class ReportCommand
                 table.AddColumns("run", "target", "suite", "pools", "cases", "status", "started (UTC)");
                 foreach (var stored in await store.ListRunsAsync(100, cancellationToken).ConfigureAwait(false))
                 {
-                    table.AddRow(Markup.Escape(stored.Id), Markup.Escape(stored.Target), stored.SuiteVersion, Markup.Escape(stored.Pools), RunReportTables.Count(stored.Total), stored.Status.ToString().ToLowerInvariant(), stored.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+                    table.AddRow(Markup.Escape(stored.Id), Markup.Escape(stored.Target), stored.SuiteVersion, Markup.Escape(stored.Pools.ToString()), RunReportTables.Count(stored.Total), stored.Status.ToString().ToLowerInvariant(), stored.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
                 }
 
                 context.Out.Write(table);

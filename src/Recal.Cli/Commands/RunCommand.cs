@@ -78,7 +78,7 @@ internal static class RunCommand
         {
             var found = request.ResumeId is { } id
                 ? await store.GetRunAsync(id, cancellationToken).ConfigureAwait(false)
-                : (await store.ListRunsAsync(50, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Status is RunStatus.Running or RunStatus.Interrupted);
+                : (await store.QueryRunsAsync(new RunQuery(Statuses: RunQuery.Resumable, Limit: 1), cancellationToken).ConfigureAwait(false)).FirstOrDefault();
             if (found is null)
             {
                 context.Error.MarkupLine(request.ResumeId is null
@@ -108,7 +108,7 @@ internal static class RunCommand
                 return ExitCodes.CannotRun;
             }
 
-            var poolNames = found.Pools.Split(',').Select(n => Enum.Parse<Pool>(n, ignoreCase: true)).ToList();
+            var poolNames = found.Pools.ToList();
             if (WithHoldout(context, project, poolNames, request) is not { } opened)
             {
                 return ExitCodes.CannotRun;
@@ -143,7 +143,7 @@ internal static class RunCommand
             var started = DateTimeOffset.UtcNow;
             var judges = request.NoJudge || project.Settings.Judge is null ? null : $"{project.Rubric!.Id}: {string.Join(", ", project.Settings.Judge.Judges.Select(j => j.Name))}";
             run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings, redactor), suite,
-                string.Join(',', request.Pools.Distinct().Select(p => p.ToString().ToLowerInvariant())), cases.Count, judges, started, null, RunStatus.Running);
+                PoolSet.Of(request.Pools), cases.Count, judges, started, null, RunStatus.Running);
             await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
         }
 
@@ -191,7 +191,7 @@ internal static class RunCommand
         }
 
         var options = new RunOptions(request.Concurrency ?? settings.Concurrency ?? project.Settings.Run.Concurrency, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare) { Redactor = redactor };
-        context.Error.MarkupLine($"Run [bold]{Markup.Escape(run.Id)}[/]: target [bold]{Markup.Escape(settings.Name)}[/] over {cases.Count:N0} case(s) of {Markup.Escape(run.Pools)}, suite {run.SuiteVersion}, concurrency {options.Concurrency}{(panel is null ? string.Empty : $", judges {Markup.Escape(run.Judges!)}")}{(request.NoCache ? ", cache off" : string.Empty)}.");
+        context.Error.MarkupLine($"Run [bold]{Markup.Escape(run.Id)}[/]: target [bold]{Markup.Escape(settings.Name)}[/] over {cases.Count:N0} case(s) of {Markup.Escape(run.Pools.ToString())}, suite {run.SuiteVersion}, concurrency {options.Concurrency}{(panel is null ? string.Empty : $", judges {Markup.Escape(run.Judges!)}")}{(request.NoCache ? ", cache off" : string.Empty)}.");
         var watch = Stopwatch.StartNew();
         RunSummary summary;
         try

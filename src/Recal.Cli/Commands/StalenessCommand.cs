@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Recal.Reporting.Runs;
 using Recal.Running;
+using Recal.Storage;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -24,9 +25,8 @@ internal static class StalenessCommand
             }
 
             await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
-            var completed = (await store.ListRunsAsync(500, cancellationToken).ConfigureAwait(false)).Where(r => r.Status is RunStatus.Completed or RunStatus.Degraded).ToList();
-            var version = parse.GetValue(suite) ?? completed.FirstOrDefault()?.SuiteVersion;
-            var runs = completed.Where(r => r.SuiteVersion == version).GroupBy(r => r.Target).Select(g => g.First()).Take(Math.Max(2, parse.GetValue(last))).ToList();
+            var version = parse.GetValue(suite) ?? (await store.QueryRunsAsync(new RunQuery(Statuses: RunQuery.Finished, Limit: 1), cancellationToken).ConfigureAwait(false)).FirstOrDefault()?.SuiteVersion;
+            var runs = (version is null ? [] : await store.QueryRunsAsync(new RunQuery(Statuses: RunQuery.Finished, SuiteVersion: version), cancellationToken).ConfigureAwait(false)).GroupBy(r => r.Target).Select(g => g.First()).Take(Math.Max(2, parse.GetValue(last))).ToList();
             if (runs.Count < 2)
             {
                 context.Error.MarkupLine($"[red]error[/]: staleness needs completed runs of at least two targets on one suite version; {(version is null ? "there is none" : $"suite {version} has {runs.Count}")}.");

@@ -17,18 +17,17 @@ public static class RunSelector
             return (run, null);
         }
 
-        var runs = await store.ListRunsAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
-        var latest = runs.FirstOrDefault(r => r.Target == idOrTarget && r.Status is RunStatus.Completed or RunStatus.Degraded);
-        if (latest is not null)
+        if ((await store.QueryRunsAsync(new RunQuery(Target: idOrTarget, Statuses: RunQuery.Finished, Limit: 1), cancellationToken).ConfigureAwait(false)) is [var latest])
         {
             return (latest, null);
         }
 
-        if (runs.Any(r => r.Target == idOrTarget))
+        if ((await store.QueryRunsAsync(new RunQuery(Target: idOrTarget, Limit: 1), cancellationToken).ConfigureAwait(false)).Count > 0)
         {
             return (null, $"target '{idOrTarget}' has no finished run (only running or interrupted ones); finish one with recal run --resume, or name a run id");
         }
 
+        var runs = await store.ListRunsAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
         var known = targets.Concat(runs.Select(r => r.Target)).Distinct(StringComparer.Ordinal).ToList();
         return (null, $"'{idOrTarget}' is neither a stored run id nor a target with a finished run; " + (known.Count == 0 ? "the store holds no run yet: start one with recal run" : Text.Spelling.Hint(idOrTarget, known) + "; recal report --list lists the runs"));
     }

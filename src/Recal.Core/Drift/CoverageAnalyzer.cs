@@ -817,7 +817,7 @@ public static class CoverageAnalyzer
         }
 
         /// <summary>
-        /// A census in the order <see cref="IRecalStore.ScanTracesAsync"/> reads (oldest first); a sample by stratum,
+        /// A census in the order <see cref="ITraceStore.ScanTracesAsync"/> reads (oldest first); a sample by stratum,
         /// then priority, then key.
         /// </summary>
         public WindowTraffic Traffic(IReadOnlyDictionary<long, TraceText> texts)

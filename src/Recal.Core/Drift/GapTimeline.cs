@@ -36,7 +36,7 @@ public static class GapTimeline
     /// <summary>A stratum enters the releases' standardised online rate when every release has this many rated traces in it.</summary>
     public const int MinReleaseRated = 5;
 
-    /// <summary>Runs the timeline looks at, newest first.</summary>
+    /// <summary>Finished runs the timeline plots, newest first.</summary>
     public const int MaxRuns = 100;
 
     /// <summary>
@@ -151,9 +151,9 @@ public static class GapTimeline
 
         // The newest run of each release's target with gold verdicts.
         var runs = new Dictionary<string, (RunInfo Run, IReadOnlyList<RunCaseRecord> Results)>(StringComparer.Ordinal);
-        foreach (var run in await store.ListRunsAsync(MaxRuns, cancellationToken).ConfigureAwait(false))
+        foreach (var run in await store.QueryRunsAsync(new RunQuery(Statuses: RunQuery.Finished), cancellationToken).ConfigureAwait(false))
         {
-            if (run.Status is not (RunStatus.Completed or RunStatus.Degraded) || !targets.TryGetValue(run.Target, out var release) || runs.ContainsKey(release))
+            if (!targets.TryGetValue(run.Target, out var release) || runs.ContainsKey(release))
             {
                 continue;
             }
@@ -365,13 +365,8 @@ public static class GapTimeline
         var points = new List<RunPoint>();
         var bySuite = new Dictionary<string, Dictionary<string, (RunInfo Run, IReadOnlyList<RunCaseRecord> Results)>>(StringComparer.Ordinal);
         var previous = new Dictionary<string, (string Suite, List<RunCaseRecord> Gold)>(StringComparer.Ordinal);
-        foreach (var run in (await store.ListRunsAsync(MaxRuns, cancellationToken).ConfigureAwait(false)).Reverse())
+        foreach (var run in (await store.QueryRunsAsync(new RunQuery(Statuses: RunQuery.Finished, Limit: MaxRuns), cancellationToken).ConfigureAwait(false)).Reverse())
         {
-            if (run.Status is not (RunStatus.Completed or RunStatus.Degraded))
-            {
-                continue;
-            }
-
             var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
             var built = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken, signals: signals).ConfigureAwait(false);
             double? Pool(string name) => built.Segments.FirstOrDefault(s => s.Dimension == "pool" && s.Value == name) is { } s && double.IsFinite(s.PassRate) ? s.PassRate : null;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Recal.Domain;
-using Recal.Running;
 using Recal.Statistics;
 using Recal.Storage;
 
@@ -29,13 +28,8 @@ public static class GoldShadowCheck
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(policy);
-        foreach (var run in await store.ListRunsAsync(50, cancellationToken).ConfigureAwait(false))
+        foreach (var run in await store.QueryRunsAsync(new RunQuery(Pools: PoolSet.Of([Pool.Gold, Pool.Shadow]), Statuses: RunQuery.Finished), cancellationToken).ConfigureAwait(false))
         {
-            if (run.Status is not (RunStatus.Completed or RunStatus.Degraded) || !run.Pools.Contains("gold", StringComparison.Ordinal) || !run.Pools.Contains("shadow", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
             var results = (await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false)).Where(r => r.Error is null).ToList();
             var gold = results.Where(r => r.Pool == "gold").ToList();
             var shadow = results.Where(r => r.Pool == "shadow").ToList();

@@ -46,7 +46,7 @@ public sealed class TrafficCells(IRecalStore store)
         }
     }
 
-    /// <summary>The cells of <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/> (<see cref="IRecalStore.CountFeedbackByCellAsync"/>).</summary>
+    /// <summary>The cells of <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/> (<see cref="ITraceStore.CountFeedbackByCellAsync"/>).</summary>
     public async ValueTask<IReadOnlyList<FeedbackCell>> CountAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
         if (!_cells.TryGetValue((from, to), out var cells))
@@ -59,7 +59,7 @@ public sealed class TrafficCells(IRecalStore store)
 
     /// <summary>
     /// The traffic counts of [<paramref name="from"/>, <paramref name="to"/>), per <paramref name="period"/> bucket when
-    /// there is one, exactly as <see cref="IRecalStore.CountTrafficAsync"/> gives them (cells with no trace absent;
+    /// there is one, exactly as <see cref="ITraceStore.CountTrafficAsync"/> gives them (cells with no trace absent;
     /// ordered by bucket, intent, cohort key).
     /// </summary>
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(DateTimeOffset from, DateTimeOffset to, Period period = Period.None, CancellationToken cancellationToken = default)

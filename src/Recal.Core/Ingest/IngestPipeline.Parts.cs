@@ -16,7 +16,7 @@ public static partial class IngestPipeline
     /// <summary>
     /// Streams a file in the format <paramref name="options"/> names (or detects) into the store. Recal's JSONL goes
     /// through the JSONL pipeline unchanged; the other formats are parsed into trace parts, in parallel, and merged
-    /// into the store in batches (<see cref="IRecalStore.MergeTracesAsync"/>), so a trace whose spans or feedback
+    /// into the store in batches (<see cref="ITraceStore.MergeTracesAsync"/>), so a trace whose spans or feedback
     /// arrive in several lines or files is one stored trace, and a rerun changes nothing.
     /// </summary>
     public static async Task<IngestSummary> RunAsync(
@@ -73,7 +73,7 @@ public static partial class IngestPipeline
         var source = Path.GetFileName(path);
         var now = (time ?? TimeProvider.System).GetUtcNow();
         var check = new PartCheck(parser, classify, now + FutureHorizon, now, source, framing);
-        var ingestId = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
+        var ingest = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
         using var quarantine = new QuarantineWriter(quarantinePath, source);
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
         var parsed = Channel.CreateBounded<PartBatch>(new BoundedChannelOptions(2) { SingleReader = true });
@@ -103,7 +103,7 @@ public static partial class IngestPipeline
                 {
                     result = batch.Updates.Count == 0
                         ? new MergeBatchResult(0, 0, 0, [])
-                        : await store.MergeTracesAsync(batch.Updates, merge, CancellationToken.None).ConfigureAwait(false);
+                        : await store.MergeTracesAsync(batch.Updates, merge, ingest, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -189,7 +189,7 @@ public static partial class IngestPipeline
                 for (var start = 0; start < pending.Count; start += BatchLines)
                 {
                     var chunk = pending.GetRange(start, Math.Min(BatchLines, pending.Count - start));
-                    var result = await store.MergeTracesAsync([.. chunk.Select(p => p.Update)], merge, CancellationToken.None).ConfigureAwait(false);
+                    var result = await store.MergeTracesAsync([.. chunk.Select(p => p.Update)], merge, ingest, CancellationToken.None).ConfigureAwait(false);
                     merged += result.Merged;
                     unchanged += result.Unchanged;
                     attached += chunk.Count(p => p.Update.Feedback != Feedback.None) - result.Missing.Count(i => chunk[i].Update.Feedback != Feedback.None);
@@ -249,7 +249,7 @@ public static partial class IngestPipeline
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        await store.EndIngestAsync(ingestId, payloads, added, unchanged, quarantine.Count, CancellationToken.None).ConfigureAwait(false);
+        await store.EndIngestAsync(ingest, payloads, added, unchanged, quarantine.Count, CancellationToken.None).ConfigureAwait(false);
         return summary;
     }
 

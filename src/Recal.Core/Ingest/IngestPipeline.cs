@@ -85,7 +85,7 @@ public static partial class IngestPipeline
         var source = Path.GetFileName(path);
         var now = (time ?? TimeProvider.System).GetUtcNow();
         var lineCheck = new LineCheck(classify, now + FutureHorizon, now);
-        var ingestId = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
+        var ingest = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
         using var reader = new TraceFileReader(path);
         using var quarantine = new QuarantineWriter(quarantinePath, source);
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
@@ -116,7 +116,7 @@ public static partial class IngestPipeline
                 StoreBatchResult result;
                 try
                 {
-                    result = await store.AddTracesAsync(batch.Traces, CancellationToken.None).ConfigureAwait(false);
+                    result = await store.AddTracesAsync(batch.Traces, ingest, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -183,7 +183,7 @@ public static partial class IngestPipeline
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        await store.EndIngestAsync(ingestId, lines, added, duplicates, quarantine.Count, CancellationToken.None).ConfigureAwait(false);
+        await store.EndIngestAsync(ingest, lines, added, duplicates, quarantine.Count, CancellationToken.None).ConfigureAwait(false);
         return summary;
     }
 

@@ -27,7 +27,7 @@ public sealed record TracePart(string Key, Trace? Trace, Feedback Feedback, stri
     public static TracePart ForFeedback(string traceId, Feedback feedback, string place) => new(TraceKeys.IdPrefix + traceId, null, feedback, place);
 }
 
-/// <summary>A part after classification: what the store merges (<see cref="Storage.IRecalStore.MergeTracesAsync"/>).</summary>
+/// <summary>A part after classification: what the store merges (<see cref="Storage.ITraceStore.MergeTracesAsync"/>).</summary>
 /// <param name="Trace">The classified trace; null for feedback only.</param>
 /// <param name="Metadata">Metadata from a part without a trace (<see cref="TracePart.Metadata"/>).</param>
 /// <param name="Model">The model from such a part (<see cref="TracePart.Model"/>).</param>

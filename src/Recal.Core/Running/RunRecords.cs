@@ -1,3 +1,4 @@
+using Recal.Domain;
 using Recal.Scoring;
 
 namespace Recal.Running;
@@ -22,7 +23,7 @@ public enum RunStatus
 /// <param name="Id">The run id, e.g. <c>20261129-183012-baseline</c>.</param>
 /// <param name="SuiteVersion">The hash of the cases, taxonomy, policy version and rubric version the run scored.</param>
 /// <param name="TargetJson">The target's configuration with secrets excluded (environment variable names only).</param>
-/// <param name="Pools">The pools run, comma-separated.</param>
+/// <param name="Pools">The pools run, in the order they were asked for.</param>
 /// <param name="Total">How many cases the run covers.</param>
 /// <param name="Judges">The rubric id and judges, or null when the run had no judge.</param>
 public sealed record RunInfo(
@@ -31,7 +32,7 @@ public sealed record RunInfo(
     string Target,
     string TargetJson,
     string SuiteVersion,
-    string Pools,
+    PoolSet Pools,
     int Total,
     string? Judges,
     DateTimeOffset Started,

@@ -114,7 +114,7 @@ public static class DiffWriters
     public static object Run(RunInfo run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return new { run.Id, run.Project, run.Target, run.SuiteVersion, Pools = run.Pools.Split(','), run.Total, run.Started, run.Finished, run.Status };
+        return new { run.Id, run.Project, run.Target, run.SuiteVersion, Pools = run.Pools.Names, run.Total, run.Started, run.Finished, run.Status };
     }
 
     private static string Change(Statistics.PairedComparison c) =>

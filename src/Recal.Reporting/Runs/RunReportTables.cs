@@ -168,7 +168,7 @@ public static class RunReportTables
             ("run", $"{run.Id} ({run.Status.ToString().ToLowerInvariant()})"),
             ("target", run.Target),
             ("suite version", run.SuiteVersion),
-            ("pools", run.Pools),
+            ("pools", run.Pools.ToString()),
             ("started", run.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)),
             ("calls", $"{Count(costs.Calls)} answered by a call, {Count(costs.CacheHits)} from the cache"),
         };

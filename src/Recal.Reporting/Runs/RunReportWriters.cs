@@ -23,7 +23,7 @@ public static class RunReportWriters
                 report.Run.Target,
                 TargetConfig = target.RootElement,
                 report.Run.SuiteVersion,
-                Pools = report.Run.Pools.Split(','),
+                Pools = report.Run.Pools.Names,
                 report.Run.Total,
                 report.Run.Judges,
                 report.Run.Started,

@@ -11,7 +11,7 @@ internal static class DecisionFixture
     public static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
     public static RunInfo Run(string id, string target, string suite = "suite-a") =>
-        new(id, "test", target, "{}", suite, "gold,shadow,holdout", 0, null, Now.AddHours(-1), Now, RunStatus.Completed);
+        new(id, "test", target, "{}", suite, PoolSet.Parse("gold,shadow,holdout"), 0, null, Now.AddHours(-1), Now, RunStatus.Completed);
 
     /// <summary>A case result; <paramref name="assertionPassed"/> adds a layer-1 assertion result.</summary>
     public static RunCaseRecord Result(string id, bool passed, string intent = "refund", string pool = "gold", string cohort = "plan=free", string? difficulty = "easy", bool? assertionPassed = null, string? error = null, IReadOnlyDictionary<string, double>? judge = null)

@@ -174,7 +174,7 @@ public sealed class GapTimelineTests
     }
 
     private static RunInfo RunOf(string id, string suite, int day) =>
-        new(id, "p", "t", "{}", suite, "gold", 0, null, Monday.AddDays(day), Monday.AddDays(day).AddHours(1), RunStatus.Completed);
+        new(id, "p", "t", "{}", suite, PoolSet.Parse("gold"), 0, null, Monday.AddDays(day), Monday.AddDays(day).AddHours(1), RunStatus.Completed);
 
     private static IEnumerable<RunCaseRecord> Results(string run, string difficulty, int passed, int failed) =>
         Enumerable.Range(0, passed + failed).Select(i => new RunCaseRecord($"{run}-{difficulty}{i}", "a", "plan=pro", difficulty, "gold", "o", null, i < passed, [], null, 1, null, null, null, 1, false, Monday));

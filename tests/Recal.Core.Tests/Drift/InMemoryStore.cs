@@ -96,11 +96,15 @@ internal sealed class InMemoryStore : IRecalStore
     public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(_traces.Count == 0 ? null : new TrafficSpan(_traces.Min(t => t.Time), _traces.Max(t => t.Time), _traces.Count));
 
-    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public ValueTask<long> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public ValueTask EndIngestAsync(long ingestId, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public ValueTask<IngestSession> BeginIngestAsync(string source, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask EndIngestAsync(IngestSession ingest, long read, long added, long duplicates, long quarantined, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<IReadOnlyDictionary<long, long>> CountTracesByIngestAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public ValueTask<IReadOnlyList<IngestLogEntry>> GetIngestLogAsync(int limit = 50, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
@@ -123,8 +127,11 @@ internal sealed class InMemoryStore : IRecalStore
     /// <summary>Stored runs, newest first as the store lists them, with their results.</summary>
     public List<(RunInfo Run, IReadOnlyList<RunCaseRecord> Results)> Runs { get; } = [];
 
-    public ValueTask<IReadOnlyList<RunInfo>> ListRunsAsync(int limit = 50, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult<IReadOnlyList<RunInfo>>([.. Runs.Select(r => r.Run).OrderByDescending(r => r.Started).Take(limit)]);
+    public ValueTask<IReadOnlyList<RunInfo>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<RunInfo>>([.. Runs.Select(r => r.Run).Where(query.Matches).OrderByDescending(r => r.Started).Take(query.Limit ?? int.MaxValue)]);
+
+    public ValueTask<IReadOnlyList<string>> CheckIntegrityAsync(bool quick = false, int limit = 100, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([]);
 
     public ValueTask<IReadOnlyList<RunCaseRecord>> GetRunCasesAsync(string runId, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Runs.Single(r => r.Run.Id == runId).Results);

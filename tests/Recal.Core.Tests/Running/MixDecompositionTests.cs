@@ -46,7 +46,7 @@ public sealed class MixDecompositionTests
         var results = Cases("easy", 3, 1, "c").ToList();
         var cases = results.ToDictionary(r => r.CaseId, r => new EvalCase(r.CaseId, TraceInput.FromText("x"), [], [], "a", new Dictionary<string, string>(), null,
             new Provenance(r.CaseId.EndsWith('0') ? ProvenanceKind.BugReport : ProvenanceKind.Sampled), new DateOnly(2026, r.CaseId.EndsWith('0') ? 7 : 6, 2), null, Pool.Gold, [], new SourceLocation("c.jsonl")));
-        var run = new RunInfo("r", "p", "t", "{}", "v", "gold", 4, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed);
+        var run = new RunInfo("r", "p", "t", "{}", "v", PoolSet.Parse("gold"), 4, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed);
 
         var report = await RunReportBuilder.BuildAsync(run, results, SamplerTests.Policy(), new InMemoryStore(), TestContext.Current.CancellationToken, cases);
 

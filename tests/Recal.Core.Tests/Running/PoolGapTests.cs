@@ -1,3 +1,4 @@
+using Recal.Domain;
 using FluentAssertions;
 using Recal.Core.Tests.Drift;
 using Recal.Core.Tests.Lifecycle;
@@ -25,7 +26,7 @@ public sealed class PoolGapTests
 
         results.Add(Result("h-error", "holdout", "a", false, "timed out"));
         results.AddRange(Enumerable.Range(0, 5).Select(i => Result($"s{i}", "shadow", "c", true)));
-        var run = new RunInfo("r", "p", "t", "{}", "abc", "gold,holdout,shadow", 26, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed);
+        var run = new RunInfo("r", "p", "t", "{}", "abc", PoolSet.Parse("gold,holdout,shadow"), 26, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed);
 
         // When the report is built
         var report = await RunReportBuilder.BuildAsync(run, results, SamplerTests.Policy(), new InMemoryStore(), TestContext.Current.CancellationToken);
@@ -48,7 +49,7 @@ public sealed class PoolGapTests
     [Fact]
     public async Task A_run_without_gold_has_no_pool_gap()
     {
-        var run = new RunInfo("r", "p", "t", "{}", "abc", "shadow", 1, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed);
+        var run = new RunInfo("r", "p", "t", "{}", "abc", PoolSet.Parse("shadow"), 1, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed);
 
         var report = await RunReportBuilder.BuildAsync(run, [Result("s", "shadow", "a", true)], SamplerTests.Policy(), new InMemoryStore(), TestContext.Current.CancellationToken);
 

@@ -1,3 +1,4 @@
+using Recal.Domain;
 using FluentAssertions;
 using Recal.Running;
 using Xunit;
@@ -7,7 +8,7 @@ namespace Recal.Core.Tests.Running;
 public sealed class StalenessTests
 {
     private static (RunInfo, IReadOnlyList<RunCaseRecord>) Run(string target, Func<int, bool> passes, int cases = 200) =>
-        (new RunInfo($"r-{target}", "p", target, "{}", "v1", "gold", cases, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed),
+        (new RunInfo($"r-{target}", "p", target, "{}", "v1", PoolSet.Parse("gold"), cases, null, DateTimeOffset.UnixEpoch, null, RunStatus.Completed),
          [.. Enumerable.Range(0, cases).Select(i => new RunCaseRecord($"c{i:000}", "a", "", null, "gold", "o", null, passes(i), [], null, 1, null, null, null, 1, false, DateTimeOffset.UnixEpoch))]);
 
     [Fact]

@@ -1,0 +1,140 @@
+using Recal.Domain;
+
+namespace Recal.Storage;
+
+/// <summary>
+/// The stored traffic: traces written in batches (each batch whole or not at all), counted, scanned and read back.
+/// A batch written during an ingest carries its <see cref="IngestSession"/>; the store keeps no session of its own.
+/// </summary>
+public interface ITraceStore
+{
+    /// <summary>
+    /// Stores a batch in one transaction, skipping traces whose key is already stored; the traces added are tagged with
+    /// <paramref name="ingest"/> (null: stored outside any ingest).
+    /// </summary>
+    ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a batch outside any ingest (<see cref="AddTracesAsync(IReadOnlyList{ClassifiedTrace}, IngestSession?, CancellationToken)"/>).</summary>
+    ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) =>
+        AddTracesAsync(batch, null, cancellationToken);
+
+    /// <summary>
+    /// Stores a batch of trace parts in one transaction: a part whose key is new is added (a feedback-only part then is
+    /// <see cref="MergeBatchResult.Missing"/>); a part whose key is stored is merged into the stored trace by
+    /// <paramref name="merge"/> (null: nothing changes). Parts of one key in the batch are merged in order. A trace the
+    /// batch adds is tagged with <paramref name="ingest"/>; a merged trace keeps the ingest that first stored it.
+    /// </summary>
+    ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<Ingest.TraceUpdate> batch, Func<ClassifiedTrace, Ingest.TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts stored traffic by bucket, intent and cohort key.</summary>
+    ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Counts the online signals of the traces in [<paramref name="from"/>, <paramref name="to"/>). A store that can
+    /// read the feedback columns alone overrides this; the default visits every trace.
+    /// </summary>
+    async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        long traces = 0, rated = 0, up = 0, escalated = 0;
+        await ScanTracesAsync(from, to, trace =>
+        {
+            var feedback = trace.Trace.Feedback;
+            traces++;
+            rated += feedback.Thumbs is null ? 0 : 1;
+            up += feedback.Thumbs > 0 ? 1 : 0;
+            escalated += feedback.Escalated == true ? 1 : 0;
+        }, cancellationToken).ConfigureAwait(false);
+        return new FeedbackCount(traces, rated, up, escalated);
+    }
+
+    /// <summary>
+    /// The online signals of the traces in [<paramref name="from"/>, <paramref name="to"/>) per intent and cohort key
+    /// (cells with no trace absent, in no promised order). A store that can read the feedback columns alone overrides
+    /// this; the default visits every trace.
+    /// </summary>
+    async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var cells = new Dictionary<(string Intent, string Cohort), FeedbackCount>();
+        await ScanTracesAsync(from, to, trace =>
+        {
+            var feedback = trace.Trace.Feedback;
+            var (traces, rated, up, escalated) = cells.GetValueOrDefault((trace.Intent, trace.CohortKey));
+            cells[(trace.Intent, trace.CohortKey)] = new FeedbackCount(
+                traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0));
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. cells.Select(kv => new FeedbackCell(kv.Key.Intent, kv.Key.Cohort, kv.Value))];
+    }
+
+    /// <summary>
+    /// <see cref="CountFeedbackByCellAsync"/> for each of <paramref name="segments"/> (ascending, not overlapping), one
+    /// list of cells per segment. A store that can read adjacent segments in one pass overrides this; the default asks
+    /// for each segment in turn.
+    /// </summary>
+    async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var counted = new IReadOnlyList<FeedbackCell>[segments.Count];
+        for (var i = 0; i < segments.Count; i++)
+        {
+            counted[i] = await CountFeedbackByCellAsync(segments[i].From, segments[i].To, cancellationToken).ConfigureAwait(false);
+        }
+
+        return counted;
+    }
+
+    /// <summary>
+    /// The online signals of every stored trace answered by one of <paramref name="models"/>, per model, intent and
+    /// cohort key (cells with no trace absent, in no promised order). A store that can read these columns alone
+    /// overrides this; the default visits every trace.
+    /// </summary>
+    async ValueTask<IReadOnlyList<ModelFeedbackCell>> CountFeedbackByModelAsync(IReadOnlyCollection<string> models, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var wanted = models.ToHashSet(StringComparer.Ordinal);
+        var cells = new Dictionary<(string Model, string Intent, string Cohort), ModelFeedbackCell>();
+        await ScanTracesAsync(null, null, trace =>
+        {
+            if (trace.Trace.Model is not { } model || !wanted.Contains(model))
+            {
+                return;
+            }
+
+            var (feedback, time) = (trace.Trace.Feedback, trace.Trace.Timestamp);
+            var key = (model, trace.Intent, trace.CohortKey);
+            var cell = cells.GetValueOrDefault(key) ?? new ModelFeedbackCell(model, trace.Intent, trace.CohortKey, default, time, time);
+            cells[key] = cell with
+            {
+                Count = cell.Count.Plus(new FeedbackCount(1, feedback.Thumbs is null ? 0 : 1, feedback.Thumbs > 0 ? 1 : 0, feedback.Escalated == true ? 1 : 0)).WithOutcome(feedback.Continued, feedback.Completed),
+                First = time < cell.First ? time : cell.First,
+                Last = time > cell.Last ? time : cell.Last,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. cells.Values];
+    }
+
+    /// <summary>
+    /// The span windows are anchored to: the first and last timestamps and the number of stored traces, with isolated
+    /// outliers at either end left out (<see cref="TrafficAnchoring"/>); null when the store is empty.
+    /// </summary>
+    ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Visits every stored trace with <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/>, oldest first.</summary>
+    ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Visits the head (position, time, intent, cohort, stored sampling priority; the key only when
+    /// <paramref name="withKeys"/>) of every stored trace with <paramref name="from"/> ≤ timestamp &lt; <paramref name="to"/>,
+    /// in no promised order, reading as little of each trace as the store can: what sampling needs before it knows which
+    /// traces it keeps.
+    /// </summary>
+    ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The keys and classification texts of the traces at the given positions (<see cref="TraceHead.Position"/>);
+    /// positions holding no trace are absent.
+    /// </summary>
+    ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default);
+
+    /// <summary>The production outputs recorded on traces, by trace id (for replay); ids not found are absent.</summary>
+    ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
+}

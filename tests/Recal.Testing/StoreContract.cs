@@ -1,0 +1,366 @@
+using FluentAssertions;
+using Recal.Domain;
+using Recal.Ingest;
+using Recal.Running;
+using Recal.Storage;
+using Xunit;
+
+namespace Recal.Testing;
+
+/// <summary>
+/// What every store must do, through <see cref="IRecalStore"/>'s role interfaces alone: a store passes it by deriving a
+/// test class that opens a fresh, empty store (SQLite in tests/Recal.Storage.Sqlite.Tests, <see cref="InMemoryStore"/>
+/// in tests/Recal.Storage.Contract.Tests). Timestamps are whole milliseconds, the precision stores keep.
+/// </summary>
+public abstract class StoreContract
+{
+    private static readonly DateTimeOffset Monday = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A fresh, empty store of the kind under test.</summary>
+    protected abstract Task<IRecalStore> OpenEmptyAsync();
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_trace_stored_twice_is_kept_once()
+    {
+        await using var store = await OpenEmptyAsync();
+        var trace = Trace("t-1", Monday, "balance");
+
+        var first = await store.AddTracesAsync([trace, trace], Token);
+        var second = await store.AddTracesAsync([trace], Token);
+
+        first.Should().Be(new StoreBatchResult(1, 1));
+        second.Should().Be(new StoreBatchResult(0, 1));
+        (await store.GetTrafficSpanAsync(Token)).Should().Be(new TrafficSpan(Monday, Monday, 1));
+    }
+
+    [Fact]
+    public async Task Two_interleaved_ingests_keep_their_own_traces()
+    {
+        // Given two ingests open at once on one store
+        await using var store = await OpenEmptyAsync();
+        var first = await store.BeginIngestAsync("first.jsonl", Token);
+        var second = await store.BeginIngestAsync("second.jsonl", Token);
+
+        // When their batches are stored in turns, the second's as merged parts, and a batch is stored outside both
+        await store.AddTracesAsync([Trace("a1", Monday, "x"), Trace("a2", Monday, "x")], first, Token);
+        await store.MergeTracesAsync([Part(Trace("b1", Monday, "x"))], (_, _) => null, second, Token);
+        await store.AddTracesAsync([Trace("a3", Monday, "x")], first, Token);
+        await store.EndIngestAsync(first, 3, 3, 0, 0, Token);
+        await store.AddTracesAsync([Trace("c1", Monday, "x")], Token);
+        await store.MergeTracesAsync([Part(Trace("b2", Monday, "x"))], (_, _) => null, second, Token);
+
+        // Then each ingest is credited with its own traces only
+        first.Id.Should().NotBe(second.Id);
+        (await store.CountTracesByIngestAsync(Token)).Should().BeEquivalentTo(new Dictionary<long, long> { [first.Id] = 3, [second.Id] = 2 });
+    }
+
+    [Fact]
+    public async Task The_ingest_log_lists_ingests_newest_first_with_their_counts()
+    {
+        await using var store = await OpenEmptyAsync();
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var done = await store.BeginIngestAsync("/data/week-1.jsonl", Token);
+        await store.EndIngestAsync(done, read: 10, added: 7, duplicates: 2, quarantined: 1, Token);
+        var open = await store.BeginIngestAsync("/data/week-2.jsonl", Token);
+
+        var log = await store.GetIngestLogAsync(cancellationToken: Token);
+
+        log.Select(e => (e.Id, e.Source)).Should().Equal((open.Id, "/data/week-2.jsonl"), (done.Id, "/data/week-1.jsonl"));
+        log[0].Finished.Should().BeNull();
+        log[1].Should().BeEquivalentTo(new { Read = 10L, Added = 7L, Duplicates = 2L, Quarantined = 1L });
+        log[1].Started.Should().BeOnOrAfter(before).And.Be(done.Started);
+        log[1].Finished.Should().BeOnOrAfter(log[1].Started);
+        (await store.GetIngestLogAsync(1, Token)).Should().ContainSingle().Which.Id.Should().Be(open.Id);
+    }
+
+    [Fact]
+    public async Task Merging_parts_adds_new_traces_updates_stored_ones_and_names_feedback_without_a_trace()
+    {
+        // Given a stored trace
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("t-1", Monday, "balance")], Token);
+        ClassifiedTrace? seen = null;
+        ClassifiedTrace? Merge(ClassifiedTrace stored, TraceUpdate update)
+        {
+            seen = stored;
+            return update.Feedback == Feedback.None ? null : stored with { Trace = stored.Trace with { Feedback = update.Feedback } };
+        }
+
+        // When a batch brings a new trace, feedback for the stored one, a rerun of it, and feedback for a trace never stored
+        var result = await store.MergeTracesAsync(
+            [Part(Trace("t-2", Monday.AddHours(1), "card")), new TraceUpdate("id:t-1", null, new Feedback(Thumbs: 1)), new TraceUpdate("id:t-1", null, Feedback.None), new TraceUpdate("id:gone", null, new Feedback(Thumbs: -1))],
+            Merge,
+            null,
+            Token);
+
+        // Then each part is counted where it went, and the stored trace carries the feedback
+        result.Should().BeEquivalentTo(new MergeBatchResult(1, 1, 1, [3]));
+        seen!.Key.Should().Be("id:t-1");
+        var scanned = await ScanAsync(store);
+        scanned.Select(t => (t.Key, t.Trace.Feedback.Thumbs)).Should().Equal(("id:t-1", 1), ("id:t-2", null));
+    }
+
+    [Fact]
+    public async Task A_scan_reads_a_window_oldest_first_with_every_field_as_stored()
+    {
+        // Given traces with text and chat input, output, model, metadata and every feedback signal
+        await using var store = await OpenEmptyAsync();
+        var chat = new ClassifiedTrace(
+            new Trace("chat", Monday.AddHours(2), TraceInput.FromMessages([new ChatMessage("system", "be brief"), new ChatMessage("user", "freeze my card")]), "frozen", "bot-2", new Dictionary<string, string> { ["plan"] = "pro", ["turns"] = "3" }, new Feedback(1, 4.5, false, true, true, false), "freeze"),
+            "id:chat",
+            "freeze",
+            IntentSource.Label,
+            1.0,
+            "plan=pro");
+        await store.AddTracesAsync([Trace("late", Monday.AddDays(3), "balance"), chat, Trace("early", Monday.AddHours(1), "card"), Trace("before", Monday.AddDays(-1), "card")], Token);
+
+        // When the first two days are scanned
+        var scanned = await ScanAsync(store, Monday, Monday.AddDays(2));
+
+        // Then the window's traces come oldest first, whole
+        scanned.Select(t => t.Key).Should().Equal("id:early", "id:chat");
+        var read = scanned[1];
+        read.Should().BeEquivalentTo(chat, o => o.Excluding(t => t.Trace.MetadataUtf8));
+        read.Trace.Input.Messages.Should().Equal(chat.Trace.Input.Messages);
+        (await ScanAsync(store)).Should().HaveCount(4);
+    }
+
+    [Fact]
+    public async Task Traffic_is_counted_by_period_intent_and_cohort_and_spans_its_traces()
+    {
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync(
+            [Trace("a", Monday, "balance"), Trace("b", Monday.AddDays(1), "balance"), Trace("c", Monday.AddDays(2), "card", "plan=pro"), Trace("d", Monday.AddDays(8), "balance")],
+            Token);
+
+        var weekly = await store.CountTrafficAsync(new TrafficQuery(Period: Period.Week), Token);
+        var window = await store.CountTrafficAsync(new TrafficQuery(Monday.AddDays(1), Monday.AddDays(8)), Token);
+
+        weekly.Should().Equal(
+            new TrafficCount(Monday, "balance", "plan=free", 2),
+            new TrafficCount(Monday, "card", "plan=pro", 1),
+            new TrafficCount(Monday.AddDays(7), "balance", "plan=free", 1));
+        window.Should().BeEquivalentTo([new TrafficCount(null, "balance", "plan=free", 1), new TrafficCount(null, "card", "plan=pro", 1)]);
+        (await store.GetTrafficSpanAsync(Token)).Should().Be(new TrafficSpan(Monday, Monday.AddDays(8), 4));
+    }
+
+    [Fact]
+    public async Task An_empty_store_has_no_span_no_traffic_and_no_runs()
+    {
+        await using var store = await OpenEmptyAsync();
+
+        (await store.GetTrafficSpanAsync(Token)).Should().BeNull();
+        (await store.CountTrafficAsync(new TrafficQuery(), Token)).Should().BeEmpty();
+        (await store.QueryRunsAsync(new RunQuery(), Token)).Should().BeEmpty();
+        (await store.GetRunAsync("none", Token)).Should().BeNull();
+        (await store.GetIngestLogAsync(cancellationToken: Token)).Should().BeEmpty();
+        (await store.CountTracesByIngestAsync(Token)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Feedback_is_counted_per_window_cell_segment_and_model()
+    {
+        // Given rated, escalated and silent traces of two models
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync(
+            [
+                Trace("up", Monday.AddHours(1), "balance", feedback: new Feedback(Thumbs: 1, Continued: true), model: "m1"),
+                Trace("down", Monday.AddHours(2), "balance", feedback: new Feedback(Thumbs: -1, Escalated: true, Completed: false), model: "m1"),
+                Trace("silent", Monday.AddHours(3), "card", "plan=pro", model: "m2"),
+                Trace("later", Monday.AddDays(1), "card", "plan=pro", feedback: new Feedback(Thumbs: 1, Completed: true), model: "m2"),
+                Trace("other", Monday.AddDays(1).AddHours(1), "card", model: "m3"),
+            ],
+            Token);
+
+        // When they are counted every way the interface offers
+        var day = await store.CountFeedbackAsync(Monday, Monday.AddDays(1), Token);
+        var cells = await store.CountFeedbackByCellAsync(Monday, Monday.AddDays(1), Token);
+        var segments = await store.CountFeedbackBySegmentsAsync([(Monday, Monday.AddDays(1)), (Monday.AddDays(1), Monday.AddDays(2))], Token);
+        var models = await store.CountFeedbackByModelAsync(["m1", "m2"], Token);
+
+        // Then every count agrees with the traces
+        day.Should().Be(new FeedbackCount(3, 2, 1, 1));
+        cells.Should().BeEquivalentTo([new FeedbackCell("balance", "plan=free", new FeedbackCount(2, 2, 1, 1)), new FeedbackCell("card", "plan=pro", new FeedbackCount(1, 0, 0, 0))]);
+        segments.Should().HaveCount(2);
+        segments[0].Should().BeEquivalentTo(cells);
+        segments[1].Should().BeEquivalentTo([new FeedbackCell("card", "plan=pro", new FeedbackCount(1, 1, 1, 0)), new FeedbackCell("card", "plan=free", new FeedbackCount(1, 0, 0, 0))]);
+        models.Should().BeEquivalentTo(
+        [
+            new ModelFeedbackCell("m1", "balance", "plan=free", new FeedbackCount(2, 2, 1, 1) { ContinuedKnown = 1, Continued = 1, CompletedKnown = 1 }, Monday.AddHours(1), Monday.AddHours(2)),
+            new ModelFeedbackCell("m2", "card", "plan=pro", new FeedbackCount(2, 1, 1, 0) { CompletedKnown = 1, Completed = 1 }, Monday.AddHours(3), Monday.AddDays(1)),
+        ]);
+    }
+
+    [Fact]
+    public async Task Heads_give_positions_that_read_back_keys_and_classification_texts()
+    {
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday, "balance"), Trace("b", Monday.AddHours(1), "card", "plan=pro"), Trace("c", Monday.AddDays(5), "card")], Token);
+
+        var heads = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(1), withKeys: true, heads.Add, Token);
+        var bare = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(null, null, withKeys: false, bare.Add, Token);
+        var texts = await store.GetClassificationTextsAsync([.. heads.Select(h => h.Position), -42], Token);
+
+        heads.OrderBy(h => h.Timestamp).Select(h => (h.Key, h.Timestamp, h.Intent, h.CohortKey, h.Priority)).Should().Equal(
+            ("id:a", Monday, "balance", "plan=free", SamplePriority.Of(SamplePriority.StoredSeed, "id:a")),
+            ("id:b", Monday.AddHours(1), "card", "plan=pro", SamplePriority.Of(SamplePriority.StoredSeed, "id:b")));
+        bare.Should().HaveCount(3).And.OnlyContain(h => h.Key == null);
+        texts.Should().HaveCount(2);
+        foreach (var head in heads)
+        {
+            texts[head.Position].Should().Be(new TraceText(head.Key!, "x " + head.Key![3..]));
+        }
+    }
+
+    [Fact]
+    public async Task Production_outputs_are_read_by_trace_id()
+    {
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday, "balance", output: "your balance is 3"), Trace("b", Monday, "balance")], Token);
+
+        var outputs = await store.GetTraceOutputsAsync(["a", "b", "missing"], Token);
+
+        outputs.Should().BeEquivalentTo(new Dictionary<string, string> { ["a"] = "your balance is 3" });
+    }
+
+    [Fact]
+    public async Task A_run_keeps_its_facts_and_one_result_per_case_in_case_order()
+    {
+        // Given a run with a result, then a batch replacing it and adding two more
+        await using var store = await OpenEmptyAsync();
+        var run = Run("r1", Monday, pools: [Pool.Shadow, Pool.Gold]);
+        await store.CreateRunAsync(run, Token);
+        await store.AddRunCaseAsync(run.Id, Result("c2", "gold", "first"), Token);
+        await store.AddRunCasesAsync(run.Id, [Result("c3", "shadow", "c"), Result("c2", "gold", "second"), Result("c1", "gold", "a")], Token);
+
+        // When it finishes
+        await store.FinishRunAsync(run.Id, RunStatus.Degraded, Monday.AddHours(1), Token);
+
+        // Then the run reads back as stored, pools as a set in the order given, and each case once, newest result
+        var stored = await store.GetRunAsync(run.Id, Token);
+        stored.Should().Be(run with { Status = RunStatus.Degraded, Finished = Monday.AddHours(1) });
+        stored!.Pools.Should().BeEquivalentTo([Pool.Gold, Pool.Shadow]);
+        stored.Pools.ToString().Should().Be("shadow,gold");
+        var results = await store.GetRunCasesAsync(run.Id, Token);
+        results.Select(r => (r.CaseId, r.Output)).Should().Equal(("c1", "a"), ("c2", "second"), ("c3", "c"));
+        results[0].Should().BeEquivalentTo(Result("c1", "gold", "a"));
+        (await store.GetPoolResultIdsAsync("gold", Token)).Should().BeEquivalentTo([("r1", "c1"), ("r1", "c2")]);
+        (await store.GetRunCasesAsync("none", Token)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_run_query_filters_in_the_store_so_an_older_match_is_not_dropped()
+    {
+        // Given an old finished run of both pools behind sixty newer ones that do not match
+        await using var store = await OpenEmptyAsync();
+        await store.CreateRunAsync(Run("old", Monday, "bot", [Pool.Gold, Pool.Shadow]), Token);
+        await store.FinishRunAsync("old", RunStatus.Completed, Monday.AddHours(1), Token);
+        for (var i = 0; i < 60; i++)
+        {
+            await store.CreateRunAsync(Run($"new-{i:00}", Monday.AddDays(1).AddMinutes(i), i % 2 == 0 ? "bot" : "other", i == 59 ? [Pool.Gold, Pool.Shadow] : [Pool.Gold], suite: i == 58 ? "v2" : "v1"), Token);
+        }
+
+        await store.FinishRunAsync("new-58", RunStatus.Completed, Monday.AddDays(2), Token);
+        await store.FinishRunAsync("new-57", RunStatus.Interrupted, null, Token);
+
+        // When runs are queried by status, pools, target, start, suite and limit
+        async Task<IEnumerable<string>> Ids(RunQuery query) => (await store.QueryRunsAsync(query, Token)).Select(r => r.Id);
+
+        // Then each query gets every match, newest first
+        (await Ids(new RunQuery(Pools: PoolSet.Of([Pool.Shadow]), Statuses: RunQuery.Finished))).Should().Equal("old");
+        (await Ids(new RunQuery(Pools: PoolSet.Of([Pool.Gold, Pool.Shadow])))).Should().Equal("new-59", "old");
+        (await Ids(new RunQuery(Statuses: RunQuery.Finished))).Should().Equal("new-58", "old");
+        (await Ids(new RunQuery(Statuses: RunQuery.Resumable, Limit: 2))).Should().Equal("new-59", "new-57");
+        (await Ids(new RunQuery(Target: "bot", Since: Monday.AddDays(1).AddMinutes(55)))).Should().Equal("new-58", "new-56");
+        (await Ids(new RunQuery(SuiteVersion: "v2"))).Should().Equal("new-58");
+        (await Ids(new RunQuery(Limit: 3))).Should().Equal("new-59", "new-58", "new-57");
+        (await Ids(new RunQuery())).Should().HaveCount(61).And.EndWith("old");
+        (await store.ListRunsAsync(2, Token)).Select(r => r.Id).Should().Equal("new-59", "new-58");
+    }
+
+    [Fact]
+    public async Task A_run_lease_is_held_by_one_owner_until_it_expires_is_released_or_is_taken_over()
+    {
+        await using var store = await OpenEmptyAsync();
+        await store.CreateRunAsync(Run("r1", Monday), Token);
+        var now = Monday.AddHours(1);
+
+        (await store.ClaimRunAsync("r1", "host-a", now, now.AddMinutes(1), cancellationToken: Token)).Should().BeNull();
+        (await store.ClaimRunAsync("r1", "host-a", now.AddSeconds(30), now.AddMinutes(2), cancellationToken: Token)).Should().BeNull();
+        (await store.ClaimRunAsync("r1", "host-b", now.AddSeconds(40), now.AddMinutes(3), cancellationToken: Token)).Should().Be(new RunLeaseHolder("host-a", now.AddMinutes(2)));
+        (await store.ClaimRunAsync("r1", "host-b", now.AddSeconds(40), now.AddMinutes(3), takeOverFrom: "host-a", cancellationToken: Token)).Should().BeNull();
+        (await store.ClaimRunAsync("r1", "host-c", now.AddMinutes(4), now.AddMinutes(5), cancellationToken: Token)).Should().BeNull("host-b's lease expired");
+        await store.ReleaseRunAsync("r1", "host-b", Token);
+        (await store.ClaimRunAsync("r1", "host-b", now.AddMinutes(4), now.AddMinutes(5), cancellationToken: Token)).Should().Be(new RunLeaseHolder("host-c", now.AddMinutes(5)), "only the holder releases");
+        await store.ReleaseRunAsync("r1", "host-c", Token);
+        (await store.ClaimRunAsync("r1", "host-b", now.AddMinutes(4), now.AddMinutes(5), cancellationToken: Token)).Should().BeNull();
+        (await store.ClaimRunAsync("none", "host-b", now, now.AddMinutes(1), cancellationToken: Token))!.Owner.Should().StartWith("nobody");
+    }
+
+    [Fact]
+    public async Task Artefacts_and_cached_responses_are_kept_by_key_and_responses_expire()
+    {
+        await using var store = await OpenEmptyAsync();
+        await store.PutBlobAsync("classifier", [1, 2, 3], Token);
+        await store.PutBlobAsync("classifier", [4, 5], Token);
+        await store.PutCachedResponseAsync("kept", [7], Monday, null, Token);
+        await store.PutCachedResponseAsync("expiring", [8], Monday, Monday.AddDays(1), Token);
+
+        (await store.GetBlobAsync("classifier", Token)).Should().Equal(4, 5);
+        (await store.GetBlobAsync("other", Token)).Should().BeNull();
+        (await store.GetCachedResponseAsync("kept", Monday.AddYears(5), Token)).Should().Equal(7);
+        (await store.GetCachedResponseAsync("expiring", Monday.AddHours(23), Token)).Should().Equal(8);
+        (await store.GetCachedResponseAsync("expiring", Monday.AddDays(1), Token)).Should().BeNull();
+        (await store.GetCachedResponseAsync("missing", Monday, Token)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Embeddings_are_cached_per_embedder_and_text_hash_and_replaced_when_stored_again()
+    {
+        await using var store = await OpenEmptyAsync();
+        await store.PutEmbeddingsAsync("hashed-256", [new(1, [0.5f, -1f]), new(2, [0.25f, 0f])], Token);
+        await store.PutEmbeddingsAsync("hashed-256", [new(2, [1f, 1f])], Token);
+        await store.PutEmbeddingsAsync("minilm", [new(1, [9f])], Token);
+
+        var found = await store.GetEmbeddingsAsync("hashed-256", [1, 2, 3], Token);
+
+        found.Keys.Should().BeEquivalentTo([(UInt128)1, (UInt128)2]);
+        found[1].Should().Equal(0.5f, -1f);
+        found[2].Should().Equal(1f, 1f);
+        (await store.GetEmbeddingsAsync("minilm", [1, 2], Token))[1].Should().Equal(9f);
+        (await store.GetEmbeddingsAsync("other", [1], Token)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_sound_store_reports_its_schema_version_and_no_problem()
+    {
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday, "balance")], Token);
+
+        store.SchemaVersion.Should().BePositive();
+        (await store.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+        (await store.CheckIntegrityAsync(quick: true, cancellationToken: Token)).Should().BeEmpty();
+    }
+
+    private static async Task<List<ClassifiedTrace>> ScanAsync(IRecalStore store, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        var traces = new List<ClassifiedTrace>();
+        await store.ScanTracesAsync(from, to, traces.Add, Token);
+        return traces;
+    }
+
+    private static ClassifiedTrace Trace(string id, DateTimeOffset time, string intent, string cohort = "plan=free", Feedback? feedback = null, string? model = null, string? output = null) =>
+        new(new Trace(id, time, TraceInput.FromText("x " + id), output, model, new Dictionary<string, string>(), feedback ?? Feedback.None, null), TraceKeys.IdPrefix + id, intent, IntentSource.Classifier, 0.75, cohort);
+
+    private static TraceUpdate Part(ClassifiedTrace trace) => new(trace.Key, trace, trace.Trace.Feedback);
+
+    private static RunInfo Run(string id, DateTimeOffset started, string target = "bot", IReadOnlyList<Pool>? pools = null, string suite = "v1") =>
+        new(id, "demo", target, "{\"name\":\"" + target + "\"}", suite, PoolSet.Of(pools ?? [Pool.Gold]), 3, null, started, null, RunStatus.Running);
+
+    private static RunCaseRecord Result(string caseId, string pool, string output) =>
+        new(caseId, "balance", "plan=free", "easy", pool, output, null, true, [new Scoring.ScoreResult("contains", 1, true, null)], null, 12.5, 10, 20, 0.001, 1, false, Monday.AddMinutes(5));
+}
