@@ -29,7 +29,7 @@ public sealed class FirstRunTests : IDisposable
 
         code.Should().Be(0);
         output.Should().NotContain("The instrument is calibrated");
-        output.Should().Contain("Nothing is drifting; 4 instrument(s) have nothing to measure yet.");
+        output.Should().Contain("No instrument drifts; 4 instrument(s) have nothing to measure yet.");
         Flat(output).Should().Contain("What next: 1. recal ingest FILE 2. recal sample --pool gold (drafts drawn from your traffic by the policy)");
     }
 

@@ -311,7 +311,7 @@ internal static class CheckCommand
         else
         {
             // Nothing drifts, but not everything is measured: not "all is well".
-            context.Out.MarkupLine($"Nothing is drifting; {unknown.Count} instrument(s) have nothing to measure yet.");
+            context.Out.MarkupLine($"No instrument drifts; {unknown.Count} instrument(s) have nothing to measure yet.");
         }
 
         // What the unmeasured instruments need, in order: a new project's first run ends with its next steps.
