@@ -74,6 +74,28 @@ public sealed partial class TerminalWidthTests : IDisposable
     }
 
     [Fact]
+    public async Task The_run_list_keeps_every_id_whole_at_80_and_120_columns()
+    {
+        // Given a project with a stored run whose id is long enough to wrap in a plain table
+        var p = _sample.Folder;
+        var storePath = Path.Combine(p, ".recal", "recal.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(storePath)!);
+        const string Id = "20261203-201308-gold-tuned-configuration";
+        await using (var store = await Recal.Storage.Sqlite.SqliteStore.OpenAsync(storePath, TestContext.Current.CancellationToken))
+        {
+            await store.CreateRunAsync(new Recal.Running.RunInfo(Id, "clinc150-support", "gold-tuned", "{}", "ad93df21975c", Recal.Domain.PoolSet.Parse("gold,shadow,holdout"), 898, null, DateTimeOffset.UnixEpoch, null, Recal.Running.RunStatus.Completed), TestContext.Current.CancellationToken);
+        }
+
+        foreach (var width in new[] { 80, 120 })
+        {
+            var list = await CliRunner.RunAtWidthAsync(width, "report", "--project", p, "--list");
+            list.Code.Should().Be(0);
+            list.Out.Should().Contain(Id, $"a script reads the first column at {width} columns");
+            list.Out.Split('\n').Should().OnlyContain(l => l.TrimEnd().Length <= width);
+        }
+    }
+
+    [Fact]
     public async Task Redirected_output_has_a_fixed_width_unless_COLUMNS_asks_for_one()
     {
         CliContext.RequestedWidth(null).Should().BeNull();

@@ -35,14 +35,15 @@ internal static class ReportCommand
             await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(list))
             {
-                var table = new Table().Border(TableBorder.Simple);
-                table.AddColumns("run", "target", "suite", "pools", "cases", "status", "started (UTC)");
+                // Ids and names stay whole at any width (scripts read the first column); less important columns move below.
+                var table = new Reporting.Terminal.FitTable().Column("run").Column("target").Column("suite", priority: 3).Column("pools", priority: 2)
+                    .Column("cases", rightAligned: true, priority: 2).Column("status").Column("started (UTC)", "started", priority: 3);
                 foreach (var stored in await store.ListRunsAsync(100, cancellationToken).ConfigureAwait(false))
                 {
-                    table.AddRow(Markup.Escape(stored.Id), Markup.Escape(stored.Target), stored.SuiteVersion, Markup.Escape(stored.Pools.ToString()), RunReportTables.Count(stored.Total), stored.Status.ToString().ToLowerInvariant(), stored.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+                    table.Row(Markup.Escape(stored.Id), Markup.Escape(stored.Target), stored.SuiteVersion, Markup.Escape(stored.Pools.ToString()), RunReportTables.Count(stored.Total), stored.Status.ToString().ToLowerInvariant(), stored.Started.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
                 }
 
-                context.Out.Write(table);
+                table.Render(context.Out);
                 return ExitCodes.Ok;
             }
 
