@@ -102,7 +102,26 @@ public sealed class SvgChartTests
         var widths = document.Descendants(Svg + "rect").Where(r => (string?)r.Attribute("class") == "bar")
             .Select(r => double.Parse(r.Attribute("width")!.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
 
-        // Then bar lengths scale linearly from the largest (720 - 190 - 56 = 474 px)
-        widths.Should().Equal(474, 118.5, 237, 0);
+        // Then bar lengths scale linearly from the largest (720 - 80 for the shortest label column - 56 = 584 px)
+        widths.Should().Equal(584, 146, 292, 0);
+    }
+
+    [Fact]
+    public void Paired_bar_labels_get_the_room_they_need_and_the_longest_are_shortened_whole_in_their_tooltip()
+    {
+        // Given intent names of 18 characters, and one of 90
+        var names = new[] { "international_visa", "cancel_subscription_and_request_a_refund_for_the_annual_plan_billed_in_advance_last_month_x" };
+        var medium = new PairedBarChart { Rows = [new BarPair(names[0], 0.4, 0.1)] };
+        var wide = new PairedBarChart { Rows = [new BarPair(names[0], 0.4, 0.1), new BarPair(names[1], 0.2, 0.1)] };
+
+        // Then the label column fits the 18 characters whole, and grows for longer ones up to 45% of the chart
+        medium.LabelWidth.Should().BeApproximately((18 * 6.6) + 12, 1e-9);
+        medium.Shown(names[0]).Should().Be(names[0]);
+        wide.LabelWidth.Should().Be(324);
+        wide.Shown(names[1]).Should().EndWith("…").And.HaveLength(47);
+
+        // And the shortened label keeps its whole name as its title
+        var label = XDocument.Parse(wide.Render()).Descendants(Svg + "text").Single(t => t.Value.Contains("cancel_subscription", StringComparison.Ordinal));
+        label.Element(Svg + "title")!.Value.Should().Be(names[1]);
     }
 }

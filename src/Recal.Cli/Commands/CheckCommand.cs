@@ -151,7 +151,7 @@ internal static class CheckCommand
         var overall = report.Overall;
         if (report.Weighted?.Estimate is { Estimate: var estimate } weighted && double.IsFinite(estimate))
         {
-            yield return weighted.Upper < overall.Lower
+            yield return ScoreVerdicts.WeightedBelow(report)
                 ? new Finding("traffic weighting", Health.Drifting, $"expected pass rate on today's traffic {RunReportTables.Percent(estimate)} ({RunReportTables.Interval(weighted.Lower, weighted.Upper)}) lies below the set's {RunReportTables.Percent(overall.PassRate)} ({RunReportTables.Interval(overall.Lower, overall.Upper)}); {RunReportTables.Percent(weighted.UnmeasuredWeight)} of traffic unmeasured", "recal report --html report.html; recal promote --dry-run")
                 : new Finding("traffic weighting", Health.Healthy, $"expected pass rate on today's traffic {RunReportTables.Percent(estimate)} agrees with the set's {RunReportTables.Percent(overall.PassRate)}; {RunReportTables.Percent(weighted.UnmeasuredWeight)} of traffic unmeasured");
         }
@@ -159,8 +159,7 @@ internal static class CheckCommand
         foreach (var gap in report.PoolGaps)
         {
             var label = gap.Other == "holdout" ? "gold vs holdout" : "gold vs shadow";
-            // Gold against shadow by the rule drift alarms on; gold against the holdout at the policy's level.
-            var drifting = gap.Other == "holdout" ? gap.PValue < thresholds.PValue && gap.Difference > 0 : GoldShadowCheck.IsStale(gap.Difference, gap.PValue, thresholds);
+            var drifting = ScoreVerdicts.GapFlags(gap, thresholds);
             var meaning = gap.Other == "holdout" ? "the target is tuned to gold: its gold score overstates it" : "gold no longer looks like recent traffic for this target";
             yield return drifting
                 ? new Finding(label, Health.Drifting, $"{RunReportTables.Points(gap.Difference)} ({RunReportTables.Points(gap.Lower)} to {RunReportTables.Points(gap.Upper)}, p {RunReportTables.PValue(gap.PValue)}): {meaning}", gap.Other == "holdout" ? "trust the holdout's score; recal rotate at the next cadence" : "recal promote --dry-run; recal sample --pool shadow")

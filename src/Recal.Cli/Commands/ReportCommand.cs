@@ -62,13 +62,13 @@ internal static class ReportCommand
             var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
             var report = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken, project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal)).ConfigureAwait(false);
             report = await WithContaminationAsync(report, project, store, cancellationToken).ConfigureAwait(false);
-            RunConsoleRenderer.Render(context.Out, report, parse.GetValue(full), parse.GetValue(brief));
+            RunConsoleRenderer.Render(context.Out, report, parse.GetValue(full), parse.GetValue(brief), project.Policy.Alarms);
             if (run.Status is RunStatus.Running or RunStatus.Interrupted)
             {
                 context.Error.MarkupLine($"[yellow]warning[/]: the run is unfinished ({results.Count:N0} of {run.Total:N0} cases); [blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes it.");
             }
 
-            foreach (var (option, render) in new (Option<FileInfo?> Option, Func<RunReport, string> Render)[] { (json, RunReportWriters.ToJson), (markdown, RunReportWriters.ToMarkdown), (html, RunReportWriters.ToHtml) })
+            foreach (var (option, render) in new (Option<FileInfo?> Option, Func<RunReport, string> Render)[] { (json, RunReportWriters.ToJson), (markdown, RunReportWriters.ToMarkdown), (html, r => RunReportWriters.ToHtml(r, project.Policy.Alarms)) })
             {
                 if (parse.GetValue(option) is { } file)
                 {

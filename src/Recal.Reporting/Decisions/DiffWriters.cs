@@ -14,19 +14,21 @@ public static class DiffWriters
     {
         ArgumentNullException.ThrowIfNull(diff);
         var o = diff.Overall;
-        var lines = new List<(string, string)>
+        var pools = diff.Segments.Where(s => s.Dimension == "pool").ToList();
+        var changeTone = pools.Select(s => s.Change).Append(o).Any(c => c.Upper < 0) ? Tone.Bad : o.Lower > 0 ? Tone.Good : Tone.Info;
+        var lines = new List<HeadlineLine>
         {
-            ("baseline", $"{diff.Baseline.Id} (target {diff.Baseline.Target}, {diff.Baseline.Status.ToString().ToLowerInvariant()})"),
-            ("candidate", $"{diff.Candidate.Id} (target {diff.Candidate.Target}, {diff.Candidate.Status.ToString().ToLowerInvariant()})"),
-            ("cases", Matching(diff.Match)),
-            ("change", string.Join("; ", diff.Segments.Where(s => s.Dimension == "pool").Select(s => $"{s.Value} {Change(s.Change)}").Append($"all paired cases {Change(o)}"))),
-            ("flips", $"{Count(o.NewlyFailing)} newly failing (to investigate), {Count(o.NewlyPassing)} newly passing (retirement candidates), {Count(o.BothPassed)} passing in both, {Count(o.BothFailed)} failing in both"),
+            new("baseline", $"{diff.Baseline.Id} (target {diff.Baseline.Target}, {diff.Baseline.Status.ToString().ToLowerInvariant()})", Tone.Info),
+            new("candidate", $"{diff.Candidate.Id} (target {diff.Candidate.Target}, {diff.Candidate.Status.ToString().ToLowerInvariant()})", Tone.Info),
+            new("cases", Matching(diff.Match), Tone.Info),
+            new("change", string.Join("; ", pools.Select(s => $"{s.Value} {Change(s.Change)}").Append($"all paired cases {Change(o)}")), changeTone),
+            new("flips", $"{Count(o.NewlyFailing)} newly failing (to investigate), {Count(o.NewlyPassing)} newly passing (retirement candidates), {Count(o.BothPassed)} passing in both, {Count(o.BothFailed)} failing in both", o.NewlyFailing > 0 ? Tone.Warn : Tone.Good),
         };
         if (diff.SignalsFrom is { } from && diff.SignalsTo is { } to)
         {
-            lines.Add(("bench blind", diff.BlindStrata.Count == 0
-                ? $"no stratum where the candidate passes and users were unhappy ({from.UtcDateTime:yyyy-MM-dd} to {to.UtcDateTime:yyyy-MM-dd})"
-                : $"{diff.BlindStrata.Count} stratum/strata where the candidate passes and users were unhappy: {string.Join(", ", diff.BlindStrata.Take(4).Select(b => b.Stratum))}"));
+            lines.Add(diff.BlindStrata.Count == 0
+                ? new("bench blind", $"no stratum where the candidate passes and users were unhappy ({from.UtcDateTime:yyyy-MM-dd} to {to.UtcDateTime:yyyy-MM-dd})", Tone.Good)
+                : new("bench blind", $"{diff.BlindStrata.Count} stratum/strata where the candidate passes and users were unhappy: {string.Join(", ", diff.BlindStrata.Take(4).Select(b => b.Stratum))}", Tone.Bad));
         }
 
         var tables = new List<ReportTable>();
@@ -108,7 +110,7 @@ public static class DiffWriters
 
     public static string ToMarkdown(RunDiff diff) => Document(diff).ToMarkdown();
 
-    public static string ToHtml(RunDiff diff) => Document(diff).ToHtml(diff.Overall.Difference < 0 || diff.BlindStrata.Count > 0);
+    public static string ToHtml(RunDiff diff) => Document(diff).ToHtml();
 
     /// <summary>A run's identity for JSON reports.</summary>
     public static object Run(RunInfo run)

@@ -38,11 +38,11 @@ public static class GateWriters
     public static TableDocument Document(GateReport report, bool explain)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var lines = new List<(string, string)>
+        var lines = new List<HeadlineLine>
         {
-            ("decision", Verdict(report)),
-            ("baseline", $"{report.Baseline.Id} (target {report.Baseline.Target})"),
-            ("candidate", $"{report.Candidate.Id} (target {report.Candidate.Target})"),
+            new("decision", Verdict(report), !report.Passed ? Tone.Bad : report.Gates.Any(g => g.Status == GateStatus.Unknown) ? Tone.Warn : Tone.Good),
+            new("baseline", $"{report.Baseline.Id} (target {report.Baseline.Target})", Tone.Info),
+            new("candidate", $"{report.Candidate.Id} (target {report.Candidate.Target})", Tone.Info),
         };
         var rows = new List<IReadOnlyList<string>>();
         foreach (var gate in report.Gates)

@@ -7,8 +7,8 @@ namespace Recal.Reporting.Decisions;
 
 /// <summary>A report made of headline lines and tables, written the same way to the terminal, Markdown and HTML.</summary>
 /// <param name="Meta">One line under the title (runs, suites).</param>
-/// <param name="Lines">Label/value lines under it.</param>
-public sealed record TableDocument(string Title, string Meta, IReadOnlyList<(string Label, string Value)> Lines, IReadOnlyList<ReportTable> Tables)
+/// <param name="Lines">Label/value lines under it, each with its tone.</param>
+public sealed record TableDocument(string Title, string Meta, IReadOnlyList<HeadlineLine> Lines, IReadOnlyList<ReportTable> Tables)
 {
     /// <summary>Terminal tables show this many rows unless asked for all.</summary>
     public const int TerminalRows = 15;
@@ -43,15 +43,15 @@ public sealed record TableDocument(string Title, string Meta, IReadOnlyList<(str
         return text.ToString();
     }
 
-    /// <param name="alarm">Whether the headline reads as an alarm (red) or not (green).</param>
-    public string ToHtml(bool alarm)
+    /// <summary>The page: each headline line in a box coloured by its own tone, then the tables.</summary>
+    public string ToHtml()
     {
         var page = new HtmlPage(Title);
         page.Heading(1, Title);
         page.Paragraph(Meta, "meta");
-        foreach (var (label, value) in Lines)
+        foreach (var line in Lines)
         {
-            page.Raw($"<div class=\"{(alarm ? "alarm" : "ok")}\"><strong>{HtmlPage.Encode(label)}</strong>: {HtmlPage.Encode(value)}</div>");
+            page.Headline(line);
         }
 
         foreach (var table in Tables)
@@ -73,9 +73,9 @@ public sealed record TableDocument(string Title, string Meta, IReadOnlyList<(str
         ArgumentNullException.ThrowIfNull(console);
         console.MarkupLine($"[bold]{Markup.Escape(Title)}[/]");
         console.MarkupLine($"  [grey]{Markup.Escape(Meta)}[/]");
-        foreach (var (label, value) in Lines)
+        foreach (var line in Lines)
         {
-            console.MarkupLine($"  [bold]{Markup.Escape(label),-17}[/] {Markup.Escape(value)}");
+            console.MarkupLine($"  [{line.LabelStyle}]{Markup.Escape(line.Label),-17}[/] {Markup.Escape(line.Value)}");
         }
 
         foreach (var source in Tables)

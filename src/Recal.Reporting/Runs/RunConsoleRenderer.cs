@@ -10,14 +10,14 @@ public static class RunConsoleRenderer
     /// Writes the report; <paramref name="full"/> also lists every intent and stratum (otherwise the first 15);
     /// <paramref name="brief"/> shows only the headline and the pass rate per pool.
     /// </summary>
-    public static void Render(IAnsiConsole console, RunReport report, bool full = false, bool brief = false)
+    public static void Render(IAnsiConsole console, RunReport report, bool full = false, bool brief = false, Recal.Domain.AlarmThresholds? thresholds = null)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(report);
         console.MarkupLine($"[bold]Run {Markup.Escape(report.Run.Id)}[/] — {Markup.Escape(report.Run.Project)}, target [bold]{Markup.Escape(report.Run.Target)}[/]");
-        foreach (var (label, value) in RunReportTables.Headline(report))
+        foreach (var line in RunReportTables.Headline(report, thresholds))
         {
-            console.MarkupLine($"  [bold]{Markup.Escape(label),-17}[/] {Markup.Escape(value)}");
+            console.MarkupLine($"  [{line.LabelStyle}]{Markup.Escape(line.Label),-17}[/] {Markup.Escape(line.Value)}");
         }
 
         foreach (var (label, value) in brief ? [] : RunReportTables.Facts(report))

@@ -6,6 +6,24 @@ namespace Recal.Reporting.Runs;
 /// <summary>A titled table of a run report, shared by the terminal, Markdown and HTML renderings.</summary>
 public sealed record ReportTable(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows, string? Note = null);
 
+/// <summary>How a headline line reads: a plain fact, good news, something to look at, or a finding against the set or the target.</summary>
+public enum Tone
+{
+    Info,
+    Good,
+    Warn,
+    Bad,
+}
+
+/// <summary>One headline line of a report with its tone, which the HTML page colours its box by.</summary>
+public sealed record HeadlineLine(string Label, string Value, Tone Tone)
+{
+    /// <summary>The terminal style of the line's label (colour is dropped when the output is not a terminal).</summary>
+    public string LabelStyle => Tone switch { Tone.Good => "bold green", Tone.Warn => "bold yellow", Tone.Bad => "bold red", _ => "bold" };
+
+    public void Deconstruct(out string label, out string value) => (label, value) = (Label, Value);
+}
+
 /// <summary>Lays out a run report's figures as text tables, so every rendering shows the same numbers.</summary>
 public static class RunReportTables
 {
@@ -28,31 +46,35 @@ public static class RunReportTables
 
     public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>The headline: gold (or overall) score next to the traffic-weighted estimate and the unmeasured share.</summary>
-    public static IReadOnlyList<(string Label, string Value)> Headline(RunReport report)
+    /// <summary>
+    /// The headline: gold (or overall) score next to the traffic-weighted estimate and the unmeasured share, each line
+    /// with its tone by the rules <c>recal check</c> applies (<paramref name="thresholds"/>: the policy's alarms).
+    /// </summary>
+    public static IReadOnlyList<HeadlineLine> Headline(RunReport report, Recal.Domain.AlarmThresholds? thresholds = null)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var lines = new List<(string, string)>
+        thresholds ??= Recal.Domain.AlarmThresholds.Defaults;
+        var lines = new List<HeadlineLine>
         {
-            ("pass rate", $"{Percent(report.Overall.PassRate)} (95% CI {Interval(report.Overall.Lower, report.Overall.Upper)}; {Count(report.Overall.Passed)} of {Count(report.Overall.Passed + report.Overall.Failed)} with a verdict)"),
-            ("errors", report.Overall.Errors == 0 ? "0" : $"{Count(report.Overall.Errors)} case(s) without a verdict — never counted as passes"),
+            new("pass rate", $"{Percent(report.Overall.PassRate)} (95% CI {Interval(report.Overall.Lower, report.Overall.Upper)}; {Count(report.Overall.Passed)} of {Count(report.Overall.Passed + report.Overall.Failed)} with a verdict)", Tone.Info),
+            new("errors", report.Overall.Errors == 0 ? "0" : $"{Count(report.Overall.Errors)} case(s) without a verdict — never counted as passes", report.Overall.Errors == 0 ? Tone.Good : Tone.Bad),
         };
         if (report.Weighted is { } weighted)
         {
             var estimate = weighted.Estimate;
-            lines.Add(("traffic-weighted", double.IsFinite(estimate.Estimate)
-                ? $"{Percent(estimate.Estimate)} (95% CI {Interval(estimate.Lower, estimate.Upper)}) over the {Percent(estimate.MeasuredWeight)} of traffic the set measures"
-                : "no stratum of the traffic has a scored case"));
-            lines.Add(("unmeasured", $"{Percent(estimate.UnmeasuredWeight)} of traffic ({weighted.From.UtcDateTime:yyyy-MM-dd} to {weighted.To.UtcDateTime:yyyy-MM-dd}, {Count(weighted.Traces)} traces) falls in strata with no scored case"));
+            lines.Add(double.IsFinite(estimate.Estimate)
+                ? new("traffic-weighted", $"{Percent(estimate.Estimate)} (95% CI {Interval(estimate.Lower, estimate.Upper)}) over the {Percent(estimate.MeasuredWeight)} of traffic the set measures", ScoreVerdicts.WeightedBelow(report) ? Tone.Bad : Tone.Good)
+                : new("traffic-weighted", "no stratum of the traffic has a scored case", Tone.Warn));
+            lines.Add(new("unmeasured", $"{Percent(estimate.UnmeasuredWeight)} of traffic ({weighted.From.UtcDateTime:yyyy-MM-dd} to {weighted.To.UtcDateTime:yyyy-MM-dd}, {Count(weighted.Traces)} traces) falls in strata with no scored case", estimate.UnmeasuredWeight > 0 ? Tone.Warn : Tone.Good));
         }
         else
         {
-            lines.Add(("traffic-weighted", "no traffic in the store: ingest traces to weight the score by today's traffic"));
+            lines.Add(new("traffic-weighted", "no traffic in the store: ingest traces to weight the score by today's traffic", Tone.Info));
         }
 
         if (report.Contamination is { } exposure)
         {
-            lines.Add(("contamination", ContaminationLine(exposure, report.PoolGaps.FirstOrDefault(g => g.Other == "holdout"))));
+            lines.Add(new("contamination", ContaminationLine(exposure, report.PoolGaps.FirstOrDefault(g => g.Other == "holdout")), exposure.Configurations <= 1 ? Tone.Good : Tone.Warn));
         }
 
         if (report.Online is { Strata: > 0 } online)
@@ -60,12 +82,13 @@ public static class RunReportTables
             var verdict = online.Diverges
                 ? double.IsNaN(online.ThumbsRho) ? "the pass rate does not vary across these strata, so it cannot track what users say" : "the eval does not rank strata the way users do"
                 : double.IsNaN(online.ThumbsRho) ? "too few rated strata to tell" : "the eval ranks strata the way users do";
-            lines.Add(("offline vs online", string.Create(CultureInfo.InvariantCulture, $"Spearman ρ {Rho(online.ThumbsRho)} (p {PValue(online.ThumbsPValue)}) between pass rate and thumbs-up rate, {Rho(online.EscalationRho)} with the share not escalated, over {online.Strata} strata: {verdict}")));
+            var tone = online.Diverges ? Tone.Bad : double.IsNaN(online.ThumbsRho) ? Tone.Info : Tone.Good;
+            lines.Add(new("offline vs online", string.Create(CultureInfo.InvariantCulture, $"Spearman ρ {Rho(online.ThumbsRho)} (p {PValue(online.ThumbsPValue)}) between pass rate and thumbs-up rate, {Rho(online.EscalationRho)} with the share not escalated, over {online.Strata} strata: {verdict}"), tone));
         }
 
         foreach (var gap in report.PoolGaps)
         {
-            lines.Add(($"gold vs {gap.Other}", $"{Points(gap.Difference)} (95% CI {Points(gap.Lower)} to {Points(gap.Upper)}; Fisher p = {PValue(gap.PValue)}): gold {Percent(gap.Gold.PassRate)}, {gap.Other} {Percent(gap.Against.PassRate)}"));
+            lines.Add(new($"gold vs {gap.Other}", $"{Points(gap.Difference)} (95% CI {Points(gap.Lower)} to {Points(gap.Upper)}; Fisher p = {PValue(gap.PValue)}): gold {Percent(gap.Gold.PassRate)}, {gap.Other} {Percent(gap.Against.PassRate)}", ScoreVerdicts.GapFlags(gap, thresholds) ? Tone.Bad : Tone.Good));
         }
 
         return lines;

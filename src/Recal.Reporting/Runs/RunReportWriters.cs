@@ -51,7 +51,7 @@ public static class RunReportWriters
         ArgumentNullException.ThrowIfNull(report);
         var text = new StringBuilder();
         text.Append("# Run ").AppendLine(report.Run.Id).AppendLine();
-        foreach (var (label, value) in RunReportTables.Headline(report).Concat(RunReportTables.Facts(report)))
+        foreach (var (label, value) in RunReportTables.Headline(report).Select(l => (l.Label, l.Value)).Concat(RunReportTables.Facts(report)))
         {
             text.Append("- **").Append(label).Append("**: ").AppendLine(MarkdownTable.Cell(value));
         }
@@ -64,18 +64,16 @@ public static class RunReportWriters
         return text.ToString();
     }
 
-    public static string ToHtml(RunReport report)
+    /// <param name="thresholds">The policy's alarms, which colour the headline's gaps as <c>recal check</c> judges them.</param>
+    public static string ToHtml(RunReport report, Recal.Domain.AlarmThresholds? thresholds = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         var page = new HtmlPage($"Recal run {report.Run.Id}");
         page.Heading(1, $"Run {report.Run.Id}");
         page.Paragraph($"{report.Run.Project} · target {report.Run.Target} · suite {report.Run.SuiteVersion} · pools {report.Run.Pools}", "meta");
-        var headline = RunReportTables.Headline(report);
-        var weighted = report.Weighted?.Estimate;
-        var css = weighted is not null && double.IsFinite(weighted.Estimate) && weighted.Estimate < report.Overall.Lower ? "alarm" : "ok";
-        foreach (var (label, value) in headline)
+        foreach (var line in RunReportTables.Headline(report, thresholds))
         {
-            page.Raw($"<div class=\"{css}\"><strong>{HtmlPage.Encode(label)}</strong>: {HtmlPage.Encode(value)}</div>");
+            page.Headline(line);
         }
 
         page.Heading(2, "Run");

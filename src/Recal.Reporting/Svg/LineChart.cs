@@ -16,7 +16,7 @@ public sealed record ChartThreshold(string Label, double Value, string Color);
 /// </summary>
 public sealed class LineChart
 {
-    private const double Left = 56, Right = 16, Top = 28, Bottom = 48;
+    private const double Left = 56, Right = 16, Top = 28, Bottom = 48, LegendRowHeight = 16;
 
     public string Title { get; init; } = string.Empty;
 
@@ -71,7 +71,9 @@ public sealed class LineChart
     {
         var svg = new StringBuilder();
         var yMax = EffectiveYMax;
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {F(Width)} {F(Height)}\" width=\"{F(Width)}\" height=\"{F(Height)}\" role=\"img\" aria-label=\"{E(Title)}\" font-family=\"system-ui, sans-serif\" font-size=\"11\">");
+        var legend = Legend();
+        var height = Height + ((legend.Count == 0 ? 0 : legend[^1].Row) * LegendRowHeight);
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {F(Width)} {F(height)}\" width=\"{F(Width)}\" height=\"{F(height)}\" role=\"img\" aria-label=\"{E(Title)}\" font-family=\"system-ui, sans-serif\" font-size=\"11\">");
         svg.Append(CultureInfo.InvariantCulture, $"<title>{E(Title)}</title>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(Left)}\" y=\"16\" font-size=\"13\" font-weight=\"600\">{E(Title)}</text>");
 
@@ -107,17 +109,35 @@ public sealed class LineChart
             svg.Append(RenderSeries(series));
         }
 
-        var legendX = Left;
-        foreach (var series in Series)
+        foreach (var (series, x, row) in legend)
         {
-            var y = Height - 12;
-            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{F(legendX)}\" y=\"{F(y - 8)}\" width=\"10\" height=\"10\" fill=\"{E(series.Color)}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(legendX + 14)}\" y=\"{F(y + 1)}\">{E(series.Name)}</text>");
-            legendX += 24 + (series.Name.Length * 6.5);
+            var y = Height - 12 + (row * LegendRowHeight);
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{F(x)}\" y=\"{F(y - 8)}\" width=\"10\" height=\"10\" fill=\"{E(series.Color)}\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(x + 14)}\" y=\"{F(y + 1)}\">{E(series.Name)}</text>");
         }
 
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>Where each series' legend entry goes: left to right, onto a further row when the chart's width is used up.</summary>
+    private List<(ChartSeries Series, double X, int Row)> Legend()
+    {
+        var entries = new List<(ChartSeries, double, int)>();
+        var (x, row) = (Left, 0);
+        foreach (var series in Series)
+        {
+            var width = 24 + (series.Name.Length * 6.5);
+            if (x > Left && x + width > Width - Right)
+            {
+                (x, row) = (Left, row + 1);
+            }
+
+            entries.Add((series, x, row));
+            x += width;
+        }
+
+        return entries;
     }
 
     private string RenderSeries(ChartSeries series)

@@ -10,7 +10,10 @@ public sealed record BarPair(string Label, double First, double Second, bool Hig
 /// <summary>Horizontal paired bars: one row per category, the first value above the second.</summary>
 public sealed class PairedBarChart
 {
-    private const double LabelWidth = 190, Right = 56, Top = 28, RowHeight = 22, BarHeight = 8;
+    private const double Right = 56, Top = 28, RowHeight = 22, BarHeight = 8;
+
+    /// <summary>Width of one character of an 11 px label, a little above system-ui's average so labels never touch the bars.</summary>
+    private const double CharWidth = 6.6;
 
     public string Title { get; init; } = string.Empty;
 
@@ -30,6 +33,17 @@ public sealed class PairedBarChart
 
     public double Height => Top + (Rows.Count * RowHeight) + 30;
 
+    /// <summary>The label column: as wide as the longest label needs, at most 45% of the chart (longer labels are shortened).</summary>
+    public double LabelWidth => Math.Clamp((Rows.Select(r => r.Label.Length).DefaultIfEmpty(0).Max() * CharWidth) + 12, 80, Math.Round(Width * 0.45));
+
+    /// <summary>A label as shown: whole when it fits the label column, else shortened with an ellipsis (the bar's tooltip names it whole).</summary>
+    public string Shown(string label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        var fits = (int)((LabelWidth - 12) / CharWidth);
+        return label.Length <= fits ? label : label[..Math.Max(1, fits - 1)] + "…";
+    }
+
     /// <summary>The bar length in pixels for <paramref name="value"/>.</summary>
     public double BarLength(double value)
     {
@@ -47,7 +61,7 @@ public sealed class PairedBarChart
             var row = Rows[i];
             var y = Top + (i * RowHeight);
             var weight = row.Highlight ? " font-weight=\"700\" fill=\"#b91c1c\"" : string.Empty;
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(LabelWidth - 8)}\" y=\"{F(y + 13)}\" text-anchor=\"end\"{weight}>{E(row.Label)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(LabelWidth - 8)}\" y=\"{F(y + 13)}\" text-anchor=\"end\"{weight}><title>{E(row.Label)}</title>{E(Shown(row.Label))}</text>");
             Bar(svg, y + 2, row.First, FirstColor, FirstName, row.Label);
             Bar(svg, y + 2 + BarHeight, row.Second, SecondColor, SecondName, row.Label);
         }
