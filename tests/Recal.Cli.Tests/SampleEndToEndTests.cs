@@ -48,7 +48,11 @@ public sealed class SampleEndToEndTests : IDisposable
         var missing = report.RootElement.GetProperty("current").GetProperty("intent").GetProperty("strata").EnumerateArray()
             .Where(s => s.GetProperty("status").GetString() == "missing").Select(s => s.GetProperty("stratum").GetString()).ToList();
         missing.Should().Contain(["book_flight", "book_hotel", "car_rental"]);
-        (await File.ReadAllTextAsync(html, TestContext.Current.CancellationToken)).Should().Contain("<svg").And.Contain("book_hotel");
+        var page = await File.ReadAllTextAsync(html, TestContext.Current.CancellationToken);
+        page.Should().Contain("<svg").And.Contain("book_hotel");
+
+        // And the page fits a phone's and a laptop's width in Chromium (last: skipped without it)
+        (await Recal.Testing.PageLayout.ProblemsAsync([("drift.html", page)], TestContext.Current.CancellationToken)).Should().BeEmpty();
     }
 
     [Fact]

@@ -222,7 +222,26 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         var lenientRun = await CliRunner.RunAsync("regrade", "--project", p, tunedId, "--key-file", key, "--rubric", lenient);
         lenientRun.Code.Should().Be(0, lenientRun.Out + lenientRun.Error);
         lenientRun.Out.Should().Contain("support-answer@v2").And.MatchRegex(@"calls\s+0 answered by a call").And.MatchRegex(@"Verdicts moved by the regrade: 0 now failing, [1-9][0-9]* now passing");
+
+        // And each run report's headline boxes are coloured line by line by check's rules: the tuned bot's gaps to
+        // the holdout and shadow are red, the baseline's (noise) green
+        var baselineHtml = File.ReadAllText(_sample.PathOf($"out/{baselineId}.html"));
+        var tunedHtml = File.ReadAllText(_sample.PathOf($"out/{tunedId}.html"));
+        Tone(tunedHtml, "gold vs holdout").Should().Be("bad");
+        Tone(tunedHtml, "gold vs shadow").Should().Be("bad");
+        Tone(tunedHtml, "traffic-weighted").Should().Be("bad");
+        Tone(baselineHtml, "gold vs holdout").Should().Be("good");
+        Tone(baselineHtml, "errors").Should().Be("good");
+
+        // And every page the sample writes fits a phone's and a laptop's width in Chromium (last: skipped without it)
+        var pages = new[] { ".recal/timeline.html", "out/diff.html", $"out/{baselineId}.html", $"out/{tunedId}.html" }
+            .Select(f => (f, File.ReadAllText(_sample.PathOf(f)))).ToList();
+        (await Recal.Testing.PageLayout.ProblemsAsync(pages, TestContext.Current.CancellationToken)).Should().BeEmpty();
     }
+
+    /// <summary>The tone of a run report headline box, by its label.</summary>
+    private static string Tone(string html, string label) =>
+        Regex.Match(html, $"data-tone=\"([a-z]+)\"><strong>{Regex.Escape(label)}</strong>") is { Success: true } match ? match.Groups[1].Value : throw new InvalidOperationException($"no headline '{label}'");
 
     /// <summary>The recal lines of the block after docs/ci.md's <c>ci-recipe</c> marker.</summary>
     private static List<string> RecipeLines(string markdown)
@@ -264,7 +283,7 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
     private async Task<JsonDocument> ReportAsync(string runId)
     {
         var file = _sample.PathOf($"out/{runId}.json");
-        var report = await CliRunner.RunAsync("report", "--project", _sample.Folder, runId, "--json", file);
+        var report = await CliRunner.RunAsync("report", "--project", _sample.Folder, runId, "--json", file, "--html", Path.ChangeExtension(file, ".html"));
         report.Code.Should().Be(0, report.Error);
         var text = await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken);
         var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(_sample.RepositoryRoot, "docs", "schemas", "run-report.schema.json"), TestContext.Current.CancellationToken);
