@@ -459,7 +459,7 @@ public sealed partial class SqliteStore : IRecalStore
         {
             var db = _connection.Handle!;
             Check(raw.sqlite3_prepare_v2(db, "SELECT thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
-            long traces = 0, rated = 0, up = 0, escalated = 0;
+            long traces = 0, rated = 0, up = 0, escalated = 0, escalationKnown = 0;
             using (scan)
             {
                 raw.sqlite3_bind_int64(scan, 1, from.ToUnixTimeMilliseconds());
@@ -475,13 +475,17 @@ public sealed partial class SqliteStore : IRecalStore
                         up += raw.sqlite3_column_int64(scan, 0) > 0 ? 1 : 0;
                     }
 
-                    escalated += raw.sqlite3_column_type(scan, 1) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 1) != 0 ? 1 : 0;
+                    if (raw.sqlite3_column_type(scan, 1) != raw.SQLITE_NULL)
+                    {
+                        escalationKnown++;
+                        escalated += raw.sqlite3_column_int64(scan, 1) != 0 ? 1 : 0;
+                    }
                 }
 
                 Check(result, db);
             }
 
-            return new FeedbackCount(traces, rated, up, escalated);
+            return new FeedbackCount(traces, rated, up, escalated) { EscalationKnown = escalationKnown };
         }
         finally
         {
@@ -554,11 +558,15 @@ public sealed partial class SqliteStore : IRecalStore
 
                         ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells[segment], (raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2)), out _);
                         var rated = raw.sqlite3_column_type(scan, 3) != raw.SQLITE_NULL;
+                        var escalationKnown = raw.sqlite3_column_type(scan, 4) != raw.SQLITE_NULL;
                         cell = new FeedbackCount(
                             cell.Traces + 1,
                             cell.Rated + (rated ? 1 : 0),
                             cell.Up + (rated && raw.sqlite3_column_int64(scan, 3) > 0 ? 1 : 0),
-                            cell.Escalated + (raw.sqlite3_column_type(scan, 4) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 4) != 0 ? 1 : 0));
+                            cell.Escalated + (escalationKnown && raw.sqlite3_column_int64(scan, 4) != 0 ? 1 : 0))
+                        {
+                            EscalationKnown = cell.EscalationKnown + (escalationKnown ? 1 : 0),
+                        };
                     }
 
                     Check(result, db);
@@ -649,14 +657,16 @@ public sealed partial class SqliteStore : IRecalStore
                     var ts = raw.sqlite3_column_int64(scan, 3);
                     ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells, (m, raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2)), out var exists);
                     var rated = raw.sqlite3_column_type(scan, 4) != raw.SQLITE_NULL;
+                    var escalationKnown = raw.sqlite3_column_type(scan, 5) != raw.SQLITE_NULL;
                     var count = cell.Count;
                     cell = (
                         new FeedbackCount(
                             count.Traces + 1,
                             count.Rated + (rated ? 1 : 0),
                             count.Up + (rated && raw.sqlite3_column_int64(scan, 4) > 0 ? 1 : 0),
-                            count.Escalated + (raw.sqlite3_column_type(scan, 5) != raw.SQLITE_NULL && raw.sqlite3_column_int64(scan, 5) != 0 ? 1 : 0))
+                            count.Escalated + (escalationKnown && raw.sqlite3_column_int64(scan, 5) != 0 ? 1 : 0))
                         {
+                            EscalationKnown = count.EscalationKnown + (escalationKnown ? 1 : 0),
                             ContinuedKnown = count.ContinuedKnown,
                             Continued = count.Continued,
                             CompletedKnown = count.CompletedKnown,

@@ -70,6 +70,33 @@ public sealed class IngestDiagnosticsTests : IDisposable
     }
 
     [Fact]
+    public async Task Escalation_reads_no_data_not_0_percent_when_no_trace_carries_the_field()
+    {
+        // Given rated traffic of which no trace says whether it was escalated
+        (await CliRunner.RunAsync("init", _folder, "--name", "silent")).Code.Should().Be(0);
+        var traffic = Path.Combine(_folder, "traffic.jsonl");
+        File.WriteAllLines(traffic, Enumerable.Range(0, 60).Select(i =>
+            $$$"""{"id":"s{{{i}}}","timestamp":"2026-06-{{{1 + (i / 6):00}}}T10:{{{i % 60:00}}}:00Z","input":"{{{(i % 2 == 0 ? "refund my order" : "cancel my subscription")}}} {{{i}}}","feedback":{"thumbs":"{{{(i % 3 == 0 ? "down" : "up")}}}"}}"""));
+        (await CliRunner.RunAsync("ingest", "-p", _folder, traffic)).Code.Should().Be(0);
+        var json = Path.Combine(_folder, "drift.json");
+
+        // When drift measures it week by week
+        var drift = await CliRunner.RunAsync("drift", "-p", _folder, "--over", "weekly", "--json", json);
+
+        // Then the escalated column says no data, the JSON has a null rate over 0 traces that say, and no escalation test ran
+        drift.Code.Should().BeOneOf(0, 1);
+        drift.Out.Should().Contain("no data").And.NotContain("escalation_rise");
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var online = report.RootElement.GetProperty("current").GetProperty("online");
+        online.GetProperty("escalation_rate").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
+        online.GetProperty("escalation_known").GetInt64().Should().Be(0);
+        online.GetProperty("thumbs_up_rate").GetDouble().Should().BeApproximately(2.0 / 3, 0.05);
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(Path.Combine(SampleProject.FindRepositoryRoot(), "docs", "schemas", "drift-report.schema.json"), TestContext.Current.CancellationToken);
+        schema.Validate(File.ReadAllText(json)).Should().BeEmpty();
+        report.RootElement.GetProperty("current").GetProperty("tests").EnumerateArray().Should().NotContain(t => t.GetProperty("instrument").GetString() == "escalation_rise");
+    }
+
+    [Fact]
     public async Task Fail_on_quarantine_exits_1_when_anything_was_left_out_and_0_on_a_clean_file()
     {
         var traffic = await ProjectWithTrafficAsync();

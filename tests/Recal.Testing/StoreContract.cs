@@ -162,11 +162,11 @@ public abstract class StoreContract
     [Fact]
     public async Task Feedback_is_counted_per_window_cell_segment_and_model()
     {
-        // Given rated, escalated and silent traces of two models
+        // Given rated, escalated, not escalated and silent traces of two models (silent ones say nothing of escalation)
         await using var store = await OpenEmptyAsync();
         await store.AddTracesAsync(
             [
-                Trace("up", Monday.AddHours(1), "balance", feedback: new Feedback(Thumbs: 1, Continued: true), model: "m1"),
+                Trace("up", Monday.AddHours(1), "balance", feedback: new Feedback(Thumbs: 1, Escalated: false, Continued: true), model: "m1"),
                 Trace("down", Monday.AddHours(2), "balance", feedback: new Feedback(Thumbs: -1, Escalated: true, Completed: false), model: "m1"),
                 Trace("silent", Monday.AddHours(3), "card", "plan=pro", model: "m2"),
                 Trace("later", Monday.AddDays(1), "card", "plan=pro", feedback: new Feedback(Thumbs: 1, Completed: true), model: "m2"),
@@ -181,14 +181,14 @@ public abstract class StoreContract
         var models = await store.CountFeedbackByModelAsync(["m1", "m2"], Token);
 
         // Then every count agrees with the traces
-        day.Should().Be(new FeedbackCount(3, 2, 1, 1));
-        cells.Should().BeEquivalentTo([new FeedbackCell("balance", "plan=free", new FeedbackCount(2, 2, 1, 1)), new FeedbackCell("card", "plan=pro", new FeedbackCount(1, 0, 0, 0))]);
+        day.Should().Be(new FeedbackCount(3, 2, 1, 1) { EscalationKnown = 2 });
+        cells.Should().BeEquivalentTo([new FeedbackCell("balance", "plan=free", new FeedbackCount(2, 2, 1, 1) { EscalationKnown = 2 }), new FeedbackCell("card", "plan=pro", new FeedbackCount(1, 0, 0, 0))]);
         segments.Should().HaveCount(2);
         segments[0].Should().BeEquivalentTo(cells);
         segments[1].Should().BeEquivalentTo([new FeedbackCell("card", "plan=pro", new FeedbackCount(1, 1, 1, 0)), new FeedbackCell("card", "plan=free", new FeedbackCount(1, 0, 0, 0))]);
         models.Should().BeEquivalentTo(
         [
-            new ModelFeedbackCell("m1", "balance", "plan=free", new FeedbackCount(2, 2, 1, 1) { ContinuedKnown = 1, Continued = 1, CompletedKnown = 1 }, Monday.AddHours(1), Monday.AddHours(2)),
+            new ModelFeedbackCell("m1", "balance", "plan=free", new FeedbackCount(2, 2, 1, 1) { EscalationKnown = 2, ContinuedKnown = 1, Continued = 1, CompletedKnown = 1 }, Monday.AddHours(1), Monday.AddHours(2)),
             new ModelFeedbackCell("m2", "card", "plan=pro", new FeedbackCount(2, 1, 1, 0) { CompletedKnown = 1, Completed = 1 }, Monday.AddHours(3), Monday.AddDays(1)),
         ]);
     }

@@ -333,17 +333,22 @@ public static class GateEvaluator
             mix[stratum] = mix.GetValueOrDefault(stratum) + count.Count;
         }
 
-        // Each signal the traces carry; one no trace of either release records (continuation, completion) is left out.
+        // Each signal the traces carry; one no trace of either release records (escalation, continuation, completion) is
+        // left out, and each rate counts only the traces that carry its signal.
         var signals = new List<OnlineSignalEvidence>
         {
             Signal("thumbs up", before, after, cells, mix, c => c.Rated, c => c.Up, higherIsBetter: true, tolerance, policy.Confidence),
-            Signal("escalation", before, after, cells, mix, c => c.Traces, c => c.Escalated, higherIsBetter: false, tolerance, policy.Confidence),
         };
-        foreach (var (name, known, positive) in new (string, Func<FeedbackCount, long>, Func<FeedbackCount, long>)[] { ("continuation", c => c.ContinuedKnown, c => c.Continued), ("completion", c => c.CompletedKnown, c => c.Completed) })
+        foreach (var (name, known, positive, higherIsBetter) in new (string, Func<FeedbackCount, long>, Func<FeedbackCount, long>, bool)[]
+        {
+            ("escalation", c => c.EscalationKnown, c => c.Escalated, false),
+            ("continuation", c => c.ContinuedKnown, c => c.Continued, true),
+            ("completion", c => c.CompletedKnown, c => c.Completed, true),
+        })
         {
             if (cells.Values.Any(release => release.Values.Any(c => known(c) > 0)))
             {
-                signals.Add(Signal(name, before, after, cells, mix, known, positive, higherIsBetter: true, tolerance, policy.Confidence));
+                signals.Add(Signal(name, before, after, cells, mix, known, positive, higherIsBetter, tolerance, policy.Confidence));
             }
         }
 

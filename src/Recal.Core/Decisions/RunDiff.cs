@@ -51,7 +51,7 @@ public sealed record DimensionDelta(string Rubric, string Dimension, PairedMeanD
 /// </summary>
 /// <param name="PValue">One-sided Fisher p of the stratum's thumbs-up rate below the rest of the window's.</param>
 /// <param name="Alpha">The level it is judged at: 0.05 shared by Bonferroni over the strata tested.</param>
-public sealed record BlindStratum(string Stratum, int Cases, double CandidatePassRate, long Traces, long Rated, double ThumbsUpRate, double RestThumbsUpRate, double EscalationRate, double PValue, double Alpha);
+public sealed record BlindStratum(string Stratum, int Cases, double CandidatePassRate, long Traces, long Rated, double ThumbsUpRate, double RestThumbsUpRate, double? EscalationRate, double PValue, double Alpha);
 
 /// <summary>
 /// Everything <c>recal diff BASELINE CANDIDATE</c> shows (docs/running.md#diff): the paired change overall and per
@@ -286,7 +286,7 @@ public static class RunDiffBuilder
             var p = ProportionDifference.FisherExactGreater(restUp, restRated, online.Up, online.Rated);
             if (p < alpha)
             {
-                blind.Add(new BlindStratum(stratum, cases, rate, online.Traces, online.Rated, (double)online.Up / online.Rated, (double)restUp / restRated, online.Traces == 0 ? 0 : (double)online.Escalated / online.Traces, p, alpha));
+                blind.Add(new BlindStratum(stratum, cases, rate, online.Traces, online.Rated, (double)online.Up / online.Rated, (double)restUp / restRated, online.EscalationKnown == 0 ? null : (double)online.Escalated / online.EscalationKnown, p, alpha));
             }
         }
 

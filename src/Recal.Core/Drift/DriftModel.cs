@@ -124,8 +124,9 @@ public sealed record WindowCoverage(double Share, double Lower, double Upper, lo
 /// <summary>A window's online signals.</summary>
 /// <param name="Rated">Traces with a thumb.</param>
 /// <param name="ThumbsUpRate">Thumbs up among the rated traces; null when none is rated.</param>
-/// <param name="EscalationRate">Traces escalated to a human among all the window's traces.</param>
-public sealed record WindowOnline(long Traces, long Rated, double? ThumbsUpRate, double EscalationRate);
+/// <param name="EscalationRate">Traces escalated to a human among the window's traces that say whether they were; null when none says (no data, not 0%).</param>
+/// <param name="EscalationKnown">The window's traces that say whether they were escalated.</param>
+public sealed record WindowOnline(long Traces, long Rated, double? ThumbsUpRate, double? EscalationRate, long EscalationKnown);
 
 /// <summary>
 /// The reference window the timeline's relative alarms compare with: the first <c>traffic_window</c> of stored traffic,

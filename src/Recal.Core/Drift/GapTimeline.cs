@@ -263,7 +263,7 @@ public static class GapTimeline
     }
 
     private static WindowOnline Online(FeedbackCount f) =>
-        new(f.Traces, f.Rated, f.Rated == 0 ? null : (double)f.Up / f.Rated, f.Traces == 0 ? 0 : (double)f.Escalated / f.Traces);
+        new(f.Traces, f.Rated, f.Rated == 0 ? null : (double)f.Up / f.Rated, f.EscalationKnown == 0 ? null : (double)f.Escalated / f.EscalationKnown, f.EscalationKnown);
 
     private static DriftWindow Measure(DriftWindow window, CoverageReport? coverage, WindowOnline online, WindowContext context)
     {
@@ -296,10 +296,12 @@ public static class GapTimeline
                 string.Create(CultureInfo.InvariantCulture, $"thumbs up fell to {o.Value:0.0%} of {rated:N0} rated traces, against {o.Reference:0.0%} in the reference window (alarm below {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)}): users are less happy"));
         }
 
-        if (traces > 0 && referenceOnline.Traces > 0)
+        // Escalation among the traces that say whether they were escalated; untested where no trace says.
+        if (online.EscalationRate is { } escalation && referenceOnline.EscalationKnown > 0)
         {
-            var escalated = (long)Math.Round(online.EscalationRate * traces);
-            verdicts.Add(EscalationRise, "online", CalibratedTest.ShareRise(escalated, traces, referenceOnline.Escalated, referenceOnline.Traces, thresholds.EscalationRise, phi, alpha), o =>
+            var known = online.EscalationKnown;
+            var escalated = (long)Math.Round(escalation * known);
+            verdicts.Add(EscalationRise, "online", CalibratedTest.ShareRise(escalated, known, referenceOnline.Escalated, referenceOnline.EscalationKnown, thresholds.EscalationRise, phi, alpha), o =>
                 string.Create(CultureInfo.InvariantCulture, $"{o.Value:0.0%} of traces were escalated to a human, against {o.Reference:0.0%} in the reference window (alarm at {o.Threshold:0.0%}: {o.Why}; p = {DriftFormat.P(o.PValue)})"));
         }
 

@@ -144,16 +144,15 @@ public sealed class TrafficCells(IRecalStore store)
         var totals = new FeedbackCount[windows.Count];
         foreach (var (from, to, inside) in WindowSegments.Of(windows))
         {
-            var (traces, rated, up, escalated) = (0L, 0L, 0L, 0L);
+            var sum = default(FeedbackCount);
             foreach (var cell in await CountAsync(from, to, cancellationToken).ConfigureAwait(false))
             {
-                (traces, rated, up, escalated) = (traces + cell.Count.Traces, rated + cell.Count.Rated, up + cell.Count.Up, escalated + cell.Count.Escalated);
+                sum = sum.Plus(cell.Count);
             }
 
             foreach (var i in inside)
             {
-                var c = totals[i];
-                totals[i] = new FeedbackCount(c.Traces + traces, c.Rated + rated, c.Up + up, c.Escalated + escalated);
+                totals[i] = totals[i].Plus(sum);
             }
         }
 

@@ -31,7 +31,7 @@ public sealed record PoolGap(string Other, SegmentRate Gold, SegmentRate Against
 
 /// <summary>One stratum's eval pass rate next to what users did with production's answers in the traffic window.</summary>
 /// <param name="ThumbsUpRate">Thumbs up among the traces with a thumb; null below <see cref="RunReportBuilder.MinRated"/> rated traces.</param>
-public sealed record OnlineStratum(string Stratum, int Cases, double PassRate, long Traces, long Rated, double? ThumbsUpRate, double EscalationRate);
+public sealed record OnlineStratum(string Stratum, int Cases, double PassRate, long Traces, long Rated, double? ThumbsUpRate, double? EscalationRate);
 
 /// <summary>
 /// Offline against online: across strata, does the eval pass rate rank strata the way users' signals do? Spearman's
@@ -41,7 +41,7 @@ public sealed record OnlineStratum(string Stratum, int Cases, double PassRate, l
 public sealed record OnlineAgreement(int Strata, double ThumbsRho, double ThumbsPValue, double EscalationRho, double EscalationPValue, bool Diverges, IReadOnlyList<OnlineStratum> Rows);
 
 /// <summary>What users did with production's answers in a traffic window, per stratum: traces, rated, thumbs up, escalated.</summary>
-public sealed record TrafficSignals(DateTimeOffset From, DateTimeOffset To, IReadOnlyDictionary<string, (long Traces, long Rated, long Up, long Escalated)> Strata);
+public sealed record TrafficSignals(DateTimeOffset From, DateTimeOffset To, IReadOnlyDictionary<string, FeedbackCount> Strata);
 
 /// <summary>How one scorer did over the run.</summary>
 public sealed record ScorerRate(string Scorer, int Cases, int Passed, int Errors, double MeanScore);
@@ -279,12 +279,11 @@ public static class RunReportBuilder
     {
         ArgumentNullException.ThrowIfNull(policy);
         var by = policy.Strata.By.Count == 0 ? ["intent"] : policy.Strata.By;
-        var signals = new Dictionary<string, (long Traces, long Rated, long Up, long Escalated)>(StringComparer.Ordinal);
+        var signals = new Dictionary<string, FeedbackCount>(StringComparer.Ordinal);
         foreach (var cell in await store.CountFeedbackByCellAsync(from, to, cancellationToken).ConfigureAwait(false))
         {
             var stratum = Lifecycle.Sampler.StratumOf(by, cell.Intent, cell.CohortKey);
-            var (traces, rated, up, escalated) = signals.GetValueOrDefault(stratum);
-            signals[stratum] = (traces + cell.Count.Traces, rated + cell.Count.Rated, up + cell.Count.Up, escalated + cell.Count.Escalated);
+            signals[stratum] = signals.GetValueOrDefault(stratum).Plus(cell.Count);
         }
 
         return new TrafficSignals(from, to, signals);
@@ -308,12 +307,13 @@ public static class RunReportBuilder
             }
 
             rows.Add(new OnlineStratum(group.Key, group.Count(), (double)group.Count(r => r.Passed) / group.Count(), s.Traces, s.Rated,
-                s.Rated >= MinRated ? (double)s.Up / s.Rated : null, (double)s.Escalated / s.Traces));
+                s.Rated >= MinRated ? (double)s.Up / s.Rated : null, s.EscalationKnown == 0 ? null : (double)s.Escalated / s.EscalationKnown));
         }
 
         var rated = rows.Where(r => r.ThumbsUpRate is not null).ToList();
         var (thumbsRho, thumbsP) = RankCorrelation.Spearman([.. rated.Select(r => r.PassRate)], [.. rated.Select(r => r.ThumbsUpRate!.Value)]);
-        var (escalationRho, escalationP) = RankCorrelation.Spearman([.. rows.Select(r => r.PassRate)], [.. rows.Select(r => 1 - r.EscalationRate)]);
+        var escalation = rows.Where(r => r.EscalationRate is not null).ToList();
+        var (escalationRho, escalationP) = RankCorrelation.Spearman([.. escalation.Select(r => r.PassRate)], [.. escalation.Select(r => 1 - r.EscalationRate!.Value)]);
         var diverges = rated.Count >= 5 && (double.IsNaN(thumbsRho) || thumbsRho < MinAgreement);
         return new OnlineAgreement(rows.Count, thumbsRho, thumbsP, escalationRho, escalationP, diverges, [.. rows.OrderBy(r => r.ThumbsUpRate ?? 2).ThenBy(r => r.Stratum, StringComparer.Ordinal)]);
     }

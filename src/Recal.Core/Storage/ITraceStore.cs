@@ -35,16 +35,9 @@ public interface ITraceStore
     /// </summary>
     async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
-        long traces = 0, rated = 0, up = 0, escalated = 0;
-        await ScanTracesAsync(from, to, trace =>
-        {
-            var feedback = trace.Trace.Feedback;
-            traces++;
-            rated += feedback.Thumbs is null ? 0 : 1;
-            up += feedback.Thumbs > 0 ? 1 : 0;
-            escalated += feedback.Escalated == true ? 1 : 0;
-        }, cancellationToken).ConfigureAwait(false);
-        return new FeedbackCount(traces, rated, up, escalated);
+        var count = default(FeedbackCount);
+        await ScanTracesAsync(from, to, trace => count = count.Plus(FeedbackCount.Of(trace.Trace.Feedback)), cancellationToken).ConfigureAwait(false);
+        return count;
     }
 
     /// <summary>
@@ -57,10 +50,7 @@ public interface ITraceStore
         var cells = new Dictionary<(string Intent, string Cohort), FeedbackCount>();
         await ScanTracesAsync(from, to, trace =>
         {
-            var feedback = trace.Trace.Feedback;
-            var (traces, rated, up, escalated) = cells.GetValueOrDefault((trace.Intent, trace.CohortKey));
-            cells[(trace.Intent, trace.CohortKey)] = new FeedbackCount(
-                traces + 1, rated + (feedback.Thumbs is null ? 0 : 1), up + (feedback.Thumbs > 0 ? 1 : 0), escalated + (feedback.Escalated == true ? 1 : 0));
+            cells[(trace.Intent, trace.CohortKey)] = cells.GetValueOrDefault((trace.Intent, trace.CohortKey)).Plus(FeedbackCount.Of(trace.Trace.Feedback));
         }, cancellationToken).ConfigureAwait(false);
         return [.. cells.Select(kv => new FeedbackCell(kv.Key.Intent, kv.Key.Cohort, kv.Value))];
     }
@@ -104,7 +94,7 @@ public interface ITraceStore
             var cell = cells.GetValueOrDefault(key) ?? new ModelFeedbackCell(model, trace.Intent, trace.CohortKey, default, time, time);
             cells[key] = cell with
             {
-                Count = cell.Count.Plus(new FeedbackCount(1, feedback.Thumbs is null ? 0 : 1, feedback.Thumbs > 0 ? 1 : 0, feedback.Escalated == true ? 1 : 0)).WithOutcome(feedback.Continued, feedback.Completed),
+                Count = cell.Count.Plus(FeedbackCount.Of(feedback).WithOutcome(feedback.Continued, feedback.Completed)),
                 First = time < cell.First ? time : cell.First,
                 Last = time > cell.Last ? time : cell.Last,
             };

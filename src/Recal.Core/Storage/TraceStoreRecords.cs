@@ -29,6 +29,9 @@ public sealed record TrafficCount(DateTimeOffset? BucketStart, string Intent, st
 /// <param name="Escalated">Traces escalated to a human.</param>
 public readonly record struct FeedbackCount(long Traces, long Rated, long Up, long Escalated)
 {
+    /// <summary>Traces that say whether they were escalated (the rest have no escalation field): the escalation rate's denominator.</summary>
+    public long EscalationKnown { get; init; }
+
     /// <summary>Traces that say whether the user continued the conversation; counted by <see cref="ITraceStore.CountFeedbackByModelAsync"/> only.</summary>
     public long ContinuedKnown { get; init; }
 
@@ -50,10 +53,18 @@ public readonly record struct FeedbackCount(long Traces, long Rated, long Up, lo
         Completed = Completed + (completed == true ? 1 : 0),
     };
 
+    /// <summary>One trace's thumb and escalation (<see cref="WithOutcome"/> adds its continuation and completion).</summary>
+    public static FeedbackCount Of(Recal.Domain.Feedback feedback)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        return new FeedbackCount(1, feedback.Thumbs is null ? 0 : 1, feedback.Thumbs > 0 ? 1 : 0, feedback.Escalated == true ? 1 : 0) { EscalationKnown = feedback.Escalated is null ? 0 : 1 };
+    }
+
     /// <summary>The sum of two counts, every signal included.</summary>
     public FeedbackCount Plus(FeedbackCount other) =>
         new(Traces + other.Traces, Rated + other.Rated, Up + other.Up, Escalated + other.Escalated)
         {
+            EscalationKnown = EscalationKnown + other.EscalationKnown,
             ContinuedKnown = ContinuedKnown + other.ContinuedKnown,
             Continued = Continued + other.Continued,
             CompletedKnown = CompletedKnown + other.CompletedKnown,

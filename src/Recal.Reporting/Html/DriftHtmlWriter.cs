@@ -120,7 +120,7 @@ public static class DriftHtmlWriter
                 Series =
                 [
                     new ChartSeries("thumbs up (of rated)", Palette[0], [.. series.Select(w => w.Online?.ThumbsUpRate ?? double.NaN)]),
-                    new ChartSeries("escalated", Palette[1], [.. series.Select(w => w.Online?.EscalationRate ?? double.NaN)], Dashed: true),
+                    new ChartSeries(series.Any(w => w.Online?.EscalationRate is not null) ? "escalated" : "escalated: no data (no trace says)", Palette[1], [.. series.Select(w => w.Online?.EscalationRate ?? double.NaN)], Dashed: true),
                 ],
             };
             page.Figure(online.Render(), "The users' side of the gap: a score that rises while these fall is a score that has stopped measuring what users get.");

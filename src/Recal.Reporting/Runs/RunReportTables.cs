@@ -32,6 +32,9 @@ public static class RunReportTables
 
     public static string Percent(double value) => double.IsFinite(value) ? value.ToString("0.0%", CultureInfo.InvariantCulture) : "–";
 
+    /// <summary>A rate of a signal the traces may not carry: "no data" when none does.</summary>
+    public static string Percent(double? value) => value is { } v ? Percent(v) : "no data";
+
     public static string Interval(double lower, double upper) =>
         double.IsFinite(lower) ? $"{Percent(lower)}–{Percent(upper)}" : "–";
 

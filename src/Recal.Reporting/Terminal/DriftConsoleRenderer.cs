@@ -94,7 +94,7 @@ public static class DriftConsoleRenderer
                 cells.Add(Colour(window.Coverage?.Share, Alarmed(window, GapTimeline.CoverageDrop), "0.0%"));
                 cells.Add(Colour(window.Coverage?.NoveltyShare, Alarmed(window, GapTimeline.Novelty), "0.0%"));
                 cells.Add(Colour(window.Online?.ThumbsUpRate, Alarmed(window, GapTimeline.ThumbsUpDrop), "0.0%"));
-                cells.Add(Colour(window.Online?.EscalationRate, Alarmed(window, GapTimeline.EscalationRise), "0.0%"));
+                cells.Add(Colour(window.Online?.EscalationRate, Alarmed(window, GapTimeline.EscalationRise), "0.0%", window.Online is null ? "n/a" : "no data"));
             }
 
             cells.Add(window.Alarms.Count == 0 ? "[green]none[/]" : "[red]" + Markup.Escape(DriftFormat.AlarmCodes(window.Alarms)) + "[/]");
@@ -281,11 +281,12 @@ public static class DriftConsoleRenderer
         ? alarm.Instrument
         : $"{alarm.Instrument}:{alarm.Dimension}";
 
-    private static string Colour(double? value, bool alarmed, string format)
+    /// <param name="missing">What a missing value reads as: "n/a" where the instrument did not run, "no data" where no trace carries the signal.</param>
+    private static string Colour(double? value, bool alarmed, string format, string missing = "n/a")
     {
         if (value is not { } v)
         {
-            return "n/a";
+            return missing;
         }
 
         var text = v.ToString(format, CultureInfo.InvariantCulture);

@@ -130,7 +130,10 @@ public sealed class GapTimelineTests
             novelty.Message.Should().Contain("33.3% of traffic is farther from every case and taxonomy example");
             novelty.Alpha.Should().BeApproximately(timeline.Calibration!.Alpha, 1e-15);
             week.Alarms.Should().ContainSingle(a => a.Instrument == "thumbs_up_drop").Which.Message.Should().Contain("thumbs up fell to 50.0%").And.Contain("against 75.0%");
-            week.Tests.Should().Contain(t => t.Instrument == "escalation_rise" && !t.Alarm);
+            // (these traces carry no escalation field: the rate is no data, not 0%, and the escalation test does not run)
+            week.Online!.EscalationRate.Should().BeNull();
+            week.Online.EscalationKnown.Should().Be(0);
+            week.Tests.Should().NotContain(t => t.Instrument == "escalation_rise");
         }
 
         // And once the taxonomy names the new kind of request with an example, it is no longer novel (though uncovered)

@@ -87,7 +87,7 @@ internal sealed class InMemoryStore : IRecalStore
         {
             var (feedback, cell) = (trace.Trace.Feedback, (trace.Intent, trace.CohortKey));
             var c = cells[cell];
-            cells[cell] = c with { Rated = c.Rated + (feedback.Thumbs is null ? 0 : 1), Up = c.Up + (feedback.Thumbs > 0 ? 1 : 0), Escalated = c.Escalated + (feedback.Escalated == true ? 1 : 0) };
+            cells[cell] = c with { Rated = c.Rated + (feedback.Thumbs is null ? 0 : 1), Up = c.Up + (feedback.Thumbs > 0 ? 1 : 0), Escalated = c.Escalated + (feedback.Escalated == true ? 1 : 0), EscalationKnown = c.EscalationKnown + (feedback.Escalated is null ? 0 : 1) };
         }
 
         return ValueTask.FromResult<IReadOnlyList<FeedbackCell>>([.. cells.Select(kv => new FeedbackCell(kv.Key.Intent, kv.Key.Cohort, kv.Value))]);
