@@ -166,7 +166,8 @@ public sealed class FaultInjectionRunTests : IAsyncLifetime
 
         // When the same cases run again with the cache, then with the cache off (--no-cache)
         var warmRun = await _fixture.NewRunAsync(cases);
-        var warm = await Execute(warmRun, cases, _fixture.Target(server, cache: true));
+        var warmProgress = new LastProgress();
+        var warm = await Execute(warmRun, cases, _fixture.Target(server, cache: true), progress: warmProgress);
         var afterWarm = server.Requests.Count;
         var coldRun = await _fixture.NewRunAsync(cases);
         var cold = await Execute(coldRun, cases, _fixture.Target(server, cache: false));
@@ -178,6 +179,7 @@ public sealed class FaultInjectionRunTests : IAsyncLifetime
         warm.Calls.Should().Be(0);
         warm.CacheHits.Should().Be(8);
         warm.Passed.Should().Be(8);
+        warmProgress.Last.Should().BeEquivalentTo(new RunProgress(8, 8, 8, 0) { Resumed = 0, Cached = 8 }, "the progress line leaves cached answers out of the call rate");
         var warmResults = await _fixture.Store.GetRunCasesAsync(warmRun.Id, TestContext.Current.CancellationToken);
         warmResults.Should().OnlyContain(r => r.FromCache && r.Attempts == 0 && r.Output!.StartsWith("echo: q", StringComparison.Ordinal));
         cold.Calls.Should().Be(8);
@@ -299,6 +301,25 @@ public sealed class FaultInjectionRunTests : IAsyncLifetime
         return request => request.LastContent == input && Interlocked.Increment(ref seen) == 1 ? reply : null;
     }
 
-    private Task<RunSummary> Execute(RunInfo run, IReadOnlyList<Recal.Domain.EvalCase> cases, ITarget target, RunOptions? options = null) =>
-        EvalRunner.ExecuteAsync(_fixture.Store, run, cases, target, Scorers, null, null, options ?? new RunOptions(Concurrency: 4, MaxErrorShare: 0.5), cancellationToken: TestContext.Current.CancellationToken);
+    private Task<RunSummary> Execute(RunInfo run, IReadOnlyList<Recal.Domain.EvalCase> cases, ITarget target, RunOptions? options = null, IProgress<RunProgress>? progress = null) =>
+        EvalRunner.ExecuteAsync(_fixture.Store, run, cases, target, Scorers, null, null, options ?? new RunOptions(Concurrency: 4, MaxErrorShare: 0.5), progress, TestContext.Current.CancellationToken);
+
+    /// <summary>Keeps the report with the most cases done, synchronously (Progress&lt;T&gt; would post it later).</summary>
+    private sealed class LastProgress : IProgress<RunProgress>
+    {
+        private readonly Lock _lock = new();
+
+        public RunProgress? Last { get; private set; }
+
+        public void Report(RunProgress value)
+        {
+            lock (_lock)
+            {
+                if (Last is null || value.Done >= Last.Done)
+                {
+                    Last = value;
+                }
+            }
+        }
+    }
 }

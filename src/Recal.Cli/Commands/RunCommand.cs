@@ -258,17 +258,7 @@ internal static class RunCommand
     internal static async Task<RunSummary> WithProgressAsync(CliContext context, Func<IProgress<RunProgress>, Task<RunSummary>> work)
     {
         var watch = Stopwatch.StartNew();
-        int? firstDone = null;
-        string Describe(RunProgress p)
-        {
-            firstDone ??= p.Done;
-            var fresh = p.Done - firstDone.Value;
-            var rate = watch.Elapsed.TotalSeconds > 0 ? fresh / watch.Elapsed.TotalSeconds : 0;
-            var eta = rate > 0 ? TimeSpan.FromSeconds((p.Total - p.Done) / rate) : (TimeSpan?)null;
-            var verdicts = p.Done - p.Errors;
-            var passRate = verdicts > 0 ? (double)p.Passed / verdicts : double.NaN;
-            return string.Create(CultureInfo.InvariantCulture, $"{p.Done:N0}/{p.Total:N0} cases, {rate:0.0}/s, ETA {(eta is { } e ? e.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "--:--:--")}, pass {(double.IsNaN(passRate) ? "-" : passRate.ToString("0.0%", CultureInfo.InvariantCulture))}, errors {p.Errors:N0}");
-        }
+        string Describe(RunProgress p) => Reporting.Runs.RunProgressText.Describe(p, watch.Elapsed);
 
         if (!context.Error.Profile.Capabilities.Interactive)
         {

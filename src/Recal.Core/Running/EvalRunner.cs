@@ -77,7 +77,7 @@ public static class EvalRunner
         var stored = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
         var done = stored.Select(r => r.CaseId).ToHashSet(StringComparer.Ordinal);
         var remaining = cases.Where(c => !done.Contains(c.Id)).ToList();
-        var start = new RunProgress(stored.Count, cases.Count, stored.Count(r => r.Passed), stored.Count(r => r.Error is not null));
+        var start = new RunProgress(stored.Count, cases.Count, stored.Count(r => r.Passed), stored.Count(r => r.Error is not null)) { Resumed = stored.Count };
         progress?.Report(start);
         int calls = 0, hits = 0;
         if (run.Status != RunStatus.Running)

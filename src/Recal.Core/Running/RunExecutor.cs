@@ -15,7 +15,15 @@ public sealed record CaseResult(string CaseId, string? Output, string? Error, IR
 }
 
 /// <summary>Live figures for a progress bar.</summary>
-public sealed record RunProgress(int Done, int Total, int Passed, int Errors);
+/// <param name="Done">Cases with a result, those of an earlier process included.</param>
+public sealed record RunProgress(int Done, int Total, int Passed, int Errors)
+{
+    /// <summary>Of <see cref="Done"/>, the cases an earlier process stored (a resumed run).</summary>
+    public int Resumed { get; init; }
+
+    /// <summary>Of <see cref="Done"/>, the cases this process answered from the response cache, making no call.</summary>
+    public int Cached { get; init; }
+}
 
 /// <summary>How a run executes.</summary>
 /// <param name="Concurrency">Cases in flight at once.</param>
@@ -53,8 +61,8 @@ public static class RunExecutor
         ArgumentNullException.ThrowIfNull(scorers);
         ArgumentNullException.ThrowIfNull(options);
         var results = new CaseResult[cases.Count];
-        int done = start?.Done ?? 0, passed = start?.Passed ?? 0, errors = start?.Errors ?? 0;
-        var total = start?.Total ?? cases.Count;
+        int done = start?.Done ?? 0, passed = start?.Passed ?? 0, errors = start?.Errors ?? 0, cached = 0;
+        var (total, resumed) = (start?.Total ?? cases.Count, start?.Resumed ?? 0);
         await Parallel.ForEachAsync(
             Enumerable.Range(0, cases.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = cancellationToken },
@@ -69,7 +77,8 @@ public static class RunExecutor
 
                 var nowPassed = result.Passed ? Interlocked.Increment(ref passed) : Volatile.Read(ref passed);
                 var nowErrors = result.Error is not null ? Interlocked.Increment(ref errors) : Volatile.Read(ref errors);
-                progress?.Report(new RunProgress(Interlocked.Increment(ref done), total, nowPassed, nowErrors));
+                var nowCached = result.Response is { FromCache: true } ? Interlocked.Increment(ref cached) : Volatile.Read(ref cached);
+                progress?.Report(new RunProgress(Interlocked.Increment(ref done), total, nowPassed, nowErrors) { Resumed = resumed, Cached = nowCached });
             }).ConfigureAwait(false);
 
         var failed = results.Count(r => r.Error is null && !r.Passed);
