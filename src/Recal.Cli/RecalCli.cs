@@ -158,8 +158,8 @@ public static class RecalCli
             {
                 case Storage.StoreException store:
                     return store;
-                case Microsoft.Data.Sqlite.SqliteException sqlite:
-                    return Storage.Sqlite.SqliteStore.Explain(sqlite, context.StorePath ?? "the store");
+                case var engine when context.Store is { } location && context.Stores.Explain(engine, location) is { } explained:
+                    return explained;
             }
         }
 

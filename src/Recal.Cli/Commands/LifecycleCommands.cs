@@ -140,7 +140,7 @@ internal static class LifecycleCommands
             }
 
             // How often gold has been looked at since the last rotation (runs stored in the store, when there is one).
-            if (File.Exists(project.Settings.StorePath))
+            if (await ProjectSession.StoreExistsAsync(context, project, cancellationToken).ConfigureAwait(false))
             {
                 await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
                 if (await Decisions.Contamination.EstimateAsync(project, store, lastRotation, cancellationToken: cancellationToken).ConfigureAwait(false) is { Runs: > 0 } exposure)
