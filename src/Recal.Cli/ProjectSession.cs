@@ -12,6 +12,7 @@ internal static class ProjectSession
     /// <summary>Loads the project; prints its problems; returns null when it has errors (a store no provider opens among them).</summary>
     public static EvalProject? Load(CliContext context, DirectoryInfo directory, bool showWarnings = false)
     {
+        CompleteInterruptedChange(context, directory);
         var result = EvalProjectLoader.Load(directory.FullName);
         var diagnostics = WithStoreCheck(context, result);
         var errors = diagnostics.Where(d => d.Severity == Severity.Error).ToList();
@@ -23,6 +24,32 @@ internal static class ProjectSession
         }
 
         return result.Project;
+    }
+
+    /// <summary>Completes a change a crash interrupted before anything reads the project, so nothing sees it half-made.</summary>
+    public static void CompleteInterruptedChange(CliContext context, DirectoryInfo directory)
+    {
+        if (ProjectWorkspace.HasInterruptedChange(directory.FullName))
+        {
+            using var recovering = OpenWorkspace(context, directory, "recover");
+        }
+    }
+
+    /// <summary>
+    /// Opens the project's workspace for a command that writes to the project: takes its lock (RC1801 naming the holder
+    /// when another writer keeps it) and completes a change a crash interrupted, saying so. Null when the folder holds no
+    /// project (the load that follows says so).
+    /// </summary>
+    public static ProjectWorkspace? OpenWorkspace(CliContext context, DirectoryInfo directory, string command)
+    {
+        if (!File.Exists(Path.Combine(directory.FullName, EvalProjectLoader.ProjectFile)))
+        {
+            return null;
+        }
+
+        var workspace = ProjectWorkspace.Open(directory.FullName, command);
+        WriteDiagnostics(context.Error, workspace.Diagnostics);
+        return workspace;
     }
 
     /// <summary>The loader's diagnostics and, when recal.yaml was read, the host's check of its <c>store:</c> setting.</summary>

@@ -79,6 +79,12 @@ public static class RecalCli
             ProjectSession.WriteDiagnostics(context.Error, [failure.ToDiagnostic()]);
             return ExitCodes.CannotRun;
         }
+        catch (Project.WorkspaceException e)
+        {
+            // Another writer holds the project, or a crash left a journal that cannot be read.
+            ProjectSession.WriteDiagnostics(context.Error, [e.Diagnostic]);
+            return ExitCodes.CannotRun;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return ExitCodes.Cancelled;

@@ -14,6 +14,7 @@ internal static class ValidateCommand
         command.SetAction(parse =>
         {
             var directory = parse.GetValue(GlobalOptions.Project)!;
+            ProjectSession.CompleteInterruptedChange(context, directory);
             var result = EvalProjectLoader.Load(directory.FullName);
             var diagnostics = ProjectSession.WithStoreCheck(context, result);
             ProjectSession.WriteDiagnostics(context.Out, diagnostics);
