@@ -85,33 +85,27 @@ internal static class LifecycleCommands
             var gold = project.Cases.Count(c => c.Pool == Pool.Gold);
             context.Out.MarkupLine($"Gold {gold:N0} of a policy size of {policy.Size:N0}; shadow {project.Cases.Count(c => c.Pool == Pool.Shadow):N0}; holdout {project.Cases.Count(c => c.Pool == Pool.Holdout) + (project.Seal?.Cases ?? 0):N0}{(project.Seal is null ? string.Empty : " (sealed)")}; retired {project.Cases.Count(c => c.Pool == Pool.Retired):N0}; {drafts.Count:N0} draft(s) waiting for labels.");
 
-            var (lastRefresh, lastRotation) = LifecycleRules.Schedule(project);
-            var overdue = 0;
-            void Due(string what, DateTimeOffset? last, TimeSpan cadence)
+            var clock = LifecycleClock.Of(project, now);
+            var overdue = clock.DueNow;
+            void Due(string what, DueTask task)
             {
-                if (last is not { } done)
+                if (task.Last is not { } done)
                 {
-                    context.Out.MarkupLine($"{what}: never; [yellow]due now[/] (every {cadence.TotalDays:0} days).");
-                    overdue++;
+                    context.Out.MarkupLine($"{what}: never; [yellow]due now[/] (every {task.Cadence.TotalDays:0} days).");
                     return;
                 }
 
-                var next = done + cadence;
-                var late = next < now;
-                overdue += late ? 1 : 0;
-                context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {next.UtcDateTime:yyyy-MM-dd}{(late ? $" — [red]overdue by {(now - next).TotalDays:0} days[/]" : string.Empty)}.");
+                context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {task.Next!.Value.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]" : string.Empty)}.");
             }
 
-            Due("Shadow refresh", lastRefresh, policy.RefreshCadence);
-            Due("Rotation", lastRotation, policy.RotationCadence);
+            Due("Shadow refresh", clock.Refresh);
+            Due("Rotation", clock.Rotation);
             if (policy.Ownership is { } ownership)
             {
                 var since = ownership.Since is { } day ? $" since {day:yyyy-MM-dd}" : string.Empty;
-                if (ownership.HandOverDue is { } handOver)
+                if (clock.HandOver is { Next: { } handOver } task)
                 {
-                    var late = handOver < now;
-                    overdue += late ? 1 : 0;
-                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; hand-over due {handOver.UtcDateTime:yyyy-MM-dd}{(late ? $" — [red]overdue by {(now - handOver).TotalDays:0} days[/]: a new owner takes the set over (ownership.owner and ownership.since in policy.yaml)" : string.Empty)}.");
+                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; hand-over due {handOver.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]: a new owner takes the set over (ownership.owner and ownership.since in policy.yaml)" : string.Empty)}.");
                 }
                 else
                 {
@@ -122,6 +116,7 @@ internal static class LifecycleCommands
             {
                 context.Out.MarkupLine("Owner: none named; [blue]ownership: {owner, since, rotation}[/] in policy.yaml says who answers for the set and when it changes hands.");
             }
+
             if (project.Seal is { } seal)
             {
                 context.Out.MarkupLine($"Holdout sealed {seal.Sealed:yyyy-MM-dd} until {seal.SealedUntil:yyyy-MM-dd}{(seal.SealedUntil <= now ? " — [yellow]due to be opened at rotation[/]" : string.Empty)}.");
@@ -143,7 +138,7 @@ internal static class LifecycleCommands
             if (await ProjectSession.StoreExistsAsync(context, project, cancellationToken).ConfigureAwait(false))
             {
                 await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
-                if (await Decisions.Contamination.EstimateAsync(project, store, lastRotation, cancellationToken: cancellationToken).ConfigureAwait(false) is { Runs: > 0 } exposure)
+                if (await Decisions.Contamination.EstimateAsync(project, store, clock.Rotation.Last, cancellationToken: cancellationToken).ConfigureAwait(false) is { Runs: > 0 } exposure)
                 {
                     context.Out.MarkupLine($"Contamination: {Markup.Escape(Reporting.Runs.RunReportTables.ContaminationLine(exposure))}.");
                 }

@@ -21,7 +21,7 @@ internal static class SampleCommand
     public const int BlindSpotSize = 20;
 
     /// <summary>The draw <c>recal check</c> proposes when the eval and users disagree: drafts from the traffic where users were unhappy.</summary>
-    public const string FixTheBench = "draw drafts from unhappy traffic: recal sample --pool shadow --where 'thumbs = down or escalated'";
+    public const string FixTheBench = Workflows.CheckUseCase.FixTheBench;
 
     public static Command Create(CliContext context)
     {
