@@ -170,7 +170,17 @@ internal static class Program
         var cases = holdout.Select(line => JsonDocument.Parse(line).RootElement).Select((e, i) => (e.GetProperty("id").GetString()!, e.GetProperty("intent").GetString()!, holdout[i])).ToList();
         var sealedAt = Scenario.Start.AddDays(7 * Scenario.EvalWeeks);
         var (record, ciphertext) = Lifecycle.HoldoutSeal.Seal(cases, key, sealedAt, sealedAt.AddDays(84), nonce);
-        Lifecycle.HoldoutSeal.Write(output, record, ciphertext);
+        var hadState = Directory.Exists(Path.Combine(output, Project.ProjectWorkspace.StateFolder));
+        using (var workspace = Project.ProjectWorkspace.Open(output, "sample generator"))
+        {
+            Lifecycle.HoldoutSeal.Write(workspace, record, ciphertext);
+        }
+
+        if (!hadState)
+        {
+            // The generated sample is committed: the workspace's lock file is not part of it.
+            Directory.Delete(Path.Combine(output, Project.ProjectWorkspace.StateFolder), recursive: true);
+        }
         File.WriteAllText(Path.Combine(output, "sample-holdout.key"), Convert.ToBase64String(key) + "\n");
     }
 

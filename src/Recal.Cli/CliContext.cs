@@ -12,8 +12,14 @@ public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
     public static int? RequestedWidth(string? columns) =>
         int.TryParse(columns, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var width) && width >= 40 ? Math.Min(width, 1000) : null;
 
-    /// <summary>The store the command opened, so a store failure anywhere in it can say which file failed.</summary>
-    public string? StorePath { get; set; }
+    /// <summary>The store the command opened, so a store failure anywhere in it can say which store failed.</summary>
+    public Storage.StoreLocation? Store { get; set; }
+
+    /// <summary>The store providers by scheme (the <c>store:</c> setting): the host's, built once.</summary>
+    public Storage.StoreProviders Stores { get; init; } = DefaultStores;
+
+    /// <summary>The providers this Recal ships: SQLite (a plain path, <c>sqlite:</c>).</summary>
+    public static Storage.StoreProviders DefaultStores { get; } = new([new Storage.Sqlite.SqliteStoreProvider()]);
 
     /// <summary>The process's consoles; colour only on a terminal, and never when NO_COLOR is set.</summary>
     public static CliContext ForProcess()

@@ -79,6 +79,12 @@ public static class RecalCli
             ProjectSession.WriteDiagnostics(context.Error, [failure.ToDiagnostic()]);
             return ExitCodes.CannotRun;
         }
+        catch (Project.WorkspaceException e)
+        {
+            // Another writer holds the project, or a crash left a journal that cannot be read.
+            ProjectSession.WriteDiagnostics(context.Error, [e.Diagnostic]);
+            return ExitCodes.CannotRun;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return ExitCodes.Cancelled;
@@ -158,8 +164,8 @@ public static class RecalCli
             {
                 case Storage.StoreException store:
                     return store;
-                case Microsoft.Data.Sqlite.SqliteException sqlite:
-                    return Storage.Sqlite.SqliteStore.Explain(sqlite, context.StorePath ?? "the store");
+                case var engine when context.Store is { } location && context.Stores.Explain(engine, location) is { } explained:
+                    return explained;
             }
         }
 

@@ -232,7 +232,7 @@ public sealed class StoreFailureTests : IDisposable
     }
 
     /// <summary>Runs a process that exits at once and writes a session marker in its name.</summary>
-    private static string LeaveMarkerOfStoppedProcess(string storePath, out int pid)
+    internal static string LeaveMarkerOfStoppedProcess(string storePath, out int pid)
     {
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
         process.WaitForExit();

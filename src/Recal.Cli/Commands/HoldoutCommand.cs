@@ -85,8 +85,10 @@ internal static class HoldoutCommand
         command.Options.Add(until);
         command.SetAction(parse =>
         {
-            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
-            if (project is null)
+            var directory = parse.GetValue(GlobalOptions.Project)!;
+            using var workspace = ProjectSession.OpenWorkspace(context, directory, "holdout seal");
+            var project = ProjectSession.Load(context, directory);
+            if (project is null || workspace is null)
             {
                 return ExitCodes.CannotRun;
             }
@@ -112,9 +114,16 @@ internal static class HoldoutCommand
             var now = DateTimeOffset.UtcNow;
             var sealedUntil = parse.GetValue(until) ?? now + project.Policy.RotationCadence;
             var (record, ciphertext) = HoldoutSeal.Seal([.. holdout.Select(c => (c.Id, c.Intent, CaseFileWriter.ToJson(c)))], key, now, sealedUntil, project: project.Settings.Name);
-            HoldoutSeal.Write(project.Root, record, ciphertext);
-            var removed = RemovePool(project, Pool.Holdout);
-            Lineage.Record(context, project, "holdout seal", "seal", $"{record.Cases} holdout case(s) sealed until {record.SealedUntil:yyyy-MM-dd}, {HoldoutSeal.CommitmentNote(record)}",
+            int removed;
+            using (var change = workspace.Begin("holdout seal"))
+            {
+                // The seal and the case files without the holdout's plaintext, together or not at all.
+                HoldoutSeal.Write(change, record, ciphertext);
+                removed = RemovePool(change, project, Pool.Holdout);
+                change.Commit();
+            }
+
+            Lineage.Record(context, workspace, project, "holdout seal", "seal", $"{record.Cases} holdout case(s) sealed until {record.SealedUntil:yyyy-MM-dd}, {HoldoutSeal.CommitmentNote(record)}",
                 [.. holdout.Select(c => new CaseMove(c.Id, "holdout", "sealed"))]);
             context.Out.MarkupLine($"Sealed {record.Cases:N0} holdout case(s) until {record.SealedUntil:yyyy-MM-dd} (commitment {record.Commitment[..16]}…); {removed:N0} line(s) removed from the case files.");
             return ExitCodes.Ok;
@@ -171,8 +180,10 @@ internal static class HoldoutCommand
         command.Options.Add(early);
         command.SetAction(parse =>
         {
-            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
-            if (project is null)
+            var directory = parse.GetValue(GlobalOptions.Project)!;
+            using var workspace = ProjectSession.OpenWorkspace(context, directory, "holdout unseal");
+            var project = ProjectSession.Load(context, directory);
+            if (project is null || workspace is null)
             {
                 return ExitCodes.CannotRun;
             }
@@ -186,10 +197,15 @@ internal static class HoldoutCommand
             {
                 var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, parse.GetValue(early), project.Settings.Name);
                 var target = Path.Combine(CaseFolder(project), "holdout.jsonl");
-                File.AppendAllLines(target, lines);
-                File.Delete(HoldoutSeal.CiphertextPath(project.Root));
-                File.Delete(HoldoutSeal.RecordPath(project.Root));
-                Lineage.Record(context, project, "holdout unseal", "unseal", $"{lines.Count} holdout case(s) opened{(parse.GetValue(early) ? " before their sealed-until date" : string.Empty)}",
+                using (var change = workspace.Begin("holdout unseal"))
+                {
+                    // The opened cases and the spent seal, together or not at all.
+                    change.AppendAllLines(target, lines);
+                    HoldoutSeal.Remove(change);
+                    change.Commit();
+                }
+
+                Lineage.Record(context, workspace, project, "holdout unseal", "unseal", $"{lines.Count} holdout case(s) opened{(parse.GetValue(early) ? " before their sealed-until date" : string.Empty)}",
                     [.. lines.Select(l => new CaseMove(CaseId(l), "sealed", "holdout"))]);
                 context.Out.MarkupLine($"Opened {lines.Count:N0} holdout case(s), commitment verified, into {Markup.Escape(Path.GetRelativePath(project.Root, target))}.");
                 return ExitCodes.Ok;
@@ -226,17 +242,16 @@ internal static class HoldoutCommand
     }
 
     /// <summary>The folder new case files go to: that of the project's first case file, or cases/.</summary>
-    public static string CaseFolder(EvalProject project) =>
-        project.Settings.CasePaths.Count > 0 ? Path.GetDirectoryName(project.Settings.CasePaths[0])! : Path.Combine(project.Root, "cases");
+    public static string CaseFolder(EvalProject project) => CaseMover.NewFileFolder(project);
 
     /// <summary>Rewrites every case file without the lines of a pool; returns how many lines went.</summary>
-    private static int RemovePool(EvalProject project, Pool pool)
+    private static int RemovePool(IProjectFiles files, EvalProject project, Pool pool)
     {
         var name = pool.ToString().ToLowerInvariant();
         var removed = 0;
         foreach (var path in project.Settings.CasePaths)
         {
-            var lines = File.ReadAllLines(path);
+            var lines = files.ReadAllLines(path);
             var kept = lines.Where(line => !IsPool(line, name)).ToList();
             if (kept.Count == lines.Length)
             {
@@ -244,9 +259,7 @@ internal static class HoldoutCommand
             }
 
             removed += lines.Length - kept.Count;
-            var temporary = path + ".tmp";
-            File.WriteAllLines(temporary, kept);
-            File.Move(temporary, path, overwrite: true);
+            files.WriteAllLines(path, kept);
         }
 
         return removed;

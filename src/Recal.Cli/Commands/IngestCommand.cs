@@ -164,7 +164,7 @@ internal static class IngestCommand
                     // The store or the file failed mid-way: say what is kept and stop; later files would fail the same way.
                     context.Out.Write(Render());
                     ProjectSession.WriteDiagnostics(context.Error, [failure]);
-                    context.Error.MarkupLine($"The store is {Markup.Escape(store.Path)}; the files after {Markup.Escape(file.Name)} were not ingested.");
+                    context.Error.MarkupLine($"The store is {Markup.Escape(project.Settings.Store.Display)}; the files after {Markup.Escape(file.Name)} were not ingested.");
                     return ExitCodes.CannotRun;
                 }
             }

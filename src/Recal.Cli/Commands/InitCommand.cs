@@ -3,7 +3,6 @@ using System.Globalization;
 using Recal.Domain;
 using Recal.Ingest;
 using Recal.Project;
-using Recal.Storage.Sqlite;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -114,6 +113,13 @@ internal static class InitCommand
         return command;
     }
 
+    /// <summary>A throwaway store file, opened by the host's provider for files.</summary>
+    private static Task<Storage.IRecalStore> OpenScratchStoreAsync(CliContext context, string path, CancellationToken cancellationToken)
+    {
+        var location = Storage.StoreLocation.ForFile(path);
+        return context.Stores.Resolve(location).OpenAsync(location, cancellationToken: cancellationToken);
+    }
+
     /// <summary>
     /// Reads the files through the ingest pipeline into a throwaway store (so every format, and traces whose spans or
     /// feedback come in several records, read exactly as <c>recal ingest</c> reads them), then samples what was stored.
@@ -125,7 +131,7 @@ internal static class InitCommand
         try
         {
             var sample = new TraceSample(options.SampleSize, options.Seed, options.MaxCohortValues);
-            await using (var store = await SqliteStore.OpenAsync(Path.Combine(folder.FullName, "traces.db"), cancellationToken).ConfigureAwait(false))
+            await using (var store = await OpenScratchStoreAsync(context, Path.Combine(folder.FullName, "traces.db"), cancellationToken).ConfigureAwait(false))
             {
                 var quarantined = 0L;
                 foreach (var file in files)

@@ -77,8 +77,10 @@ internal static class LabelCommand
         command.Options.Add(dryRun);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
-            if (project is null)
+            var directory = parse.GetValue(GlobalOptions.Project)!;
+            using var workspace = ProjectSession.OpenWorkspace(context, directory, "label import");
+            var project = ProjectSession.Load(context, directory);
+            if (project is null || workspace is null)
             {
                 return ExitCodes.CannotRun;
             }
@@ -100,8 +102,7 @@ internal static class LabelCommand
                 context.Out.MarkupLine($"{group.Count():N0} case(s) for {group.Key.ToString().ToLowerInvariant()} → {Markup.Escape(Path.GetRelativePath(project.Root, target))}");
                 if (!parse.GetValue(dryRun))
                 {
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    await File.AppendAllLinesAsync(target, group.Select(CaseFileWriter.ToJson), cancellationToken).ConfigureAwait(false);
+                    workspace.AppendAllLines(target, group.Select(CaseFileWriter.ToJson));
                 }
             }
 
@@ -113,18 +114,18 @@ internal static class LabelCommand
                     var left = group.Select(f => f.Draft).Where(d => !imported.Contains(d.Id)).ToList();
                     if (left.Count == 0)
                     {
-                        File.Delete(group.Key);
+                        workspace.Delete(group.Key);
                     }
                     else if (left.Count < group.Count())
                     {
-                        DraftFile.Write(group.Key, left);
+                        DraftFile.Write(workspace, group.Key, left);
                     }
                 }
             }
 
             if (!parse.GetValue(dryRun) && result.Cases.Count > 0)
             {
-                Lineage.Record(context, project, "label import", "labelling", $"{result.Cases.Count} labelled draft(s) from {input.Name} added",
+                Lineage.Record(context, workspace, project, "label import", "labelling", $"{result.Cases.Count} labelled draft(s) from {input.Name} added",
                     [.. result.Cases.Select(c => new CaseMove(c.Id, "draft", c.Pool.ToString().ToLowerInvariant()))]);
             }
 

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Recal.Domain;
 using Recal.Lifecycle;
-using Recal.Project;
 using Recal.Reporting.Terminal;
+using Recal.Workflows;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -85,33 +85,27 @@ internal static class LifecycleCommands
             var gold = project.Cases.Count(c => c.Pool == Pool.Gold);
             context.Out.MarkupLine($"Gold {gold:N0} of a policy size of {policy.Size:N0}; shadow {project.Cases.Count(c => c.Pool == Pool.Shadow):N0}; holdout {project.Cases.Count(c => c.Pool == Pool.Holdout) + (project.Seal?.Cases ?? 0):N0}{(project.Seal is null ? string.Empty : " (sealed)")}; retired {project.Cases.Count(c => c.Pool == Pool.Retired):N0}; {drafts.Count:N0} draft(s) waiting for labels.");
 
-            var (lastRefresh, lastRotation) = LifecycleRules.Schedule(project);
-            var overdue = 0;
-            void Due(string what, DateTimeOffset? last, TimeSpan cadence)
+            var clock = LifecycleClock.Of(project, now);
+            var overdue = clock.DueNow;
+            void Due(string what, DueTask task)
             {
-                if (last is not { } done)
+                if (task.Last is not { } done)
                 {
-                    context.Out.MarkupLine($"{what}: never; [yellow]due now[/] (every {cadence.TotalDays:0} days).");
-                    overdue++;
+                    context.Out.MarkupLine($"{what}: never; [yellow]due now[/] (every {task.Cadence.TotalDays:0} days).");
                     return;
                 }
 
-                var next = done + cadence;
-                var late = next < now;
-                overdue += late ? 1 : 0;
-                context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {next.UtcDateTime:yyyy-MM-dd}{(late ? $" — [red]overdue by {(now - next).TotalDays:0} days[/]" : string.Empty)}.");
+                context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {task.Next!.Value.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]" : string.Empty)}.");
             }
 
-            Due("Shadow refresh", lastRefresh, policy.RefreshCadence);
-            Due("Rotation", lastRotation, policy.RotationCadence);
+            Due("Shadow refresh", clock.Refresh);
+            Due("Rotation", clock.Rotation);
             if (policy.Ownership is { } ownership)
             {
                 var since = ownership.Since is { } day ? $" since {day:yyyy-MM-dd}" : string.Empty;
-                if (ownership.HandOverDue is { } handOver)
+                if (clock.HandOver is { Next: { } handOver } task)
                 {
-                    var late = handOver < now;
-                    overdue += late ? 1 : 0;
-                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; hand-over due {handOver.UtcDateTime:yyyy-MM-dd}{(late ? $" — [red]overdue by {(now - handOver).TotalDays:0} days[/]: a new owner takes the set over (ownership.owner and ownership.since in policy.yaml)" : string.Empty)}.");
+                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; hand-over due {handOver.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]: a new owner takes the set over (ownership.owner and ownership.since in policy.yaml)" : string.Empty)}.");
                 }
                 else
                 {
@@ -122,6 +116,7 @@ internal static class LifecycleCommands
             {
                 context.Out.MarkupLine("Owner: none named; [blue]ownership: {owner, since, rotation}[/] in policy.yaml says who answers for the set and when it changes hands.");
             }
+
             if (project.Seal is { } seal)
             {
                 context.Out.MarkupLine($"Holdout sealed {seal.Sealed:yyyy-MM-dd} until {seal.SealedUntil:yyyy-MM-dd}{(seal.SealedUntil <= now ? " — [yellow]due to be opened at rotation[/]" : string.Empty)}.");
@@ -140,10 +135,10 @@ internal static class LifecycleCommands
             }
 
             // How often gold has been looked at since the last rotation (runs stored in the store, when there is one).
-            if (File.Exists(project.Settings.StorePath))
+            if (await ProjectSession.StoreExistsAsync(context, project, cancellationToken).ConfigureAwait(false))
             {
                 await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
-                if (await Decisions.Contamination.EstimateAsync(project, store, lastRotation, cancellationToken: cancellationToken).ConfigureAwait(false) is { Runs: > 0 } exposure)
+                if (await Decisions.Contamination.EstimateAsync(project, store, clock.Rotation.Last, cancellationToken: cancellationToken).ConfigureAwait(false) is { Runs: > 0 } exposure)
                 {
                     context.Out.MarkupLine($"Contamination: {Markup.Escape(Reporting.Runs.RunReportTables.ContaminationLine(exposure))}.");
                 }
@@ -168,8 +163,10 @@ internal static class LifecycleCommands
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
-            if (project is null)
+            var directory = parse.GetValue(GlobalOptions.Project)!;
+            using var workspace = ProjectSession.OpenWorkspace(context, directory, "retire");
+            var project = ProjectSession.Load(context, directory);
+            if (project is null || workspace is null)
             {
                 return ExitCodes.CannotRun;
             }
@@ -209,8 +206,8 @@ internal static class LifecycleCommands
                 return ExitCodes.Ok;
             }
 
-            CaseMover.Move(project, candidates.ToDictionary(c => c.Case.Id, _ => Pool.Retired, StringComparer.Ordinal));
-            Lineage.Record(context, project, "retire", "retirement", $"{candidates.Count} gold case(s) retired ({string.Join(", ", candidates.GroupBy(c => c.Rule).Select(g => $"{g.Count()} {g.Key}"))})",
+            CaseMover.Move(workspace, project, candidates.ToDictionary(c => c.Case.Id, _ => Pool.Retired, StringComparer.Ordinal));
+            Lineage.Record(context, workspace, project, "retire", "retirement", $"{candidates.Count} gold case(s) retired ({string.Join(", ", candidates.GroupBy(c => c.Rule).Select(g => $"{g.Count()} {g.Key}"))})",
                 [.. candidates.Select(c => new CaseMove(c.Case.Id, "gold", "retired", $"{c.Rule}: {c.Reason}"))]);
             return ExitCodes.Ok;
         });
@@ -226,8 +223,10 @@ internal static class LifecycleCommands
         command.Options.Add(yes);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
-            if (project is null)
+            var directory = parse.GetValue(GlobalOptions.Project)!;
+            using var workspace = ProjectSession.OpenWorkspace(context, directory, "promote");
+            var project = ProjectSession.Load(context, directory);
+            if (project is null || workspace is null)
             {
                 return ExitCodes.CannotRun;
             }
@@ -268,8 +267,8 @@ internal static class LifecycleCommands
                 return ExitCodes.Ok;
             }
 
-            CaseMover.Move(project, cases.ToDictionary(c => c.Id, _ => Pool.Gold, StringComparer.Ordinal));
-            Lineage.Record(context, project, "promote", "promotion", $"{promoted.Count} stratum/strata promoted from shadow: {string.Join(", ", promoted.Select(p => p.Stratum))}",
+            CaseMover.Move(workspace, project, cases.ToDictionary(c => c.Id, _ => Pool.Gold, StringComparer.Ordinal));
+            Lineage.Record(context, workspace, project, "promote", "promotion", $"{promoted.Count} stratum/strata promoted from shadow: {string.Join(", ", promoted.Select(p => p.Stratum))}",
                 [.. promoted.SelectMany(p => p.Cases.Where(c => c.References.Count > 0).Select(c => new CaseMove(c.Id, "shadow", "gold", p.Reason)))]);
             return ExitCodes.Ok;
         });
@@ -292,8 +291,10 @@ internal static class LifecycleCommands
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
-            if (project is null)
+            var directory = parse.GetValue(GlobalOptions.Project)!;
+            using var workspace = ProjectSession.OpenWorkspace(context, directory, "rotate");
+            var project = ProjectSession.Load(context, directory);
+            if (project is null || workspace is null)
             {
                 return ExitCodes.CannotRun;
             }
@@ -312,17 +313,14 @@ internal static class LifecycleCommands
             }
 
             await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
-            var share = Math.Clamp(parse.GetValue(graduate), 0, 1);
-            var graduates = holdout.Where(c => c.References.Count > 0)
-                .OrderBy(c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{parse.GetValue(seed)}\u001f{c.Id}"))), StringComparer.Ordinal)
-                .Take((int)Math.Round(holdout.Count * share)).ToHashSet();
-            var traffic = await LifecycleRules.CountCyclesAsync(store, project.Policy, Math.Max(1, project.Policy.Retirement.UnmatchedCycles), cancellationToken).ConfigureAwait(false);
-            var retirements = LifecycleRules.Retirements(project, DateOnly.FromDateTime(DateTime.UtcNow), traffic, neighbourhood: await NeighbourhoodAsync(context, project, store, traffic, cancellationToken).ConfigureAwait(false));
-            var newHoldout = project.Policy.HoldoutSize;
-            context.Out.MarkupLine($"Rotation: {graduates.Count:N0} of {holdout.Count:N0} holdout case(s) graduate into gold, {holdout.Count - graduates.Count:N0} retire; {retirements.Count:N0} gold case(s) retire by the rules; a new holdout of {newHoldout:N0} (size × holdout_fraction) is drawn as drafts, by the strata and their floors.");
-            var (_, holdoutSource, holdoutName) = SampleCommand.DrawSize(project.Policy, Pool.Holdout, null);
-            SampleCommand.SayFloors(context, project, newHoldout, holdoutName);
-            foreach (var candidate in retirements)
+            var request = new RotateRequest(project, holdout, parse.GetValue(graduate), parse.GetValue(seed), DateTimeOffset.UtcNow)
+            {
+                Neighbourhood = (traffic, token) => NeighbourhoodAsync(context, project, store, traffic, token),
+            };
+            var plan = await RotateUseCase.PlanAsync(request, store, cancellationToken).ConfigureAwait(false);
+            context.Out.MarkupLine($"Rotation: {plan.Graduates.Count:N0} of {holdout.Count:N0} holdout case(s) graduate into gold, {plan.HoldoutRetiring:N0} retire; {plan.Retirements.Count:N0} gold case(s) retire by the rules; a new holdout of {plan.NewHoldoutSize:N0} (size × holdout_fraction) is drawn as drafts, by the strata and their floors.");
+            ProjectSession.WriteDiagnostics(context.Error, plan.Diagnostics);
+            foreach (var candidate in plan.Retirements)
             {
                 context.Out.MarkupLine($"  retire {Markup.Escape(candidate.Case.Id)} ({candidate.Rule}): {Markup.Escape(candidate.Reason)}");
             }
@@ -332,45 +330,14 @@ internal static class LifecycleCommands
                 return ExitCodes.Ok;
             }
 
-            // The opened holdout goes back into the case files with its new pools; the seal is spent.
-            var folder = HoldoutCommand.CaseFolder(project);
-            if (project.Seal is not null)
+            var result = await RotateUseCase.ApplyAsync(plan, workspace, store, cancellationToken).ConfigureAwait(false);
+            if (result.Drawn is { } drawn)
             {
-                File.AppendAllLines(Path.Combine(folder, "gold.jsonl"), holdout.Where(graduates.Contains).Select(c => CaseFileWriter.ToJson(c with { Pool = Pool.Gold })));
-                File.AppendAllLines(Path.Combine(folder, "retired.jsonl"), holdout.Where(c => !graduates.Contains(c)).Select(c => CaseFileWriter.ToJson(c with { Pool = Pool.Retired })));
-                File.Delete(HoldoutSeal.CiphertextPath(project.Root));
-                File.Delete(HoldoutSeal.RecordPath(project.Root));
+                SampleCommand.RenderArithmetic(context, drawn, plan.HoldoutSizeSource);
             }
 
-            var moves = holdout.ToDictionary(c => c.Id, c => graduates.Contains(c) ? Pool.Gold : Pool.Retired, StringComparer.Ordinal);
-            foreach (var candidate in retirements)
-            {
-                moves[candidate.Case.Id] = Pool.Retired;
-            }
-
-            CaseMover.Move(project, moves.Where(m => project.Cases.Any(c => c.Id == m.Key)).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal));
-
-            // The new holdout: drafts from the latest traffic window, to label and seal.
-            var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
-            var drafted = 0;
-            if (span is not null && newHoldout > 0)
-            {
-                var reloaded = EvalProjectLoader.Load(project.Root).Project ?? project;
-                var sampler = new Sampler(reloaded.Policy, reloaded.Cases, newHoldout, parse.GetValue(seed));
-                var end = span.Last.AddMilliseconds(1);
-                await store.ScanTracesAsync(end - reloaded.Policy.TrafficWindow, end, sampler.Add, cancellationToken).ConfigureAwait(false);
-                var prefix = string.Create(CultureInfo.InvariantCulture, $"holdout-{end.UtcDateTime:yyyyMMdd}-s{parse.GetValue(seed)}");
-                var drawn = sampler.Draw();
-                SampleCommand.RenderArithmetic(context, drawn, holdoutSource);
-                var drafts = DraftFile.FromSample(drawn, Pool.Holdout, prefix);
-                DraftFile.Write(Path.Combine(project.Root, SampleCommand.DraftsFolder, prefix + ".jsonl"), drafts);
-                drafted = drafts.Count;
-            }
-
-            Lineage.Record(context, project, "rotate", "rotation", $"{graduates.Count} holdout case(s) graduated, {holdout.Count - graduates.Count + retirements.Count} retired, {drafted} new holdout draft(s)",
-                [.. moves.Select(m => new CaseMove(m.Key, holdout.Any(c => c.Id == m.Key) ? "holdout" : "gold", m.Value.ToString().ToLowerInvariant(),
-                    retirements.FirstOrDefault(r => r.Case.Id == m.Key) is { } r ? $"{r.Rule}: {r.Reason}" : graduates.Any(g => g.Id == m.Key) ? "graduated at rotation" : "retired at rotation"))]);
-            context.Out.MarkupLine($"{drafted:N0} holdout draft(s) written to drafts/: label them ([blue]recal label export --pool holdout[/]), import them, then [blue]recal holdout seal[/].");
+            Lineage.Say(context, result.Entry);
+            context.Out.MarkupLine($"{result.Drafted:N0} holdout draft(s) written to drafts/: label them ([blue]recal label export --pool holdout[/]), import them, then [blue]recal holdout seal[/].");
             return ExitCodes.Ok;
         });
         return command;

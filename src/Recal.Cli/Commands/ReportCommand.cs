@@ -61,7 +61,7 @@ internal static class ReportCommand
 
             var results = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
             var report = await RunReportBuilder.BuildAsync(run, results, project.Policy, store, cancellationToken, project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal)).ConfigureAwait(false);
-            report = await WithContaminationAsync(report, project, store, cancellationToken).ConfigureAwait(false);
+            report = await Decisions.Contamination.AttachAsync(report, project, store, cancellationToken).ConfigureAwait(false);
             RunConsoleRenderer.Render(context.Out, report, parse.GetValue(full), parse.GetValue(brief), project.Policy.Alarms);
             if (run.Status is RunStatus.Running or RunStatus.Interrupted)
             {
@@ -80,17 +80,5 @@ internal static class ReportCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>The report with the gold set's exposure when the run scored gold (its bias at a pass rate of 50%, the noisiest: a bound).</summary>
-    internal static async Task<RunReport> WithContaminationAsync(RunReport report, Domain.EvalProject project, Storage.IRecalStore store, CancellationToken cancellationToken)
-    {
-        if (!report.Segments.Any(s => s.Dimension == "pool" && s.Value == "gold"))
-        {
-            return report;
-        }
-
-        var (_, lastRotation) = Lifecycle.LifecycleRules.Schedule(project);
-        return report with { Contamination = await Decisions.Contamination.EstimateAsync(project, store, lastRotation, cancellationToken: cancellationToken).ConfigureAwait(false) };
     }
 }

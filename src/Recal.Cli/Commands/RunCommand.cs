@@ -225,7 +225,7 @@ internal static class RunCommand
         {
             return (await store.GetRunCasesAsync(runId, CancellationToken.None).ConfigureAwait(false)).Count;
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or StoreException or IOException)
+        catch (Exception e) when (e is StoreException or IOException or System.Data.Common.DbException)
         {
             return null;
         }

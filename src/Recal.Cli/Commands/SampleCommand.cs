@@ -15,13 +15,13 @@ namespace Recal.Cli.Commands;
 /// <summary><c>recal sample</c>: draws drafts from a traffic window as the sampling policy says.</summary>
 internal static class SampleCommand
 {
-    public const string DraftsFolder = "drafts";
+    public const string DraftsFolder = DraftFile.Folder;
 
     /// <summary>Drafts drawn from a blind spot unless --size says otherwise.</summary>
     public const int BlindSpotSize = 20;
 
     /// <summary>The draw <c>recal check</c> proposes when the eval and users disagree: drafts from the traffic where users were unhappy.</summary>
-    public const string FixTheBench = "draw drafts from unhappy traffic: recal sample --pool shadow --where 'thumbs = down or escalated'";
+    public const string FixTheBench = Workflows.CheckUseCase.FixTheBench;
 
     public static Command Create(CliContext context)
     {
@@ -157,6 +157,7 @@ internal static class SampleCommand
                 return ExitCodes.Ok;
             }
 
+            using var workspace = ProjectSession.OpenWorkspace(context, parse.GetValue(GlobalOptions.Project)!, "sample");
             var path = Path.Combine(project.Root, DraftsFolder, prefix + ".jsonl");
             if (File.Exists(path))
             {
@@ -165,7 +166,7 @@ internal static class SampleCommand
             }
 
             var drafts = DraftFile.FromSample(result, target, prefix, note);
-            DraftFile.Write(path, drafts);
+            DraftFile.Write(workspace!, path, drafts);
             context.Out.MarkupLine($"{drafts.Count:N0} drafts written to {Markup.Escape(Path.GetRelativePath(project.Root, path))}; they need references before they may gate: [blue]recal label export[/].");
             await WriteJsonAsync(Path.GetRelativePath(project.Root, path)).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -254,11 +255,7 @@ internal static class SampleCommand
     /// The size a draw by the strata asks for, where it came from, and what RC1106 calls it: <c>--size</c>; else, for
     /// the holdout, the policy's holdout share of its size; else the policy's size.
     /// </summary>
-    public static (int Size, string Source, string Name) DrawSize(SamplingPolicy policy, Pool pool, int? given) =>
-        given is { } asked ? (asked, string.Create(CultureInfo.InvariantCulture, $"--size; the policy's size is {policy.Size:N0}"), "--size")
-        : pool == Pool.Holdout && policy.HoldoutFraction > 0
-            ? (policy.HoldoutSize, string.Create(CultureInfo.InvariantCulture, $"the policy's holdout: {policy.HoldoutFraction:0.##%} of its size {policy.Size:N0}"), "the holdout's size (size × holdout_fraction)")
-            : (policy.Size, "the policy's size", "the size");
+    public static (int Size, string Source, string Name) DrawSize(SamplingPolicy policy, Pool pool, int? given) => Sampler.DrawSize(policy, pool, given);
 
     /// <summary>Says before a draw by the strata that the floors need more than its size (RC1106, the policy's rule); the notice, if any.</summary>
     public static IReadOnlyList<Diagnostic> SayFloors(CliContext context, EvalProject project, int size, string sizeName)

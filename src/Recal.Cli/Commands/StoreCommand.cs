@@ -1,11 +1,10 @@
 using System.CommandLine;
 using Recal.Storage;
-using Recal.Storage.Sqlite;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
 
-/// <summary><c>recal store check</c>: SQLite's own check of every page of the store.</summary>
+/// <summary><c>recal store check</c>: the store's own check of its data (SQLite: every page, index and reference).</summary>
 internal static class StoreCommand
 {
     public static Command Create(CliContext context)
@@ -21,15 +20,14 @@ internal static class StoreCommand
                 return ExitCodes.CannotRun;
             }
 
-            var path = project.Settings.StorePath;
-            if (!File.Exists(path))
+            var path = project.Settings.Store.Display;
+            if (!await ProjectSession.StoreExistsAsync(context, project, cancellationToken).ConfigureAwait(false))
             {
                 context.Error.MarkupLine($"[red]error[/]: there is no store at {Markup.Escape(path)} yet; [blue]recal ingest FILE[/] creates it.");
                 return ExitCodes.CannotRun;
             }
 
-            context.StorePath = path;
-            await using var store = await SqliteStore.OpenForCheckAsync(path, cancellationToken).ConfigureAwait(false);
+            await using var store = await ProjectSession.OpenStoreForCheckAsync(context, project, cancellationToken).ConfigureAwait(false);
             var problems = await store.CheckIntegrityAsync(parse.GetValue(quick), cancellationToken: cancellationToken).ConfigureAwait(false);
             if (problems.Count == 0)
             {

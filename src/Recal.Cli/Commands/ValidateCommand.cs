@@ -14,10 +14,12 @@ internal static class ValidateCommand
         command.SetAction(parse =>
         {
             var directory = parse.GetValue(GlobalOptions.Project)!;
+            ProjectSession.CompleteInterruptedChange(context, directory);
             var result = EvalProjectLoader.Load(directory.FullName);
-            ProjectSession.WriteDiagnostics(context.Out, result.Diagnostics);
-            var errors = result.Diagnostics.Count(d => d.Severity == Severity.Error);
-            var warnings = result.Diagnostics.Count(d => d.Severity == Severity.Warning);
+            var diagnostics = ProjectSession.WithStoreCheck(context, result);
+            ProjectSession.WriteDiagnostics(context.Out, diagnostics);
+            var errors = diagnostics.Count(d => d.Severity == Severity.Error);
+            var warnings = diagnostics.Count(d => d.Severity == Severity.Warning);
             var cases = result.Project?.Cases.Count ?? 0;
             if (errors == 0)
             {

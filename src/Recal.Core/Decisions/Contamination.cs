@@ -85,6 +85,31 @@ public static class Contamination
             [.. cases.Where(c => c.ConfigurationsSinceRotation > 0).OrderByDescending(c => c.ConfigurationsSinceRotation).ThenByDescending(c => c.RunsSinceRotation).ThenBy(c => c.CaseId, StringComparer.Ordinal).Take(10)]);
     }
 
+    /// <summary>The report with the gold set's exposure when the run scored gold (its bias at a pass rate of 50%, the noisiest: a bound).</summary>
+    public static async Task<RunReport> AttachAsync(RunReport report, EvalProject project, IRecalStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (!report.Segments.Any(s => s.Dimension == "pool" && s.Value == "gold"))
+        {
+            return report;
+        }
+
+        var (_, lastRotation) = Lifecycle.LifecycleRules.Schedule(project);
+        return report with { Contamination = await EstimateAsync(project, store, lastRotation, cancellationToken: cancellationToken).ConfigureAwait(false) };
+    }
+
+    /// <summary>The gold set's exposure and its selection bias in a line, next to the gold − holdout gap when there is one.</summary>
+    public static string Describe(ContaminationEstimate exposure, PoolGap? holdout = null)
+    {
+        ArgumentNullException.ThrowIfNull(exposure);
+        var since = exposure.Since is { } day ? $"since the last rotation ({day.UtcDateTime:yyyy-MM-dd})" : "since the set began (no rotation recorded)";
+        var text = $"{Text.Figures.Count(exposure.Configurations)} target configuration(s) of {Text.Figures.Count(exposure.Targets)} target(s) evaluated on the {Text.Figures.Count(exposure.GoldCases)} gold cases in {Text.Figures.Count(exposure.Runs)} run(s) {since}, {exposure.MeanConfigurationsPerCase.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} per case";
+        text += exposure.Configurations <= 1
+            ? "; no choice among configurations yet, so no selection bias"
+            : $"; keeping the best of them can read up to {Text.Figures.Points(exposure.SelectionBias)} above its true rate from noise alone (at a pass rate of {Text.Figures.Percent(exposure.PassRate)})";
+        return holdout is null || !double.IsFinite(holdout.Difference) ? text : text + $" (gold − holdout: {Text.Figures.Points(holdout.Difference)})";
+    }
+
     /// <summary>
     /// E[max of k independent standard normals] = ∫ x · k φ(x) Φ(x)^(k−1) dx, by Simpson's rule on [−12, 12] (4,000
     /// intervals; the integrand is negligible beyond): 0 for k = 1, 1/√π for k = 2.

@@ -2,10 +2,20 @@ namespace Recal.Domain;
 
 /// <summary>The settings in <c>recal.yaml</c>, with paths resolved against the project folder.</summary>
 /// <param name="FormatVersion">The project format version the file was written for.</param>
-/// <param name="StorePath">The embedded store's database file.</param>
+/// <param name="StorePath">
+/// The embedded store's database file. For a store at a URI (<see cref="Store"/>), where the default file would be:
+/// its folder holds the project's local state (the quarantine) all the same.
+/// </param>
 /// <param name="CasePaths">Case files (JSONL) found under the configured cases folder or globs.</param>
 public sealed record ProjectSettings(int FormatVersion, string Name, string StorePath, string TaxonomyPath, string PolicyPath, IReadOnlyList<string> CasePaths)
 {
+    /// <summary>Where the store is (the <c>store:</c> setting): the SQLite file <see cref="StorePath"/> unless a URI names another.</summary>
+    public Storage.StoreLocation Store
+    {
+        get => field ?? Storage.StoreLocation.ForFile(StorePath);
+        init;
+    }
+
     /// <summary>The systems under test, in the order recal.yaml lists them.</summary>
     public IReadOnlyList<TargetSettings> Targets { get; init; } = [];
 

@@ -43,10 +43,13 @@ public static class Changelog
 
     public static string PathIn(string root) => System.IO.Path.Combine(root, FileName);
 
-    public static void Append(string root, ChangeEntry entry)
+    /// <summary>Appends an entry through the project's workspace (with a change, together with what it records).</summary>
+    public static void Append(Project.IProjectFiles files, ChangeEntry entry)
     {
+        ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(entry);
-        File.AppendAllText(PathIn(root), JsonSerializer.Serialize(entry, Json) + "\n");
+        var existing = files.ReadAllText(FileName) ?? string.Empty;
+        files.WriteAllText(FileName, existing + JsonSerializer.Serialize(entry, Json) + "\n");
     }
 
     /// <summary>The entries, oldest first; lines that do not parse are reported with their number.</summary>

@@ -37,6 +37,9 @@ public sealed record Draft(
 /// <summary>Reads and writes draft files (JSONL, one <see cref="Draft"/> per line).</summary>
 public static class DraftFile
 {
+    /// <summary>The project folder drafts are written to.</summary>
+    public const string Folder = "drafts";
+
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -104,14 +107,12 @@ public static class DraftFile
         return (drafts, problems);
     }
 
-    /// <summary>Writes drafts to a file atomically (a temporary file renamed over it).</summary>
-    public static void Write(string path, IEnumerable<Draft> drafts)
+    /// <summary>Writes drafts to a file of the project, whole (atomically, through the project's workspace).</summary>
+    public static void Write(Project.IProjectFiles files, string path, IEnumerable<Draft> drafts)
     {
+        ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(drafts);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temporary = path + ".tmp";
-        File.WriteAllLines(temporary, drafts.Select(ToLine));
-        File.Move(temporary, path, overwrite: true);
+        files.WriteAllLines(path, drafts.Select(ToLine));
     }
 }

@@ -176,13 +176,22 @@ public static class HoldoutSeal
         return File.Exists(path) ? JsonSerializer.Deserialize<SealRecord>(File.ReadAllText(path), Json) : null;
     }
 
-    public static void Write(string root, SealRecord record, byte[] ciphertext)
+    /// <summary>Writes the seal's two files through the project's workspace (with a change, together with the case files it empties).</summary>
+    public static void Write(Project.IProjectFiles files, SealRecord record, byte[] ciphertext)
     {
+        ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(ciphertext);
-        Directory.CreateDirectory(Path.Combine(root, Folder));
-        WriteAtomically(CiphertextPath(root), ciphertext);
-        WriteAtomically(RecordPath(root), Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, Json) + "\n"));
+        files.Write(CiphertextPath(files.Root), ciphertext);
+        files.Write(RecordPath(files.Root), Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, Json) + "\n"));
+    }
+
+    /// <summary>Removes the seal's two files (the seal is spent).</summary>
+    public static void Remove(Project.IProjectFiles files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        files.Delete(CiphertextPath(files.Root));
+        files.Delete(RecordPath(files.Root));
     }
 
     /// <summary>
@@ -289,11 +298,4 @@ public static class HoldoutSeal
 
     /// <summary>Whole seconds, UTC: the record round-trips through JSON exactly.</summary>
     private static DateTimeOffset Truncate(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
-
-    private static void WriteAtomically(string path, byte[] bytes)
-    {
-        var temporary = path + ".tmp";
-        File.WriteAllBytes(temporary, bytes);
-        File.Move(temporary, path, overwrite: true);
-    }
 }

@@ -79,6 +79,20 @@ public sealed class Sampler
         _covered = [.. existing.Where(c => c.Pool != Pool.Retired).Select(c => Shingles(c.Input.ClassificationText))];
     }
 
+    /// <summary>
+    /// How many cases a draw for <paramref name="pool"/> asks for, where that number comes from (said with the
+    /// arithmetic) and what to call it in RC1106: <c>--size</c> when given, else the holdout's size for the holdout,
+    /// else the policy's size.
+    /// </summary>
+    public static (int Size, string Source, string Name) DrawSize(SamplingPolicy policy, Pool pool, int? given)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return given is { } asked ? (asked, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--size; the policy's size is {policy.Size:N0}"), "--size")
+            : pool == Pool.Holdout && policy.HoldoutFraction > 0
+                ? (policy.HoldoutSize, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the policy's holdout: {policy.HoldoutFraction:0.##%} of its size {policy.Size:N0}"), "the holdout's size (size × holdout_fraction)")
+                : (policy.Size, "the policy's size", "the size");
+    }
+
     /// <summary>The stratum a trace belongs to: its values of the policy's <c>strata.by</c> keys joined with '/'.</summary>
     public static string StratumOf(IReadOnlyList<string> by, string intent, string cohortKey)
     {

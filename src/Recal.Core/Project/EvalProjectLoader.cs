@@ -38,7 +38,7 @@ public static class EvalProjectLoader
             : null;
         if (taxonomy is null || policy is null)
         {
-            return new ProjectLoadResult(null, diagnostics.Items);
+            return new ProjectLoadResult(null, diagnostics.Items) { Settings = settings };
         }
 
         PolicyReader.CrossCheck(policy, taxonomy, policyLocations, diagnostics);
@@ -170,7 +170,7 @@ public static class EvalProjectLoader
         }
 
         var name = yaml.String("name") ?? Path.GetFileName(root);
-        var store = yaml.String("store") ?? Path.Combine(".recal", "recal.db");
+        var store = ReadStore(yaml, root);
         var taxonomy = yaml.String("taxonomy") ?? "taxonomy.yaml";
         var policy = yaml.String("policy") ?? "policy.yaml";
         var caseNode = yaml.Get("cases");
@@ -204,7 +204,7 @@ public static class EvalProjectLoader
         return new ProjectSettings(
             version ?? EvalProject.CurrentFormatVersion,
             name,
-            Path.GetFullPath(Path.Combine(root, store)),
+            store.IsFile ? store.Target : Path.GetFullPath(Path.Combine(root, Storage.StoreLocation.DefaultPath)),
             Path.GetFullPath(Path.Combine(root, taxonomy)),
             Path.GetFullPath(Path.Combine(root, policy)),
             casePaths)
@@ -214,9 +214,38 @@ public static class EvalProjectLoader
             Run = run,
             Embeddings = embeddings,
             Ingest = ingest,
+            Store = store,
             SecretVariables = secretVariables,
             SecretLiterals = secretLiterals,
         };
+    }
+
+    /// <summary>
+    /// The <c>store:</c> setting: a path or a URI, <c>${VAR}</c> expanded (a password belongs in a variable). Which
+    /// schemes open is the host's to say (its store providers), not the loader's.
+    /// </summary>
+    private static Storage.StoreLocation ReadStore(YamlObject yaml, string root)
+    {
+        if (yaml.String("store") is not { } written)
+        {
+            return Storage.StoreLocation.ForFile(Path.Combine(root, Storage.StoreLocation.DefaultPath));
+        }
+
+        var at = yaml.At(yaml.Get("store")!);
+        var missing = new List<string>();
+        var expanded = RunSettingsReader.Expand(written, missing);
+        if (missing.Count > 0)
+        {
+            yaml.Diagnostics.Error("RC1504", $"'store' names the environment variable {missing[0]}, which is not set", at, $"set {missing[0]}, or give a default: ${{{missing[0]}:-...}}");
+        }
+
+        if (expanded.Trim().Length == 0)
+        {
+            yaml.Diagnostics.Error("RC1006", "'store' is empty", at, $"a path (default {Storage.StoreLocation.DefaultPath}) or a URI such as sqlite:.recal/recal.db");
+            return Storage.StoreLocation.ForFile(Path.Combine(root, Storage.StoreLocation.DefaultPath), at);
+        }
+
+        return Storage.StoreLocation.Parse(expanded, root, at);
     }
 
     internal static string Relative(string root, string path) => Path.GetRelativePath(root, path);

@@ -40,6 +40,11 @@ internal static partial class SecretSources
             }
         }
 
+        if (Child(root, "store") is YamlScalarNode { Value: { } store })
+        {
+            Url(store, variables, literals);
+        }
+
         if (Child(root, "targets") is YamlMappingNode targets)
         {
             foreach (var target in targets.Children.Values.OfType<YamlMappingNode>())

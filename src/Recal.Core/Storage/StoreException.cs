@@ -23,10 +23,10 @@ public class StoreException(string code, string message, string path, string? hi
 
     public string Code { get; } = code;
 
-    /// <summary>The store file.</summary>
+    /// <summary>The store file, or the store's location as it may be printed (secrets redacted).</summary>
     public string Path { get; } = path;
 
     public string? Hint { get; } = hint;
 
-    public Diagnostic ToDiagnostic() => new(Severity.Error, Code, Message, new SourceLocation(Path), Hint);
+    public virtual Diagnostic ToDiagnostic() => new(Severity.Error, Code, Message, new SourceLocation(Path), Hint);
 }

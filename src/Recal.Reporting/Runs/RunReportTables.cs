@@ -30,24 +30,21 @@ public static class RunReportTables
     /// <summary>At most this many strata are listed in the weighted-estimate table; the rest are summed up.</summary>
     public const int MaxStrataShown = 25;
 
-    public static string Percent(double value) => double.IsFinite(value) ? value.ToString("0.0%", CultureInfo.InvariantCulture) : "–";
+    public static string Percent(double value) => Text.Figures.Percent(value);
 
     /// <summary>A rate of a signal the traces may not carry: "no data" when none does.</summary>
-    public static string Percent(double? value) => value is { } v ? Percent(v) : "no data";
+    public static string Percent(double? value) => Text.Figures.Percent(value);
 
-    public static string Interval(double lower, double upper) =>
-        double.IsFinite(lower) ? $"{Percent(lower)}–{Percent(upper)}" : "–";
+    public static string Interval(double lower, double upper) => Text.Figures.Interval(lower, upper);
 
     /// <summary>A difference of rates in percentage points, signed.</summary>
-    public static string Points(double value) =>
-        double.IsFinite(value) ? (value * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + " pp" : "–";
+    public static string Points(double value) => Text.Figures.Points(value);
 
     public static string Rho(double rho) => double.IsFinite(rho) ? rho.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "–";
 
-    public static string PValue(double p) =>
-        !double.IsFinite(p) ? "–" : p < 0.0001 ? p.ToString("0.0e0", CultureInfo.InvariantCulture) : p.ToString("0.0000", CultureInfo.InvariantCulture);
+    public static string PValue(double p) => Text.Figures.PValue(p);
 
-    public static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+    public static string Count(long value) => Text.Figures.Count(value);
 
     /// <summary>
     /// The headline: gold (or overall) score next to the traffic-weighted estimate and the unmeasured share, each line
@@ -98,16 +95,7 @@ public static class RunReportTables
     }
 
     /// <summary>The gold set's exposure and its selection bias, next to the gold − holdout gap when there is one.</summary>
-    public static string ContaminationLine(Recal.Decisions.ContaminationEstimate exposure, PoolGap? holdout = null)
-    {
-        ArgumentNullException.ThrowIfNull(exposure);
-        var since = exposure.Since is { } day ? $"since the last rotation ({day.UtcDateTime:yyyy-MM-dd})" : "since the set began (no rotation recorded)";
-        var text = $"{Count(exposure.Configurations)} target configuration(s) of {Count(exposure.Targets)} target(s) evaluated on the {Count(exposure.GoldCases)} gold cases in {Count(exposure.Runs)} run(s) {since}, {exposure.MeanConfigurationsPerCase.ToString("0.0", CultureInfo.InvariantCulture)} per case";
-        text += exposure.Configurations <= 1
-            ? "; no choice among configurations yet, so no selection bias"
-            : $"; keeping the best of them can read up to {Points(exposure.SelectionBias)} above its true rate from noise alone (at a pass rate of {Percent(exposure.PassRate)})";
-        return holdout is null || !double.IsFinite(holdout.Difference) ? text : text + $" (gold − holdout: {Points(holdout.Difference)})";
-    }
+    public static string ContaminationLine(Recal.Decisions.ContaminationEstimate exposure, PoolGap? holdout = null) => Recal.Decisions.Contamination.Describe(exposure, holdout);
 
     public static IReadOnlyList<ReportTable> Tables(RunReport report)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentAssertions;
 using Recal.Lifecycle;
+using Recal.Project;
 using Xunit;
 
 namespace Recal.Core.Tests.Lifecycle;
@@ -95,7 +96,10 @@ public sealed class HoldoutSealTests
         {
             var key = Key();
             var (record, ciphertext) = HoldoutSeal.Seal(Cases, key, Now, Until);
-            HoldoutSeal.Write(root, record, ciphertext);
+            using (var workspace = ProjectWorkspace.Open(root, "test"))
+            {
+                HoldoutSeal.Write(workspace, record, ciphertext);
+            }
 
             HoldoutSeal.ReadRecord(root).Should().BeEquivalentTo(record);
             HoldoutSeal.Open(root, key, Until, early: false).Should().HaveCount(2);
@@ -138,7 +142,11 @@ public sealed class HoldoutSealTests
         var (theirs, theirCiphertext) = HoldoutSeal.Seal([Cases[0]], key, Now, Until, project: "other");
 
         // When both of our files are replaced by theirs, or their record is relabelled as ours
-        HoldoutSeal.Write(folder.Path, theirs, theirCiphertext);
+        using (var workspace = ProjectWorkspace.Open(folder.Path, "test"))
+        {
+            HoldoutSeal.Write(workspace, theirs, theirCiphertext);
+        }
+
         var swapped = () => HoldoutSeal.Open(folder.Path, key, Until, early: false, "support");
         var relabelled = () => HoldoutSeal.Unseal(theirs with { Project = "support" }, theirCiphertext, key, Until, early: false);
 
@@ -156,10 +164,11 @@ public sealed class HoldoutSealTests
         var key = Key();
         var (current, _) = HoldoutSeal.Seal(Cases, key, Now, Until, project: "support");
         var (older, olderCiphertext) = HoldoutSeal.Seal([Cases[1]], key, Now.AddDays(-90), Now, project: "support");
-        Changelog.Append(folder.Path, new ChangeEntry(Now, "holdout seal", "seal", 1, "a", "b", $"2 holdout case(s) sealed, {HoldoutSeal.CommitmentNote(current)}", []));
+        using var workspace = ProjectWorkspace.Open(folder.Path, "test");
+        Changelog.Append(workspace, new ChangeEntry(Now, "holdout seal", "seal", 1, "a", "b", $"2 holdout case(s) sealed, {HoldoutSeal.CommitmentNote(current)}", []));
 
         // When both files are replaced by the older seal's
-        HoldoutSeal.Write(folder.Path, older, olderCiphertext);
+        HoldoutSeal.Write(workspace, older, olderCiphertext);
         var act = () => HoldoutSeal.Open(folder.Path, key, Until, early: false, "support");
 
         // Then it does not verify, naming both commitments

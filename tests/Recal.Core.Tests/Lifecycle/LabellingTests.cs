@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Recal.Domain;
 using Recal.Lifecycle;
+using Recal.Project;
 using Recal.Text;
 using Xunit;
 
@@ -35,7 +36,11 @@ public sealed class LabellingTests : IDisposable
         var drafts = Drafts();
         var path = Path.Combine(_folder, "d.jsonl");
 
-        DraftFile.Write(path, drafts);
+        using (var workspace = ProjectWorkspace.Open(_folder, "test"))
+        {
+            DraftFile.Write(workspace, path, drafts);
+        }
+
         var (read, problems) = DraftFile.Read(path);
 
         problems.Should().BeEmpty();
@@ -50,7 +55,11 @@ public sealed class LabellingTests : IDisposable
         // Given drafts from a blind spot, and a draft line written before drafts had notes
         var noted = Drafts().Select(d => d with { Note = "blind spot 2 of 5" }).ToList();
         var path = Path.Combine(_folder, "noted.jsonl");
-        DraftFile.Write(path, noted);
+        using (var workspace = ProjectWorkspace.Open(_folder, "test"))
+        {
+            DraftFile.Write(workspace, path, noted);
+        }
+
         var old = Path.Combine(_folder, "old.jsonl");
         File.WriteAllText(old, DraftFile.ToLine(Drafts()[0]) + "\n");
 
