@@ -150,6 +150,57 @@ public sealed class SplitTraceIngestTests : IDisposable
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_root_spans_metadata_reaches_the_stored_trace_whichever_file_comes_first(bool rootFirst)
+    {
+        // Given the root span (the user's plan and id, the release) in one file and its chat span with the content in another
+        var root = _fixture.WriteText("root.jsonl", Line(Span(TraceA, "aaaaaaaaaaaa0000", null, 0, "POST /chat",
+            Attribute("plan", "pro"), Attribute("user.id", "u-42"), Attribute("app.release", "2026.06.2"))) + "\n");
+        var chat = _fixture.WriteText("chat.jsonl", Line(Chat(TraceA, "aaaaaaaaaaaa0001", "aaaaaaaaaaaa0000", 0, TwoTurns[0].Content, TwoTurns[1].Content, null)) + "\n");
+
+        // When both are ingested, in either order, each by a store opened for it
+        foreach (var file in rootFirst ? new[] { root, chat } : [chat, root])
+        {
+            await using var each = await OpenAsync("store.db");
+            await IngestAsync(each, file);
+        }
+
+        await using var store = await OpenAsync("store.db");
+
+        // Then the stored trace carries the root's metadata and its cohort follows it
+        var stored = (await TracesAsync(store)).Should().ContainSingle().Subject;
+        stored.Trace.Metadata.Should().Contain("plan", "pro").And.Contain("user.id", "u-42").And.Contain("app.release", "2026.06.2").And.Contain("gen_ai.operation.name", "chat");
+        stored.CohortKey.Should().Be("plan=pro");
+        stored.Trace.Input.Messages!.Select(m => m.Content).Should().Equal(TwoTurns[0].Content);
+
+        // And ingesting both again changes nothing
+        (await IngestAsync(store, root)).Merged.Should().Be(0);
+        (await IngestAsync(store, chat)).Merged.Should().Be(0);
+        (await TracesAsync(store)).Single().Should().BeEquivalentTo(stored, o => o.Excluding(t => t.Trace.MetadataUtf8));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_Langfuse_trace_without_input_gives_its_metadata_to_a_generation_in_another_file(bool traceFirst)
+    {
+        var trace = _fixture.WriteText("traces.jsonl", """{"id":"lf-meta","timestamp":"2026-06-02T09:00:00Z","name":"support-chat","userId":"u-7","release":"2026.06.3","metadata":{"plan":"pro"}}""" + "\n");
+        var generation = _fixture.WriteText("observations.jsonl", """{"id":"g-1","traceId":"lf-meta","type":"GENERATION","startTime":"2026-06-02T09:00:01Z","model":"gpt-4o","input":[{"role":"user","content":"Is my card blocked?"}],"output":"No."}""" + "\n");
+        await using var store = await OpenAsync("store.db");
+
+        foreach (var file in traceFirst ? new[] { trace, generation } : [generation, trace])
+        {
+            await IngestAsync(store, file, new IngestOptions(TraceFormat.Langfuse));
+        }
+
+        var stored = (await TracesAsync(store)).Should().ContainSingle().Subject;
+        stored.Trace.Metadata.Should().Contain("plan", "pro").And.Contain("userId", "u-7").And.Contain("release", "2026.06.3");
+        stored.CohortKey.Should().Be("plan=pro");
+        File.Exists(_fixture.QuarantinePath).Should().BeFalse("a trace without input waits for its generation");
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Two_Langfuse_generations_of_one_trace_in_two_files_keep_both_turns(bool laterFileFirst)

@@ -92,15 +92,8 @@ public sealed class LangfuseParser(FeedbackMap? feedback = null) : IPayloadParse
 
         if (input is null)
         {
-            if (fb != Feedback.None || model is not null)
-            {
-                parts.Parts.Add(TracePart.ForFeedback(id, fb, where) with { Metadata = metadata, Model = model });
-            }
-            else
-            {
-                parts.Problems.Add(new PayloadProblem("RC2005", where, "the trace has no input (field 'input' is empty and no generation has one)"));
-            }
-
+            // Its generations (in another file, or later) say what was asked: the trace's metadata waits for them.
+            parts.Parts.Add(TracePart.ForFeedback(id, fb, where) with { Metadata = metadata, Model = model });
             return;
         }
 
