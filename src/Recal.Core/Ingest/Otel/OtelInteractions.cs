@@ -499,10 +499,24 @@ public static class OtelInteractions
             var text = AsText(value)!;
             if (text.Length <= 1024)
             {
-                metadata[key] = text;
+                // Older conventions' names are stored under the latest ones (a span carrying both keeps the latest's value).
+                var name = LatestName(key);
+                if (ReferenceEquals(name, key) || !attributes.ContainsKey(name))
+                {
+                    metadata[name] = text;
+                }
             }
         }
     }
+
+    /// <summary>The latest GenAI convention's name for an attribute an older one named otherwise; else the name itself.</summary>
+    private static string LatestName(string key) => key switch
+    {
+        "gen_ai.system" => "gen_ai.provider.name",
+        "gen_ai.usage.prompt_tokens" => "gen_ai.usage.input_tokens",
+        "gen_ai.usage.completion_tokens" => "gen_ai.usage.output_tokens",
+        _ => key,
+    };
 
     /// <summary>One trace per conversation id: the turns in time order, each turn's new messages and its answer.</summary>
     private static void Conversations(List<Interaction> interactions, PayloadParts result)
