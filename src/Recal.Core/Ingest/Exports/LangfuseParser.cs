@@ -191,6 +191,12 @@ public sealed class LangfuseCsvParser : IPayloadParser
             return parts;
         }
 
+        if (_columns.Length == 0)
+        {
+            parts.Problems.Add(new PayloadProblem("RC2004", "(CSV record)", "the file has no readable header: its first line must name the columns (as the export writes them: id,timestamp,name,… or id,trace_id,type,…) and close every quote it opens"));
+            return parts;
+        }
+
         if (!CsvFields.TrySplit(text, out var fields, out var error))
         {
             parts.Problems.Add(new PayloadProblem("RC2001", "(CSV record)", error!));

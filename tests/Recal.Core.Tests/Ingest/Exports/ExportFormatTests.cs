@@ -55,6 +55,7 @@ public sealed class ExportFormatTests
 
         good.Parts.Should().ContainSingle().Which.Should().Match<TracePart>(p => p.Key == "id:lf-trace-1" && p.Feedback.Csat == 4);
         open.Problems.Should().ContainSingle().Which.Reason.Should().Be("the quoted field that starts at character 17 never closes: a field's closing '\"' is missing (a '\"' inside a quoted field is written '\"\"')");
+        new LangfuseCsvParser([]).Parse(Encoding.UTF8.GetBytes("sc-1,lf-trace-1")).Problems.Should().ContainSingle().Which.Code.Should().Be("RC2004");
         short_.Problems.Should().ContainSingle().Which.Reason.Should().Be("the record has 3 field(s) where the header names 6 (id, trace_id, name, value, data_type, string_value); a field holding a comma, a quote or a line break must be quoted");
     }
 
