@@ -117,6 +117,10 @@ internal static class Migrations
         (7, "row of each trace made of parts (OTLP spans, exports), for merging later parts into it", """
             CREATE TABLE trace_parts (trace_row INTEGER PRIMARY KEY, key_hash INTEGER NOT NULL);
             """),
+        (8, "metadata and model of parts whose trace is not stored yet (a root span in an earlier file than its chat span)", """
+            CREATE TABLE pending_parts (id INTEGER PRIMARY KEY, key_hash INTEGER NOT NULL, key TEXT NOT NULL, metadata_json TEXT, model TEXT);
+            CREATE INDEX pending_parts_by_key ON pending_parts (key_hash);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -10,6 +10,8 @@ public sealed partial class SqliteStore
 {
     private Dictionary<long, long>? _partRows;
     private long _partRowsThrough = long.MinValue;
+    private HashSet<long>? _pendingKeys;
+    private long _pendingThrough = long.MinValue;
 
     public async ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default)
     {
@@ -24,6 +26,7 @@ public sealed partial class SqliteStore
             var json = new ArrayBufferWriterPool();
             var db = _connection.Handle!;
             var keys = StoredKeys(db);
+            var pending = PendingKeys(db);
             var lastRow = _storedKeysThroughRow;
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
@@ -41,8 +44,15 @@ public sealed partial class SqliteStore
                     {
                         if (update.Trace is not { } fresh)
                         {
+                            // Metadata or a model for a trace that comes later (a root span before its chat span) waits for it.
+                            KeepPending(db, pending, keyHash, update, json);
                             missing.Add(i);
                             continue;
+                        }
+
+                        if (pending.Contains(keyHash))
+                        {
+                            fresh = ApplyPending(db, pending, keyHash, fresh, merge);
                         }
 
                         BindInsert(insert, keyHash, fresh, ingest, json, transaction, sha256, storedSeed);
@@ -80,6 +90,7 @@ public sealed partial class SqliteStore
             {
                 _storedKeys = null;
                 _partRows = null;
+                _pendingKeys = null;
                 throw;
             }
             finally
@@ -95,6 +106,97 @@ public sealed partial class SqliteStore
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>The key hashes of pending parts, read once and kept current by reading only rows added since.</summary>
+    private HashSet<long> PendingKeys(sqlite3 db)
+    {
+        if (_pendingKeys is null)
+        {
+            _pendingKeys = [];
+            _pendingThrough = long.MinValue;
+        }
+
+        var keys = _pendingKeys;
+        ScanAfter(db, "SELECT id, key_hash FROM pending_parts WHERE id > ?1 ORDER BY id", _pendingThrough, (id, keyHash) =>
+        {
+            _pendingThrough = id;
+            keys.Add(keyHash);
+        });
+        return keys;
+    }
+
+    /// <summary>Keeps a part's metadata and model for its trace, once (a rerun finds the same row).</summary>
+    private void KeepPending(sqlite3 db, HashSet<long> pending, long keyHash, TraceUpdate update, ArrayBufferWriterPool json)
+    {
+        if (update.Metadata is not { Count: > 0 } && update.Model is null)
+        {
+            return;
+        }
+
+        var metadata = update.Metadata is { Count: > 0 } m ? System.Text.Encoding.UTF8.GetString(json.Metadata(m).Span) : null;
+        Check(raw.sqlite3_prepare_v2(db, """
+            INSERT INTO pending_parts (key_hash, key, metadata_json, model) SELECT ?1, ?2, ?3, ?4
+            WHERE NOT EXISTS (SELECT 1 FROM pending_parts WHERE key_hash = ?1 AND key = ?2 AND metadata_json IS ?3 AND model IS ?4)
+            """, out var keep), db);
+        using (keep)
+        {
+            raw.sqlite3_bind_int64(keep, 1, keyHash);
+            raw.sqlite3_bind_text16(keep, 2, update.Key.AsSpan());
+            BindText(keep, 3, metadata);
+            BindText(keep, 4, update.Model);
+            Step(keep, db);
+        }
+
+        if (raw.sqlite3_changes(db) == 0)
+        {
+            return;
+        }
+
+        pending.Add(keyHash);
+        _pendingThrough = Math.Max(_pendingThrough, raw.sqlite3_last_insert_rowid(db));
+    }
+
+    /// <summary>A new trace with the parts kept for it merged in (in the order they came), which are then removed.</summary>
+    private static ClassifiedTrace ApplyPending(sqlite3 db, HashSet<long> pending, long keyHash, ClassifiedTrace fresh, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge)
+    {
+        var parts = new List<TraceUpdate>();
+        Check(raw.sqlite3_prepare_v2(db, "SELECT metadata_json, model FROM pending_parts WHERE key_hash = ?1 AND key = ?2 ORDER BY id", out var read), db);
+        using (read)
+        {
+            raw.sqlite3_bind_int64(read, 1, keyHash);
+            raw.sqlite3_bind_text16(read, 2, fresh.Key.AsSpan());
+            int result;
+            while ((result = raw.sqlite3_step(read)) == raw.SQLITE_ROW)
+            {
+                var metadata = raw.sqlite3_column_type(read, 0) == raw.SQLITE_NULL ? null : ReadMetadata(raw.sqlite3_column_text(read, 0).utf8_to_string());
+                var model = raw.sqlite3_column_type(read, 1) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(read, 1).utf8_to_string();
+                parts.Add(new TraceUpdate(fresh.Key, null, Feedback.None, metadata, model));
+            }
+
+            Check(result, db);
+        }
+
+        if (parts.Count == 0)
+        {
+            return fresh;
+        }
+
+        foreach (var part in parts)
+        {
+            fresh = merge(fresh, part) ?? fresh;
+        }
+
+        Check(raw.sqlite3_prepare_v2(db, "DELETE FROM pending_parts WHERE key_hash = ?1 AND key = ?2", out var remove), db);
+        using (remove)
+        {
+            raw.sqlite3_bind_int64(remove, 1, keyHash);
+            raw.sqlite3_bind_text16(remove, 2, fresh.Key.AsSpan());
+            Step(remove, db);
+        }
+
+        pending.Remove(keyHash);
+        return fresh;
     }
 
     private static void Step(sqlite3_stmt statement, sqlite3 db)
@@ -114,22 +216,30 @@ public sealed partial class SqliteStore
     /// </summary>
     private Dictionary<long, long> PartRows(sqlite3 db)
     {
-        _partRows ??= [];
-        Check(raw.sqlite3_prepare_v2(db, "SELECT trace_row, key_hash FROM trace_parts WHERE trace_row > ?1 ORDER BY trace_row", out var scan), db);
+        var rows = _partRows ??= [];
+        ScanAfter(db, "SELECT trace_row, key_hash FROM trace_parts WHERE trace_row > ?1 ORDER BY trace_row", _partRowsThrough, (row, keyHash) =>
+        {
+            _partRowsThrough = row;
+            rows.TryAdd(keyHash, row);
+        });
+        return rows;
+    }
+
+    /// <summary>Visits the (row, key hash) pairs a query returns for rows after <paramref name="after"/> (its one parameter).</summary>
+    private static void ScanAfter(sqlite3 db, string sql, long after, Action<long, long> visit)
+    {
+        Check(raw.sqlite3_prepare_v2(db, sql, out var scan), db);
         using (scan)
         {
-            raw.sqlite3_bind_int64(scan, 1, _partRowsThrough);
+            raw.sqlite3_bind_int64(scan, 1, after);
             int result;
             while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
             {
-                _partRowsThrough = raw.sqlite3_column_int64(scan, 0);
-                _partRows.TryAdd(raw.sqlite3_column_int64(scan, 1), _partRowsThrough);
+                visit(raw.sqlite3_column_int64(scan, 0), raw.sqlite3_column_int64(scan, 1));
             }
 
             Check(result, db);
         }
-
-        return _partRows;
     }
 
     private void Remember(sqlite3_stmt remember, sqlite3 db, Dictionary<long, long>? partRows, long keyHash, long row)

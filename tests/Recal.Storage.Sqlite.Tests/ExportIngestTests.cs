@@ -56,6 +56,52 @@ public sealed class ExportIngestTests : IDisposable
     }
 
     [Fact]
+    public async Task Langfuses_CSV_export_gives_the_traces_of_its_JSON_export_and_quarantines_each_bad_row_by_its_line()
+    {
+        // Given the blob export's three CSV files (multiline quoted JSON, snake_case columns, times with a space) with
+        // a row whose quote never closes, a row with too few fields and a score whose value is not a number
+        await using var fromCsv = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await using var fromJson = await SqliteStore.OpenAsync(Path.Combine(_fixture.Folder, "json.db"), TestContext.Current.CancellationToken);
+
+        // When they are ingested (the format detected), and the JSON export into another store
+        var summaries = new List<IngestSummary>();
+        foreach (var file in new[] { "langfuse-traces.csv", "langfuse-observations.csv", "langfuse-scores.csv" })
+        {
+            summaries.Add(await IngestAsync(fromCsv, Fixture(file)));
+        }
+
+        var csvQuarantine = Quarantine();
+        File.Delete(_fixture.QuarantinePath);
+        foreach (var file in new[] { "langfuse-traces.json", "langfuse-observations.jsonl", "langfuse-scores.jsonl" })
+        {
+            await IngestAsync(fromJson, Fixture(file));
+        }
+
+        // Then the rest of each file is read: the same traces as from JSON (the CSV's generation adds its usage)
+        summaries.Select(s => s.Format).Should().AllBeEquivalentTo(TraceFormat.Langfuse);
+        summaries[0].Added.Should().Be(2, "the trace after the two bad rows is read");
+        static object Shape(Trace t) => new { t.Timestamp, t.Input, t.Output, t.Model, t.Feedback, Metadata = t.Metadata.Where(m => !m.Key.StartsWith("usage.", StringComparison.Ordinal)).OrderBy(m => m.Key, StringComparer.Ordinal).ToList() };
+        var csv = await TracesAsync(fromCsv);
+        var json = await TracesAsync(fromJson);
+        csv.Keys.Should().BeEquivalentTo(json.Keys);
+        foreach (var (id, trace) in json)
+        {
+            Shape(csv[id]).Should().BeEquivalentTo(Shape(trace), id);
+        }
+
+        csv["lf-trace-1"].Input.Messages!.Select(m => m.Role).Should().Equal("system", "user");
+        csv["lf-trace-1"].Metadata.Should().Contain("usage.input", "31");
+
+        // And each bad row is quarantined with its file and line, and what is wrong
+        csvQuarantine.Should().Equal(
+            ("RC2001", "langfuse-traces.csv:12 (CSV record)"),
+            ("RC2003", "langfuse-traces.csv:13 (CSV record)"),
+            ("RC2003", "langfuse-scores.csv:4 (score sc-8 of trace lf-trace-2)"),
+            ("RC2003", "langfuse-scores.csv:8 (score sc-6 of trace lf-trace-1)"),
+            ("RC2011", "langfuse-scores.csv:7 (score sc-5 of trace lf-trace-9)"));
+    }
+
+    [Fact]
     public async Task LangSmith_runs_and_feedback_become_traces_and_a_rerun_changes_nothing()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

@@ -157,6 +157,37 @@ public sealed class OtlpIngestTests : IDisposable
         (await TracesAsync(fromJson)).Should().BeEquivalentTo(await TracesAsync(fromProtobuf));
     }
 
+    [Theory]
+    [InlineData(InteractionRule.Trace)]
+    [InlineData(InteractionRule.Conversation)]
+    public async Task The_older_and_the_latest_GenAI_shapes_of_the_same_chats_give_the_same_stored_traces(InteractionRule rule)
+    {
+        // Given the same five chats exported by the OTLP exporter from Microsoft.Extensions.AI 11 (the latest shape) and
+        // from spans of the older shape (gen_ai.system, prompt_tokens, content in span events)
+        await using var latest = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        await using var older = await SqliteStore.OpenAsync(Path.Combine(_fixture.Folder, "older.db"), TestContext.Current.CancellationToken);
+        var options = new IngestOptions(TraceFormat.Auto, rule);
+
+        // When each is ingested
+        var fromLatest = await IngestAsync(latest, Fixture("meai-latest.otlp"), options);
+        var fromOlder = await IngestAsync(older, Fixture("otel-older.otlp"), options);
+
+        // Then they hold the same traces: messages (tool calls and results included), answers, models and the GenAI
+        // metadata under the latest names; only the ids and times differ
+        (fromLatest.Quarantined, fromOlder.Quarantined, fromOlder.SpansWithoutContent).Should().Be((0L, 0L, 0L));
+        static object Shape(Trace t) => new
+        {
+            Messages = t.Input.Messages!.Select(m => (m.Role, m.Content)).ToList(),
+            t.Output,
+            t.Model,
+            Metadata = t.Metadata.Where(m => m.Key.StartsWith("gen_ai.", StringComparison.Ordinal) || m.Key.StartsWith("service.", StringComparison.Ordinal) || m.Key == "app.plan")
+                .OrderBy(m => m.Key, StringComparer.Ordinal).ToList(),
+        };
+        var expected = (await TracesAsync(latest)).Select(Shape).ToList();
+        expected.Should().HaveCount(rule == InteractionRule.Trace ? 5 : 4);
+        (await TracesAsync(older)).Select(Shape).Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+    }
+
     [Fact]
     public async Task Recal_JSONL_through_auto_detection_is_ingested_exactly_as_before()
     {

@@ -224,7 +224,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
+        Scalar("DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -244,7 +244,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
+        Scalar("DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -475,7 +475,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a") is var c ? c with { Trace = c.Trace with { Feedback = new Feedback(Thumbs: 1) } } : null!], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
+        Scalar("DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

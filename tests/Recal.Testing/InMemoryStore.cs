@@ -18,6 +18,7 @@ public sealed class InMemoryStore : IRecalStore
     private readonly Lock _lock = new();
     private readonly List<(ClassifiedTrace Trace, long? Ingest)> _traces = [];
     private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TraceUpdate>> _pending = new(StringComparer.Ordinal);
     private readonly List<IngestLogEntry> _ingests = [];
     private readonly Dictionary<string, byte[]> _blobs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (byte[] Response, DateTimeOffset? Expires)> _responses = new(StringComparer.Ordinal);
@@ -54,15 +55,29 @@ public sealed class InMemoryStore : IRecalStore
                 var update = batch[i];
                 if (!_positions.TryGetValue(update.Key, out var position))
                 {
-                    if (update.Trace is { } fresh && Insert(fresh, ingest))
+                    if (update.Trace is { } fresh)
                     {
-                        added++;
-                    }
-                    else
-                    {
-                        missing.Add(i);
+                        // Metadata and models kept for this trace before it came are merged in first.
+                        foreach (var early in _pending.Remove(update.Key, out var kept) ? kept : [])
+                        {
+                            fresh = merge(fresh, early) ?? fresh;
+                        }
+
+                        added += Insert(fresh, ingest) ? 1 : 0;
+                        continue;
                     }
 
+                    if (update.Metadata is { Count: > 0 } || update.Model is not null)
+                    {
+                        var kept = _pending.TryGetValue(update.Key, out var list) ? list : _pending[update.Key] = [];
+                        var early = update with { Feedback = Feedback.None };
+                        if (!kept.Exists(k => k.Model == early.Model && (k.Metadata ?? new Dictionary<string, string>()).OrderBy(p => p.Key).SequenceEqual((early.Metadata ?? new Dictionary<string, string>()).OrderBy(p => p.Key))))
+                        {
+                            kept.Add(early);
+                        }
+                    }
+
+                    missing.Add(i);
                     continue;
                 }
 

@@ -103,6 +103,29 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Metadata_for_a_trace_not_stored_yet_is_kept_and_merged_in_when_the_trace_comes()
+    {
+        // Given metadata and a model for a trace the store has not seen (a root span ingested before its chat span)
+        await using var store = await OpenEmptyAsync();
+        var early = new TraceUpdate("id:t-1", null, Feedback.None, new Dictionary<string, string> { ["plan"] = "pro" }, "bot-3");
+        ClassifiedTrace? Merge(ClassifiedTrace stored, TraceUpdate update) =>
+            stored with { Trace = stored.Trace with { Metadata = new Dictionary<string, string>(stored.Trace.Metadata.Concat(update.Metadata ?? new Dictionary<string, string>())), Model = stored.Trace.Model ?? update.Model } };
+        var first = await store.MergeTracesAsync([early], Merge, null, Token);
+        var again = await store.MergeTracesAsync([early], Merge, null, Token);
+
+        // When the trace comes in a later batch
+        var later = await store.MergeTracesAsync([Part(Trace("t-1", Monday, "balance"))], Merge, null, Token);
+
+        // Then the early part was missing, kept once, and is in the stored trace
+        first.Missing.Should().Equal(0);
+        again.Missing.Should().Equal(0);
+        later.Added.Should().Be(1);
+        var stored = (await ScanAsync(store)).Should().ContainSingle().Subject.Trace;
+        stored.Metadata.Should().Contain("plan", "pro");
+        stored.Model.Should().Be("bot-3");
+    }
+
+    [Fact]
     public async Task A_scan_reads_a_window_oldest_first_with_every_field_as_stored()
     {
         // Given traces with text and chat input, output, model, metadata and every feedback signal

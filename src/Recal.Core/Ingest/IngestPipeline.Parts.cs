@@ -40,9 +40,11 @@ public static partial class IngestPipeline
         var feedback = options.Feedback ?? FeedbackMap.Default;
         var otel = new OtelMappingOptions(options.Interaction, feedback);
         var parquet = format == TraceFormat.LangSmith && Exports.ParquetRows.IsParquet(path);
-        var framing = format == TraceFormat.OtlpProto ? PayloadReader.ProtobufFraming(path) : parquet ? PayloadFraming.Rows : PayloadReader.JsonFraming(path);
+        var csv = format == TraceFormat.Langfuse && Exports.CsvRecords.IsCsv(path) ? new Exports.CsvRecords(path) : null;
+        var framing = format == TraceFormat.OtlpProto ? PayloadReader.ProtobufFraming(path) : parquet ? PayloadFraming.Rows : csv is not null ? PayloadFraming.Lines : PayloadReader.JsonFraming(path);
         IPayloadParser parser = format switch
         {
+            TraceFormat.Langfuse when csv is not null => new Exports.LangfuseCsvParser(csv.Header, feedback),
             TraceFormat.OtlpJson => new OtlpPayloadParser(protobuf: false, otel),
             TraceFormat.OtlpProto => new OtlpPayloadParser(protobuf: true, otel),
             TraceFormat.Langfuse => new Exports.LangfuseParser(feedback),
@@ -50,7 +52,7 @@ public static partial class IngestPipeline
             _ => new Mapping.MappedJsonParser(options.Mapping ?? throw new ArgumentException("--format mapped needs the ingest: mapping of recal.yaml (docs/project-format.md#ingest)", nameof(options))),
         };
 
-        using var reader = parquet ? (IPayloadSource)new Exports.ParquetRows(path) : new PayloadReader(path, framing);
+        using var reader = csv ?? (parquet ? (IPayloadSource)new Exports.ParquetRows(path) : new PayloadReader(path, framing));
         return await RunPartsAsync(path, format, framing, reader, parser, store, classify, quarantinePath, progress, cancellationToken, time).ConfigureAwait(false);
     }
 

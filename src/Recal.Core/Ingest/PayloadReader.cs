@@ -63,7 +63,11 @@ internal sealed class PayloadReader : IPayloadSource
     /// The framing of a JSON file: lines when its first non-blank line is a whole JSON object (or it is gzip, which the
     /// line reader looks through), else one document (a pretty-printed export, a top-level list).
     /// </summary>
-    public static PayloadFraming JsonFraming(string path)
+    public static PayloadFraming JsonFraming(string path) =>
+        FirstLine(path) is { } text && !(text[0] == (byte)'{' && IsWholeJson(text)) ? PayloadFraming.Document : PayloadFraming.Lines;
+
+    /// <summary>The file's first line that is not blank (through gzip, without the byte order mark), trimmed; null when there is none.</summary>
+    public static byte[]? FirstLine(string path)
     {
         using var reader = new TraceFileReader(path);
         var lines = new List<RawLine>(16);
@@ -73,16 +77,14 @@ internal sealed class PayloadReader : IPayloadSource
             foreach (var line in lines)
             {
                 var text = line.Bytes.Span.Trim(" \t\r"u8);
-                if (line.TooLong || text.IsEmpty)
+                if (!line.TooLong && !text.IsEmpty)
                 {
-                    continue;
+                    return text.ToArray();
                 }
-
-                return text[0] == (byte)'{' && IsWholeJson(text) ? PayloadFraming.Lines : PayloadFraming.Document;
             }
         }
 
-        return PayloadFraming.Lines;
+        return null;
     }
 
     /// <summary>The framing of a protobuf file: one request body (it starts with field 1's tag) or length-prefixed bodies.</summary>

@@ -88,9 +88,14 @@ public static class TraceFormats
         }
 
         var text = head.TrimStart(" \t\r\n"u8);
-        if (text.IsEmpty || text[0] is not ((byte)'{' or (byte)'['))
+        if (text.IsEmpty)
         {
             return TraceFormat.Jsonl;
+        }
+
+        if (text[0] is not ((byte)'{' or (byte)'['))
+        {
+            return IsLangfuseCsvHeader(text) ? TraceFormat.Langfuse : TraceFormat.Jsonl;
         }
 
         // The first record's top-level names: read from the first line, or from the document when it spans lines.
@@ -112,6 +117,25 @@ public static class TraceFormats
         }
 
         return TraceFormat.Jsonl;
+    }
+
+    /// <summary>
+    /// Whether the first line is the header of a Langfuse CSV export: an observations or scores file (<c>trace_id</c>
+    /// with <c>type</c>, <c>name</c> or <c>data_type</c>), or a traces file (<c>id</c> and <c>timestamp</c> with
+    /// <c>session_id</c>, <c>user_id</c>, <c>release</c> or <c>input</c>), in snake_case or camelCase.
+    /// </summary>
+    private static bool IsLangfuseCsvHeader(ReadOnlySpan<byte> text)
+    {
+        var end = text.IndexOfAny("\r\n"u8);
+        var line = System.Text.Encoding.UTF8.GetString(end < 0 ? text : text[..end]);
+        if (!Exports.CsvFields.TrySplit(line, out var fields, out _) || fields.Count < 3)
+        {
+            return false;
+        }
+
+        var names = fields.Select(f => Exports.LangfuseCsvParser.CamelCase(f.Trim())).ToHashSet(StringComparer.Ordinal);
+        return (names.Contains("traceId") && (names.Contains("type") || names.Contains("dataType") || names.Contains("name")))
+            || (names.Contains("id") && names.Contains("timestamp") && (names.Contains("sessionId") || names.Contains("userId") || names.Contains("release") || names.Contains("input")));
     }
 
     private static bool LooksLikeProtobuf(ReadOnlySpan<byte> head)

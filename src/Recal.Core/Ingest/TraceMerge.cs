@@ -38,20 +38,24 @@ public static class TraceMerge
         {
             var added = AddMissing(s.Metadata, update.Metadata);
             var filledModel = s.Model ?? update.Model;
-            return feedback == s.Feedback && added is null && filledModel == s.Model
-                ? null
-                : stored with { Trace = s with { Feedback = feedback, Model = filledModel, Metadata = added ?? s.Metadata, MetadataUtf8 = added is null ? s.MetadataUtf8 : null } };
+            if (feedback == s.Feedback && added is null && filledModel == s.Model)
+            {
+                return null;
+            }
+
+            var updated = s with { Feedback = feedback, Model = filledModel, Metadata = added ?? s.Metadata, MetadataUtf8 = added is null ? s.MetadataUtf8 : null };
+
+            // Metadata the trace lacked may name its cohort.
+            return added is null ? stored with { Trace = updated } : classify(updated, stored.Key);
         }
 
         var p = part.Trace;
-        var partWins = Length(p.Input) > Length(s.Input);
-        var input = partWins ? p.Input : s.Input;
-        var output = partWins ? p.Output ?? s.Output : s.Output ?? p.Output;
-        var model = partWins ? p.Model ?? s.Model : s.Model ?? p.Model;
+        var (input, output, model) = Content(s, p);
+        var inputChanged = !SameInput(input, s.Input);
         var timestamp = p.Timestamp < s.Timestamp ? p.Timestamp : s.Timestamp;
         var metadata = AddMissing(s.Metadata, p.Metadata);
 
-        if (!partWins && output == s.Output && model == s.Model && timestamp == s.Timestamp && metadata is null && feedback == s.Feedback)
+        if (!inputChanged && output == s.Output && model == s.Model && timestamp == s.Timestamp && metadata is null && feedback == s.Feedback)
         {
             return null;
         }
@@ -72,8 +76,61 @@ public static class TraceMerge
             return null;
         }
 
-        return partWins && !SameInput(p.Input, s.Input) ? classify(merged, stored.Key) : stored with { Trace = merged };
+        // The intent follows the input, the cohort the metadata.
+        return inputChanged || metadata is not null ? classify(merged, stored.Key) : stored with { Trace = merged };
     }
+
+    /// <summary>
+    /// The input, answer and model of two parts of one interaction. Parts asking the same (one's user messages are
+    /// found in the other's: a turn repeating the history, an agent's root beside its model call's prompt) keep the one
+    /// with more messages, with its answer and model (the other's fill in what it lacks). Parts asking different things
+    /// are two turns: the earlier's messages and answer, then the later's messages; the answer and model are the later's.
+    /// </summary>
+    public static (TraceInput Input, string? Output, string? Model) Content(Trace stored, Trace part)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(part);
+        if (SameTurn(stored.Input, part.Input))
+        {
+            var partWins = Length(part.Input) > Length(stored.Input);
+            return partWins
+                ? (part.Input, part.Output ?? stored.Output, part.Model ?? stored.Model)
+                : (stored.Input, stored.Output ?? part.Output, stored.Model ?? part.Model);
+        }
+
+        var (earlier, later) = part.Timestamp < stored.Timestamp ? (part, stored) : (stored, part);
+        var messages = new List<ChatMessage>(Length(earlier.Input) + Length(later.Input) + 1);
+        messages.AddRange(Messages(earlier.Input));
+        if (earlier.Output is { } answer)
+        {
+            messages.Add(new ChatMessage("assistant", answer));
+        }
+
+        messages.AddRange(Messages(later.Input));
+        return (TraceInput.FromMessages(messages), later.Output, later.Model ?? earlier.Model);
+    }
+
+    /// <summary>The input's messages; a text input is one user message.</summary>
+    public static IReadOnlyList<ChatMessage> Messages(TraceInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return input.Messages ?? [new ChatMessage("user", input.Text!)];
+    }
+
+    /// <summary>Whether every user message of one input is (inside) a user message of the other.</summary>
+    private static bool SameTurn(TraceInput a, TraceInput b)
+    {
+        var left = UserTexts(a);
+        var right = UserTexts(b);
+        return Within(left, right) || Within(right, left);
+    }
+
+    private static List<string> UserTexts(TraceInput input) =>
+        input.Text is { } text ? [text] : [.. input.Messages!.Where(m => string.Equals(m.Role, "user", StringComparison.OrdinalIgnoreCase)).Select(m => m.Content)];
+
+    private static bool Within(List<string> these, List<string> those) =>
+        these.TrueForAll(t => those.Exists(o => o.Contains(t, StringComparison.Ordinal)));
+
 
     /// <summary>The stored metadata with the keys of <paramref name="more"/> it lacks; null when it lacks none.</summary>
     private static Dictionary<string, string>? AddMissing(IReadOnlyDictionary<string, string> stored, IReadOnlyDictionary<string, string>? more)

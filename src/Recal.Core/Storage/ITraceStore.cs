@@ -22,7 +22,9 @@ public interface ITraceStore
     /// Stores a batch of trace parts in one transaction: a part whose key is new is added (a feedback-only part then is
     /// <see cref="MergeBatchResult.Missing"/>); a part whose key is stored is merged into the stored trace by
     /// <paramref name="merge"/> (null: nothing changes). Parts of one key in the batch are merged in order. A trace the
-    /// batch adds is tagged with <paramref name="ingest"/>; a merged trace keeps the ingest that first stored it.
+    /// batch adds is tagged with <paramref name="ingest"/>; a merged trace keeps the ingest that first stored it. A part
+    /// without a trace whose key is not stored but which carries metadata or a model is kept (once, however often it
+    /// comes) and merged into the trace when one with its key is added, by any later batch; it is still Missing.
     /// </summary>
     ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<Ingest.TraceUpdate> batch, Func<ClassifiedTrace, Ingest.TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default);
 

@@ -6,16 +6,22 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-// Usage: dotnet run -- OUTPUT_DIR
-// Writes, for the default and the latest-experimental GenAI conventions (OTEL_SEMCONV_STABILITY_OPT_IN):
-//   meai-<shape>.pb       the first POST /v1/traces body (one ExportTraceServiceRequest)
-//   meai-<shape>.otlp     every body, each prefixed with its 4-byte big-endian length (the collector file exporter's form)
-// The interactions are fixed (a fake chat client), so the content is the same on every run; ids and times are not.
+// Usage: dotnet run -- OUTPUT_DIR [--older]
+// Writes, for the GenAI conventions Microsoft.Extensions.AI 11 emits, without and with OTEL_SEMCONV_STABILITY_OPT_IN=
+// gen_ai_latest_experimental (MEAI 11 reads no such variable: both are its one, latest shape), or with --older for the
+// older shape (gen_ai.system, gen_ai.usage.prompt_tokens/completion_tokens, content as v1.36 span events), which MEAI 11
+// cannot emit and so is written by an ActivitySource of our own around the same fake chat client:
+//   <prefix>.pb       the first POST /v1/traces body (one ExportTraceServiceRequest)
+//   <prefix>.otlp     every body, each prefixed with its 4-byte big-endian length (the collector file exporter's form)
+// with <prefix> meai-default, meai-latest or otel-older. The interactions are fixed (a fake chat client), so the content
+// is the same on every run; ids and times are not.
 var output = Path.GetFullPath(args.Length > 0 ? args[0] : ".");
 Directory.CreateDirectory(output);
-var shape = Environment.GetEnvironmentVariable("OTEL_SEMCONV_STABILITY_OPT_IN") is { Length: > 0 } optIn && optIn.Contains("gen_ai_latest_experimental", StringComparison.Ordinal)
-    ? "latest"
-    : "default";
+var older = args.Contains("--older");
+var shape = older ? "otel-older"
+    : Environment.GetEnvironmentVariable("OTEL_SEMCONV_STABILITY_OPT_IN") is { Length: > 0 } optIn && optIn.Contains("gen_ai_latest_experimental", StringComparison.Ordinal)
+    ? "meai-latest"
+    : "meai-default";
 
 var bodies = new List<byte[]>();
 var port = FreePort();
@@ -57,6 +63,7 @@ using (var tracerProvider = Sdk.CreateTracerProviderBuilder()
     .ConfigureResource(r => r.AddService("support-bot", serviceVersion: "2026.06.1").AddAttributes([new("deployment.environment.name", "production")]))
     .AddSource(SourceName)
     .AddSource("Experimental.Microsoft.Extensions.AI*")
+    .AddSource(OlderGenAiChatClient.SourceName)
     .AddOtlpExporter(o =>
     {
         o.Endpoint = new Uri($"http://127.0.0.1:{port}/v1/traces");
@@ -66,9 +73,11 @@ using (var tracerProvider = Sdk.CreateTracerProviderBuilder()
     .Build())
 {
     using var app = new ActivitySource(SourceName);
-    var client = new ChatClientBuilder(new FakeChatClient())
-        .UseOpenTelemetry(sourceName: "Experimental.Microsoft.Extensions.AI", configure: c => c.EnableSensitiveData = true)
-        .Build();
+    var client = older
+        ? new OlderGenAiChatClient(new FakeChatClient())
+        : new ChatClientBuilder(new FakeChatClient())
+            .UseOpenTelemetry(sourceName: "Experimental.Microsoft.Extensions.AI", configure: c => c.EnableSensitiveData = true)
+            .Build();
 
     // 1. A single question inside an HTTP server span (the GenAI span is not the trace's root).
     using (var request = app.StartActivity("POST /chat", ActivityKind.Server))
@@ -106,8 +115,8 @@ if (bodies.Count == 0)
     return 1;
 }
 
-File.WriteAllBytes(Path.Combine(output, $"meai-{shape}.pb"), bodies[0]);
-using (var stream = File.Create(Path.Combine(output, $"meai-{shape}.otlp")))
+File.WriteAllBytes(Path.Combine(output, $"{shape}.pb"), bodies[0]);
+using (var stream = File.Create(Path.Combine(output, $"{shape}.otlp")))
 {
     foreach (var body in bodies)
     {
@@ -163,9 +172,94 @@ internal sealed class FakeChatClient : IChatClient
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
-    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+    /// <summary>Says which provider it stands for, as a real client does (the instrumentation names it on every span).</summary>
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("openai", new Uri("https://api.openai.com/v1"), "gpt-4o-mini") : null;
 
     public void Dispose()
     {
+    }
+}
+
+/// <summary>
+/// A chat client instrumented by hand in the older GenAI shape that Microsoft.Extensions.AI 11 no longer emits: the
+/// span names the provider with <c>gen_ai.system</c> and counts tokens as <c>gen_ai.usage.prompt_tokens</c> and
+/// <c>completion_tokens</c>; the content is not in attributes but in span events, one per message
+/// (<c>gen_ai.system.message</c>, <c>gen_ai.user.message</c>, <c>gen_ai.assistant.message</c>, <c>gen_ai.tool.message</c>)
+/// and <c>gen_ai.choice</c> for the answer, each body as JSON in <c>gen_ai.event.content</c> (span events carry no maps).
+/// </summary>
+internal sealed class OlderGenAiChatClient(IChatClient inner) : DelegatingChatClient(inner)
+{
+    public const string SourceName = "Recal.FixtureProducer.OlderGenAi";
+
+    private static readonly ActivitySource Source = new(SourceName);
+
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var list = messages.ToList();
+        using var activity = Source.StartActivity($"chat {options?.ModelId}", ActivityKind.Client);
+        var provider = InnerClient.GetService<ChatClientMetadata>()?.ProviderName;
+        activity?.SetTag("gen_ai.system", provider);
+        activity?.SetTag("gen_ai.operation.name", "chat");
+        activity?.SetTag("gen_ai.request.model", options?.ModelId);
+        if (options?.Temperature is { } temperature)
+        {
+            activity?.SetTag("gen_ai.request.temperature", (double)temperature);
+        }
+
+        if (options?.ConversationId is { } conversation)
+        {
+            activity?.SetTag("gen_ai.conversation.id", conversation);
+        }
+
+        foreach (var message in list)
+        {
+            activity?.AddEvent(Event($"gen_ai.{message.Role.Value}.message", provider, Body(message)));
+        }
+
+        var response = await base.GetResponseAsync(list, options, cancellationToken);
+        activity?.SetTag("gen_ai.response.model", response.ModelId);
+        activity?.SetTag("gen_ai.response.id", response.ResponseId);
+        activity?.SetTag("gen_ai.response.finish_reasons", new[] { response.FinishReason?.Value });
+        activity?.SetTag("gen_ai.usage.prompt_tokens", response.Usage?.InputTokenCount);
+        activity?.SetTag("gen_ai.usage.completion_tokens", response.Usage?.OutputTokenCount);
+        foreach (var (answer, index) in response.Messages.Select((m, i) => (m, i)))
+        {
+            activity?.AddEvent(Event("gen_ai.choice", provider, new Dictionary<string, object?> { ["index"] = index, ["finish_reason"] = response.FinishReason?.Value, ["message"] = Body(answer) }));
+        }
+
+        return response;
+    }
+
+    private static ActivityEvent Event(string name, string? provider, Dictionary<string, object?> body) =>
+        new(name, tags: new ActivityTagsCollection { ["gen_ai.system"] = provider, ["gen_ai.event.content"] = System.Text.Json.JsonSerializer.Serialize(body) });
+
+    /// <summary>An event body of the older conventions: content, tool calls with JSON arguments, a tool result with its call id.</summary>
+    private static Dictionary<string, object?> Body(ChatMessage message)
+    {
+        var body = new Dictionary<string, object?>();
+        if (message.Text is { Length: > 0 } text)
+        {
+            body["content"] = text;
+        }
+
+        var calls = message.Contents.OfType<FunctionCallContent>().Select(c => new Dictionary<string, object?>
+        {
+            ["id"] = c.CallId,
+            ["type"] = "function",
+            ["function"] = new Dictionary<string, object?> { ["name"] = c.Name, ["arguments"] = System.Text.Json.JsonSerializer.Serialize(c.Arguments) },
+        }).ToList();
+        if (calls.Count > 0)
+        {
+            body["tool_calls"] = calls;
+        }
+
+        if (message.Contents.OfType<FunctionResultContent>().FirstOrDefault() is { } result)
+        {
+            body["id"] = result.CallId;
+            body["content"] = result.Result?.ToString();
+        }
+
+        return body;
     }
 }

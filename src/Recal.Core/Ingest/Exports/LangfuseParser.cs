@@ -27,7 +27,8 @@ public sealed class LangfuseParser(FeedbackMap? feedback = null) : IPayloadParse
         return parts;
     }
 
-    private void Read(IReadOnlyDictionary<string, object?> record, string place, PayloadParts parts)
+    /// <summary>One trace, observation or score record into parts.</summary>
+    internal void Read(IReadOnlyDictionary<string, object?> record, string place, PayloadParts parts)
     {
         var traceId = Field(record, "traceId");
         if (traceId is not null && record.ContainsKey("name") && (record.ContainsKey("dataType") || (record.ContainsKey("value") && !record.ContainsKey("type"))))
@@ -92,15 +93,8 @@ public sealed class LangfuseParser(FeedbackMap? feedback = null) : IPayloadParse
 
         if (input is null)
         {
-            if (fb != Feedback.None || model is not null)
-            {
-                parts.Parts.Add(TracePart.ForFeedback(id, fb, where) with { Metadata = metadata, Model = model });
-            }
-            else
-            {
-                parts.Problems.Add(new PayloadProblem("RC2005", where, "the trace has no input (field 'input' is empty and no generation has one)"));
-            }
-
+            // Its generations (in another file, or later) say what was asked: the trace's metadata waits for them.
+            parts.Parts.Add(TracePart.ForFeedback(id, fb, where) with { Metadata = metadata, Model = model });
             return;
         }
 
@@ -159,5 +153,128 @@ public sealed class LangfuseParser(FeedbackMap? feedback = null) : IPayloadParse
         }
 
         return applied;
+    }
+}
+
+/// <summary>
+/// One record of a Langfuse CSV export (blob storage's <c>traces</c>, <c>observations</c> and <c>scores</c> files, or
+/// the UI's export) against the file's header: columns in snake_case (<c>trace_id</c>, <c>provided_model_name</c>) or
+/// camelCase, JSON-encoded values (<c>input</c>, <c>output</c>, <c>metadata</c>, <c>tags</c>, <c>usage_details</c>)
+/// read as JSON, empty cells as absent; then read as the JSON export's record is. A record that is not CSV, or whose
+/// field count is not the header's, is a problem (its line is quarantined) and the rest of the file is read.
+/// </summary>
+public sealed class LangfuseCsvParser : IPayloadParser
+{
+    private readonly string[] _columns;
+    private readonly string[] _header;
+    private readonly LangfuseParser _records;
+
+    public LangfuseCsvParser(IReadOnlyList<string> header, FeedbackMap? feedback = null)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        _header = [.. header];
+        _columns = [.. header.Select(h => CamelCase(h.Trim()))];
+        _records = new LangfuseParser(feedback);
+    }
+
+    public PayloadParts Parse(ReadOnlyMemory<byte> payload)
+    {
+        var parts = new PayloadParts();
+        string text;
+        try
+        {
+            text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(payload.Span);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            parts.Problems.Add(new PayloadProblem("RC2001", "(CSV record)", $"the record is not valid UTF-8 (byte {e.Index + 1})"));
+            return parts;
+        }
+
+        if (_columns.Length == 0)
+        {
+            parts.Problems.Add(new PayloadProblem("RC2004", "(CSV record)", "the file has no readable header: its first line must name the columns (as the export writes them: id,timestamp,name,… or id,trace_id,type,…) and close every quote it opens"));
+            return parts;
+        }
+
+        if (!CsvFields.TrySplit(text, out var fields, out var error))
+        {
+            parts.Problems.Add(new PayloadProblem("RC2001", "(CSV record)", error!));
+            return parts;
+        }
+
+        if (fields.Count != _columns.Length)
+        {
+            parts.Problems.Add(new PayloadProblem("RC2003", "(CSV record)",
+                $"the record has {fields.Count} field(s) where the header names {_columns.Length} ({string.Join(", ", _header.Take(8))}{(_header.Length > 8 ? ", …" : string.Empty)}); a field holding a comma, a quote or a line break must be quoted"));
+            return parts;
+        }
+
+        var record = new Dictionary<string, object?>(_columns.Length, StringComparer.Ordinal);
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (fields[i].Length > 0)
+            {
+                record[_columns[i]] = Cell(_columns[i], fields[i]);
+            }
+        }
+
+        parts.Spans++;
+        _records.Read(record, string.Empty, parts);
+        return parts;
+    }
+
+    /// <summary>A cell's value: JSON lists and objects as structures, a JSON-encoded string as its text, a score's value as a number.</summary>
+    private static object? Cell(string column, string text)
+    {
+        var trimmed = text.AsSpan().Trim();
+        if (trimmed.Length >= 2 && trimmed[0] is '{' or '[')
+        {
+            return Structure(trimmed.ToString());
+        }
+
+        if (trimmed.Length >= 2 && trimmed[0] == '"' && column is "input" or "output" or "metadata")
+        {
+            try
+            {
+                return System.Text.Json.JsonSerializer.Deserialize<string>(trimmed);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return text;
+            }
+        }
+
+        if (column == "value" && double.TryParse(trimmed, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            return number;
+        }
+
+        return text;
+    }
+
+    /// <summary><c>trace_id</c> as <c>traceId</c>; a name without underscores is kept.</summary>
+    internal static string CamelCase(string name)
+    {
+        if (!name.Contains('_', StringComparison.Ordinal))
+        {
+            return name;
+        }
+
+        var builder = new System.Text.StringBuilder(name.Length);
+        var upper = false;
+        foreach (var c in name)
+        {
+            if (c == '_')
+            {
+                upper = builder.Length > 0;
+                continue;
+            }
+
+            builder.Append(upper ? char.ToUpperInvariant(c) : c);
+            upper = false;
+        }
+
+        return builder.ToString();
     }
 }

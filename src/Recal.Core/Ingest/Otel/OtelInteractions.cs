@@ -303,6 +303,28 @@ public static class OtelInteractions
 
         last ??= lastAnywhere;
         var partOf = Make(traceId, first, last, spans, traceFeedback, byId, first.Span.Place);
+
+        // Several outermost spans asking something are the turns of a conversation in one trace: every turn is kept.
+        var turns = new List<SpanView>();
+        foreach (var view in spans)
+        {
+            if (IsInteractionSpan(view) && view.Content.HasInput && !HasGenAiAncestor(view, byId))
+            {
+                turns.Add(view);
+            }
+        }
+
+        if (turns.Count > 1)
+        {
+            var fold = Turn(turns.OrderBy(t => t.Span.StartUnixNano).First(), partOf.Trace!);
+            foreach (var turn in turns.OrderBy(t => t.Span.StartUnixNano).Skip(1))
+            {
+                fold = Fold(fold, Turn(turn, fold));
+            }
+
+            partOf = partOf with { Trace = partOf.Trace! with { Input = fold.Input, Output = fold.Output, Model = fold.Model ?? partOf.Trace!.Model } };
+        }
+
         interactions.Add(new Interaction(partOf, conversation, first.Content, last?.Content ?? first.Content));
     }
 
@@ -477,10 +499,24 @@ public static class OtelInteractions
             var text = AsText(value)!;
             if (text.Length <= 1024)
             {
-                metadata[key] = text;
+                // Older conventions' names are stored under the latest ones (a span carrying both keeps the latest's value).
+                var name = LatestName(key);
+                if (ReferenceEquals(name, key) || !attributes.ContainsKey(name))
+                {
+                    metadata[name] = text;
+                }
             }
         }
     }
+
+    /// <summary>The latest GenAI convention's name for an attribute an older one named otherwise; else the name itself.</summary>
+    private static string LatestName(string key) => key switch
+    {
+        "gen_ai.system" => "gen_ai.provider.name",
+        "gen_ai.usage.prompt_tokens" => "gen_ai.usage.input_tokens",
+        "gen_ai.usage.completion_tokens" => "gen_ai.usage.output_tokens",
+        _ => key,
+    };
 
     /// <summary>One trace per conversation id: the turns in time order, each turn's new messages and its answer.</summary>
     private static void Conversations(List<Interaction> interactions, PayloadParts result)
@@ -494,33 +530,13 @@ public static class OtelInteractions
             }
 
             var turns = group.OrderBy(i => i.Part.Trace!.Timestamp).ToList();
-            var messages = new List<ChatMessage>();
-            var feedback = Feedback.None;
-            foreach (var turn in turns)
+            var conversation = turns[0].Part.Trace!;
+            var feedback = turns[0].Part.Feedback;
+            foreach (var turn in turns.Skip(1))
             {
-                var asked = turn.Part.Trace!.Input.Messages ?? [new ChatMessage("user", turn.Part.Trace.Input.Text!)];
-
-                // A turn usually repeats the history before its new message; only what is new is appended.
-                var shared = 0;
-                while (shared < messages.Count && shared < asked.Count && messages[shared] == asked[shared])
-                {
-                    shared++;
-                }
-
-                messages.AddRange(shared == messages.Count ? asked.Skip(shared) : asked);
-                if (turn.Part.Trace.Output is { } answer)
-                {
-                    messages.Add(new ChatMessage("assistant", answer));
-                }
-
+                // A turn usually repeats the history before its new message: only what is new is added.
+                conversation = Fold(conversation, turn.Part.Trace!);
                 feedback = TraceMerge.Combine(feedback, turn.Part.Feedback);
-            }
-
-            // The last answer is the output; the messages before it are the input.
-            var last = turns[^1].Part.Trace!;
-            if (last.Output is not null && messages.Count > 1)
-            {
-                messages.RemoveAt(messages.Count - 1);
             }
 
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -532,10 +548,27 @@ public static class OtelInteractions
                 }
             }
 
-            var trace = new Trace(group.Key, turns[0].Part.Trace!.Timestamp, TraceInput.FromMessages(messages), last.Output, last.Model, metadata, feedback, null);
+            var trace = new Trace(group.Key, turns[0].Part.Trace!.Timestamp, TraceInput.FromMessages(TraceMerge.Messages(conversation.Input)), conversation.Output, conversation.Model, metadata, feedback, null);
             result.Parts.Add(TracePart.ForTrace(trace, turns[0].Part.Place));
         }
     }
+
+    /// <summary>The turns so far with one more, by the rule that merges parts arriving in different files (<see cref="TraceMerge.Content"/>).</summary>
+    private static Trace Fold(Trace conversation, Trace turn)
+    {
+        var (input, output, model) = TraceMerge.Content(conversation, turn);
+        return conversation with { Input = input, Output = output, Model = model, Timestamp = turn.Timestamp < conversation.Timestamp ? turn.Timestamp : conversation.Timestamp };
+    }
+
+    /// <summary>One outermost span's own question and answer, as a trace like <paramref name="like"/>.</summary>
+    private static Trace Turn(SpanView view, Trace like) =>
+        like with
+        {
+            Timestamp = FromNanos(view.Span.StartUnixNano),
+            Input = view.Content.Input is { Count: > 0 } messages ? TraceInput.FromMessages(messages) : TraceInput.FromText(view.Content.InputText!),
+            Output = view.Content.Answer,
+            Model = view.Content.Model,
+        };
 
     internal static DateTimeOffset FromNanos(long nanos) => DateTimeOffset.UnixEpoch.AddTicks(nanos / 100);
 }

@@ -5,7 +5,11 @@
   LangSmith runs as list_runs / the bulk export write them (JSONL, LangChain-serialised messages in an llm run's
   inputs, child_runs inline) and feedback as list_feedback writes it.
 The same interactions appear in both tools' files, so tests can check they give the same stored traces.
+Langfuse's blob export as CSV (traces, observations and scores files, snake_case columns, JSON-encoded objects,
+times as "YYYY-MM-DD HH:MM:SS.ffffff" UTC) holds the same records, with malformed rows added by hand.
 Run: python3 make_export_fixtures.py (deterministic)."""
+import csv
+import io
 import json
 
 def dump_lines(name, records):
@@ -87,4 +91,77 @@ dump_lines("langsmith-feedback.jsonl", [
     {"id": "fb-3", "run_id": "0190a1b2-0000-7000-8000-000000000003", "key": "thumbs", "score": 0, "value": "thumbs_down"},
     {"id": "fb-4", "run_id": "0190a1b2-0000-7000-8000-000000000001", "key": "escalated", "score": True},
     {"id": "fb-5", "run_id": "0190a1b2-0000-7000-8000-000000000001", "key": "csat", "value": "very good"},
+])
+
+# ---- Langfuse blob export as CSV ------------------------------------------------------------------------------
+def blob_time(iso):
+    """2026-06-02T09:00:00.100Z -> 2026-06-02 09:00:00.100000, as the blob export writes times."""
+    date, time = iso.rstrip("Z").split("T")
+    whole, _, fraction = time.partition(".")
+    return f"{date} {whole}.{(fraction + '000000')[:6]}"
+
+def cell(value, pretty=False):
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, indent=2 if pretty else None, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+def write_csv(name, columns, rows, extra_lines):
+    """rows: dicts by column; extra_lines: (after_row_index, raw text) malformed lines written as they are."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for i, row in enumerate(rows):
+        writer.writerow([row.get(c, "") for c in columns])
+        for after, raw in extra_lines:
+            if after == i:
+                out.write(raw + "\n")
+    with open(name, "w") as f:
+        f.write(out.getvalue())
+
+trace_columns = ["id", "timestamp", "name", "environment", "project_id", "metadata", "user_id", "session_id", "release", "version",
+                 "public", "bookmarked", "tags", "input", "output", "created_at", "updated_at"]
+def trace_row(t):
+    return {"id": t["id"], "timestamp": blob_time(t["timestamp"]), "name": t.get("name"), "environment": t.get("environment"),
+            "project_id": t.get("projectId"), "metadata": cell(t.get("metadata")), "user_id": cell(t.get("userId")),
+            "session_id": cell(t.get("sessionId")), "release": cell(t.get("release")), "version": cell(t.get("version")),
+            "public": cell(t.get("public", False)), "bookmarked": cell(t.get("bookmarked", False)), "tags": cell(t.get("tags", [])),
+            # The first trace's input pretty-printed: a quoted field over several lines, as JSON with line breaks is.
+            "input": cell(t.get("input"), pretty=t["id"] == "lf-trace-1"), "output": cell(t.get("output")),
+            "created_at": blob_time(t["timestamp"]), "updated_at": blob_time(t["timestamp"])}
+traces = [t for t in lf_traces["data"] if "id" in t]
+write_csv("langfuse-traces.csv", trace_columns, [trace_row(t) for t in traces], [
+    # After the first trace: a row whose quoted name never closes, and a row with too few fields.
+    (0, 'lf-trace-q,2026-06-02 09:07:00.000000,"support-chat,production,proj-1,,u-3,,,,false,false,[],how do I close my account?,,,'),
+    (0, "lf-trace-short,2026-06-02 09:08:00.000000,support-chat,production"),
+])
+
+observation_columns = ["id", "trace_id", "project_id", "environment", "type", "parent_observation_id", "start_time", "end_time", "name",
+                       "metadata", "level", "status_message", "version", "input", "output", "provided_model_name", "internal_model_id",
+                       "model_parameters", "usage_details", "cost_details", "completion_start_time", "prompt_id", "prompt_name", "prompt_version"]
+observations = [o for t in traces for o in t.get("observations", []) if isinstance(o, dict)]
+observations += [json.loads(line) for line in open("langfuse-observations.jsonl")]
+def observation_row(o):
+    return {"id": o["id"], "trace_id": o["traceId"], "project_id": "proj-1", "environment": "production", "type": o["type"],
+            "parent_observation_id": o.get("parentObservationId", ""), "start_time": blob_time(o["startTime"]),
+            "end_time": blob_time(o["endTime"]) if "endTime" in o else "", "name": o.get("name", ""), "metadata": "{}",
+            "level": o.get("level", "DEFAULT"), "input": cell(o.get("input")), "output": cell(o.get("output")),
+            "provided_model_name": o.get("providedModelName") or o.get("model", ""), "usage_details": cell(o.get("usageDetails")),
+            "cost_details": "{}"}
+write_csv("langfuse-observations.csv", observation_columns, [observation_row(o) for o in observations], [])
+
+score_columns = ["id", "timestamp", "project_id", "environment", "trace_id", "observation_id", "name", "value", "source", "comment",
+                 "data_type", "string_value"]
+scores = [s for t in traces for s in t.get("scores", [])] + [json.loads(line) for line in open("langfuse-scores.jsonl")]
+def score_row(sc):
+    return {"id": sc["id"], "timestamp": blob_time(sc.get("timestamp", "2026-06-02T12:00:00Z")), "project_id": "proj-1",
+            "environment": "production", "trace_id": sc["traceId"], "observation_id": sc.get("observationId", ""),
+            "name": sc["name"], "value": cell(sc["value"]), "source": sc["source"], "comment": "",
+            "data_type": sc["dataType"], "string_value": sc.get("stringValue", "")}
+write_csv("langfuse-scores.csv", score_columns, [score_row(sc) for sc in scores], [
+    # A csat score whose value is not a number.
+    (1, "sc-8,2026-06-02 12:05:00.000000,proj-1,production,lf-trace-2,,csat,four,API,,NUMERIC,"),
 ])

@@ -154,6 +154,27 @@ public sealed class OtlpReadingTests
     }
 
     [Fact]
+    public void Two_chat_turns_under_one_root_span_keep_both_questions_and_the_first_answer()
+    {
+        // Given one payload: a conversation span with two model calls, each asking its own question without the history
+        static string Chat(string spanId, int second, string question, string answer) =>
+            "{\"traceId\":\"5b8efff798038103d269b633813fc7a1\",\"spanId\":\"" + spanId + "\",\"parentSpanId\":\"aaaaaaaaaaaa0000\",\"name\":\"chat\",\"startTimeUnixNano\":\"" + (1780300800L + second) + "000000000\",\"endTimeUnixNano\":\"" + (1780300801L + second) + "000000000\",\"attributes\":["
+            + "{\"key\":\"gen_ai.operation.name\",\"value\":{\"stringValue\":\"chat\"}},"
+            + "{\"key\":\"gen_ai.input.messages\",\"value\":{\"stringValue\":\"[{\\\"role\\\":\\\"user\\\",\\\"parts\\\":[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"" + question + "\\\"}]}]\"}},"
+            + "{\"key\":\"gen_ai.output.messages\",\"value\":{\"stringValue\":\"[{\\\"role\\\":\\\"assistant\\\",\\\"parts\\\":[{\\\"type\\\":\\\"text\\\",\\\"content\\\":\\\"" + answer + "\\\"}]}]\"}}]}";
+        var line = "{\"resourceSpans\":[{\"resource\":{\"attributes\":[]},\"scopeSpans\":[{\"spans\":["
+            + "{\"traceId\":\"5b8efff798038103d269b633813fc7a1\",\"spanId\":\"aaaaaaaaaaaa0000\",\"name\":\"conversation\",\"startTimeUnixNano\":\"1780300800000000000\",\"endTimeUnixNano\":\"1780300900000000000\",\"attributes\":[]},"
+            + Chat("aaaaaaaaaaaa0002", 60, "Can I raise it?", "Yes, for 30 days.") + "," + Chat("aaaaaaaaaaaa0001", 0, "What is my limit?", "500 EUR.") + "]}]}]}";
+
+        // When the trace is the interaction
+        var trace = Only(Json(line));
+
+        // Then both turns are in it, in time order
+        trace.Input.Messages!.Select(m => (m.Role, m.Content)).Should().Equal(("user", "What is my limit?"), ("assistant", "500 EUR."), ("user", "Can I raise it?"));
+        trace.Output.Should().Be("Yes, for 30 days.");
+    }
+
+    [Fact]
     public void A_protobuf_body_written_from_the_JSON_spans_reads_back_to_the_same_traces()
     {
         // Given every JSON line of the conventions fixture, re-encoded as protobuf ExportTraceServiceRequest bodies
