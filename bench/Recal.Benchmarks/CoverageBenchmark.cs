@@ -120,7 +120,7 @@ internal static class CoverageBenchmark
         var parallel = watch.Elapsed.TotalSeconds;
         Console.WriteLine($"built-in embedder over the sample's {distinct.Count:N0} distinct traffic texts: {oneThread / distinct.Count * 1e6:N1} µs per text on one thread, {distinct.Count / parallel:N0} texts/s on all");
 
-        var storePath = Path.Combine(Path.GetTempPath(), "recal-bench", "embeddings.db");
+        var storePath = Path.Combine(Paths.Work, "embeddings.db");
         Directory.CreateDirectory(Path.GetDirectoryName(storePath)!);
         foreach (var stale in Directory.EnumerateFiles(Path.GetDirectoryName(storePath)!, "embeddings.db*"))
         {

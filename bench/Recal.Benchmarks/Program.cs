@@ -37,6 +37,11 @@ internal static class Program
             return await IngestBenchmark.TimelineOnlyAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "sample-draw")
+        {
+            return await IngestBenchmark.SampleDrawAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "coverage-search")
         {
             return CoverageBenchmark.SearchOnce(args[1..]);
