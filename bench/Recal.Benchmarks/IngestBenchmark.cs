@@ -109,25 +109,39 @@ internal static partial class IngestBenchmark
         Console.WriteLine($"  the rows alone: {bare.Elapsed.TotalSeconds:N2} s for {rows:N0} rows, {(GC.GetTotalAllocatedBytes(precise: true) - before) / 1e6:N0} MB allocated");
         for (var i = 0; i < 3; i++)
         {
-            await DrawAsync(project, store, count);
+            await DrawAsync(project, store, count, seed: 1);
         }
+
+        // The default seed (0) is the one whose priorities the store keeps: no key is hashed.
+        for (var i = 0; i < 3; i++)
+        {
+            await DrawAsync(project, store, count, seed: 0);
+        }
+
+        // The same draw from whole traces (what a --where filter still needs), for comparison.
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var whole = Stopwatch.StartNew();
+        var sampler = new Lifecycle.Sampler(project.Policy, project.Cases, seed: 1);
+        await store.ScanTracesAsync(null, null, sampler.Add);
+        var sample = sampler.Draw();
+        Console.WriteLine($"the same draw from whole traces: {whole.Elapsed.TotalSeconds:N2} s, {sample.Drawn.Count:N0} drawn; {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:N0} MB allocated");
 
         return 0;
     }
 
     /// <summary>recal sample: a stratified draw by the sample policy over every stored trace (the widest window).</summary>
-    private static async Task DrawAsync(Recal.Domain.EvalProject project, SqliteStore store, int count)
+    private static async Task DrawAsync(Recal.Domain.EvalProject project, SqliteStore store, int count, int seed = 1)
     {
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var sampling = Stopwatch.StartNew();
-        var sampler = new Lifecycle.Sampler(project.Policy, project.Cases, seed: 1);
+        var sampler = new Lifecycle.Sampler(project.Policy, project.Cases, seed: seed);
         await store.ScanSampleRowsAsync(null, null, sampler.Offer);
         var (scanned, scanAllocated) = (sampling.Elapsed, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
         var sample = await sampler.DrawAsync(store);
         sampling.Stop();
         Console.WriteLine($"  scan: {scanned.TotalSeconds:N2} s, {scanAllocated / 1e6:N0} MB allocated; fetching the candidates and drawing: {(sampling.Elapsed - scanned).TotalSeconds:N2} s");
         var heap = GC.GetGCMemoryInfo().HeapSizeBytes;
-        Console.WriteLine($"sample (recal sample's draw) over all {count:N0} stored traces: {sampling.Elapsed.TotalSeconds:N2} s, {sample.Seen / sampling.Elapsed.TotalSeconds:N0} traces/s, {sample.Drawn.Count:N0} drawn over {sample.Allocations.Count} strata; {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1e6:N0} MB allocated; GC heap after the draw {heap / 1e6:N0} MB");
+        Console.WriteLine($"sample (recal sample's draw, seed {seed}) over all {count:N0} stored traces: {sampling.Elapsed.TotalSeconds:N2} s, {sample.Seen / sampling.Elapsed.TotalSeconds:N0} traces/s, {sample.Drawn.Count:N0} drawn over {sample.Allocations.Count} strata; {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1e6:N0} MB allocated; GC heap after the draw {heap / 1e6:N0} MB");
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ public sealed class Sampler
     private readonly (byte[] Field, string[] Values)[] _metadataRules;
     private readonly Dictionary<string, long> _eligible = new(StringComparer.Ordinal);
     private readonly Dictionary<ExclusionReason, long> _excluded = [];
-    private readonly List<Dictionary<string, int>> _covered;
+    private readonly List<(Dictionary<string, int> Grams, double Norm)> _covered;
     private readonly TraceFilter? _where;
     private readonly Dictionary<string, long> _matched = new(StringComparer.Ordinal);
     private long _seen;
@@ -81,7 +81,7 @@ public sealed class Sampler
         _size = size ?? policy.Size;
         _seed = seed;
         _patterns = [.. policy.Exclusions.Patterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)))];
-        _covered = [.. existing.Where(c => c.Pool != Pool.Retired).Select(c => Shingles(c.Input.ClassificationText))];
+        _covered = [.. existing.Where(c => c.Pool != Pool.Retired).Select(c => WithNorm(Shingles(c.Input.ClassificationText)))];
         _seedPrefix = Ingest.SamplePriority.SeedPrefix(seed);
         _metadataRules = [.. policy.Exclusions.Metadata.Select(m => (Encoding.UTF8.GetBytes(m.Key), m.Value.ToArray()))];
     }
@@ -119,7 +119,7 @@ public sealed class Sampler
     }
 
     /// <summary>Marks a text as already covered (a pending draft, say): traces near it are near-duplicates.</summary>
-    public void Cover(string text) => _covered.Add(Shingles(text ?? throw new ArgumentNullException(nameof(text))));
+    public void Cover(string text) => _covered.Add(WithNorm(Shingles(text ?? throw new ArgumentNullException(nameof(text)))));
 
     /// <summary>Offers one trace of the window.</summary>
     public void Add(ClassifiedTrace trace)
@@ -385,7 +385,7 @@ public sealed class Sampler
     /// <summary>Takes a trace unless an existing case, draft or drawn trace covers it (counted as a near-duplicate).</summary>
     private bool Take(ClassifiedTrace trace)
     {
-        var shingles = Shingles(trace.Trace.Input.ClassificationText);
+        var shingles = WithNorm(Shingles(trace.Trace.Input.ClassificationText));
         if (_covered.Any(c => Cosine(c, shingles) >= _policy.Exclusions.NearDuplicateSimilarity))
         {
             _excluded[ExclusionReason.NearDuplicate] = _excluded.GetValueOrDefault(ExclusionReason.NearDuplicate) + 1;
@@ -581,4 +581,39 @@ public sealed class Sampler
     }
 
     private static double Norm(IReadOnlyDictionary<string, int> vector) => Math.Sqrt(vector.Values.Sum(v => (double)v * v));
+
+    private static (Dictionary<string, int> Grams, double Norm) WithNorm(Dictionary<string, int> grams)
+    {
+        var sum = 0.0;
+        foreach (var count in grams.Values)
+        {
+            sum += (double)count * count;
+        }
+
+        return (grams, Math.Sqrt(sum));
+    }
+
+    /// <summary>
+    /// <see cref="Cosine(IReadOnlyDictionary{string, int}, IReadOnlyDictionary{string, int})"/> with both norms known, over
+    /// the concrete dictionaries (no enumerator allocated): the same sums in the same order, so the same value.
+    /// </summary>
+    private static double Cosine((Dictionary<string, int> Grams, double Norm) a, (Dictionary<string, int> Grams, double Norm) b)
+    {
+        if (a.Grams.Count == 0 || b.Grams.Count == 0)
+        {
+            return 0;
+        }
+
+        var (small, large) = a.Grams.Count <= b.Grams.Count ? (a.Grams, b.Grams) : (b.Grams, a.Grams);
+        double dot = 0;
+        foreach (var (gram, count) in small)
+        {
+            if (large.TryGetValue(gram, out var other))
+            {
+                dot += (double)count * other;
+            }
+        }
+
+        return dot / (a.Norm * b.Norm);
+    }
 }
