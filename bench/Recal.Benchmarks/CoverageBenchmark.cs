@@ -33,9 +33,9 @@ internal static class CoverageBenchmark
         var nearest = new int[queries];
         var similarity = new float[queries];
         int[]? reference = null;
-        foreach (var (vectorised, threads) in new[] { (true, -1), (true, 1), (false, -1), (false, 1) })
+        foreach (var (kernel, threads) in new[] { (SearchKernel.Avx512, -1), (SearchKernel.Avx512, 1), (SearchKernel.Avx2, -1), (SearchKernel.Avx2, 1), (SearchKernel.Portable, -1), (SearchKernel.Portable, 1) })
         {
-            if (vectorised && !NearestNeighbourIndex.IsVectorised)
+            if (!NearestNeighbourIndex.Supports(kernel))
             {
                 continue;
             }
@@ -44,7 +44,7 @@ internal static class CoverageBenchmark
             for (var rep = 0; rep < 3; rep++)
             {
                 var watch = Stopwatch.StartNew();
-                index.Search(traffic, nearest, similarity, threads, vectorised);
+                index.Search(traffic, nearest, similarity, threads, kernel);
                 times.Add(watch.Elapsed.TotalSeconds);
             }
 
@@ -52,7 +52,7 @@ internal static class CoverageBenchmark
             var agree = nearest.Zip(reference).Count(p => p.First == p.Second);
             var best = times.Min();
             Console.WriteLine(
-                $"{(vectorised ? "register-blocked kernel" : "portable (TensorPrimitives.Dot)")}, {(threads == 1 ? "1 thread" : $"{Environment.ProcessorCount} threads")}: " +
+                $"{kernel switch { SearchKernel.Avx512 => "AVX-512 kernel", SearchKernel.Avx2 => "AVX2 kernel", _ => "portable (TensorPrimitives.Dot)" }}, {(threads == 1 ? "1 thread" : $"{Environment.ProcessorCount} threads")}: " +
                 $"{string.Join(" / ", times.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))} s; best {flops / best / 1e9:N1} GFLOP/s; " +
                 $"{agree:N0} of {queries:N0} nearest as the first run");
         }
@@ -72,6 +72,7 @@ internal static class CoverageBenchmark
         var queries = int.Parse(args[0], CultureInfo.InvariantCulture);
         var cases = int.Parse(args[1], CultureInfo.InvariantCulture);
         var dimensions = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 256;
+        var kernel = args.Length > 3 ? Enum.Parse<SearchKernel>(args[3], ignoreCase: true) : NearestNeighbourIndex.Best;
         var random = new Random(42);
         var caseVectors = UnitVectors(random, cases, dimensions, null, 0);
         var traffic = UnitVectors(random, queries, dimensions, caseVectors, 0.7f);
@@ -82,13 +83,13 @@ internal static class CoverageBenchmark
         for (var rep = 0; rep < 3; rep++)
         {
             var watch = Stopwatch.StartNew();
-            index.Search(traffic, nearest, similarity);
+            index.Search(traffic, nearest, similarity, -1, kernel);
             best = Math.Min(best, watch.Elapsed.TotalSeconds);
         }
 
         var flops = 2.0 * queries * cases * dimensions;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"queries={queries} cases={cases} dimensions={dimensions} best_s={best:0.000} gflops={flops / best / 1e9:0.0} peak_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:0} inputs_mb={(traffic.Length + (2.0 * caseVectors.Length)) * 4 / 1e6:0.0}"));
+            $"kernel={kernel.ToString().ToLowerInvariant()} queries={queries} cases={cases} dimensions={dimensions} best_s={best:0.000} gflops={flops / best / 1e9:0.0} peak_mb={Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:0} inputs_mb={(traffic.Length + (2.0 * caseVectors.Length)) * 4 / 1e6:0.0}"));
         return 0;
     }
 
@@ -119,7 +120,7 @@ internal static class CoverageBenchmark
         var parallel = watch.Elapsed.TotalSeconds;
         Console.WriteLine($"built-in embedder over the sample's {distinct.Count:N0} distinct traffic texts: {oneThread / distinct.Count * 1e6:N1} µs per text on one thread, {distinct.Count / parallel:N0} texts/s on all");
 
-        var storePath = Path.Combine(Path.GetTempPath(), "recal-bench", "embeddings.db");
+        var storePath = Path.Combine(Paths.Work, "embeddings.db");
         Directory.CreateDirectory(Path.GetDirectoryName(storePath)!);
         foreach (var stale in Directory.EnumerateFiles(Path.GetDirectoryName(storePath)!, "embeddings.db*"))
         {

@@ -21,7 +21,7 @@ internal static partial class IngestBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
-        var work = Path.Combine(Path.GetTempPath(), "recal-bench");
+        var work = Paths.Work;
         Directory.CreateDirectory(work);
         var file = Path.Combine(work, $"traces-{count}.jsonl");
         if (!File.Exists(file))
@@ -82,17 +82,66 @@ internal static partial class IngestBenchmark
 
         await TimelineAsync(project, store, count, ["cold cache", "warm cache", "warm cache", "warm cache"]);
 
-        // recal sample: a stratified draw by the sample policy over every stored trace (the widest window).
-        var allocatedBefore = GC.GetTotalAllocatedBytes();
-        var sampling = Stopwatch.StartNew();
+        await DrawAsync(project, store, count);
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>sample-draw [N]</c>: <c>recal sample</c>'s draw over every trace of the store the <c>ingest N</c> benchmark
+    /// left in the temporary folder (run that first), three times: seconds, traces per second and bytes allocated.
+    /// </summary>
+    public static async Task<int> SampleDrawAsync(string[] args)
+    {
+        var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
+        var storePath = Path.Combine(Paths.Work, "bench.db");
+        if (!File.Exists(storePath))
+        {
+            Console.Error.WriteLine($"no store at {storePath}: run the 'ingest {count}' benchmark first");
+            return 2;
+        }
+
+        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
+        await using var store = await SqliteStore.OpenAsync(storePath);
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var bare = Stopwatch.StartNew();
+        long rows = 0;
+        await store.ScanSampleRowsAsync(null, null, (in SampleRow _) => rows++);
+        Console.WriteLine($"  the rows alone: {bare.Elapsed.TotalSeconds:N2} s for {rows:N0} rows, {(GC.GetTotalAllocatedBytes(precise: true) - before) / 1e6:N0} MB allocated");
+        for (var i = 0; i < 3; i++)
+        {
+            await DrawAsync(project, store, count, seed: 1);
+        }
+
+        // The default seed (0) is the one whose priorities the store keeps: no key is hashed.
+        for (var i = 0; i < 3; i++)
+        {
+            await DrawAsync(project, store, count, seed: 0);
+        }
+
+        // The same draw from whole traces (what a --where filter still needs), for comparison.
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var whole = Stopwatch.StartNew();
         var sampler = new Lifecycle.Sampler(project.Policy, project.Cases, seed: 1);
         await store.ScanTracesAsync(null, null, sampler.Add);
         var sample = sampler.Draw();
-        sampling.Stop();
-        var heap = GC.GetGCMemoryInfo().HeapSizeBytes;
-        Console.WriteLine($"sample (recal sample's draw) over all {count:N0} stored traces: {sampling.Elapsed.TotalSeconds:N2} s, {sample.Seen / sampling.Elapsed.TotalSeconds:N0} traces/s, {sample.Drawn.Count:N0} drawn over {sample.Allocations.Count} strata; {(GC.GetTotalAllocatedBytes() - allocatedBefore) / 1e6:N0} MB allocated; GC heap after the draw {heap / 1e6:N0} MB");
+        Console.WriteLine($"the same draw from whole traces: {whole.Elapsed.TotalSeconds:N2} s, {sample.Drawn.Count:N0} drawn; {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1e6:N0} MB allocated");
 
         return 0;
+    }
+
+    /// <summary>recal sample: a stratified draw by the sample policy over every stored trace (the widest window).</summary>
+    private static async Task DrawAsync(Recal.Domain.EvalProject project, SqliteStore store, int count, int seed = 1)
+    {
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var sampling = Stopwatch.StartNew();
+        var sampler = new Lifecycle.Sampler(project.Policy, project.Cases, seed: seed);
+        await store.ScanSampleRowsAsync(null, null, sampler.Offer);
+        var (scanned, scanAllocated) = (sampling.Elapsed, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
+        var sample = await sampler.DrawAsync(store);
+        sampling.Stop();
+        Console.WriteLine($"  scan: {scanned.TotalSeconds:N2} s, {scanAllocated / 1e6:N0} MB allocated; fetching the candidates and drawing: {(sampling.Elapsed - scanned).TotalSeconds:N2} s");
+        var heap = GC.GetGCMemoryInfo().HeapSizeBytes;
+        Console.WriteLine($"sample (recal sample's draw, seed {seed}) over all {count:N0} stored traces: {sampling.Elapsed.TotalSeconds:N2} s, {sample.Seen / sampling.Elapsed.TotalSeconds:N0} traces/s, {sample.Drawn.Count:N0} drawn over {sample.Allocations.Count} strata; {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1e6:N0} MB allocated; GC heap after the draw {heap / 1e6:N0} MB");
     }
 
     /// <summary>
@@ -102,7 +151,7 @@ internal static partial class IngestBenchmark
     public static async Task<int> BadLineAsync(string[] args)
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300_000;
-        var work = Path.Combine(Path.GetTempPath(), "recal-bench");
+        var work = Paths.Work;
         Directory.CreateDirectory(work);
         var clean = Path.Combine(work, $"traces-{count}.jsonl");
         if (!File.Exists(clean))
@@ -150,7 +199,7 @@ internal static partial class IngestBenchmark
     public static async Task<int> TimelineOnlyAsync(string[] args)
     {
         var passes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-        var storePath = Path.Combine(Path.GetTempPath(), "recal-bench", "bench.db");
+        var storePath = Path.Combine(Paths.Work, "bench.db");
         if (!File.Exists(storePath))
         {
             Console.Error.WriteLine($"no store at {storePath}: run the ingest benchmark first");
@@ -218,7 +267,7 @@ internal static partial class IngestBenchmark
         }
 
         classify.Stop();
-        var storeOnly = Path.Combine(Path.GetTempPath(), "recal-bench", "stages.db");
+        var storeOnly = Path.Combine(Paths.Work, "stages.db");
         foreach (var stale in Directory.EnumerateFiles(Path.GetDirectoryName(storeOnly)!, "stages.db*"))
         {
             File.Delete(stale);

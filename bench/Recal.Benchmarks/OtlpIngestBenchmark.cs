@@ -28,7 +28,7 @@ internal static class OtlpIngestBenchmark
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         var protobuf = args.Length > 1 && args[1] == "proto";
-        var work = Path.Combine(Path.GetTempPath(), "recal-bench");
+        var work = Paths.Work;
         Directory.CreateDirectory(work);
         var file = Path.Combine(work, $"spans-{count}.{(protobuf ? "otlp" : "jsonl")}");
         if (!File.Exists(file))

@@ -8,7 +8,7 @@ namespace Recal.Benchmarks;
 /// <c>ingest-bad-line [N]</c>: N lines (default 300,000) with a lone surrogate in the middle: every other record stored.
 /// <c>timeline [passes]</c>: the gap timeline alone over the store the last <c>ingest</c> left (warm cache, three passes).
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
-/// <c>coverage-search Q C [D]</c>: the search alone at one size, one line of figures (bench/coverage-scaling.sh runs it per size).
+/// <c>coverage-search Q C [D] [portable|avx2|avx512]</c>: the search alone at one size (default: the fastest kernel), one line of figures (bench/coverage-scaling.sh runs it per size).
 /// <c>embedders [K]</c> and <c>embedders throughput NAME [N]</c>: the built-in embedder against MiniLM (see <see cref="EmbeddersBenchmark"/>).
 /// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
 /// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
@@ -35,6 +35,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "timeline")
         {
             return await IngestBenchmark.TimelineOnlyAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "sample-draw")
+        {
+            return await IngestBenchmark.SampleDrawAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "coverage-search")

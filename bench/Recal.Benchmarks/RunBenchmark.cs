@@ -33,7 +33,7 @@ internal static class RunBenchmark
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RuntimeInformationText()}; load average {LoadAverage()} (other work on the machine skews every figure)");
         await using var server = await EndpointProcess.StartAsync(latencyMs);
-        var directory = Path.Combine(Path.GetTempPath(), "recal-bench", $"run-{count}");
+        var directory = Path.Combine(Paths.Work, $"run-{count}");
         var cases = WriteProject(directory, server.BaseUrl, count);
         Console.WriteLine($"project: {directory} ({count:N0} cases, unique inputs)");
         Console.WriteLine($"endpoint: {server.BaseUrl}, fixed latency {latencyMs} ms; concurrency {concurrency}");

@@ -39,6 +39,93 @@ public sealed partial class SqliteStore
         }
     }
 
+    /// <summary>
+    /// What a draw needs of each trace of the window through the native API: key, intent and cohort ids, stored
+    /// priority, classification text and metadata as the UTF-8 SQLite holds, no string made and no JSON parsed.
+    /// </summary>
+    public async ValueTask ScanSampleRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SampleRowVisitor visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, "SELECT key, intent_id, cohort_id, sample_priority, input_text, metadata_json, id FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
+            using (scan)
+            {
+                raw.sqlite3_bind_int64(scan, 1, from?.ToUnixTimeMilliseconds() ?? long.MinValue);
+                raw.sqlite3_bind_int64(scan, 2, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+                var rows = 0;
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    if (++rows % 4096 == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    var (intent, cohort) = (raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2));
+                    if (!_intentNames.ContainsKey(intent) || !_cohortKeys.ContainsKey(cohort))
+                    {
+                        // Names added by another writer since this store opened.
+                        LoadNames();
+                    }
+
+                    visit(new SampleRow(
+                        raw.sqlite3_column_int64(scan, 6),
+                        raw.sqlite3_column_blob(scan, 0),
+                        _intentNames[intent],
+                        _cohortKeys[cohort],
+                        unchecked((ulong)raw.sqlite3_column_int64(scan, 3)),
+                        raw.sqlite3_column_blob(scan, 4),
+                        raw.sqlite3_column_type(scan, 5) == raw.SQLITE_NULL ? default : raw.sqlite3_column_blob(scan, 5)));
+                }
+
+                Check(result, db);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The whole traces named, each read by its row id (the position) and kept only if its key still matches.</summary>
+    public async ValueTask<IReadOnlyList<ClassifiedTrace>> GetTracesAsync(IReadOnlyCollection<TraceRef> traces, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(traces);
+        var found = new List<ClassifiedTrace>(traces.Count);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = """
+                SELECT key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up,
+                    label, intent_id, intent_source, confidence, cohort_id
+                FROM traces WHERE id = $id AND key = $key
+                """;
+            var id = command.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var key = command.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
+            command.Prepare();
+            foreach (var wanted in traces.Distinct())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                (id.Value, key.Value) = (wanted.Position, wanted.Key);
+                using var reader = command.ExecuteReader();
+                if (reader.Read())
+                {
+                    found.Add(ReadTrace(reader));
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        return found;
+    }
+
     /// <summary>One row of the trace columns in the order <see cref="ScanTracesAsync"/> selects them.</summary>
     private ClassifiedTrace ReadTrace(Microsoft.Data.Sqlite.SqliteDataReader reader)
     {

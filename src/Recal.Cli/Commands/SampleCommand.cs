@@ -128,8 +128,7 @@ internal static class SampleCommand
                 notices.AddRange(SayFloors(context, project, askedSize, sizeName));
 
                 var sampler = NewSampler(context, project, askedSize, draws, filter);
-                await store.ScanTracesAsync(start, end, sampler.Add, cancellationToken).ConfigureAwait(false);
-                result = sampler.Draw();
+                result = await sampler.DrawFromAsync(store, start, end, cancellationToken).ConfigureAwait(false);
                 Render(context, result, start, end, filter, sizeSource, parse.GetValue(rowsOption));
                 var filtered = filter is null ? string.Empty : "-where-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(filter.Text)))[..8];
                 prefix = string.Create(CultureInfo.InvariantCulture, $"{target.ToString().ToLowerInvariant()}{filtered}-{end.UtcDateTime:yyyyMMdd}-s{draws}");

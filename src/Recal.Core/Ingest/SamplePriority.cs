@@ -31,6 +31,18 @@ public static class SamplePriority
     public static byte[] SeedPrefix(int seed) =>
         Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{seed}\u001f"));
 
+    /// <summary>The priority of the key whose UTF-8 is <paramref name="keyUtf8"/> under the seed whose <see cref="SeedPrefix"/> is given.</summary>
+    /// <param name="sha256">A SHA-256 hash to reuse (a one-shot hash sets up its context every call), left reset.</param>
+    public static ulong Of(IncrementalHash sha256, ReadOnlySpan<byte> seedPrefix, ReadOnlySpan<byte> keyUtf8)
+    {
+        ArgumentNullException.ThrowIfNull(sha256);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        sha256.AppendData(seedPrefix);
+        sha256.AppendData(keyUtf8);
+        sha256.GetHashAndReset(digest);
+        return BinaryPrimitives.ReadUInt64BigEndian(digest);
+    }
+
     /// <summary>The priority of <paramref name="key"/> under the seed whose <see cref="SeedPrefix"/> is given.</summary>
     /// <param name="sha256">A SHA-256 hash to reuse (a one-shot hash sets up its context every call), left reset.</param>
     public static ulong Of(IncrementalHash sha256, ReadOnlySpan<byte> seedPrefix, string key)

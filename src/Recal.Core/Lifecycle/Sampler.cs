@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Recal.Classification;
 using Recal.Domain;
+using Recal.Storage;
 
 namespace Recal.Lifecycle;
 
@@ -56,10 +56,15 @@ public sealed class Sampler
     private readonly int _size;
     private readonly int _seed;
     private readonly Regex[] _patterns;
-    private readonly Dictionary<string, PriorityQueue<ClassifiedTrace, ulong>> _reservoirs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PriorityQueue<Candidate, ulong>> _reservoirs = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Intent, string Cohort), string> _strata = [];
+    private readonly byte[] _seedPrefix;
+    private readonly System.Security.Cryptography.IncrementalHash _sha256 = System.Security.Cryptography.IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private char[] _text = new char[256];
+    private readonly (byte[] Field, string[] Values)[] _metadataRules;
     private readonly Dictionary<string, long> _eligible = new(StringComparer.Ordinal);
     private readonly Dictionary<ExclusionReason, long> _excluded = [];
-    private readonly List<Dictionary<string, int>> _covered;
+    private readonly List<(Dictionary<string, int> Grams, double Norm)> _covered;
     private readonly TraceFilter? _where;
     private readonly Dictionary<string, long> _matched = new(StringComparer.Ordinal);
     private long _seen;
@@ -76,7 +81,28 @@ public sealed class Sampler
         _size = size ?? policy.Size;
         _seed = seed;
         _patterns = [.. policy.Exclusions.Patterns.Select(p => new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)))];
-        _covered = [.. existing.Where(c => c.Pool != Pool.Retired).Select(c => Shingles(c.Input.ClassificationText))];
+        _covered = [.. existing.Where(c => c.Pool != Pool.Retired).Select(c => WithNorm(Shingles(c.Input.ClassificationText)))];
+        _seedPrefix = Ingest.SamplePriority.SeedPrefix(seed);
+        _metadataRules = [.. policy.Exclusions.Metadata.Select(m => (Encoding.UTF8.GetBytes(m.Key), m.Value.ToArray()))];
+    }
+
+    /// <summary>
+    /// Whether <see cref="Offer"/> can take the window's traces as <see cref="SampleRow"/>s: not with a <c>--where</c>
+    /// filter, which reads whole traces (<see cref="Add"/> then).
+    /// </summary>
+    public bool TakesRows => _where is null;
+
+    /// <summary>A kept candidate: its key, and the whole trace once it is known (rows are fetched whole only if kept).</summary>
+    private sealed class Candidate(string key, ClassifiedTrace? trace, long position = 0)
+    {
+        public string Key { get; } = key;
+
+        public long Position { get; } = position;
+
+        public ClassifiedTrace? Trace { get; set; } = trace;
+
+        /// <summary>Whether the store was asked for the whole trace (it may have found none).</summary>
+        public bool Fetched { get; set; }
     }
 
     /// <summary>
@@ -107,7 +133,7 @@ public sealed class Sampler
     }
 
     /// <summary>Marks a text as already covered (a pending draft, say): traces near it are near-duplicates.</summary>
-    public void Cover(string text) => _covered.Add(Shingles(text ?? throw new ArgumentNullException(nameof(text))));
+    public void Cover(string text) => _covered.Add(WithNorm(Shingles(text ?? throw new ArgumentNullException(nameof(text)))));
 
     /// <summary>Offers one trace of the window.</summary>
     public void Add(ClassifiedTrace trace)
@@ -119,7 +145,7 @@ public sealed class Sampler
             return;
         }
 
-        var stratum = StratumOf(_policy.Strata.By, trace.Intent, trace.CohortKey);
+        var stratum = Stratum(trace.Intent, trace.CohortKey);
         if (_where is not null)
         {
             _matched[stratum] = _matched.GetValueOrDefault(stratum) + 1;
@@ -131,27 +157,115 @@ public sealed class Sampler
             return;
         }
 
+        var reservoir = Eligible(stratum);
+        var priority = Priority(trace.Key);
+        if (Admits(reservoir, priority))
+        {
+            Keep(reservoir, new Candidate(trace.Key, trace), priority);
+        }
+    }
+
+    /// <summary>
+    /// Offers one trace of the window as a row (<see cref="ITraceStore.ScanSampleRowsAsync"/>): the same rules as
+    /// <see cref="Add"/>, read from the row's UTF-8 without building the trace; only a trace the draw keeps as a
+    /// candidate costs its key as a string, and <see cref="DrawAsync"/> fetches the kept ones whole.
+    /// </summary>
+    public void Offer(in SampleRow row)
+    {
+        if (!TakesRows)
+        {
+            throw new InvalidOperationException("a draw with a --where filter reads whole traces: offer them with Add");
+        }
+
+        _seen++;
+        var stratum = Stratum(row.Intent, row.CohortKey);
+        if (Exclude(row) is { } reason)
+        {
+            _excluded[reason] = _excluded.GetValueOrDefault(reason) + 1;
+            return;
+        }
+
+        var reservoir = Eligible(stratum);
+        var priority = _seed == Ingest.SamplePriority.StoredSeed ? row.StoredPriority : Ingest.SamplePriority.Of(_sha256, _seedPrefix, row.Key);
+        if (Admits(reservoir, priority))
+        {
+            Keep(reservoir, new Candidate(Encoding.UTF8.GetString(row.Key), null, row.Position), priority);
+        }
+    }
+
+    /// <summary>
+    /// Offers every stored trace of [<paramref name="from"/>, <paramref name="to"/>) and draws: as rows when it can
+    /// (<see cref="TakesRows"/>), fetching only the kept candidates whole, else as whole traces.
+    /// </summary>
+    public async Task<SampleResult> DrawFromAsync(Storage.ITraceStore store, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (!TakesRows)
+        {
+            await store.ScanTracesAsync(from, to, Add, cancellationToken).ConfigureAwait(false);
+            return Draw();
+        }
+
+        await store.ScanSampleRowsAsync(from, to, Offer, cancellationToken).ConfigureAwait(false);
+        return await DrawAsync(store, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Draws (<see cref="Draw"/>), fetching from <paramref name="store"/> the candidates it reads that were offered as rows.</summary>
+    public async Task<SampleResult> DrawAsync(Storage.ITraceStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return await DrawCoreAsync(store, cancellationToken).ConfigureAwait(false);
+    }
+
+    private string Stratum(string intent, string cohortKey)
+    {
+        if (!_strata.TryGetValue((intent, cohortKey), out var stratum))
+        {
+            _strata[(intent, cohortKey)] = stratum = StratumOf(_policy.Strata.By, intent, cohortKey);
+        }
+
+        return stratum;
+    }
+
+    /// <summary>Counts an eligible trace of <paramref name="stratum"/> and returns the stratum's candidates.</summary>
+    private PriorityQueue<Candidate, ulong> Eligible(string stratum)
+    {
         _eligible[stratum] = _eligible.GetValueOrDefault(stratum) + 1;
         if (!_reservoirs.TryGetValue(stratum, out var reservoir))
         {
             // A max-queue on priority: the root is the worst kept candidate.
-            _reservoirs[stratum] = reservoir = new PriorityQueue<ClassifiedTrace, ulong>(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+            _reservoirs[stratum] = reservoir = new PriorityQueue<Candidate, ulong>(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
         }
 
-        var priority = Priority(trace.Key);
-        var capacity = Math.Max(_size, _policy.Strata.Floor) + Slack;
-        if (reservoir.Count < capacity)
+        return reservoir;
+    }
+
+    private int Capacity => Math.Max(_size, _policy.Strata.Floor) + Slack;
+
+    /// <summary>Whether a trace of this priority becomes a candidate: room left, or better than the worst kept.</summary>
+    private bool Admits(PriorityQueue<Candidate, ulong> reservoir, ulong priority) =>
+        reservoir.Count < Capacity || (reservoir.TryPeek(out _, out var worst) && priority < worst);
+
+    private void Keep(PriorityQueue<Candidate, ulong> reservoir, Candidate candidate, ulong priority)
+    {
+        if (reservoir.Count < Capacity)
         {
-            reservoir.Enqueue(trace, priority);
+            reservoir.Enqueue(candidate, priority);
         }
-        else if (reservoir.TryPeek(out _, out var worst) && priority < worst)
+        else
         {
-            reservoir.DequeueEnqueue(trace, priority);
+            reservoir.DequeueEnqueue(candidate, priority);
         }
     }
 
     /// <summary>Allocates the sample over the strata seen and draws it.</summary>
-    public SampleResult Draw()
+    public SampleResult Draw() => DrawCoreAsync(null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// The draw; <paramref name="store"/> fetches whole the candidates offered as rows, a few at a time and only as far
+    /// as the draw reads each stratum's ranking (its allocation, plus replacements for near-duplicates).
+    /// </summary>
+    private async ValueTask<SampleResult> DrawCoreAsync(Storage.ITraceStore? store, CancellationToken cancellationToken)
     {
         var total = _eligible.Values.Sum();
         var weights = TargetWeights();
@@ -164,19 +278,40 @@ public sealed class Sampler
         var allocations = new List<StratumAllocation>();
         foreach (var stratum in _eligible.Keys.Order(StringComparer.Ordinal))
         {
-            var candidates = new List<(ClassifiedTrace Trace, ulong Priority)>();
+            var candidates = new List<(Candidate Candidate, ulong Priority)>();
             var reservoir = _reservoirs[stratum];
-            while (reservoir.TryDequeue(out var trace, out var priority))
+            while (reservoir.TryDequeue(out var candidate, out var priority))
             {
-                candidates.Add((trace, priority));
+                candidates.Add((candidate, priority));
             }
 
             var count = 0;
-            foreach (var (trace, _) in candidates.OrderBy(c => c.Priority).ThenBy(c => c.Trace.Key, StringComparer.Ordinal))
+            var ranked = candidates.OrderBy(c => c.Priority).ThenBy(c => c.Candidate.Key, StringComparer.Ordinal).Select(c => c.Candidate).ToList();
+            for (var i = 0; i < ranked.Count && count < allocated[stratum]; i++)
             {
-                if (count == allocated[stratum])
+                var candidate = ranked[i];
+                if (candidate.Trace is null && !candidate.Fetched)
                 {
-                    break;
+                    if (store is null)
+                    {
+                        throw new InvalidOperationException("candidates offered as rows are drawn with DrawAsync, which fetches them whole");
+                    }
+
+                    // The ones the stratum still needs, and a few spare for near-duplicates, in one round trip.
+                    var batch = ranked.Skip(i).Where(c => c.Trace is null && !c.Fetched).Take(allocated[stratum] - count + 8).ToList();
+                    var found = (await store.GetTracesAsync([.. batch.Select(c => new TraceRef(c.Key, c.Position))], cancellationToken).ConfigureAwait(false))
+                        .ToDictionary(t => t.Key, StringComparer.Ordinal);
+                    foreach (var fetched in batch)
+                    {
+                        fetched.Trace = found.GetValueOrDefault(fetched.Key);
+                        fetched.Fetched = true;
+                    }
+                }
+
+                // A candidate offered as a row and not found whole any more (deleted since) is passed over.
+                if (candidate.Trace is not { } trace)
+                {
+                    continue;
                 }
 
                 if (!Take(trace))
@@ -264,7 +399,7 @@ public sealed class Sampler
     /// <summary>Takes a trace unless an existing case, draft or drawn trace covers it (counted as a near-duplicate).</summary>
     private bool Take(ClassifiedTrace trace)
     {
-        var shingles = Shingles(trace.Trace.Input.ClassificationText);
+        var shingles = WithNorm(Shingles(trace.Trace.Input.ClassificationText));
         if (_covered.Any(c => Cosine(c, shingles) >= _policy.Exclusions.NearDuplicateSimilarity))
         {
             _excluded[ExclusionReason.NearDuplicate] = _excluded.GetValueOrDefault(ExclusionReason.NearDuplicate) + 1;
@@ -347,9 +482,79 @@ public sealed class Sampler
         return null;
     }
 
+    /// <summary>The exclusion rules of <see cref="Exclude(ClassifiedTrace)"/> on a row's UTF-8, without a string.</summary>
+    private ExclusionReason? Exclude(in SampleRow row)
+    {
+        var length = Encoding.UTF8.GetMaxCharCount(row.Input.Length);
+        if (_text.Length < length)
+        {
+            _text = new char[Math.Max(length, _text.Length * 2)];
+        }
+
+        ReadOnlySpan<char> text = _text.AsSpan(0, Encoding.UTF8.GetChars(row.Input, _text));
+        if (text.Trim().Length < _policy.Exclusions.MinInputChars)
+        {
+            return ExclusionReason.Unusable;
+        }
+
+        foreach (var pattern in _patterns)
+        {
+            if (pattern.IsMatch(text))
+            {
+                return ExclusionReason.Pattern;
+            }
+        }
+
+        return _metadataRules.Length > 0 && !row.Metadata.IsEmpty && ExcludedByMetadata(row.Metadata) ? ExclusionReason.Metadata : null;
+    }
+
+    /// <summary>Whether a metadata JSON object holds a value the policy excludes, read as the store reads metadata back.</summary>
+    private bool ExcludedByMetadata(ReadOnlySpan<byte> json)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+        {
+            // (An array, not the policy's dictionary: enumerating that through its interface allocates per trace.)
+            string[]? field = null;
+            foreach (var (name, values) in _metadataRules)
+            {
+                if (reader.ValueTextEquals(name))
+                {
+                    field = values;
+                    break;
+                }
+            }
+
+            reader.Read();
+            if (field is not null)
+            {
+                var value = reader.TokenType switch
+                {
+                    System.Text.Json.JsonTokenType.String => reader.GetString()!,
+                    System.Text.Json.JsonTokenType.Null => "null",
+                    _ => System.Text.Json.JsonDocument.ParseValue(ref reader).RootElement.GetRawText(),
+                };
+                if (field.Contains(value, StringComparer.Ordinal))
+                {
+                    return true;
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>A trace's draw priority: the first 8 bytes of SHA-256(seed, key) — the same for the same seed in any order.</summary>
-    private ulong Priority(string key) =>
-        BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"{_seed}\u001f{key}")));
+    private ulong Priority(string key) => Ingest.SamplePriority.Of(_sha256, _seedPrefix, key);
 
     /// <summary>Character 3-grams of the lower-cased, whitespace-collapsed text, with counts.</summary>
     public static Dictionary<string, int> Shingles(string text)
@@ -390,4 +595,39 @@ public sealed class Sampler
     }
 
     private static double Norm(IReadOnlyDictionary<string, int> vector) => Math.Sqrt(vector.Values.Sum(v => (double)v * v));
+
+    private static (Dictionary<string, int> Grams, double Norm) WithNorm(Dictionary<string, int> grams)
+    {
+        var sum = 0.0;
+        foreach (var count in grams.Values)
+        {
+            sum += (double)count * count;
+        }
+
+        return (grams, Math.Sqrt(sum));
+    }
+
+    /// <summary>
+    /// <see cref="Cosine(IReadOnlyDictionary{string, int}, IReadOnlyDictionary{string, int})"/> with both norms known, over
+    /// the concrete dictionaries (no enumerator allocated): the same sums in the same order, so the same value.
+    /// </summary>
+    private static double Cosine((Dictionary<string, int> Grams, double Norm) a, (Dictionary<string, int> Grams, double Norm) b)
+    {
+        if (a.Grams.Count == 0 || b.Grams.Count == 0)
+        {
+            return 0;
+        }
+
+        var (small, large) = a.Grams.Count <= b.Grams.Count ? (a.Grams, b.Grams) : (b.Grams, a.Grams);
+        double dot = 0;
+        foreach (var (gram, count) in small)
+        {
+            if (large.TryGetValue(gram, out var other))
+            {
+                dot += (double)count * other;
+            }
+        }
+
+        return dot / (a.Norm * b.Norm);
+    }
 }

@@ -122,6 +122,47 @@ public interface ITraceStore
     ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Visits what a draw needs of every stored trace in [<paramref name="from"/>, <paramref name="to"/>) (key, stratum,
+    /// stored priority, classification text and metadata, as UTF-8), in no promised order, building no trace. A store
+    /// that can read the columns alone overrides this; the default visits every whole trace.
+    /// </summary>
+    async ValueTask ScanSampleRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SampleRowVisitor visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        await ScanTracesAsync(from, to, trace =>
+        {
+            var metadata = trace.Trace.Metadata.Count == 0 ? [] : System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(trace.Trace.Metadata);
+            visit(new SampleRow(
+                0,
+                System.Text.Encoding.UTF8.GetBytes(trace.Key),
+                trace.Intent,
+                trace.CohortKey,
+                Ingest.SamplePriority.Of(Ingest.SamplePriority.StoredSeed, trace.Key),
+                System.Text.Encoding.UTF8.GetBytes(trace.Trace.Input.ClassificationText),
+                metadata));
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The whole stored traces named, in no promised order; traces not found are absent. A store that can reach a
+    /// trace by its position overrides this; the default scans every trace for the keys.
+    /// </summary>
+    async ValueTask<IReadOnlyList<ClassifiedTrace>> GetTracesAsync(IReadOnlyCollection<TraceRef> traces, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(traces);
+        var wanted = traces.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        var found = new List<ClassifiedTrace>();
+        await ScanTracesAsync(null, null, trace =>
+        {
+            if (wanted.Contains(trace.Key))
+            {
+                found.Add(trace);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>
     /// The keys and classification texts of the traces at the given positions (<see cref="TraceHead.Position"/>);
     /// positions holding no trace are absent.
     /// </summary>

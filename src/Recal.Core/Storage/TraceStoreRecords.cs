@@ -106,3 +106,34 @@ public readonly record struct StoreBatchResult(int Added, int Duplicates);
 /// <param name="Unchanged">Parts already contained in the stored trace (a rerun).</param>
 /// <param name="Missing">Indexes in the batch of feedback-only parts whose trace is not stored.</param>
 public sealed record MergeBatchResult(int Added, int Merged, int Unchanged, IReadOnlyList<int> Missing);
+
+/// <summary>
+/// What a draw needs to know of one stored trace before it knows whether it keeps it: the key, stratum and stored
+/// priority, and the UTF-8 of the classification text and the metadata JSON, for the exclusion rules. The spans are
+/// valid only during the visit.
+/// </summary>
+/// <param name="position">Where the store keeps the trace (<see cref="TraceHead.Position"/>); 0 from a store without positions.</param>
+/// <param name="storedPriority">The trace's sampling priority under <see cref="Ingest.SamplePriority.StoredSeed"/>.</param>
+/// <param name="metadata">The metadata as a JSON object; empty when the trace has none.</param>
+public readonly ref struct SampleRow(long position, ReadOnlySpan<byte> key, string intent, string cohortKey, ulong storedPriority, ReadOnlySpan<byte> input, ReadOnlySpan<byte> metadata)
+{
+    public long Position { get; } = position;
+
+    public ReadOnlySpan<byte> Key { get; } = key;
+
+    public string Intent { get; } = intent;
+
+    public string CohortKey { get; } = cohortKey;
+
+    public ulong StoredPriority { get; } = storedPriority;
+
+    public ReadOnlySpan<byte> Input { get; } = input;
+
+    public ReadOnlySpan<byte> Metadata { get; } = metadata;
+}
+
+/// <summary>Visits one <see cref="SampleRow"/>.</summary>
+public delegate void SampleRowVisitor(in SampleRow row);
+
+/// <summary>A stored trace named by its key and, where the store has them, its position (a faster way to it).</summary>
+public readonly record struct TraceRef(string Key, long Position);
