@@ -376,6 +376,34 @@ public abstract class StoreContract
         return traces;
     }
 
+    [Fact]
+    public async Task Sample_rows_carry_each_traces_key_stratum_priority_text_and_metadata_and_name_it_for_a_whole_fetch()
+    {
+        // Given traces in and out of a window, one with metadata and a text beyond ASCII
+        await using var store = await OpenEmptyAsync();
+        var withMetadata = new ClassifiedTrace(
+            new Trace("m", Monday.AddHours(2), TraceInput.FromText("café 😀 question"), "answer", "bot", new Dictionary<string, string> { ["plan"] = "pro", ["note"] = "a \"quoted\" value" }, Feedback.None, null),
+            TraceKeys.IdPrefix + "m", "card", IntentSource.Classifier, 0.75, "plan=pro");
+        await store.AddTracesAsync([Trace("a", Monday.AddHours(1), "balance"), withMetadata, Trace("late", Monday.AddDays(2), "balance")], Token);
+
+        // When the window's rows are read, and the traces they name fetched whole
+        var rows = new List<(string Key, string Intent, string Cohort, ulong Priority, string Input, Dictionary<string, string>? Metadata, long Position)>();
+        await store.ScanSampleRowsAsync(Monday, Monday.AddDays(1), (in SampleRow row) => rows.Add((
+            System.Text.Encoding.UTF8.GetString(row.Key), row.Intent, row.CohortKey, row.StoredPriority, System.Text.Encoding.UTF8.GetString(row.Input),
+            row.Metadata.IsEmpty ? null : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(row.Metadata), row.Position)), Token);
+        var whole = await store.GetTracesAsync([.. rows.Select(r => new TraceRef(r.Key, r.Position)), new TraceRef("id:absent", 999_999)], Token);
+
+        // Then each row is its trace's, with the priority of the stored seed, and the fetch returns the traces whole
+        rows.Select(r => r.Key).Should().BeEquivalentTo(["id:a", "id:m"]);
+        var m = rows.Single(r => r.Key == "id:m");
+        (m.Intent, m.Cohort, m.Input).Should().Be(("card", "plan=pro", "café 😀 question"));
+        m.Metadata.Should().BeEquivalentTo(withMetadata.Trace.Metadata);
+        rows.Single(r => r.Key == "id:a").Metadata.Should().BeNull();
+        rows.Should().OnlyContain(r => r.Priority == Recal.Ingest.SamplePriority.Of(Recal.Ingest.SamplePriority.StoredSeed, r.Key));
+        whole.Select(t => t.Key).Should().BeEquivalentTo(["id:a", "id:m"]);
+        whole.Single(t => t.Key == "id:m").Trace.Metadata.Should().BeEquivalentTo(withMetadata.Trace.Metadata);
+    }
+
     private static ClassifiedTrace Trace(string id, DateTimeOffset time, string intent, string cohort = "plan=free", Feedback? feedback = null, string? model = null, string? output = null) =>
         new(new Trace(id, time, TraceInput.FromText("x " + id), output, model, new Dictionary<string, string>(), feedback ?? Feedback.None, null), TraceKeys.IdPrefix + id, intent, IntentSource.Classifier, 0.75, cohort);
 

@@ -119,9 +119,8 @@ public static class RotateUseCase
         {
             var sampler = new Sampler(rotated.Policy, rotated.Cases, plan.NewHoldoutSize, plan.Request.Seed);
             var end = span.Last.AddMilliseconds(1);
-            await store.ScanTracesAsync(end - rotated.Policy.TrafficWindow, end, sampler.Add, cancellationToken).ConfigureAwait(false);
+            drawn = await sampler.DrawFromAsync(store, end - rotated.Policy.TrafficWindow, end, cancellationToken).ConfigureAwait(false);
             var prefix = string.Create(CultureInfo.InvariantCulture, $"holdout-{end.UtcDateTime:yyyyMMdd}-s{plan.Request.Seed}");
-            drawn = sampler.Draw();
             var drafts = DraftFile.FromSample(drawn, Pool.Holdout, prefix);
             DraftFile.Write(change, Path.Combine(project.Root, DraftFile.Folder, prefix + ".jsonl"), drafts);
             drafted = drafts.Count;
