@@ -137,7 +137,7 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         // And the gate fails, naming the holdout, shadow and online gates with their evidence, in every output
         var junit = _sample.PathOf("out/gate.xml");
         var gateJson = _sample.PathOf("out/gate.json");
-        var gate = await CliRunner.RunAsync("gate", "--project", p, "--baseline", "baseline", "--candidate", "gold-tuned", "--explain", "--junit", junit, "--json", gateJson, "--markdown", _sample.PathOf("out/gate.md"));
+        var gate = await CliRunner.RunAsync("gate", "--project", p, "--baseline", "baseline", "--candidate", "gold-tuned", "--explain", "--junit", junit, "--json", gateJson, "--markdown", _sample.PathOf("out/gate.md"), "--html", _sample.PathOf("out/gate.html"));
         gate.Code.Should().Be(1, gate.Out + gate.Error);
         gate.Out.Should().Contain("FAIL").And.Contain("holdout").And.Contain("shadow").And.Contain("online").And.Contain("tuned to gold");
         await ValidateAsync(gateJson, "gate-report");
@@ -234,7 +234,8 @@ public sealed partial class SampleRunEndToEndTests : IAsyncLifetime
         Tone(baselineHtml, "errors").Should().Be("good");
 
         // And every page the sample writes fits a phone's and a laptop's width in Chromium (last: skipped without it)
-        var pages = new[] { ".recal/timeline.html", "out/diff.html", $"out/{baselineId}.html", $"out/{tunedId}.html" }
+        Tone(File.ReadAllText(_sample.PathOf("out/gate.html")), "decision").Should().Be("bad");
+        var pages = new[] { ".recal/timeline.html", "out/diff.html", "out/gate.html", $"out/{baselineId}.html", $"out/{tunedId}.html" }
             .Select(f => (f, File.ReadAllText(_sample.PathOf(f)))).ToList();
         (await Recal.Testing.PageLayout.ProblemsAsync(pages, TestContext.Current.CancellationToken)).Should().BeEmpty();
     }

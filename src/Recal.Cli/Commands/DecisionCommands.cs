@@ -51,9 +51,9 @@ internal static class DecisionCommands
         var explain = new Option<bool>("--explain") { Description = "Print each gate's rule and why its evidence gave the verdict, and every gold segment" };
         var junit = new Option<FileInfo?>("--junit") { Description = "Also write JUnit XML: one test case per gate and per failing or unknown segment", HelpName = "file" };
         var oldProject = new Option<DirectoryInfo?>("--old-project") { Description = "The project at the old suite version, with its own runs: the Markdown adds the eval-change table of recal compare-suites", HelpName = "dir" };
-        var (json, markdown, _) = Outputs("gate decision", "gate-report");
+        var (json, markdown, html) = Outputs("gate decision", "gate-report");
         var command = new Command("gate", "Decide an upgrade by the policy's gates (assertions, gold segments, holdout, shadow, online signals): pass, fail or unknown with the evidence; exit code 1 unless every gate passes");
-        foreach (var option in new Option[] { baseline, candidate, explain, json, markdown, junit, oldProject })
+        foreach (var option in new Option[] { baseline, candidate, explain, json, markdown, html, junit, oldProject })
         {
             command.Options.Add(option);
         }
@@ -84,7 +84,7 @@ internal static class DecisionCommands
 
             // The diff goes into the Markdown only, so it is built only when that is written.
             string Markdown() => GateWriters.ToMarkdown(report, explained, diff: RunDiffBuilder.Build(l.Baseline, l.BaselineResults, l.Candidate, l.CandidateResults, l.Project.Policy, l.Project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal)), suiteChange: suiteChange);
-            await WriteAsync(context, parse, json, markdown, null, () => GateWriters.ToJson(report), Markdown, null, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(context, parse, json, markdown, html, () => GateWriters.ToJson(report), Markdown, () => GateWriters.ToHtml(report, explained), cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(junit) is { } file)
             {
                 await Reporting.AtomicFile.WriteAllTextAsync(file.FullName, GateWriters.ToJunit(report), cancellationToken).ConfigureAwait(false);

@@ -87,6 +87,9 @@ public static class GateWriters
             tables);
     }
 
+    /// <summary>The decision as one self-contained page: the decision's box red, amber or green, then the gate tables.</summary>
+    public static string ToHtml(GateReport report, bool explain = false) => Document(report, explain).ToHtml();
+
     public static string ToJson(GateReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
