@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using FluentAssertions;
 using Microsoft.Extensions.AI;
@@ -98,7 +99,29 @@ public sealed class TelemetryTests : IAsyncLifetime
         var run = await _fixture.NewRunAsync(cases, judges: Rubric.Id);
         var logger = new ListLogger();
 
-        // When the run executes with a listener attached
+        // When the run executes with a listener and a meter listener attached
+        var outcomes = new List<string>();
+        using var meters = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == RecalTelemetry.Name && instrument.Name == "recal.run.cases")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meters.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            lock (outcomes)
+            {
+                foreach (var tag in tags)
+                {
+                    outcomes.Add((string)tag.Value!);
+                }
+            }
+        });
+        meters.Start();
         using var traces = new Collector();
         RunSummary summary;
         using (traces.Root())
@@ -166,6 +189,12 @@ public sealed class TelemetryTests : IAsyncLifetime
             || v.Contains("Grade the support answer", StringComparison.Ordinal)
             || v.Contains("internal error", StringComparison.Ordinal));
         traces.All.Select(a => a.StatusDescription ?? string.Empty).Should().NotContain(v => v.Contains(Secret, StringComparison.Ordinal) || v.Contains("internal error", StringComparison.Ordinal));
+
+        // And the cases were counted by outcome (other tests' runs may add to the same meter)
+        lock (outcomes)
+        {
+            outcomes.Should().Contain(["passed", "error"]);
+        }
 
         // And the log has the run's start and end and the failed case as a warning, never the key
         logger.Entries.Select(e => e.Id.Id).Should().Contain([2001, 2002]);

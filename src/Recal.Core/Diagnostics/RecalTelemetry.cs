@@ -121,7 +121,11 @@ public static class RecalTelemetry
 
     internal static void EndCase(Activity? activity, CaseResult result)
     {
-        CasesRun.Add(1, new KeyValuePair<string, object?>("recal.outcome", result.Error is not null ? "error" : result.Passed ? "passed" : "failed"));
+        if (CasesRun.Enabled)
+        {
+            CasesRun.Add(1, new KeyValuePair<string, object?>("recal.outcome", result.Error is not null ? "error" : result.Passed ? "passed" : "failed"));
+        }
+
         if (activity is null)
         {
             return;
