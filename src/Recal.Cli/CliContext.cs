@@ -18,6 +18,9 @@ public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
     /// <summary>The store providers by scheme (the <c>store:</c> setting): the host's, built once.</summary>
     public Storage.StoreProviders Stores { get; init; } = DefaultStores;
 
+    /// <summary>Where ingests and runs log (<c>RECAL_LOG_LEVEL</c>); nothing by default, so the output is unchanged.</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>The providers this Recal ships: SQLite (a plain path, <c>sqlite:</c>).</summary>
     public static Storage.StoreProviders DefaultStores { get; } = new([new Storage.Sqlite.SqliteStoreProvider()]);
 
@@ -47,6 +50,10 @@ public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
 
             return console;
         }
-        return new CliContext(Create(Console.Out, Console.IsOutputRedirected), Create(Console.Error, Console.IsErrorRedirected));
+        var error = Create(Console.Error, Console.IsErrorRedirected);
+        return new CliContext(Create(Console.Out, Console.IsOutputRedirected), error)
+        {
+            Logger = ConsoleLogger.For(Environment.GetEnvironmentVariable(ConsoleLogger.LevelVariable), error),
+        };
     }
 }

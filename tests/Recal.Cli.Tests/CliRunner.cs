@@ -17,11 +17,16 @@ internal static class CliRunner
     public static Task<(int Code, string Out, string Error)> RunAtWidthAsync(int width, params string[] args) =>
         RunAtWidthAsync(width, TestContext.Current.CancellationToken, args);
 
-    private static async Task<(int Code, string Out, string Error)> RunAtWidthAsync(int width, CancellationToken cancellationToken, string[] args)
+    /// <summary>Runs as a process with <c>RECAL_LOG_LEVEL</c> set to <paramref name="logLevel"/> would.</summary>
+    public static Task<(int Code, string Out, string Error)> RunWithLogLevelAsync(string logLevel, params string[] args) =>
+        RunAtWidthAsync(200, TestContext.Current.CancellationToken, args, logLevel);
+
+    private static async Task<(int Code, string Out, string Error)> RunAtWidthAsync(int width, CancellationToken cancellationToken, string[] args, string? logLevel = null)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var context = new CliContext(Console(output, width), Console(error, width));
+        var errorConsole = Console(error, width);
+        var context = new CliContext(Console(output, width), errorConsole) { Logger = ConsoleLogger.For(logLevel, errorConsole) };
         var code = await RecalCli.RunAsync(args, context, cancellationToken);
         return (code, output.ToString(), error.ToString());
     }

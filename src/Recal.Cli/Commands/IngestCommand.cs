@@ -248,7 +248,7 @@ internal static class IngestCommand
     {
         if (file.Length < ProgressThresholdBytes || !context.Error.Profile.Capabilities.Interactive)
         {
-            return await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, options, null, cancellationToken).ConfigureAwait(false);
+            return await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, options, null, cancellationToken, logger: context.Logger).ConfigureAwait(false);
         }
 
         IngestSummary? result = null;
@@ -262,7 +262,7 @@ internal static class IngestCommand
                     task.Value = p.BytesRead;
                     task.Description = $"{Markup.Escape(file.Name)} {p.Lines:N0} lines";
                 });
-                result = await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, options, progress, cancellationToken).ConfigureAwait(false);
+                result = await IngestPipeline.RunAsync(file.FullName, store, classifier.Classify, quarantinePath, options, progress, cancellationToken, logger: context.Logger).ConfigureAwait(false);
                 task.Value = task.MaxValue;
             }).ConfigureAwait(false);
         return result!;

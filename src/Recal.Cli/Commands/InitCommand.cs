@@ -151,7 +151,8 @@ internal static class InitCommand
                         new IngestOptions(format),
                         null,
                         cancellationToken,
-                        TimeProvider.System).ConfigureAwait(false);
+                        TimeProvider.System,
+                        context.Logger).ConfigureAwait(false);
                     quarantined += summary.Quarantined;
                     if (summary.Failure is { } failure)
                     {

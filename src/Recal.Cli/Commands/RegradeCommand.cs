@@ -131,7 +131,7 @@ internal static class RegradeCommand
             try
             {
                 summary = await RunCommand.WithProgressAsync(context, progress =>
-                    EvalRunner.ExecuteAsync(store, run, cases, ReplayTarget.FromRun(found.Id, results), [new AssertionScorer(), new ReferenceScorer()], panel, null, options, progress, cancellationToken)).ConfigureAwait(false);
+                    EvalRunner.ExecuteAsync(store, run, cases, ReplayTarget.FromRun(found.Id, results), [new AssertionScorer(), new ReferenceScorer()], panel, null, options, progress, cancellationToken, context.Logger)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -197,7 +197,7 @@ internal static class RunCommand
         try
         {
             summary = await WithProgressAsync(context, progress =>
-                EvalRunner.ExecuteAsync(store, run, cases, targetImpl, [new AssertionScorer(), new ReferenceScorer()], panel, settings.Price, options, progress, cancellationToken)).ConfigureAwait(false);
+                EvalRunner.ExecuteAsync(store, run, cases, targetImpl, [new AssertionScorer(), new ReferenceScorer()], panel, settings.Price, options, progress, cancellationToken, context.Logger)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

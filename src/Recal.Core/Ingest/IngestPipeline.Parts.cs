@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Ingest.Otel;
@@ -27,15 +28,33 @@ public static partial class IngestPipeline
         IngestOptions options,
         IProgress<IngestProgress>? progress = null,
         CancellationToken cancellationToken = default,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         var format = options.Format == TraceFormat.Auto ? TraceFormats.Detect(path) : options.Format;
-        if (format == TraceFormat.Jsonl)
-        {
-            return await RunAsync(path, store, classify, quarantinePath, progress, cancellationToken, time).ConfigureAwait(false);
-        }
+        return await ObserveAsync(
+            path,
+            format,
+            logger,
+            log => format == TraceFormat.Jsonl
+                ? RunJsonlAsync(path, store, classify, quarantinePath, progress, cancellationToken, time, log)
+                : RunFormatAsync(path, format, store, classify, quarantinePath, options, progress, cancellationToken, time, log)).ConfigureAwait(false);
+    }
+
+    private static async Task<IngestSummary> RunFormatAsync(
+        string path,
+        TraceFormat format,
+        IRecalStore store,
+        Func<Trace, string, ClassifiedTrace> classify,
+        string quarantinePath,
+        IngestOptions options,
+        IProgress<IngestProgress>? progress,
+        CancellationToken cancellationToken,
+        TimeProvider? time,
+        ILogger logger)
+    {
 
         var feedback = options.Feedback ?? FeedbackMap.Default;
         var otel = new OtelMappingOptions(options.Interaction, feedback);
@@ -53,7 +72,7 @@ public static partial class IngestPipeline
         };
 
         using var reader = csv ?? (parquet ? (IPayloadSource)new Exports.ParquetRows(path) : new PayloadReader(path, framing));
-        return await RunPartsAsync(path, format, framing, reader, parser, store, classify, quarantinePath, progress, cancellationToken, time).ConfigureAwait(false);
+        return await RunPartsAsync(path, format, framing, reader, parser, store, classify, quarantinePath, progress, cancellationToken, time, logger).ConfigureAwait(false);
     }
 
     private static async Task<IngestSummary> RunPartsAsync(
@@ -67,7 +86,8 @@ public static partial class IngestPipeline
         string quarantinePath,
         IProgress<IngestProgress>? progress,
         CancellationToken cancellationToken,
-        TimeProvider? time)
+        TimeProvider? time,
+        ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(classify);
@@ -76,7 +96,7 @@ public static partial class IngestPipeline
         var now = (time ?? TimeProvider.System).GetUtcNow();
         var check = new PartCheck(parser, classify, now + FutureHorizon, now, source, framing);
         var ingest = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
-        using var quarantine = new QuarantineWriter(quarantinePath, source);
+        using var quarantine = new QuarantineWriter(quarantinePath, source, logger);
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
         var parsed = Channel.CreateBounded<PartBatch>(new BoundedChannelOptions(2) { SingleReader = true });
         using var abort = new CancellationTokenSource();

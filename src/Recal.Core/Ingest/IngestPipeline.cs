@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Storage;
@@ -69,16 +71,60 @@ public static partial class IngestPipeline
     /// <summary>How far after the ingest time a trace may be dated; later ones are quarantined (RC2007).</summary>
     public static readonly TimeSpan FutureHorizon = TimeSpan.FromDays(1);
 
-    public static async Task<IngestSummary> RunAsync(
+    /// <summary>Streams a file of Recal's JSONL into the store.</summary>
+    /// <param name="logger">Receives the start and end summary (Information) and every quarantined record and failure (Warning).</param>
+    public static Task<IngestSummary> RunAsync(
         string path,
         IRecalStore store,
         Func<Trace, string, ClassifiedTrace> classify,
         string quarantinePath,
         IProgress<IngestProgress>? progress = null,
         CancellationToken cancellationToken = default,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        return ObserveAsync(path, TraceFormat.Jsonl, logger, log => RunJsonlAsync(path, store, classify, quarantinePath, progress, cancellationToken, time, log));
+    }
+
+    /// <summary>One ingest inside its <c>recal.ingest</c> activity, with its start and end logged.</summary>
+    private static async Task<IngestSummary> ObserveAsync(string path, TraceFormat format, ILogger? logger, Func<ILogger, Task<IngestSummary>> ingest)
+    {
+        logger ??= NullLogger.Instance;
+        using var activity = RecalTelemetry.StartIngest(path, format);
+        var file = Path.GetFileName(path);
+        RecalLog.IngestStarted(logger, file, TraceFormats.Name(format));
+        IngestSummary summary;
+        try
+        {
+            summary = await ingest(logger).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            RecalTelemetry.Fail(activity, e);
+            throw;
+        }
+
+        RecalTelemetry.EndIngest(activity, summary);
+        if (summary.Failure is { } failure)
+        {
+            RecalLog.IngestFailed(logger, file, failure.Code, failure.Message);
+        }
+
+        RecalLog.IngestFinished(logger, file, summary.LinesRead, summary.Added, summary.Duplicates, summary.Quarantined, (long)summary.Elapsed.TotalMilliseconds);
+        return summary;
+    }
+
+    private static async Task<IngestSummary> RunJsonlAsync(
+        string path,
+        IRecalStore store,
+        Func<Trace, string, ClassifiedTrace> classify,
+        string quarantinePath,
+        IProgress<IngestProgress>? progress,
+        CancellationToken cancellationToken,
+        TimeProvider? time,
+        ILogger logger)
+    {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(classify);
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -87,7 +133,7 @@ public static partial class IngestPipeline
         var lineCheck = new LineCheck(classify, now + FutureHorizon, now);
         var ingest = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
         using var reader = new TraceFileReader(path);
-        using var quarantine = new QuarantineWriter(quarantinePath, source);
+        using var quarantine = new QuarantineWriter(quarantinePath, source, logger);
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
         var parsed = Channel.CreateBounded<ParsedBatch>(new BoundedChannelOptions(2) { SingleReader = true });
 

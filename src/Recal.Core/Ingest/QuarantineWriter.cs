@@ -1,5 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Recal.Diagnostics;
 
 namespace Recal.Ingest;
 
@@ -18,12 +21,15 @@ public sealed class QuarantineWriter : IDisposable
     private readonly string _source;
     private HashSet<(long Line, ulong RawHash)>? _earlier;
     private FileStream? _stream;
+    private readonly ILogger _logger;
     private Utf8JsonWriter? _json;
 
-    public QuarantineWriter(string path, string source)
+    /// <param name="logger">Gets a Warning for every record quarantined (its place, code and reason; never the raw text).</param>
+    public QuarantineWriter(string path, string source, ILogger? logger = null)
     {
         _path = path ?? throw new ArgumentNullException(nameof(path));
         _source = source ?? throw new ArgumentNullException(nameof(source));
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <summary>Lines rejected in this ingest, whether appended now or already in the file.</summary>
@@ -36,6 +42,7 @@ public sealed class QuarantineWriter : IDisposable
         var text = Encoding.UTF8.GetString(truncated ? raw[..MaxRawBytes] : raw);
         place ??= $"{_source}:{line}";
         Count++;
+        RecalLog.RecordQuarantined(_logger, place, code, reason);
         _earlier ??= ReadEarlier();
         if (!_earlier.Add((line, Hash(place + "\u0000" + text))))
         {

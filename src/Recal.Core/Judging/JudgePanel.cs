@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Polly;
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Running;
 using Recal.Scoring;
@@ -52,7 +53,7 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
         ArgumentNullException.ThrowIfNull(output);
         var prompt = JudgePrompt.Render(rubric, evalCase, output);
         var votes = new JudgeVote[judges.Count];
-        await Task.WhenAll(judges.Select(async (judge, i) => votes[i] = await VoteAsync(judge, prompt, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
+        await Task.WhenAll(judges.Select(async (judge, i) => votes[i] = await VoteAsync(judge, prompt, evalCase.Id, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
 
         var verdicts = votes.Select(v => new JudgeVerdict(v.Judge, v.Scores, v.Rationale, v.Error)).ToList();
         var ensemble = JudgeEnsemble.Combine(rubric, verdicts);
@@ -93,14 +94,14 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
         return (score, outcome);
     }
 
-    private async Task<JudgeVote> VoteAsync(PanelJudge judge, string prompt, CancellationToken cancellationToken)
+    private async Task<JudgeVote> VoteAsync(PanelJudge judge, string prompt, string caseId, CancellationToken cancellationToken)
     {
         List<AIChatMessage> messages = [new(ChatRole.User, prompt)];
         string reply;
         bool fromCache;
         try
         {
-            (reply, fromCache) = await CallAsync(judge, messages, cancellationToken).ConfigureAwait(false);
+            (reply, fromCache) = await CallAsync(judge, messages, caseId, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -119,7 +120,7 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
         messages.Add(new AIChatMessage(ChatRole.User, JudgeVerdictParser.RepairPrompt(verdict, rubric)));
         try
         {
-            (reply, fromCache) = await CallAsync(judge, messages, cancellationToken).ConfigureAwait(false);
+            (reply, fromCache) = await CallAsync(judge, messages, caseId, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -137,7 +138,8 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
         return new JudgeVote(judge.Name, repaired.Scores, repaired.Rationale, null, true, fromCache);
     }
 
-    private async Task<(string Reply, bool FromCache)> CallAsync(PanelJudge judge, List<AIChatMessage> messages, CancellationToken cancellationToken)
+    /// <summary>One judge call (or cache hit) inside its <c>chat {model}</c> activity.</summary>
+    private async Task<(string Reply, bool FromCache)> CallAsync(PanelJudge judge, List<AIChatMessage> messages, string caseId, CancellationToken cancellationToken)
     {
         var parameters = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         if (judge.Options.Temperature is { } temperature)
@@ -150,11 +152,27 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
             parameters["seed"] = JsonSerializer.SerializeToElement(seed);
         }
 
+        using var activity = RecalTelemetry.StartJudge(judge.Name, judge.Model, rubric, caseId);
+        try
+        {
+            var (text, fromCache, usage, model) = await CachedOrCalledAsync(judge, messages, parameters, cancellationToken).ConfigureAwait(false);
+            RecalTelemetry.EndChat(activity, fromCache, model, usage?.InputTokenCount, usage?.OutputTokenCount);
+            return (text, fromCache);
+        }
+        catch (Exception e)
+        {
+            RecalTelemetry.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private async Task<(string Reply, bool FromCache, UsageDetails? Usage, string? Model)> CachedOrCalledAsync(PanelJudge judge, List<AIChatMessage> messages, Dictionary<string, JsonElement> parameters, CancellationToken cancellationToken)
+    {
         var key = CacheKey.For("judge", judge.Endpoint, judge.Model, parameters, [.. messages.Select(m => (m.Role.Value, m.Text))]);
         var now = DateTimeOffset.UtcNow;
         if (cache is not null && await cache.GetCachedResponseAsync(key, now, cancellationToken).ConfigureAwait(false) is { } cached)
         {
-            return (Encoding.UTF8.GetString(cached), true);
+            return (Encoding.UTF8.GetString(cached), true, null, null);
         }
 
         if (_slots is not null)
@@ -184,7 +202,7 @@ public sealed class JudgePanel(Rubric rubric, IReadOnlyList<PanelJudge> judges, 
             await cache.PutCachedResponseAsync(key, Encoding.UTF8.GetBytes(text), now, now + cacheTtl, cancellationToken).ConfigureAwait(false);
         }
 
-        return (text, false);
+        return (text, false, response.Usage, response.ModelId);
     }
 }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Polly;
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Storage;
 using ChatMessage = Microsoft.Extensions.AI.ChatMessage;
@@ -43,16 +44,33 @@ public sealed class ChatTarget(IChatClient client, ResiliencePipeline pipeline, 
             messages.AddRange(evalCase.Input.Messages!.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)));
         }
 
+        using var activity = RecalTelemetry.Source.HasListeners()
+            ? RecalTelemetry.StartChat(options?.ModelId ?? cache?.Model ?? client.GetService<ChatClientMetadata>()?.DefaultModelId, evalCase.Id)
+            : null;
         var key = cache is null ? null : CacheKey.For(cache.TargetKind, cache.Endpoint, cache.Model, Parameters(options), [.. messages.Select(m => (m.Role.Value, m.Text))]);
         var now = (cache?.Clock ?? TimeProvider.System).GetUtcNow();
         if (cache is not null && await cache.Store.GetCachedResponseAsync(key!, now, cancellationToken).ConfigureAwait(false) is { } cached)
         {
-            return JsonSerializer.Deserialize<TargetResponse>(cached, CacheJson)! with { FromCache = true, Attempts = 0 };
+            var hit = JsonSerializer.Deserialize<TargetResponse>(cached, CacheJson)! with { FromCache = true, Attempts = 0 };
+            RecalTelemetry.EndChat(activity, true, hit.Model, hit.InputTokens, hit.OutputTokens);
+            return hit;
         }
 
         var watch = Stopwatch.StartNew();
-        var (response, attempts) = await (guard ?? CallGuard.None).ExecuteAsync(pipeline, t => client.GetResponseAsync(messages, options, t), cache?.Endpoint ?? "chat target", cancellationToken).ConfigureAwait(false);
+        ChatResponse response;
+        int attempts;
+        try
+        {
+            (response, attempts) = await (guard ?? CallGuard.None).ExecuteAsync(pipeline, t => client.GetResponseAsync(messages, options, t), cache?.Endpoint ?? "chat target", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            RecalTelemetry.Fail(activity, e);
+            throw;
+        }
+
         var result = new TargetResponse(response.Text, watch.Elapsed, response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, attempts, response.ModelId);
+        RecalTelemetry.EndChat(activity, false, result.Model, result.InputTokens, result.OutputTokens);
         if (cache is not null)
         {
             await cache.Store.PutCachedResponseAsync(key!, JsonSerializer.SerializeToUtf8Bytes(result, CacheJson), now, now + cache.TimeToLive, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Recal.Classification;
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Judging;
 using Recal.Project;
@@ -67,7 +70,8 @@ public static class EvalRunner
         TokenPrice? price,
         RunOptions options,
         IProgress<RunProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(run);
@@ -77,6 +81,9 @@ public static class EvalRunner
         var stored = await store.GetRunCasesAsync(run.Id, cancellationToken).ConfigureAwait(false);
         var done = stored.Select(r => r.CaseId).ToHashSet(StringComparer.Ordinal);
         var remaining = cases.Where(c => !done.Contains(c.Id)).ToList();
+        logger ??= NullLogger.Instance;
+        using var activity = RecalTelemetry.StartRun(run, cases.Count);
+        RecalLog.RunStarted(logger, run.Id, run.Target, run.Pools.ToString(), remaining.Count, cases.Count);
         var start = new RunProgress(stored.Count, cases.Count, stored.Count(r => r.Passed), stored.Count(r => r.Error is not null)) { Resumed = stored.Count };
         progress?.Report(start);
         int calls = 0, hits = 0;
@@ -98,7 +105,13 @@ public static class EvalRunner
                 Interlocked.Increment(ref calls);
             }
 
-            return new ValueTask(writer.AddAsync(ToRecord(evalCase, result, price, options.Redactor)));
+            var record = ToRecord(evalCase, result, price, options.Redactor);
+            if (record.Error is { } error)
+            {
+                RecalLog.CaseFailed(logger, run.Id, evalCase.Id, error);
+            }
+
+            return new ValueTask(writer.AddAsync(record));
         }
 
         try
@@ -110,6 +123,8 @@ public static class EvalRunner
             // Every completed case is stored before the run is marked interrupted.
             await writer.CompleteAsync().ConfigureAwait(false);
             await store.FinishRunAsync(run.Id, RunStatus.Interrupted, null, CancellationToken.None).ConfigureAwait(false);
+            RecalLog.RunInterrupted(logger, run.Id);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "interrupted");
             throw;
         }
         finally
@@ -121,7 +136,10 @@ public static class EvalRunner
         var summary = Summarize(run, results, options.MaxErrorShare) with { Calls = calls, CacheHits = hits };
         var finished = DateTimeOffset.UtcNow;
         await store.FinishRunAsync(run.Id, summary.Degraded ? RunStatus.Degraded : RunStatus.Completed, finished, CancellationToken.None).ConfigureAwait(false);
-        return summary with { Run = run with { Status = summary.Degraded ? RunStatus.Degraded : RunStatus.Completed, Finished = finished } };
+        summary = summary with { Run = run with { Status = summary.Degraded ? RunStatus.Degraded : RunStatus.Completed, Finished = finished } };
+        RecalTelemetry.EndRun(activity, summary);
+        RecalLog.RunFinished(logger, run.Id, summary.Run.Status.ToString().ToLowerInvariant(), summary.Passed, summary.Failed, summary.Errors, summary.Calls, summary.CacheHits);
+        return summary;
     }
 
     /// <summary>Totals over stored results; degraded when the error share exceeds <paramref name="maxErrorShare"/>.</summary>

@@ -1,3 +1,4 @@
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Judging;
 using Recal.Scoring;
@@ -68,7 +69,13 @@ public static class RunExecutor
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = cancellationToken },
             async (index, token) =>
             {
-                var result = await RunCaseAsync(cases[index], invoke, scorers, judges, runId, token).ConfigureAwait(false);
+                CaseResult result;
+                using (var activity = RecalTelemetry.StartCase(cases[index], runId))
+                {
+                    result = await RunCaseAsync(cases[index], invoke, scorers, judges, runId, token).ConfigureAwait(false);
+                    RecalTelemetry.EndCase(activity, result);
+                }
+
                 results[index] = result;
                 if (onResult is not null)
                 {
