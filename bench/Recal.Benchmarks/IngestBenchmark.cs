@@ -18,15 +18,23 @@ namespace Recal.Benchmarks;
 /// </summary>
 internal static partial class IngestBenchmark
 {
+    /// <summary>
+    /// <c>ingest [N] [--unique] [--ingest-only]</c>: <c>--unique</c> makes every trace's input a text no other trace has
+    /// (the sample's text with a per-line order number appended), so the classifier's memo never answers;
+    /// <c>--ingest-only</c> stops after the ingest figures (no drift, timeline or draw).
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
+        var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        var count = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 1_000_000;
+        var unique = args.Contains("--unique");
+        var ingestOnly = args.Contains("--ingest-only");
         var work = Paths.Work;
         Directory.CreateDirectory(work);
-        var file = Path.Combine(work, $"traces-{count}.jsonl");
+        var file = Path.Combine(work, unique ? $"traces-{count}-unique.jsonl" : $"traces-{count}.jsonl");
         if (!File.Exists(file))
         {
-            Generate(file, count);
+            Generate(file, count, unique);
         }
 
         var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
@@ -37,12 +45,13 @@ internal static partial class IngestBenchmark
         }
 
         var train = Stopwatch.StartNew();
-        var classifier = new TraceClassifier(LinearIntentClassifier.Train(project.Taxonomy), project.Taxonomy);
+        var linear = LinearIntentClassifier.Train(project.Taxonomy);
+        var classifier = new TraceClassifier(linear, project.Taxonomy);
         train.Stop();
 
         if (Environment.GetEnvironmentVariable("RECAL_BENCH_STAGES") == "1")
         {
-            Stages(file, classifier);
+            Stages(file, new TraceClassifier(linear, project.Taxonomy), linear);
         }
 
         await using var store = await SqliteStore.OpenAsync(storePath);
@@ -55,14 +64,18 @@ internal static partial class IngestBenchmark
         watch.Stop();
         var peak = Process.GetCurrentProcess().PeakWorkingSet64;
 
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-        Console.WriteLine($"input: {count:N0} traces, {new FileInfo(file).Length / 1e6:N0} MB JSONL");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
+        Console.WriteLine($"input: {count:N0} traces, {new FileInfo(file).Length / 1e6:N0} MB JSONL, {(unique ? "every input text different" : "inputs repeating the sample's texts")}");
         Console.WriteLine($"classifier training: {train.Elapsed.TotalSeconds:N2} s ({project.Taxonomy.Intents.Count} intents)");
         Console.WriteLine($"ingest + classify + store: {watch.Elapsed.TotalSeconds:N2} s, {summary.Added / watch.Elapsed.TotalSeconds:N0} traces/s ({summary.Added:N0} added, {summary.Quarantined} quarantined)");
-        Console.WriteLine($"classifier memo hit rate: {classifier.MemoHitRate:P1} (the input repeats the sample's {DistinctInputs(file):N0} distinct texts)");
+        Console.WriteLine($"classifier memo hit rate: {classifier.MemoHitRate:P1} ({DistinctInputs(file):N0} distinct texts among the first 100,000 lines)");
         Console.WriteLine($"time in the store: {summary.StoreTime.TotalSeconds:N2} s ({summary.StoreTime.TotalMicroseconds / summary.Added:N1} µs per trace)");
         Console.WriteLine($"peak working set: {peak / 1e6:N0} MB");
         Console.WriteLine($"store size: {(new FileInfo(storePath).Length + (File.Exists(storePath + "-wal") ? new FileInfo(storePath + "-wal").Length : 0)) / 1e6:N0} MB");
+        if (ingestOnly)
+        {
+            return 0;
+        }
 
         foreach (var period in new[] { Period.None, Period.Week })
         {
@@ -251,7 +264,7 @@ internal static partial class IngestBenchmark
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Single-threaded cost of each stage, to see where ingest time goes.</summary>
-    private static void Stages(string file, TraceClassifier classifier)
+    private static void Stages(string file, TraceClassifier classifier, LinearIntentClassifier linear)
     {
         var lines = File.ReadLines(file).Take(100_000).Select(Encoding.UTF8.GetBytes).ToList();
         var parse = Stopwatch.StartNew();
@@ -293,7 +306,14 @@ internal static partial class IngestBenchmark
         }
 
         featurize.Stop();
-        Console.WriteLine($"featurize per trace (1 thread): {featurize.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
+        var predict = Stopwatch.StartNew();
+        foreach (var trace in traces)
+        {
+            linear.Classify(trace.Input.ClassificationText);
+        }
+
+        predict.Stop();
+        Console.WriteLine($"featurize per trace (1 thread): {featurize.Elapsed.TotalMicroseconds / lines.Count:N2} µs; featurize and score, no memo: {predict.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
         Console.WriteLine($"stages per trace (1 thread): parse {parse.Elapsed.TotalMicroseconds / lines.Count:N2} µs, key {keys.Elapsed.TotalMicroseconds / lines.Count:N2} µs, classify {classify.Elapsed.TotalMicroseconds / lines.Count:N2} µs");
     }
 
@@ -303,7 +323,11 @@ internal static partial class IngestBenchmark
     [GeneratedRegex("\"input\":\"(?:[^\"\\\\]|\\\\.)*\"")]
     private static partial Regex InputPattern();
 
-    private static void Generate(string path, int count)
+    /// <summary>
+    /// Writes <paramref name="count"/> lines from the sample's traffic with new ids and timestamps; with
+    /// <paramref name="unique"/> each input also ends in a per-line order number (" order 4821735"), so none repeats.
+    /// </summary>
+    private static void Generate(string path, int count, bool unique = false)
     {
         var source = new List<string>();
         using (var gzip = new GZipStream(File.OpenRead(Path.Combine(Paths.Sample, "traffic", "traffic.jsonl.gz")), CompressionMode.Decompress))
@@ -323,6 +347,12 @@ internal static partial class IngestBenchmark
             var line = source[i % source.Count];
             line = IdPattern().Replace(line, $"\"id\":\"b-{i:0000000}\"", 1);
             line = TimestampPattern().Replace(line, $"\"timestamp\":\"{start.AddTicks(step * i):yyyy-MM-ddTHH:mm:ssZ}\"", 1);
+            if (unique)
+            {
+                // The order number is a bijection of the line number, so neighbouring lines do not share prefixes.
+                var order = (int)(((long)i * 7_368_787L + 1_000_003L) % 9_000_000L) + 1_000_000;
+                line = InputPattern().Replace(line, m => $"{m.Value[..^1]} order {order}\"", 1);
+            }
             writer.Write(line);
             writer.Write('\n');
         }

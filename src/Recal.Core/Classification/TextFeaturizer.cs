@@ -37,16 +37,16 @@ public static class TextFeaturizer
             var i = 0;
             while (i < text.Length)
             {
-                while (i < text.Length && !char.IsLetterOrDigit(text[i]))
+                while (i < text.Length && !IsWordChar(text[i]))
                 {
                     i++;
                 }
 
                 var length = 1;
                 word[0] = '<';
-                while (i < text.Length && char.IsLetterOrDigit(text[i]))
+                while (i < text.Length && IsWordChar(text[i]))
                 {
-                    word[length++] = char.ToLowerInvariant(text[i++]);
+                    word[length++] = Lower(text[i++]);
                 }
 
                 if (length == 1)
@@ -108,6 +108,11 @@ public static class TextFeaturizer
             ArrayPool<char>.Shared.Return(word);
         }
     }
+
+    // ASCII answered without the Unicode tables; the same results as char.IsLetterOrDigit and char.ToLowerInvariant.
+    private static bool IsWordChar(char c) => c < 128 ? char.IsAsciiLetterOrDigit(c) : char.IsLetterOrDigit(c);
+
+    private static char Lower(char c) => c < 128 ? (char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c) : char.ToLowerInvariant(c);
 
     private static ulong Hash(ReadOnlySpan<char> text, ulong seed)
     {

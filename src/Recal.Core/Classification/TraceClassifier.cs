@@ -7,6 +7,8 @@ namespace Recal.Classification;
 /// Gives a trace its intent (its own label, else the classifier's) and its cohort key. Predictions are
 /// remembered per input text: production traffic repeats the same inputs ("talk to a human", button labels,
 /// common questions) and the classifier is deterministic, so a repeat costs a lookup instead of a prediction.
+/// A text enters the memo on its second sighting (a table of text hashes remembers the first): traffic whose
+/// texts never repeat then costs no memo entries, allocations or strings kept alive.
 /// </summary>
 public sealed class TraceClassifier
 {
@@ -18,7 +20,14 @@ public sealed class TraceClassifier
 
     private readonly IIntentClassifier _classifier;
     private readonly CohortResolver _cohorts;
+    /// <summary>Slots of the table of texts seen once; a power of two (512 KB).</summary>
+    public const int SeenSlots = 1 << 17;
+
     private readonly ConcurrentDictionary<string, IntentPrediction> _memo = new(StringComparer.Ordinal);
+
+    // The hash of the last text seen once in each slot. Threads race on a slot harmlessly: a lost or stale entry
+    // only delays a text's admission by one sighting, and results never depend on the memo.
+    private readonly uint[] _seen = new uint[SeenSlots];
     private long _lookups;
     private long _hits;
 
@@ -70,6 +79,11 @@ public sealed class TraceClassifier
         }
 
         var prediction = _classifier.Classify(text);
+        if (!SeenBefore(text))
+        {
+            return prediction;
+        }
+
         if (_memo.Count >= MaxRemembered)
         {
             _memo.Clear();
@@ -77,5 +91,26 @@ public sealed class TraceClassifier
 
         _memo.TryAdd(text, prediction);
         return prediction;
+    }
+
+    /// <summary>Whether <paramref name="text"/> (probably) was seen once already; if not, it is remembered as seen.</summary>
+    private bool SeenBefore(string text)
+    {
+        // FNV-1a: the same in every process, so which texts share a slot does not change from run to run.
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        hash |= 1;
+        ref var slot = ref _seen[hash % SeenSlots];
+        if (Volatile.Read(ref slot) == hash)
+        {
+            return true;
+        }
+
+        Volatile.Write(ref slot, hash);
+        return false;
     }
 }
