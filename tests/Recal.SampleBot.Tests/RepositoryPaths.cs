@@ -1,30 +1,13 @@
+using Recal.Testing.Shared;
+
 namespace Recal.SampleBot.Tests;
 
 internal static class RepositoryPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => RepositoryRoot.Path;
 
     public static string SampleProject => Path.Combine(Root, "samples", "clinc150-support");
 
     /// <summary>The CLINC150 folder the sample was generated from, beside the repository (as in Recal.Core.Tests).</summary>
-    public static string Clinc150 => Existing(Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "clinc150")));
-
-    /// <summary>The path, when it exists; otherwise what is missing and what to do, instead of a bare DirectoryNotFoundException.</summary>
-    internal static string Existing(string path) =>
-        File.Exists(path) || Directory.Exists(path)
-            ? path
-            : throw new InvalidOperationException(
-                $"These tests read the public datasets in ../shared/data beside the repository, and {path} is missing. " +
-                "Put the shared folder (data/clinc150, data/hwu64, data/mt-bench) beside the clone, as README.md#tests says.");
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Recal.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Recal.slnx not found above " + AppContext.BaseDirectory);
-    }
+    public static string Clinc150 => RepositoryRoot.SharedData("clinc150");
 }
