@@ -6,7 +6,7 @@ namespace Recal.Testing.Shared;
 /// </summary>
 internal static class RepositoryRoot
 {
-    /// <summary>The folder holding Recal.slnx, above the test's binaries.</summary>
+    /// <summary>The folder holding Recal.slnx, above the binaries (or, for a tool run from the repository, the working directory).</summary>
     public static string Path { get; } = Find();
 
     /// <summary>A dataset path under ../shared/data beside the repository, when it exists (see <see cref="Existing"/>).</summary>
@@ -23,12 +23,20 @@ internal static class RepositoryRoot
 
     private static string Find()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "Recal.slnx")))
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
-            directory = directory.Parent;
+            var directory = new DirectoryInfo(start);
+            while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "Recal.slnx")))
+            {
+                directory = directory.Parent;
+            }
+
+            if (directory is not null)
+            {
+                return directory.FullName;
+            }
         }
 
-        return directory?.FullName ?? throw new InvalidOperationException("Recal.slnx not found above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException("Recal.slnx not found above " + AppContext.BaseDirectory);
     }
 }
