@@ -14,11 +14,7 @@ public sealed partial class SqliteStore
         try
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = """
-                SELECT key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up,
-                    label, intent_id, intent_source, confidence, cohort_id
-                FROM traces WHERE ts >= $from AND ts < $to ORDER BY ts, id
-                """;
+            command.CommandText = $"SELECT {TraceColumns} FROM traces WHERE ts >= $from AND ts < $to ORDER BY ts, id";
             command.Parameters.AddWithValue("$from", from?.ToUnixTimeMilliseconds() ?? long.MinValue);
             command.Parameters.AddWithValue("$to", to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -64,18 +60,12 @@ public sealed partial class SqliteStore
                         cancellationToken.ThrowIfCancellationRequested();
                     }
 
-                    var (intent, cohort) = (raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2));
-                    if (!_intentNames.ContainsKey(intent) || !_cohortKeys.ContainsKey(cohort))
-                    {
-                        // Names added by another writer since this store opened.
-                        LoadNames();
-                    }
-
+                    var (intent, cohort) = NamesOf(raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2));
                     visit(new SampleRow(
                         raw.sqlite3_column_int64(scan, 6),
                         raw.sqlite3_column_blob(scan, 0),
-                        _intentNames[intent],
-                        _cohortKeys[cohort],
+                        intent,
+                        cohort,
                         unchecked((ulong)raw.sqlite3_column_int64(scan, 3)),
                         raw.sqlite3_column_blob(scan, 4),
                         raw.sqlite3_column_type(scan, 5) == raw.SQLITE_NULL ? default : raw.sqlite3_column_blob(scan, 5)));
@@ -99,11 +89,7 @@ public sealed partial class SqliteStore
         try
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = """
-                SELECT key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up,
-                    label, intent_id, intent_source, confidence, cohort_id
-                FROM traces WHERE id = $id AND key = $key
-                """;
+            command.CommandText = $"SELECT {TraceColumns} FROM traces WHERE id = $id AND key = $key";
             var id = command.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
             var key = command.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
             command.Prepare();
@@ -126,7 +112,23 @@ public sealed partial class SqliteStore
         return found;
     }
 
-    /// <summary>One row of the trace columns in the order <see cref="ScanTracesAsync"/> selects them.</summary>
+    /// <summary>The intent name and cohort key of a row's ids, reloading the names another writer added since this store opened.</summary>
+    private (string Intent, string Cohort) NamesOf(long intent, long cohort)
+    {
+        if (!_intentNames.TryGetValue(intent, out var name) || !_cohortKeys.TryGetValue(cohort, out var key))
+        {
+            LoadNames();
+            (name, key) = (_intentNames[intent], _cohortKeys[cohort]);
+        }
+
+        return (name, key);
+    }
+
+    /// <summary>The columns <see cref="ReadTrace"/> reads, in its order.</summary>
+    private const string TraceColumns =
+        "key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id";
+
+    /// <summary>One row of <see cref="TraceColumns"/>.</summary>
     private ClassifiedTrace ReadTrace(Microsoft.Data.Sqlite.SqliteDataReader reader)
     {
         var key = reader.GetString(0);
@@ -183,18 +185,12 @@ public sealed partial class SqliteStore
                         cancellationToken.ThrowIfCancellationRequested();
                     }
 
-                    var (intent, cohort) = (raw.sqlite3_column_int64(scan, 2), raw.sqlite3_column_int64(scan, 3));
-                    if (!_intentNames.ContainsKey(intent) || !_cohortKeys.ContainsKey(cohort))
-                    {
-                        // Names added by another writer since this store opened.
-                        LoadNames();
-                    }
-
+                    var (intent, cohort) = NamesOf(raw.sqlite3_column_int64(scan, 2), raw.sqlite3_column_int64(scan, 3));
                     visit(new TraceHead(
                         raw.sqlite3_column_int64(scan, 0),
                         DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 1)),
-                        _intentNames[intent],
-                        _cohortKeys[cohort],
+                        intent,
+                        cohort,
                         unchecked((ulong)raw.sqlite3_column_int64(scan, 4)),
                         withKeys ? raw.sqlite3_column_text(scan, 5).utf8_to_string() : null));
                 }

@@ -209,23 +209,7 @@ public sealed class NearestNeighbourIndex
                     tile);
                 for (var r = 0; r < rows; r++)
                 {
-                    var q = q0 + r;
-                    var best = similarity[q];
-                    var index = -1;
-                    for (var lane = 0; lane < lanes; lane++)
-                    {
-                        if (tile[(r * PanelWidth) + lane] > best)
-                        {
-                            best = tile[(r * PanelWidth) + lane];
-                            index = lane;
-                        }
-                    }
-
-                    if (index >= 0)
-                    {
-                        similarity[q] = best;
-                        nearest[q] = (p * PanelWidth) + index;
-                    }
+                    Fold(tile.Slice(r * PanelWidth, PanelWidth), lanes, p * PanelWidth, q0 + r, nearest, similarity);
                 }
             }
         }
@@ -259,35 +243,41 @@ public sealed class NearestNeighbourIndex
                     tile);
                 for (var r = 0; r < rows; r++)
                 {
-                    var q = q0 + r;
-                    var best = similarity[q];
                     var row = tile.Slice(r * Width, Width);
 
                     // Most tiles hold no new best once the first panels are done: two compares skip the scan.
                     // (The padding lanes hold 0 and are never taken: the scan stops at the last real vector.)
-                    var threshold = Vector512.Create(best);
-                    if (!Vector512.GreaterThanAny(Vector512.Create(row), threshold) && !Vector512.GreaterThanAny(Vector512.Create(row[PanelWidth..]), threshold))
+                    var threshold = Vector512.Create(similarity[q0 + r]);
+                    if (Vector512.GreaterThanAny(Vector512.Create(row), threshold) || Vector512.GreaterThanAny(Vector512.Create(row[PanelWidth..]), threshold))
                     {
-                        continue;
-                    }
-
-                    var index = -1;
-                    for (var lane = 0; lane < lanes; lane++)
-                    {
-                        if (row[lane] > best)
-                        {
-                            best = row[lane];
-                            index = lane;
-                        }
-                    }
-
-                    if (index >= 0)
-                    {
-                        similarity[q] = best;
-                        nearest[q] = (p * Width) + index;
+                        Fold(row, lanes, p * Width, q0 + r, nearest, similarity);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Folds one query's similarities to <paramref name="lanes"/> vectors from <paramref name="firstVector"/> on into
+    /// its running best: the first strictly greater one wins, so ties keep the lowest index.
+    /// </summary>
+    private static void Fold(ReadOnlySpan<float> row, int lanes, int firstVector, int q, int[] nearest, float[] similarity)
+    {
+        var best = similarity[q];
+        var index = -1;
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            if (row[lane] > best)
+            {
+                best = row[lane];
+                index = lane;
+            }
+        }
+
+        if (index >= 0)
+        {
+            similarity[q] = best;
+            nearest[q] = firstVector + index;
         }
     }
 
