@@ -112,6 +112,26 @@ public sealed partial class SqliteStore
         return found;
     }
 
+    /// <summary>One trace by its key: the rows of its key's hash, the key compared.</summary>
+    public async ValueTask<ClassifiedTrace?> FindTraceAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"SELECT {TraceColumns} FROM traces WHERE key_hash = $hash AND key = $key LIMIT 1";
+            command.Parameters.AddWithValue("$hash", KeyHash(key));
+            command.Parameters.AddWithValue("$key", key);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadTrace(reader) : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>The intent name and cohort key of a row's ids, reloading the names another writer added since this store opened.</summary>
     private (string Intent, string Cohort) NamesOf(long intent, long cohort)
     {

@@ -404,6 +404,23 @@ public abstract class StoreContract
         whole.Single(t => t.Key == "id:m").Trace.Metadata.Should().BeEquivalentTo(withMetadata.Trace.Metadata);
     }
 
+    [Fact]
+    public async Task A_trace_is_found_whole_by_its_key_and_an_absent_key_finds_nothing()
+    {
+        // Given three stored traces
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday, "balance"), Trace("b", Monday.AddHours(1), "card", output: "the answer"), Trace("c", Monday.AddHours(2), "balance")], Token);
+
+        // When one is looked up by its key, and a key no trace has
+        var found = await store.FindTraceAsync("id:b", Token);
+        var absent = await store.FindTraceAsync("id:zz", Token);
+
+        // Then the trace comes back whole, and the absent key gives null
+        found.Should().NotBeNull();
+        (found!.Key, found.Intent, found.Trace.Output, found.Trace.Input.Text).Should().Be(("id:b", "card", "the answer", "x b"));
+        absent.Should().BeNull();
+    }
+
     private static ClassifiedTrace Trace(string id, DateTimeOffset time, string intent, string cohort = "plan=free", Feedback? feedback = null, string? model = null, string? output = null) =>
         new(new Trace(id, time, TraceInput.FromText("x " + id), output, model, new Dictionary<string, string>(), feedback ?? Feedback.None, null), TraceKeys.IdPrefix + id, intent, IntentSource.Classifier, 0.75, cohort);
 
