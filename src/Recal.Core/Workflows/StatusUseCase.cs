@@ -45,7 +45,8 @@ public static class StatusUseCase
         var strata = project.Cases.GroupBy(c => LifecycleRules.StratumOf(policy, c), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.GroupBy(c => c.Pool).ToDictionary(p => p.Key, p => p.Count()), StringComparer.Ordinal);
         var sealedCounts = project.Seal?.Intents ?? new Dictionary<string, int>();
-        var (drafts, problems) = ReadDrafts(project.Root);
+        var (stored, problems) = LabelImportUseCase.ReadDrafts(project.Root);
+        var drafts = stored.Select(d => d.Draft).ToList();
         var byIntent = policy.Strata.By is ["intent"];
 
         int Count(string stratum, Pool pool) => strata.TryGetValue(stratum, out var pools) ? pools.GetValueOrDefault(pool) : 0;
@@ -72,25 +73,5 @@ public static class StatusUseCase
             thin,
             contamination is { Runs: > 0 } ? contamination : null,
             problems);
-    }
-
-    /// <summary>Every draft in the project's drafts folder, file by file in name order, and the lines that could not be read.</summary>
-    public static (IReadOnlyList<Draft> Drafts, IReadOnlyList<string> Problems) ReadDrafts(string root)
-    {
-        ArgumentNullException.ThrowIfNull(root);
-        var drafts = new List<Draft>();
-        var problems = new List<string>();
-        var folder = Path.Combine(root, DraftFile.Folder);
-        if (Directory.Exists(folder))
-        {
-            foreach (var file in Directory.EnumerateFiles(folder, "*.jsonl").Order(StringComparer.Ordinal))
-            {
-                var (read, issues) = DraftFile.Read(file);
-                drafts.AddRange(read);
-                problems.AddRange(issues);
-            }
-        }
-
-        return (drafts, problems);
     }
 }
