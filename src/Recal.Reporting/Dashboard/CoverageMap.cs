@@ -24,9 +24,10 @@ public sealed class CoverageMap(CoverageMapModel model)
         double Y(double y) => Height - Margin - ((y - minY) / (maxY - minY) * (Height - (2 * Margin) - 20));
 
         var title = string.Create(CultureInfo.InvariantCulture, $"Traffic and eval cases on two principal components ({Model.Explained[0]:0.0%} and {Model.Explained[1]:0.0%} of the variance; {Model.TrafficPoints:N0} of {Model.TrafficMeasured:N0} measured traces)");
+        var heading = string.Create(CultureInfo.InvariantCulture, $"Principal components 1 ({Model.Explained[0]:0.0%}) and 2 ({Model.Explained[1]:0.0%} of the variance)");
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {F(Width)} {F(Height)}\" width=\"{F(Width)}\" height=\"{F(Height)}\" role=\"img\" aria-label=\"{E(title)}\" font-family=\"system-ui, sans-serif\" font-size=\"11\">");
-        svg.Append(CultureInfo.InvariantCulture, $"<title>{E(title)}</title><text x=\"{F(Margin)}\" y=\"16\" font-size=\"12\" font-weight=\"600\">{E(Shorten(title, 110))}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<title>{E(title)}</title><text x=\"{F(Margin)}\" y=\"16\" font-size=\"12\" font-weight=\"600\">{E(heading)}</text>");
         svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{F(Margin)}\" y=\"{F(Margin + 8)}\" width=\"{F(Width - (2 * Margin))}\" height=\"{F(Height - (2 * Margin) - 8)}\" fill=\"none\" stroke=\"#e5e7eb\"/>");
 
         // Covered traffic first, uncovered over it, cases on top: what needs attention is never hidden.
@@ -70,6 +71,4 @@ public sealed class CoverageMap(CoverageMapModel model)
         var (min, max) = (list.Min(), list.Max());
         return max - min < 1e-12 ? (min - 1, max + 1) : (min, max);
     }
-
-    private static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 }

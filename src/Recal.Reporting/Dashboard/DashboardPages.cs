@@ -146,7 +146,7 @@ public static class DashboardPages
             page.Heading(2, $"Blind spots ({spots.Spots.Count} of {spots.K} clusters of {spots.Uncovered:N0} uncovered traces)");
             foreach (var spot in spots.Spots)
             {
-                page.Heading(3, $"Blind spot {spot.Id}: {Percent(spot.TrafficShare)} of traffic, {spot.Traces:N0} traces" + (spot.Growth is { } g ? $", growth {g:+0.0;-0.0} pp" : string.Empty));
+                page.Heading(3, $"Blind spot {spot.Id}: {Percent(spot.TrafficShare)} of traffic, {spot.Traces:N0} traces" + (spot.Growth is { } g ? $", ×{g:0.0} growth from the window's first half to its second" : spot.FirstHalfShare == 0 ? ", new in the window's second half" : string.Empty));
                 page.Paragraph(
                     $"Distinctive words: {string.Join(", ", spot.Terms.Take(8).Select(t => t.Term))} · strata: {string.Join(", ", spot.Strata.Take(4).Select(s => $"{s.Stratum} {Percent(s.Share)}"))} · median similarity to its nearest case {spot.MedianNearestCaseSimilarity:0.000}",
                     "meta");
