@@ -296,7 +296,8 @@ public static class Labelling
         }
     }
 
-    private static string InputText(Draft draft) =>
+    /// <summary>A draft's input as a labeller reads it: the text, or the conversation's turns as "role: content" lines.</summary>
+    public static string InputText(Draft draft) =>
         draft.Input ?? string.Join('\n', draft.Messages!.Select(m => $"{m.Role}: {m.Content}"));
 
     private static string? Flag(bool? value) => value is null ? null : value.Value ? "true" : "false";

@@ -35,7 +35,11 @@ public static class DashboardPages
         new("/releases", "Offline vs online"),
         new("/lifecycle", "Lifecycle"),
         new("/traces", "Traces"),
+        new("/review", "Review queue"),
     ];
+
+    /// <summary>The form field that carries the anti-forgery token of a write.</summary>
+    public const string CsrfField = "__csrf";
 
     /// <summary>
     /// The script behind <see cref="ScriptPath"/>: it asks <c>/api/state</c> every few seconds and reloads the page
@@ -126,7 +130,8 @@ public static class DashboardPages
     }
 
     /// <summary>4. Coverage and blind spots: per stratum, the uncovered traffic's clusters with size, growth and representative traces, and a map.</summary>
-    public static string Coverage(CoverageReport report, CoverageMapModel? map, string state)
+    /// <param name="csrf">The anti-forgery token for the "draft cases" forms; null for a reader who may not write (no forms).</param>
+    public static string Coverage(CoverageReport report, CoverageMapModel? map, string state, string? csrf = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         var page = Page($"Coverage — {report.Project}", "/coverage", state);
@@ -154,7 +159,10 @@ public static class DashboardPages
                     ["trace", "stratum", "when", "text", "nearest case"],
                     spot.Examples.Select(e => (IReadOnlyList<string>)[e.TraceId ?? e.Key, e.Stratum, Day(e.Timestamp), e.Text, e.NearestCaseSimilarity.ToString("0.000", CultureInfo.InvariantCulture)]),
                     rowLink: i => TraceLink(spot.Examples[i].Key));
-                page.Raw($"<form method=\"post\" action=\"/coverage/drafts\"><input type=\"hidden\" name=\"spot\" value=\"{spot.Id}\"><button type=\"submit\">Draft cases from this cluster</button></form>");
+                if (csrf is not null)
+                {
+                    page.Raw($"<form method=\"post\" action=\"/coverage/drafts\">{Csrf(csrf)}<input type=\"hidden\" name=\"spot\" value=\"{spot.Id}\"><button type=\"submit\">Draft cases from this cluster</button></form>");
+                }
             }
         }
         else if (report.BlindSpots is not null)
@@ -363,6 +371,75 @@ public static class DashboardPages
         return page.Render();
     }
 
+    /// <summary>The review queue: the drafts waiting for labels, each opening its form.</summary>
+    public static string Review(string project, IReadOnlyList<Draft> drafts, string state, string? message = null)
+    {
+        ArgumentNullException.ThrowIfNull(drafts);
+        var page = Page($"Review queue — {project}", "/review", state);
+        page.Heading(1, $"Review queue — {project}");
+        if (message is not null)
+        {
+            page.Paragraph(message, "ok");
+        }
+
+        if (drafts.Count == 0)
+        {
+            page.Paragraph("No draft waits for labels: draw some with recal sample, or from a blind spot on the coverage view.", "info");
+            return page.Render();
+        }
+
+        page.Paragraph($"{drafts.Count:N0} draft(s) wait for a reference answer. A labelled draft becomes a case of its pool, validated as recal label import validates a file.", "meta");
+        page.Table(
+            ["draft", "pool", "intent", "confidence", "drawn from", "input"],
+            drafts.Select(d => (IReadOnlyList<string>)[d.Id, d.Pool, d.Intent, d.Confidence.ToString("0.00", CultureInfo.InvariantCulture), d.Note ?? d.Stratum, Shorten(Labelling.InputText(d), 160)]),
+            rowLink: i => "/review/" + Uri.EscapeDataString(drafts[i].Id));
+        return page.Render();
+    }
+
+    /// <summary>One draft's review form: the input and the production answer with its feedback, and the labels to write.</summary>
+    /// <param name="values">What the reviewer wrote, to show again with the problems found; null for an empty form.</param>
+    /// <param name="csrf">The anti-forgery token; null for a reader who may not write (the form is shown disabled).</param>
+    public static string ReviewDraft(string project, Draft draft, string version, IReadOnlyList<string> intents, ReviewLabel? values, IReadOnlyList<Diagnostics.Diagnostic> problems, string? message, string state, string? csrf)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        ArgumentNullException.ThrowIfNull(intents);
+        ArgumentNullException.ThrowIfNull(problems);
+        var page = Page($"Review {draft.Id} — {project}", "/review", state);
+        page.Heading(1, $"Review draft {draft.Id}");
+        page.Paragraph($"Pool {draft.Pool} · stratum {draft.Stratum} · filed under {draft.Intent} ({draft.IntentSource}, confidence {draft.Confidence:0.00}) · cohort {(draft.Cohort.Count == 0 ? "—" : string.Join(", ", draft.Cohort.Select(c => $"{c.Key}={c.Value}")))}{(draft.Note is null ? string.Empty : " · " + draft.Note)}", "meta");
+        if (message is not null)
+        {
+            page.Paragraph(message, "alarm");
+        }
+
+        foreach (var problem in problems)
+        {
+            page.Paragraph($"{problem.Code}: {problem.Message}{(problem.Hint is null ? string.Empty : $" — {problem.Hint}")}", problem.Severity == Diagnostics.Severity.Error ? "alarm" : "warn");
+        }
+
+        page.Heading(2, "Input");
+        page.Raw($"<pre class=\"text\">{E(Labelling.InputText(draft))}</pre>");
+        var context = draft.Context;
+        page.Heading(2, "What production answered");
+        page.Raw($"<pre class=\"text\">{E(context.Output ?? "(not recorded)")}</pre>");
+        page.Paragraph($"Feedback: thumbs {(context.Thumbs is { } t ? t.ToString(CultureInfo.InvariantCulture) : "—")}, CSAT {(context.Csat is { } c ? c.ToString("0.#", CultureInfo.InvariantCulture) : "—")}, escalated {(context.Escalated is { } e ? (e ? "yes" : "no") : "—")}, completed {(context.Completed is { } done ? (done ? "yes" : "no") : "—")}", "meta");
+
+        var v = values ?? new ReviewLabel(draft.Id, version, draft.Intent, null, null, null, null, null);
+        var disabled = csrf is null ? " disabled" : string.Empty;
+        var intentOptions = string.Concat(intents.Select(i => $"<option{(i == v.Intent ? " selected" : string.Empty)}>{E(i)}</option>"));
+        var difficulty = string.Concat(new[] { "", "easy", "medium", "hard" }.Select(d => $"<option value=\"{d}\"{(d == (v.Difficulty ?? string.Empty) ? " selected" : string.Empty)}>{(d.Length == 0 ? "not set" : d)}</option>"));
+        page.Heading(2, "Labels");
+        page.Raw(
+            $"<form class=\"review\" method=\"post\" action=\"/review/{E(Uri.EscapeDataString(draft.Id))}\">{(csrf is null ? string.Empty : Csrf(csrf))}<input type=\"hidden\" name=\"version\" value=\"{E(version)}\">" +
+            $"<p><label>intent<br><select name=\"intent\"{disabled}>{intentOptions}</select></label></p>" +
+            $"<p><label>reference answer (high)<br><textarea name=\"reference_high\" rows=\"4\" style=\"width:100%\"{disabled}>{E(v.ReferenceHigh ?? string.Empty)}</textarea></label></p>" +
+            $"<p><label>reference answer (borderline, optional)<br><textarea name=\"reference_borderline\" rows=\"3\" style=\"width:100%\"{disabled}>{E(v.ReferenceBorderline ?? string.Empty)}</textarea></label></p>" +
+            $"<p><label>must contain (optional)<br><input name=\"contains\" value=\"{E(v.Contains ?? string.Empty)}\" style=\"width:100%\"{disabled}></label></p>" +
+            $"<p><label>difficulty <select name=\"difficulty\"{disabled}>{difficulty}</select></label> <label>valid until <input type=\"date\" name=\"valid_until\" value=\"{E(v.ValidUntil ?? string.Empty)}\"{disabled}></label></p>" +
+            $"<p><button type=\"submit\"{disabled}>Save as a case</button>{(csrf is null ? " (a write token is needed to label)" : string.Empty)}</p></form>");
+        return page.Render();
+    }
+
     /// <summary>A page of another writer's (a run report, a diff, a gate) with the dashboard's navigation and script added.</summary>
     public static string Framed(string html, string current, string state)
     {
@@ -402,6 +479,8 @@ public static class DashboardPages
 
     private static HtmlPage Page(string title, string current, string state) =>
         new HtmlPage(title) { Head = StateMeta(state) }.Script(ScriptPath).Raw(Nav(current));
+
+    private static string Csrf(string token) => $"<input type=\"hidden\" name=\"{CsrfField}\" value=\"{E(token)}\">";
 
     private static string StateMeta(string state) => $"<meta name=\"recal-state\" content=\"{E(state)}\">";
 
