@@ -54,6 +54,23 @@ internal static class ServeCommand
         return command;
     }
 
+    /// <summary>
+    /// What the server is given, composed as <c>recal ingest</c> composes an ingest: the project's classifier over its
+    /// store, its <c>ingest:</c> settings (interaction rule, feedback names) and its quarantine file.
+    /// </summary>
+    internal static async Task<RecalServerContext> ComposeAsync(Recal.Domain.EvalProject project, Recal.Storage.IRecalStore store, IReadOnlyList<string> urls, CancellationToken cancellationToken)
+    {
+        var settings = project.Settings.Ingest;
+        var mapping = new Recal.Ingest.Otel.OtelMappingOptions(settings?.Interaction ?? Recal.Ingest.Otel.InteractionRule.Trace, FeedbackMap.Default.With(settings?.Feedback ?? []));
+        var classifier = await ClassifierCache.GetAsync(project.Taxonomy, store, cancellationToken).ConfigureAwait(false);
+        var traceClassifier = new TraceClassifier(classifier, project.Taxonomy);
+        var quarantinePath = Path.Combine(Path.GetDirectoryName(project.Settings.StorePath)!, "quarantine.jsonl");
+        return new RecalServerContext(store, traceClassifier.Classify, quarantinePath, mapping, project.Settings.Name)
+        {
+            Source = "recal serve " + string.Join(' ', urls),
+        };
+    }
+
     private static async Task<int> RunAsync(CliContext context, DirectoryInfo directory, RecalServerOptions options, CancellationToken cancellationToken)
     {
         var problems = options.Problems();
@@ -73,17 +90,8 @@ internal static class ServeCommand
             return ExitCodes.CannotRun;
         }
 
-        var settings = project.Settings.Ingest;
-        var mapping = new Recal.Ingest.Otel.OtelMappingOptions(settings?.Interaction ?? Recal.Ingest.Otel.InteractionRule.Trace, FeedbackMap.Default.With(settings?.Feedback ?? []));
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
-        var classifier = await ClassifierCache.GetAsync(project.Taxonomy, store, cancellationToken).ConfigureAwait(false);
-        var traceClassifier = new TraceClassifier(classifier, project.Taxonomy);
-        var quarantinePath = Path.Combine(Path.GetDirectoryName(project.Settings.StorePath)!, "quarantine.jsonl");
-        var serverContext = new RecalServerContext(store, traceClassifier.Classify, quarantinePath, mapping, project.Settings.Name)
-        {
-            Source = "recal serve " + string.Join(' ', options.Urls),
-        };
-
+        var serverContext = await ComposeAsync(project, store, options.Urls, cancellationToken).ConfigureAwait(false);
         await using var app = RecalServer.Build(options, serverContext);
         try
         {
