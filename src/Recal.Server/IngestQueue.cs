@@ -156,7 +156,8 @@ public sealed class IngestQueue : BackgroundService
             return;
         }
 
-        // The store reports Missing by position in the transaction: each request gets its own.
+        // The store reports Missing by position in the transaction: each request gets its own. The parts are
+        // committed, so each request is answered whatever happens to its quarantine records.
         var missing = new HashSet<int>(result.Missing);
         var offset = 0;
         foreach (var entry in entries)
@@ -172,24 +173,42 @@ public sealed class IngestQueue : BackgroundService
                 }
             }
 
+            offset += batch.Updates.Count;
+            Interlocked.Add(ref _read, batch.Records);
+            Quarantine(batch);
+            entry.Done.TrySetResult(new IngestCommit(own));
+            Interlocked.Add(ref _queued, -entry.Count);
+        }
+
+        Interlocked.Add(ref _added, result.Added);
+        _unchanged += result.Unchanged;
+        if (result.Added > 0 && _held.Count > 0)
+        {
+            await RetryHeldAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes a request's rejects to the quarantine file; a failure to write it is logged, never fatal to the writer.</summary>
+    private void Quarantine(IngestPipeline.PartBatch batch)
+    {
+        if (batch.Rejects.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
             foreach (var reject in batch.Rejects)
             {
                 _quarantine.Write(reject.Line, reject.Code, reject.Reason, reject.Raw.Span, reject.Place);
                 _quarantined++;
             }
 
-            offset += batch.Updates.Count;
-            Interlocked.Add(ref _read, batch.Records);
-            entry.Done.TrySetResult(new IngestCommit(own));
-            Interlocked.Add(ref _queued, -entry.Count);
+            _quarantine.Flush();
         }
-
-        _quarantine.Flush();
-        Interlocked.Add(ref _added, result.Added);
-        _unchanged += result.Unchanged;
-        if (result.Added > 0 && _held.Count > 0)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await RetryHeldAsync().ConfigureAwait(false);
+            _logger.LogWarning(new EventId(3003, "QuarantineFailed"), "Writing {Count} rejected record(s) to the quarantine file failed: {Reason}", batch.Rejects.Count, e.Message);
         }
     }
 
@@ -227,8 +246,15 @@ public sealed class IngestQueue : BackgroundService
 
     private void QuarantineHeld(TraceUpdate update, string place)
     {
-        _quarantine.Write(0, "RC2011", $"feedback for trace '{update.Key[TraceKeys.IdPrefix.Length..]}', which is not stored: its interaction had not arrived when the server let the feedback go (send the trace's spans first)", default, $"{_source} {place}");
-        _quarantined++;
+        try
+        {
+            _quarantine.Write(0, "RC2011", $"feedback for trace '{update.Key[TraceKeys.IdPrefix.Length..]}', which is not stored: its interaction had not arrived when the server let the feedback go (send the trace's spans first)", default, $"{_source} {place}");
+            _quarantined++;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(new EventId(3003, "QuarantineFailed"), "Writing held feedback to the quarantine file failed: {Reason}", e.Message);
+        }
     }
 
     private sealed record Entry(IngestPipeline.PartBatch Batch, int Count, TaskCompletionSource<IngestCommit> Done);

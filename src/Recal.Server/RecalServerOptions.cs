@@ -52,9 +52,15 @@ public sealed record RecalServerOptions
         var loopback = true;
         foreach (var url in Urls)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (Uri.TryCreate(url, UriKind.Absolute, out var secure) && secure.Scheme == Uri.UriSchemeHttps)
             {
-                problems.Add($"'{url}' is not an http:// or https:// URL (write http://127.0.0.1:4318)");
+                problems.Add($"'{url}': https is not served by recal serve itself; listen on http:// and put a TLS-terminating proxy in front across a network");
+                continue;
+            }
+
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+            {
+                problems.Add($"'{url}' is not an http:// URL (write http://127.0.0.1:4318)");
                 continue;
             }
 

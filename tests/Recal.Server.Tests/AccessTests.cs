@@ -68,6 +68,7 @@ public sealed class AccessTests
         new RecalServerOptions { WriteToken = "w", Urls = ["http://0.0.0.0:4318"] }.Problems().Should().BeEmpty();
         new RecalServerOptions { WriteToken = "same", ReadToken = "same" }.Problems().Should().ContainSingle().Which.Should().Contain("must differ");
         new RecalServerOptions { WriteToken = "w", Urls = ["127.0.0.1:4318"] }.Problems().Should().ContainSingle().Which.Should().Contain("not an http://");
+        new RecalServerOptions { WriteToken = "w", Urls = ["https://127.0.0.1:4318"] }.Problems().Should().ContainSingle().Which.Should().Contain("TLS-terminating proxy");
     }
 
     [Fact]

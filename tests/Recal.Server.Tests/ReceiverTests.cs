@@ -109,7 +109,33 @@ public sealed class ReceiverTests
     {
         await using var server = await Harness.StartAsync();
         (await server.Client.PostAsync("/v1/traces", Spans.Json(Spans.Traces(5, 0, 1)), Cancel)).StatusCode.Should().Be(HttpStatusCode.OK);
-        var logs = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        var logs = Evaluation(Spans.TraceId(5, 0), -1.0, withBadRecord: true);
+
+        var response = await server.Client.PostAsync("/v1/logs", Spans.Json(logs), Cancel);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var partial = Spans.Parse(await response.Content.ReadAsStringAsync(Cancel)).GetProperty("partialSuccess");
+        partial.GetProperty("rejectedLogRecords").GetString().Should().Be("1");
+        (await Harness.StoredAsync(server.Store))[$"id:{Spans.TraceId(5, 0)}"].Should().Contain("\"Thumbs\":-1");
+    }
+
+    /// <summary>A logs request with a thumbs evaluation of a trace's span (and a record naming no trace, when asked).</summary>
+    private static byte[] Evaluation(string traceId, double score, bool withBadRecord = false)
+    {
+        var record = new
+        {
+            timeUnixNano = "1795165200000000000",
+            eventName = "gen_ai.evaluation.result",
+            traceId,
+            spanId = "0000000000000001",
+            attributes = new object[]
+            {
+                new { key = "gen_ai.evaluation.name", value = new { stringValue = "thumbs" } },
+                new { key = "gen_ai.evaluation.score.value", value = new { doubleValue = score } },
+            },
+        };
+        object[] records = withBadRecord ? [record, new { timeUnixNano = "1795165200000000000", eventName = "gen_ai.evaluation.result" }] : [record];
+        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
         {
             resourceLogs = new object[]
             {
@@ -119,34 +145,26 @@ public sealed class ReceiverTests
                     {
                         new
                         {
-                            logRecords = new object[]
-                            {
-                                new
-                                {
-                                    timeUnixNano = "1795165200000000000",
-                                    eventName = "gen_ai.evaluation.result",
-                                    traceId = Spans.TraceId(5, 0),
-                                    spanId = "0000000000000001",
-                                    attributes = new object[]
-                                    {
-                                        new { key = "gen_ai.evaluation.name", value = new { stringValue = "thumbs" } },
-                                        new { key = "gen_ai.evaluation.score.value", value = new { doubleValue = -1.0 } },
-                                    },
-                                },
-                                new { timeUnixNano = "1795165200000000000", eventName = "gen_ai.evaluation.result" },
-                            },
+                            logRecords = records,
                         },
                     },
                 },
             },
         });
+    }
 
-        var response = await server.Client.PostAsync("/v1/logs", Spans.Json(logs), Cancel);
+    [Fact]
+    public async Task Feedback_that_arrives_before_its_trace_is_held_and_attached_when_the_trace_comes()
+    {
+        await using var server = await Harness.StartAsync();
 
-        response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var partial = Spans.Parse(await response.Content.ReadAsStringAsync(Cancel)).GetProperty("partialSuccess");
-        partial.GetProperty("rejectedLogRecords").GetString().Should().Be("1");
-        (await Harness.StoredAsync(server.Store))[$"id:{Spans.TraceId(5, 0)}"].Should().Contain("\"Thumbs\":-1");
+        var early = await server.Client.PostAsync("/v1/logs", Spans.Json(Evaluation(Spans.TraceId(8, 0), 1.0)), Cancel);
+        var trace = await server.Client.PostAsync("/v1/traces", Spans.Json(Spans.Traces(8, 0, 1)), Cancel);
+        await server.StopAsync();
+
+        early.StatusCode.Should().Be(HttpStatusCode.OK);
+        trace.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await Harness.StoredAsync(server.Store))[$"id:{Spans.TraceId(8, 0)}"].Should().Contain("\"Thumbs\":1");
     }
 
     [Fact]

@@ -94,8 +94,9 @@ public static class OtlpEndpoints
             return TooLarge(protobuf, options);
         }
 
+        // A request waits for one of the read slots (its body is not read meanwhile), up to the Retry-After interval.
         var slots = services.GetRequiredService<ReadSlots>();
-        if (!slots.TryEnter())
+        if (!await slots.EnterAsync(options.RetryAfter, http.RequestAborted).ConfigureAwait(false))
         {
             return Busy(protobuf, options, "too many requests are being read");
         }
@@ -237,22 +238,25 @@ public static class OtlpEndpoints
     private sealed class BodyTooLargeException : Exception;
 
     /// <summary>Bounds how many bodies are held at once: memory is at most this many times the body limit, plus the queue.</summary>
-    internal sealed class ReadSlots(int slots)
+    internal sealed class ReadSlots(int slots) : IDisposable
     {
-        private int _free = slots;
+        private readonly SemaphoreSlim _free = new(slots, slots);
 
-        public bool TryEnter()
+        public async Task<bool> EnterAsync(TimeSpan wait, CancellationToken cancellationToken)
         {
-            if (Interlocked.Decrement(ref _free) >= 0)
+            try
             {
-                return true;
+                return await _free.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
             }
-
-            Interlocked.Increment(ref _free);
-            return false;
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
         }
 
-        public void Exit() => Interlocked.Increment(ref _free);
+        public void Exit() => _free.Release();
+
+        public void Dispose() => _free.Dispose();
     }
 
     /// <summary>An OTLP answer: the status, a body in the request's encoding, and Retry-After when the client should wait.</summary>
