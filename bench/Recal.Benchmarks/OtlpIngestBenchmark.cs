@@ -133,7 +133,7 @@ internal static class OtlpIngestBenchmark
         }
     }
 
-    private static void Generate(string path, int count, bool protobuf)
+    internal static void Generate(string path, int count, bool protobuf)
     {
         var source = new List<Recal.Domain.Trace>();
         using (var gzip = new GZipStream(File.OpenRead(Path.Combine(Paths.Sample, "traffic", "traffic.jsonl.gz")), CompressionMode.Decompress))

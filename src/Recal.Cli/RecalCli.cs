@@ -33,6 +33,7 @@ public static class RecalCli
         root.Subcommands.Add(StalenessCommand.Create(context));
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(StoreCommand.Create(context));
+        root.Subcommands.Add(ServeCommand.Create(context));
         foreach (var lifecycle in LifecycleCommands.Create(context))
         {
             root.Subcommands.Add(lifecycle);

@@ -94,7 +94,7 @@ public static partial class IngestPipeline
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var source = Path.GetFileName(path);
         var now = (time ?? TimeProvider.System).GetUtcNow();
-        var check = new PartCheck(parser, classify, now + FutureHorizon, now, source, framing);
+        var check = new PartCheck(parser, classify, now, source, framing);
         var ingest = await store.BeginIngestAsync(Path.GetFullPath(path), cancellationToken).ConfigureAwait(false);
         using var quarantine = new QuarantineWriter(quarantinePath, source, logger);
         var raw = Channel.CreateBounded<RawBatch>(new BoundedChannelOptions(2) { SingleWriter = true });
@@ -341,10 +341,25 @@ public static partial class IngestPipeline
         }
     }
 
-    /// <summary>Turns one payload into classified updates and rejects; never throws.</summary>
-    private sealed class PartCheck(IPayloadParser parser, Func<Trace, string, ClassifiedTrace> classify, DateTimeOffset horizon, DateTimeOffset now, string source, PayloadFraming framing)
+    /// <summary>
+    /// Turns one payload into classified updates and rejects; never throws: the step a file ingest runs on each of its
+    /// payloads and the OTLP/HTTP receiver on each request body.
+    /// </summary>
+    /// <param name="now">The ingest time: parts dated more than <see cref="FutureHorizon"/> after it are rejected (RC2007).</param>
+    /// <param name="source">The file name (or the receiver's endpoint) places are spelled with.</param>
+    public sealed class PartCheck(IPayloadParser parser, Func<Trace, string, ClassifiedTrace> classify, DateTimeOffset now, string source, PayloadFraming framing)
     {
-        public void Check(RawLine line, PartBatch batch)
+        private readonly DateTimeOffset horizon = now + FutureHorizon;
+
+        /// <summary>Checks one whole payload (a request body) as payload number 1.</summary>
+        public PartBatch Check(ReadOnlyMemory<byte> payload)
+        {
+            var batch = new PartBatch(1, payload.Length);
+            Check(new RawLine(1, payload, false), batch);
+            return batch;
+        }
+
+        internal void Check(RawLine line, PartBatch batch)
         {
             if (line.TooLong)
             {
@@ -368,6 +383,8 @@ public static partial class IngestPipeline
 
             batch.Records += parts.Spans;
             batch.SpansWithoutContent += parts.SpansWithoutContent;
+            batch.RejectedRecords += parts.Rejected;
+            batch.Unreadable |= parts.Unreadable;
             var raw = framing is PayloadFraming.Lines or PayloadFraming.Rows ? line.Bytes : ReadOnlyMemory<byte>.Empty;
             foreach (var problem in parts.Problems)
             {
@@ -425,9 +442,11 @@ public static partial class IngestPipeline
         }
     }
 
-    private sealed record PartReject(long Line, string Code, string Reason, ReadOnlyMemory<byte> Raw, string Place);
+    /// <summary>A record of a payload that is not stored: its payload number, code (RC20xx), reason, raw text (for line formats) and place.</summary>
+    public sealed record PartReject(long Line, string Code, string Reason, ReadOnlyMemory<byte> Raw, string Place);
 
-    private sealed class PartBatch(long lastLine, long position)
+    /// <summary>What <see cref="PartCheck"/> made of one or more payloads: updates to merge and what was rejected.</summary>
+    public sealed class PartBatch(long lastLine, long position)
     {
         public List<TraceUpdate> Updates { get; } = [];
 
@@ -451,6 +470,12 @@ public static partial class IngestPipeline
         public long Records { get; set; }
 
         public long SpansWithoutContent { get; set; }
+
+        /// <summary>Records (spans, log records) left out as invalid, each also among <see cref="Rejects"/> (<see cref="PayloadParts.Rejected"/>).</summary>
+        public long RejectedRecords { get; set; }
+
+        /// <summary>Whether a payload could not be read at all (not JSON, not protobuf, not an OTLP object): <see cref="PayloadParts.Unreadable"/>.</summary>
+        public bool Unreadable { get; set; }
     }
 }
 

@@ -24,6 +24,12 @@ public sealed class PayloadParts
     /// <summary>GenAI spans that carried no content (input messages or value): nothing to make a trace of.</summary>
     public int SpansWithoutContent { get; set; }
 
+    /// <summary>Records (spans, log records) left out because they are invalid; each is also one of <see cref="Problems"/>.</summary>
+    public int Rejected { get; set; }
+
+    /// <summary>Whether the payload as a whole could not be read (not JSON or protobuf, not an OTLP object): nothing in it was used.</summary>
+    public bool Unreadable { get; set; }
+
     /// <summary>Trace ids whose root span (no parent) was in the payload.</summary>
     public HashSet<string> Roots { get; } = new(StringComparer.Ordinal);
 

@@ -35,7 +35,16 @@ public static class OtelInteractions
         var result = new PayloadParts { Spans = payload.Spans.Count };
         foreach (var problem in payload.Problems)
         {
+            // A problem placed in a record left that record out; one placed at the payload is about the whole of it.
             result.Problems.Add(problem);
+            if (problem.Place != OtlpPayload.Whole)
+            {
+                result.Rejected++;
+            }
+            else if (problem.Code is "RC2001" or "RC2002")
+            {
+                result.Unreadable = true;
+            }
         }
 
         // Log records become events of the span they name; those whose span is elsewhere stand as event-only spans.
@@ -47,6 +56,7 @@ public static class OtelInteractions
             if (log.TraceId is null)
             {
                 result.Problems.Add(new PayloadProblem("RC2004", log.Place, $"log record '{log.EventName}' names no trace (traceId is empty), so it cannot be attached to an interaction"));
+                result.Rejected++;
                 continue;
             }
 

@@ -45,6 +45,9 @@ public sealed record OtelLogRecord(
 /// <summary>What one OTLP payload (a request body, a file-exporter line) holds.</summary>
 public sealed class OtlpPayload
 {
+    /// <summary>The place of a problem about the payload as a whole rather than one of its records.</summary>
+    public const string Whole = "payload";
+
     public List<OtelSpan> Spans { get; } = [];
 
     public List<OtelLogRecord> Logs { get; } = [];

@@ -36,7 +36,7 @@ public static class OtlpJsonReader
         {
             // As a document parser would: JSON that does not parse is one problem, whatever was read before the error.
             var failed = new OtlpPayload();
-            failed.Problems.Add(new PayloadProblem("RC2001", "payload", $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}"));
+            failed.Problems.Add(new PayloadProblem("RC2001", OtlpPayload.Whole, $"not valid JSON at byte {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}"));
             return failed;
         }
 
@@ -58,7 +58,7 @@ public static class OtlpJsonReader
         {
             var kind = Kind(reader.TokenType);
             reader.Skip();
-            payload.Problems.Add(new PayloadProblem("RC2002", "payload", $"an OTLP payload must be a JSON object with 'resourceSpans' or 'resourceLogs', got {kind}"));
+            payload.Problems.Add(new PayloadProblem("RC2002", OtlpPayload.Whole, $"an OTLP payload must be a JSON object with 'resourceSpans' or 'resourceLogs', got {kind}"));
             return;
         }
 
@@ -93,7 +93,7 @@ public static class OtlpJsonReader
 
         if (!found)
         {
-            payload.Problems.Add(new PayloadProblem("RC2004", "payload", "neither 'resourceSpans' nor 'resourceLogs' is present (an OTLP TracesData or LogsData object has one of them)"));
+            payload.Problems.Add(new PayloadProblem("RC2004", OtlpPayload.Whole, "neither 'resourceSpans' nor 'resourceLogs' is present (an OTLP TracesData or LogsData object has one of them)"));
         }
     }
 

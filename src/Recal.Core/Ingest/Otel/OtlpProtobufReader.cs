@@ -20,7 +20,7 @@ public static class OtlpProtobufReader
         }
         catch (InvalidProtocolBufferException e)
         {
-            payload.Problems.Add(new PayloadProblem("RC2001", "payload", $"not a valid OTLP protobuf ExportTraceServiceRequest: {e.Message}"));
+            payload.Problems.Add(new PayloadProblem("RC2001", OtlpPayload.Whole, $"not a valid OTLP protobuf ExportTraceServiceRequest: {e.Message}"));
             return payload;
         }
 
@@ -81,7 +81,7 @@ public static class OtlpProtobufReader
         }
         catch (InvalidProtocolBufferException e)
         {
-            payload.Problems.Add(new PayloadProblem("RC2001", "payload", $"not a valid OTLP protobuf ExportLogsServiceRequest: {e.Message}"));
+            payload.Problems.Add(new PayloadProblem("RC2001", OtlpPayload.Whole, $"not a valid OTLP protobuf ExportLogsServiceRequest: {e.Message}"));
             return payload;
         }
 

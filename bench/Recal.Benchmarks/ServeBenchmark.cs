@@ -1,0 +1,198 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+
+namespace Recal.Benchmarks;
+
+/// <summary>
+/// <c>serve-otlp [N] [clients] [json|proto] [gzip]</c>: <c>recal serve</c> started as its own process (the built CLI,
+/// on 127.0.0.1 with a free port, on a copy of the sample project with a fresh store) receives N GenAI chat spans in
+/// requests of 512 (the requests <c>ingest-otlp</c> writes), posted by that many loopback clients at
+/// once; a 429 or 503 is retried after its Retry-After. Prints sustained spans/s (first post to last acknowledgement),
+/// the 429s, and the server's peak resident memory (VmHWM), then stops the server by its PID.
+/// </summary>
+internal static class ServeBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500_000;
+        var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
+        var json = args.Contains("json");
+        var gzip = args.Contains("gzip");
+        var work = Paths.Work;
+        Directory.CreateDirectory(work);
+        var file = Path.Combine(work, $"spans-{count}.{(json ? "jsonl" : "otlp")}");
+        if (!File.Exists(file))
+        {
+            OtlpIngestBenchmark.Generate(file, count, protobuf: !json);
+        }
+
+        var bodies = json ? File.ReadLines(file).Select(System.Text.Encoding.UTF8.GetBytes).ToList() : LengthPrefixed(file);
+        if (gzip)
+        {
+            bodies = [.. bodies.Select(Compress)];
+        }
+
+        var project = Path.Combine(work, "serve-project");
+        if (Directory.Exists(project))
+        {
+            Directory.Delete(project, recursive: true);
+        }
+
+        Copy(Paths.Sample, project);
+        var port = FreePort();
+        // The CLI's own build output (built with this benchmark), as a user runs it.
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!);
+        var cli = Path.Combine(Paths.Root, "src", "Recal.Cli", "bin", configuration, "net10.0", "recal.dll");
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { cli, "serve", "-p", project, "--urls", $"http://127.0.0.1:{port}", "--no-token" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var server = Process.Start(start)!;
+        server.OutputDataReceived += (_, _) => { };
+        server.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
+            while (true)
+            {
+                try
+                {
+                    if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
+                    {
+                        break;
+                    }
+                }
+                catch (HttpRequestException) when (!server.HasExited)
+                {
+                }
+
+                await Task.Delay(100);
+            }
+
+            var media = new MediaTypeHeaderValue(json ? "application/json" : "application/x-protobuf");
+            long next = -1, spans = 0, busy = 0, rejected = 0;
+            var watch = Stopwatch.StartNew();
+            var tasks = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+            {
+                int index;
+                while ((index = (int)Interlocked.Increment(ref next)) < bodies.Count)
+                {
+                    while (true)
+                    {
+                        var content = new ByteArrayContent(bodies[index]);
+                        content.Headers.ContentType = media;
+                        if (gzip)
+                        {
+                            content.Headers.ContentEncoding.Add("gzip");
+                        }
+
+                        using var response = await http.PostAsync("/v1/traces", content);
+                        if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+                        {
+                            Interlocked.Increment(ref busy);
+                            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                            continue;
+                        }
+
+                        response.EnsureSuccessStatusCode();
+                        if ((await response.Content.ReadAsByteArrayAsync()).Length > 2)
+                        {
+                            Interlocked.Increment(ref rejected);
+                        }
+
+                        Interlocked.Add(ref spans, Math.Min(512, count - (index * 512L)));
+                        break;
+                    }
+                }
+            })).ToArray();
+            await Task.WhenAll(tasks);
+            watch.Stop();
+            var peak = PeakResidentBytes(server.Id);
+            Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+            Console.WriteLine($"input: {count:N0} GenAI chat spans in {bodies.Count:N0} requests of 512, {(json ? "OTLP/JSON" : "OTLP protobuf")}{(gzip ? ", gzip" : string.Empty)}, {bodies.Sum(b => (long)b.Length) / 1e6:N0} MB on the wire, {clients} loopback client(s)");
+            Console.WriteLine($"acknowledged (committed): {spans:N0} spans in {watch.Elapsed.TotalSeconds:N2} s = {spans / watch.Elapsed.TotalSeconds:N0} spans/s sustained");
+            Console.WriteLine($"turned away (429/503, retried): {busy:N0}; responses with a partial success: {rejected:N0}");
+            Console.WriteLine($"server peak resident memory (VmHWM): {peak / 1e6:N0} MB");
+            return spans == count && rejected == 0 ? 0 : 1;
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+    }
+
+    private static List<byte[]> LengthPrefixed(string file)
+    {
+        var bodies = new List<byte[]>();
+        using var input = File.OpenRead(file);
+        var prefix = new byte[4];
+        while (input.Read(prefix) == 4)
+        {
+            var body = new byte[BinaryPrimitives.ReadUInt32BigEndian(prefix)];
+            input.ReadExactly(body);
+            bodies.Add(body);
+        }
+
+        return bodies;
+    }
+
+    private static byte[] Compress(byte[] body)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(body);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The project files without its store, its traffic or anything git ignores.</summary>
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(from))
+        {
+            var name = Path.GetFileName(folder);
+            if (name is not (".recal" or "traffic"))
+            {
+                Copy(folder, Path.Combine(to, name));
+            }
+        }
+    }
+
+    /// <summary>VmHWM of /proc/PID/status: the most resident memory the process ever had.</summary>
+    private static long PeakResidentBytes(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Recal.Server.Otlp;
+using Recal.Server.Pages;
+
+namespace Recal.Server;
+
+/// <summary>
+/// One area of the server: its services and its routes. The server is the list of its areas (<see cref="RecalServer.Areas"/>);
+/// a new view or API is a new area (or a route in one), each route saying what permission it needs (<see cref="AccessExtensions.Require"/>).
+/// </summary>
+public interface IServerArea
+{
+    void AddServices(IServiceCollection services);
+
+    void Map(IEndpointRouteBuilder endpoints);
+}
+
+/// <summary>Builds the <c>recal serve</c> web application: Kestrel on the options' URLs, the access rules, and every area.</summary>
+public static class RecalServer
+{
+    /// <summary>The areas every server has: the home page and health probe, and the OTLP/HTTP receiver.</summary>
+    public static IReadOnlyList<IServerArea> Areas { get; } = [new HomeArea(), new OtlpReceiverArea()];
+
+    /// <param name="middleware">Runs before the endpoints (a test records bodies here); none by default.</param>
+    /// <param name="logging">Configures logging; by default warnings and errors go to the console, and nothing else.</param>
+    public static WebApplication Build(
+        RecalServerOptions options,
+        RecalServerContext context,
+        IEnumerable<IServerArea>? areas = null,
+        Action<WebApplication>? middleware = null,
+        Action<ILoggingBuilder>? logging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        var problems = options.Problems();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", problems), nameof(options));
+        }
+
+        var chosen = (areas ?? Areas).ToList();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(RecalServer).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        }
+
+        builder.WebHost.UseUrls([.. options.Urls]);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(context);
+        builder.Services.AddSingleton(new Access(options));
+        foreach (var area in chosen)
+        {
+            area.AddServices(builder.Services);
+        }
+
+        var app = builder.Build();
+        middleware?.Invoke(app);
+        foreach (var area in chosen)
+        {
+            area.Map(app);
+        }
+
+        return app;
+    }
+
+    private sealed class HomeArea : IServerArea
+    {
+        public void AddServices(IServiceCollection services)
+        {
+        }
+
+        public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapHome();
+    }
+
+    private sealed class OtlpReceiverArea : IServerArea
+    {
+        public void AddServices(IServiceCollection services) => services.AddOtlpReceiver();
+
+        public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapOtlpReceiver();
+    }
+}

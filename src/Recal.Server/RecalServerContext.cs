@@ -1,0 +1,27 @@
+using Recal.Domain;
+using Recal.Ingest.Otel;
+using Recal.Storage;
+
+namespace Recal.Server;
+
+/// <summary>
+/// What the host (the <c>recal serve</c> command, a test) composes for the server: the project's store, opened for
+/// writing, and its classifier, as <c>recal ingest</c> uses them. The server owns neither: the host closes the store.
+/// </summary>
+/// <param name="Classify">The project's trace classifier (thread-safe: requests are parsed and classified in parallel).</param>
+/// <param name="QuarantinePath">Where rejected records go, as for <c>recal ingest</c> (.recal/quarantine.jsonl).</param>
+/// <param name="Mapping">Which spans make a trace and how feedback maps (the <c>ingest:</c> section of recal.yaml).</param>
+/// <param name="ProjectName">Shown on the home page.</param>
+public sealed record RecalServerContext(
+    IRecalStore Store,
+    Func<Trace, string, ClassifiedTrace> Classify,
+    string QuarantinePath,
+    OtelMappingOptions Mapping,
+    string ProjectName)
+{
+    /// <summary>The ingest session's source and the quarantine's source name.</summary>
+    public string Source { get; init; } = "recal serve";
+
+    /// <summary>The clock that dates the ingest (future-dated traces are refused against it).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
