@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Recal.Domain;
 using Recal.Ingest.Otel;
 using Recal.Storage;
@@ -24,4 +25,10 @@ public sealed record RecalServerContext(
 
     /// <summary>The clock that dates the ingest (future-dated traces are refused against it).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The project folder the dashboard reads (again whenever its files change); null: the dashboard has no project to show.</summary>
+    public string? ProjectRoot { get; init; }
+
+    /// <summary>Makes the project's embedder for the coverage instruments, its cache id, or why there is none; null: coverage is unknown.</summary>
+    public Func<EvalProject, (IEmbeddingGenerator<string, Embedding<float>>? Generator, string? Id, string? Error)>? Embedder { get; init; }
 }

@@ -68,6 +68,9 @@ internal static class ServeCommand
         return new RecalServerContext(store, traceClassifier.Classify, quarantinePath, mapping, project.Settings.Name)
         {
             Source = "recal serve " + string.Join(' ', urls),
+            ProjectRoot = project.Root,
+            // The dashboard reads the project again when its files change: the embedder follows its settings then.
+            Embedder = current => EmbedderOptions.Create(current.Settings.Embeddings, current.Settings.Run),
         };
     }
 

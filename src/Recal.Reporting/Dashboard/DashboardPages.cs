@@ -454,6 +454,22 @@ public static class DashboardPages
         return html[..head] + StateMeta(state) + $"<script src=\"{ScriptPath}\" defer></script>" + html[head..(body + 6)] + "\n" + Nav(current) + html[(body + 6)..];
     }
 
+    /// <summary>Two whole pages as one: the second's body after the first's (a gate above its diff).</summary>
+    public static string Joined(string first, string second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        var start = second.IndexOf("<body>", StringComparison.Ordinal);
+        var end = second.LastIndexOf("</body>", StringComparison.Ordinal);
+        var cut = first.LastIndexOf("</body>", StringComparison.Ordinal);
+        if (start < 0 || end < start || cut < 0)
+        {
+            throw new ArgumentException("not whole HTML pages");
+        }
+
+        return first[..cut] + second[(start + 6)..end] + first[cut..];
+    }
+
     /// <summary>A page that says what could not be shown and what would show it.</summary>
     public static string Problem(string title, string current, string message, string? next, string state)
     {
