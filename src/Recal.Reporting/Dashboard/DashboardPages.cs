@@ -80,10 +80,14 @@ public static class DashboardPages
             page.Paragraph($"Score side read from the newest run {run.Id} (target {run.Target}, suite {run.SuiteVersion}).", "meta");
         }
 
-        page.Table(
-            ["instrument", "verdict", "evidence", "next"],
-            result.Findings.Select(f => (IReadOnlyList<string>)[f.Instrument, f.Verdict.ToString().ToLowerInvariant(), f.Evidence, f.Verdict == Verdict.Healthy ? string.Empty : f.Next ?? string.Empty]),
-            i => result.Findings[i].Verdict switch { Verdict.Drifting => "alarmed", _ => null });
+        // One box per instrument, coloured by its verdict, with the next step under a finding.
+        foreach (var finding in result.Findings)
+        {
+            var css = finding.Verdict switch { Verdict.Drifting => "alarm", Verdict.Healthy => "ok", _ => "info" };
+            var next = finding.Verdict == Verdict.Healthy || finding.Next is null ? string.Empty : $"<br><span class=\"meta\">next: <code>{E(finding.Next)}</code></span>";
+            page.Raw($"<div class=\"{css}\" data-verdict=\"{finding.Verdict.ToString().ToLowerInvariant()}\"><strong>{E(finding.Instrument)}</strong> · {finding.Verdict.ToString().ToLowerInvariant()}: {E(finding.Evidence)}{next}</div>");
+        }
+
         return page.Render();
     }
 

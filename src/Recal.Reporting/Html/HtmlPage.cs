@@ -16,7 +16,7 @@ internal sealed partial class HtmlPage
         .alarm{background:#fef2f2;border-left:4px solid #dc2626}.ok{background:#f0fdf4;border-left:4px solid #16a34a}
         .warn{background:#fffbeb;border-left:4px solid #d97706}.info{background:#f9fafb;border-left:4px solid #9ca3af}
         .wide{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:right;font-variant-numeric:tabular-nums}
-        th,td.txt{overflow-wrap:anywhere}td.num{white-space:nowrap}
+        th,td.txt{overflow-wrap:anywhere}td.txt{text-align:left}td.num{white-space:nowrap}
         th:first-child,td:first-child{text-align:left}th{background:#f9fafb}tr.missing td{color:#b91c1c;font-weight:600}tr.alarmed td{background:#fef2f2}
         nav.dash{display:flex;flex-wrap:wrap;gap:.2rem 1rem;padding:.5rem 0;border-bottom:1px solid #e5e7eb;font-size:.9rem}nav.dash a{color:#1d4ed8;text-decoration:none}nav.dash a[aria-current]{font-weight:700;color:#111827}
         a.window rect:hover{fill-opacity:.08}form.filter{display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:end;font-size:.85rem}form.filter label{display:flex;flex-direction:column}

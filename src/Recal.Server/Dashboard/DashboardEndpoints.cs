@@ -71,6 +71,10 @@ public static class DashboardEndpoints
 
         Func<IResult> script = () => Results.Text(DashboardPages.Script, "text/javascript; charset=utf-8");
         endpoints.MapGet(DashboardPages.ScriptPath, script);
+
+        // Browsers ask for an icon on every page: answered with nothing rather than a 404 in their console.
+        Func<IResult> icon = Results.NoContent;
+        endpoints.MapGet("/favicon.ico", icon);
         return endpoints;
     }
 
