@@ -26,6 +26,12 @@ public sealed record RecalServerContext(
     /// <summary>The clock that dates the ingest (future-dated traces are refused against it).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// The store the dashboard reads (and fills the embedding cache of): a connection of its own, so a long read never
+    /// holds up the receiver's writer; by default the receiver's store.
+    /// </summary>
+    public IRecalStore? ViewStore { get; init; }
+
     /// <summary>The project folder the dashboard reads (again whenever its files change); null: the dashboard has no project to show.</summary>
     public string? ProjectRoot { get; init; }
 

@@ -94,7 +94,9 @@ internal static class ServeCommand
         }
 
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
-        var serverContext = await ComposeAsync(project, store, options.Urls, cancellationToken).ConfigureAwait(false);
+        // The dashboard reads through a connection of its own, so its long reads never hold up the receiver's writer.
+        await using var viewStore = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
+        var serverContext = await ComposeAsync(project, store, options.Urls, cancellationToken).ConfigureAwait(false) with { ViewStore = viewStore };
         await using var app = RecalServer.Build(options, serverContext);
         try
         {

@@ -175,6 +175,7 @@ public static class DashboardPages
         }
 
         page.Heading(2, "Per stratum, worst covered first");
+        page.Paragraph($"Marked: strata with at least {Percent(CheckUseCase.BlindSpotShare)} of traffic and less than {Percent(CheckUseCase.BlindSpotCoverage)} covered, as recal check counts them.", "meta");
         page.Table(
             ["stratum", "traffic", "traffic share", "eval cases", "measured", "covered", "95% interval", "median similarity"],
             report.Strata.Select(s => (IReadOnlyList<string>)
@@ -188,7 +189,7 @@ public static class DashboardPages
                 $"{Percent(s.Lower)} to {Percent(s.Upper)}",
                 s.MedianSimilarity.ToString("0.000", CultureInfo.InvariantCulture),
             ]),
-            i => report.Strata[i].EvalCases == 0 ? "missing" : null);
+            i => report.Strata[i].TrafficShare >= CheckUseCase.BlindSpotShare && report.Strata[i].CoveredShare < CheckUseCase.BlindSpotCoverage ? "alarmed" : null);
         return page.Render();
     }
 

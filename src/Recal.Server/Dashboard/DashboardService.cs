@@ -26,7 +26,7 @@ internal sealed class DashboardService(RecalServerContext context)
 
     public RecalServerContext Context { get; } = context;
 
-    public IRecalStore Store => Context.Store;
+    public IRecalStore Store => Context.ViewStore ?? Context.Store;
 
     /// <summary>The project as its files are now, or the problems that keep it from loading.</summary>
     public (EvalProject? Project, IReadOnlyList<Diagnostic> Problems) Project()
