@@ -126,6 +126,33 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
     }
 
     [Fact]
+    public async Task Drafts_from_a_blind_spot_are_written_for_the_review_queue()
+    {
+        var server = await _sample.ServerAsync();
+        using var browser = Browser(server);
+        (await LogInAsync(browser, Harness.Token)).StatusCode.Should().Be(HttpStatusCode.Redirect);
+
+        var coverage = await browser.GetStringAsync("/coverage", Cancel);
+        var form = DraftForm().Match(coverage);
+        form.Success.Should().BeTrue("a writer sees a draft button under each blind spot");
+        var fields = Hidden().Matches(form.Value).ToDictionary(m => m.Groups[1].Value, m => WebUtility.HtmlDecode(m.Groups[2].Value));
+        fields["spot"].Should().Be("1");
+        var before = Workflows.LabelImportUseCase.ReadDrafts(_sample.Folder).Drafts.Count;
+
+        var posted = await browser.PostAsync("/coverage/drafts", new FormUrlEncodedContent(fields), Cancel);
+        var again = await browser.PostAsync("/coverage/drafts", new FormUrlEncodedContent(fields), Cancel);
+
+        posted.StatusCode.Should().Be(HttpStatusCode.Redirect, await posted.Content.ReadAsStringAsync(Cancel));
+        posted.Headers.Location!.ToString().Should().StartWith("/review?drafted=");
+        var drafts = Workflows.LabelImportUseCase.ReadDrafts(_sample.Folder).Drafts;
+        drafts.Count.Should().BeGreaterThan(before);
+        drafts.Where(d => d.Draft.Note?.StartsWith("blind spot 1 of", StringComparison.Ordinal) == true).Should().NotBeEmpty().And.OnlyContain(d => d.Draft.Pool == "shadow");
+        again.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await again.Content.ReadAsStringAsync(Cancel)).Should().Contain("already drafted");
+        (await browser.GetStringAsync(posted.Headers.Location.ToString(), Cancel)).Should().Contain("label them below");
+    }
+
+    [Fact]
     public async Task The_page_state_moves_when_traffic_arrives_without_a_restart()
     {
         var server = await _sample.ServerAsync();
@@ -167,6 +194,9 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
 
     [GeneratedRegex("<a href=\"(/mix\\?from=[^\"]+)\" class=\"window\">")]
     private static partial Regex WindowLink();
+
+    [GeneratedRegex("<form method=\"post\" action=\"/coverage/drafts\">.*?</form>")]
+    private static partial Regex DraftForm();
 
     [GeneratedRegex("<a href=\"(/traces/[^\"]+)\">")]
     private static partial Regex TraceLink();

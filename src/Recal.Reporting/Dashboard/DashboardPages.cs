@@ -153,9 +153,10 @@ public static class DashboardPages
         if (report.BlindSpots is { Spots.Count: > 0 } spots)
         {
             page.Heading(2, $"Blind spots ({spots.Spots.Count} of {spots.K} clusters of {spots.Uncovered:N0} uncovered traces)");
-            foreach (var spot in spots.Spots)
+            for (var number = 1; number <= spots.Spots.Count; number++)
             {
-                page.Heading(3, $"Blind spot {spot.Id}: {Percent(spot.TrafficShare)} of traffic, {spot.Traces:N0} traces" + (spot.Growth is { } g ? $", ×{g:0.0} growth from the window's first half to its second" : spot.FirstHalfShare == 0 ? ", new in the window's second half" : string.Empty));
+                var spot = spots.Spots[number - 1];
+                page.Heading(3, $"Blind spot {number}: {Percent(spot.TrafficShare)} of traffic, {spot.Traces:N0} traces" + (spot.Growth is { } g ? $", ×{g:0.0} growth from the window's first half to its second" : spot.FirstHalfShare == 0 ? ", new in the window's second half" : string.Empty));
                 page.Paragraph(
                     $"Distinctive words: {string.Join(", ", spot.Terms.Take(8).Select(t => t.Term))} · strata: {string.Join(", ", spot.Strata.Take(4).Select(s => $"{s.Stratum} {Percent(s.Share)}"))} · median similarity to its nearest case {spot.MedianNearestCaseSimilarity:0.000}",
                     "meta");
@@ -165,7 +166,7 @@ public static class DashboardPages
                     rowLink: i => TraceLink(spot.Examples[i].Key));
                 if (csrf is not null)
                 {
-                    page.Raw($"<form method=\"post\" action=\"/coverage/drafts\">{Csrf(csrf)}<input type=\"hidden\" name=\"spot\" value=\"{spot.Id}\"><button type=\"submit\">Draft cases from this cluster</button></form>");
+                    page.Raw($"<form method=\"post\" action=\"/coverage/drafts\">{Csrf(csrf)}<input type=\"hidden\" name=\"spot\" value=\"{number}\"><input type=\"hidden\" name=\"from\" value=\"{report.From.ToString("O", CultureInfo.InvariantCulture)}\"><input type=\"hidden\" name=\"to\" value=\"{report.To.ToString("O", CultureInfo.InvariantCulture)}\"><button type=\"submit\">Draft {BlindSpotDraftRequest.DefaultSize} cases from this cluster</button></form>");
                 }
             }
         }

@@ -68,6 +68,8 @@ public static class DashboardEndpoints
 
         Func<HttpContext, Task<IResult>> label = LabelAsync;
         endpoints.MapPost("/review/{id}", label).Require(Permission.Write, ToLoginAsync).DisableAntiforgery();
+        Func<HttpContext, Task<IResult>> draft = DraftBlindSpotAsync;
+        endpoints.MapPost("/coverage/drafts", draft).Require(Permission.Write, ToLoginAsync).DisableAntiforgery();
 
         Func<IResult> script = () => Results.Text(DashboardPages.Script, "text/javascript; charset=utf-8");
         endpoints.MapGet(DashboardPages.ScriptPath, script);
@@ -174,7 +176,7 @@ public static class DashboardEndpoints
             }
         }).ConfigureAwait(false);
         return outcome.Report is { } report
-            ? DashboardPages.Coverage(report, outcome.Map, state)
+            ? DashboardPages.Coverage(report, outcome.Map, state, WriteToken(http))
             : DashboardPages.Problem("No coverage", "/coverage", outcome.Problem ?? "nothing to measure", "recal ingest FILE; recal sample", state);
     }
 
@@ -259,7 +261,9 @@ public static class DashboardEndpoints
     private static Task<string> ReviewAsync(HttpContext http, DashboardService service, EvalProject project, string state)
     {
         var (drafts, _) = LabelImportUseCase.ReadDrafts(project.Root);
-        var message = http.Request.Query["labelled"].ToString() is { Length: > 0 } labelled ? $"Draft {labelled} is a case now." : null;
+        var message = http.Request.Query["labelled"].ToString() is { Length: > 0 } labelled ? $"Draft {labelled} is a case now."
+            : http.Request.Query["drafted"].ToString() is { Length: > 0 } drafted ? $"Drafted: {drafted}; label them below."
+            : null;
         return Task.FromResult(DashboardPages.Review(project.Settings.Name, [.. drafts.Select(d => d.Draft)], state, message));
     }
 
@@ -271,10 +275,50 @@ public static class DashboardEndpoints
         return Task.FromResult(ReviewForm(http, project, draft, null, [], null, state));
     }
 
+    /// <summary>The anti-forgery token for a page's forms when the request may write; null for a reader (no forms then).</summary>
+    private static string? WriteToken(HttpContext http) =>
+        http.RequestServices.GetRequiredService<Access>().Allows(http.Request, Permission.Write) ? http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http).RequestToken : null;
+
+    /// <summary>POST /coverage/drafts: drafts spread over one blind spot of the current window, written for the review queue.</summary>
+    private static async Task<IResult> DraftBlindSpotAsync(HttpContext http)
+    {
+        SecurityHeaders(http.Response);
+        if (!await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http).ConfigureAwait(false))
+        {
+            return Results.Text("400: the form's anti-forgery token is missing or wrong: open the coverage view again and resend it\n", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var service = http.RequestServices.GetRequiredService<DashboardService>();
+        var form = await http.Request.ReadFormAsync(http.RequestAborted).ConfigureAwait(false);
+        var state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false);
+        var (project, _) = service.Project();
+        // The window the page measured, so the blind spot's number means the cluster the reviewer saw.
+        static DateTimeOffset? When(string text) => DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var when) ? when : null;
+        var window = new CoverageRequest(When(form["from"].ToString()), When(form["to"].ToString()));
+        if (project is null || !int.TryParse(form["spot"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var spot))
+        {
+            return Html(DashboardPages.Problem("No drafts", "/coverage", project is null ? "the project does not load" : "the form names no blind spot", "open the coverage view again", state), StatusCodes.Status400BadRequest);
+        }
+
+        BlindSpotDraftResult result;
+        try
+        {
+            using var workspace = ProjectWorkspace.Open(project.Root, "drafts from a blind spot in recal serve");
+            result = await BlindSpotDraftUseCase.RunAsync(new BlindSpotDraftRequest(project, window, spot, Embedder(service, project)), service.Store, workspace, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (WorkspaceException e)
+        {
+            result = new BlindSpotDraftResult(0, null, $"{e.Diagnostic.Message}: nothing was drafted; send it again in a moment");
+        }
+
+        return result.Problem is { } problem
+            ? Html(DashboardPages.Problem("No drafts", "/coverage", problem, "the review queue lists the drafts waiting", state), StatusCodes.Status409Conflict)
+            : Results.Redirect("/review?drafted=" + Uri.EscapeDataString($"{result.Drafted} draft(s) from blind spot {spot} ({result.File})"));
+    }
+
     private static string ReviewForm(HttpContext http, EvalProject project, Draft draft, ReviewLabel? values, IReadOnlyList<Diagnostics.Diagnostic> problems, string? message, string state)
     {
-        var access = http.RequestServices.GetRequiredService<Access>();
-        var csrf = access.Allows(http.Request, Permission.Write) ? http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http).RequestToken : null;
+        var csrf = WriteToken(http);
         var intents = project.Taxonomy.Intents.Select(i => i.Name).Append(Taxonomy.UnknownIntent).Where(i => i != Taxonomy.UnknownIntent || draft.Intent == Taxonomy.UnknownIntent).ToList();
         return DashboardPages.ReviewDraft(project.Settings.Name, draft, ReviewUseCase.VersionOf(draft), intents, values, problems, message, state, csrf);
     }
