@@ -198,7 +198,7 @@ public sealed partial class PostgresStore : IRecalStore
                     $"check the user in 'store:' and the password in the variable password_env names (else {PostgresLocation.DefaultPasswordVariable}); the server's pg_hba.conf decides who may connect from where", exception),
                 PostgresErrorCodes.InvalidCatalogName => new StoreException(
                     StoreException.CannotOpen, $"the database does not exist ({detail})", display,
-                    "create it (createdb -h HOST -U USER DATABASE, or CREATE DATABASE as its owner), or fix the database in 'store:'; Recal creates its tables but not the database", exception),
+                    $"create it ({CreateDbCommand(display)}, or CREATE DATABASE as a role that may), or fix the database in 'store:'; Recal creates its tables but not the database", exception),
                 PostgresErrorCodes.InsufficientPrivilege => new StoreException(
                     StoreException.WriteFailed, $"the role may not do what the store needs ({detail})", display,
                     $"grant the role CREATE on the database (for the schema '{Schema}') and ownership of that schema, or have its owner run the command once; commands that only read need SELECT alone", exception),
@@ -233,6 +233,19 @@ public sealed partial class PostgresStore : IRecalStore
         return exception is NpgsqlException npgsql
             ? new StoreException(StoreException.WriteFailed, $"the store failed ({npgsql.Message})", display, "run the command again; if it fails again, run 'recal store check'", exception)
             : null;
+    }
+
+    /// <summary>The <c>createdb</c> command that makes the database of a store URL (placeholders where the URL does not say).</summary>
+    private static string CreateDbCommand(string display)
+    {
+        if (!Uri.TryCreate(display, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+        {
+            return "createdb -h HOST -U USER DATABASE";
+        }
+
+        var user = uri.UserInfo.Length == 0 ? "USER" : Uri.UnescapeDataString(uri.UserInfo.Split(':')[0]);
+        var port = uri.Port is > 0 and not PostgresLocation.DefaultPort ? $" -p {uri.Port}" : string.Empty;
+        return $"createdb -h {uri.Host}{port} -U {user} {Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'))}";
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken)

@@ -1,0 +1,159 @@
+using FluentAssertions;
+using Npgsql;
+using Recal.Domain;
+using Recal.Ingest;
+using Xunit;
+
+namespace Recal.Storage.Postgres.Tests;
+
+/// <summary>What the contract leaves to each store: migrations and their refusal, read-only opening, whole batches, existence.</summary>
+public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+{
+    private static readonly DateTimeOffset Monday = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static ClassifiedTrace Trace(string id, string text = "x") =>
+        new(new Trace(id, Monday, TraceInput.FromText(text), null, null, new Dictionary<string, string>(), Feedback.None, null), TraceKeys.IdPrefix + id, "balance", IntentSource.Classifier, 0.75, "plan=free");
+
+    private async Task<(string ConnectionString, Testing.ThrowawayDatabase Database)> EmptyAsync()
+    {
+        var database = await fixture.EmptyAsync(Token);
+        return (database.ConnectionString, database);
+    }
+
+    [Fact]
+    public async Task A_new_database_is_migrated_to_the_latest_version_once_even_by_two_processes_at_once()
+    {
+        var (connection, database) = await EmptyAsync();
+        (await PostgresStore.ExistsAsync(connection, "test", Token)).Should().BeFalse();
+
+        var stores = await Task.WhenAll(PostgresStore.OpenAsync(connection, "test", Token), PostgresStore.OpenAsync(connection, "test", Token));
+
+        stores.Should().OnlyContain(s => s.SchemaVersion == Migrations.Latest);
+        (await PostgresStore.ExistsAsync(connection, "test", Token)).Should().BeTrue();
+        await using (var data = NpgsqlDataSource.Create(connection))
+        {
+            (await data.CreateCommand("SELECT count(*) FROM schema_version").ExecuteScalarAsync(Token)).Should().Be((long)Migrations.Latest);
+        }
+
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_store_written_by_a_newer_recal_is_refused_with_its_version_and_what_to_do()
+    {
+        // Given a store whose version table says a later Recal migrated it
+        var (connection, database) = await EmptyAsync();
+        await (await PostgresStore.OpenAsync(connection, "test", Token)).DisposeAsync();
+        await database.ExecuteAsync($"INSERT INTO {PostgresStore.Schema}.schema_version (version, description) VALUES (99, 'from the future')", Token);
+
+        // When it is opened, for writing and for reading
+        var write = () => PostgresStore.OpenAsync(connection, "postgres://recal@db/evals", Token);
+        var read = () => PostgresStore.OpenReadOnlyAsync(connection, "postgres://recal@db/evals", Token);
+
+        // Then both are refused with RC3003, naming the store, and the tables are left as they were
+        foreach (var open in new[] { write, read })
+        {
+            var refused = (await open.Should().ThrowAsync<StoreVersionException>()).WithMessage("*schema version 99*this version knows up to 1*").Which;
+            refused.Code.Should().Be(StoreException.SchemaMismatch);
+            refused.Path.Should().Be("postgres://recal@db/evals");
+            refused.Hint.Should().Contain("upgrade Recal");
+        }
+    }
+
+    [Fact]
+    public async Task Tables_made_outside_recal_without_a_migration_log_are_a_schema_mismatch()
+    {
+        var (connection, database) = await EmptyAsync();
+        await database.ExecuteAsync($"CREATE SCHEMA {PostgresStore.Schema}; CREATE TABLE {PostgresStore.Schema}.traces (id int)", Token);
+
+        var open = () => PostgresStore.OpenAsync(connection, "test", Token);
+
+        (await open.Should().ThrowAsync<StoreException>()).Which.Should().Match<StoreException>(e => e.Code == StoreException.SchemaMismatch && e.Message.Contains("do not match its migration log"));
+    }
+
+    [Fact]
+    public async Task A_store_opened_read_only_reads_skips_cache_writes_and_refuses_other_writes()
+    {
+        // Given a store with one trace, opened read-only
+        var (connection, _) = await EmptyAsync();
+        await using (var writer = await PostgresStore.OpenAsync(connection, "test", Token))
+        {
+            await writer.AddTracesAsync([Trace("a")], Token);
+        }
+
+        await using var store = await PostgresStore.OpenReadOnlyAsync(connection, "test", Token);
+
+        // When it is read, a cache is filled, and a trace is added
+        var span = await store.GetTrafficSpanAsync(Token);
+        await store.PutBlobAsync("classifier", [1], Token);
+        var add = async () => await store.AddTracesAsync([Trace("b")], Token);
+
+        // Then it reads, the cache stays empty, and the write fails as a read-only store's
+        store.IsReadOnly.Should().BeTrue();
+        span!.Count.Should().Be(1);
+        (await store.GetBlobAsync("classifier", Token)).Should().BeNull();
+        var failure = (await add.Should().ThrowAsync<PostgresException>()).Which;
+        PostgresStore.Explain(failure, "test")!.Message.Should().StartWith("the store was opened read-only");
+    }
+
+    [Fact]
+    public async Task A_batch_that_fails_part_way_stores_nothing()
+    {
+        // Given a store, and a batch tagged with an ingest the store never began
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+        var ghost = new IngestSession(424242, "ghost.jsonl", Monday);
+
+        // When the batch is stored
+        var act = async () => await store.AddTracesAsync([Trace("a"), Trace("b")], ghost, Token);
+
+        // Then it fails as a whole, and a later batch is stored as if it had never been tried
+        await act.Should().ThrowAsync<PostgresException>();
+        (await store.GetTrafficSpanAsync(Token)).Should().BeNull();
+        (await store.AddTracesAsync([Trace("a")], Token)).Should().Be(new StoreBatchResult(1, 0));
+    }
+
+    [Fact]
+    public async Task A_nul_character_which_postgresql_text_cannot_hold_is_stored_as_a_replacement_character()
+    {
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+
+        await store.AddTracesAsync([Trace("a", "before\0after")], Token);
+
+        var read = new List<ClassifiedTrace>();
+        await store.ScanTracesAsync(null, null, read.Add, Token);
+        read.Should().ContainSingle().Which.Trace.Input.Text.Should().Be("before\uFFFDafter");
+    }
+
+    [Fact]
+    public async Task The_provider_opens_a_store_url_with_its_password_from_the_named_variable()
+    {
+        // Given the test server as a store URL whose password (if the server wants one) is in a variable
+        var (_, database) = await EmptyAsync();
+        var environment = new Dictionary<string, string?> { ["RECAL_PG_PASSWORD"] = database.Password };
+        var provider = new PostgresStoreProvider(environment.GetValueOrDefault);
+        var location = StoreLocation.Parse($"postgres://{database.Username}@{database.Host}:{database.Port}/{database.Name}?password_env=RECAL_PG_PASSWORD", "/project");
+        environment["RECAL_PG_PASSWORD"] ??= "unused-by-a-trust-server";
+
+        // When it is checked for a store, opened for writing, then for reading
+        var before = await provider.ExistsAsync(location, Token);
+        await using (var store = await provider.OpenAsync(location, cancellationToken: Token))
+        {
+            await store.AddTracesAsync([Trace("a")], Token);
+        }
+
+        await using var read = await provider.OpenReadOnlyAsync(location, cancellationToken: Token);
+
+        // Then there was none, and there is one with the trace
+        before.Should().BeFalse();
+        (await provider.ExistsAsync(location, Token)).Should().BeTrue();
+        (await read.GetTrafficSpanAsync(Token))!.Count.Should().Be(1);
+        (await read.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+    }
+}
