@@ -52,7 +52,15 @@ public sealed partial class PostgresStore : IRecalStore
     public static Task<PostgresStore> OpenReadOnlyAsync(string connectionString, string display, CancellationToken cancellationToken = default) =>
         OpenAsync(connectionString, display, readOnly: true, cancellationToken);
 
-    private static async Task<PostgresStore> OpenAsync(string connectionString, string display, bool readOnly, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the store for a command that reads it and caches what it computes: for writing when the role may write the
+    /// caches, else read-only (a role granted SELECT alone), when the caches are used but not filled.
+    /// </summary>
+    public static Task<PostgresStore> OpenForCachingAsync(string connectionString, string display, CancellationToken cancellationToken = default) =>
+        OpenAsync(connectionString, display, readOnly: null, cancellationToken);
+
+    /// <param name="readOnly">Null: read-only exactly when the role may not write the caches.</param>
+    private static async Task<PostgresStore> OpenAsync(string connectionString, string display, bool? readOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connectionString);
         ArgumentNullException.ThrowIfNull(display);
@@ -60,7 +68,8 @@ public sealed partial class PostgresStore : IRecalStore
         try
         {
             var version = await MigrateAsync(dataSource, display, cancellationToken).ConfigureAwait(false);
-            if (!readOnly)
+            readOnly ??= !await MayWriteCachesAsync(dataSource, cancellationToken).ConfigureAwait(false);
+            if (readOnly == false)
             {
                 return new PostgresStore(dataSource, display, version, readOnly: false);
             }
@@ -79,6 +88,16 @@ public sealed partial class PostgresStore : IRecalStore
             await dataSource.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Whether the connecting role may write the cache tables (INSERT and UPDATE on blobs, the response cache and embeddings).</summary>
+    private static async Task<bool> MayWriteCachesAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT bool_and(has_table_privilege('{Schema}.' || t, 'INSERT, UPDATE'))
+            FROM unnest(ARRAY['blobs', 'response_cache', 'embeddings']) AS t
+            """);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>Whether the database holds a store (its version table); false when the database itself does not exist.</summary>

@@ -30,6 +30,10 @@ public sealed class PostgresStoreProvider(Func<string, string?>? environment = n
     public async Task<IRecalStore> OpenReadOnlyAsync(StoreLocation location, Action<string>? note = null, CancellationToken cancellationToken = default) =>
         await PostgresStore.OpenReadOnlyAsync(ConnectionString(location), location.Display, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>For writing when the role may write the caches, else read-only (a role granted SELECT alone reads the store).</summary>
+    public async Task<IRecalStore> OpenForCachingAsync(StoreLocation location, Action<string>? note = null, CancellationToken cancellationToken = default) =>
+        await PostgresStore.OpenForCachingAsync(ConnectionString(location), location.Display, cancellationToken).ConfigureAwait(false);
+
     public StoreException? Explain(Exception exception, StoreLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);

@@ -156,4 +156,46 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         (await read.GetTrafficSpanAsync(Token))!.Count.Should().Be(1);
         (await read.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task A_role_that_may_only_read_reads_the_store_fills_no_cache_and_is_told_why_a_write_fails()
+    {
+        // Given a store, and a role granted SELECT on its tables and nothing more
+        var (connection, database) = await EmptyAsync();
+        await using (var writer = await PostgresStore.OpenAsync(connection, "test", Token))
+        {
+            await writer.AddTracesAsync([Trace("a")], Token);
+        }
+
+        var role = "recal_reader_" + Guid.NewGuid().ToString("N")[..8];
+        await database.ExecuteAsync($"""
+            CREATE ROLE {role} LOGIN PASSWORD 'reader';
+            GRANT USAGE ON SCHEMA {PostgresStore.Schema} TO {role};
+            GRANT SELECT ON ALL TABLES IN SCHEMA {PostgresStore.Schema} TO {role};
+            """, Token);
+        try
+        {
+            var asReader = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = "reader" }.ConnectionString;
+
+            // When a command that caches opens it, and a command that writes opens it and adds a trace
+            await using var caching = await PostgresStore.OpenForCachingAsync(asReader, "test", Token);
+            await caching.PutBlobAsync("classifier", [1], Token);
+            await using var writing = await PostgresStore.OpenAsync(asReader, "test", Token);
+            var add = async () => await writing.AddTracesAsync([Trace("b")], Token);
+
+            // Then the first reads with its caches skipped, and the write fails with what to grant
+            caching.IsReadOnly.Should().BeTrue();
+            (await caching.GetTrafficSpanAsync(Token))!.Count.Should().Be(1);
+            (await caching.GetBlobAsync("classifier", Token)).Should().BeNull();
+            var failure = (await add.Should().ThrowAsync<PostgresException>()).Which;
+            var explained = PostgresStore.Explain(failure, "test")!;
+            explained.Code.Should().Be(StoreException.WriteFailed);
+            explained.Hint.Should().Contain("grant");
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await database.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role}", Token);
+        }
+    }
 }
