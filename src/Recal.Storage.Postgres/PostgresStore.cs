@@ -100,7 +100,10 @@ public sealed partial class PostgresStore : IRecalStore
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <summary>Whether the database holds a store (its version table); false when the database itself does not exist.</summary>
+    /// <summary>
+    /// Whether the database holds a store (its version table). A database that does not exist is an error, not a store
+    /// to be made: Recal creates its tables, not the database (RC3001 with the <c>createdb</c> to run).
+    /// </summary>
     public static async Task<bool> ExistsAsync(string connectionString, string display, CancellationToken cancellationToken = default)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
@@ -110,10 +113,6 @@ public sealed partial class PostgresStore : IRecalStore
             await using var command = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Schema + ".schema_version" });
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
-        {
-            return false;
         }
         catch (Exception e) when (e is NpgsqlException or SocketException)
         {

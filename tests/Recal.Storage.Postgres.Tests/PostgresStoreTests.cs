@@ -149,9 +149,15 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         }
 
         await using var read = await provider.OpenReadOnlyAsync(location, cancellationToken: Token);
+        var elsewhere = StoreLocation.Parse($"postgres://{database.Username}@{database.Host}:{database.Port}/{database.Name}_absent?password_env=RECAL_PG_PASSWORD", "/project");
+        var absent = async () => await provider.ExistsAsync(elsewhere, Token);
 
-        // Then there was none, and there is one with the trace
+        // Then there was none, and there is one with the trace; a database that does not exist is an error saying how to make it
         before.Should().BeFalse();
+        var missing = (await absent.Should().ThrowAsync<StoreException>()).Which;
+        missing.Code.Should().Be(StoreException.CannotOpen);
+        missing.Message.Should().StartWith("the database does not exist");
+        missing.Hint.Should().Contain($"createdb -h {database.Host} -p {database.Port} -U {database.Username} {database.Name}_absent");
         (await provider.ExistsAsync(location, Token)).Should().BeTrue();
         (await read.GetTrafficSpanAsync(Token))!.Count.Should().Be(1);
         (await read.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
