@@ -167,7 +167,7 @@ public sealed partial class PostgresStore
             return found;
         }
 
-        var wanted = traces.ToHashSet();
+        var wanted = traces.Select(t => t with { Key = Text(t.Key) }).ToHashSet();
         await ReadAsync(
             $"SELECT id, {TraceColumns} FROM traces WHERE id = ANY($1)",
             r =>
@@ -210,11 +210,18 @@ public sealed partial class PostgresStore
             return outputs;
         }
 
+        // By the key as stored (U+0000 kept as U+FFFD), back to the id asked for.
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in traceIds)
+        {
+            ids.TryAdd(Text(Ingest.TraceKeys.IdPrefix + id), id);
+        }
+
         await ReadAsync(
             "SELECT key, output FROM traces WHERE key = ANY($1) AND output IS NOT NULL",
-            r => outputs[r.GetString(0)[Ingest.TraceKeys.IdPrefix.Length..]] = r.GetString(1),
+            r => outputs[ids[r.GetString(0)]] = r.GetString(1),
             cancellationToken,
-            Parameter(traceIds.Select(id => Ingest.TraceKeys.IdPrefix + id).Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
+            Parameter(ids.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
         return outputs;
     }
 

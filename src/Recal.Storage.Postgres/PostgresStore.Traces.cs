@@ -37,6 +37,7 @@ public sealed partial class PostgresStore
             return new StoreBatchResult(0, 0);
         }
 
+        batch = WithStorableKeys(batch);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         var keys = await StoredKeysAsync(connection, transaction, batch.Select(t => t.Key), cancellationToken).ConfigureAwait(false);
@@ -59,6 +60,7 @@ public sealed partial class PostgresStore
             return new MergeBatchResult(0, 0, 0, []);
         }
 
+        batch = WithStorableKeys(batch);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         var keys = batch.Select(u => u.Key).Distinct(StringComparer.Ordinal).ToArray();
@@ -147,6 +149,15 @@ public sealed partial class PostgresStore
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new MergeBatchResult(added, merged, unchanged, missing);
     }
+
+    /// <summary>The batch with its keys as PostgreSQL can hold them (<see cref="Text"/>); a batch without U+0000 in a key is returned as it is.</summary>
+    private static IReadOnlyList<ClassifiedTrace> WithStorableKeys(IReadOnlyList<ClassifiedTrace> batch) =>
+        batch.Any(t => t.Key.Contains('\0', StringComparison.Ordinal)) ? [.. batch.Select(t => t with { Key = Text(t.Key) })] : batch;
+
+    private static IReadOnlyList<TraceUpdate> WithStorableKeys(IReadOnlyList<TraceUpdate> batch) =>
+        batch.Any(u => u.Key.Contains('\0', StringComparison.Ordinal))
+            ? [.. batch.Select(u => u with { Key = Text(u.Key), Trace = u.Trace is null ? null : u.Trace with { Key = Text(u.Trace.Key) } })]
+            : batch;
 
     private static List<(string? Metadata, string? Model)> PendingOf(Dictionary<string, List<(string? Metadata, string? Model)>> pending, string key)
     {

@@ -124,11 +124,19 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         var (connection, _) = await EmptyAsync();
         await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
 
-        await store.AddTracesAsync([Trace("a", "before\0after")], Token);
+        // Given traces with U+0000 in their text and in their id
+        var first = await store.AddTracesAsync([Trace("a", "before\0after"), Trace("b\0c") with { Trace = Trace("b\0c").Trace with { Output = "out" } }], Token);
 
+        // When they are stored again, read, and the second's output asked for by its id
+        var again = await store.AddTracesAsync([Trace("a"), Trace("b\0c")], Token);
         var read = new List<ClassifiedTrace>();
         await store.ScanTracesAsync(null, null, read.Add, Token);
-        read.Should().ContainSingle().Which.Trace.Input.Text.Should().Be("before\uFFFDafter");
+        var outputs = await store.GetTraceOutputsAsync(["b\0c"], Token);
+
+        // Then both were stored once, with U+FFFD for U+0000, and the output is found by the id as given
+        (first, again).Should().Be((new StoreBatchResult(2, 0), new StoreBatchResult(0, 2)));
+        read.Select(t => (t.Key, t.Trace.Input.Text)).Should().BeEquivalentTo([("id:a", "before\uFFFDafter"), ("id:b\uFFFDc", "x")]);
+        outputs.Should().Equal(new Dictionary<string, string> { ["b\0c"] = "out" });
     }
 
     [Fact]
