@@ -10,7 +10,7 @@ internal static class Migrations
 {
     public static IReadOnlyList<(int Version, string Description, string Sql)> All { get; } =
     [
-        (1, "traces, pending parts, ingest log, blobs, response cache, runs and their case results, embeddings", """
+        (1, "traces and their change count, pending parts, ingest log, blobs, response cache, runs and their case results, embeddings", """
             CREATE TABLE ingests (
                 id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 source text NOT NULL,
@@ -46,6 +46,11 @@ internal static class Migrations
                 CONSTRAINT traces_key UNIQUE (key)
             );
             CREATE INDEX traces_by_time ON traces (ts) INCLUDE (intent, cohort, thumbs, escalated, sample_priority);
+            CREATE TABLE trace_changes (
+                id smallint PRIMARY KEY CHECK (id = 1),
+                version bigint NOT NULL
+            );
+            INSERT INTO trace_changes (id, version) VALUES (1, 0);
             CREATE TABLE pending_parts (
                 id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 key text COLLATE "C" NOT NULL,

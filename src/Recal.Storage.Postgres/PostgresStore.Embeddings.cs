@@ -100,7 +100,7 @@ public sealed partial class PostgresStore
     public async ValueTask<IReadOnlyList<string>> CheckIntegrityAsync(bool quick = false, int limit = 100, CancellationToken cancellationToken = default)
     {
         var problems = new List<string>();
-        string[] tables = ["ingests", "traces", "pending_parts", "blobs", "response_cache", "runs", "run_cases", "embeddings", "schema_version"];
+        string[] tables = ["ingests", "traces", "trace_changes", "pending_parts", "blobs", "response_cache", "runs", "run_cases", "embeddings", "schema_version"];
         var present = new HashSet<string>(StringComparer.Ordinal);
         await ReadAsync(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",

@@ -109,9 +109,26 @@ public sealed partial class PostgresStore
     private static FeedbackCount ReadFeedback(NpgsqlDataReader reader, int first) =>
         new(reader.GetInt64(first), reader.GetInt64(first + 1), reader.GetInt64(first + 2), reader.GetInt64(first + 3)) { EscalationKnown = reader.GetInt64(first + 4) };
 
-    /// <summary>The anchored span: each step is a MIN, MAX and COUNT over a range of the time index.</summary>
-    public ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default) =>
-        TrafficAnchoring.AnchorAsync(SpanOfAsync, cancellationToken);
+    /// <summary>
+    /// The anchored span (each step a MIN, MAX and COUNT over a range of the time index), computed again only when a
+    /// writer (this store or another process) has changed the traces since: every write counts itself in <c>trace_changes</c>.
+    /// </summary>
+    public async ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default)
+    {
+        long version = 0;
+        await ReadAsync("SELECT version FROM trace_changes", r => version = r.GetInt64(0), cancellationToken).ConfigureAwait(false);
+        if (_span is { } known && known.Version == version)
+        {
+            return known.Span;
+        }
+
+        var span = await TrafficAnchoring.AnchorAsync(SpanOfAsync, cancellationToken).ConfigureAwait(false);
+        _span = new CachedSpan(version, span);
+        return span;
+    }
+
+    /// <summary>The anchored span as last computed, and the change count it was computed at.</summary>
+    private sealed record CachedSpan(long Version, TrafficSpan? Span);
 
     private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {

@@ -43,6 +43,7 @@ public sealed partial class PostgresStore
         var keys = await StoredKeysAsync(connection, transaction, batch.Select(t => t.Key), cancellationToken).ConfigureAwait(false);
         var fresh = batch.Where(t => keys.Add(t.Key)).ToList();
         await CopyTracesAsync(connection, fresh, ingest, cancellationToken).ConfigureAwait(false);
+        await CountChangeAsync(connection, transaction, fresh.Count, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new StoreBatchResult(fresh.Count, batch.Count - fresh.Count);
     }
@@ -146,6 +147,7 @@ public sealed partial class PostgresStore
         await CopyTracesAsync(connection, [.. fresh.Select(k => traces[k].Trace)], ingest, cancellationToken).ConfigureAwait(false);
         await UpdateTracesAsync(connection, transaction, [.. traces.Values.Where(t => t.Row is not null && t.Changed).Select(t => (t.Row!.Value, t.Trace))], cancellationToken).ConfigureAwait(false);
         await KeepPendingAsync(connection, transaction, [.. kept.Where(k => !applied.Contains(k.Key))], applied, cancellationToken).ConfigureAwait(false);
+        await CountChangeAsync(connection, transaction, added + merged, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new MergeBatchResult(added, merged, unchanged, missing);
     }
@@ -185,6 +187,18 @@ public sealed partial class PostgresStore
         {
             await transaction.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Counts a write that changed <paramref name="changed"/> traces in <c>trace_changes</c>, in the writer's transaction:
+    /// what a reader compares to know its cached anchored span still holds (writers take turns, so the row never waits).
+    /// </summary>
+    private static async Task CountChangeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int changed, CancellationToken cancellationToken)
+    {
+        if (changed > 0)
+        {
+            await ExecuteAsync(connection, transaction, "UPDATE trace_changes SET version = version + 1", cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -20,6 +20,9 @@ public sealed partial class PostgresStore : IRecalStore
 
     private readonly NpgsqlDataSource _dataSource;
 
+    // Replaced whole (one reference), so concurrent callers see one consistent pair.
+    private volatile CachedSpan? _span;
+
     private PostgresStore(NpgsqlDataSource dataSource, string display, int schemaVersion, bool readOnly)
     {
         _dataSource = dataSource;

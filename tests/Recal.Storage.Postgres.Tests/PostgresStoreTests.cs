@@ -212,4 +212,29 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
             await database.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role}", Token);
         }
     }
+
+    [Fact]
+    public async Task The_anchored_span_is_read_again_after_a_write_through_another_store_and_kept_otherwise()
+    {
+        // Given two stores on one database (two processes), and the span read through the first
+        var (connection, database) = await EmptyAsync();
+        await using var first = await PostgresStore.OpenAsync(connection, "test", Token);
+        await using var second = await PostgresStore.OpenAsync(connection, "test", Token);
+        await first.AddTracesAsync([Trace("a")], Token);
+        var before = await first.GetTrafficSpanAsync(Token);
+
+        // When the second stores a later trace and merges a part into the first trace, and a row is changed behind both
+        await second.AddTracesAsync([Trace("b") with { Trace = Trace("b").Trace with { Timestamp = Monday.AddDays(1) } }], Token);
+        var afterAdd = await first.GetTrafficSpanAsync(Token);
+        await second.MergeTracesAsync([new TraceUpdate("id:a", null, Feedback.None)], (stored, _) => stored with { Trace = stored.Trace with { Timestamp = Monday.AddHours(-1) } }, null, Token);
+        var afterMerge = await first.GetTrafficSpanAsync(Token);
+        await database.ExecuteAsync($"DELETE FROM {PostgresStore.Schema}.traces", Token);
+        var cached = await first.GetTrafficSpanAsync(Token);
+
+        // Then each write by a store is seen, and without one the span is not computed again
+        before.Should().Be(new TrafficSpan(Monday, Monday, 1));
+        afterAdd.Should().Be(new TrafficSpan(Monday, Monday.AddDays(1), 2));
+        afterMerge.Should().Be(new TrafficSpan(Monday.AddHours(-1), Monday.AddDays(1), 2));
+        cached.Should().Be(afterMerge, "a change made outside Recal is not counted");
+    }
 }
