@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Recal.Domain;
 using SQLitePCL;
 
@@ -155,8 +154,7 @@ public sealed partial class SqliteStore
         // Older stores may hold '' rather than NULL for "no messages" and "no metadata": both mean none.
         var input = NullOrEmpty(reader, 3)
             ? TraceInput.FromText(reader.GetString(2))
-            : TraceInput.FromMessages([.. JsonDocument.Parse(reader.GetString(3)).RootElement.EnumerateArray()
-                .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!))]);
+            : TraceInput.FromMessages(StoredTraceJson.ReadMessages(reader.GetString(3)));
         var feedback = new Feedback(
             reader.IsDBNull(7) ? null : (int)reader.GetInt64(7),
             reader.IsDBNull(8) ? null : reader.GetDouble(8),
@@ -283,21 +281,5 @@ public sealed partial class SqliteStore
 
     private static bool? Flag(Microsoft.Data.Sqlite.SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal) != 0;
 
-    /// <summary>Metadata as ingest keeps it: scalars in their JSON spelling, nested values as JSON text.</summary>
-    private static Dictionary<string, string> ReadMetadata(string json)
-    {
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var document = JsonDocument.Parse(json);
-        foreach (var property in document.RootElement.EnumerateObject())
-        {
-            metadata[property.Name] = property.Value.ValueKind switch
-            {
-                JsonValueKind.String => property.Value.GetString()!,
-                JsonValueKind.Null => "null",
-                _ => property.Value.GetRawText(),
-            };
-        }
-
-        return metadata;
-    }
+    private static Dictionary<string, string> ReadMetadata(string json) => StoredTraceJson.ReadMetadata(json);
 }

@@ -9,8 +9,9 @@ namespace Recal.Testing;
 
 /// <summary>
 /// What every store must do, through <see cref="IRecalStore"/>'s role interfaces alone: a store passes it by deriving a
-/// test class that opens a fresh, empty store (SQLite in tests/Recal.Storage.Sqlite.Tests, <see cref="InMemoryStore"/>
-/// in tests/Recal.Storage.Contract.Tests). Timestamps are whole milliseconds, the precision stores keep.
+/// test class that opens a fresh, empty store (SQLite in tests/Recal.Storage.Sqlite.Tests, PostgreSQL in
+/// tests/Recal.Storage.Postgres.Tests, <see cref="InMemoryStore"/> in tests/Recal.Storage.Contract.Tests). Timestamps
+/// are whole milliseconds, the precision stores keep.
 /// </summary>
 public abstract class StoreContract
 {
