@@ -247,7 +247,7 @@ public static class DashboardEndpoints
             throw new BadQueryException(problem, "correct the filter");
         }
 
-        var result = await TraceSearchUseCase.RunAsync(search, service.Store, http.RequestAborted).ConfigureAwait(false);
+        var result = await service.GetAsync("traces|" + http.Request.QueryString.Value, state, heavy: false, ct => TraceSearchUseCase.RunAsync(search, service.Store, ct)).ConfigureAwait(false);
         return DashboardPages.Traces(project.Settings.Name, search, result, state);
     }
 

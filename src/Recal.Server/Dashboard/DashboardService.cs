@@ -19,6 +19,9 @@ internal sealed class DashboardService(RecalServerContext context)
     /// <summary>A result younger than this is shown again even if traffic has arrived since (the page says when it was computed).</summary>
     public static readonly TimeSpan MinimumAge = TimeSpan.FromSeconds(15);
 
+    /// <summary>Views kept at most (a query string is a key of its own): beyond, the cache starts afresh.</summary>
+    private const int MaxEntries = 256;
+
     private readonly ConcurrentDictionary<string, Lazy<Task<Computed>>> _results = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _heavy = new(1, 1);
     private readonly Lock _projectLock = new();
@@ -70,6 +73,11 @@ internal sealed class DashboardService(RecalServerContext context)
     public async Task<T> GetAsync<T>(string key, string state, bool heavy, Func<CancellationToken, Task<T>> compute)
     {
         ArgumentNullException.ThrowIfNull(compute);
+        if (_results.Count >= MaxEntries)
+        {
+            _results.Clear();
+        }
+
         while (true)
         {
             var entry = _results.GetOrAdd(key, _ => new Lazy<Task<Computed>>(() => RunAsync(state, heavy, async ct => (object?)await compute(ct).ConfigureAwait(false))));
