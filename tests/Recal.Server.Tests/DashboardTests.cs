@@ -67,7 +67,7 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
         using var reader = Client(server, Harness.ReadToken);
 
         var found = await reader.GetStringAsync("/traces?q=" + Uri.EscapeDataString("alert('owned')") + "&from=2026-01-01", Cancel);
-        found.Should().Contain("1 trace(s) match").And.NotContain(Payload).And.Contain("&lt;script&gt;");
+        found.Should().Contain("1 trace(s) match of ").And.NotContain(Payload).And.Contain("&lt;script&gt;");
         var link = TraceLink().Match(found).Groups[1].Value;
         var page = await reader.GetStringAsync(WebUtility.HtmlDecode(link), Cancel);
         page.Should().NotContain(Payload).And.Contain("&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;");

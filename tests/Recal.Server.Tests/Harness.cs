@@ -50,7 +50,8 @@ internal sealed class Harness : IAsyncDisposable
     public static async Task<Harness> StartOnAsync(string folder, RecalServerOptions? options = null, Func<IRecalStore, IRecalStore>? wrap = null, Action<WebApplication>? middleware = null)
     {
         var project = LoadProject(folder);
-        var store = await new SqliteStoreProvider().OpenAsync(project.Settings.Store, null, TestContext.Current.CancellationToken);
+        // Through the CLI's providers, as recal serve opens it: SQLite or PostgreSQL by the project's store: setting.
+        var store = await CliContext.DefaultStores.Resolve(project.Settings.Store).OpenAsync(project.Settings.Store, null, TestContext.Current.CancellationToken);
         var served = wrap?.Invoke(store) ?? store;
         options = (options ?? new RecalServerOptions { WriteToken = Token, ReadToken = ReadToken }) with { Urls = ["http://127.0.0.1:0"] };
         var context = await ServeCommand.ComposeAsync(project, served, options.Urls, TestContext.Current.CancellationToken);

@@ -8,7 +8,7 @@ namespace Recal.Workflows;
 /// matches every trace of the window.
 /// </summary>
 /// <param name="From">Start of the window (inclusive); null: <see cref="DefaultDays"/> days before <paramref name="To"/>, or before the newest trace.</param>
-/// <param name="To">End of the window (exclusive); null: just after the newest trace.</param>
+/// <param name="To">End of the window (exclusive); null: past the newest trace.</param>
 /// <param name="Intent">The trace's intent, exactly (<c>unknown</c> for the unclassified).</param>
 /// <param name="Cohort">A cohort value as <c>dimension=value</c>, one of the trace's.</param>
 /// <param name="Feedback"><c>up</c>, <c>down</c>, <c>escalated</c> or <c>none</c> (no signal at all).</param>
@@ -82,7 +82,8 @@ public sealed record TraceSearch(
 }
 
 /// <summary>The newest matching traces, how many matched in all, and how many the window held.</summary>
-public sealed record TraceSearchResult(IReadOnlyList<ClassifiedTrace> Traces, long Matched, long Scanned, DateTimeOffset From, DateTimeOffset To);
+/// <param name="To">The window's end; null when it runs past the newest trace.</param>
+public sealed record TraceSearchResult(IReadOnlyList<ClassifiedTrace> Traces, long Matched, long Scanned, DateTimeOffset From, DateTimeOffset? To);
 
 /// <summary>Finds stored traces by window, intent, cohort, feedback, text and classifier certainty (the dashboard's trace view).</summary>
 public static class TraceSearchUseCase
@@ -96,9 +97,10 @@ public static class TraceSearchUseCase
             throw new ArgumentException(problem, nameof(search));
         }
 
+        // Without an end, the window runs past the newest trace (outliers the anchored span leaves out included).
         var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
-        var to = search.To ?? (span is { } s ? s.Last.AddTicks(1) : DateTimeOffset.UtcNow);
-        var from = search.From ?? to.AddDays(-TraceSearch.DefaultDays);
+        var to = search.To;
+        var from = search.From ?? (to ?? span?.Last ?? DateTimeOffset.UtcNow).AddDays(-TraceSearch.DefaultDays);
 
         // Visited oldest first: the newest matches are the last ones, kept in a ring of the limit's size.
         var ring = new ClassifiedTrace[search.Limit];

@@ -326,7 +326,7 @@ public static class DashboardPages
             $"<label><span><input type=\"checkbox\" name=\"uncertain\" value=\"1\"{(search.Uncertain ? " checked" : string.Empty)}> unknown or low confidence</span></label>" +
             "<button type=\"submit\">Filter</button></form>");
         page.Paragraph(
-            $"{result.Matched:N0} trace(s) match of {result.Scanned:N0} in the window{(result.Matched > result.Traces.Count ? $"; the newest {result.Traces.Count:N0} shown" : string.Empty)}.",
+            $"{result.Matched:N0} trace(s) match of {result.Scanned:N0} in the window from {Day(result.From)} to {(result.To is { } end ? Day(end) : "the newest trace")}{(result.Matched > result.Traces.Count ? $"; the newest {result.Traces.Count:N0} shown" : string.Empty)}.",
             "meta");
         page.Table(
             ["trace", "when", "intent", "confidence", "cohort", "feedback", "input"],
