@@ -16,6 +16,9 @@ namespace Recal.Server.Tests;
 public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample>
 {
     private const string Payload = "<script>alert('owned')</script>";
+
+    /// <summary>The sample's last four weeks: what the coverage view shows whatever another test has exported since.</summary>
+    private const string SampleWindow = "/coverage?from=2026-07-27&to=2026-08-24";
     private readonly Sample _sample;
 
     public DashboardTests(Sample sample) => _sample = sample;
@@ -39,7 +42,7 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
 
         (await reader.GetStringAsync("/", Cancel)).Should().Contain("intent mix").And.Contain("coverage");
         (await reader.GetStringAsync("/lifecycle", Cancel)).Should().Contain("Pools per stratum").And.Contain("Shadow refresh");
-        (await reader.GetStringAsync("/coverage", Cancel)).Should().Contain("<g class=\"uncovered\"").And.Contain("Per stratum, worst covered first");
+        (await reader.GetStringAsync(SampleWindow, Cancel)).Should().Contain("<g class=\"uncovered\"").And.Contain("Per stratum, worst covered first");
         (await reader.GetStringAsync("/runs", Cancel)).Should().Contain("No run stored yet");
     }
 
@@ -132,7 +135,7 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
         using var browser = Browser(server);
         (await LogInAsync(browser, Harness.Token)).StatusCode.Should().Be(HttpStatusCode.Redirect);
 
-        var coverage = await browser.GetStringAsync("/coverage", Cancel);
+        var coverage = await browser.GetStringAsync(SampleWindow, Cancel);
         var form = DraftForm().Match(coverage);
         form.Success.Should().BeTrue("a writer sees a draft button under each blind spot");
         var fields = Hidden().Matches(form.Value).ToDictionary(m => m.Groups[1].Value, m => WebUtility.HtmlDecode(m.Groups[2].Value));
