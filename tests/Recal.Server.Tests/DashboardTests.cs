@@ -43,7 +43,7 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
         (await reader.GetStringAsync("/", Cancel)).Should().Contain("intent mix").And.Contain("coverage");
         (await reader.GetStringAsync("/lifecycle", Cancel)).Should().Contain("Pools per stratum").And.Contain("Shadow refresh");
         (await reader.GetStringAsync(SampleWindow, Cancel)).Should().Contain("<g class=\"uncovered\"").And.Contain("Per stratum, worst covered first");
-        (await reader.GetStringAsync("/runs", Cancel)).Should().Contain("No run stored yet");
+        (await reader.GetStringAsync("/runs", Cancel)).Should().Contain(Sample.JudgedRun).And.Contain("/runs/" + Sample.JudgedRun);
     }
 
     [Fact]
@@ -156,6 +156,35 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
     }
 
     [Fact]
+    public async Task A_judge_disagreement_resolved_in_the_browser_becomes_a_human_label_recal_judge_agreement_reads()
+    {
+        var server = await _sample.ServerAsync();
+        using var browser = Browser(server);
+        (await LogInAsync(browser, Harness.Token)).StatusCode.Should().Be(HttpStatusCode.Redirect);
+
+        var page = await browser.GetStringAsync("/review/judges", Cancel);
+        page.Should().Contain($"{Sample.JudgedRun}/{_sample.JudgedCase}").And.Contain("split on correctness").And.Contain("wrong topic");
+        var form = JudgeForm().Match(page);
+        form.Success.Should().BeTrue("a writer sees a verdict form under a waiting disagreement");
+        var fields = Hidden().Matches(form.Value).ToDictionary(m => m.Groups[1].Value, m => WebUtility.HtmlDecode(m.Groups[2].Value));
+
+        var bad = await browser.PostAsync("/review/judges", new FormUrlEncodedContent(new Dictionary<string, string>(fields) { ["verdict"] = "maybe" }), Cancel);
+        var good = await browser.PostAsync("/review/judges", new FormUrlEncodedContent(new Dictionary<string, string>(fields) { ["verdict"] = "fail", ["note"] = "answers another intent" }), Cancel);
+        var twice = await browser.PostAsync("/review/judges", new FormUrlEncodedContent(new Dictionary<string, string>(fields) { ["verdict"] = "pass" }), Cancel);
+
+        bad.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await bad.Content.ReadAsStringAsync(Cancel)).Should().Contain("give pass or fail");
+        good.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        twice.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await twice.Content.ReadAsStringAsync(Cancel)).Should().Contain("the first verdict stands");
+        var labels = Path.Combine(_sample.Folder, Workflows.JudgeReviewUseCase.LabelsFile);
+        File.ReadAllLines(labels).Should().ContainSingle().Which.Should().Contain("\"human\":\"fail\"").And.Contain("\"support-judge#1\":\"pass\"").And.Contain("\"support-judge#2\":\"fail\"");
+        var agreement = await Harness.RunCliAsync("judge-agreement", labels, "--labels", "pass,fail");
+        agreement.Code.Should().Be(0, agreement.Out + agreement.Error);
+        agreement.Out.Should().Contain("support-judge#2");
+    }
+
+    [Fact]
     public async Task The_page_state_moves_when_traffic_arrives_without_a_restart()
     {
         var server = await _sample.ServerAsync();
@@ -198,6 +227,9 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
     [GeneratedRegex("<a href=\"(/mix\\?from=[^\"]+)\" class=\"window\">")]
     private static partial Regex WindowLink();
 
+    [GeneratedRegex("<form class=\"filter\" method=\"post\" action=\"/review/judges\">.*?</form>")]
+    private static partial Regex JudgeForm();
+
     [GeneratedRegex("<form method=\"post\" action=\"/coverage/drafts\">.*?</form>")]
     private static partial Regex DraftForm();
 
@@ -215,6 +247,11 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
         public string Folder { get; } = Path.Combine(Path.GetTempPath(), "recal-dashboard-" + Guid.NewGuid().ToString("N")[..12]);
 
         public IReadOnlyList<string> DraftIds { get; private set; } = [];
+
+        /// <summary>A finished run whose judges split on one case.</summary>
+        public const string JudgedRun = "run-judged-1";
+
+        public string JudgedCase { get; private set; } = string.Empty;
 
         public async ValueTask InitializeAsync()
         {
@@ -236,7 +273,24 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
             var sample = await Harness.RunCliAsync("sample", "-p", Folder, "--pool", "shadow", "--size", "6", "--seed", "3");
             Assert.True(sample.Code == 0, sample.Error);
             DraftIds = [.. Workflows.LabelImportUseCase.ReadDrafts(Folder).Drafts.Select(d => d.Draft.Id)];
+            await StoreJudgedRunAsync();
             Assert.True(DraftIds.Count >= 2, sample.Out);
+        }
+
+        /// <summary>A run of one gold case on which two of three judges are three points apart (marked for human review).</summary>
+        private async Task StoreJudgedRunAsync()
+        {
+            var project = Harness.LoadProject(Folder);
+            var evalCase = project.Cases.First(c => c.Pool == Domain.Pool.Gold);
+            JudgedCase = evalCase.Id;
+            await using var store = await Cli.CliContext.DefaultStores.Resolve(project.Settings.Store).OpenAsync(project.Settings.Store, null, Cancel);
+            var started = new DateTimeOffset(2026, 8, 24, 9, 0, 0, TimeSpan.Zero);
+            await store.CreateRunAsync(new Running.RunInfo(JudgedRun, project.Settings.Name, "baseline", "{}", ProjectHasher.SuiteVersion(project), Domain.PoolSet.Of([Domain.Pool.Gold]), 1, "support-judge#1,support-judge#2,support-judge#3", started, null, Running.RunStatus.Running), Cancel);
+            Running.JudgeVote Vote(string judge, int correctness, string why) => new(judge, new Dictionary<string, int> { ["correctness"] = correctness, ["helpfulness"] = 4 }, why, null, false, false);
+            var outcome = new Running.JudgeOutcome("support-answer@v1", new Dictionary<string, double> { ["correctness"] = 4, ["helpfulness"] = 4 }, true, 0, true, ["correctness"],
+                [Vote("support-judge#1", 5, "says what the reference says"), Vote("support-judge#2", 2, "wrong topic"), Vote("support-judge#3", 4, "close enough")]);
+            await store.AddRunCaseAsync(JudgedRun, new Running.RunCaseRecord(evalCase.Id, evalCase.Intent, string.Empty, null, "gold", "Here is an answer.", null, true, [], outcome, 120, 10, 20, 0.001, 1, false, started.AddMinutes(1)), Cancel);
+            await store.FinishRunAsync(JudgedRun, Running.RunStatus.Completed, started.AddMinutes(2), Cancel);
         }
 
         internal async Task<Harness> ServerAsync() => _server ??= await Harness.StartOnAsync(Folder);

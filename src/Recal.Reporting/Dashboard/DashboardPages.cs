@@ -388,6 +388,7 @@ public static class DashboardPages
             page.Paragraph(message, "ok");
         }
 
+        page.Raw("<p class=\"meta\"><a href=\"/review/judges\">The judges' disagreements</a> wait for human verdicts there.</p>");
         if (drafts.Count == 0)
         {
             page.Paragraph("No draft waits for labels: draw some with recal sample, or from a blind spot on the coverage view.", "info");
@@ -399,6 +400,61 @@ public static class DashboardPages
             ["draft", "pool", "intent", "confidence", "drawn from", "input"],
             drafts.Select(d => (IReadOnlyList<string>)[d.Id, d.Pool, d.Intent, d.Confidence.ToString("0.00", CultureInfo.InvariantCulture), d.Note ?? d.Stratum, Shorten(Labelling.InputText(d), 160)]),
             rowLink: i => "/review/" + Uri.EscapeDataString(drafts[i].Id));
+        return page.Render();
+    }
+
+    /// <summary>
+    /// The judges' disagreements: each case of a recent run the ensemble marked for human review, its input, the
+    /// target's answer, every judge's scores, verdict and reasons, and a form for the human verdict.
+    /// </summary>
+    /// <param name="csrf">The anti-forgery token; null for a reader who may not write (no forms).</param>
+    public static string Disagreements(string project, IReadOnlyList<JudgeDisagreement> items, string state, string? csrf, string? message = null)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var page = Page($"Judge disagreements — {project}", "/review", state);
+        page.Heading(1, $"Judge disagreements — {project}");
+        if (message is not null)
+        {
+            page.Paragraph(message, message.StartsWith("Recorded", StringComparison.Ordinal) ? "ok" : "alarm");
+        }
+
+        var waiting = items.Count(i => i.Resolved is null);
+        page.Paragraph(items.Count == 0
+            ? "No disagreement: no case of the recent runs had two judges more than one point apart."
+            : $"{waiting:N0} of {items.Count:N0} case(s) the judges split on wait for a human verdict. Verdicts go to {JudgeReviewUseCase.LabelsFile}, which recal judge-agreement reads to measure the judges against people.", items.Count == 0 ? "info" : "meta");
+        foreach (var item in items)
+        {
+            var result = item.Result;
+            page.Heading(2, $"{item.Id}{(item.Resolved is { } done ? $" — resolved: {done}" : string.Empty)}");
+            page.Paragraph($"Target {item.Run.Target} · intent {result.Intent} · rubric {result.Judge?.Rubric} · split on {string.Join(", ", result.Judge?.Disagreements ?? [])} · the ensemble said {(result.Passed ? "pass" : "fail")}", "meta");
+            if (item.Case is { } evalCase)
+            {
+                page.Raw($"<p class=\"meta\">Input</p><pre class=\"text\">{E(evalCase.Input.ClassificationText)}</pre>");
+                if (evalCase.References.Count > 0)
+                {
+                    page.Raw($"<p class=\"meta\">Reference ({E(evalCase.References[0].Grade.ToString().ToLowerInvariant())})</p><pre class=\"text\">{E(evalCase.References[0].Text)}</pre>");
+                }
+            }
+
+            page.Raw($"<p class=\"meta\">The target's answer</p><pre class=\"text\">{E(result.Output ?? "(none)")}</pre>");
+            page.Table(
+                ["judge", "verdict", "scores", "reasons"],
+                (result.Judge?.Votes ?? []).Select(v => (IReadOnlyList<string>)
+                [
+                    v.Judge,
+                    item.Verdicts.GetValueOrDefault(v.Judge) ?? "no usable reply",
+                    v.Scores is null ? "—" : string.Join(", ", v.Scores.Select(x => $"{x.Key} {x.Value}")),
+                    v.Rationale ?? v.Error ?? string.Empty,
+                ]));
+            if (item.Resolved is null && csrf is not null)
+            {
+                page.Raw(
+                    $"<form class=\"filter\" method=\"post\" action=\"/review/judges\">{Csrf(csrf)}<input type=\"hidden\" name=\"id\" value=\"{E(item.Id)}\">" +
+                    string.Concat(JudgeReviewUseCase.Verdicts.Select(v => $"<label><span><input type=\"radio\" name=\"verdict\" value=\"{v}\"> {v}</span></label>")) +
+                    "<label>note<input name=\"note\"></label><button type=\"submit\">Record the verdict</button></form>");
+            }
+        }
+
         return page.Render();
     }
 

@@ -62,12 +62,15 @@ public static class DashboardEndpoints
         pages.MapGet("/traces", Page(TracesAsync));
         pages.MapGet("/traces/{key}", Page(TraceAsync));
         pages.MapGet("/review", Page(ReviewAsync));
+        pages.MapGet("/review/judges", Page(JudgesAsync));
         pages.MapGet("/review/{id}", Page(ReviewDraftAsync));
         Func<HttpContext, Task<IResult>> state = StateAsync;
         pages.MapGet("/api/state", state);
 
         Func<HttpContext, Task<IResult>> label = LabelAsync;
         endpoints.MapPost("/review/{id}", label).Require(Permission.Write, ToLoginAsync).DisableAntiforgery();
+        Func<HttpContext, Task<IResult>> resolve = ResolveAsync;
+        endpoints.MapPost("/review/judges", resolve).Require(Permission.Write, ToLoginAsync).DisableAntiforgery();
         Func<HttpContext, Task<IResult>> draft = DraftBlindSpotAsync;
         endpoints.MapPost("/coverage/drafts", draft).Require(Permission.Write, ToLoginAsync).DisableAntiforgery();
 
@@ -273,6 +276,49 @@ public static class DashboardEndpoints
         var draft = LabelImportUseCase.ReadDrafts(project.Root).Drafts.FirstOrDefault(d => d.Draft.Id == id)?.Draft
             ?? throw new BadQueryException($"there is no draft '{id}' (labelled already, or never drawn)", "the review queue lists the drafts waiting");
         return Task.FromResult(ReviewForm(http, project, draft, null, [], null, state));
+    }
+
+    private static async Task<string> JudgesAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var items = await JudgeReviewUseCase.ListAsync(project, service.Store, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+        var message = http.Request.Query["resolved"].ToString() is { Length: > 0 } resolved ? $"Recorded the verdict on {resolved}." : null;
+        return DashboardPages.Disagreements(project.Settings.Name, items, state, WriteToken(http), message);
+    }
+
+    /// <summary>POST /review/judges: a human verdict on one disagreement, appended to the judging labels under the workspace's lock.</summary>
+    private static async Task<IResult> ResolveAsync(HttpContext http)
+    {
+        SecurityHeaders(http.Response);
+        if (!await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http).ConfigureAwait(false))
+        {
+            return Results.Text("400: the form's anti-forgery token is missing or wrong: open the disagreements again and resend it\n", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var service = http.RequestServices.GetRequiredService<DashboardService>();
+        var form = await http.Request.ReadFormAsync(http.RequestAborted).ConfigureAwait(false);
+        var state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false);
+        var (project, _) = service.Project();
+        var id = form["id"].ToString();
+        var item = project is null ? null : (await JudgeReviewUseCase.ListAsync(project, service.Store, cancellationToken: http.RequestAborted).ConfigureAwait(false)).FirstOrDefault(i => i.Id == id);
+        if (project is null || item is null)
+        {
+            return Html(DashboardPages.Problem("Not recorded", "/review", $"no disagreement '{id}' in the recent runs", "open the disagreements again", state), StatusCodes.Status404NotFound);
+        }
+
+        string? problem;
+        try
+        {
+            using var workspace = ProjectWorkspace.Open(project.Root, "judge verdict in recal serve");
+            problem = JudgeReviewUseCase.Resolve(item, form["verdict"].ToString(), form["note"].ToString(), workspace, DateTimeOffset.UtcNow);
+        }
+        catch (WorkspaceException e)
+        {
+            problem = $"{e.Diagnostic.Message}: nothing was recorded; send it again in a moment";
+        }
+
+        return problem is null
+            ? Results.Redirect("/review/judges?resolved=" + Uri.EscapeDataString(id))
+            : Html(DashboardPages.Disagreements(project.Settings.Name, await JudgeReviewUseCase.ListAsync(project, service.Store, cancellationToken: http.RequestAborted).ConfigureAwait(false), state, WriteToken(http), problem), StatusCodes.Status409Conflict);
     }
 
     /// <summary>The anti-forgery token for a page's forms when the request may write; null for a reader (no forms then).</summary>
