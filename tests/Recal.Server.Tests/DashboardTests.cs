@@ -47,6 +47,28 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
     }
 
     [Fact]
+    public async Task The_heavy_views_are_computed_before_anyone_asks()
+    {
+        var server = await _sample.ServerAsync();
+        var service = (Dashboard.DashboardService)server.App.Services.GetService(typeof(Dashboard.DashboardService))!;
+        var state = await service.StateAsync(Cancel);
+
+        // Nobody has asked for the timeline or coverage of this state; the warmer computes them on its own.
+        var ready = false;
+        for (var i = 0; i < 600 && !ready; i++)
+        {
+            ready = service.IsReady("health", state) && service.IsReady("drift|Week|||True", state) && service.IsReady("coverage||", state);
+            if (!ready)
+            {
+                await Task.Delay(500, Cancel);
+                state = await service.StateAsync(Cancel);
+            }
+        }
+
+        ready.Should().BeTrue("the warmer computes health, the timeline and coverage when the state changes");
+    }
+
+    [Fact]
     public async Task A_period_of_the_timeline_opens_that_window_s_strata_mix()
     {
         var server = await _sample.ServerAsync();

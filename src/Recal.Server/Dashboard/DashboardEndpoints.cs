@@ -31,6 +31,7 @@ public static class DashboardEndpoints
     public static IServiceCollection AddDashboard(this IServiceCollection services)
     {
         services.AddSingleton(provider => new DashboardService(provider.GetRequiredService<RecalServerContext>()));
+        services.AddHostedService(provider => new DashboardWarmer(provider.GetRequiredService<DashboardService>(), provider.GetService<Microsoft.Extensions.Logging.ILogger<DashboardWarmer>>()));
         services.AddAntiforgery(options =>
         {
             options.FormFieldName = DashboardPages.CsrfField;
@@ -136,8 +137,7 @@ public static class DashboardEndpoints
 
     private static async Task<string> HealthAsync(HttpContext http, DashboardService service, EvalProject project, string state)
     {
-        var result = await service.GetAsync("health", state, heavy: true, ct =>
-            CheckUseCase.RunAsync(new CheckRequest(project, DateTimeOffset.UtcNow, Embedder(service, project)), service.Store, ct)).ConfigureAwait(false);
+        var result = await CheckAsync(service, project, state).ConfigureAwait(false);
         return DashboardPages.Health(project.Settings.Name, result, state);
     }
 
@@ -166,18 +166,7 @@ public static class DashboardEndpoints
             return DashboardPages.Problem("No coverage", "/coverage", error ?? "no embedder", "set embeddings: in recal.yaml", state);
         }
 
-        var outcome = await service.GetAsync($"coverage|{from:O}|{to:O}", state, heavy: true, async ct =>
-        {
-            using var cached = new CachedEmbeddingGenerator(inner, service.Store, id!);
-            try
-            {
-                return await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), service.Store, cached, id!, new CoverageRequest(from, to, Map: true), ct).ConfigureAwait(false);
-            }
-            catch (TargetCallException e)
-            {
-                return new CoverageOutcome(null, $"the embedding endpoint failed: {e.Message}");
-            }
-        }).ConfigureAwait(false);
+        var outcome = await CoverageOutcomeAsync(service, project, state, from, to).ConfigureAwait(false);
         return outcome.Report is { } report
             ? DashboardPages.Coverage(report, outcome.Map, state, WriteToken(http))
             : DashboardPages.Problem("No coverage", "/coverage", outcome.Problem ?? "nothing to measure", "recal ingest FILE; recal sample", state);
@@ -414,10 +403,45 @@ public static class DashboardEndpoints
         return Html(ReviewForm(http, project, draft, label with { Version = ReviewUseCase.VersionOf(draft) }, result.Diagnostics, result.Message, state), status);
     }
 
+    /// <summary>The views computed ahead of a request when the store's state changes (<see cref="DashboardWarmer"/>): health, the timeline (and releases), the current mix, coverage.</summary>
+    internal static async Task WarmAsync(DashboardService service, EvalProject project, string state)
+    {
+        await CheckAsync(service, project, state, fresh: true).ConfigureAwait(false);
+        await DriftOutcomeAsync(service, project, state, Period.Week, null, null, timeline: true, fresh: true).ConfigureAwait(false);
+        await DriftOutcomeAsync(service, project, state, Period.None, null, null, timeline: false, fresh: true).ConfigureAwait(false);
+        if (Embedder(service, project).Generator is not null)
+        {
+            await CoverageOutcomeAsync(service, project, state, null, null, fresh: true).ConfigureAwait(false);
+        }
+    }
+
+    private static Task<CheckResult> CheckAsync(DashboardService service, EvalProject project, string state, bool fresh = false) =>
+        service.GetAsync("health", state, heavy: true, ct => CheckUseCase.RunAsync(new CheckRequest(project, DateTimeOffset.UtcNow, Embedder(service, project)), service.Store, ct), fresh);
+
+    private static Task<CoverageOutcome> CoverageOutcomeAsync(DashboardService service, EvalProject project, string state, DateTimeOffset? from, DateTimeOffset? to, bool fresh = false)
+    {
+        var (inner, id, _) = Embedder(service, project);
+        return service.GetAsync($"coverage|{from:O}|{to:O}", state, heavy: true, async ct =>
+        {
+            using var cached = new CachedEmbeddingGenerator(inner!, service.Store, id!);
+            try
+            {
+                return await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), service.Store, cached, id!, new CoverageRequest(from, to, Map: true), ct).ConfigureAwait(false);
+            }
+            catch (TargetCallException e)
+            {
+                return new CoverageOutcome(null, $"the embedding endpoint failed: {e.Message}");
+            }
+        }, fresh);
+    }
+
+    private static Task<DriftOutcome> DriftOutcomeAsync(DashboardService service, EvalProject project, string state, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline, bool fresh = false) =>
+        service.GetAsync($"drift|{over}|{from:O}|{to:O}|{timeline}", state, heavy: true, ct =>
+            DriftUseCase.RunAsync(new DriftUseCaseRequest(project, new DriftRequest(from, to, over), timeline ? Embedder(service, project) : null), service.Store, ct), fresh);
+
     private static async Task<DriftReport> DriftAsync(DashboardService service, EvalProject project, string state, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline)
     {
-        var outcome = await service.GetAsync($"drift|{over}|{from:O}|{to:O}|{timeline}", state, heavy: true, ct =>
-            DriftUseCase.RunAsync(new DriftUseCaseRequest(project, new DriftRequest(from, to, over), timeline ? Embedder(service, project) : null), service.Store, ct)).ConfigureAwait(false);
+        var outcome = await DriftOutcomeAsync(service, project, state, over, from, to, timeline).ConfigureAwait(false);
         return outcome.Report ?? throw new BadQueryException(outcome.Error ?? "no drift report", outcome.Failure == DriftFailure.NoTraffic ? "send traces to /v1/traces, or recal ingest FILE" : "set embeddings: in recal.yaml");
     }
 

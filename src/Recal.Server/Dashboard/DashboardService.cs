@@ -70,7 +70,8 @@ internal sealed class DashboardService(RecalServerContext context)
     /// it while it runs, reused until the state changes and it is older than <see cref="MinimumAge"/>. Heavy computations
     /// (drift, coverage, check) run one at a time.
     /// </summary>
-    public async Task<T> GetAsync<T>(string key, string state, bool heavy, Func<CancellationToken, Task<T>> compute)
+    /// <param name="fresh">Recompute when the cached result is of another state, however young (the warmer's call).</param>
+    public async Task<T> GetAsync<T>(string key, string state, bool heavy, Func<CancellationToken, Task<T>> compute, bool fresh = false)
     {
         ArgumentNullException.ThrowIfNull(compute);
         if (_results.Count >= MaxEntries)
@@ -93,7 +94,7 @@ internal sealed class DashboardService(RecalServerContext context)
                 throw;
             }
 
-            if (computed.State == state || DateTimeOffset.UtcNow - computed.At < MinimumAge)
+            if (computed.State == state || (!fresh && DateTimeOffset.UtcNow - computed.At < MinimumAge))
             {
                 return (T)computed.Value!;
             }
@@ -101,6 +102,10 @@ internal sealed class DashboardService(RecalServerContext context)
             _results.TryRemove(new KeyValuePair<string, Lazy<Task<Computed>>>(key, entry));
         }
     }
+
+    /// <summary>Whether the view of <paramref name="key"/> is computed for <paramref name="state"/> (the warmer's work done).</summary>
+    public bool IsReady(string key, string state) =>
+        _results.TryGetValue(key, out var entry) && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully && entry.Value.Result.State == state;
 
     private async Task<Computed> RunAsync(string state, bool heavy, Func<CancellationToken, Task<object?>> compute)
     {
