@@ -98,6 +98,12 @@ public sealed class IngestQueue : BackgroundService
         // What was accepted is committed before the store closes: the queue is drained, not dropped.
         _queue.Writer.TryComplete();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+
+        // Past the host's shutdown timeout too: the store has one connection, and the writer may still be using it.
+        if (ExecuteTask is { } writing)
+        {
+            await writing.ConfigureAwait(false);
+        }
         foreach (var (update, place) in _held)
         {
             QuarantineHeld(update, place);
