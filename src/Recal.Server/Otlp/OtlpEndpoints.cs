@@ -121,6 +121,11 @@ public static class OtlpEndpoints
             {
                 return Status(protobuf, StatusCodes.Status400BadRequest, 3, $"the body is not valid gzip: {e.Message}");
             }
+            catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+            {
+                // The client went away or the body ended before its length: nothing was queued.
+                return Status(protobuf, StatusCodes.Status400BadRequest, 3, "the body ended before it was complete");
+            }
 
             var context = services.GetRequiredService<RecalServerContext>();
             var parser = new OtlpPayloadParser(protobuf, context.Mapping, signal);
