@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Ingest;
 using Recal.Storage;
@@ -144,6 +145,7 @@ public sealed class IngestQueue : BackgroundService
 
     private async Task CommitAsync(List<Entry> entries, List<TraceUpdate> updates)
     {
+        using var activity = RecalTelemetry.StartCommit(entries.Count, updates.Count);
         MergeBatchResult result;
         try
         {
@@ -151,6 +153,7 @@ public sealed class IngestQueue : BackgroundService
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            RecalTelemetry.EndCommit(activity, 0, 0, 0, e);
             // Nothing of these requests is stored: each is answered 503 and its client retries.
             _logger.LogWarning(new EventId(3001, "CommitFailed"), "Storing {Requests} request(s) failed: {Reason}", entries.Count, e.Message);
             foreach (var entry in entries)
@@ -166,6 +169,7 @@ public sealed class IngestQueue : BackgroundService
         // committed, so each request is answered whatever happens to its quarantine records.
         var missing = new HashSet<int>(result.Missing);
         var offset = 0;
+        var quarantinedBefore = _quarantined;
         foreach (var entry in entries)
         {
             var own = 0;
@@ -186,6 +190,7 @@ public sealed class IngestQueue : BackgroundService
             Interlocked.Add(ref _queued, -entry.Count);
         }
 
+        RecalTelemetry.EndCommit(activity, result.Added, result.Merged, _quarantined - quarantinedBefore);
         Interlocked.Add(ref _added, result.Added);
         _unchanged += result.Unchanged;
         if (result.Added > 0 && _held.Count > 0)
