@@ -58,4 +58,26 @@ public sealed class ServeCommandTests
             Harness.Delete(folder);
         }
     }
+
+    [Fact]
+    public async Task An_address_already_taken_is_refused_with_RC4002_and_exit_code_2()
+    {
+        var folder = await Harness.NewProjectAsync("taken");
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+            var (code, _, error) = await Harness.RunCliAsync("serve", "-p", folder, "--urls", $"http://127.0.0.1:{port}", "--no-token");
+
+            code.Should().Be(2);
+            error.Should().Contain("RC4002").And.Contain($"cannot listen on http://127.0.0.1:{port}");
+        }
+        finally
+        {
+            taken.Stop();
+            Harness.Delete(folder);
+        }
+    }
 }
