@@ -54,7 +54,9 @@ internal static partial class IngestBenchmark
             Stages(file, new TraceClassifier(linear, project.Taxonomy), linear);
         }
 
-        await using var store = await SqliteStore.OpenAsync(storePath);
+        // RECAL_BENCH_POSTGRES (a connection string to a database) measures the PostgreSQL store instead of SQLite.
+        var postgres = Environment.GetEnvironmentVariable("RECAL_BENCH_POSTGRES") is { Length: > 0 } pg ? pg : null;
+        await using var store = postgres is null ? await SqliteStore.OpenAsync(storePath) : await OpenEmptyPostgresAsync(postgres);
         var watch = Stopwatch.StartNew();
         // RECAL_BENCH_CLASSIFY=none isolates parse + store by skipping the classifier.
         Func<Recal.Domain.Trace, string, Recal.Domain.ClassifiedTrace> classify = Environment.GetEnvironmentVariable("RECAL_BENCH_CLASSIFY") == "none"
@@ -71,7 +73,7 @@ internal static partial class IngestBenchmark
         Console.WriteLine($"classifier memo hit rate: {classifier.MemoHitRate:P1} ({DistinctInputs(file):N0} distinct texts among the first 100,000 lines)");
         Console.WriteLine($"time in the store: {summary.StoreTime.TotalSeconds:N2} s ({summary.StoreTime.TotalMicroseconds / summary.Added:N1} µs per trace)");
         Console.WriteLine($"peak working set: {peak / 1e6:N0} MB");
-        Console.WriteLine($"store size: {(new FileInfo(storePath).Length + (File.Exists(storePath + "-wal") ? new FileInfo(storePath + "-wal").Length : 0)) / 1e6:N0} MB");
+        Console.WriteLine($"store: {(postgres is null ? "SQLite" : "PostgreSQL")}, {(postgres is null ? new FileInfo(storePath).Length + (File.Exists(storePath + "-wal") ? new FileInfo(storePath + "-wal").Length : 0) : await PostgresSizeAsync(postgres)) / 1e6:N0} MB");
         if (ingestOnly)
         {
             return 0;
@@ -143,7 +145,7 @@ internal static partial class IngestBenchmark
     }
 
     /// <summary>recal sample: a stratified draw by the sample policy over every stored trace (the widest window).</summary>
-    private static async Task DrawAsync(Recal.Domain.EvalProject project, SqliteStore store, int count, int seed = 1)
+    private static async Task DrawAsync(Recal.Domain.EvalProject project, IRecalStore store, int count, int seed = 1)
     {
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var sampling = Stopwatch.StartNew();
@@ -193,7 +195,9 @@ internal static partial class IngestBenchmark
         }
 
         var classifier = new TraceClassifier(LinearIntentClassifier.Train(project.Taxonomy), project.Taxonomy);
-        await using var store = await SqliteStore.OpenAsync(storePath);
+        // RECAL_BENCH_POSTGRES (a connection string to a database) measures the PostgreSQL store instead of SQLite.
+        var postgres = Environment.GetEnvironmentVariable("RECAL_BENCH_POSTGRES") is { Length: > 0 } pg ? pg : null;
+        await using var store = postgres is null ? await SqliteStore.OpenAsync(storePath) : await OpenEmptyPostgresAsync(postgres);
         var watch = Stopwatch.StartNew();
         var summary = await IngestPipeline.RunAsync(file, store, classifier.Classify, Path.Combine(work, "bad-line-quarantine.jsonl"));
         watch.Stop();
@@ -231,7 +235,7 @@ internal static partial class IngestBenchmark
     /// recal drift's gap timeline over every week: coverage (each window sampled to 20,000), online signals, reference;
     /// a cold pass computes and caches the vectors, a warm one reads them back.
     /// </summary>
-    private static async Task TimelineAsync(Recal.Domain.EvalProject project, SqliteStore store, long count, IReadOnlyList<string> passes)
+    private static async Task TimelineAsync(Recal.Domain.EvalProject project, IRecalStore store, long count, IReadOnlyList<string> passes)
     {
         var span = await store.GetTrafficSpanAsync();
         var weekly = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, new DriftRequest(From: span!.First, Over: Period.Week));
@@ -250,7 +254,7 @@ internal static partial class IngestBenchmark
                 times.Add(timeline.Elapsed.TotalSeconds);
             }
 
-            await Reporting.Json.DriftJsonWriter.WriteAsync(extended, Path.Combine(Path.GetDirectoryName(store.Path)!, "timeline.json"));
+            await Reporting.Json.DriftJsonWriter.WriteAsync(extended, Path.Combine(Paths.Work, "timeline.json"));
             Console.WriteLine($"gap timeline over {extended.Series.Count} weeks of {count:N0} traces ({pass}): {timeline.Elapsed.TotalSeconds:N2} s, CPU {cpu.TotalSeconds:N2} s; {cached.Computed:N0} vectors computed, {cached.CacheHits:N0} from the cache; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB; load average {LoadAverage()}");
         }
 
@@ -258,6 +262,25 @@ internal static partial class IngestBenchmark
         {
             Console.WriteLine($"gap timeline, warm cache: best {times.Min():N2} s, range {times.Min():N2}-{times.Max():N2} s over {times.Count} passes");
         }
+    }
+
+    /// <summary>A PostgreSQL store with nothing in it: the store's schema in the database dropped, then the store opened (migrated).</summary>
+    private static async Task<IRecalStore> OpenEmptyPostgresAsync(string connectionString)
+    {
+        await using (var data = Npgsql.NpgsqlDataSource.Create(connectionString))
+        {
+            await data.CreateCommand($"DROP SCHEMA IF EXISTS {Storage.Postgres.PostgresStore.Schema} CASCADE").ExecuteNonQueryAsync();
+        }
+
+        return await Storage.Postgres.PostgresStore.OpenAsync(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { SearchPath = Storage.Postgres.PostgresStore.Schema }.ConnectionString, "bench");
+    }
+
+    /// <summary>The bytes the store's schema takes in the database: tables, indexes and TOAST.</summary>
+    private static async Task<long> PostgresSizeAsync(string connectionString)
+    {
+        await using var data = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using var command = data.CreateCommand($"SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{Storage.Postgres.PostgresStore.Schema}' AND c.relkind = 'r'");
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static string LoadAverage() =>

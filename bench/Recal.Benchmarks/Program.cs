@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 namespace Recal.Benchmarks;
 
 /// <summary>
-/// <c>ingest [N] [--unique] [--ingest-only]</c>: end-to-end ingest + classify + store of N traces (with --unique every input text differs), then drift over them unless --ingest-only (figures printed).
+/// <c>ingest [N] [--unique] [--ingest-only]</c>: end-to-end ingest + classify + store of N traces (with --unique every input text differs), then drift over them unless --ingest-only (figures printed); RECAL_BENCH_POSTGRES (a connection string to a database) measures the PostgreSQL store instead.
 /// <c>ingest-otlp [N] [json|proto]</c>: N GenAI chat spans as OTLP/JSON lines or length-prefixed protobuf, ingested end to end (see <see cref="OtlpIngestBenchmark"/>).
 /// <c>serve-otlp [N] [clients] [json|proto] [gzip] [queue=PARTS]</c>: <c>recal serve</c> as a process receiving N spans in requests of 512 from loopback clients (see <see cref="ServeBenchmark"/>).
 /// <c>ingest-bad-line [N]</c>: N lines (default 300,000) with a lone surrogate in the middle: every other record stored.
@@ -11,6 +11,7 @@ namespace Recal.Benchmarks;
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).
 /// <c>coverage-search Q C [D] [portable|avx2|avx512]</c>: the search alone at one size (default: the fastest kernel), one line of figures (bench/coverage-scaling.sh runs it per size).
 /// <c>embedders [K]</c> and <c>embedders throughput NAME [N]</c>: the built-in embedder against MiniLM (see <see cref="EmbeddersBenchmark"/>).
+/// <c>dashboard [warm]</c>: each dashboard view's first and warm renders over the stored traces (see <see cref="DashboardBenchmark"/>).
 /// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
 /// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
 /// </summary>
@@ -66,6 +67,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "serve-otlp")
         {
             return await ServeBenchmark.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "dashboard")
+        {
+            return await DashboardBenchmark.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "serve")

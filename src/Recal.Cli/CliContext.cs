@@ -21,8 +21,8 @@ public sealed record CliContext(IAnsiConsole Out, IAnsiConsole Error)
     /// <summary>Where ingests and runs log (<c>RECAL_LOG_LEVEL</c>); nothing by default, so the output is unchanged.</summary>
     public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    /// <summary>The providers this Recal ships: SQLite (a plain path, <c>sqlite:</c>).</summary>
-    public static Storage.StoreProviders DefaultStores { get; } = new([new Storage.Sqlite.SqliteStoreProvider()]);
+    /// <summary>The providers this Recal ships: SQLite (a plain path, <c>sqlite:</c>) and PostgreSQL (<c>postgres://</c>, <c>postgresql://</c>).</summary>
+    public static Storage.StoreProviders DefaultStores { get; } = new([new Storage.Sqlite.SqliteStoreProvider(), new Storage.Postgres.PostgresStoreProvider()]);
 
     /// <summary>The process's consoles; colour only on a terminal, and never when NO_COLOR is set.</summary>
     public static CliContext ForProcess()

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 
 namespace Recal.Server;
@@ -18,13 +20,22 @@ public enum Permission
 /// </summary>
 public sealed class Access
 {
+    /// <summary>The cookie of a browser session opened at <c>/login</c> with a token.</summary>
+    public const string SessionCookie = "recal_session";
+
+    /// <summary>How long a browser session lasts.</summary>
+    public static readonly TimeSpan SessionLength = TimeSpan.FromHours(12);
+
     private readonly byte[]? _write;
     private readonly byte[]? _read;
     private readonly bool _open;
+    private readonly IDataProtector? _sessions;
 
-    public Access(RecalServerOptions options)
+    /// <param name="sessions">Seals and opens browser sessions (the permission and when it was granted, never the token); null: bearer tokens only.</param>
+    public Access(RecalServerOptions options, IDataProtector? sessions = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _sessions = sessions;
         _open = options.NoToken;
         _write = string.IsNullOrEmpty(options.WriteToken) ? null : Encoding.UTF8.GetBytes(options.WriteToken);
         _read = string.IsNullOrEmpty(options.ReadToken) ? null : Encoding.UTF8.GetBytes(options.ReadToken);
@@ -43,15 +54,57 @@ public sealed class Access
         const string Scheme = "Bearer ";
         if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
         {
-            return false;
+            return Session(request) is { } session && (session == Permission.Write || needed == Permission.Read);
         }
 
-        var presented = Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim());
+        return Grant(header[Scheme.Length..].Trim()) is { } granted && (granted == Permission.Write || needed == Permission.Read);
+    }
 
-        // Both comparisons run whatever the first says, so the time taken tells nothing about which token nearly matched.
+    /// <summary>What a token grants: write, read, or nothing (null). Both comparisons run whatever the first says.</summary>
+    public Permission? Grant(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var presented = Encoding.UTF8.GetBytes(token);
+
+        // The time taken tells nothing about which token nearly matched.
         var write = Matches(presented, _write);
         var read = Matches(presented, _read);
-        return write || (needed == Permission.Read && read);
+        return write ? Permission.Write : read ? Permission.Read : null;
+    }
+
+    /// <summary>Whether the server asks for tokens at all (not with <c>--no-token</c> on loopback).</summary>
+    public bool Open => _open;
+
+    /// <summary>The sealed cookie value of a session granting <paramref name="permission"/> from <paramref name="now"/>.</summary>
+    public string SealSession(Permission permission, DateTimeOffset now) =>
+        (_sessions ?? throw new InvalidOperationException("browser sessions are not configured")).Protect(string.Create(CultureInfo.InvariantCulture, $"{permission}|{now.UtcTicks}"));
+
+    /// <summary>The permission of the request's session cookie; null without one, or when it is forged, foreign or expired.</summary>
+    private Permission? Session(HttpRequest request)
+    {
+        if (_sessions is null || !request.Cookies.TryGetValue(SessionCookie, out var sealedValue) || string.IsNullOrEmpty(sealedValue))
+        {
+            return null;
+        }
+
+        string opened;
+        try
+        {
+            opened = _sessions.Unprotect(sealedValue);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+
+        var parts = opened.Split('|');
+        if (parts.Length != 2 || !Enum.TryParse<Permission>(parts[0], out var permission) || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+        {
+            return null;
+        }
+
+        var age = DateTimeOffset.UtcNow - new DateTimeOffset(ticks, TimeSpan.Zero);
+        return age >= TimeSpan.Zero && age < SessionLength ? permission : null;
     }
 
     /// <summary>

@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Recal.Server.Dashboard;
 using Recal.Server.Otlp;
 using Recal.Server.Pages;
 
@@ -22,8 +24,8 @@ public interface IServerArea
 /// <summary>Builds the <c>recal serve</c> web application: Kestrel on the options' URLs, the access rules, and every area.</summary>
 public static class RecalServer
 {
-    /// <summary>The areas every server has: the home page and health probe, and the OTLP/HTTP receiver.</summary>
-    public static IReadOnlyList<IServerArea> Areas { get; } = [new HomeArea(), new OtlpReceiverArea()];
+    /// <summary>The areas every server has: the health probe, the OTLP/HTTP receiver, and the dashboard with its login.</summary>
+    public static IReadOnlyList<IServerArea> Areas { get; } = [new HomeArea(), new OtlpReceiverArea(), new DashboardArea()];
 
     /// <param name="middleware">Runs before the endpoints (a test records bodies here); none by default.</param>
     /// <param name="logging">Configures logging; by default warnings and errors go to the console, and nothing else.</param>
@@ -62,7 +64,9 @@ public static class RecalServer
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(context);
-        builder.Services.AddSingleton(new Access(options));
+        // Browser sessions are sealed with keys kept in memory: a restart asks browsers to log in again, and no key is written to disk.
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        builder.Services.AddSingleton(provider => new Access(options, provider.GetRequiredService<IDataProtectionProvider>().CreateProtector("Recal.Server.Session")));
         foreach (var area in chosen)
         {
             area.AddServices(builder.Services);
@@ -85,6 +89,13 @@ public static class RecalServer
         }
 
         public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapHome();
+    }
+
+    private sealed class DashboardArea : IServerArea
+    {
+        public void AddServices(IServiceCollection services) => services.AddDashboard();
+
+        public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapDashboard().MapLogin();
     }
 
     private sealed class OtlpReceiverArea : IServerArea

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Recal.Domain;
 using Recal.Ingest.Otel;
 using Recal.Storage;
@@ -24,4 +25,16 @@ public sealed record RecalServerContext(
 
     /// <summary>The clock that dates the ingest (future-dated traces are refused against it).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The store the dashboard reads (and fills the embedding cache of): a connection of its own, so a long read never
+    /// holds up the receiver's writer; by default the receiver's store.
+    /// </summary>
+    public IRecalStore? ViewStore { get; init; }
+
+    /// <summary>The project folder the dashboard reads (again whenever its files change); null: the dashboard has no project to show.</summary>
+    public string? ProjectRoot { get; init; }
+
+    /// <summary>Makes the project's embedder for the coverage instruments, its cache id, or why there is none; null: coverage is unknown.</summary>
+    public Func<EvalProject, (IEmbeddingGenerator<string, Embedding<float>>? Generator, string? Id, string? Error)>? Embedder { get; init; }
 }

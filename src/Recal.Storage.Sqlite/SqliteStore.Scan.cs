@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Recal.Domain;
 using SQLitePCL;
 
@@ -112,6 +111,26 @@ public sealed partial class SqliteStore
         return found;
     }
 
+    /// <summary>One trace by its key: the rows of its key's hash, the key compared.</summary>
+    public async ValueTask<ClassifiedTrace?> FindTraceAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"SELECT {TraceColumns} FROM traces WHERE key_hash = $hash AND key = $key LIMIT 1";
+            command.Parameters.AddWithValue("$hash", KeyHash(key));
+            command.Parameters.AddWithValue("$key", key);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadTrace(reader) : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>The intent name and cohort key of a row's ids, reloading the names another writer added since this store opened.</summary>
     private (string Intent, string Cohort) NamesOf(long intent, long cohort)
     {
@@ -135,8 +154,7 @@ public sealed partial class SqliteStore
         // Older stores may hold '' rather than NULL for "no messages" and "no metadata": both mean none.
         var input = NullOrEmpty(reader, 3)
             ? TraceInput.FromText(reader.GetString(2))
-            : TraceInput.FromMessages([.. JsonDocument.Parse(reader.GetString(3)).RootElement.EnumerateArray()
-                .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!))]);
+            : TraceInput.FromMessages(StoredTraceJson.ReadMessages(reader.GetString(3)));
         var feedback = new Feedback(
             reader.IsDBNull(7) ? null : (int)reader.GetInt64(7),
             reader.IsDBNull(8) ? null : reader.GetDouble(8),
@@ -263,21 +281,5 @@ public sealed partial class SqliteStore
 
     private static bool? Flag(Microsoft.Data.Sqlite.SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal) != 0;
 
-    /// <summary>Metadata as ingest keeps it: scalars in their JSON spelling, nested values as JSON text.</summary>
-    private static Dictionary<string, string> ReadMetadata(string json)
-    {
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var document = JsonDocument.Parse(json);
-        foreach (var property in document.RootElement.EnumerateObject())
-        {
-            metadata[property.Name] = property.Value.ValueKind switch
-            {
-                JsonValueKind.String => property.Value.GetString()!,
-                JsonValueKind.Null => "null",
-                _ => property.Value.GetRawText(),
-            };
-        }
-
-        return metadata;
-    }
+    private static Dictionary<string, string> ReadMetadata(string json) => StoredTraceJson.ReadMetadata(json);
 }

@@ -14,8 +14,6 @@ namespace Recal.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteStore : IRecalStore
 {
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -1077,15 +1075,9 @@ public sealed partial class SqliteStore : IRecalStore
         public ReadOnlyMemory<byte> Metadata(IReadOnlyDictionary<string, string> metadata)
         {
             _buffer.ResetWrittenCount();
-            using (var json = new Utf8JsonWriter(_buffer, JsonOptions))
+            using (var json = new Utf8JsonWriter(_buffer, StoredTraceJson.WriterOptions))
             {
-                json.WriteStartObject();
-                foreach (var (name, value) in metadata)
-                {
-                    json.WriteString(name, value);
-                }
-
-                json.WriteEndObject();
+                StoredTraceJson.WriteMetadata(json, metadata);
             }
 
             return _buffer.WrittenMemory;
@@ -1094,18 +1086,9 @@ public sealed partial class SqliteStore : IRecalStore
         public ReadOnlyMemory<byte> Messages(IReadOnlyList<ChatMessage> messages)
         {
             _buffer.ResetWrittenCount();
-            using (var json = new Utf8JsonWriter(_buffer, JsonOptions))
+            using (var json = new Utf8JsonWriter(_buffer, StoredTraceJson.WriterOptions))
             {
-                json.WriteStartArray();
-                foreach (var message in messages)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("role", message.Role);
-                    json.WriteString("content", message.Content);
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
+                StoredTraceJson.WriteMessages(json, messages);
             }
 
             return _buffer.WrittenMemory;

@@ -39,7 +39,7 @@ public sealed class AccessTests
     }
 
     [Fact]
-    public async Task The_read_token_reads_the_home_page_the_write_token_too_and_nobody_else()
+    public async Task The_read_token_reads_the_dashboard_and_the_receiver_page_the_write_token_too_and_nobody_else()
     {
         await using var server = await Harness.StartAsync();
         using var anonymous = new HttpClient { BaseAddress = server.Url };
@@ -49,10 +49,12 @@ public sealed class AccessTests
         var read = await reader.GetAsync("/", Cancel);
         var written = await server.Client.GetAsync("/", Cancel);
         var health = await anonymous.GetAsync("/healthz", Cancel);
+        var receiver = await reader.GetStringAsync("/receiver", Cancel);
 
         denied.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         read.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await read.Content.ReadAsStringAsync(Cancel)).Should().Contain("Recal · serve").And.NotContain(Harness.Token).And.NotContain(Harness.ReadToken);
+        (await read.Content.ReadAsStringAsync(Cancel)).Should().Contain("Health — serve").And.NotContain(Harness.Token).And.NotContain(Harness.ReadToken);
+        receiver.Should().Contain("Recal · serve").And.NotContain(Harness.Token);
         written.StatusCode.Should().Be(HttpStatusCode.OK);
         health.StatusCode.Should().Be(HttpStatusCode.OK);
         (await health.Content.ReadAsStringAsync(Cancel)).Should().Contain("\"status\":\"ok\"");

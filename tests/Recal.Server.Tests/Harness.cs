@@ -43,9 +43,12 @@ internal sealed class Harness : IAsyncDisposable
 
     private bool _stopped;
 
-    public static async Task<Harness> StartAsync(RecalServerOptions? options = null, Func<IRecalStore, IRecalStore>? wrap = null, Action<WebApplication>? middleware = null)
+    public static async Task<Harness> StartAsync(RecalServerOptions? options = null, Func<IRecalStore, IRecalStore>? wrap = null, Action<WebApplication>? middleware = null) =>
+        await StartOnAsync(await NewProjectAsync("serve"), options, wrap, middleware);
+
+    /// <summary>The server of an existing project folder (deleted when the harness is disposed).</summary>
+    public static async Task<Harness> StartOnAsync(string folder, RecalServerOptions? options = null, Func<IRecalStore, IRecalStore>? wrap = null, Action<WebApplication>? middleware = null)
     {
-        var folder = await NewProjectAsync("serve");
         var project = LoadProject(folder);
         var store = await new SqliteStoreProvider().OpenAsync(project.Settings.Store, null, TestContext.Current.CancellationToken);
         var served = wrap?.Invoke(store) ?? store;

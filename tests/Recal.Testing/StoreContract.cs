@@ -9,8 +9,9 @@ namespace Recal.Testing;
 
 /// <summary>
 /// What every store must do, through <see cref="IRecalStore"/>'s role interfaces alone: a store passes it by deriving a
-/// test class that opens a fresh, empty store (SQLite in tests/Recal.Storage.Sqlite.Tests, <see cref="InMemoryStore"/>
-/// in tests/Recal.Storage.Contract.Tests). Timestamps are whole milliseconds, the precision stores keep.
+/// test class that opens a fresh, empty store (SQLite in tests/Recal.Storage.Sqlite.Tests, PostgreSQL in
+/// tests/Recal.Storage.Postgres.Tests, <see cref="InMemoryStore"/> in tests/Recal.Storage.Contract.Tests). Timestamps
+/// are whole milliseconds, the precision stores keep.
 /// </summary>
 public abstract class StoreContract
 {
@@ -402,6 +403,23 @@ public abstract class StoreContract
         rows.Should().OnlyContain(r => r.Priority == Recal.Ingest.SamplePriority.Of(Recal.Ingest.SamplePriority.StoredSeed, r.Key));
         whole.Select(t => t.Key).Should().BeEquivalentTo(["id:a", "id:m"]);
         whole.Single(t => t.Key == "id:m").Trace.Metadata.Should().BeEquivalentTo(withMetadata.Trace.Metadata);
+    }
+
+    [Fact]
+    public async Task A_trace_is_found_whole_by_its_key_and_an_absent_key_finds_nothing()
+    {
+        // Given three stored traces
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday, "balance"), Trace("b", Monday.AddHours(1), "card", output: "the answer"), Trace("c", Monday.AddHours(2), "balance")], Token);
+
+        // When one is looked up by its key, and a key no trace has
+        var found = await store.FindTraceAsync("id:b", Token);
+        var absent = await store.FindTraceAsync("id:zz", Token);
+
+        // Then the trace comes back whole, and the absent key gives null
+        found.Should().NotBeNull();
+        (found!.Key, found.Intent, found.Trace.Output, found.Trace.Input.Text).Should().Be(("id:b", "card", "the answer", "x b"));
+        absent.Should().BeNull();
     }
 
     private static ClassifiedTrace Trace(string id, DateTimeOffset time, string intent, string cohort = "plan=free", Feedback? feedback = null, string? model = null, string? output = null) =>

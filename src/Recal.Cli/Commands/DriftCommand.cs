@@ -1,13 +1,13 @@
 using System.CommandLine;
+using Microsoft.Extensions.AI;
 using Recal.Domain;
 using Recal.Drift;
-using Recal.Embeddings;
 using Recal.Project;
 using Recal.Reporting.Html;
 using Recal.Reporting.Json;
 using Recal.Reporting.Terminal;
-using Recal.Running;
 using Recal.Storage;
+using Recal.Workflows;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -53,42 +53,15 @@ internal static class DriftCommand
             }
 
             await using var store = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
-            var request = new DriftRequest(parse.GetValue(from), parse.GetValue(to), period, parse.GetValue(pools), Timeline: !parse.GetValue(intentOnly));
-            // The mix and the timeline count the same windows: the store is read once for both.
-            var cells = new TrafficCells(store);
-            var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, request, cancellationToken, cells).ConfigureAwait(false);
-            if (report is null)
+            var embedderFor = parse.GetValue(intentOnly) ? ((IEmbeddingGenerator<string, Embedding<float>>?, string?, string?)?)null : EmbedderOptions.Create(embedder.Resolve(parse, project.Settings.Embeddings), project.Settings.Run);
+            var request = new DriftUseCaseRequest(project, new DriftRequest(parse.GetValue(from), parse.GetValue(to), period, parse.GetValue(pools)), embedderFor);
+            var outcome = await DriftUseCase.RunAsync(request, store, cancellationToken).ConfigureAwait(false);
+            if (outcome.Report is not { } report)
             {
-                context.Error.MarkupLine("[red]error[/]: the store holds no traffic yet; run [blue]recal ingest FILE[/] first.");
+                context.Error.MarkupLine(outcome.Failure == DriftFailure.NoTraffic
+                    ? "[red]error[/]: the store holds no traffic yet; run [blue]recal ingest FILE[/] first."
+                    : $"[red]error[/]: {Markup.Escape(outcome.Error!)} (or compare the mix alone with --intent-only)");
                 return ExitCodes.CannotRun;
-            }
-
-            // A cohort's missing value named by what it holds: the metadata values taxonomy.yaml does not list.
-            report = report with { Current = report.Current with { UnlistedCohorts = await UnlistedCohortScan.FindAsync(project.Taxonomy, store, report.Current, cancellationToken).ConfigureAwait(false) } };
-            if (await GoldShadowCheck.EvaluateAsync(store, project.Policy, cancellationToken).ConfigureAwait(false) is { } goldShadow)
-            {
-                report = report with { Current = report.Current with { Alarms = [.. report.Current.Alarms, goldShadow] } };
-            }
-
-            if (!parse.GetValue(intentOnly))
-            {
-                var (inner, id, error) = EmbedderOptions.Create(embedder.Resolve(parse, project.Settings.Embeddings), project.Settings.Run);
-                if (inner is null)
-                {
-                    context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(error!)} (or compare the mix alone with --intent-only)");
-                    return ExitCodes.CannotRun;
-                }
-
-                using var cached = new CachedEmbeddingGenerator(inner, store, id!);
-                try
-                {
-                    report = await GapTimeline.ExtendAsync(report, project, store, cached, id!, cancellationToken, cells).ConfigureAwait(false);
-                }
-                catch (TargetCallException e)
-                {
-                    context.Error.MarkupLine($"[red]error[/]: the embedding endpoint failed: {Markup.Escape(e.Message)} (or compare the mix alone with --intent-only)");
-                    return ExitCodes.CannotRun;
-                }
             }
 
             DriftConsoleRenderer.Render(context.Out, report);
@@ -104,11 +77,11 @@ internal static class DriftCommand
                 context.Out.MarkupLine($"HTML report: {Markup.Escape(htmlFile.FullName)}");
             }
 
-            if (report.HasAlarm && StarterCases.OnlyStarters(project))
+            if (report.HasAlarm && outcome.StartersOnly)
             {
                 // A set nobody drew from this traffic is expected to differ from it: say what to do, and fail only on
                 // what users did, which no set explains.
-                var online = report.Current.Alarms.Any(a => a.Instrument is GapTimeline.ThumbsUpDrop or GapTimeline.EscalationRise);
+                var online = outcome.OnlineAlarm;
                 context.Out.WriteLine();
                 TerminalText.WriteHanging(context.Out, $"The gold set is the {StarterCases.InGold(project)} starter case(s) recal init wrote, not a set drawn from this traffic, so its alarms against traffic are expected" +
                     (online ? "; the online signals' alarm is about your traffic alone (exit code 1)." : " and do not fail the command (exit code 0).") + " What next:", 0);
@@ -118,10 +91,9 @@ internal static class DriftCommand
                     TerminalText.WriteHanging(context.Out, $"  {i + 1}. {steps[i]}", 5);
                 }
 
-                return online ? ExitCodes.Findings : ExitCodes.Ok;
             }
 
-            return report.HasAlarm ? ExitCodes.Findings : ExitCodes.Ok;
+            return outcome.Fails ? ExitCodes.Findings : ExitCodes.Ok;
         });
         return command;
     }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Recal.Domain;
 using Recal.Lifecycle;
-using Recal.Project;
+using Recal.Workflows;
 using Spectre.Console;
 
 namespace Recal.Cli.Commands;
@@ -92,41 +92,23 @@ internal static class LabelCommand
                 return ExitCodes.CannotRun;
             }
 
-            var files = SampleCommand.ReadDraftFiles(context, project.Root);
-            var result = Labelling.Import(input.FullName, [.. files.Select(f => f.Draft)], project, DateOnly.FromDateTime(DateTime.UtcNow));
+            var outcome = LabelImportUseCase.Run(new LabelImportRequest(project, input.FullName, DateTimeOffset.UtcNow, parse.GetValue(dryRun), input.Name), workspace);
+            foreach (var problem in outcome.DraftProblems)
+            {
+                context.Error.MarkupLine($"[yellow]warning[/]: {Markup.Escape(problem)}");
+            }
+
+            var result = outcome.Import;
             ProjectSession.WriteDiagnostics(context.Error, result.Diagnostics);
-            var errors = result.Diagnostics.Count(d => d.Severity == Diagnostics.Severity.Error);
-            foreach (var group in result.Cases.GroupBy(c => c.Pool))
+            var errors = outcome.Errors;
+            foreach (var (pool, target, count) in outcome.Written)
             {
-                var target = CaseFileFor(project, group.Key);
-                context.Out.MarkupLine($"{group.Count():N0} case(s) for {group.Key.ToString().ToLowerInvariant()} → {Markup.Escape(Path.GetRelativePath(project.Root, target))}");
-                if (!parse.GetValue(dryRun))
-                {
-                    workspace.AppendAllLines(target, group.Select(CaseFileWriter.ToJson));
-                }
+                context.Out.MarkupLine($"{count:N0} case(s) for {pool.ToString().ToLowerInvariant()} → {Markup.Escape(Path.GetRelativePath(project.Root, target))}");
             }
 
-            if (!parse.GetValue(dryRun) && result.Cases.Count > 0)
+            if (outcome.Entry is { } entry)
             {
-                var imported = result.Cases.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-                foreach (var group in files.GroupBy(f => f.Path))
-                {
-                    var left = group.Select(f => f.Draft).Where(d => !imported.Contains(d.Id)).ToList();
-                    if (left.Count == 0)
-                    {
-                        workspace.Delete(group.Key);
-                    }
-                    else if (left.Count < group.Count())
-                    {
-                        DraftFile.Write(workspace, group.Key, left);
-                    }
-                }
-            }
-
-            if (!parse.GetValue(dryRun) && result.Cases.Count > 0)
-            {
-                Lineage.Record(context, workspace, project, "label import", "labelling", $"{result.Cases.Count} labelled draft(s) from {input.Name} added",
-                    [.. result.Cases.Select(c => new CaseMove(c.Id, "draft", c.Pool.ToString().ToLowerInvariant()))]);
+                Lineage.Say(context, entry);
             }
 
             context.Out.MarkupLine($"Imported {result.Cases.Count:N0}; {result.Unlabelled.Count:N0} row(s) without a reference stay drafts; {errors:N0} row problem(s).{(parse.GetValue(dryRun) ? " Dry run: nothing was written." : string.Empty)}");
@@ -134,8 +116,4 @@ internal static class LabelCommand
         });
         return command;
     }
-
-    /// <summary>Where new cases of a pool go: <c>&lt;pool&gt;.jsonl</c> in the project's case folder.</summary>
-    private static string CaseFileFor(EvalProject project, Pool pool) =>
-        Path.Combine(HoldoutCommand.CaseFolder(project), pool.ToString().ToLowerInvariant() + ".jsonl");
 }

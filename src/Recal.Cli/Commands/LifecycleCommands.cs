@@ -66,87 +66,91 @@ internal static class LifecycleCommands
 
             var now = parse.GetValue(at) ?? DateTimeOffset.UtcNow;
             var policy = project.Policy;
-            var strata = project.Cases.GroupBy(c => LifecycleRules.StratumOf(policy, c), StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.GroupBy(c => c.Pool).ToDictionary(p => p.Key, p => p.Count()), StringComparer.Ordinal);
-            var sealedCounts = project.Seal?.Intents ?? new Dictionary<string, int>();
-            var drafts = SampleCommand.ReadDraftFiles(context, project.Root).Select(d => d.Draft).ToList();
-            var table = new FitTable().Column("stratum").Column("gold", rightAligned: true).Column("shadow", rightAligned: true)
-                .Column("holdout", rightAligned: true).Column("retired", rightAligned: true).Column("drafts", rightAligned: true).Limit(parse.GetValue(rows), "strata");
-
-            var names = strata.Keys.Concat(policy.Strata.By is ["intent"] ? sealedCounts.Keys : []).Concat(drafts.Select(d => d.Stratum)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-            int Count(string stratum, Pool pool) => strata.TryGetValue(stratum, out var pools) ? pools.GetValueOrDefault(pool) : 0;
-            foreach (var stratum in names)
-            {
-                var holdout = Count(stratum, Pool.Holdout) + (policy.Strata.By is ["intent"] ? sealedCounts.GetValueOrDefault(stratum) : 0);
-                table.Row(Markup.Escape(stratum), Cell(Count(stratum, Pool.Gold), policy.Strata.Floor), Cell(Count(stratum, Pool.Shadow)), Cell(holdout), Cell(Count(stratum, Pool.Retired)), Cell(drafts.Count(d => d.Stratum == stratum)));
-            }
-
-            table.Render(context.Out);
-            var gold = project.Cases.Count(c => c.Pool == Pool.Gold);
-            context.Out.MarkupLine($"Gold {gold:N0} of a policy size of {policy.Size:N0}; shadow {project.Cases.Count(c => c.Pool == Pool.Shadow):N0}; holdout {project.Cases.Count(c => c.Pool == Pool.Holdout) + (project.Seal?.Cases ?? 0):N0}{(project.Seal is null ? string.Empty : " (sealed)")}; retired {project.Cases.Count(c => c.Pool == Pool.Retired):N0}; {drafts.Count:N0} draft(s) waiting for labels.");
-
-            var clock = LifecycleClock.Of(project, now);
-            var overdue = clock.DueNow;
-            void Due(string what, DueTask task)
-            {
-                if (task.Last is not { } done)
-                {
-                    context.Out.MarkupLine($"{what}: never; [yellow]due now[/] (every {task.Cadence.TotalDays:0} days).");
-                    return;
-                }
-
-                context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {task.Next!.Value.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]" : string.Empty)}.");
-            }
-
-            Due("Shadow refresh", clock.Refresh);
-            Due("Rotation", clock.Rotation);
-            if (policy.Ownership is { } ownership)
-            {
-                var since = ownership.Since is { } day ? $" since {day:yyyy-MM-dd}" : string.Empty;
-                if (clock.HandOver is { Next: { } handOver } task)
-                {
-                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; hand-over due {handOver.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]: a new owner takes the set over (ownership.owner and ownership.since in policy.yaml)" : string.Empty)}.");
-                }
-                else
-                {
-                    context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; no hand-over cadence (ownership.rotation).");
-                }
-            }
-            else
-            {
-                context.Out.MarkupLine("Owner: none named; [blue]ownership: {owner, since, rotation}[/] in policy.yaml says who answers for the set and when it changes hands.");
-            }
-
-            if (project.Seal is { } seal)
-            {
-                context.Out.MarkupLine($"Holdout sealed {seal.Sealed:yyyy-MM-dd} until {seal.SealedUntil:yyyy-MM-dd}{(seal.SealedUntil <= now ? " — [yellow]due to be opened at rotation[/]" : string.Empty)}.");
-            }
-
-            var expired = project.Cases.Count(c => c.Pool == Pool.Gold && c.ValidUntil is { } until && until < DateOnly.FromDateTime(now.UtcDateTime));
-            if (expired > 0)
-            {
-                context.Out.MarkupLine($"[yellow]{expired:N0} gold case(s) are past valid_until[/]: [blue]recal retire --dry-run[/] lists them.");
-            }
-
-            var thin = strata.Count(s => s.Value.GetValueOrDefault(Pool.Gold) is > 0 and var n && n < policy.Strata.Floor);
-            if (thin > 0)
-            {
-                context.Out.MarkupLine($"[yellow]{thin:N0} stratum/strata hold fewer gold cases than the floor of {policy.Strata.Floor}.[/]");
-            }
-
-            // How often gold has been looked at since the last rotation (runs stored in the store, when there is one).
+            StatusResult status;
             if (await ProjectSession.StoreExistsAsync(context, project, cancellationToken).ConfigureAwait(false))
             {
                 await using var store = await ProjectSession.OpenStoreForReadingAsync(context, project, cancellationToken).ConfigureAwait(false);
-                if (await Decisions.Contamination.EstimateAsync(project, store, clock.Rotation.Last, cancellationToken: cancellationToken).ConfigureAwait(false) is { Runs: > 0 } exposure)
-                {
-                    context.Out.MarkupLine($"Contamination: {Markup.Escape(Reporting.Runs.RunReportTables.ContaminationLine(exposure))}.");
-                }
+                status = await StatusUseCase.RunAsync(new StatusRequest(project, now), store, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                status = await StatusUseCase.RunAsync(new StatusRequest(project, now), null, cancellationToken).ConfigureAwait(false);
             }
 
-            return overdue > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+            foreach (var problem in status.DraftProblems)
+            {
+                context.Error.MarkupLine($"[yellow]warning[/]: {Markup.Escape(problem)}");
+            }
+
+            RenderStatus(context, project, status, parse.GetValue(rows));
+            return status.DueNow > 0 ? ExitCodes.Findings : ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void RenderStatus(CliContext context, EvalProject project, StatusResult status, int? rows)
+    {
+        var policy = project.Policy;
+        var table = new FitTable().Column("stratum").Column("gold", rightAligned: true).Column("shadow", rightAligned: true)
+            .Column("holdout", rightAligned: true).Column("retired", rightAligned: true).Column("drafts", rightAligned: true).Limit(rows, "strata");
+        foreach (var row in status.Strata)
+        {
+            table.Row(Markup.Escape(row.Stratum), Cell(row.Gold, policy.Strata.Floor), Cell(row.Shadow), Cell(row.Holdout), Cell(row.Retired), Cell(row.Drafts));
+        }
+
+        table.Render(context.Out);
+        context.Out.MarkupLine($"Gold {status.Gold:N0} of a policy size of {policy.Size:N0}; shadow {status.Shadow:N0}; holdout {status.Holdout:N0}{(project.Seal is null ? string.Empty : " (sealed)")}; retired {status.Retired:N0}; {status.Drafts:N0} draft(s) waiting for labels.");
+
+        var clock = status.Clock;
+        void Due(string what, DueTask task)
+        {
+            if (task.Last is not { } done)
+            {
+                context.Out.MarkupLine($"{what}: never; [yellow]due now[/] (every {task.Cadence.TotalDays:0} days).");
+                return;
+            }
+
+            context.Out.MarkupLine($"{what}: last {done.UtcDateTime:yyyy-MM-dd}, next {task.Next!.Value.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]" : string.Empty)}.");
+        }
+
+        Due("Shadow refresh", clock.Refresh);
+        Due("Rotation", clock.Rotation);
+        if (policy.Ownership is { } ownership)
+        {
+            var since = ownership.Since is { } day ? $" since {day:yyyy-MM-dd}" : string.Empty;
+            if (clock.HandOver is { Next: { } handOver } task)
+            {
+                context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; hand-over due {handOver.UtcDateTime:yyyy-MM-dd}{(task.Overdue ? $" — [red]overdue by {task.OverdueBy.TotalDays:0} days[/]: a new owner takes the set over (ownership.owner and ownership.since in policy.yaml)" : string.Empty)}.");
+            }
+            else
+            {
+                context.Out.MarkupLine($"Owner: {Markup.Escape(ownership.Owner)}{since}; no hand-over cadence (ownership.rotation).");
+            }
+        }
+        else
+        {
+            context.Out.MarkupLine("Owner: none named; [blue]ownership: {owner, since, rotation}[/] in policy.yaml says who answers for the set and when it changes hands.");
+        }
+
+        if (project.Seal is { } seal)
+        {
+            context.Out.MarkupLine($"Holdout sealed {seal.Sealed:yyyy-MM-dd} until {seal.SealedUntil:yyyy-MM-dd}{(seal.SealedUntil <= clock.Now ? " — [yellow]due to be opened at rotation[/]" : string.Empty)}.");
+        }
+
+        if (status.Expired > 0)
+        {
+            context.Out.MarkupLine($"[yellow]{status.Expired:N0} gold case(s) are past valid_until[/]: [blue]recal retire --dry-run[/] lists them.");
+        }
+
+        if (status.Thin > 0)
+        {
+            context.Out.MarkupLine($"[yellow]{status.Thin:N0} stratum/strata hold fewer gold cases than the floor of {policy.Strata.Floor}.[/]");
+        }
+
+        if (status.Contamination is { } exposure)
+        {
+            context.Out.MarkupLine($"Contamination: {Markup.Escape(Reporting.Runs.RunReportTables.ContaminationLine(exposure))}.");
+        }
     }
 
     private static Command Retire(CliContext context)

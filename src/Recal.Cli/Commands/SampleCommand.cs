@@ -176,25 +176,13 @@ internal static class SampleCommand
     /// <summary>Every draft of the project (drafts/*.jsonl); unreadable lines are reported and skipped.</summary>
     public static List<(string Path, Draft Draft)> ReadDraftFiles(CliContext context, string root)
     {
-        var drafts = new List<(string, Draft)>();
-        var folder = Path.Combine(root, DraftsFolder);
-        if (!Directory.Exists(folder))
+        var (drafts, problems) = Workflows.LabelImportUseCase.ReadDrafts(root);
+        foreach (var problem in problems)
         {
-            return drafts;
+            context.Error.MarkupLine($"[yellow]warning[/]: {Markup.Escape(problem)}");
         }
 
-        foreach (var file in Directory.EnumerateFiles(folder, "*.jsonl").Order(StringComparer.Ordinal))
-        {
-            var (read, problems) = DraftFile.Read(file);
-            foreach (var problem in problems)
-            {
-                context.Error.MarkupLine($"[yellow]warning[/]: {Markup.Escape(problem)}");
-            }
-
-            drafts.AddRange(read.Select(d => (file, d)));
-        }
-
-        return drafts;
+        return [.. drafts.Select(d => (d.Path, d.Draft))];
     }
 
     /// <summary>A sampler that treats the project's cases and pending drafts as already covered.</summary>

@@ -69,6 +69,9 @@ internal static class ServeCommand
         return new RecalServerContext(store, traceClassifier.Classify, quarantinePath, mapping, project.Settings.Name)
         {
             Source = "recal serve " + string.Join(' ', urls),
+            ProjectRoot = project.Root,
+            // The dashboard reads the project again when its files change: the embedder follows its settings then.
+            Embedder = current => EmbedderOptions.Create(current.Settings.Embeddings, current.Settings.Run),
         };
     }
 
@@ -92,7 +95,10 @@ internal static class ServeCommand
         }
 
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
-        var serverContext = await ComposeAsync(project, store, options.Urls, cancellationToken).ConfigureAwait(false);
+        // The dashboard reads through a connection of its own, so its long reads never hold up the receiver's writer.
+        await using var viewStore = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
+        var serverContext = await ComposeAsync(project, store, options.Urls, cancellationToken).ConfigureAwait(false) with { ViewStore = viewStore };
+
         // RECAL_LOG_LEVEL set: the server's log goes where every command's goes (stderr, one line an event).
         Action<ILoggingBuilder>? logging = context.Logger is ConsoleLogger console
             ? builder => builder.AddProvider(new OneLoggerProvider(console)).SetMinimumLevel(console.Minimum)

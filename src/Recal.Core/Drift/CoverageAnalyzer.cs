@@ -13,7 +13,8 @@ namespace Recal.Drift;
 
 /// <summary>The coverage report, or why there is none (an empty store, an empty window, no case to cover with).</summary>
 /// <param name="BlindSpots">The traces and vectors of each listed blind spot, to draw drafts from.</param>
-public sealed record CoverageOutcome(CoverageReport? Report, string? Problem, IReadOnlyList<BlindSpotMembers>? BlindSpots = null);
+/// <param name="Map">With <see cref="CoverageRequest.Map"/>: the traffic and the cases on their first two principal components.</param>
+public sealed record CoverageOutcome(CoverageReport? Report, string? Problem, IReadOnlyList<BlindSpotMembers>? BlindSpots = null, CoverageMapModel? Map = null);
 
 /// <summary>
 /// The embedding-coverage gap instrument: the share of a traffic window, overall and per stratum, whose nearest eval
@@ -169,14 +170,61 @@ public static class CoverageAnalyzer
             report = report with { Novelty = new NoveltyScores(nearest, weights) };
         }
 
+        var map = request.Map ? MapOf(traffic.Measured, search.Vectors(texts), similarity, radius.Radius, cases, pools.Vectors, dimensions, request.Seed) : null;
         if (!request.BlindSpots)
         {
-            return new(report, null);
+            return new(report, null, null, map);
         }
 
         var (blindSpots, members) = BlindSpotFinder.Find(
             traffic.Measured, weights, search.Vectors(texts), dimensions, similarity, radius.Radius, from, to, report.Traces, request.Clusters, request.Seed);
-        return new(report with { BlindSpots = blindSpots }, null, members);
+        return new(report with { BlindSpots = blindSpots }, null, members, map);
+    }
+
+    /// <summary>A seeded subsample of the measured traffic and every case, on the first two principal components of their vectors together.</summary>
+    private static CoverageMapModel? MapOf(IReadOnlyList<MeasuredTrace> measured, float[] vectors, float[] similarity, double radius, IReadOnlyList<EvalCase> cases, float[] caseVectors, int dimensions, int seed)
+    {
+        var chosen = Enumerable.Range(0, measured.Count).ToArray();
+        if (chosen.Length > CoverageProjection.MaxTrafficPoints)
+        {
+            new Random(seed).Shuffle(chosen);
+            chosen = [.. chosen.Take(CoverageProjection.MaxTrafficPoints).Order()];
+        }
+
+        var rows = new float[(chosen.Length + cases.Count) * dimensions];
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            Array.Copy(vectors, chosen[i] * dimensions, rows, i * dimensions, dimensions);
+        }
+
+        Array.Copy(caseVectors, 0, rows, chosen.Length * dimensions, cases.Count * dimensions);
+        if (rows.Length < 2 * dimensions)
+        {
+            return null;
+        }
+
+        var (axes, mean, explained) = CoverageProjection.Fit(rows, dimensions, 2, seed);
+        if (axes.Length < 2)
+        {
+            return null;
+        }
+
+        var xy = CoverageProjection.Transform(rows, dimensions, axes, mean);
+        static string Label(string text) => text.Length <= 140 ? text : text[..139] + "…";
+        var points = new List<MapPoint>(xy.Length);
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            var trace = measured[chosen[i]];
+            points.Add(new MapPoint(xy[i][0], xy[i][1], similarity[chosen[i]] >= radius ? MapPointKind.Covered : MapPointKind.Uncovered, trace.Key, Label(trace.Text)));
+        }
+
+        for (var c = 0; c < cases.Count; c++)
+        {
+            var row = xy[chosen.Length + c];
+            points.Add(new MapPoint(row[0], row[1], MapPointKind.Case, cases[c].Id, Label(cases[c].Input.ClassificationText)));
+        }
+
+        return new CoverageMapModel(points, explained, chosen.Length, measured.Count);
     }
 
     /// <summary>
@@ -525,7 +573,7 @@ public static class CoverageAnalyzer
             }
 
             // The cases and anchors go with the first chunk of traffic in one request, as a single window's texts always did.
-            var keep = windows.Any(w => w.Request.BlindSpots);
+            var keep = windows.Any(w => w.Request.BlindSpots || w.Request.Map);
             var chunk = keep ? Math.Max(1, distinct.Count) : Chunk;
             var first = distinct.GetRange(0, Math.Min(chunk, distinct.Count));
             var (fixedTexts, problem) = await EmbeddedTexts.EmbedAsync(
@@ -608,6 +656,9 @@ public static class CoverageAnalyzer
         private readonly Dictionary<(double Percentile, double? Radius), RadiusCalibration?> _radii = [];
 
         public NearestNeighbourIndex Index { get; } = new(vectors, dimensions);
+
+        /// <summary>The cases' unit vectors, row-major in case order.</summary>
+        public float[] Vectors => vectors;
 
         public float[]? Similarity { get; set; }
 

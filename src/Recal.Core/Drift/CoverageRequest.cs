@@ -26,7 +26,8 @@ public sealed record CoverageRequest(
     double Confidence = 0.95,
     int? Clusters = null,
     bool BlindSpots = true,
-    IReadOnlyList<string>? Anchors = null)
+    IReadOnlyList<string>? Anchors = null,
+    bool Map = false)
 {
     public const double DefaultPercentile = 95;
 

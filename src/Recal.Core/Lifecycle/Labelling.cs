@@ -70,9 +70,9 @@ public static class Labelling
     /// <summary>
     /// Reads a labelled file (<c>.csv</c>, else JSONL) against the drafts and the project: every row is validated
     /// like a case-file line and located at its line; good rows become cases, bad rows are reported and their
-    /// drafts kept.
+    /// drafts kept. <paramref name="display"/> names the file in the problems' locations (default: its name).
     /// </summary>
-    public static LabelImport Import(string path, IReadOnlyList<Draft> drafts, EvalProject project, DateOnly today)
+    public static LabelImport Import(string path, IReadOnlyList<Draft> drafts, EvalProject project, DateOnly today, string? display = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(drafts);
@@ -81,7 +81,7 @@ public static class Labelling
         var byId = drafts.ToDictionary(d => d.Id, StringComparer.Ordinal);
         var cases = new List<EvalCase>();
         var unlabelled = new List<string>();
-        var display = Path.GetFileName(path);
+        display ??= Path.GetFileName(path);
         foreach (var row in path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadCsv(path, display, diagnostics) : ReadJsonl(path, display, diagnostics))
         {
             if (row.Id is null || !byId.TryGetValue(row.Id, out var draft))
@@ -296,7 +296,8 @@ public static class Labelling
         }
     }
 
-    private static string InputText(Draft draft) =>
+    /// <summary>A draft's input as a labeller reads it: the text, or the conversation's turns as "role: content" lines.</summary>
+    public static string InputText(Draft draft) =>
         draft.Input ?? string.Join('\n', draft.Messages!.Select(m => $"{m.Role}: {m.Content}"));
 
     private static string? Flag(bool? value) => value is null ? null : value.Value ? "true" : "false";

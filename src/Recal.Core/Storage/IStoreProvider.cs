@@ -10,6 +10,12 @@ public interface IStoreProvider
     /// <summary>The schemes this provider opens, lower case (<c>sqlite</c>; <c>postgres</c>, <c>postgresql</c>).</summary>
     IReadOnlyList<string> Schemes { get; }
 
+    /// <summary>
+    /// The located error of a location this provider cannot open as written (a secret in it, a malformed URL), found
+    /// before anything connects: <c>recal validate</c> and every command report it; null when the location is fine.
+    /// </summary>
+    Diagnostics.Diagnostic? Check(StoreLocation location) => null;
+
     /// <summary>Whether a store exists at <paramref name="location"/> yet (a command that only reads skips a missing one).</summary>
     ValueTask<bool> ExistsAsync(StoreLocation location, CancellationToken cancellationToken = default);
 

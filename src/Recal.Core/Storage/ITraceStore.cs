@@ -162,6 +162,21 @@ public interface ITraceStore
         return found;
     }
 
+    /// <summary>One stored trace by its key; null when there is none. A store with a faster way to a key overrides this; the default scans.</summary>
+    async ValueTask<ClassifiedTrace?> FindTraceAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ClassifiedTrace? found = null;
+        await ScanTracesAsync(null, null, trace =>
+        {
+            if (found is null && string.Equals(trace.Key, key, StringComparison.Ordinal))
+            {
+                found = trace;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return found;
+    }
+
     /// <summary>
     /// The keys and classification texts of the traces at the given positions (<see cref="TraceHead.Position"/>);
     /// positions holding no trace are absent.

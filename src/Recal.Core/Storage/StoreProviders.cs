@@ -40,13 +40,16 @@ public sealed class StoreProviders
         return _byScheme.GetValueOrDefault(location.Scheme);
     }
 
-    /// <summary>The located error for a location no provider opens; null when one does.</summary>
+    /// <summary>
+    /// The located error for a location no provider opens, or that its provider finds wrong (<see cref="IStoreProvider.Check"/>:
+    /// a secret written in it, say); null when it can be opened.
+    /// </summary>
     public Diagnostic? Check(StoreLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);
-        if (Find(location) is not null)
+        if (Find(location) is { } provider)
         {
-            return null;
+            return provider.Check(location);
         }
 
         var nearest = Text.Spelling.Nearest(location.Scheme, Schemes);
@@ -66,11 +69,16 @@ public sealed class StoreProviders
     public StoreException? Explain(Exception exception, StoreLocation location) => Find(location)?.Explain(exception, location);
 }
 
-/// <summary>The <c>store:</c> setting names a scheme no provider opens (<see cref="StoreProviders.UnknownScheme"/>).</summary>
-public sealed class UnknownStoreSchemeException(Diagnostic diagnostic, StoreLocation location)
-    : StoreException(diagnostic.Code, diagnostic.Message, location.Display, diagnostic.Hint)
+/// <summary>The <c>store:</c> setting cannot be opened as written: the located error of <see cref="StoreProviders.Check"/>.</summary>
+public class StoreSettingException(Diagnostic diagnostic, StoreLocation location)
+    : StoreException(diagnostic?.Code ?? throw new ArgumentNullException(nameof(diagnostic)), diagnostic.Message, location?.Display ?? throw new ArgumentNullException(nameof(location)), diagnostic.Hint)
 {
     public Diagnostic Diagnostic { get; } = diagnostic;
 
     public override Diagnostic ToDiagnostic() => Diagnostic;
+}
+
+/// <summary>The <c>store:</c> setting names a scheme no provider opens (<see cref="StoreProviders.UnknownScheme"/>).</summary>
+public sealed class UnknownStoreSchemeException(Diagnostic diagnostic, StoreLocation location) : StoreSettingException(diagnostic, location)
+{
 }

@@ -14,45 +14,72 @@ public static class DriftHtmlWriter
     {
         ArgumentNullException.ThrowIfNull(report);
         var page = new HtmlPage($"Recal drift — {report.Project}");
+        Compose(page, report, DriftSections.All);
+        return page.Render();
+    }
+
+    /// <summary>
+    /// Adds the report's <paramref name="sections"/> to <paramref name="page"/>, under the page's heading;
+    /// <paramref name="windowLink"/> makes each period of the series open its window (the dashboard's drill-in).
+    /// </summary>
+    internal static void Compose(HtmlPage page, DriftReport report, DriftSections sections, Func<DriftWindow, string>? windowLink = null, string? heading = null)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        ArgumentNullException.ThrowIfNull(report);
         var current = report.Current;
-        page.Heading(1, $"Is the eval set still representative? — {report.Project}")
+        page.Heading(1, heading ?? $"Is the eval set still representative? — {report.Project}")
             .Paragraph(
                 $"Suite {report.SuiteVersion} · policy v{report.PolicyVersion} · {report.EvalCases:N0} cases in {string.Join(", ", report.Pools)} · " +
                 $"current window {Day(current.From)} to {Day(current.To)} ({current.Traces:N0} traces)", "meta");
 
-        if (current.Alarms.Count == 0)
+        if (sections.HasFlag(DriftSections.Alarms))
         {
-            page.Paragraph("No alarm: the set is within the policy's thresholds for the current window.", "ok");
+            if (current.Alarms.Count == 0)
+            {
+                page.Paragraph("No alarm: the set is within the policy's thresholds for the current window.", "ok");
+            }
+
+            foreach (var alarm in current.Alarms)
+            {
+                page.Paragraph($"ALARM {alarm.Instrument} ({alarm.Dimension}): {alarm.Message}", "alarm");
+            }
         }
 
-        foreach (var alarm in current.Alarms)
+        if (sections.HasFlag(DriftSections.Series) && report.Series.Count > 0)
         {
-            page.Paragraph($"ALARM {alarm.Instrument} ({alarm.Dimension}): {alarm.Message}", "alarm");
+            AddSeries(page, report, windowLink);
         }
 
-        if (report.Series.Count > 0)
+        if (sections.HasFlag(DriftSections.Runs))
         {
-            AddSeries(page, report);
+            AddRuns(page, report);
         }
 
-        AddRuns(page, report);
-        AddReleases(page, report);
-        AddWindow(page, current);
-        return page.Render();
+        if (sections.HasFlag(DriftSections.Releases))
+        {
+            AddReleases(page, report);
+        }
+
+        if (sections.HasFlag(DriftSections.Window))
+        {
+            AddWindow(page, current);
+        }
     }
 
     public static Task WriteAsync(DriftReport report, string path, CancellationToken cancellationToken = default) =>
         AtomicFile.WriteAllTextAsync(path, Render(report), cancellationToken);
 
-    private static void AddSeries(HtmlPage page, DriftReport report)
+    private static void AddSeries(HtmlPage page, DriftReport report, Func<DriftWindow, string>? windowLink)
     {
         var series = report.Series;
         var labels = series.Select(w => Day(w.From)).ToList();
+        IReadOnlyList<string>? links = windowLink is null ? null : [.. series.Select(windowLink)];
         page.Heading(2, $"Over time ({report.Period.ToString().ToLowerInvariant()})");
         var js = new LineChart
         {
             Title = "Intent mix: Jensen–Shannon distance (eval set vs traffic)",
             XLabels = labels,
+            XLinks = links,
             YFormat = "0.00",
             Series =
             [
@@ -66,6 +93,7 @@ public static class DriftHtmlWriter
         {
             Title = "Traffic in intents the set lacks, and unclassified traffic",
             XLabels = labels,
+            XLinks = links,
             YFormat = "0%",
             Series =
             [
@@ -82,6 +110,7 @@ public static class DriftHtmlWriter
             {
                 Title = "Cohort mix: Jensen–Shannon distance per dimension",
                 XLabels = labels,
+                XLinks = links,
                 Series = [.. series[0].Cohorts.Select((c, i) => new ChartSeries(
                     c.Dimension,
                     Palette[(i + 2) % Palette.Length],
@@ -97,6 +126,7 @@ public static class DriftHtmlWriter
             {
                 Title = "Embedding coverage: share of traffic with an eval case within r",
                 XLabels = labels,
+                XLinks = links,
                 YFormat = "0%",
                 YMax = 1,
                 Series =
@@ -115,6 +145,7 @@ public static class DriftHtmlWriter
             {
                 Title = "Online signals: what users did with production's answers",
                 XLabels = labels,
+                XLinks = links,
                 YFormat = "0%",
                 YMax = 1,
                 Series =
@@ -141,7 +172,8 @@ public static class DriftHtmlWriter
                 Percent(w.Online?.ThumbsUpRate),
                 w.Alarms.Count == 0 ? "—" : DriftFormat.AlarmSummary(w.Alarms),
             ]),
-            i => series[i].Alarms.Count > 0 ? "alarmed" : null);
+            i => series[i].Alarms.Count > 0 ? "alarmed" : null,
+            links is null ? null : i => links[i]);
     }
 
     private static void AddRuns(HtmlPage page, DriftReport report)
@@ -330,4 +362,17 @@ public static class DriftHtmlWriter
     private static string Day(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static string Num(double? value) => value is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+}
+
+/// <summary>The parts of a drift page, for a page that shows some of them (the dashboard's views).</summary>
+[Flags]
+internal enum DriftSections
+{
+    None = 0,
+    Alarms = 1,
+    Series = 2,
+    Runs = 4,
+    Releases = 8,
+    Window = 16,
+    All = Alarms | Series | Runs | Releases | Window,
 }

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace Recal.Reporting.Html;
 
-/// <summary>A self-contained HTML page: inline CSS, inline SVG, no scripts or external resources.</summary>
+/// <summary>A self-contained HTML page: inline CSS, inline SVG, no external resources (a dashboard page may load its server's script).</summary>
 internal sealed partial class HtmlPage
 {
     // Pages fit the window they are read in: charts scale down with it, tables let text (never numbers) wrap, and
@@ -16,8 +16,11 @@ internal sealed partial class HtmlPage
         .alarm{background:#fef2f2;border-left:4px solid #dc2626}.ok{background:#f0fdf4;border-left:4px solid #16a34a}
         .warn{background:#fffbeb;border-left:4px solid #d97706}.info{background:#f9fafb;border-left:4px solid #9ca3af}
         .wide{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e7eb;text-align:right;font-variant-numeric:tabular-nums}
-        th,td.txt{overflow-wrap:anywhere}td.num{white-space:nowrap}
+        th,td.txt{overflow-wrap:anywhere}td.txt{text-align:left}td.num{white-space:nowrap}
         th:first-child,td:first-child{text-align:left}th{background:#f9fafb}tr.missing td{color:#b91c1c;font-weight:600}tr.alarmed td{background:#fef2f2}
+        nav.dash{display:flex;flex-wrap:wrap;gap:.2rem 1rem;padding:.5rem 0;border-bottom:1px solid #e5e7eb;font-size:.9rem}nav.dash a{color:#1d4ed8;text-decoration:none}nav.dash a[aria-current]{font-weight:700;color:#111827}
+        a.window rect:hover{fill-opacity:.08}form.filter{display:flex;flex-wrap:wrap;gap:.4rem .8rem;align-items:end;font-size:.85rem}form.filter label{display:flex;flex-direction:column}
+        pre.text{white-space:pre-wrap;overflow-wrap:anywhere;background:#f9fafb;padding:.5rem .75rem;border:1px solid #e5e7eb}
         figure{margin:1rem 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.8rem;color:#4b5563}
         @media (max-width:640px){
         body{margin:1rem auto}
@@ -30,10 +33,14 @@ internal sealed partial class HtmlPage
         """;
 
     private readonly StringBuilder _body = new();
+    private readonly List<string> _scripts = [];
 
     public HtmlPage(string title) => Title = title;
 
     public string Title { get; }
+
+    /// <summary>Markup added to the page's head as given (a dashboard page's state marker); empty for a report.</summary>
+    public string Head { get; init; } = string.Empty;
 
     public HtmlPage Raw(string html)
     {
@@ -56,8 +63,18 @@ internal sealed partial class HtmlPage
 
     public HtmlPage Figure(string svg, string caption) => Raw($"<figure>{svg}<figcaption>{Encode(caption)}</figcaption></figure>");
 
-    /// <summary>A table; <paramref name="rowClass"/> may mark rows (for example missing strata).</summary>
-    public HtmlPage Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, Func<int, string?>? rowClass = null)
+    /// <summary>A script the page loads from its server (the dashboard's); a written report has none.</summary>
+    public HtmlPage Script(string source)
+    {
+        _scripts.Add(source);
+        return this;
+    }
+
+    /// <summary>
+    /// A table; <paramref name="rowClass"/> may mark rows (for example missing strata), <paramref name="rowLink"/> make a
+    /// row's first cell a link.
+    /// </summary>
+    public HtmlPage Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows, Func<int, string?>? rowClass = null, Func<int, string?>? rowLink = null)
     {
         var html = new StringBuilder("<div class=\"wide\"><table><thead><tr>");
         foreach (var header in headers)
@@ -69,13 +86,15 @@ internal sealed partial class HtmlPage
         var index = 0;
         foreach (var row in rows)
         {
-            var css = rowClass?.Invoke(index++);
+            var css = rowClass?.Invoke(index);
+            var link = rowLink?.Invoke(index++);
             html.Append(css is null ? "<tr>" : $"<tr class=\"{css}\">");
             for (var column = 0; column < row.Count; column++)
             {
                 var cell = row[column];
                 var label = column < headers.Count ? headers[column] : string.Empty;
-                html.Append(IsNumber(cell) ? "<td class=\"num\"" : "<td class=\"txt\"").Append(" data-label=\"").Append(Encode(label)).Append("\">").Append(Encode(cell)).Append("</td>");
+                var text = column == 0 && link is not null ? $"<a href=\"{Encode(link)}\">{Encode(cell)}</a>" : Encode(cell);
+                html.Append(IsNumber(cell) ? "<td class=\"num\"" : "<td class=\"txt\"").Append(" data-label=\"").Append(Encode(label)).Append("\">").Append(text).Append("</td>");
             }
 
             html.Append("</tr>");
@@ -86,7 +105,7 @@ internal sealed partial class HtmlPage
 
     public string Render() =>
         $"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">" +
-        $"<title>{Encode(Title)}</title><style>{Style}</style></head><body>\n{_body}</body></html>\n";
+        $"<title>{Encode(Title)}</title><style>{Style}</style>{Head}{string.Concat(_scripts.Select(s => $"<script src=\"{Encode(s)}\" defer></script>"))}</head><body>\n{_body}</body></html>\n";
 
     public static string Encode(string text) => WebUtility.HtmlEncode(text);
 

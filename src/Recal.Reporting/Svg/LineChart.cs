@@ -36,6 +36,12 @@ public sealed class LineChart
 
     public IReadOnlyList<ChartThreshold> Thresholds { get; init; } = [];
 
+    /// <summary>
+    /// Where each x position leads when clicked (a window to drill into), or null for a chart without links: each
+    /// position gets a column-wide band that opens it.
+    /// </summary>
+    public IReadOnlyList<string>? XLinks { get; init; }
+
     /// <summary>The top of the y axis actually used.</summary>
     public double EffectiveYMax
     {
@@ -95,6 +101,18 @@ public sealed class LineChart
             // The first and last labels hang inwards so a long one is not cut at the chart's edge.
             var anchor = XLabels.Count == 1 ? "middle" : i == 0 ? "start" : i == XLabels.Count - 1 ? "end" : "middle";
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(X(i))}\" y=\"{F(Height - Bottom + 16)}\" text-anchor=\"{anchor}\" fill=\"#4b5563\">{E(XLabels[i])}</text>");
+        }
+
+        if (XLinks is { } links)
+        {
+            // A column per position, under the series so their values still show on hover.
+            var half = XLabels.Count <= 1 ? (Width - Left - Right) / 2 : (Width - Left - Right) / (XLabels.Count - 1) / 2;
+            for (var i = 0; i < XLabels.Count && i < links.Count; i++)
+            {
+                var x0 = Math.Max(Left, X(i) - half);
+                var x1 = Math.Min(Width - Right, X(i) + half);
+                svg.Append(CultureInfo.InvariantCulture, $"<a href=\"{E(links[i])}\" class=\"window\"><rect x=\"{F(x0)}\" y=\"{F(Top)}\" width=\"{F(x1 - x0)}\" height=\"{F(Height - Top - Bottom)}\" fill=\"#2563eb\" fill-opacity=\"0\"><title>{E(XLabels[i])}: open this window</title></rect></a>");
+            }
         }
 
         foreach (var threshold in Thresholds)

@@ -5,14 +5,14 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Recal.Server.Pages;
 
-/// <summary>The home page (<c>/</c>, read token) and the liveness probe (<c>/healthz</c>, open: it tells nothing but that the server runs).</summary>
+/// <summary>The receiver's page (<c>/receiver</c>, read token: what it has taken in since it started) and the liveness probe (<c>/healthz</c>, open: it tells nothing but that the server runs).</summary>
 public static class HomeEndpoints
 {
     public static IEndpointRouteBuilder MapHome(this IEndpointRouteBuilder endpoints)
     {
         Func<HttpContext, IResult> home = Home;
         Func<HttpContext, IResult> health = Health;
-        endpoints.MapGet("/", home).Require(Permission.Read);
+        endpoints.MapGet("/receiver", home).Require(Permission.Read);
         endpoints.MapGet("/healthz", health);
         return endpoints;
     }

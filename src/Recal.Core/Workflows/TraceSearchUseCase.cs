@@ -1,0 +1,124 @@
+using Recal.Domain;
+using Recal.Storage;
+
+namespace Recal.Workflows;
+
+/// <summary>
+/// A filter over stored traces, as the dashboard's trace view takes it. Every condition given must hold; none given
+/// matches every trace of the window.
+/// </summary>
+/// <param name="From">Start of the window (inclusive); null: <see cref="DefaultDays"/> days before <paramref name="To"/>, or before the newest trace.</param>
+/// <param name="To">End of the window (exclusive); null: just after the newest trace.</param>
+/// <param name="Intent">The trace's intent, exactly (<c>unknown</c> for the unclassified).</param>
+/// <param name="Cohort">A cohort value as <c>dimension=value</c>, one of the trace's.</param>
+/// <param name="Feedback"><c>up</c>, <c>down</c>, <c>escalated</c> or <c>none</c> (no signal at all).</param>
+/// <param name="Text">Words the input contains, case-insensitively.</param>
+/// <param name="Uncertain">Only traces the classifier labelled unknown or placed with a confidence below <paramref name="ConfidenceBelow"/>.</param>
+/// <param name="ConfidenceBelow">With <paramref name="Uncertain"/>: the confidence under which a classified trace counts as uncertain; null: unknown ones only.</param>
+/// <param name="Limit">The most traces returned, newest first.</param>
+public sealed record TraceSearch(
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null,
+    string? Intent = null,
+    string? Cohort = null,
+    string? Feedback = null,
+    string? Text = null,
+    bool Uncertain = false,
+    double? ConfidenceBelow = null,
+    int Limit = TraceSearch.DefaultLimit)
+{
+    public const int DefaultLimit = 200;
+
+    /// <summary>The window's length when no start is given.</summary>
+    public const int DefaultDays = 7;
+
+    /// <summary>The feedback values the filter knows.</summary>
+    public static IReadOnlyList<string> FeedbackValues { get; } = ["up", "down", "escalated", "none"];
+
+    public bool Matches(ClassifiedTrace trace)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        if (Intent is { Length: > 0 } intent && !string.Equals(trace.Intent, intent, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (Cohort is { Length: > 0 } cohort && !trace.CohortKey.Split('|').Contains(cohort, StringComparer.Ordinal))
+        {
+            return false;
+        }
+
+        var feedback = trace.Trace.Feedback;
+        var feedbackHolds = Feedback switch
+        {
+            null or "" => true,
+            "up" => feedback.Thumbs > 0,
+            "down" => feedback.Thumbs < 0,
+            "escalated" => feedback.Escalated == true,
+            "none" => feedback == Domain.Feedback.None,
+            _ => false,
+        };
+        if (!feedbackHolds)
+        {
+            return false;
+        }
+
+        if (Uncertain && trace.IntentSource != IntentSource.Unknown && !(ConfidenceBelow is { } below && trace.IntentSource == IntentSource.Classifier && trace.Confidence < below))
+        {
+            return false;
+        }
+
+        return Text is not { Length: > 0 } text || trace.Trace.Input.ClassificationText.Contains(text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Why the filter cannot run, in words, or null when it can.</summary>
+    public string? Problem =>
+        Feedback is { Length: > 0 } f && !FeedbackValues.Contains(f, StringComparer.Ordinal) ? $"feedback '{f}' is not one of {string.Join(", ", FeedbackValues)}"
+        : Cohort is { Length: > 0 } c && !c.Contains('=', StringComparison.Ordinal) ? $"cohort '{c}' is not dimension=value (for example plan=pro)"
+        : ConfidenceBelow is < 0 or > 1 ? "the confidence bound lies between 0 and 1"
+        : From >= To ? "the window's start is not before its end"
+        : Limit < 1 ? "the limit is at least 1"
+        : null;
+}
+
+/// <summary>The newest matching traces, how many matched in all, and how many the window held.</summary>
+public sealed record TraceSearchResult(IReadOnlyList<ClassifiedTrace> Traces, long Matched, long Scanned, DateTimeOffset From, DateTimeOffset To);
+
+/// <summary>Finds stored traces by window, intent, cohort, feedback, text and classifier certainty (the dashboard's trace view).</summary>
+public static class TraceSearchUseCase
+{
+    public static async Task<TraceSearchResult> RunAsync(TraceSearch search, IRecalStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        ArgumentNullException.ThrowIfNull(store);
+        if (search.Problem is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(search));
+        }
+
+        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
+        var to = search.To ?? (span is { } s ? s.Last.AddTicks(1) : DateTimeOffset.UtcNow);
+        var from = search.From ?? to.AddDays(-TraceSearch.DefaultDays);
+
+        // Visited oldest first: the newest matches are the last ones, kept in a ring of the limit's size.
+        var ring = new ClassifiedTrace[search.Limit];
+        long matched = 0, scanned = 0;
+        await store.ScanTracesAsync(from, to, trace =>
+        {
+            scanned++;
+            if (search.Matches(trace))
+            {
+                ring[matched++ % ring.Length] = trace;
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        var kept = (int)Math.Min(matched, ring.Length);
+        var newest = new List<ClassifiedTrace>(kept);
+        for (var i = 0; i < kept; i++)
+        {
+            newest.Add(ring[(int)((matched - 1 - i) % ring.Length)]);
+        }
+
+        return new TraceSearchResult(newest, matched, scanned, from, to);
+    }
+}

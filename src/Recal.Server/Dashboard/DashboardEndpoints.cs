@@ -1,0 +1,415 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Recal.Decisions;
+using Recal.Domain;
+using Recal.Drift;
+using Recal.Embeddings;
+using Recal.Lifecycle;
+using Recal.Project;
+using Recal.Reporting.Dashboard;
+using Recal.Reporting.Decisions;
+using Recal.Reporting.Runs;
+using Recal.Running;
+using Recal.Storage;
+using Recal.Workflows;
+
+namespace Recal.Server.Dashboard;
+
+/// <summary>
+/// The dashboard: score and gap on one site, server-rendered from the use cases over the project and its store
+/// (docs/serve.md#the-dashboard). Every view needs the read token (or a session opened with one at <c>/login</c>);
+/// labelling a draft needs the write token and the form's anti-forgery token.
+/// </summary>
+public static class DashboardEndpoints
+{
+    /// <summary>Adds the dashboard's services: its cache of computed views and the anti-forgery tokens of its forms.</summary>
+    public static IServiceCollection AddDashboard(this IServiceCollection services)
+    {
+        services.AddSingleton(provider => new DashboardService(provider.GetRequiredService<RecalServerContext>()));
+        services.AddAntiforgery(options =>
+        {
+            options.FormFieldName = DashboardPages.CsrfField;
+            options.Cookie.Name = "recal_csrf";
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder endpoints)
+    {
+        var pages = endpoints.MapGroup(string.Empty).Require(Permission.Read, ToLoginAsync).AddEndpointFilter(async (context, next) =>
+        {
+            SecurityHeaders(context.HttpContext.Response);
+            return await next(context).ConfigureAwait(false);
+        });
+
+        pages.MapGet("/", Page(HealthAsync));
+        pages.MapGet("/timeline", Page(TimelineAsync));
+        pages.MapGet("/mix", Page(MixAsync));
+        pages.MapGet("/releases", Page(ReleasesAsync));
+        pages.MapGet("/coverage", Page(CoverageAsync));
+        pages.MapGet("/runs", Page(RunsAsync));
+        pages.MapGet("/runs/{id}", Page(RunAsync));
+        pages.MapGet("/diff", Page(DiffAsync));
+        pages.MapGet("/lifecycle", Page(LifecycleAsync));
+        pages.MapGet("/traces", Page(TracesAsync));
+        pages.MapGet("/traces/{key}", Page(TraceAsync));
+        pages.MapGet("/review", Page(ReviewAsync));
+        pages.MapGet("/review/{id}", Page(ReviewDraftAsync));
+        Func<HttpContext, Task<IResult>> state = StateAsync;
+        pages.MapGet("/api/state", state);
+
+        Func<HttpContext, Task<IResult>> label = LabelAsync;
+        endpoints.MapPost("/review/{id}", label).Require(Permission.Write, ToLoginAsync).DisableAntiforgery();
+        Func<HttpContext, Task<IResult>> draft = DraftBlindSpotAsync;
+        endpoints.MapPost("/coverage/drafts", draft).Require(Permission.Write, ToLoginAsync).DisableAntiforgery();
+
+        Func<IResult> script = () => Results.Text(DashboardPages.Script, "text/javascript; charset=utf-8");
+        endpoints.MapGet(DashboardPages.ScriptPath, script);
+
+        // Browsers ask for an icon on every page: answered with nothing rather than a 404 in their console.
+        Func<IResult> icon = Results.NoContent;
+        endpoints.MapGet("/favicon.ico", icon);
+        return endpoints;
+    }
+
+    /// <summary>A browser without a session is sent to the login page; any other client gets the 401 it asked for.</summary>
+    private static Task ToLoginAsync(HttpContext http)
+    {
+        if (http.Request.Method == HttpMethods.Get && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal))
+        {
+            http.Response.StatusCode = StatusCodes.Status303SeeOther;
+            http.Response.Headers.Location = "/login?next=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString);
+            return Task.CompletedTask;
+        }
+
+        return http.Response.WriteAsync("401: this needs a read token (a write token to label): send Authorization: Bearer <token>, or open /login in a browser (docs/serve.md#tokens)\n");
+    }
+
+    /// <summary>What the browser may do with a page: its own scripts only, no frames, forms back to this server.</summary>
+    internal static void SecurityHeaders(HttpResponse response)
+    {
+        response.Headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.Headers.CacheControl = "no-store";
+    }
+
+    private static Func<HttpContext, Task<IResult>> Page(Func<HttpContext, DashboardService, EvalProject, string, Task<string>> render) => async http =>
+    {
+        var service = http.RequestServices.GetRequiredService<DashboardService>();
+        var state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false);
+        var (project, problems) = service.Project();
+        if (project is null)
+        {
+            var first = problems.FirstOrDefault();
+            return Html(DashboardPages.Problem("The project does not load", http.Request.Path, string.Join("; ", problems.Take(5).Select(p => p.ToString())), first?.Hint ?? "recal validate", state));
+        }
+
+        try
+        {
+            return Html(await render(http, service, project, state).ConfigureAwait(false));
+        }
+        catch (BadQueryException e)
+        {
+            return Html(DashboardPages.Problem("That cannot be shown", http.Request.Path, e.Message, e.Next, state), StatusCodes.Status400BadRequest);
+        }
+    };
+
+    private static IResult Html(string html, int status = StatusCodes.Status200OK) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);
+
+    private static async Task<IResult> StateAsync(HttpContext http)
+    {
+        var service = http.RequestServices.GetRequiredService<DashboardService>();
+        return Results.Json(new { state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false) });
+    }
+
+    private static async Task<string> HealthAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var result = await service.GetAsync("health", state, heavy: true, ct =>
+            CheckUseCase.RunAsync(new CheckRequest(project, DateTimeOffset.UtcNow, Embedder(service, project)), service.Store, ct)).ConfigureAwait(false);
+        return DashboardPages.Health(project.Settings.Name, result, state);
+    }
+
+    private static async Task<string> TimelineAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var report = await DriftAsync(service, project, state, Over(http), null, null, timeline: true).ConfigureAwait(false);
+        return DashboardPages.Timeline(report, w => $"/mix?from={Day(w.From)}&to={Day(w.To)}", state);
+    }
+
+    private static async Task<string> MixAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var (from, to) = Window(http);
+        var report = await DriftAsync(service, project, state, Period.None, from, to, timeline: false).ConfigureAwait(false);
+        return DashboardPages.Mix(report, state);
+    }
+
+    private static async Task<string> ReleasesAsync(HttpContext http, DashboardService service, EvalProject project, string state) =>
+        DashboardPages.Releases(await DriftAsync(service, project, state, Period.Week, null, null, timeline: true).ConfigureAwait(false), state);
+
+    private static async Task<string> CoverageAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var (from, to) = Window(http);
+        var (inner, id, error) = Embedder(service, project);
+        if (inner is null)
+        {
+            return DashboardPages.Problem("No coverage", "/coverage", error ?? "no embedder", "set embeddings: in recal.yaml", state);
+        }
+
+        var outcome = await service.GetAsync($"coverage|{from:O}|{to:O}", state, heavy: true, async ct =>
+        {
+            using var cached = new CachedEmbeddingGenerator(inner, service.Store, id!);
+            try
+            {
+                return await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), service.Store, cached, id!, new CoverageRequest(from, to, Map: true), ct).ConfigureAwait(false);
+            }
+            catch (TargetCallException e)
+            {
+                return new CoverageOutcome(null, $"the embedding endpoint failed: {e.Message}");
+            }
+        }).ConfigureAwait(false);
+        return outcome.Report is { } report
+            ? DashboardPages.Coverage(report, outcome.Map, state, WriteToken(http))
+            : DashboardPages.Problem("No coverage", "/coverage", outcome.Problem ?? "nothing to measure", "recal ingest FILE; recal sample", state);
+    }
+
+    private static async Task<string> RunsAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var runs = await service.Store.QueryRunsAsync(new RunQuery(Limit: 200), http.RequestAborted).ConfigureAwait(false);
+        return DashboardPages.Runs(project.Settings.Name, runs, state);
+    }
+
+    private static async Task<string> RunAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var id = (string)http.Request.RouteValues["id"]!;
+        var run = await service.Store.GetRunAsync(id, http.RequestAborted).ConfigureAwait(false) ?? throw new BadQueryException($"there is no run '{id}'", "pick one on the runs view");
+        var html = await service.GetAsync($"run|{id}", state, heavy: false, async ct =>
+        {
+            var results = await service.Store.GetRunCasesAsync(run.Id, ct).ConfigureAwait(false);
+            var report = await RunReportBuilder.BuildAsync(run, results, project.Policy, service.Store, ct, project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal)).ConfigureAwait(false);
+            report = await Contamination.AttachAsync(report, project, service.Store, ct).ConfigureAwait(false);
+            return RunReportWriters.ToHtml(report, project.Policy.Alarms);
+        }).ConfigureAwait(false);
+        return DashboardPages.Framed(html, "/runs", state);
+    }
+
+    private static async Task<string> DiffAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var (a, b) = (http.Request.Query["a"].ToString(), http.Request.Query["b"].ToString());
+        if (a.Length == 0 || b.Length == 0)
+        {
+            throw new BadQueryException("a diff needs two runs: ?a=BASELINE&b=CANDIDATE", "pick them on the runs view");
+        }
+
+        var baseline = await service.Store.GetRunAsync(a, http.RequestAborted).ConfigureAwait(false) ?? throw new BadQueryException($"there is no run '{a}'", "pick one on the runs view");
+        var candidate = await service.Store.GetRunAsync(b, http.RequestAborted).ConfigureAwait(false) ?? throw new BadQueryException($"there is no run '{b}'", "pick one on the runs view");
+        var (gate, diff) = await service.GetAsync($"diff|{a}|{b}", state, heavy: false, async ct =>
+        {
+            var before = await service.Store.GetRunCasesAsync(baseline.Id, ct).ConfigureAwait(false);
+            var after = await service.Store.GetRunCasesAsync(candidate.Id, ct).ConfigureAwait(false);
+            var signals = await RunReportBuilder.SignalsAsync(project.Policy, service.Store, ct).ConfigureAwait(false);
+            var cases = project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal);
+            var diffed = RunDiffBuilder.Build(baseline, before, candidate, after, project.Policy, cases, signals);
+            var gated = await GateEvaluator.EvaluateAsync(project, baseline, before, candidate, after, service.Store, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
+            return (GateWriters.ToHtml(gated, explain: true), DiffWriters.ToHtml(diffed));
+        }).ConfigureAwait(false);
+        return DashboardPages.Framed(DashboardPages.Joined(gate, diff), "/runs", state);
+    }
+
+    private static async Task<string> LifecycleAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var status = await StatusUseCase.RunAsync(new StatusRequest(project, DateTimeOffset.UtcNow), service.Store, http.RequestAborted).ConfigureAwait(false);
+        var (changes, _) = Changelog.Read(project.Root);
+        return DashboardPages.Lifecycle(project, ProjectHasher.SuiteVersion(project), status, changes, state);
+    }
+
+    private static async Task<string> TracesAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var query = http.Request.Query;
+        var (from, to) = Window(http);
+        string? Text(string name) => query[name].ToString() is { Length: > 0 } value ? value : null;
+        double? below = null;
+        if (Text("below") is { } written)
+        {
+            below = double.TryParse(written, NumberStyles.Float, CultureInfo.InvariantCulture, out var b) ? b : throw new BadQueryException($"'{written}' is not a confidence between 0 and 1", "write it as 0.5");
+        }
+
+        var search = new TraceSearch(from, to, Text("intent"), Text("cohort"), Text("feedback"), Text("q"), Text("uncertain") is not null, below);
+        if (search.Problem is { } problem)
+        {
+            throw new BadQueryException(problem, "correct the filter");
+        }
+
+        var result = await service.GetAsync("traces|" + http.Request.QueryString.Value, state, heavy: false, ct => TraceSearchUseCase.RunAsync(search, service.Store, ct)).ConfigureAwait(false);
+        return DashboardPages.Traces(project.Settings.Name, search, result, state);
+    }
+
+    private static async Task<string> TraceAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var key = (string)http.Request.RouteValues["key"]!;
+        var trace = await service.Store.FindTraceAsync(key, http.RequestAborted).ConfigureAwait(false) ?? throw new BadQueryException($"no stored trace has the key '{key}'", "search for it on the traces view");
+        return DashboardPages.Trace(project.Settings.Name, trace, state);
+    }
+
+    private static Task<string> ReviewAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var (drafts, _) = LabelImportUseCase.ReadDrafts(project.Root);
+        var message = http.Request.Query["labelled"].ToString() is { Length: > 0 } labelled ? $"Draft {labelled} is a case now."
+            : http.Request.Query["drafted"].ToString() is { Length: > 0 } drafted ? $"Drafted: {drafted}; label them below."
+            : null;
+        return Task.FromResult(DashboardPages.Review(project.Settings.Name, [.. drafts.Select(d => d.Draft)], state, message));
+    }
+
+    private static Task<string> ReviewDraftAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var id = (string)http.Request.RouteValues["id"]!;
+        var draft = LabelImportUseCase.ReadDrafts(project.Root).Drafts.FirstOrDefault(d => d.Draft.Id == id)?.Draft
+            ?? throw new BadQueryException($"there is no draft '{id}' (labelled already, or never drawn)", "the review queue lists the drafts waiting");
+        return Task.FromResult(ReviewForm(http, project, draft, null, [], null, state));
+    }
+
+    /// <summary>The anti-forgery token for a page's forms when the request may write; null for a reader (no forms then).</summary>
+    private static string? WriteToken(HttpContext http) =>
+        http.RequestServices.GetRequiredService<Access>().Allows(http.Request, Permission.Write) ? http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http).RequestToken : null;
+
+    /// <summary>POST /coverage/drafts: drafts spread over one blind spot of the current window, written for the review queue.</summary>
+    private static async Task<IResult> DraftBlindSpotAsync(HttpContext http)
+    {
+        SecurityHeaders(http.Response);
+        if (!await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http).ConfigureAwait(false))
+        {
+            return Results.Text("400: the form's anti-forgery token is missing or wrong: open the coverage view again and resend it\n", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var service = http.RequestServices.GetRequiredService<DashboardService>();
+        var form = await http.Request.ReadFormAsync(http.RequestAborted).ConfigureAwait(false);
+        var state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false);
+        var (project, _) = service.Project();
+        // The window the page measured, so the blind spot's number means the cluster the reviewer saw.
+        static DateTimeOffset? When(string text) => DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var when) ? when : null;
+        var window = new CoverageRequest(When(form["from"].ToString()), When(form["to"].ToString()));
+        if (project is null || !int.TryParse(form["spot"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var spot))
+        {
+            return Html(DashboardPages.Problem("No drafts", "/coverage", project is null ? "the project does not load" : "the form names no blind spot", "open the coverage view again", state), StatusCodes.Status400BadRequest);
+        }
+
+        BlindSpotDraftResult result;
+        try
+        {
+            using var workspace = ProjectWorkspace.Open(project.Root, "drafts from a blind spot in recal serve");
+            result = await BlindSpotDraftUseCase.RunAsync(new BlindSpotDraftRequest(project, window, spot, Embedder(service, project)), service.Store, workspace, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (WorkspaceException e)
+        {
+            result = new BlindSpotDraftResult(0, null, $"{e.Diagnostic.Message}: nothing was drafted; send it again in a moment");
+        }
+
+        return result.Problem is { } problem
+            ? Html(DashboardPages.Problem("No drafts", "/coverage", problem, "the review queue lists the drafts waiting", state), StatusCodes.Status409Conflict)
+            : Results.Redirect("/review?drafted=" + Uri.EscapeDataString($"{result.Drafted} draft(s) from blind spot {spot} ({result.File})"));
+    }
+
+    private static string ReviewForm(HttpContext http, EvalProject project, Draft draft, ReviewLabel? values, IReadOnlyList<Diagnostics.Diagnostic> problems, string? message, string state)
+    {
+        var csrf = WriteToken(http);
+        var intents = project.Taxonomy.Intents.Select(i => i.Name).Append(Taxonomy.UnknownIntent).Where(i => i != Taxonomy.UnknownIntent || draft.Intent == Taxonomy.UnknownIntent).ToList();
+        return DashboardPages.ReviewDraft(project.Settings.Name, draft, ReviewUseCase.VersionOf(draft), intents, values, problems, message, state, csrf);
+    }
+
+    /// <summary>POST /review/{id}: the form's labels, checked against forgery, then imported under the workspace's lock.</summary>
+    private static async Task<IResult> LabelAsync(HttpContext http)
+    {
+        SecurityHeaders(http.Response);
+        var antiforgery = http.RequestServices.GetRequiredService<IAntiforgery>();
+        if (!await antiforgery.IsRequestValidAsync(http).ConfigureAwait(false))
+        {
+            return Results.Text("400: the form's anti-forgery token is missing or wrong: open the form again and resend it\n", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var service = http.RequestServices.GetRequiredService<DashboardService>();
+        var id = (string)http.Request.RouteValues["id"]!;
+        var form = await http.Request.ReadFormAsync(http.RequestAborted).ConfigureAwait(false);
+        string? Field(string name) => form[name].ToString() is { Length: > 0 } value ? value : null;
+        var label = new ReviewLabel(id, Field("version") ?? string.Empty, Field("intent"), Field("reference_high"), Field("reference_borderline"), Field("contains"), Field("difficulty"), Field("valid_until"));
+        var root = service.Context.ProjectRoot ?? throw new InvalidOperationException("no project folder");
+
+        ReviewResult result;
+        try
+        {
+            using var workspace = ProjectWorkspace.Open(root, "review in recal serve");
+            result = ReviewUseCase.Label(label, workspace, DateTimeOffset.UtcNow);
+        }
+        catch (WorkspaceException e)
+        {
+            result = new ReviewResult(ReviewOutcome.Conflict, [e.Diagnostic], null, "the project is being changed by another command: nothing was saved; send the form again in a moment");
+        }
+
+        if (result.Outcome == ReviewOutcome.Labelled)
+        {
+            return Results.Redirect("/review?labelled=" + Uri.EscapeDataString(id), permanent: false);
+        }
+
+        var state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false);
+        var (project, _) = service.Project();
+        var draft = project is null ? null : LabelImportUseCase.ReadDrafts(project.Root).Drafts.FirstOrDefault(d => d.Draft.Id == id)?.Draft;
+        if (project is null || draft is null)
+        {
+            return Html(DashboardPages.Problem("Not saved", "/review", result.Message ?? "the draft is gone", "the review queue lists the drafts waiting", state), StatusCodes.Status409Conflict);
+        }
+
+        var status = result.Outcome == ReviewOutcome.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status422UnprocessableEntity;
+        return Html(ReviewForm(http, project, draft, label with { Version = ReviewUseCase.VersionOf(draft) }, result.Diagnostics, result.Message, state), status);
+    }
+
+    private static async Task<DriftReport> DriftAsync(DashboardService service, EvalProject project, string state, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline)
+    {
+        var outcome = await service.GetAsync($"drift|{over}|{from:O}|{to:O}|{timeline}", state, heavy: true, ct =>
+            DriftUseCase.RunAsync(new DriftUseCaseRequest(project, new DriftRequest(from, to, over), timeline ? Embedder(service, project) : null), service.Store, ct)).ConfigureAwait(false);
+        return outcome.Report ?? throw new BadQueryException(outcome.Error ?? "no drift report", outcome.Failure == DriftFailure.NoTraffic ? "send traces to /v1/traces, or recal ingest FILE" : "set embeddings: in recal.yaml");
+    }
+
+    private static (IEmbeddingGenerator<string, Embedding<float>>? Generator, string? Id, string? Error) Embedder(DashboardService service, EvalProject project) =>
+        service.Context.Embedder?.Invoke(project) ?? (null, null, "the server was started without an embedder: coverage is unknown");
+
+    private static Period Over(HttpContext http) => http.Request.Query["over"].ToString() switch
+    {
+        "" or "weekly" => Period.Week,
+        "daily" => Period.Day,
+        "monthly" => Period.Month,
+        var other => throw new BadQueryException($"'{other}' is not a period", "daily, weekly or monthly"),
+    };
+
+    private static (DateTimeOffset? From, DateTimeOffset? To) Window(HttpContext http)
+    {
+        DateTimeOffset? Read(string name)
+        {
+            var text = http.Request.Query[name].ToString();
+            if (text.Length == 0)
+            {
+                return null;
+            }
+
+            return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var when)
+                ? when
+                : throw new BadQueryException($"'{text}' is not a date", "write it as yyyy-mm-dd");
+        }
+
+        var (from, to) = (Read("from"), Read("to"));
+        return from >= to ? throw new BadQueryException("the window's start is not before its end", "pick a start before the end") : (from, to);
+    }
+
+    private static string Day(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>A query the dashboard cannot answer, said to the user with what would work.</summary>
+    private sealed class BadQueryException(string message, string next) : Exception(message)
+    {
+        public string Next { get; } = next;
+    }
+}

@@ -1,0 +1,120 @@
+namespace Recal.Storage.Postgres;
+
+/// <summary>
+/// The store's schema in PostgreSQL, as an ordered list of migrations applied in the store's schema
+/// (<see cref="PostgresStore.Schema"/>). A migration is never edited once released: changes are new entries. Each runs
+/// in its own transaction with its version row, under an advisory lock, so two processes opening a new store take turns.
+/// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types.
+/// </summary>
+internal static class Migrations
+{
+    public static IReadOnlyList<(int Version, string Description, string Sql)> All { get; } =
+    [
+        (1, "traces and their change count, pending parts, ingest log, blobs, response cache, runs and their case results, embeddings", """
+            CREATE TABLE ingests (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                source text NOT NULL,
+                started timestamptz NOT NULL,
+                finished timestamptz,
+                lines bigint NOT NULL DEFAULT 0,
+                added bigint NOT NULL DEFAULT 0,
+                duplicates bigint NOT NULL DEFAULT 0,
+                quarantined bigint NOT NULL DEFAULT 0
+            );
+            CREATE TABLE traces (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                key text COLLATE "C" NOT NULL,
+                ts timestamptz NOT NULL,
+                input_text text NOT NULL,
+                input_json text,
+                output text,
+                model text,
+                metadata_json text,
+                thumbs integer,
+                csat double precision,
+                escalated boolean,
+                continued boolean,
+                completed boolean,
+                follow_up boolean,
+                label text,
+                intent text NOT NULL,
+                intent_source smallint NOT NULL,
+                confidence double precision NOT NULL,
+                cohort text NOT NULL,
+                ingest_id bigint REFERENCES ingests (id),
+                sample_priority bigint NOT NULL,
+                CONSTRAINT traces_key UNIQUE (key)
+            );
+            CREATE INDEX traces_by_time ON traces (ts) INCLUDE (intent, cohort, thumbs, escalated, sample_priority);
+            CREATE TABLE trace_changes (
+                id smallint PRIMARY KEY CHECK (id = 1),
+                version bigint NOT NULL
+            );
+            INSERT INTO trace_changes (id, version) VALUES (1, 0);
+            CREATE TABLE pending_parts (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                key text COLLATE "C" NOT NULL,
+                metadata_json text,
+                model text
+            );
+            CREATE INDEX pending_parts_by_key ON pending_parts (key);
+            CREATE TABLE blobs (
+                key text PRIMARY KEY,
+                value bytea NOT NULL,
+                updated timestamptz NOT NULL
+            );
+            CREATE TABLE response_cache (
+                key text PRIMARY KEY,
+                response bytea NOT NULL,
+                created timestamptz NOT NULL,
+                expires timestamptz
+            );
+            CREATE TABLE runs (
+                id text COLLATE "C" PRIMARY KEY,
+                project text NOT NULL,
+                target text NOT NULL,
+                target_json text NOT NULL,
+                suite_version text NOT NULL,
+                pools text[] NOT NULL,
+                total integer NOT NULL,
+                judges text,
+                started timestamptz NOT NULL,
+                finished timestamptz,
+                status text NOT NULL,
+                lease_owner text,
+                lease_until timestamptz
+            );
+            CREATE INDEX runs_by_start ON runs (started DESC, id DESC);
+            CREATE TABLE run_cases (
+                run_id text COLLATE "C" NOT NULL REFERENCES runs (id),
+                case_id text COLLATE "C" NOT NULL,
+                intent text NOT NULL,
+                cohort text NOT NULL,
+                difficulty text,
+                pool text NOT NULL,
+                output text,
+                error text,
+                passed boolean NOT NULL,
+                scores_json text NOT NULL,
+                judge_json text,
+                latency_ms double precision,
+                input_tokens bigint,
+                output_tokens bigint,
+                cost double precision,
+                attempts integer NOT NULL,
+                from_cache boolean NOT NULL,
+                finished timestamptz NOT NULL,
+                PRIMARY KEY (run_id, case_id)
+            );
+            CREATE INDEX run_cases_by_pool ON run_cases (pool);
+            CREATE TABLE embeddings (
+                embedder text NOT NULL,
+                text_hash uuid NOT NULL,
+                vector real[] NOT NULL,
+                PRIMARY KEY (embedder, text_hash)
+            );
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+}

@@ -1,0 +1,291 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using Recal.Domain;
+
+namespace Recal.Storage.Postgres;
+
+/// <summary>Reading the traffic: counts grouped in the server, the anchored span, and scans streamed from the time index.</summary>
+public sealed partial class PostgresStore
+{
+    /// <summary>The feedback aggregates every count reads, in the order <see cref="ReadFeedback"/> takes them.</summary>
+    private const string FeedbackAggregates =
+        "count(*), count(thumbs), count(*) FILTER (WHERE thumbs > 0), count(*) FILTER (WHERE escalated), count(escalated)";
+
+    /// <summary>One GROUP BY in the server: the buckets are <c>date_trunc</c> in UTC (ISO weeks start on Monday, as <see cref="PeriodMath"/>'s).</summary>
+    public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var bucket = query.Period switch
+        {
+            Period.None => "NULL::timestamptz",
+            Period.Day => "date_trunc('day', ts, 'UTC')",
+            Period.Week => "date_trunc('week', ts, 'UTC')",
+            Period.Month => "date_trunc('month', ts, 'UTC')",
+            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Period, "unknown period"),
+        };
+        var (where, parameters) = Window(query.From, query.To);
+        var counts = new List<TrafficCount>();
+        await ReadAsync(
+            $"SELECT {bucket}, intent, cohort, count(*) FROM traces {where} GROUP BY 1, 2, 3",
+            r => counts.Add(new TrafficCount(r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1), r.GetString(2), r.GetInt64(3))),
+            cancellationToken,
+            parameters).ConfigureAwait(false);
+        // Ordered here, by ordinal comparison, whatever the database's collation.
+        return [.. counts.OrderBy(c => c.BucketStart).ThenBy(c => c.Intent, StringComparer.Ordinal).ThenBy(c => c.CohortKey, StringComparer.Ordinal)];
+    }
+
+    public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        var (where, parameters) = Window(from, to);
+        var count = default(FeedbackCount);
+        await ReadAsync($"SELECT {FeedbackAggregates} FROM traces {where}", r => count = ReadFeedback(r, 0), cancellationToken, parameters).ConfigureAwait(false);
+        return count;
+    }
+
+    public async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        (await CountFeedbackBySegmentsAsync([(from, to)], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>One query for every segment: the segments joined to the time index, grouped by segment, intent and cohort.</summary>
+    public async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        for (var i = 0; i < segments.Count; i++)
+        {
+            if (segments[i].To < segments[i].From || (i > 0 && segments[i].From < segments[i - 1].To))
+            {
+                throw new ArgumentException("segments must be ascending and must not overlap", nameof(segments));
+            }
+        }
+
+        var cells = segments.Select(_ => new List<FeedbackCell>()).ToArray();
+        if (segments.Count == 0)
+        {
+            return cells;
+        }
+
+        await ReadAsync(
+            $"""
+            SELECT s.n, intent, cohort, {FeedbackAggregates}
+            FROM unnest($1::timestamptz[], $2::timestamptz[]) WITH ORDINALITY AS s(lo, hi, n)
+            JOIN traces ON ts >= s.lo AND ts < s.hi
+            GROUP BY s.n, intent, cohort
+            """,
+            r => cells[(int)r.GetInt64(0) - 1].Add(new FeedbackCell(r.GetString(1), r.GetString(2), ReadFeedback(r, 3))),
+            cancellationToken,
+            Parameter(segments.Select(s => Milliseconds(s.From)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz),
+            Parameter(segments.Select(s => Milliseconds(s.To)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
+        return cells;
+    }
+
+    public async ValueTask<IReadOnlyList<ModelFeedbackCell>> CountFeedbackByModelAsync(IReadOnlyCollection<string> models, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var cells = new List<ModelFeedbackCell>();
+        if (models.Count == 0)
+        {
+            return cells;
+        }
+
+        await ReadAsync(
+            $"""
+            SELECT model, intent, cohort, {FeedbackAggregates},
+                count(continued), count(*) FILTER (WHERE continued), count(completed), count(*) FILTER (WHERE completed), min(ts), max(ts)
+            FROM traces WHERE model = ANY($1) GROUP BY model, intent, cohort
+            """,
+            r => cells.Add(new ModelFeedbackCell(
+                r.GetString(0),
+                r.GetString(1),
+                r.GetString(2),
+                ReadFeedback(r, 3) with { ContinuedKnown = r.GetInt64(8), Continued = r.GetInt64(9), CompletedKnown = r.GetInt64(10), Completed = r.GetInt64(11) },
+                r.GetFieldValue<DateTimeOffset>(12),
+                r.GetFieldValue<DateTimeOffset>(13))),
+            cancellationToken,
+            Parameter(models.Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
+        return cells;
+    }
+
+    /// <summary><see cref="FeedbackAggregates"/> from column <paramref name="first"/> on.</summary>
+    private static FeedbackCount ReadFeedback(NpgsqlDataReader reader, int first) =>
+        new(reader.GetInt64(first), reader.GetInt64(first + 1), reader.GetInt64(first + 2), reader.GetInt64(first + 3)) { EscalationKnown = reader.GetInt64(first + 4) };
+
+    /// <summary>
+    /// The anchored span (each step a MIN, MAX and COUNT over a range of the time index), computed again only when a
+    /// writer (this store or another process) has changed the traces since: every write counts itself in <c>trace_changes</c>.
+    /// </summary>
+    public async ValueTask<TrafficSpan?> GetTrafficSpanAsync(CancellationToken cancellationToken = default)
+    {
+        long version = 0;
+        await ReadAsync("SELECT version FROM trace_changes", r => version = r.GetInt64(0), cancellationToken).ConfigureAwait(false);
+        if (_span is { } known && known.Version == version)
+        {
+            return known.Span;
+        }
+
+        var span = await TrafficAnchoring.AnchorAsync(SpanOfAsync, cancellationToken).ConfigureAwait(false);
+        _span = new CachedSpan(version, span);
+        return span;
+    }
+
+    /// <summary>The anchored span as last computed, and the change count it was computed at.</summary>
+    private sealed record CachedSpan(long Version, TrafficSpan? Span);
+
+    private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        var (where, parameters) = Window(from, to);
+        TrafficSpan? span = null;
+        await ReadAsync(
+            $"SELECT min(ts), max(ts), count(*) FROM traces {where}",
+            r => span = r.GetInt64(2) == 0 ? null : new TrafficSpan(r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt64(2)),
+            cancellationToken,
+            parameters).ConfigureAwait(false);
+        return span;
+    }
+
+    public async ValueTask ScanTracesAsync(DateTimeOffset? from, DateTimeOffset? to, Action<ClassifiedTrace> visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        var (where, parameters) = Window(from, to);
+        await ReadAsync($"SELECT {TraceColumns} FROM traces {where} ORDER BY ts, id", r => visit(ReadTrace(r)), cancellationToken, parameters).ConfigureAwait(false);
+    }
+
+    /// <summary>Without keys the time index covers the query (an index-only scan): no table row is read.</summary>
+    public async ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        var (where, parameters) = Window(from, to);
+        await ReadAsync(
+            $"SELECT id, ts, intent, cohort, sample_priority{(withKeys ? ", key" : string.Empty)} FROM traces {where}",
+            r => visit(new TraceHead(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), unchecked((ulong)r.GetInt64(4)), withKeys ? r.GetString(5) : null)),
+            cancellationToken,
+            parameters).ConfigureAwait(false);
+    }
+
+    /// <summary>The columns a draw needs, streamed; the text is encoded to UTF-8 in buffers reused row after row.</summary>
+    public async ValueTask ScanSampleRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SampleRowVisitor visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        var (where, parameters) = Window(from, to);
+        var buffers = new Utf8Buffers();
+        await ReadAsync(
+            $"SELECT id, key, intent, cohort, sample_priority, input_text, metadata_json FROM traces {where}",
+            r => buffers.Visit(r, visit),
+            cancellationToken,
+            parameters).ConfigureAwait(false);
+    }
+
+    /// <summary>One query by row id; a row whose key is not the one named (the position was reused) is left out.</summary>
+    public async ValueTask<IReadOnlyList<ClassifiedTrace>> GetTracesAsync(IReadOnlyCollection<TraceRef> traces, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(traces);
+        var found = new List<ClassifiedTrace>(traces.Count);
+        if (traces.Count == 0)
+        {
+            return found;
+        }
+
+        var wanted = traces.Select(t => t with { Key = Text(t.Key) }).ToHashSet();
+        await ReadAsync(
+            $"SELECT id, {TraceColumns} FROM traces WHERE id = ANY($1)",
+            r =>
+            {
+                var trace = ReadTrace(r, 1);
+                if (wanted.Contains(new TraceRef(trace.Key, r.GetInt64(0))))
+                {
+                    found.Add(trace);
+                }
+            },
+            cancellationToken,
+            Parameter(wanted.Select(t => t.Position).Distinct().ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)).ConfigureAwait(false);
+        return found;
+    }
+
+    public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        var texts = new Dictionary<long, TraceText>(positions.Count);
+        if (positions.Count == 0)
+        {
+            return texts;
+        }
+
+        await ReadAsync(
+            "SELECT id, key, input_text FROM traces WHERE id = ANY($1)",
+            r => texts[r.GetInt64(0)] = new TraceText(r.GetString(1), r.GetString(2)),
+            cancellationToken,
+            Parameter(positions.Distinct().ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint)).ConfigureAwait(false);
+        return texts;
+    }
+
+    /// <summary>One query on the key index: a trace with an id is keyed <c>id:</c> and the id.</summary>
+    public async ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(traceIds);
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (traceIds.Count == 0)
+        {
+            return outputs;
+        }
+
+        // By the key as stored (U+0000 kept as U+FFFD), back to the id asked for.
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in traceIds)
+        {
+            ids.TryAdd(Text(Ingest.TraceKeys.IdPrefix + id), id);
+        }
+
+        await ReadAsync(
+            "SELECT key, output FROM traces WHERE key = ANY($1) AND output IS NOT NULL",
+            r => outputs[ids[r.GetString(0)]] = r.GetString(1),
+            cancellationToken,
+            Parameter(ids.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
+        return outputs;
+    }
+
+    /// <summary>The WHERE clause of from ≤ ts &lt; to (a null bound is open) and its parameters, numbered from $1.</summary>
+    private static (string Where, NpgsqlParameter[] Parameters) Window(DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var conditions = new List<string>();
+        var parameters = new List<NpgsqlParameter>();
+        if (from is { } lo)
+        {
+            parameters.Add(Parameter(Milliseconds(lo), NpgsqlDbType.TimestampTz));
+            conditions.Add($"ts >= ${parameters.Count}");
+        }
+
+        if (to is { } hi)
+        {
+            parameters.Add(Parameter(Milliseconds(hi), NpgsqlDbType.TimestampTz));
+            conditions.Add($"ts < ${parameters.Count}");
+        }
+
+        return (conditions.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", conditions), [.. parameters]);
+    }
+
+    /// <summary>The UTF-8 of a sample row's key, text and metadata, in buffers that grow as needed and are reused.</summary>
+    private sealed class Utf8Buffers
+    {
+        private byte[] _key = new byte[256];
+        private byte[] _input = new byte[4096];
+        private byte[] _metadata = new byte[1024];
+
+        public void Visit(NpgsqlDataReader reader, SampleRowVisitor visit)
+        {
+            var key = Encode(reader.GetString(1), ref _key);
+            var input = Encode(reader.GetString(5), ref _input);
+            var metadata = reader.IsDBNull(6) ? default : Encode(reader.GetString(6), ref _metadata);
+            visit(new SampleRow(reader.GetInt64(0), key, reader.GetString(2), reader.GetString(3), unchecked((ulong)reader.GetInt64(4)), input, metadata));
+        }
+
+        private static ReadOnlySpan<byte> Encode(string text, ref byte[] buffer)
+        {
+            var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
+            if (buffer.Length < needed)
+            {
+                buffer = new byte[Math.Max(needed, buffer.Length * 2)];
+            }
+
+            return buffer.AsSpan(0, Encoding.UTF8.GetBytes(text, buffer));
+        }
+    }
+}

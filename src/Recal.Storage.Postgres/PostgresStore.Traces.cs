@@ -1,0 +1,379 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using Recal.Domain;
+using Recal.Ingest;
+
+namespace Recal.Storage.Postgres;
+
+/// <summary>Writing traces: batches checked against the stored keys in one query and written by binary COPY; parts merged in memory first.</summary>
+public sealed partial class PostgresStore
+{
+    /// <summary>The columns <see cref="WriteContentAsync"/> writes, in its order, with their types: what a merge may change.</summary>
+    private static readonly (string Name, NpgsqlDbType Type)[] ContentColumns =
+    [
+        ("ts", NpgsqlDbType.TimestampTz), ("input_text", NpgsqlDbType.Text), ("input_json", NpgsqlDbType.Text), ("output", NpgsqlDbType.Text),
+        ("model", NpgsqlDbType.Text), ("metadata_json", NpgsqlDbType.Text), ("thumbs", NpgsqlDbType.Integer), ("csat", NpgsqlDbType.Double),
+        ("escalated", NpgsqlDbType.Boolean), ("continued", NpgsqlDbType.Boolean), ("completed", NpgsqlDbType.Boolean), ("follow_up", NpgsqlDbType.Boolean),
+        ("label", NpgsqlDbType.Text), ("intent", NpgsqlDbType.Text), ("intent_source", NpgsqlDbType.Smallint), ("confidence", NpgsqlDbType.Double),
+        ("cohort", NpgsqlDbType.Text),
+    ];
+
+    /// <summary>The columns <see cref="ReadTrace"/> reads, in its order.</summary>
+    private const string TraceColumns =
+        "key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent, intent_source, confidence, cohort";
+
+    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) =>
+        AddTracesAsync(batch, null, cancellationToken);
+
+    /// <summary>One transaction: the batch's keys looked up at once, the new traces written by one binary COPY.</summary>
+    public async ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return new StoreBatchResult(0, 0);
+        }
+
+        batch = WithStorableKeys(batch);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+        var keys = await StoredKeysAsync(connection, transaction, batch.Select(t => t.Key), cancellationToken).ConfigureAwait(false);
+        var fresh = batch.Where(t => keys.Add(t.Key)).ToList();
+        await CopyTracesAsync(connection, fresh, ingest, cancellationToken).ConfigureAwait(false);
+        await CountChangeAsync(connection, transaction, fresh.Count, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new StoreBatchResult(fresh.Count, batch.Count - fresh.Count);
+    }
+
+    /// <summary>
+    /// One transaction: the stored traces and pending parts of the batch's keys read at once, every part merged in memory
+    /// in order, then the new traces written by binary COPY and the changed ones updated from a staged copy.
+    /// </summary>
+    public async ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(merge);
+        if (batch.Count == 0)
+        {
+            return new MergeBatchResult(0, 0, 0, []);
+        }
+
+        batch = WithStorableKeys(batch);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+        var keys = batch.Select(u => u.Key).Distinct(StringComparer.Ordinal).ToArray();
+        var traces = new Dictionary<string, (long? Row, ClassifiedTrace Trace, bool Changed)>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlCommand($"SELECT id, {TraceColumns} FROM traces WHERE key = ANY($1)", connection, transaction))
+        {
+            read.Parameters.Add(Parameter(keys, NpgsqlDbType.Array | NpgsqlDbType.Text));
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var trace = ReadTrace(reader, 1);
+                traces[trace.Key] = (reader.GetInt64(0), trace, false);
+            }
+        }
+
+        var pending = new Dictionary<string, List<(string? Metadata, string? Model)>>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlCommand("SELECT key, metadata_json, model FROM pending_parts WHERE key = ANY($1) ORDER BY id", connection, transaction))
+        {
+            read.Parameters.Add(Parameter(keys, NpgsqlDbType.Array | NpgsqlDbType.Text));
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                PendingOf(pending, reader.GetString(0)).Add((NullableString(reader, 1), NullableString(reader, 2)));
+            }
+        }
+
+        int added = 0, merged = 0, unchanged = 0;
+        var missing = new List<int>();
+        var kept = new List<(string Key, string? Metadata, string? Model)>();
+        var applied = new HashSet<string>(StringComparer.Ordinal);
+        var fresh = new List<string>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var update = batch[i];
+            if (traces.TryGetValue(update.Key, out var stored))
+            {
+                if (merge(stored.Trace, update) is { } result)
+                {
+                    traces[update.Key] = (stored.Row, result, true);
+                    merged++;
+                }
+                else
+                {
+                    unchanged++;
+                }
+
+                continue;
+            }
+
+            if (update.Trace is not { } trace)
+            {
+                // Metadata or a model for a trace that comes later (a root span before its chat span) waits for it, once.
+                missing.Add(i);
+                if (update.Metadata is { Count: > 0 } || update.Model is not null)
+                {
+                    var part = (update.Metadata is { Count: > 0 } m ? MetadataJson(m) : null, update.Model);
+                    var waiting = PendingOf(pending, update.Key);
+                    if (!waiting.Contains(part))
+                    {
+                        waiting.Add(part);
+                        kept.Add((update.Key, part.Item1, part.Model));
+                    }
+                }
+
+                continue;
+            }
+
+            if (pending.Remove(update.Key, out var parts))
+            {
+                foreach (var (metadata, model) in parts)
+                {
+                    trace = merge(trace, new TraceUpdate(trace.Key, null, Feedback.None, metadata is null ? null : StoredTraceJson.ReadMetadata(metadata), model)) ?? trace;
+                }
+
+                applied.Add(update.Key);
+            }
+
+            traces[update.Key] = (null, trace, true);
+            fresh.Add(update.Key);
+            added++;
+        }
+
+        await CopyTracesAsync(connection, [.. fresh.Select(k => traces[k].Trace)], ingest, cancellationToken).ConfigureAwait(false);
+        await UpdateTracesAsync(connection, transaction, [.. traces.Values.Where(t => t.Row is not null && t.Changed).Select(t => (t.Row!.Value, t.Trace))], cancellationToken).ConfigureAwait(false);
+        await KeepPendingAsync(connection, transaction, [.. kept.Where(k => !applied.Contains(k.Key))], applied, cancellationToken).ConfigureAwait(false);
+        await CountChangeAsync(connection, transaction, added + merged, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new MergeBatchResult(added, merged, unchanged, missing);
+    }
+
+    /// <summary>The batch with its keys as PostgreSQL can hold them (<see cref="Text"/>); a batch without U+0000 in a key is returned as it is.</summary>
+    private static IReadOnlyList<ClassifiedTrace> WithStorableKeys(IReadOnlyList<ClassifiedTrace> batch) =>
+        batch.Any(t => t.Key.Contains('\0', StringComparison.Ordinal)) ? [.. batch.Select(t => t with { Key = Text(t.Key) })] : batch;
+
+    private static IReadOnlyList<TraceUpdate> WithStorableKeys(IReadOnlyList<TraceUpdate> batch) =>
+        batch.Any(u => u.Key.Contains('\0', StringComparison.Ordinal))
+            ? [.. batch.Select(u => u with { Key = Text(u.Key), Trace = u.Trace is null ? null : u.Trace with { Key = Text(u.Trace.Key) } })]
+            : batch;
+
+    private static List<(string? Metadata, string? Model)> PendingOf(Dictionary<string, List<(string? Metadata, string? Model)>> pending, string key)
+    {
+        if (!pending.TryGetValue(key, out var parts))
+        {
+            pending[key] = parts = [];
+        }
+
+        return parts;
+    }
+
+    /// <summary>
+    /// A transaction holding the store's write lock: writers of traces take turns, so the keys a batch finds stored
+    /// cannot change before it commits (readers are never blocked).
+    /// </summary>
+    private static async Task<NpgsqlTransaction> BeginWriteAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({WriteLock})", cancellationToken).ConfigureAwait(false);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Counts a write that changed <paramref name="changed"/> traces in <c>trace_changes</c>, in the writer's transaction:
+    /// what a reader compares to know its cached anchored span still holds (writers take turns, so the row never waits).
+    /// </summary>
+    private static async Task CountChangeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int changed, CancellationToken cancellationToken)
+    {
+        if (changed > 0)
+        {
+            await ExecuteAsync(connection, transaction, "UPDATE trace_changes SET version = version + 1", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The keys among <paramref name="keys"/> that are stored (one query on the key index).</summary>
+    private static async Task<HashSet<string>> StoredKeysAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        await using var command = new NpgsqlCommand("SELECT key FROM traces WHERE key = ANY($1)", connection, transaction);
+        command.Parameters.Add(Parameter(keys.Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            stored.Add(reader.GetString(0));
+        }
+
+        return stored;
+    }
+
+    /// <summary>Writes new traces by binary COPY, tagged with <paramref name="ingest"/>, with their stored sampling priority.</summary>
+    private static async Task CopyTracesAsync(NpgsqlConnection connection, IReadOnlyList<ClassifiedTrace> traces, IngestSession? ingest, CancellationToken cancellationToken)
+    {
+        if (traces.Count == 0)
+        {
+            return;
+        }
+
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
+        var columns = string.Join(", ", ContentColumns.Select(c => c.Name));
+        await using var writer = await connection.BeginBinaryImportAsync($"COPY traces (key, {columns}, ingest_id, sample_priority) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        foreach (var trace in traces)
+        {
+            await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await writer.WriteAsync(Text(trace.Key), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await WriteContentAsync(writer, trace, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(writer, ingest?.Id, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await writer.WriteAsync(unchecked((long)SamplePriority.Of(sha256, storedSeed, trace.Key)), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        }
+
+        await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Updates stored traces from a staged binary COPY (one UPDATE joined on the row id), their key, ingest and priority kept.</summary>
+    private static async Task UpdateTracesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(long Row, ClassifiedTrace Trace)> traces, CancellationToken cancellationToken)
+    {
+        if (traces.Count == 0)
+        {
+            return;
+        }
+
+        var columns = string.Join(", ", ContentColumns.Select(c => c.Name));
+        await ExecuteAsync(connection, transaction, $"CREATE TEMP TABLE merged_traces ON COMMIT DROP AS SELECT id, {columns} FROM traces WITH NO DATA", cancellationToken).ConfigureAwait(false);
+        await using (var writer = await connection.BeginBinaryImportAsync($"COPY merged_traces (id, {columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var (row, trace) in traces)
+            {
+                await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(row, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await WriteContentAsync(writer, trace, cancellationToken).ConfigureAwait(false);
+            }
+
+            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(
+            connection,
+            transaction,
+            $"UPDATE traces AS t SET {string.Join(", ", ContentColumns.Select(c => $"{c.Name} = m.{c.Name}"))} FROM merged_traces AS m WHERE t.id = m.id; DROP TABLE merged_traces",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes the pending parts merged into traces this batch added and keeps the new ones, in the order they came.</summary>
+    private static async Task KeepPendingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(string Key, string? Metadata, string? Model)> kept, IReadOnlyCollection<string> applied, CancellationToken cancellationToken)
+    {
+        if (applied.Count > 0)
+        {
+            await using var remove = new NpgsqlCommand("DELETE FROM pending_parts WHERE key = ANY($1)", connection, transaction);
+            remove.Parameters.Add(Parameter(applied.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
+            await remove.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (kept.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO pending_parts (key, metadata_json, model) SELECT k, m, o FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS p(k, m, o, n) ORDER BY n",
+                connection,
+                transaction);
+            insert.Parameters.Add(Parameter(kept.Select(k => Text(k.Key)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
+            insert.Parameters.Add(Parameter(kept.Select(k => k.Metadata).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
+            insert.Parameters.Add(Parameter(kept.Select(k => Text(k.Model)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the <see cref="ContentColumns"/> of one trace.</summary>
+    private static async Task WriteContentAsync(NpgsqlBinaryImporter writer, ClassifiedTrace item, CancellationToken cancellationToken)
+    {
+        var trace = item.Trace;
+        var feedback = trace.Feedback;
+        await writer.WriteAsync(Milliseconds(trace.Timestamp), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(Text(trace.Input.ClassificationText), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, trace.Input.Messages is { } messages ? MessagesJson(messages) : null, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, Text(trace.Output), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, Text(trace.Model), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        var metadata = trace.Metadata.Count == 0 ? null : trace.MetadataUtf8 is { } utf8 ? Encoding.UTF8.GetString(utf8) : MetadataJson(trace.Metadata);
+        await WriteAsync(writer, metadata, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, feedback.Thumbs, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, feedback.Csat, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, feedback.Escalated, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, feedback.Continued, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, feedback.Completed, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, feedback.FollowUp, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(writer, Text(trace.Intent), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(Text(item.Intent), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync((short)item.IntentSource, NpgsqlDbType.Smallint, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(item.Confidence, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
+        await writer.WriteAsync(Text(item.CohortKey), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Task WriteAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : struct =>
+        value is { } v ? writer.WriteAsync(v, type, cancellationToken) : writer.WriteNullAsync(cancellationToken);
+
+    private static Task WriteAsync(NpgsqlBinaryImporter writer, string? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
+        value is null ? writer.WriteNullAsync(cancellationToken) : writer.WriteAsync(value, type, cancellationToken);
+
+    /// <summary>
+    /// Text as PostgreSQL can hold it: a text value cannot contain U+0000, which is stored as U+FFFD (SQLite keeps it;
+    /// JSON columns are unaffected, their writer escapes it).
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(value))]
+    private static string? Text(string? value) => value is not null && value.Contains('\0', StringComparison.Ordinal) ? value.Replace('\0', '\uFFFD') : value;
+
+    private static string MetadataJson(IReadOnlyDictionary<string, string> metadata) => Json(json => StoredTraceJson.WriteMetadata(json, metadata));
+
+    private static string MessagesJson(IReadOnlyList<ChatMessage> messages) => Json(json => StoredTraceJson.WriteMessages(json, messages));
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer, StoredTraceJson.WriterOptions))
+        {
+            write(json);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>One row of <see cref="TraceColumns"/>, starting at column <paramref name="first"/>.</summary>
+    private static ClassifiedTrace ReadTrace(NpgsqlDataReader reader, int first = 0)
+    {
+        var key = reader.GetString(first);
+        var input = reader.IsDBNull(first + 3)
+            ? TraceInput.FromText(reader.GetString(first + 2))
+            : TraceInput.FromMessages(StoredTraceJson.ReadMessages(reader.GetString(first + 3)));
+        var feedback = new Feedback(
+            reader.IsDBNull(first + 7) ? null : reader.GetInt32(first + 7),
+            reader.IsDBNull(first + 8) ? null : reader.GetDouble(first + 8),
+            NullableBool(reader, first + 9),
+            NullableBool(reader, first + 10),
+            NullableBool(reader, first + 11),
+            NullableBool(reader, first + 12));
+        var trace = new Trace(
+            key.StartsWith(TraceKeys.IdPrefix, StringComparison.Ordinal) ? key[TraceKeys.IdPrefix.Length..] : null,
+            reader.GetFieldValue<DateTimeOffset>(first + 1),
+            input,
+            NullableString(reader, first + 4),
+            NullableString(reader, first + 5),
+            reader.IsDBNull(first + 6) ? new Dictionary<string, string>() : StoredTraceJson.ReadMetadata(reader.GetString(first + 6)),
+            feedback,
+            NullableString(reader, first + 13));
+        return new ClassifiedTrace(trace, key, reader.GetString(first + 14), (IntentSource)reader.GetInt16(first + 15), reader.GetDouble(first + 16), reader.GetString(first + 17));
+    }
+
+    private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static bool? NullableBool(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetBoolean(ordinal);
+}

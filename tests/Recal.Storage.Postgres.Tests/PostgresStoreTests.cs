@@ -1,0 +1,240 @@
+using FluentAssertions;
+using Npgsql;
+using Recal.Domain;
+using Recal.Ingest;
+using Xunit;
+
+namespace Recal.Storage.Postgres.Tests;
+
+/// <summary>What the contract leaves to each store: migrations and their refusal, read-only opening, whole batches, existence.</summary>
+public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+{
+    private static readonly DateTimeOffset Monday = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static ClassifiedTrace Trace(string id, string text = "x") =>
+        new(new Trace(id, Monday, TraceInput.FromText(text), null, null, new Dictionary<string, string>(), Feedback.None, null), TraceKeys.IdPrefix + id, "balance", IntentSource.Classifier, 0.75, "plan=free");
+
+    private async Task<(string ConnectionString, Testing.ThrowawayDatabase Database)> EmptyAsync()
+    {
+        var database = await fixture.EmptyAsync(Token);
+        return (database.ConnectionString, database);
+    }
+
+    [Fact]
+    public async Task A_new_database_is_migrated_to_the_latest_version_once_even_by_two_processes_at_once()
+    {
+        var (connection, database) = await EmptyAsync();
+        (await PostgresStore.ExistsAsync(connection, "test", Token)).Should().BeFalse();
+
+        var stores = await Task.WhenAll(PostgresStore.OpenAsync(connection, "test", Token), PostgresStore.OpenAsync(connection, "test", Token));
+
+        stores.Should().OnlyContain(s => s.SchemaVersion == Migrations.Latest);
+        (await PostgresStore.ExistsAsync(connection, "test", Token)).Should().BeTrue();
+        await using (var data = NpgsqlDataSource.Create(connection))
+        {
+            (await data.CreateCommand("SELECT count(*) FROM schema_version").ExecuteScalarAsync(Token)).Should().Be((long)Migrations.Latest);
+        }
+
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_store_written_by_a_newer_recal_is_refused_with_its_version_and_what_to_do()
+    {
+        // Given a store whose version table says a later Recal migrated it
+        var (connection, database) = await EmptyAsync();
+        await (await PostgresStore.OpenAsync(connection, "test", Token)).DisposeAsync();
+        await database.ExecuteAsync($"INSERT INTO {PostgresStore.Schema}.schema_version (version, description) VALUES (99, 'from the future')", Token);
+
+        // When it is opened, for writing and for reading
+        var write = () => PostgresStore.OpenAsync(connection, "postgres://recal@db/evals", Token);
+        var read = () => PostgresStore.OpenReadOnlyAsync(connection, "postgres://recal@db/evals", Token);
+
+        // Then both are refused with RC3003, naming the store, and the tables are left as they were
+        foreach (var open in new[] { write, read })
+        {
+            var refused = (await open.Should().ThrowAsync<StoreVersionException>()).WithMessage("*schema version 99*this version knows up to 1*").Which;
+            refused.Code.Should().Be(StoreException.SchemaMismatch);
+            refused.Path.Should().Be("postgres://recal@db/evals");
+            refused.Hint.Should().Contain("upgrade Recal");
+        }
+    }
+
+    [Fact]
+    public async Task Tables_made_outside_recal_without_a_migration_log_are_a_schema_mismatch()
+    {
+        var (connection, database) = await EmptyAsync();
+        await database.ExecuteAsync($"CREATE SCHEMA {PostgresStore.Schema}; CREATE TABLE {PostgresStore.Schema}.traces (id int)", Token);
+
+        var open = () => PostgresStore.OpenAsync(connection, "test", Token);
+
+        (await open.Should().ThrowAsync<StoreException>()).Which.Should().Match<StoreException>(e => e.Code == StoreException.SchemaMismatch && e.Message.Contains("do not match its migration log"));
+    }
+
+    [Fact]
+    public async Task A_store_opened_read_only_reads_skips_cache_writes_and_refuses_other_writes()
+    {
+        // Given a store with one trace, opened read-only
+        var (connection, _) = await EmptyAsync();
+        await using (var writer = await PostgresStore.OpenAsync(connection, "test", Token))
+        {
+            await writer.AddTracesAsync([Trace("a")], Token);
+        }
+
+        await using var store = await PostgresStore.OpenReadOnlyAsync(connection, "test", Token);
+
+        // When it is read, a cache is filled, and a trace is added
+        var span = await store.GetTrafficSpanAsync(Token);
+        await store.PutBlobAsync("classifier", [1], Token);
+        var add = async () => await store.AddTracesAsync([Trace("b")], Token);
+
+        // Then it reads, the cache stays empty, and the write fails as a read-only store's
+        store.IsReadOnly.Should().BeTrue();
+        span!.Count.Should().Be(1);
+        (await store.GetBlobAsync("classifier", Token)).Should().BeNull();
+        var failure = (await add.Should().ThrowAsync<PostgresException>()).Which;
+        PostgresStore.Explain(failure, "test")!.Message.Should().StartWith("the store was opened read-only");
+    }
+
+    [Fact]
+    public async Task A_batch_that_fails_part_way_stores_nothing()
+    {
+        // Given a store, and a batch tagged with an ingest the store never began
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+        var ghost = new IngestSession(424242, "ghost.jsonl", Monday);
+
+        // When the batch is stored
+        var act = async () => await store.AddTracesAsync([Trace("a"), Trace("b")], ghost, Token);
+
+        // Then it fails as a whole, and a later batch is stored as if it had never been tried
+        await act.Should().ThrowAsync<PostgresException>();
+        (await store.GetTrafficSpanAsync(Token)).Should().BeNull();
+        (await store.AddTracesAsync([Trace("a")], Token)).Should().Be(new StoreBatchResult(1, 0));
+    }
+
+    [Fact]
+    public async Task A_nul_character_which_postgresql_text_cannot_hold_is_stored_as_a_replacement_character()
+    {
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+
+        // Given traces with U+0000 in their text and in their id
+        var first = await store.AddTracesAsync([Trace("a", "before\0after"), Trace("b\0c") with { Trace = Trace("b\0c").Trace with { Output = "out" } }], Token);
+
+        // When they are stored again, read, and the second's output asked for by its id
+        var again = await store.AddTracesAsync([Trace("a"), Trace("b\0c")], Token);
+        var read = new List<ClassifiedTrace>();
+        await store.ScanTracesAsync(null, null, read.Add, Token);
+        var outputs = await store.GetTraceOutputsAsync(["b\0c"], Token);
+
+        // Then both were stored once, with U+FFFD for U+0000, and the output is found by the id as given
+        (first, again).Should().Be((new StoreBatchResult(2, 0), new StoreBatchResult(0, 2)));
+        read.Select(t => (t.Key, t.Trace.Input.Text)).Should().BeEquivalentTo([("id:a", "before\uFFFDafter"), ("id:b\uFFFDc", "x")]);
+        outputs.Should().Equal(new Dictionary<string, string> { ["b\0c"] = "out" });
+    }
+
+    [Fact]
+    public async Task The_provider_opens_a_store_url_with_its_password_from_the_named_variable()
+    {
+        // Given the test server as a store URL whose password (if the server wants one) is in a variable
+        var (_, database) = await EmptyAsync();
+        var environment = new Dictionary<string, string?> { ["RECAL_PG_PASSWORD"] = database.Password };
+        var provider = new PostgresStoreProvider(environment.GetValueOrDefault);
+        var location = StoreLocation.Parse($"postgres://{database.Username}@{database.Host}:{database.Port}/{database.Name}?password_env=RECAL_PG_PASSWORD", "/project");
+        environment["RECAL_PG_PASSWORD"] ??= "unused-by-a-trust-server";
+
+        // When it is checked for a store, opened for writing, then for reading
+        var before = await provider.ExistsAsync(location, Token);
+        await using (var store = await provider.OpenAsync(location, cancellationToken: Token))
+        {
+            await store.AddTracesAsync([Trace("a")], Token);
+        }
+
+        await using var read = await provider.OpenReadOnlyAsync(location, cancellationToken: Token);
+        var elsewhere = StoreLocation.Parse($"postgres://{database.Username}@{database.Host}:{database.Port}/{database.Name}_absent?password_env=RECAL_PG_PASSWORD", "/project");
+        var absent = async () => await provider.ExistsAsync(elsewhere, Token);
+
+        // Then there was none, and there is one with the trace; a database that does not exist is an error saying how to make it
+        before.Should().BeFalse();
+        var missing = (await absent.Should().ThrowAsync<StoreException>()).Which;
+        missing.Code.Should().Be(StoreException.CannotOpen);
+        missing.Message.Should().StartWith("the database does not exist");
+        missing.Hint.Should().Contain($"createdb -h {database.Host} -p {database.Port} -U {database.Username} {database.Name}_absent");
+        (await provider.ExistsAsync(location, Token)).Should().BeTrue();
+        (await read.GetTrafficSpanAsync(Token))!.Count.Should().Be(1);
+        (await read.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_role_that_may_only_read_reads_the_store_fills_no_cache_and_is_told_why_a_write_fails()
+    {
+        // Given a store, and a role granted SELECT on its tables and nothing more
+        var (connection, database) = await EmptyAsync();
+        await using (var writer = await PostgresStore.OpenAsync(connection, "test", Token))
+        {
+            await writer.AddTracesAsync([Trace("a")], Token);
+        }
+
+        var role = "recal_reader_" + Guid.NewGuid().ToString("N")[..8];
+        await database.ExecuteAsync($"""
+            CREATE ROLE {role} LOGIN PASSWORD 'reader';
+            GRANT USAGE ON SCHEMA {PostgresStore.Schema} TO {role};
+            GRANT SELECT ON ALL TABLES IN SCHEMA {PostgresStore.Schema} TO {role};
+            """, Token);
+        try
+        {
+            var asReader = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = "reader" }.ConnectionString;
+
+            // When a command that caches opens it, and a command that writes opens it and adds a trace
+            await using var caching = await PostgresStore.OpenForCachingAsync(asReader, "test", Token);
+            await caching.PutBlobAsync("classifier", [1], Token);
+            await using var writing = await PostgresStore.OpenAsync(asReader, "test", Token);
+            var add = async () => await writing.AddTracesAsync([Trace("b")], Token);
+
+            // Then the first reads with its caches skipped, and the write fails with what to grant
+            caching.IsReadOnly.Should().BeTrue();
+            (await caching.GetTrafficSpanAsync(Token))!.Count.Should().Be(1);
+            (await caching.GetBlobAsync("classifier", Token)).Should().BeNull();
+            var failure = (await add.Should().ThrowAsync<PostgresException>()).Which;
+            var explained = PostgresStore.Explain(failure, "test")!;
+            explained.Code.Should().Be(StoreException.WriteFailed);
+            explained.Hint.Should().Contain("grant");
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await database.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role}", Token);
+        }
+    }
+
+    [Fact]
+    public async Task The_anchored_span_is_read_again_after_a_write_through_another_store_and_kept_otherwise()
+    {
+        // Given two stores on one database (two processes), and the span read through the first
+        var (connection, database) = await EmptyAsync();
+        await using var first = await PostgresStore.OpenAsync(connection, "test", Token);
+        await using var second = await PostgresStore.OpenAsync(connection, "test", Token);
+        await first.AddTracesAsync([Trace("a")], Token);
+        var before = await first.GetTrafficSpanAsync(Token);
+
+        // When the second stores a later trace and merges a part into the first trace, and a row is changed behind both
+        await second.AddTracesAsync([Trace("b") with { Trace = Trace("b").Trace with { Timestamp = Monday.AddDays(1) } }], Token);
+        var afterAdd = await first.GetTrafficSpanAsync(Token);
+        await second.MergeTracesAsync([new TraceUpdate("id:a", null, Feedback.None)], (stored, _) => stored with { Trace = stored.Trace with { Timestamp = Monday.AddHours(-1) } }, null, Token);
+        var afterMerge = await first.GetTrafficSpanAsync(Token);
+        await database.ExecuteAsync($"DELETE FROM {PostgresStore.Schema}.traces", Token);
+        var cached = await first.GetTrafficSpanAsync(Token);
+
+        // Then each write by a store is seen, and without one the span is not computed again
+        before.Should().Be(new TrafficSpan(Monday, Monday, 1));
+        afterAdd.Should().Be(new TrafficSpan(Monday, Monday.AddDays(1), 2));
+        afterMerge.Should().Be(new TrafficSpan(Monday.AddHours(-1), Monday.AddDays(1), 2));
+        cached.Should().Be(afterMerge, "a change made outside Recal is not counted");
+    }
+}
