@@ -5,7 +5,7 @@ namespace Recal.Benchmarks;
 /// <summary>
 /// <c>ingest [N] [--unique] [--ingest-only]</c>: end-to-end ingest + classify + store of N traces (with --unique every input text differs), then drift over them unless --ingest-only (figures printed); RECAL_BENCH_POSTGRES (a connection string to a database) measures the PostgreSQL store instead.
 /// <c>ingest-otlp [N] [json|proto]</c>: N GenAI chat spans as OTLP/JSON lines or length-prefixed protobuf, ingested end to end (see <see cref="OtlpIngestBenchmark"/>).
-/// <c>serve-otlp [N] [clients] [json|proto] [gzip]</c>: <c>recal serve</c> as a process receiving N spans in requests of 512 from loopback clients (see <see cref="ServeBenchmark"/>).
+/// <c>serve-otlp [N] [clients] [json|proto] [gzip] [queue=PARTS]</c>: <c>recal serve</c> as a process receiving N spans in requests of 512 from loopback clients (see <see cref="ServeBenchmark"/>).
 /// <c>ingest-bad-line [N]</c>: N lines (default 300,000) with a lone surrogate in the middle: every other record stored.
 /// <c>timeline [passes]</c>: the gap timeline alone over the store the last <c>ingest</c> left (warm cache, three passes).
 /// <c>coverage [Q] [C] [D]</c>: nearest-neighbour search, the built-in embedder and the embedding cache (see <see cref="CoverageBenchmark"/>).

@@ -8,7 +8,7 @@ using System.Net.Sockets;
 namespace Recal.Benchmarks;
 
 /// <summary>
-/// <c>serve-otlp [N] [clients] [json|proto] [gzip]</c>: <c>recal serve</c> started as its own process (the built CLI,
+/// <c>serve-otlp [N] [clients] [json|proto] [gzip] [queue=PARTS]</c>: <c>recal serve</c> started as its own process (the built CLI,
 /// on 127.0.0.1 with a free port, on a copy of the sample project with a fresh store) receives N GenAI chat spans in
 /// requests of 512 (the requests <c>ingest-otlp</c> writes), posted by that many loopback clients at
 /// once; a 429 or 503 is retried after its Retry-After. Prints sustained spans/s (first post to last acknowledgement),
@@ -53,6 +53,13 @@ internal static class ServeBenchmark
             start.ArgumentList.Add(argument);
         }
 
+        // queue=N passes --queue N: a small queue shows the 429s and the memory they keep bounded.
+        if (args.FirstOrDefault(a => a.StartsWith("queue=", StringComparison.Ordinal)) is { } queue)
+        {
+            start.ArgumentList.Add("--queue");
+            start.ArgumentList.Add(queue["queue=".Length..]);
+        }
+
         using var server = Process.Start(start)!;
         server.OutputDataReceived += (_, _) => { };
         server.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("server: " + e.Data); };
@@ -77,6 +84,7 @@ internal static class ServeBenchmark
                 await Task.Delay(100);
             }
 
+            var cpuBefore = CpuSeconds(server.Id);
             var media = new MediaTypeHeaderValue(json ? "application/json" : "application/x-protobuf");
             long next = -1, spans = 0, busy = 0, rejected = 0;
             var watch = Stopwatch.StartNew();
@@ -115,10 +123,12 @@ internal static class ServeBenchmark
             })).ToArray();
             await Task.WhenAll(tasks);
             watch.Stop();
+            var cpu = CpuSeconds(server.Id) - cpuBefore;
             var peak = PeakResidentBytes(server.Id);
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
             Console.WriteLine($"input: {count:N0} GenAI chat spans in {bodies.Count:N0} requests of 512, {(json ? "OTLP/JSON" : "OTLP protobuf")}{(gzip ? ", gzip" : string.Empty)}, {bodies.Sum(b => (long)b.Length) / 1e6:N0} MB on the wire, {clients} loopback client(s)");
             Console.WriteLine($"acknowledged (committed): {spans:N0} spans in {watch.Elapsed.TotalSeconds:N2} s = {spans / watch.Elapsed.TotalSeconds:N0} spans/s sustained");
+            Console.WriteLine($"server CPU: {cpu:N2} s user+system = {cpu * 1e6 / spans:N1} µs per span (load average at the end: {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
             Console.WriteLine($"turned away (429/503, retried): {busy:N0}; responses with a partial success: {rejected:N0}");
             Console.WriteLine($"server peak resident memory (VmHWM): {peak / 1e6:N0} MB");
             return spans == count && rejected == 0 ? 0 : 1;
@@ -173,6 +183,14 @@ internal static class ServeBenchmark
                 Copy(folder, Path.Combine(to, name));
             }
         }
+    }
+
+    /// <summary>User and system CPU time of a process so far (/proc/PID/stat, fields 14 and 15, in clock ticks of 1/100 s).</summary>
+    private static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     /// <summary>VmHWM of /proc/PID/status: the most resident memory the process ever had.</summary>

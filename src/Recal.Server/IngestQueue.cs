@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Recal.Diagnostics;
 using Recal.Domain;
 using Recal.Ingest;
 using Recal.Storage;
@@ -98,6 +99,12 @@ public sealed class IngestQueue : BackgroundService
         // What was accepted is committed before the store closes: the queue is drained, not dropped.
         _queue.Writer.TryComplete();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+
+        // Past the host's shutdown timeout too: the store has one connection, and the writer may still be using it.
+        if (ExecuteTask is { } writing)
+        {
+            await writing.ConfigureAwait(false);
+        }
         foreach (var (update, place) in _held)
         {
             QuarantineHeld(update, place);
@@ -138,6 +145,7 @@ public sealed class IngestQueue : BackgroundService
 
     private async Task CommitAsync(List<Entry> entries, List<TraceUpdate> updates)
     {
+        using var activity = RecalTelemetry.StartCommit(entries.Count, updates.Count);
         MergeBatchResult result;
         try
         {
@@ -145,6 +153,7 @@ public sealed class IngestQueue : BackgroundService
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            RecalTelemetry.EndCommit(activity, 0, 0, 0, e);
             // Nothing of these requests is stored: each is answered 503 and its client retries.
             _logger.LogWarning(new EventId(3001, "CommitFailed"), "Storing {Requests} request(s) failed: {Reason}", entries.Count, e.Message);
             foreach (var entry in entries)
@@ -160,6 +169,7 @@ public sealed class IngestQueue : BackgroundService
         // committed, so each request is answered whatever happens to its quarantine records.
         var missing = new HashSet<int>(result.Missing);
         var offset = 0;
+        var quarantinedBefore = _quarantined;
         foreach (var entry in entries)
         {
             var own = 0;
@@ -180,6 +190,7 @@ public sealed class IngestQueue : BackgroundService
             Interlocked.Add(ref _queued, -entry.Count);
         }
 
+        RecalTelemetry.EndCommit(activity, result.Added, result.Merged, _quarantined - quarantinedBefore);
         Interlocked.Add(ref _added, result.Added);
         _unchanged += result.Unchanged;
         if (result.Added > 0 && _held.Count > 0)

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using FluentAssertions;
 using Xunit;
 
@@ -21,7 +20,7 @@ public sealed class CrashTests
         var folder = await Harness.NewProjectAsync("crash");
         try
         {
-            var port = FreePort();
+            var port = Harness.FreePort();
             using (var server = Serve(folder, port))
             {
                 using var client = await ReadyClientAsync(server, port);
@@ -166,12 +165,5 @@ public sealed class CrashTests
 
             await Task.Delay(100, Cancel);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -80,7 +80,8 @@ internal sealed class Harness : IAsyncDisposable
         return (code, output.ToString(), error.ToString());
     }
 
-    private static IAnsiConsole Console(TextWriter writer)
+    /// <summary>A colourless console writing to <paramref name="writer"/>, 200 columns wide.</summary>
+    public static IAnsiConsole Console(TextWriter writer)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -126,6 +127,14 @@ internal sealed class Harness : IAsyncDisposable
         Client.Dispose();
         await Store.DisposeAsync();
         Delete(Folder);
+    }
+
+    /// <summary>A port nothing listens on now (on 127.0.0.1), for a server started by its URL.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static void Delete(string folder)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Recal.Classification;
 using Recal.Ingest;
 using Recal.Server;
@@ -97,7 +98,12 @@ internal static class ServeCommand
         // The dashboard reads through a connection of its own, so its long reads never hold up the receiver's writer.
         await using var viewStore = await ProjectSession.OpenStoreForCachingAsync(context, project, cancellationToken).ConfigureAwait(false);
         var serverContext = await ComposeAsync(project, store, options.Urls, cancellationToken).ConfigureAwait(false) with { ViewStore = viewStore };
-        await using var app = RecalServer.Build(options, serverContext);
+
+        // RECAL_LOG_LEVEL set: the server's log goes where every command's goes (stderr, one line an event).
+        Action<ILoggingBuilder>? logging = context.Logger is ConsoleLogger console
+            ? builder => builder.AddProvider(new OneLoggerProvider(console)).SetMinimumLevel(console.Minimum)
+            : null;
+        await using var app = RecalServer.Build(options, serverContext, logging: logging);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -123,5 +129,15 @@ internal static class ServeCommand
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         context.Out.MarkupLine("Stopped; every acknowledged request is stored.");
         return ExitCodes.Ok;
+    }
+}
+
+/// <summary>Hands the command's logger to every category of the server's log.</summary>
+internal sealed class OneLoggerProvider(ILogger logger) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => logger;
+
+    public void Dispose()
+    {
     }
 }

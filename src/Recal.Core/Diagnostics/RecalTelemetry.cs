@@ -44,6 +44,37 @@ public static class RecalTelemetry
     private static readonly Counter<long> CasesRun = Meter.CreateCounter<long>("recal.run.cases", "{case}", "Cases given a result by runs, by outcome (passed, failed, error).");
     private static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens used by target and judge calls.");
 
+    /// <summary>The receiver's commit of the requests waiting together: <c>recal.serve.commit</c> (docs/architecture.md#observability).</summary>
+    public const string CommitActivity = "recal.serve.commit";
+
+    /// <summary>Starts the activity of one commit of <paramref name="requests"/> OTLP requests holding <paramref name="parts"/> trace parts.</summary>
+    public static Activity? StartCommit(int requests, int parts)
+    {
+        var activity = Source.StartActivity(CommitActivity, ActivityKind.Internal);
+        activity?.SetTag("recal.serve.requests", requests);
+        activity?.SetTag("recal.serve.parts", parts);
+        return activity;
+    }
+
+    /// <summary>Ends a commit: the traces it added and records it quarantined counted as an ingest's are; a failure by its type.</summary>
+    public static void EndCommit(Activity? activity, long added, long merged, long quarantined, Exception? error = null)
+    {
+        IngestedTraces.Add(added);
+        QuarantinedRecords.Add(quarantined);
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("recal.ingest.traces_added", added);
+        activity.SetTag("recal.ingest.traces_merged", merged);
+        activity.SetTag("recal.ingest.quarantined", quarantined);
+        if (error is not null)
+        {
+            Fail(activity, error);
+        }
+    }
+
     internal static Activity? StartIngest(string path, TraceFormat format)
     {
         var activity = Source.StartActivity(IngestActivity, ActivityKind.Internal);

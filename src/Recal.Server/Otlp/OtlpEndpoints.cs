@@ -48,12 +48,12 @@ public static class OtlpEndpoints
 
     private static Task DenyAsync(HttpContext http)
     {
-        var protobuf = Encoding(http.Request) == true;
+        var protobuf = IsProtobuf(http.Request) == true;
         return Status(protobuf, StatusCodes.Status401Unauthorized, 16, "a write token is required: send Authorization: Bearer <RECAL_SERVER_TOKEN>").ExecuteAsync(http);
     }
 
     /// <summary>True for protobuf, false for JSON, null for any other content type.</summary>
-    private static bool? Encoding(HttpRequest request)
+    private static bool? IsProtobuf(HttpRequest request)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type))
         {
@@ -71,7 +71,7 @@ public static class OtlpEndpoints
         var options = services.GetRequiredService<RecalServerOptions>();
         var queue = services.GetRequiredService<IngestQueue>();
         var request = http.Request;
-        if (Encoding(request) is not { } protobuf)
+        if (IsProtobuf(request) is not { } protobuf)
         {
             return Status(false, StatusCodes.Status415UnsupportedMediaType, 3, $"Content-Type '{request.ContentType}' is not accepted: send {Protobuf} or {Json}");
         }
@@ -121,6 +121,11 @@ public static class OtlpEndpoints
             {
                 return Status(protobuf, StatusCodes.Status400BadRequest, 3, $"the body is not valid gzip: {e.Message}");
             }
+            catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+            {
+                // The client went away or the body ended before its length: nothing was queued.
+                return Status(protobuf, StatusCodes.Status400BadRequest, 3, "the body ended before it was complete");
+            }
 
             var context = services.GetRequiredService<RecalServerContext>();
             var parser = new OtlpPayloadParser(protobuf, context.Mapping, signal);
@@ -155,8 +160,8 @@ public static class OtlpEndpoints
         }
 
         var rejected = batch.RejectedRecords + batch.Rejects.Count(r => r.Code is "RC2007" or "RC2008");
-        var body200 = OtlpResponses.Export(signal, protobuf, rejected, Message(batch, signal, rejected));
-        return new OtlpResult(StatusCodes.Status200OK, body200, protobuf);
+        var answer = OtlpResponses.Export(signal, protobuf, rejected, Message(batch, signal, rejected));
+        return new OtlpResult(StatusCodes.Status200OK, answer, protobuf);
     }
 
     /// <summary>The partial-success message: the count, and the first reasons with their place; null when nothing was left out.</summary>
