@@ -43,6 +43,14 @@ internal static class ServeBenchmark
         }
 
         Copy(Paths.Sample, project);
+
+        // RECAL_BENCH_STORE (a store: value, e.g. postgres://postgres@127.0.0.1:55432/recal_bench) serves into that store instead of SQLite.
+        if (Environment.GetEnvironmentVariable("RECAL_BENCH_STORE") is { Length: > 0 } storeSetting)
+        {
+            var yaml = Path.Combine(project, "recal.yaml");
+            File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + storeSetting, StringComparison.Ordinal));
+        }
+
         var port = FreePort();
         // The CLI's own build output (built with this benchmark), as a user runs it.
         var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))!);
