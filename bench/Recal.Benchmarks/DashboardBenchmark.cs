@@ -10,7 +10,7 @@ using Recal.Storage.Sqlite;
 namespace Recal.Benchmarks;
 
 /// <summary>
-/// <c>dashboard [warm]</c>: the dashboard's views over the store the last <c>ingest</c> left (1,000,000 traces by
+/// <c>dashboard [warm] [settle=SECONDS]</c>: the dashboard's views over the store the last <c>ingest</c> left (1,000,000 traces by
 /// default), served in-process on 127.0.0.1 with the sample project and the built-in embedder: each view's first
 /// render (it computes) and <c>warm</c> (default 20) renders after it (from the cache, as while the store does not
 /// change), wall time at the client over loopback, p50 and p95.
@@ -20,6 +20,9 @@ internal static class DashboardBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var warm = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
+
+        // settle=SECONDS waits after the start before the first renders: the time the server's warmer has to compute ahead.
+        var settle = args.FirstOrDefault(a => a.StartsWith("settle=", StringComparison.Ordinal)) is { } given ? int.Parse(given["settle=".Length..], CultureInfo.InvariantCulture) : 0;
         var storePath = Path.Combine(Paths.Work, "bench.db");
         if (!File.Exists(storePath))
         {
@@ -44,6 +47,12 @@ internal static class DashboardBenchmark
         await app.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(10) };
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}; {span?.Count:N0} stored traces; {warm} warm renders per view");
+        if (settle > 0)
+        {
+            Console.WriteLine($"waiting {settle} s for the views computed ahead");
+            await Task.Delay(TimeSpan.FromSeconds(settle));
+        }
+
         Console.WriteLine("| view | first render | warm p50 | warm p95 |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var view in DashboardPages.Views.Select(v => v.Path).Append("/mix?from=" + span!.Last.AddDays(-7).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))
