@@ -422,6 +422,27 @@ public abstract class StoreContract
         absent.Should().BeNull();
     }
 
+    [Fact]
+    public async Task A_trace_search_on_intent_and_cohort_read_from_the_heads_finds_what_a_scan_of_whole_traces_finds()
+    {
+        // Given 60 traces over three days, two intents and two cohorts
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([.. Enumerable.Range(0, 60).Select(i => Trace($"s{i:00}", Monday.AddHours(i * 1.2), i % 3 == 0 ? "card" : "balance", i % 2 == 0 ? "plan=free" : "plan=pro"))], Token);
+
+        // When the same filters are searched through the heads (no text filter) and through whole traces (a text every input has)
+        foreach (var (intent, cohort, from, limit) in new[] { ("card", (string?)null, Monday, 5), ("balance", "plan=pro", Monday.AddDays(1), 200), (null, null, Monday, 7) })
+        {
+            var heads = await Workflows.TraceSearchUseCase.RunAsync(new Workflows.TraceSearch(from, null, intent, cohort, Limit: limit), store, Token);
+            var whole = await Workflows.TraceSearchUseCase.RunAsync(new Workflows.TraceSearch(from, null, intent, cohort, Text: "x ", Limit: limit), store, Token);
+
+            // Then both count the same matches and return the same newest traces, newest first, whole
+            (heads.Matched, heads.Scanned).Should().Be((whole.Matched, whole.Scanned), $"{intent} {cohort}");
+            heads.Traces.Select(t => t.Key).Should().Equal(whole.Traces.Select(t => t.Key), $"{intent} {cohort}");
+            heads.Traces.Should().BeInDescendingOrder(t => t.Trace.Timestamp);
+            heads.Traces.Should().OnlyContain(t => t.Trace.Input.Text!.StartsWith("x ", StringComparison.Ordinal));
+        }
+    }
+
     private static ClassifiedTrace Trace(string id, DateTimeOffset time, string intent, string cohort = "plan=free", Feedback? feedback = null, string? model = null, string? output = null) =>
         new(new Trace(id, time, TraceInput.FromText("x " + id), output, model, new Dictionary<string, string>(), feedback ?? Feedback.None, null), TraceKeys.IdPrefix + id, intent, IntentSource.Classifier, 0.75, cohort);
 

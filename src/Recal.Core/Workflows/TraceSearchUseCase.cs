@@ -102,6 +102,11 @@ public static class TraceSearchUseCase
         var to = search.To;
         var from = search.From ?? (to ?? span?.Last ?? DateTimeOffset.UtcNow).AddDays(-TraceSearch.DefaultDays);
 
+        if (search is { Feedback: null or "", Text: null or "", Uncertain: false })
+        {
+            return await ByHeadsAsync(search, store, from, to, cancellationToken).ConfigureAwait(false);
+        }
+
         // Visited oldest first: the newest matches are the last ones, kept in a ring of the limit's size.
         var ring = new ClassifiedTrace[search.Limit];
         long matched = 0, scanned = 0;
@@ -122,5 +127,40 @@ public static class TraceSearchUseCase
         }
 
         return new TraceSearchResult(newest, matched, scanned, from, to);
+    }
+
+    /// <summary>
+    /// A filter on the window, the intent and the cohort alone reads the traces' heads (the store's index, no input or
+    /// metadata), keeps the newest matches' positions, and fetches only those whole.
+    /// </summary>
+    private static async Task<TraceSearchResult> ByHeadsAsync(TraceSearch search, IRecalStore store, DateTimeOffset from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        var newest = new PriorityQueue<long, (long Ticks, long Position)>();
+        long matched = 0, scanned = 0;
+        await store.ScanTraceHeadsAsync(from, to, withKeys: false, head =>
+        {
+            scanned++;
+            if ((search.Intent is { Length: > 0 } intent && !string.Equals(head.Intent, intent, StringComparison.Ordinal))
+                || (search.Cohort is { Length: > 0 } cohort && !head.CohortKey.Split('|').Contains(cohort, StringComparer.Ordinal)))
+            {
+                return;
+            }
+
+            matched++;
+            var order = (head.Timestamp.UtcTicks, head.Position);
+            if (newest.Count < search.Limit)
+            {
+                newest.Enqueue(head.Position, order);
+            }
+            else if (newest.TryPeek(out _, out var oldest) && order.CompareTo(oldest) > 0)
+            {
+                newest.EnqueueDequeue(head.Position, order);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        var positions = newest.UnorderedItems.Select(i => i.Element).ToList();
+        var texts = await store.GetClassificationTextsAsync(positions, cancellationToken).ConfigureAwait(false);
+        var traces = await store.GetTracesAsync([.. texts.Select(t => new TraceRef(t.Value.Key, t.Key))], cancellationToken).ConfigureAwait(false);
+        return new TraceSearchResult([.. traces.OrderByDescending(t => t.Trace.Timestamp).ThenByDescending(t => t.Key, StringComparer.Ordinal)], matched, scanned, from, to);
     }
 }
