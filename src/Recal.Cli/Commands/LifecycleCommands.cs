@@ -210,9 +210,12 @@ internal static class LifecycleCommands
                 return ExitCodes.Ok;
             }
 
-            CaseMover.Move(workspace, project, candidates.ToDictionary(c => c.Case.Id, _ => Pool.Retired, StringComparer.Ordinal));
-            Lineage.Record(context, workspace, project, "retire", "retirement", $"{candidates.Count} gold case(s) retired ({string.Join(", ", candidates.GroupBy(c => c.Rule).Select(g => $"{g.Count()} {g.Key}"))})",
-                [.. candidates.Select(c => new CaseMove(c.Case.Id, "gold", "retired", $"{c.Rule}: {c.Reason}"))]);
+            var entry = PoolMoveUseCase.Apply(
+                new PoolMoveRequest(project, candidates.ToDictionary(c => c.Case.Id, _ => Pool.Retired, StringComparer.Ordinal), "retire", "retirement",
+                    $"{candidates.Count} gold case(s) retired ({string.Join(", ", candidates.GroupBy(c => c.Rule).Select(g => $"{g.Count()} {g.Key}"))})",
+                    [.. candidates.Select(c => new CaseMove(c.Case.Id, "gold", "retired", $"{c.Rule}: {c.Reason}"))], DateTimeOffset.UtcNow),
+                workspace);
+            Lineage.Say(context, entry);
             return ExitCodes.Ok;
         });
         return command;
@@ -271,9 +274,12 @@ internal static class LifecycleCommands
                 return ExitCodes.Ok;
             }
 
-            CaseMover.Move(workspace, project, cases.ToDictionary(c => c.Id, _ => Pool.Gold, StringComparer.Ordinal));
-            Lineage.Record(context, workspace, project, "promote", "promotion", $"{promoted.Count} stratum/strata promoted from shadow: {string.Join(", ", promoted.Select(p => p.Stratum))}",
-                [.. promoted.SelectMany(p => p.Cases.Where(c => c.References.Count > 0).Select(c => new CaseMove(c.Id, "shadow", "gold", p.Reason)))]);
+            var entry = PoolMoveUseCase.Apply(
+                new PoolMoveRequest(project, cases.ToDictionary(c => c.Id, _ => Pool.Gold, StringComparer.Ordinal), "promote", "promotion",
+                    $"{promoted.Count} stratum/strata promoted from shadow: {string.Join(", ", promoted.Select(p => p.Stratum))}",
+                    [.. promoted.SelectMany(p => p.Cases.Where(c => c.References.Count > 0).Select(c => new CaseMove(c.Id, "shadow", "gold", p.Reason)))], DateTimeOffset.UtcNow),
+                workspace);
+            Lineage.Say(context, entry);
             return ExitCodes.Ok;
         });
         return command;
