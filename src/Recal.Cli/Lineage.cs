@@ -5,19 +5,15 @@ using Spectre.Console;
 
 namespace Recal.Cli;
 
-/// <summary>Appends a changelog entry after a command changed the set, with the suite versions around the change.</summary>
+/// <summary>The changelog entry of a change to the set, with the suite versions around it, and what the command says of it.</summary>
 internal static class Lineage
 {
-    /// <summary>Records a change already written through <paramref name="workspace"/>: the suite version after is read back from the files.</summary>
-    public static void Record(CliContext context, ProjectWorkspace workspace, EvalProject before, string command, string rule, string summary, IReadOnlyList<CaseMove> moves)
-    {
-        var after = EvalProjectLoader.Load(before.Root).Project;
-        var suiteBefore = ProjectHasher.SuiteVersion(before);
-        var suiteAfter = after is null ? "unreadable" : ProjectHasher.SuiteVersion(after);
-        var entry = new ChangeEntry(DateTimeOffset.UtcNow, command, rule, before.Policy.Version, suiteBefore, suiteAfter, summary, moves) { Owner = before.Policy.Ownership?.Owner };
-        Changelog.Append(workspace, entry);
-        Say(context, entry);
-    }
+    /// <summary>
+    /// The changelog entry of a change from <paramref name="before"/> to <paramref name="after"/> (the project as the
+    /// change leaves it, in memory), to append in the same journalled change as its files.
+    /// </summary>
+    public static ChangeEntry Entry(EvalProject before, EvalProject after, string command, string rule, string summary, IReadOnlyList<CaseMove> moves) =>
+        new(DateTimeOffset.UtcNow, command, rule, before.Policy.Version, ProjectHasher.SuiteVersion(before), ProjectHasher.SuiteVersion(after), summary, moves) { Owner = before.Policy.Ownership?.Owner };
 
     /// <summary>Says which suite version a recorded change led to.</summary>
     public static void Say(CliContext context, ChangeEntry entry) =>

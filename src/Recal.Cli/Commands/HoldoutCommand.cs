@@ -115,16 +115,18 @@ internal static class HoldoutCommand
             var sealedUntil = parse.GetValue(until) ?? now + project.Policy.RotationCadence;
             var (record, ciphertext) = HoldoutSeal.Seal([.. holdout.Select(c => (c.Id, c.Intent, CaseFileWriter.ToJson(c)))], key, now, sealedUntil, project: project.Settings.Name);
             int removed;
+            var entry = Lineage.Entry(project, project with { Cases = [.. project.Cases.Where(c => c.Pool != Pool.Holdout)], Seal = record }, "holdout seal", "seal",
+                $"{record.Cases} holdout case(s) sealed until {record.SealedUntil:yyyy-MM-dd}, {HoldoutSeal.CommitmentNote(record)}", [.. holdout.Select(c => new CaseMove(c.Id, "holdout", "sealed"))]);
             using (var change = workspace.Begin("holdout seal"))
             {
-                // The seal and the case files without the holdout's plaintext, together or not at all.
+                // The seal, the case files without the holdout's plaintext and the changelog entry, together or not at all.
                 HoldoutSeal.Write(change, record, ciphertext);
                 removed = RemovePool(change, project, Pool.Holdout);
+                Changelog.Append(change, entry);
                 change.Commit();
             }
 
-            Lineage.Record(context, workspace, project, "holdout seal", "seal", $"{record.Cases} holdout case(s) sealed until {record.SealedUntil:yyyy-MM-dd}, {HoldoutSeal.CommitmentNote(record)}",
-                [.. holdout.Select(c => new CaseMove(c.Id, "holdout", "sealed"))]);
+            Lineage.Say(context, entry);
             context.Out.MarkupLine($"Sealed {record.Cases:N0} holdout case(s) until {record.SealedUntil:yyyy-MM-dd} (commitment {record.Commitment[..16]}…); {removed:N0} line(s) removed from the case files.");
             return ExitCodes.Ok;
         });
@@ -197,16 +199,19 @@ internal static class HoldoutCommand
             {
                 var lines = HoldoutSeal.Open(project.Root, key, DateTimeOffset.UtcNow, parse.GetValue(early), project.Settings.Name);
                 var target = Path.Combine(CaseFolder(project), "holdout.jsonl");
+                var opened = lines.Select(l => CaseFileReader.Parse(l, new SourceLocation(HoldoutSeal.CiphertextFile), new DiagnosticBag())).OfType<EvalCase>().ToList();
+                var entry = Lineage.Entry(project, project with { Cases = [.. project.Cases, .. opened], Seal = null }, "holdout unseal", "unseal",
+                    $"{lines.Count} holdout case(s) opened{(parse.GetValue(early) ? " before their sealed-until date" : string.Empty)}", [.. lines.Select(l => new CaseMove(CaseId(l), "sealed", "holdout"))]);
                 using (var change = workspace.Begin("holdout unseal"))
                 {
-                    // The opened cases and the spent seal, together or not at all.
+                    // The opened cases, the spent seal and the changelog entry, together or not at all.
                     change.AppendAllLines(target, lines);
                     HoldoutSeal.Remove(change);
+                    Changelog.Append(change, entry);
                     change.Commit();
                 }
 
-                Lineage.Record(context, workspace, project, "holdout unseal", "unseal", $"{lines.Count} holdout case(s) opened{(parse.GetValue(early) ? " before their sealed-until date" : string.Empty)}",
-                    [.. lines.Select(l => new CaseMove(CaseId(l), "sealed", "holdout"))]);
+                Lineage.Say(context, entry);
                 context.Out.MarkupLine($"Opened {lines.Count:N0} holdout case(s), commitment verified, into {Markup.Escape(Path.GetRelativePath(project.Root, target))}.");
                 return ExitCodes.Ok;
             }
