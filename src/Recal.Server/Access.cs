@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Recal.Server;
 
-/// <summary>What a request may do: read (pages, read endpoints) or write (OTLP export, and later reviews).</summary>
+/// <summary>What a request may do: read (pages, read endpoints) or write (OTLP export, labelling, drafting, verdicts).</summary>
 public enum Permission
 {
     Read,
@@ -15,8 +15,8 @@ public enum Permission
 }
 
 /// <summary>
-/// Bearer tokens: the write token grants reading and writing, the read token reading only. Compared in constant time;
-/// no token, header or its length is ever logged or echoed.
+/// Bearer tokens, or a browser session opened with one at <c>/login</c>: the write token grants reading and writing, the
+/// read token reading only. Compared in constant time; no token, header or its length is ever logged or echoed.
 /// </summary>
 public sealed class Access
 {
