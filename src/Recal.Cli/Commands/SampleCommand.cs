@@ -186,16 +186,8 @@ internal static class SampleCommand
     }
 
     /// <summary>A sampler that treats the project's cases and pending drafts as already covered.</summary>
-    public static Sampler NewSampler(CliContext context, EvalProject project, int? size, int seed, TraceFilter? where = null)
-    {
-        var sampler = new Sampler(project.Policy, project.Cases, size, seed, where);
-        foreach (var (_, draft) in ReadDraftFiles(context, project.Root))
-        {
-            sampler.Cover(draft.Input ?? string.Join('\n', draft.Messages!.Select(m => m.Content)));
-        }
-
-        return sampler;
-    }
+    public static Sampler NewSampler(CliContext context, EvalProject project, int? size, int seed, TraceFilter? where = null) =>
+        Workflows.BlindSpotDraftUseCase.NewSampler(project, ReadDraftFiles(context, project.Root).Select(d => d.Draft), size, seed, where);
 
     /// <summary>What the exclusion rules removed, in words (nothing when nothing was).</summary>
     public static void RenderExcluded(CliContext context, SampleResult result)
