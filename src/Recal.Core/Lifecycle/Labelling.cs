@@ -75,14 +75,28 @@ public static class Labelling
     public static LabelImport Import(string path, IReadOnlyList<Draft> drafts, EvalProject project, DateOnly today, string? display = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        display ??= Path.GetFileName(path);
+        var diagnostics = new DiagnosticBag();
+        return Import(path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadCsvFile(path, display, diagnostics) : ReadJsonl(path, display, diagnostics), diagnostics, drafts, project, today);
+    }
+
+    /// <summary>Labelled rows given as CSV text (the dashboard's review form), read and validated as a labelled CSV file is, located at <paramref name="display"/>.</summary>
+    public static LabelImport ImportCsv(TextReader csv, string display, IReadOnlyList<Draft> drafts, EvalProject project, DateOnly today)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        ArgumentNullException.ThrowIfNull(display);
+        var diagnostics = new DiagnosticBag();
+        return Import(ReadCsv(csv, display, diagnostics), diagnostics, drafts, project, today);
+    }
+
+    private static LabelImport Import(IEnumerable<LabelRow> rows, DiagnosticBag diagnostics, IReadOnlyList<Draft> drafts, EvalProject project, DateOnly today)
+    {
         ArgumentNullException.ThrowIfNull(drafts);
         ArgumentNullException.ThrowIfNull(project);
-        var diagnostics = new DiagnosticBag();
         var byId = drafts.ToDictionary(d => d.Id, StringComparer.Ordinal);
         var cases = new List<EvalCase>();
         var unlabelled = new List<string>();
-        display ??= Path.GetFileName(path);
-        foreach (var row in path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadCsv(path, display, diagnostics) : ReadJsonl(path, display, diagnostics))
+        foreach (var row in rows)
         {
             if (row.Id is null || !byId.TryGetValue(row.Id, out var draft))
             {
@@ -205,9 +219,17 @@ public static class Labelling
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static IEnumerable<LabelRow> ReadCsv(string path, string display, DiagnosticBag diagnostics)
+    private static IEnumerable<LabelRow> ReadCsvFile(string path, string display, DiagnosticBag diagnostics)
     {
         using var reader = new StreamReader(path);
+        foreach (var row in ReadCsv(reader, display, diagnostics))
+        {
+            yield return row;
+        }
+    }
+
+    private static IEnumerable<LabelRow> ReadCsv(TextReader reader, string display, DiagnosticBag diagnostics)
+    {
         Dictionary<string, int>? columns = null;
         foreach (var (line, fields) in Text.Csv.Read(reader))
         {

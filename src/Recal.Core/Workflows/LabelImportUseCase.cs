@@ -6,9 +6,10 @@ using Recal.Project;
 namespace Recal.Workflows;
 
 /// <summary>What <c>recal label import</c> (or the dashboard's review form) is asked: the labelled file and when.</summary>
-/// <param name="File">The labelled CSV or JSONL.</param>
-/// <param name="Source">How the change names where the labels came from (the file's name, or the review form).</param>
-public sealed record LabelImportRequest(EvalProject Project, string File, DateTimeOffset Now, bool DryRun = false, string? Source = null);
+/// <param name="File">The labelled CSV or JSONL; null when <paramref name="Csv"/> gives the rows.</param>
+/// <param name="Source">How the change names where the labels came from (the file's name, or the review form); it locates the problems of <paramref name="Csv"/>'s rows.</param>
+/// <param name="Csv">The labelled rows as CSV text, read as a labelled CSV file is (the review form's row).</param>
+public sealed record LabelImportRequest(EvalProject Project, string? File, DateTimeOffset Now, bool DryRun = false, string? Source = null, string? Csv = null);
 
 /// <summary>A draft as stored: the file it is in and the draft.</summary>
 public sealed record StoredDraft(string Path, Draft Draft);
@@ -35,7 +36,11 @@ public static class LabelImportUseCase
         ArgumentNullException.ThrowIfNull(workspace);
         var project = request.Project;
         var (files, problems) = ReadDrafts(project.Root);
-        var import = Labelling.Import(request.File, [.. files.Select(f => f.Draft)], project, DateOnly.FromDateTime(request.Now.UtcDateTime), request.Source);
+        IReadOnlyList<Draft> waiting = [.. files.Select(f => f.Draft)];
+        var today = DateOnly.FromDateTime(request.Now.UtcDateTime);
+        var import = request.Csv is { } csv
+            ? Labelling.ImportCsv(new StringReader(csv), request.Source ?? "labels", waiting, project, today)
+            : Labelling.Import(request.File ?? throw new ArgumentException("a labelled file or CSV rows are needed", nameof(request)), waiting, project, today, request.Source);
         var folder = CaseMover.NewFileFolder(project);
         var written = import.Cases.GroupBy(c => c.Pool).Select(g => (g.Key, Path.Combine(folder, g.Key.ToString().ToLowerInvariant() + ".jsonl"), g.Count())).ToList();
         if (request.DryRun || import.Cases.Count == 0)

@@ -95,21 +95,13 @@ public static class ReviewUseCase
             ["difficulty"] = label.Difficulty,
             ["valid_until"] = label.ValidUntil,
         };
-        var file = Path.Combine(project.Root, ProjectWorkspace.StateFolder, $"review-{Guid.NewGuid():N}.csv");
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, Text.Csv.Line(Labelling.CsvColumns) + "\n" + Text.Csv.Line([.. Labelling.CsvColumns.Select(c => row.GetValueOrDefault(c) ?? string.Empty)]) + "\n");
-        try
-        {
-            var result = LabelImportUseCase.Run(new LabelImportRequest(project, file, now, Source: FormName), workspace);
-            // The row is the form, not a line of a file: its problems are located at the form and the draft.
-            var problems = result.Import.Diagnostics.Select(d => d with { Location = new SourceLocation(FormName, CaseId: draft.Id) }).ToList();
-            return result.Import.Cases.Count == 1
-                ? new ReviewResult(ReviewOutcome.Labelled, problems, result.Entry, Case: result.Import.Cases[0])
-                : new ReviewResult(ReviewOutcome.Invalid, problems, null);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        var csv = Text.Csv.Line(Labelling.CsvColumns) + "\n" + Text.Csv.Line([.. Labelling.CsvColumns.Select(c => row.GetValueOrDefault(c) ?? string.Empty)]) + "\n";
+        var result = LabelImportUseCase.Run(new LabelImportRequest(project, null, now, Source: FormName, Csv: csv), workspace);
+
+        // The row is the form, not a line of a file: its problems are located at the form and the draft.
+        var problems = result.Import.Diagnostics.Select(d => d with { Location = new SourceLocation(FormName, CaseId: draft.Id) }).ToList();
+        return result.Import.Cases.Count == 1
+            ? new ReviewResult(ReviewOutcome.Labelled, problems, result.Entry, Case: result.Import.Cases[0])
+            : new ReviewResult(ReviewOutcome.Invalid, problems, null);
     }
 }
