@@ -121,6 +121,23 @@ internal static class Migrations
             CREATE TABLE pending_parts (id INTEGER PRIMARY KEY, key_hash INTEGER NOT NULL, key TEXT NOT NULL, metadata_json TEXT, model TEXT);
             CREATE INDEX pending_parts_by_key ON pending_parts (key_hash);
             """),
+        (9, "daily rollup of the traffic: traces, thumbs and escalations per UTC day, intent and cohort, kept by every write", """
+            CREATE TABLE traffic_days (
+                day INTEGER NOT NULL,
+                intent_id INTEGER NOT NULL,
+                cohort_id INTEGER NOT NULL,
+                traces INTEGER NOT NULL,
+                rated INTEGER NOT NULL,
+                up INTEGER NOT NULL,
+                escalated INTEGER NOT NULL,
+                escalation_known INTEGER NOT NULL,
+                PRIMARY KEY (day, intent_id, cohort_id)
+            ) WITHOUT ROWID;
+            INSERT INTO traffic_days (day, intent_id, cohort_id, traces, rated, up, escalated, escalation_known)
+            SELECT ts - (((ts % 86400000) + 86400000) % 86400000), intent_id, cohort_id,
+                count(*), count(thumbs), coalesce(sum(thumbs > 0), 0), coalesce(sum(escalated <> 0), 0), count(escalated)
+            FROM traces GROUP BY 1, 2, 3;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

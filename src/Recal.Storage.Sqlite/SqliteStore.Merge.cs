@@ -34,6 +34,7 @@ public sealed partial class SqliteStore
             Check(raw.sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO trace_parts (trace_row, key_hash) VALUES (?1, ?2)", out var remember), db);
             // The map of part rows is read only when a part meets a stored trace: a first ingest never needs it.
             Dictionary<long, long>? partRows = _partRows is null ? null : PartRows(db);
+            var rollup = new RollupDelta();
             try
             {
                 for (var i = 0; i < batch.Count; i++)
@@ -60,6 +61,7 @@ public sealed partial class SqliteStore
                         lastRow = raw.sqlite3_last_insert_rowid(db);
                         keys.Add(keyHash);
                         Remember(remember, db, partRows, keyHash, lastRow);
+                        rollup.Add(fresh);
                         added++;
                         continue;
                     }
@@ -81,9 +83,12 @@ public sealed partial class SqliteStore
 
                     UpdateRow(db, row, result, json, transaction);
                     Remember(remember, db, partRows, keyHash, row);
+                    rollup.Remove(stored);
+                    rollup.Add(result);
                     merged++;
                 }
 
+                ApplyRollup(db, rollup, transaction);
                 transaction.Commit();
             }
             catch

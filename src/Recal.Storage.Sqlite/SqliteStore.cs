@@ -263,11 +263,12 @@ public sealed partial class SqliteStore : IRecalStore
         };
     }
 
-    private void LoadNames()
+    private void LoadNames(SqliteTransaction? transaction = null)
     {
         foreach (var (table, column, ids, names) in new[] { ("intents", "name", _intentIds, _intentNames), ("cohorts", "key", _cohortIds, _cohortKeys) })
         {
             using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
             command.CommandText = $"SELECT id, {column} FROM {table}";
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -360,6 +361,7 @@ public sealed partial class SqliteStore : IRecalStore
             Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
+            var rollup = new RollupDelta();
             try
             {
                 foreach (var item in batch)
@@ -380,10 +382,12 @@ public sealed partial class SqliteStore : IRecalStore
                     }
 
                     added++;
+                    rollup.Add(item);
                     lastRow = raw.sqlite3_last_insert_rowid(db);
                     raw.sqlite3_reset(insert);
                 }
 
+                ApplyRollup(db, rollup, transaction);
                 transaction.Commit();
             }
             catch
@@ -449,70 +453,44 @@ public sealed partial class SqliteStore : IRecalStore
         raw.sqlite3_bind_int64(insert, 21, unchecked((long)SamplePriority.Of(sha256, storedSeed, item.Key)));
     }
 
-    /// <summary>The online signals of a window, reading the feedback columns alone from the covering index through the native API.</summary>
-    public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var db = _connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(db, "SELECT thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
-            long traces = 0, rated = 0, up = 0, escalated = 0, escalationKnown = 0;
-            using (scan)
-            {
-                raw.sqlite3_bind_int64(scan, 1, from.ToUnixTimeMilliseconds());
-                raw.sqlite3_bind_int64(scan, 2, to.ToUnixTimeMilliseconds());
-                int result;
-                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    traces++;
-                    if (raw.sqlite3_column_type(scan, 0) != raw.SQLITE_NULL)
-                    {
-                        rated++;
-                        up += raw.sqlite3_column_int64(scan, 0) > 0 ? 1 : 0;
-                    }
+    /// <summary>The online signals of a window: the sum of its cells (<see cref="CountFeedbackBySegmentsAsync"/>).</summary>
+    public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        (await CountFeedbackBySegmentsAsync([(from, to)], cancellationToken).ConfigureAwait(false))[0].Aggregate(default(FeedbackCount), (sum, cell) => sum.Plus(cell.Count));
 
-                    if (raw.sqlite3_column_type(scan, 1) != raw.SQLITE_NULL)
-                    {
-                        escalationKnown++;
-                        escalated += raw.sqlite3_column_int64(scan, 1) != 0 ? 1 : 0;
-                    }
-                }
-
-                Check(result, db);
-            }
-
-            return new FeedbackCount(traces, rated, up, escalated) { EscalationKnown = escalationKnown };
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>The online signals of a window per intent and cohort, from the covering index alone.</summary>
+    /// <summary>The online signals of a window per intent and cohort, from the rollup and the covering index.</summary>
     public async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
         (await CountFeedbackBySegmentsAsync([(from, to)], cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
-    /// The online signals of each segment per intent and cohort, from the covering index alone: adjacent segments are
-    /// read in one pass, each row counted in the segment its timestamp falls in.
+    /// The online signals of each segment per intent and cohort: the whole days of a segment from the daily rollup, the
+    /// parts of a day at its ends from the covering index (touching ends read in one pass, each row counted in the part
+    /// its timestamp falls in), all in one transaction.
     /// </summary>
     public async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
-        var starts = new long[segments.Count];
-        var ends = new long[segments.Count];
+        var splits = new WindowSplit[segments.Count];
+        var parts = new List<(long Start, long End, int Segment)>();
         for (var i = 0; i < segments.Count; i++)
         {
-            (starts[i], ends[i]) = (segments[i].From.ToUnixTimeMilliseconds(), segments[i].To.ToUnixTimeMilliseconds());
-            if (ends[i] < starts[i] || (i > 0 && starts[i] < ends[i - 1]))
+            var (from, to) = (segments[i].From.ToUnixTimeMilliseconds(), segments[i].To.ToUnixTimeMilliseconds());
+            if (to < from || (i > 0 && from < splits[i - 1].To))
             {
                 throw new ArgumentException("segments must be ascending and must not overlap", nameof(segments));
             }
+
+            splits[i] = TrafficDays.Split(from, to);
+            foreach (var (lo, hi) in new[] { (splits[i].From, splits[i].DaysFrom), (splits[i].DaysTo, splits[i].To) })
+            {
+                if (lo < hi)
+                {
+                    parts.Add((lo, hi, i));
+                }
+            }
         }
 
+        var starts = parts.Select(p => p.Start).ToArray();
+        var ends = parts.Select(p => p.End).ToArray();
         var cells = new Dictionary<(long Intent, long Cohort), FeedbackCount>[segments.Count];
         for (var i = 0; i < cells.Length; i++)
         {
@@ -522,16 +500,17 @@ public sealed partial class SqliteStore : IRecalStore
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            using var snapshot = _connection.BeginTransaction(deferred: true);
             var db = _connection.Handle!;
             Check(raw.sqlite3_prepare_v2(db, "SELECT ts, intent_id, cohort_id, thumbs, escalated FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
             using (scan)
             {
                 var rows = 0;
-                // Each stretch of touching segments is one range read.
-                for (var first = 0; first < segments.Count;)
+                // Each stretch of touching parts is one range read.
+                for (var first = 0; first < parts.Count;)
                 {
                     var last = first;
-                    while (last + 1 < segments.Count && starts[last + 1] == ends[last])
+                    while (last + 1 < parts.Count && starts[last + 1] == ends[last])
                     {
                         last++;
                     }
@@ -539,7 +518,7 @@ public sealed partial class SqliteStore : IRecalStore
                     raw.sqlite3_reset(scan);
                     raw.sqlite3_bind_int64(scan, 1, starts[first]);
                     raw.sqlite3_bind_int64(scan, 2, ends[last]);
-                    var segment = first;
+                    var part = first;
                     int result;
                     while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
                     {
@@ -549,12 +528,12 @@ public sealed partial class SqliteStore : IRecalStore
                         }
 
                         var ts = raw.sqlite3_column_int64(scan, 0);
-                        if (ts < starts[segment] || ts >= ends[segment])
+                        if (ts < starts[part] || ts >= ends[part])
                         {
-                            segment = SegmentOf(ts, starts, ends, first, last);
+                            part = SegmentOf(ts, starts, ends, first, last);
                         }
 
-                        ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells[segment], (raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2)), out _);
+                        ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(cells[parts[part].Segment], (raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2)), out _);
                         var rated = raw.sqlite3_column_type(scan, 3) != raw.SQLITE_NULL;
                         var escalationKnown = raw.sqlite3_column_type(scan, 4) != raw.SQLITE_NULL;
                         cell = new FeedbackCount(
@@ -572,13 +551,26 @@ public sealed partial class SqliteStore : IRecalStore
                 }
             }
 
+            for (var i = 0; i < splits.Length; i++)
+            {
+                if (splits[i].HasDays)
+                {
+                    var segment = cells[i];
+                    ReadDays(db, splits[i].DaysFrom, splits[i].DaysTo, (_, intent, cohort, count) =>
+                    {
+                        ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(segment, (intent, cohort), out var _);
+                        cell = cell.Plus(count);
+                    }, cancellationToken);
+                }
+            }
+
             if (cells.Any(c => c.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort))))
             {
                 // Names added by another writer since this store opened.
-                LoadNames();
+                LoadNames(snapshot);
             }
 
-            return [.. cells.Select(c => (IReadOnlyList<FeedbackCell>)[.. c.Select(kv => new FeedbackCell(_intentNames[kv.Key.Intent], _cohortKeys[kv.Key.Cohort], kv.Value))])];
+            return [.. cells.Select(c => (IReadOnlyList<FeedbackCell>)[.. c.Where(kv => kv.Value.Traces > 0).Select(kv => new FeedbackCell(_intentNames[kv.Key.Intent], _cohortKeys[kv.Key.Cohort], kv.Value))])];
         }
         finally
         {
@@ -698,8 +690,9 @@ public sealed partial class SqliteStore : IRecalStore
     }
 
     /// <summary>
-    /// Reads (ts, intent, cohort) from the covering index and counts in memory: integer ids keep the scan narrow,
-    /// and bucketing in C# avoids a per-row SQL expression.
+    /// Counts the whole days of the window from the daily rollup, and the parts of a day at either end from the covering
+    /// index (ts, intent, cohort), counting in memory: integer ids keep the scan narrow, and bucketing in C# avoids a
+    /// per-row SQL expression. Both are read in one transaction, so a write in between cannot be half counted.
     /// </summary>
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
     {
@@ -707,47 +700,69 @@ public sealed partial class SqliteStore : IRecalStore
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // One pass over the covering index through the native API, counting in memory: far cheaper per row than
-            // a SQL GROUP BY (which sorts into a temporary b-tree) or the ADO.NET reader.
+            using var snapshot = _connection.BeginTransaction(deferred: true);
             var db = _connection.Handle!;
-            var sql = "SELECT ts, intent_id, cohort_id FROM traces WHERE ts >= ?1 AND ts < ?2";
-            Check(raw.sqlite3_prepare_v2(db, sql, out var scan), db);
             var counts = new Dictionary<(long Bucket, long Intent, long Cohort), long>();
-            using (scan)
+            long bucketStart = long.MaxValue, bucketEnd = long.MinValue;
+            long BucketOf(long ts)
             {
-                raw.sqlite3_bind_int64(scan, 1, query.From?.ToUnixTimeMilliseconds() ?? long.MinValue);
-                raw.sqlite3_bind_int64(scan, 2, query.To?.ToUnixTimeMilliseconds() ?? long.MaxValue);
-                long bucketStart = long.MaxValue, bucketEnd = long.MinValue;
-                int result;
-                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                if (query.Period == Period.None)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var ts = raw.sqlite3_column_int64(scan, 0);
-                    if (query.Period == Period.None)
-                    {
-                        bucketStart = 0;
-                    }
-                    else if (ts < bucketStart || ts >= bucketEnd)
-                    {
-                        var start = PeriodMath.Start(DateTimeOffset.FromUnixTimeMilliseconds(ts), query.Period);
-                        bucketStart = start.ToUnixTimeMilliseconds();
-                        bucketEnd = PeriodMath.End(start, query.Period).ToUnixTimeMilliseconds();
-                    }
-
-                    var key = (bucketStart, raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2));
-                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _)++;
+                    return 0;
                 }
 
-                Check(result, db);
+                if (ts < bucketStart || ts >= bucketEnd)
+                {
+                    var start = PeriodMath.Start(DateTimeOffset.FromUnixTimeMilliseconds(ts), query.Period);
+                    bucketStart = start.ToUnixTimeMilliseconds();
+                    bucketEnd = PeriodMath.End(start, query.Period).ToUnixTimeMilliseconds();
+                }
+
+                return bucketStart;
+            }
+
+            var split = TrafficDays.Split(query.From?.ToUnixTimeMilliseconds() ?? long.MinValue, query.To?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+            // One pass over the covering index per end through the native API, counting in memory: far cheaper per row
+            // than a SQL GROUP BY (which sorts into a temporary b-tree) or the ADO.NET reader.
+            Check(raw.sqlite3_prepare_v2(db, "SELECT ts, intent_id, cohort_id FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
+            using (scan)
+            {
+                foreach (var (lo, hi) in new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) })
+                {
+                    if (lo >= hi)
+                    {
+                        continue;
+                    }
+
+                    raw.sqlite3_reset(scan);
+                    raw.sqlite3_bind_int64(scan, 1, lo);
+                    raw.sqlite3_bind_int64(scan, 2, hi);
+                    int result;
+                    while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var key = (BucketOf(raw.sqlite3_column_int64(scan, 0)), raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2));
+                        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _)++;
+                    }
+
+                    Check(result, db);
+                }
+            }
+
+            if (split.HasDays)
+            {
+                ReadDays(db, split.DaysFrom, split.DaysTo, (day, intent, cohort, count) =>
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, (BucketOf(day), intent, cohort), out _) += count.Traces, cancellationToken);
             }
 
             if (counts.Keys.Any(k => !_intentNames.ContainsKey(k.Intent) || !_cohortKeys.ContainsKey(k.Cohort)))
             {
                 // Names added by another writer since this store opened.
-                LoadNames();
+                LoadNames(snapshot);
             }
 
             return [.. counts
+                .Where(kv => kv.Value > 0)
                 .Select(kv => new TrafficCount(
                     query.Period == Period.None ? null : DateTimeOffset.FromUnixTimeMilliseconds(kv.Key.Bucket),
                     _intentNames[kv.Key.Intent],

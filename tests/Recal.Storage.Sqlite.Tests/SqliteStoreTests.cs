@@ -224,7 +224,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
+        Scalar("DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -244,7 +244,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
+        Scalar("DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -475,7 +475,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a") is var c ? c with { Trace = c.Trace with { Feedback = new Feedback(Thumbs: 1) } } : null!], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
+        Scalar("DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -489,6 +489,37 @@ public sealed class SqliteStoreTests : IDisposable
         QueryPlan("SELECT id, ts, intent_id, cohort_id, sample_priority FROM traces WHERE ts >= 0 AND ts < 1").Should().Contain("COVERING INDEX traces_by_time_feedback");
         Scalar("SELECT group_concat(name) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces'").Should().Be("traces_by_time_feedback");
         (await migrated.CountFeedbackByCellAsync(Monday, Monday.AddDays(1), TestContext.Current.CancellationToken)).Should().Equal(new FeedbackCell("a", "plan=free", new FeedbackCount(1, 1, 1, 0)));
+    }
+
+    [Fact]
+    public async Task A_version_8_store_gains_the_daily_rollup_built_from_its_traces()
+    {
+        // Given a store at schema version 8 holding rated and escalated traces over two days
+        await using (var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken))
+        {
+            await store.AddTracesAsync(
+            [
+                Classified("a", Monday.AddHours(1), "a") is var a ? a with { Trace = a.Trace with { Feedback = new Feedback(Thumbs: 1, Escalated: false) } } : null!,
+                Classified("b", Monday.AddHours(2), "a") is var b ? b with { Trace = b.Trace with { Feedback = new Feedback(Thumbs: -1, Escalated: true) } } : null!,
+                Classified("c", Monday.AddDays(1), "b"),
+            ],
+            TestContext.Current.CancellationToken);
+        }
+
+        Scalar("DROP TABLE traffic_days; DELETE FROM schema_migrations WHERE version > 8; SELECT MAX(version) FROM schema_migrations").Should().Be(8);
+
+        // When it is opened
+        await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        // Then migration 9 counts the stored traces into the rollup, and whole days are read from it
+        migrated.SchemaVersion.Should().BeGreaterThanOrEqualTo(9);
+        Scalar("SELECT group_concat(day || ':' || traces || ':' || rated || ':' || up || ':' || escalated || ':' || escalation_known, ' ') FROM (SELECT * FROM traffic_days ORDER BY day)")
+            .Should().Be($"{Monday.ToUnixTimeMilliseconds()}:2:2:1:1:2 {Monday.AddDays(1).ToUnixTimeMilliseconds()}:1:0:0:0:0");
+        (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), TestContext.Current.CancellationToken)).Should().Be(new FeedbackCount(3, 2, 1, 1) { EscalationKnown = 2 });
+        Scalar($"UPDATE traffic_days SET traces = traces + 10 WHERE day = {Monday.ToUnixTimeMilliseconds()}; SELECT changes()").Should().Be(1);
+        (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), TestContext.Current.CancellationToken)).Traces.Should().Be(13, "a whole day is read from the rollup");
+        (await migrated.CountFeedbackAsync(Monday.AddMinutes(1), Monday.AddDays(2), TestContext.Current.CancellationToken)).Traces.Should().Be(3, "part of a day is read from the traces");
+        (await migrated.CountTrafficAsync(new TrafficQuery(Period: Period.Week), TestContext.Current.CancellationToken)).Sum(c => c.Count).Should().Be(13);
     }
 
     internal static ClassifiedTrace Classified(string id, DateTimeOffset time, string intent) =>

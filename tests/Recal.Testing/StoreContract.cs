@@ -218,6 +218,66 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Counts_over_whole_days_and_parts_of_days_agree_with_the_traces_after_adds_and_merges()
+    {
+        // Given traffic over nine days at odd hours, in two adds and a merge that moves traces in time, intent, cohort and feedback
+        await using var store = await OpenEmptyAsync();
+        var random = new Random(7);
+        string[] intents = ["balance", "card", "loan"];
+        var traces = Enumerable.Range(0, 300).Select(i => Trace(
+            $"r{i}",
+            Monday.AddMinutes(random.Next(0, 9 * 24 * 60)).AddMilliseconds(random.Next(0, 60_000)),
+            intents[random.Next(intents.Length)],
+            random.Next(3) == 0 ? "plan=pro" : "plan=free",
+            new Feedback(Thumbs: random.Next(3) - 1 is var t && t != 0 ? t : null, Escalated: random.Next(3) switch { 0 => true, 1 => false, _ => null }))).ToList();
+        await store.AddTracesAsync(traces[..150], Token);
+        await store.AddTracesAsync(traces[150..], Token);
+        await store.MergeTracesAsync(
+            [.. traces.Where((_, i) => i % 7 == 0).Select(t => new TraceUpdate(t.Key, null, new Feedback(Thumbs: 1, Escalated: true)))],
+            (stored, update) => stored with { Trace = stored.Trace with { Timestamp = stored.Trace.Timestamp.AddHours(30), Feedback = update.Feedback }, Intent = "moved", CohortKey = "plan=pro" },
+            null,
+            Token);
+        var stored = await ScanAsync(store);
+
+        // When windows with and without whole days, touching and apart, are counted
+        (DateTimeOffset From, DateTimeOffset To)[] segments =
+        [
+            (Monday.AddHours(-5), Monday.AddHours(13.5)),
+            (Monday.AddHours(13.5), Monday.AddDays(3).AddMinutes(17)),
+            (Monday.AddDays(3).AddMinutes(17), Monday.AddDays(4)),
+            (Monday.AddDays(5), Monday.AddDays(8)),
+            (Monday.AddDays(8).AddHours(2), Monday.AddDays(8).AddHours(3)),
+            (Monday.AddDays(9), Monday.AddDays(11).AddSeconds(1)),
+        ];
+        var counted = await store.CountFeedbackBySegmentsAsync(segments, Token);
+
+        // Then each agrees with counting the stored traces one by one
+        static FeedbackCount Sum(IEnumerable<ClassifiedTrace> traces) => traces.Aggregate(default(FeedbackCount), (sum, t) => sum.Plus(FeedbackCount.Of(t.Trace.Feedback)));
+        IEnumerable<ClassifiedTrace> In(DateTimeOffset from, DateTimeOffset to) => stored.Where(t => t.Trace.Timestamp >= from && t.Trace.Timestamp < to);
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var (from, to) = segments[i];
+            var expected = In(from, to).GroupBy(t => (t.Intent, t.CohortKey)).Select(g => new FeedbackCell(g.Key.Intent, g.Key.CohortKey, Sum(g))).ToList();
+            counted[i].Should().BeEquivalentTo(expected, $"segment {i} is [{from:O}, {to:O})");
+            (await store.CountFeedbackAsync(from, to, Token)).Should().Be(Sum(In(from, to)));
+            (await store.CountFeedbackByCellAsync(from, to, Token)).Should().BeEquivalentTo(expected);
+        }
+
+        foreach (var period in new[] { Period.None, Period.Day, Period.Week })
+        {
+            foreach (var (from, to) in new (DateTimeOffset?, DateTimeOffset?)[] { (null, null), (Monday.AddHours(7), null), (null, Monday.AddDays(6).AddHours(1)), (Monday.AddHours(7), Monday.AddDays(6).AddHours(1)) })
+            {
+                var expected = stored
+                    .Where(t => (from is null || t.Trace.Timestamp >= from) && (to is null || t.Trace.Timestamp < to))
+                    .GroupBy(t => (Bucket: period == Period.None ? (DateTimeOffset?)null : PeriodMath.Start(t.Trace.Timestamp, period), t.Intent, t.CohortKey))
+                    .Select(g => new TrafficCount(g.Key.Bucket, g.Key.Intent, g.Key.CohortKey, g.Count()))
+                    .OrderBy(c => c.BucketStart).ThenBy(c => c.Intent, StringComparer.Ordinal).ThenBy(c => c.CohortKey, StringComparer.Ordinal);
+                (await store.CountTrafficAsync(new TrafficQuery(from, to, period), Token)).Should().Equal(expected, $"{period} over [{from:O}, {to:O})");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Heads_give_positions_that_read_back_keys_and_classification_texts()
     {
         await using var store = await OpenEmptyAsync();
