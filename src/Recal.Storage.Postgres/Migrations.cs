@@ -4,7 +4,7 @@ namespace Recal.Storage.Postgres;
 /// The store's schema in PostgreSQL, as an ordered list of migrations applied in the store's schema
 /// (<see cref="PostgresStore.Schema"/>). A migration is never edited once released: changes are new entries. Each runs
 /// in its own transaction with its version row, under an advisory lock, so two processes opening a new store take turns.
-/// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types.
+/// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types; migration 2 is SQLite's 9.
 /// </summary>
 internal static class Migrations
 {
@@ -113,6 +113,23 @@ internal static class Migrations
                 vector real[] NOT NULL,
                 PRIMARY KEY (embedder, text_hash)
             );
+            """),
+        (2, "daily rollup of the traffic: traces, thumbs and escalations per UTC day, intent and cohort, kept by every write", """
+            CREATE TABLE traffic_days (
+                day timestamptz NOT NULL,
+                intent text COLLATE "C" NOT NULL,
+                cohort text COLLATE "C" NOT NULL,
+                traces bigint NOT NULL,
+                rated bigint NOT NULL,
+                up bigint NOT NULL,
+                escalated bigint NOT NULL,
+                escalation_known bigint NOT NULL,
+                PRIMARY KEY (day, intent, cohort)
+            );
+            INSERT INTO traffic_days (day, intent, cohort, traces, rated, up, escalated, escalation_known)
+            SELECT date_trunc('day', ts, 'UTC'), intent, cohort,
+                count(*), count(thumbs), count(*) FILTER (WHERE thumbs > 0), count(*) FILTER (WHERE escalated), count(escalated)
+            FROM traces GROUP BY 1, 2, 3;
             """),
     ];
 

@@ -12,49 +12,96 @@ public sealed partial class PostgresStore
     private const string FeedbackAggregates =
         "count(*), count(thumbs), count(*) FILTER (WHERE thumbs > 0), count(*) FILTER (WHERE escalated), count(escalated)";
 
-    /// <summary>One GROUP BY in the server: the buckets are <c>date_trunc</c> in UTC (ISO weeks start on Monday, as <see cref="PeriodMath"/>'s).</summary>
+    /// <summary>
+    /// One statement (one snapshot): the whole days of the window summed from the daily rollup, the parts of a day at
+    /// its ends grouped from the time index, the buckets <c>date_trunc</c> in UTC (ISO weeks start on Monday, as
+    /// <see cref="PeriodMath"/>'s).
+    /// </summary>
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var bucket = query.Period switch
+        string Bucket(string column) => query.Period switch
         {
             Period.None => "NULL::timestamptz",
-            Period.Day => "date_trunc('day', ts, 'UTC')",
-            Period.Week => "date_trunc('week', ts, 'UTC')",
-            Period.Month => "date_trunc('month', ts, 'UTC')",
+            Period.Day => $"date_trunc('day', {column}, 'UTC')",
+            Period.Week => $"date_trunc('week', {column}, 'UTC')",
+            Period.Month => $"date_trunc('month', {column}, 'UTC')",
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Period, "unknown period"),
         };
-        var (where, parameters) = Window(query.From, query.To);
+        var split = TrafficDays.Split(query.From?.ToUnixTimeMilliseconds() ?? long.MinValue, query.To?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+        var parameters = new List<NpgsqlParameter>();
+        var ends = new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) }.Where(e => e.Item1 < e.Item2).Select(e => Between("ts", e.Item1, e.Item2, parameters)).ToList();
+        var parts = new List<string>();
+        if (ends.Count > 0)
+        {
+            parts.Add($"SELECT {Bucket("ts")} AS b, intent, cohort, count(*) AS n FROM traces WHERE {string.Join(" OR ", ends)} GROUP BY 1, 2, 3");
+        }
+
+        if (split.HasDays)
+        {
+            parts.Add($"SELECT {Bucket("day")}, intent, cohort, sum(traces) FROM traffic_days WHERE {Between("day", split.DaysFrom, split.DaysTo, parameters)} GROUP BY 1, 2, 3");
+        }
+
         var counts = new List<TrafficCount>();
         await ReadAsync(
-            $"SELECT {bucket}, intent, cohort, count(*) FROM traces {where} GROUP BY 1, 2, 3",
+            $"SELECT b, intent, cohort, sum(n)::bigint FROM ({string.Join(" UNION ALL ", parts)}) AS c (b, intent, cohort, n) GROUP BY 1, 2, 3 HAVING sum(n) > 0",
             r => counts.Add(new TrafficCount(r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1), r.GetString(2), r.GetInt64(3))),
             cancellationToken,
-            parameters).ConfigureAwait(false);
+            [.. parameters]).ConfigureAwait(false);
         // Ordered here, by ordinal comparison, whatever the database's collation.
         return [.. counts.OrderBy(c => c.BucketStart).ThenBy(c => c.Intent, StringComparer.Ordinal).ThenBy(c => c.CohortKey, StringComparer.Ordinal)];
     }
 
-    public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    /// <summary>lo ≤ <paramref name="column"/> &lt; hi (Unix milliseconds; <see cref="long.MinValue"/> and <see cref="long.MaxValue"/> are open), its parameters added to <paramref name="parameters"/>.</summary>
+    private static string Between(string column, long lo, long hi, List<NpgsqlParameter> parameters)
     {
-        var (where, parameters) = Window(from, to);
-        var count = default(FeedbackCount);
-        await ReadAsync($"SELECT {FeedbackAggregates} FROM traces {where}", r => count = ReadFeedback(r, 0), cancellationToken, parameters).ConfigureAwait(false);
-        return count;
+        var conditions = new List<string>();
+        if (lo != long.MinValue)
+        {
+            parameters.Add(Parameter(DateTimeOffset.FromUnixTimeMilliseconds(lo), NpgsqlDbType.TimestampTz));
+            conditions.Add($"{column} >= ${parameters.Count}");
+        }
+
+        if (hi != long.MaxValue)
+        {
+            parameters.Add(Parameter(DateTimeOffset.FromUnixTimeMilliseconds(hi), NpgsqlDbType.TimestampTz));
+            conditions.Add($"{column} < ${parameters.Count}");
+        }
+
+        return conditions.Count == 0 ? "TRUE" : $"({string.Join(" AND ", conditions)})";
     }
+
+    /// <summary>The online signals of a window: the sum of its cells (<see cref="CountFeedbackBySegmentsAsync"/>).</summary>
+    public async ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        (await CountFeedbackBySegmentsAsync([(from, to)], cancellationToken).ConfigureAwait(false))[0].Aggregate(default(FeedbackCount), (sum, cell) => sum.Plus(cell.Count));
 
     public async ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
         (await CountFeedbackBySegmentsAsync([(from, to)], cancellationToken).ConfigureAwait(false))[0];
 
-    /// <summary>One query for every segment: the segments joined to the time index, grouped by segment, intent and cohort.</summary>
+    /// <summary>
+    /// One statement for every segment (one snapshot): the whole days of each summed from the daily rollup, the parts
+    /// of a day at its ends joined to the time index, grouped by segment, intent and cohort.
+    /// </summary>
     public async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
+        var ends = new List<(long From, long To, long Segment)>();
+        var days = new List<(long From, long To, long Segment)>();
+        var previousTo = long.MinValue;
         for (var i = 0; i < segments.Count; i++)
         {
-            if (segments[i].To < segments[i].From || (i > 0 && segments[i].From < segments[i - 1].To))
+            var (from, to) = (segments[i].From.ToUnixTimeMilliseconds(), segments[i].To.ToUnixTimeMilliseconds());
+            if (to < from || (i > 0 && from < previousTo))
             {
                 throw new ArgumentException("segments must be ascending and must not overlap", nameof(segments));
+            }
+
+            previousTo = to;
+            var split = TrafficDays.Split(from, to);
+            ends.AddRange(new[] { (split.From, split.DaysFrom, (long)i + 1), (split.DaysTo, split.To, (long)i + 1) }.Where(e => e.Item1 < e.Item2));
+            if (split.HasDays)
+            {
+                days.Add((split.DaysFrom, split.DaysTo, i + 1));
             }
         }
 
@@ -64,17 +111,31 @@ public sealed partial class PostgresStore
             return cells;
         }
 
+        static NpgsqlParameter Times(IEnumerable<long> ms) => Parameter(ms.Select(DateTimeOffset.FromUnixTimeMilliseconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        static NpgsqlParameter Numbers(IEnumerable<long> n) => Parameter(n.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint);
         await ReadAsync(
             $"""
-            SELECT s.n, intent, cohort, {FeedbackAggregates}
-            FROM unnest($1::timestamptz[], $2::timestamptz[]) WITH ORDINALITY AS s(lo, hi, n)
-            JOIN traces ON ts >= s.lo AND ts < s.hi
-            GROUP BY s.n, intent, cohort
+            SELECT n, intent, cohort, sum(c)::bigint, sum(rated)::bigint, sum(up)::bigint, sum(escalated)::bigint, sum(escalation_known)::bigint FROM (
+                SELECT s.n, intent, cohort, {FeedbackAggregates}
+                FROM unnest($1::timestamptz[], $2::timestamptz[], $3::bigint[]) AS s(lo, hi, n)
+                JOIN traces ON ts >= s.lo AND ts < s.hi
+                GROUP BY s.n, intent, cohort
+                UNION ALL
+                SELECT s.n, intent, cohort, sum(traces), sum(rated), sum(up), sum(escalated), sum(escalation_known)
+                FROM unnest($4::timestamptz[], $5::timestamptz[], $6::bigint[]) AS s(lo, hi, n)
+                JOIN traffic_days ON day >= s.lo AND day < s.hi
+                GROUP BY s.n, intent, cohort
+            ) AS k (n, intent, cohort, c, rated, up, escalated, escalation_known)
+            GROUP BY n, intent, cohort HAVING sum(c) > 0
             """,
             r => cells[(int)r.GetInt64(0) - 1].Add(new FeedbackCell(r.GetString(1), r.GetString(2), ReadFeedback(r, 3))),
             cancellationToken,
-            Parameter(segments.Select(s => Milliseconds(s.From)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz),
-            Parameter(segments.Select(s => Milliseconds(s.To)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
+            Times(ends.Select(e => e.From)),
+            Times(ends.Select(e => e.To)),
+            Numbers(ends.Select(e => e.Segment)),
+            Times(days.Select(d => d.From)),
+            Times(days.Select(d => d.To)),
+            Numbers(days.Select(d => d.Segment))).ConfigureAwait(false);
         return cells;
     }
 

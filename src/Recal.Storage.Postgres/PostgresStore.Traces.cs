@@ -43,6 +43,9 @@ public sealed partial class PostgresStore
         var keys = await StoredKeysAsync(connection, transaction, batch.Select(t => t.Key), cancellationToken).ConfigureAwait(false);
         var fresh = batch.Where(t => keys.Add(t.Key)).ToList();
         await CopyTracesAsync(connection, fresh, ingest, cancellationToken).ConfigureAwait(false);
+        var rollup = new RollupDelta();
+        fresh.ForEach(rollup.Add);
+        await ApplyRollupAsync(connection, transaction, rollup, cancellationToken).ConfigureAwait(false);
         await CountChangeAsync(connection, transaction, fresh.Count, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new StoreBatchResult(fresh.Count, batch.Count - fresh.Count);
@@ -66,6 +69,7 @@ public sealed partial class PostgresStore
         await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         var keys = batch.Select(u => u.Key).Distinct(StringComparer.Ordinal).ToArray();
         var traces = new Dictionary<string, (long? Row, ClassifiedTrace Trace, bool Changed)>(StringComparer.Ordinal);
+        var storedBefore = new Dictionary<string, ClassifiedTrace>(StringComparer.Ordinal);
         await using (var read = new NpgsqlCommand($"SELECT id, {TraceColumns} FROM traces WHERE key = ANY($1)", connection, transaction))
         {
             read.Parameters.Add(Parameter(keys, NpgsqlDbType.Array | NpgsqlDbType.Text));
@@ -74,6 +78,7 @@ public sealed partial class PostgresStore
             {
                 var trace = ReadTrace(reader, 1);
                 traces[trace.Key] = (reader.GetInt64(0), trace, false);
+                storedBefore[trace.Key] = trace;
             }
         }
 
@@ -145,7 +150,17 @@ public sealed partial class PostgresStore
         }
 
         await CopyTracesAsync(connection, [.. fresh.Select(k => traces[k].Trace)], ingest, cancellationToken).ConfigureAwait(false);
-        await UpdateTracesAsync(connection, transaction, [.. traces.Values.Where(t => t.Row is not null && t.Changed).Select(t => (t.Row!.Value, t.Trace))], cancellationToken).ConfigureAwait(false);
+        var changed = traces.Values.Where(t => t.Row is not null && t.Changed).ToList();
+        await UpdateTracesAsync(connection, transaction, [.. changed.Select(t => (t.Row!.Value, t.Trace))], cancellationToken).ConfigureAwait(false);
+        var rollup = new RollupDelta();
+        fresh.ForEach(k => rollup.Add(traces[k].Trace));
+        foreach (var (_, trace, _) in changed)
+        {
+            rollup.Remove(storedBefore[trace.Key]);
+            rollup.Add(trace);
+        }
+
+        await ApplyRollupAsync(connection, transaction, rollup, cancellationToken).ConfigureAwait(false);
         await KeepPendingAsync(connection, transaction, [.. kept.Where(k => !applied.Contains(k.Key))], applied, cancellationToken).ConfigureAwait(false);
         await CountChangeAsync(connection, transaction, added + merged, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -200,6 +215,40 @@ public sealed partial class PostgresStore
         {
             await ExecuteAsync(connection, transaction, "UPDATE trace_changes SET version = version + 1", cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Adds a write's changes to the daily rollup (<see cref="TrafficDays"/>): one upsert of every changed cell, in the writer's transaction.</summary>
+    private static async Task ApplyRollupAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RollupDelta rollup, CancellationToken cancellationToken)
+    {
+        // Cells keyed as stored: text without U+0000 (two names that differ only there are one cell, as their traces are).
+        var changes = rollup.Changes
+            .GroupBy(c => (c.Key.Day, Intent: Text(c.Key.Intent), Cohort: Text(c.Key.CohortKey)))
+            .Select(g => (g.Key, Value: g.Aggregate(default(FeedbackCount), (sum, c) => sum.Plus(c.Value))))
+            .ToList();
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        await using var upsert = new NpgsqlCommand(
+            """
+            INSERT INTO traffic_days AS d (day, intent, cohort, traces, rated, up, escalated, escalation_known)
+            SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+            ON CONFLICT (day, intent, cohort) DO UPDATE SET
+                traces = d.traces + excluded.traces, rated = d.rated + excluded.rated, up = d.up + excluded.up,
+                escalated = d.escalated + excluded.escalated, escalation_known = d.escalation_known + excluded.escalation_known
+            """,
+            connection,
+            transaction);
+        upsert.Parameters.Add(Parameter(changes.Select(c => DateTimeOffset.FromUnixTimeMilliseconds(c.Key.Day)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz));
+        upsert.Parameters.Add(Parameter(changes.Select(c => c.Key.Intent).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
+        upsert.Parameters.Add(Parameter(changes.Select(c => c.Key.Cohort).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
+        upsert.Parameters.Add(Parameter(changes.Select(c => c.Value.Traces).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        upsert.Parameters.Add(Parameter(changes.Select(c => c.Value.Rated).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        upsert.Parameters.Add(Parameter(changes.Select(c => c.Value.Up).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        upsert.Parameters.Add(Parameter(changes.Select(c => c.Value.Escalated).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        upsert.Parameters.Add(Parameter(changes.Select(c => c.Value.EscalationKnown).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint));
+        await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The keys among <paramref name="keys"/> that are stored (one query on the key index).</summary>

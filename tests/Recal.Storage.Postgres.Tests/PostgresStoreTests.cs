@@ -44,6 +44,36 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_version_1_store_gains_the_daily_rollup_built_from_its_traces_and_whole_days_are_read_from_it()
+    {
+        // Given a store at schema version 1 holding rated and escalated traces over two days
+        var (connection, database) = await EmptyAsync();
+        await using (var store = await PostgresStore.OpenAsync(connection, "test", Token))
+        {
+            await store.AddTracesAsync(
+            [
+                Trace("a") with { Trace = Trace("a").Trace with { Timestamp = Monday.AddHours(1), Feedback = new Feedback(Thumbs: 1, Escalated: false) } },
+                Trace("b") with { Trace = Trace("b").Trace with { Timestamp = Monday.AddHours(2), Feedback = new Feedback(Thumbs: -1, Escalated: true) } },
+                Trace("c") with { Trace = Trace("c").Trace with { Timestamp = Monday.AddDays(1) } },
+            ],
+            Token);
+        }
+
+        await database.ExecuteAsync($"DROP TABLE {PostgresStore.Schema}.traffic_days; DELETE FROM {PostgresStore.Schema}.schema_version WHERE version > 1", Token);
+
+        // When it is opened
+        await using var migrated = await PostgresStore.OpenAsync(connection, "test", Token);
+
+        // Then migration 2 counts the stored traces into the rollup, and the counts of whole days come from it
+        migrated.SchemaVersion.Should().BeGreaterThanOrEqualTo(2);
+        (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), Token)).Should().Be(new FeedbackCount(3, 2, 1, 1) { EscalationKnown = 2 });
+        await database.ExecuteAsync($"UPDATE {PostgresStore.Schema}.traffic_days SET traces = traces + 10 WHERE day = '{Monday:O}'", Token);
+        (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), Token)).Traces.Should().Be(13, "a whole day is read from the rollup");
+        (await migrated.CountFeedbackAsync(Monday.AddMinutes(1), Monday.AddDays(2), Token)).Traces.Should().Be(3, "part of a day is read from the traces");
+        (await migrated.CountTrafficAsync(new TrafficQuery(Period: Period.Week), Token)).Sum(c => c.Count).Should().Be(13);
+    }
+
+    [Fact]
     public async Task A_store_written_by_a_newer_recal_is_refused_with_its_version_and_what_to_do()
     {
         // Given a store whose version table says a later Recal migrated it
@@ -58,7 +88,7 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         // Then both are refused with RC3003, naming the store, and the tables are left as they were
         foreach (var open in new[] { write, read })
         {
-            var refused = (await open.Should().ThrowAsync<StoreVersionException>()).WithMessage("*schema version 99*this version knows up to 1*").Which;
+            var refused = (await open.Should().ThrowAsync<StoreVersionException>()).WithMessage($"*schema version 99*this version knows up to {Migrations.Latest}*").Which;
             refused.Code.Should().Be(StoreException.SchemaMismatch);
             refused.Path.Should().Be("postgres://recal@db/evals");
             refused.Hint.Should().Contain("upgrade Recal");
