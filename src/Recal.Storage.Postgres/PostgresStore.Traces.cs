@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -42,12 +43,14 @@ public sealed partial class PostgresStore
         await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         var keys = await StoredKeysAsync(connection, transaction, batch.Select(t => t.Key), cancellationToken).ConfigureAwait(false);
         var fresh = batch.Where(t => keys.Add(t.Key)).ToList();
+        var partitions = await EnsurePartitionsAsync(connection, transaction, fresh.Select(t => t.Trace.Timestamp), cancellationToken).ConfigureAwait(false);
         await CopyTracesAsync(connection, fresh, ingest, cancellationToken).ConfigureAwait(false);
         var rollup = new RollupDelta();
         fresh.ForEach(rollup.Add);
         await ApplyRollupAsync(connection, transaction, rollup, cancellationToken).ConfigureAwait(false);
         await CountChangeAsync(connection, transaction, fresh.Count, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        partitions.ForEach(m => _partitions[m] = true);
         return new StoreBatchResult(fresh.Count, batch.Count - fresh.Count);
     }
 
@@ -149,8 +152,9 @@ public sealed partial class PostgresStore
             added++;
         }
 
-        await CopyTracesAsync(connection, [.. fresh.Select(k => traces[k].Trace)], ingest, cancellationToken).ConfigureAwait(false);
         var changed = traces.Values.Where(t => t.Row is not null && t.Changed).ToList();
+        var partitions = await EnsurePartitionsAsync(connection, transaction, fresh.Select(k => traces[k].Trace.Trace.Timestamp).Concat(changed.Select(t => t.Trace.Trace.Timestamp)), cancellationToken).ConfigureAwait(false);
+        await CopyTracesAsync(connection, [.. fresh.Select(k => traces[k].Trace)], ingest, cancellationToken).ConfigureAwait(false);
         await UpdateTracesAsync(connection, transaction, [.. changed.Select(t => (t.Row!.Value, t.Trace))], cancellationToken).ConfigureAwait(false);
         var rollup = new RollupDelta();
         fresh.ForEach(k => rollup.Add(traces[k].Trace));
@@ -164,6 +168,7 @@ public sealed partial class PostgresStore
         await KeepPendingAsync(connection, transaction, [.. kept.Where(k => !applied.Contains(k.Key))], applied, cancellationToken).ConfigureAwait(false);
         await CountChangeAsync(connection, transaction, added + merged, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        partitions.ForEach(m => _partitions[m] = true);
         return new MergeBatchResult(added, merged, unchanged, missing);
     }
 
@@ -216,6 +221,31 @@ public sealed partial class PostgresStore
             await ExecuteAsync(connection, transaction, "UPDATE trace_changes SET version = version + 1", cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Makes sure a partition of <c>traces</c> holds each UTC month of <paramref name="times"/> (docs/store.md#partitions):
+    /// a month this store has not written to yet gets <c>CREATE TABLE IF NOT EXISTS … PARTITION OF</c>, in the writer's
+    /// transaction (writers take turns, so two never race to create one). Returns the months it checked, to be
+    /// remembered once the transaction commits (a rolled-back write takes its new partition with it).
+    /// </summary>
+    private async Task<List<DateTimeOffset>> EnsurePartitionsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<DateTimeOffset> times, CancellationToken cancellationToken)
+    {
+        var months = times.Select(t => PeriodMath.Start(t, Period.Month)).Distinct().Where(m => !_partitions.ContainsKey(m)).Order().ToList();
+        foreach (var month in months)
+        {
+            var (from, to) = (month.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), month.AddMonths(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+            await ExecuteAsync(
+                connection,
+                transaction,
+                $"CREATE TABLE IF NOT EXISTS {PartitionName(month)} PARTITION OF traces FOR VALUES FROM ('{from}') TO ('{to}')",
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return months;
+    }
+
+    /// <summary>The table holding one UTC month of traces: <c>traces_YYYY_MM</c>.</summary>
+    internal static string PartitionName(DateTimeOffset month) => $"traces_{month.UtcDateTime.ToString("yyyy_MM", CultureInfo.InvariantCulture)}";
 
     /// <summary>Adds a write's changes to the daily rollup (<see cref="TrafficDays"/>): one upsert of every changed cell, in the writer's transaction.</summary>
     private static async Task ApplyRollupAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RollupDelta rollup, CancellationToken cancellationToken)

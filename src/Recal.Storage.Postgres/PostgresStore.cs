@@ -23,6 +23,9 @@ public sealed partial class PostgresStore : IRecalStore
     // Replaced whole (one reference), so concurrent callers see one consistent pair.
     private volatile CachedSpan? _span;
 
+    // The UTC months whose partition of traces this store has made sure of, in committed writes.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<DateTimeOffset, bool> _partitions = new();
+
     private PostgresStore(NpgsqlDataSource dataSource, string display, int schemaVersion, bool readOnly)
     {
         _dataSource = dataSource;

@@ -34,7 +34,7 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         (await PostgresStore.ExistsAsync(connection, "test", Token)).Should().BeTrue();
         await using (var data = NpgsqlDataSource.Create(connection))
         {
-            (await data.CreateCommand("SELECT count(*) FROM schema_version").ExecuteScalarAsync(Token)).Should().Be((long)Migrations.Latest);
+            (await data.CreateCommand("SELECT count(*) FROM schema_version").ExecuteScalarAsync(Token)).Should().Be((long)Migrations.All.Count);
         }
 
         foreach (var store in stores)
@@ -44,33 +44,39 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task A_version_1_store_gains_the_daily_rollup_built_from_its_traces_and_whole_days_are_read_from_it()
+    public async Task A_version_1_store_is_partitioned_by_month_and_gains_the_daily_rollup_keeping_its_traces_and_ids()
     {
-        // Given a store at schema version 1 holding rated and escalated traces over two days
+        // Given a store at schema version 1 (migration 1 alone) holding rated and escalated traces in two months
         var (connection, database) = await EmptyAsync();
-        await using (var store = await PostgresStore.OpenAsync(connection, "test", Token))
-        {
-            await store.AddTracesAsync(
-            [
-                Trace("a") with { Trace = Trace("a").Trace with { Timestamp = Monday.AddHours(1), Feedback = new Feedback(Thumbs: 1, Escalated: false) } },
-                Trace("b") with { Trace = Trace("b").Trace with { Timestamp = Monday.AddHours(2), Feedback = new Feedback(Thumbs: -1, Escalated: true) } },
-                Trace("c") with { Trace = Trace("c").Trace with { Timestamp = Monday.AddDays(1) } },
-            ],
+        var schema = PostgresStore.Schema;
+        await database.ExecuteAsync(
+            $"""
+            CREATE SCHEMA {schema}; SET search_path TO {schema};
+            {Migrations.All[0].Sql}
+            CREATE TABLE schema_version (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO schema_version (version, description) VALUES (1, 'first');
+            INSERT INTO traces (key, ts, input_text, intent, intent_source, confidence, cohort, sample_priority, thumbs, escalated) VALUES
+                ('id:a', '{Monday.AddHours(1):O}', 'x', 'balance', 0, 0.75, 'plan=free', 11, 1, false),
+                ('id:b', '{Monday.AddHours(2):O}', 'x', 'balance', 0, 0.75, 'plan=free', 12, -1, true),
+                ('id:c', '{Monday.AddDays(-1):O}', 'x', 'card', 0, 0.75, 'plan=free', 13, NULL, NULL);
+            """,
             Token);
-        }
-
-        await database.ExecuteAsync($"DROP TABLE {PostgresStore.Schema}.traffic_days; DELETE FROM {PostgresStore.Schema}.schema_version WHERE version > 1", Token);
 
         // When it is opened
         await using var migrated = await PostgresStore.OpenAsync(connection, "test", Token);
 
-        // Then migration 2 counts the stored traces into the rollup, and the counts of whole days come from it
-        migrated.SchemaVersion.Should().BeGreaterThanOrEqualTo(2);
-        (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), Token)).Should().Be(new FeedbackCount(3, 2, 1, 1) { EscalationKnown = 2 });
-        await database.ExecuteAsync($"UPDATE {PostgresStore.Schema}.traffic_days SET traces = traces + 10 WHERE day = '{Monday:O}'", Token);
-        (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), Token)).Traces.Should().Be(13, "a whole day is read from the rollup");
-        (await migrated.CountFeedbackAsync(Monday.AddMinutes(1), Monday.AddDays(2), Token)).Traces.Should().Be(3, "part of a day is read from the traces");
-        (await migrated.CountTrafficAsync(new TrafficQuery(Period: Period.Week), Token)).Sum(c => c.Count).Should().Be(13);
+        // Then the traces are in one partition per month with their ids, the rollup counts them, whole days come from it,
+        // and a later trace in a new month gets its partition and the next id
+        migrated.SchemaVersion.Should().Be(Migrations.Latest);
+        (await database.ScalarAsync($"SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '{schema}.traces'::regclass", Token))
+            .Should().Be("traces_2026_05,traces_2026_06");
+        (await database.ScalarAsync($"SELECT string_agg(key || '=' || id, ',' ORDER BY id) FROM {schema}.traces", Token)).Should().Be("id:a=1,id:b=2,id:c=3");
+        (await migrated.CountFeedbackAsync(Monday.AddDays(-1), Monday.AddDays(2), Token)).Should().Be(new FeedbackCount(3, 2, 1, 1) { EscalationKnown = 2 });
+        await database.ExecuteAsync($"UPDATE {schema}.traffic_days SET traces = traces + 10 WHERE day = '{Monday:O}'", Token);
+        (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), Token)).Traces.Should().Be(12, "a whole day is read from the rollup");
+        (await migrated.CountFeedbackAsync(Monday.AddMinutes(1), Monday.AddDays(2), Token)).Traces.Should().Be(2, "part of a day is read from the traces");
+        await migrated.AddTracesAsync([Trace("d") with { Trace = Trace("d").Trace with { Timestamp = Monday.AddMonths(2) } }], Token);
+        (await database.ScalarAsync($"SELECT id FROM {schema}.traces_2026_08 WHERE key = 'id:d'", Token)).Should().Be(4L);
     }
 
     [Fact]

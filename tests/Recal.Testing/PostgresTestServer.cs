@@ -98,6 +98,15 @@ public sealed class ThrowawayDatabase(NpgsqlConnectionStringBuilder admin, strin
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Runs a query in this database (outside any store) and returns its first column of its first row.</summary>
+    public async Task<object?> ScalarAsync(string sql, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = Name }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
