@@ -222,6 +222,44 @@ public sealed partial class PostgresStore
             parameters).ConfigureAwait(false);
     }
 
+    /// <summary>The index on (intent, cohort, priority) answers <see cref="ScanLowestHeadsAsync"/> (migration 5).</summary>
+    public bool ChoosesLowestHeads => true;
+
+    /// <summary>
+    /// One statement: for each cell, the first rows of its range of the (intent, cohort, priority) index within the
+    /// window, in the partitions the window overlaps; a cell costs its limit, not its traffic. The priority is stored as
+    /// a signed bigint; the index orders it with its sign bit flipped, which is the unsigned order.
+    /// </summary>
+    public async ValueTask ScanLowestHeadsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<(string Intent, string CohortKey), int> limits, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(visit);
+        var cells = limits.Where(l => l.Value > 0).ToList();
+        if (cells.Count == 0 || to <= from)
+        {
+            return;
+        }
+
+        await ReadAsync(
+            """
+            SELECT h.id, h.ts, h.intent, h.cohort, h.sample_priority
+            FROM unnest($1::text[], $2::text[], $3::integer[]) AS c (intent, cohort, k)
+            CROSS JOIN LATERAL (
+                SELECT t.id, t.ts, t.intent, t.cohort, t.sample_priority FROM traces AS t
+                WHERE t.intent = c.intent AND t.cohort = c.cohort AND t.ts >= $4 AND t.ts < $5
+                ORDER BY t.sample_priority # x'8000000000000000'::bigint, t.id
+                LIMIT c.k
+            ) AS h
+            """,
+            r => visit(new TraceHead(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), unchecked((ulong)r.GetInt64(4)))),
+            cancellationToken,
+            Parameter(cells.Select(c => c.Key.Intent).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
+            Parameter(cells.Select(c => c.Key.CohortKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
+            Parameter(cells.Select(c => c.Value).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer),
+            Parameter(Milliseconds(from), NpgsqlDbType.TimestampTz),
+            Parameter(Milliseconds(to), NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
+    }
+
     /// <summary>The columns a draw needs, streamed; the text is encoded to UTF-8 in buffers reused row after row.</summary>
     public async ValueTask ScanSampleRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SampleRowVisitor visit, CancellationToken cancellationToken = default)
     {

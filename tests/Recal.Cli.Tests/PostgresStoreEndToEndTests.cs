@@ -37,6 +37,7 @@ public sealed class PostgresStoreEndToEndTests : IDisposable
 
             // When each validates, ingests the traffic and a broken file (twice: the second adds nothing), and measures drift week by week
             var reports = new List<string>();
+            var sampledReports = new List<string>();
             foreach (var sample in new[] { _sqlite, _postgres })
             {
                 var validate = await CliRunner.RunAsync("validate", "--project", sample.Folder);
@@ -52,12 +53,21 @@ public sealed class PostgresStoreEndToEndTests : IDisposable
                 var check = await CliRunner.RunAsync("store", "check", "--project", sample.Folder);
                 check.Code.Should().Be(0, check.Out + check.Error);
                 reports.Add(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken));
+
+                // A sampled window: PostgreSQL chooses each cell's lowest priorities from its index, SQLite from one pass over the heads
+                var sampledJson = sample.PathOf("out/coverage-sampled.json");
+                var sampled = await CliRunner.RunAsync("coverage", "--project", sample.Folder, "--max-traces", "700", "--no-blind-spots", "--json", sampledJson);
+                sampled.Code.Should().BeOneOf([0, 1], sampled.Out + sampled.Error);
+                sampledReports.Add(await File.ReadAllTextAsync(sampledJson, TestContext.Current.CancellationToken));
             }
 
             // Then the two reports are the same to the byte, and the PostgreSQL project has no SQLite file
             File.Exists(_postgres.PathOf(".recal/quarantine.jsonl")).Should().BeTrue("the quarantine stays in the project's .recal/");
             File.Exists(_postgres.PathOf(".recal/recal.db")).Should().BeFalse("the traces are in PostgreSQL");
             reports[1].Should().Be(reports[0]);
+            sampledReports[1].Should().Be(sampledReports[0], "a sample chosen in the database is the one a pass over the heads chooses");
+            var coverage = JsonDocument.Parse(sampledReports[0]).RootElement;
+            coverage.GetProperty("overall").GetProperty("measured").GetInt32().Should().BeLessThan(coverage.GetProperty("traces").GetInt32(), "the window was sampled");
             JsonDocument.Parse(reports[0]).RootElement.GetProperty("series").GetArrayLength().Should().Be(12);
         }
         finally

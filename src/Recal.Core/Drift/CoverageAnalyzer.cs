@@ -323,6 +323,7 @@ public static class CoverageAnalyzer
         var by = policy.Strata.By;
         // Overlapping windows are counted by the segments between their bounds, each segment once.
         var populations = windows.Select(_ => new Dictionary<string, long>(StringComparer.Ordinal)).ToList();
+        var cellsOf = windows.Select(_ => new Dictionary<(string Intent, string CohortKey), string>()).ToList();
         foreach (var (from, to, inside) in WindowSegments.Of([.. windows.Select(w => (w.From, w.To))]))
         {
             foreach (var cell in await cells.CountAsync(from, to, cancellationToken).ConfigureAwait(false))
@@ -331,12 +332,33 @@ public static class CoverageAnalyzer
                 foreach (var i in inside)
                 {
                     populations[i][stratum] = populations[i].GetValueOrDefault(stratum) + cell.Count.Traces;
+                    cellsOf[i][(cell.Intent, cell.CohortKey)] = stratum;
                 }
             }
         }
 
         var selections = windows.Select((w, i) => new WindowSelection(w, populations[i])).ToArray();
         var router = new HeadRouter(selections, by);
+        // A store that reads each cell's lowest priorities from an index chooses a sampled window's traces itself (under the
+        // stored seed): per cell, the stratum's quota and as many again as there are sources, which may be left out.
+        var chosen = store.ChoosesLowestHeads && !router.NeedsKeys ? selections.Where(s => s.Sampled).ToHashSet() : [];
+        foreach (var selection in chosen)
+        {
+            var i = Array.IndexOf(selections, selection);
+            var limits = cellsOf[i].ToDictionary(c => c.Key, c => selection.QuotaOf(c.Value) + selection.SourcePriorities.Count);
+            var heads = new List<TraceHead>();
+            await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, cancellationToken).ConfigureAwait(false);
+            new HeadRouter([selection], by).Route([.. heads], heads.Count);
+        }
+
+        if (chosen.Count > 0)
+        {
+            // The heads pass serves the other windows alone (the censuses, and none else under the stored seed).
+            WindowSelection[] scanned = [.. selections.Where(s => !chosen.Contains(s))];
+            router = new HeadRouter(scanned, by);
+            windows = [.. scanned.Select(s => s.Plan)];
+        }
+
         foreach (var (from, to) in Stretches(windows))
         {
             // Two stages: the store reads heads into one batch while the previous batch is hashed and offered.
@@ -827,6 +849,9 @@ public static class CoverageAnalyzer
         public Dictionary<string, long> Population { get; }
 
         public bool Sampled => _quota is not null;
+
+        /// <summary>How many traces a sampled window keeps of <paramref name="stratum"/>.</summary>
+        public int QuotaOf(string stratum) => _quota!.GetValueOrDefault(stratum);
 
         public void Add(in TraceHead head, string stratum)
         {
