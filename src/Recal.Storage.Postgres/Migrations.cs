@@ -6,7 +6,7 @@ namespace Recal.Storage.Postgres;
 /// in its own transaction with its version row, under an advisory lock, so two processes opening a new store take turns.
 /// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types; migration 2 is SQLite's 9;
 /// migration 4 partitions the traces by month (docs/store.md#partitions), which SQLite has no need of, and migration 5
-/// indexes each cell's traces by priority for samples chosen in the database (docs/store.md#samples-chosen-in-the-store).
+/// indexes each intent's traces by priority for samples chosen in the database (docs/store.md#samples-chosen-in-the-store).
 /// </summary>
 internal static class Migrations
 {
@@ -179,8 +179,8 @@ internal static class Migrations
             SELECT setval(pg_get_serial_sequence('traces', 'id'), (SELECT max(id) FROM traces)) WHERE EXISTS (SELECT 1 FROM traces);
             DROP TABLE traces_unpartitioned;
             """),
-        (5, "index of each intent and cohort's traces by sampling priority: samples chosen in the database", """
-            CREATE INDEX traces_by_cell_priority ON traces (intent, cohort, (sample_priority # x'8000000000000000'::bigint), id) INCLUDE (ts, sample_priority);
+        (5, "index of each intent's traces by sampling priority: samples chosen in the database", """
+            CREATE INDEX traces_by_intent_priority ON traces (intent, (sample_priority # x'8000000000000000'::bigint), id) INCLUDE (cohort, ts, sample_priority);
             """),
     ];
 

@@ -43,7 +43,7 @@ public sealed partial class PostgresStore
         }
 
         var counts = new List<TrafficCount>();
-        await ReadAsync(
+        await ReadGroupedAsync(
             $"SELECT b, intent, cohort, sum(n)::bigint FROM ({string.Join(" UNION ALL ", parts)}) AS c (b, intent, cohort, n) GROUP BY 1, 2, 3 HAVING sum(n) > 0",
             r => counts.Add(new TrafficCount(r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1), r.GetString(2), r.GetInt64(3))),
             cancellationToken,
@@ -113,7 +113,7 @@ public sealed partial class PostgresStore
 
         static NpgsqlParameter Times(IEnumerable<long> ms) => Parameter(ms.Select(DateTimeOffset.FromUnixTimeMilliseconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
         static NpgsqlParameter Numbers(IEnumerable<long> n) => Parameter(n.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint);
-        await ReadAsync(
+        await ReadGroupedAsync(
             $"""
             SELECT n, intent, cohort, sum(c)::bigint, sum(rated)::bigint, sum(up)::bigint, sum(escalated)::bigint, sum(escalation_known)::bigint FROM (
                 SELECT s.n, intent, cohort, {FeedbackAggregates}
@@ -222,20 +222,20 @@ public sealed partial class PostgresStore
             parameters).ConfigureAwait(false);
     }
 
-    /// <summary>The index on (intent, cohort, priority) answers <see cref="ScanLowestHeadsAsync"/> (migration 5).</summary>
+    /// <summary>The index on (intent, priority) answers <see cref="ScanLowestHeadsAsync"/> (migration 5).</summary>
     public bool ChoosesLowestHeads => true;
 
     /// <summary>
-    /// One statement: for each cell, the first rows of its range of the (intent, cohort, priority) index within the
-    /// window, in the partitions the window overlaps; a cell costs its limit, not its traffic. The priority is stored as
-    /// a signed bigint; the index orders it with its sign bit flipped, which is the unsigned order.
+    /// One statement: for each intent, the first rows of its range of the (intent, priority) index within the window,
+    /// in the partitions the window overlaps; an intent costs its limit, not its traffic. The priority is stored as a
+    /// signed bigint; the index orders it with its sign bit flipped, which is the unsigned order.
     /// </summary>
-    public async ValueTask ScanLowestHeadsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<(string Intent, string CohortKey), int> limits, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    public async ValueTask ScanLowestHeadsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<string, int> limits, Action<TraceHead> visit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(visit);
-        var cells = limits.Where(l => l.Value > 0).ToList();
-        if (cells.Count == 0 || to <= from)
+        var intents = limits.Where(l => l.Value > 0).ToList();
+        if (intents.Count == 0 || to <= from)
         {
             return;
         }
@@ -243,19 +243,18 @@ public sealed partial class PostgresStore
         await ReadAsync(
             """
             SELECT h.id, h.ts, h.intent, h.cohort, h.sample_priority
-            FROM unnest($1::text[], $2::text[], $3::integer[]) AS c (intent, cohort, k)
+            FROM unnest($1::text[], $2::integer[]) AS c (intent, k)
             CROSS JOIN LATERAL (
                 SELECT t.id, t.ts, t.intent, t.cohort, t.sample_priority FROM traces AS t
-                WHERE t.intent = c.intent AND t.cohort = c.cohort AND t.ts >= $4 AND t.ts < $5
+                WHERE t.intent = c.intent AND t.ts >= $3 AND t.ts < $4
                 ORDER BY t.sample_priority # x'8000000000000000'::bigint, t.id
                 LIMIT c.k
             ) AS h
             """,
             r => visit(new TraceHead(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), unchecked((ulong)r.GetInt64(4)))),
             cancellationToken,
-            Parameter(cells.Select(c => c.Key.Intent).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
-            Parameter(cells.Select(c => c.Key.CohortKey).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
-            Parameter(cells.Select(c => c.Value).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer),
+            Parameter(intents.Select(c => c.Key).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
+            Parameter(intents.Select(c => c.Value).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer),
             Parameter(Milliseconds(from), NpgsqlDbType.TimestampTz),
             Parameter(Milliseconds(to), NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
     }

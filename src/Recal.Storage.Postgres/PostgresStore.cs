@@ -307,6 +307,33 @@ public sealed partial class PostgresStore : IRecalStore
         }
     }
 
+    /// <summary>
+    /// <see cref="ReadAsync"/> for a count that groups many rows: in its own read-only transaction with
+    /// <c>work_mem</c> raised for it alone (<c>SET LOCAL</c>), so its groups are hashed in memory rather than sorted
+    /// through temporary files (at the default 4 MB, the rollup's count of twelve weeks of 1,000,000 traces spilled to
+    /// disk and took about twice as long).
+    /// </summary>
+    private async ValueTask ReadGroupedAsync(string sql, Action<NpgsqlDataReader> visit, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"SET LOCAL work_mem = '{GroupingMemory}'", cancellationToken).ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand(sql, connection, transaction))
+        {
+            command.Parameters.AddRange(parameters);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                visit(reader);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The <c>work_mem</c> of a grouped count (<see cref="ReadGroupedAsync"/>).</summary>
+    private const string GroupingMemory = "64MB";
+
     public async ValueTask<IngestSession> BeginIngestAsync(string source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);

@@ -278,9 +278,9 @@ public abstract class StoreContract
     }
 
     [Fact]
-    public async Task The_lowest_heads_of_each_cell_in_a_window_are_those_of_lowest_stored_priority()
+    public async Task The_lowest_heads_of_each_intent_in_a_window_are_those_of_lowest_stored_priority()
     {
-        // Given 400 traces over four days in six cells (stored priorities spread over all 64 bits)
+        // Given 400 traces over four days of three intents in two cohorts (stored priorities spread over all 64 bits)
         await using var store = await OpenEmptyAsync();
         var random = new Random(11);
         string[] intents = ["balance", "card", "loan"];
@@ -288,21 +288,22 @@ public abstract class StoreContract
             [.. Enumerable.Range(0, 400).Select(i => Trace($"p{i}", Monday.AddMinutes(random.Next(0, 4 * 24 * 60)), intents[random.Next(3)], random.Next(2) == 0 ? "plan=pro" : "plan=free"))],
             Token);
         var (from, to) = (Monday.AddHours(9), Monday.AddDays(3).AddHours(2));
-        var limits = new Dictionary<(string, string), int> { [("balance", "plan=free")] = 7, [("card", "plan=pro")] = 1, [("loan", "plan=free")] = 1000, [("loan", "plan=pro")] = 0, [("none", "plan=free")] = 5 };
+        var limits = new Dictionary<string, int> { ["balance"] = 7, ["card"] = 1000, ["loan"] = 0, ["none"] = 5 };
 
-        // When each cell's lowest heads are asked for
+        // When each intent's lowest heads are asked for
         var lowest = new List<TraceHead>();
         await store.ScanLowestHeadsAsync(from, to, limits, lowest.Add, Token);
 
-        // Then they are each named cell's heads of lowest priority in the window, as many as its limit or all it has
+        // Then they are each named intent's heads of lowest priority in the window, as many as its limit or all it has
         var heads = new List<TraceHead>();
         await store.ScanTraceHeadsAsync(from, to, withKeys: false, heads.Add, Token);
         var expected = heads
-            .Where(h => limits.ContainsKey((h.Intent, h.CohortKey)))
-            .GroupBy(h => (h.Intent, h.CohortKey))
+            .Where(h => limits.ContainsKey(h.Intent))
+            .GroupBy(h => h.Intent)
             .SelectMany(g => g.OrderBy(h => h.Priority).ThenBy(h => h.Position).Take(limits[g.Key]));
         lowest.Should().BeEquivalentTo(expected);
-        lowest.Where(h => h.Intent == "loan" && h.CohortKey == "plan=free").Should().HaveCount(heads.Count(h => h.Intent == "loan" && h.CohortKey == "plan=free")).And.NotBeEmpty();
+        lowest.Where(h => h.Intent == "balance").Should().HaveCount(7);
+        lowest.Where(h => h.Intent == "card").Should().HaveCount(heads.Count(h => h.Intent == "card")).And.NotBeEmpty();
         heads.Select(h => h.Priority).Should().Contain(p => p >= 1UL << 63).And.Contain(p => p < 1UL << 63);
     }
 

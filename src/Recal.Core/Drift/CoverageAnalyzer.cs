@@ -339,13 +339,14 @@ public static class CoverageAnalyzer
 
         var selections = windows.Select((w, i) => new WindowSelection(w, populations[i])).ToArray();
         var router = new HeadRouter(selections, by);
-        // A store that reads each cell's lowest priorities from an index chooses a sampled window's traces itself (under the
-        // stored seed): per cell, the stratum's quota and as many again as there are sources, which may be left out.
-        var chosen = store.ChoosesLowestHeads && !router.NeedsKeys ? selections.Where(s => s.Sampled).ToHashSet() : [];
+        // A store that reads each intent's lowest priorities from an index chooses the traces of a window sampled by intent
+        // itself (under the stored seed): per intent, its quota and as many again as there are sources, which may be left out.
+        var byIntent = by.Count == 0 || (by.Count == 1 && string.Equals(by[0], "intent", StringComparison.Ordinal));
+        var chosen = store.ChoosesLowestHeads && byIntent && !router.NeedsKeys ? selections.Where(s => s.Sampled).ToHashSet() : [];
         foreach (var selection in chosen)
         {
             var i = Array.IndexOf(selections, selection);
-            var limits = cellsOf[i].ToDictionary(c => c.Key, c => selection.QuotaOf(c.Value) + selection.SourcePriorities.Count);
+            var limits = cellsOf[i].Values.Distinct(StringComparer.Ordinal).ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + selection.SourcePriorities.Count, StringComparer.Ordinal);
             var heads = new List<TraceHead>();
             await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, cancellationToken).ConfigureAwait(false);
             new HeadRouter([selection], by).Route([.. heads], heads.Count);

@@ -122,36 +122,36 @@ public interface ITraceStore
     ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Whether <see cref="ScanLowestHeadsAsync"/> reads each cell's lowest priorities from an index, so a sampled window
-    /// costs what it keeps rather than what it holds; false when it would scan the window's heads like
+    /// Whether <see cref="ScanLowestHeadsAsync"/> reads each intent's lowest priorities from an index, so a sampled
+    /// window costs what it keeps rather than what it holds; false when it would scan the window's heads like
     /// <see cref="ScanTraceHeadsAsync"/> (then one pass over overlapping windows serves them all, and is cheaper).
     /// </summary>
     bool ChoosesLowestHeads => false;
 
     /// <summary>
-    /// Visits, for each (intent, cohort key) cell in <paramref name="limits"/>, the heads (without keys) of at most its
-    /// limit of the cell's stored traces in [<paramref name="from"/>, <paramref name="to"/>) with the lowest stored
-    /// sampling priorities (<see cref="Ingest.SamplePriority.StoredSeed"/>; ties by position), in no promised order;
-    /// cells not named are not visited. What a stratified sample under the stored seed needs, chosen where the traces
-    /// are (docs/store.md#samples-chosen-in-the-store). A store with an index on cell and priority overrides this
-    /// (and <see cref="ChoosesLowestHeads"/>); the default scans the window's heads and keeps each cell's lowest.
+    /// Visits, for each intent in <paramref name="limits"/>, the heads (without keys) of at most its limit of the
+    /// intent's stored traces in [<paramref name="from"/>, <paramref name="to"/>) with the lowest stored sampling
+    /// priorities (<see cref="Ingest.SamplePriority.StoredSeed"/>; ties by position), in no promised order; intents not
+    /// named are not visited. What a sample stratified by intent under the stored seed needs, chosen where the traces
+    /// are (docs/store.md#samples-chosen-in-the-store). A store with an index on intent and priority overrides this (and
+    /// <see cref="ChoosesLowestHeads"/>); the default scans the window's heads and keeps each intent's lowest.
     /// </summary>
-    async ValueTask ScanLowestHeadsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<(string Intent, string CohortKey), int> limits, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    async ValueTask ScanLowestHeadsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<string, int> limits, Action<TraceHead> visit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(visit);
-        var kept = new Dictionary<(string Intent, string CohortKey), PriorityQueue<TraceHead, (ulong, long)>>();
+        var kept = new Dictionary<string, PriorityQueue<TraceHead, (ulong, long)>>(StringComparer.Ordinal);
         await ScanTraceHeadsAsync(from, to, withKeys: false, head =>
         {
-            if (!limits.TryGetValue((head.Intent, head.CohortKey), out var limit) || limit <= 0)
+            if (!limits.TryGetValue(head.Intent, out var limit) || limit <= 0)
             {
                 return;
             }
 
-            if (!kept.TryGetValue((head.Intent, head.CohortKey), out var queue))
+            if (!kept.TryGetValue(head.Intent, out var queue))
             {
                 // A max-queue on (priority, position): the worst kept head is the first to go.
-                kept[(head.Intent, head.CohortKey)] = queue = new PriorityQueue<TraceHead, (ulong, long)>(Comparer<(ulong, long)>.Create((a, b) => b.CompareTo(a)));
+                kept[head.Intent] = queue = new PriorityQueue<TraceHead, (ulong, long)>(Comparer<(ulong, long)>.Create((a, b) => b.CompareTo(a)));
             }
 
             if (queue.Count < limit)
