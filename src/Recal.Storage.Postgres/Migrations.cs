@@ -6,7 +6,8 @@ namespace Recal.Storage.Postgres;
 /// in its own transaction with its version row, under an advisory lock, so two processes opening a new store take turns.
 /// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types; migration 2 is SQLite's 9;
 /// migration 4 partitions the traces by month (docs/store.md#partitions), which SQLite has no need of, and migration 5
-/// indexes each intent's traces by priority for samples chosen in the database (docs/store.md#samples-chosen-in-the-store).
+/// indexes each intent's traces by priority for samples chosen in the database (docs/store.md#samples-chosen-in-the-store);
+/// migration 6 moves the keys to one table, so a key is looked up once however many partitions there are.
 /// </summary>
 internal static class Migrations
 {
@@ -181,6 +182,15 @@ internal static class Migrations
             """),
         (5, "index of each intent's traces by sampling priority: samples chosen in the database", """
             CREATE INDEX traces_by_intent_priority ON traces (intent, (sample_priority # x'8000000000000000'::bigint), id) INCLUDE (cohort, ts, sample_priority);
+            """),
+        (6, "trace keys in one table beside the partitions: unique by its primary key, each with its trace's id and time", """
+            CREATE TABLE trace_keys (
+                key text COLLATE "C" PRIMARY KEY,
+                id bigint NOT NULL,
+                ts timestamptz NOT NULL
+            );
+            INSERT INTO trace_keys (key, id, ts) SELECT key, id, ts FROM traces;
+            DROP INDEX traces_by_key;
             """),
     ];
 

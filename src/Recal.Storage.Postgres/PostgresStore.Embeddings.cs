@@ -100,7 +100,7 @@ public sealed partial class PostgresStore
     public async ValueTask<IReadOnlyList<string>> CheckIntegrityAsync(bool quick = false, int limit = 100, CancellationToken cancellationToken = default)
     {
         var problems = new List<string>();
-        string[] tables = ["ingests", "traces", "trace_changes", "pending_parts", "blobs", "response_cache", "runs", "run_cases", "embeddings", "schema_version"];
+        string[] tables = ["ingests", "traces", "trace_keys", "traffic_days", "trace_changes", "pending_parts", "blobs", "response_cache", "runs", "run_cases", "embeddings", "schema_version"];
         var present = new HashSet<string>(StringComparer.Ordinal);
         await ReadAsync(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
@@ -116,6 +116,8 @@ public sealed partial class PostgresStore
         (string Sql, string Problem)[] checks =
         [
             ("SELECT count(*) FROM traces t WHERE t.ingest_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ingests i WHERE i.id = t.ingest_id)", "trace(s) refer to a missing ingest"),
+            ("SELECT count(*) FROM traces t WHERE NOT EXISTS (SELECT 1 FROM trace_keys k WHERE k.key = t.key AND k.id = t.id AND k.ts = t.ts)", "trace(s) are missing from trace_keys or listed there with another id or time"),
+            ("SELECT (SELECT count(*) FROM trace_keys) - (SELECT count(*) FROM traces)", "key(s) in trace_keys have no trace"),
             ("SELECT count(*) FROM run_cases c WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = c.run_id)", "case result(s) refer to a missing run"),
             ($"SELECT count(*) FROM runs WHERE status NOT IN ({string.Join(", ", Enum.GetValues<Running.RunStatus>().Select(s => $"'{StatusName(s)}'"))})", "run(s) have an unknown status"),
             ("SELECT count(*) FROM embeddings WHERE cardinality(vector) = 0", "embedding(s) have no dimensions"),

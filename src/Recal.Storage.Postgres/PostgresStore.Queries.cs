@@ -315,7 +315,7 @@ public sealed partial class PostgresStore
         return texts;
     }
 
-    /// <summary>One query on the key index: a trace with an id is keyed <c>id:</c> and the id.</summary>
+    /// <summary>One query on <c>trace_keys</c>, each key's trace read in its partition: a trace with an id is keyed <c>id:</c> and the id.</summary>
     public async ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(traceIds);
@@ -333,7 +333,7 @@ public sealed partial class PostgresStore
         }
 
         await ReadAsync(
-            "SELECT key, output FROM traces WHERE key = ANY($1) AND output IS NOT NULL",
+            "SELECT k.key, t.output FROM trace_keys AS k JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1) AND t.output IS NOT NULL",
             r => outputs[ids[r.GetString(0)]] = r.GetString(1),
             cancellationToken,
             Parameter(ids.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);

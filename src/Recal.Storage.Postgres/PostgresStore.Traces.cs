@@ -73,7 +73,7 @@ public sealed partial class PostgresStore
         var keys = batch.Select(u => u.Key).Distinct(StringComparer.Ordinal).ToArray();
         var traces = new Dictionary<string, (long? Row, ClassifiedTrace Trace, bool Changed)>(StringComparer.Ordinal);
         var storedBefore = new Dictionary<string, ClassifiedTrace>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlCommand($"SELECT id, {TraceColumns} FROM traces WHERE key = ANY($1)", connection, transaction))
+        await using (var read = new NpgsqlCommand($"SELECT t.id, {string.Join(", ", TraceColumns.Split(", ").Select(c => "t." + c))} FROM trace_keys AS k JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1)", connection, transaction))
         {
             read.Parameters.Add(Parameter(keys, NpgsqlDbType.Array | NpgsqlDbType.Text));
             await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -155,7 +155,7 @@ public sealed partial class PostgresStore
         var changed = traces.Values.Where(t => t.Row is not null && t.Changed).ToList();
         var partitions = await EnsurePartitionsAsync(connection, transaction, fresh.Select(k => traces[k].Trace.Trace.Timestamp).Concat(changed.Select(t => t.Trace.Trace.Timestamp)), cancellationToken).ConfigureAwait(false);
         await CopyTracesAsync(connection, [.. fresh.Select(k => traces[k].Trace)], ingest, cancellationToken).ConfigureAwait(false);
-        await UpdateTracesAsync(connection, transaction, [.. changed.Select(t => (t.Row!.Value, t.Trace))], cancellationToken).ConfigureAwait(false);
+        await UpdateTracesAsync(connection, transaction, [.. changed.Select(t => (t.Row!.Value, storedBefore[t.Trace.Key].Trace.Timestamp, t.Trace))], cancellationToken).ConfigureAwait(false);
         var rollup = new RollupDelta();
         fresh.ForEach(k => rollup.Add(traces[k].Trace));
         foreach (var (_, trace, _) in changed)
@@ -281,11 +281,11 @@ public sealed partial class PostgresStore
         await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The keys among <paramref name="keys"/> that are stored (one query on the key index).</summary>
+    /// <summary>The keys among <paramref name="keys"/> that are stored (one query on <c>trace_keys</c>' primary key).</summary>
     private static async Task<HashSet<string>> StoredKeysAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<string> keys, CancellationToken cancellationToken)
     {
         var stored = new HashSet<string>(StringComparer.Ordinal);
-        await using var command = new NpgsqlCommand("SELECT key FROM traces WHERE key = ANY($1)", connection, transaction);
+        await using var command = new NpgsqlCommand("SELECT key FROM trace_keys WHERE key = ANY($1)", connection, transaction);
         command.Parameters.Add(Parameter(keys.Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -296,7 +296,11 @@ public sealed partial class PostgresStore
         return stored;
     }
 
-    /// <summary>Writes new traces by binary COPY, tagged with <paramref name="ingest"/>, with their stored sampling priority.</summary>
+    /// <summary>
+    /// Writes new traces by binary COPY, tagged with <paramref name="ingest"/>, with their stored sampling priority: their
+    /// ids are drawn from the identity's sequence first (one query), so that the same COPY's rows can be listed in
+    /// <c>trace_keys</c> by a second COPY.
+    /// </summary>
     private static async Task CopyTracesAsync(NpgsqlConnection connection, IReadOnlyList<ClassifiedTrace> traces, IngestSession? ingest, CancellationToken cancellationToken)
     {
         if (traces.Count == 0)
@@ -304,24 +308,56 @@ public sealed partial class PostgresStore
             return;
         }
 
+        var ids = new long[traces.Count];
+        await using (var reserve = new NpgsqlCommand("SELECT nextval(pg_get_serial_sequence('traces', 'id')) FROM generate_series(1, $1)", connection))
+        {
+            reserve.Parameters.Add(Parameter(traces.Count, NpgsqlDbType.Integer));
+            await using var reader = await reserve.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            for (var i = 0; await reader.ReadAsync(cancellationToken).ConfigureAwait(false); i++)
+            {
+                ids[i] = reader.GetInt64(0);
+            }
+        }
+
         using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
         var columns = string.Join(", ", ContentColumns.Select(c => c.Name));
-        await using var writer = await connection.BeginBinaryImportAsync($"COPY traces (key, {columns}, ingest_id, sample_priority) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
-        foreach (var trace in traces)
+        await using (var writer = await connection.BeginBinaryImportAsync($"COPY traces (id, key, {columns}, ingest_id, sample_priority) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
         {
-            writer.StartRow();
-            writer.Write(Text(trace.Key), NpgsqlDbType.Text);
-            WriteContent(writer, trace);
-            Write(writer, ingest?.Id, NpgsqlDbType.Bigint);
-            writer.Write(unchecked((long)SamplePriority.Of(sha256, storedSeed, trace.Key)), NpgsqlDbType.Bigint);
+            for (var i = 0; i < traces.Count; i++)
+            {
+                var trace = traces[i];
+                writer.StartRow();
+                writer.Write(ids[i], NpgsqlDbType.Bigint);
+                writer.Write(Text(trace.Key), NpgsqlDbType.Text);
+                WriteContent(writer, trace);
+                Write(writer, ingest?.Id, NpgsqlDbType.Bigint);
+                writer.Write(unchecked((long)SamplePriority.Of(sha256, storedSeed, trace.Key)), NpgsqlDbType.Bigint);
+            }
+
+            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        await using (var keys = await connection.BeginBinaryImportAsync("COPY trace_keys (key, id, ts) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
+        {
+            for (var i = 0; i < traces.Count; i++)
+            {
+                keys.StartRow();
+                keys.Write(Text(traces[i].Key), NpgsqlDbType.Text);
+                keys.Write(ids[i], NpgsqlDbType.Bigint);
+                keys.Write(Milliseconds(traces[i].Trace.Timestamp), NpgsqlDbType.TimestampTz);
+            }
+
+            await keys.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    /// <summary>Updates stored traces from a staged binary COPY (one UPDATE joined on the row id), their key, ingest and priority kept.</summary>
-    private static async Task UpdateTracesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(long Row, ClassifiedTrace Trace)> traces, CancellationToken cancellationToken)
+    /// <summary>
+    /// Updates stored traces from a staged binary COPY (one UPDATE joined on the row id and the time it was stored at,
+    /// so each touches only its own partition; a new time moves the row to its month's partition), their key, ingest and
+    /// priority kept, and the time in <c>trace_keys</c> of those whose time changed.
+    /// </summary>
+    private static async Task UpdateTracesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(long Row, DateTimeOffset StoredAt, ClassifiedTrace Trace)> traces, CancellationToken cancellationToken)
     {
         if (traces.Count == 0)
         {
@@ -329,13 +365,15 @@ public sealed partial class PostgresStore
         }
 
         var columns = string.Join(", ", ContentColumns.Select(c => c.Name));
-        await ExecuteAsync(connection, transaction, $"CREATE TEMP TABLE merged_traces ON COMMIT DROP AS SELECT id, {columns} FROM traces WITH NO DATA", cancellationToken).ConfigureAwait(false);
-        await using (var writer = await connection.BeginBinaryImportAsync($"COPY merged_traces (id, {columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
+        await ExecuteAsync(connection, transaction, $"CREATE TEMP TABLE merged_traces ON COMMIT DROP AS SELECT id, key, ts AS stored_ts, {columns} FROM traces WITH NO DATA", cancellationToken).ConfigureAwait(false);
+        await using (var writer = await connection.BeginBinaryImportAsync($"COPY merged_traces (id, key, stored_ts, {columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false))
         {
-            foreach (var (row, trace) in traces)
+            foreach (var (row, storedAt, trace) in traces)
             {
                 writer.StartRow();
                 writer.Write(row, NpgsqlDbType.Bigint);
+                writer.Write(Text(trace.Key), NpgsqlDbType.Text);
+                writer.Write(Milliseconds(storedAt), NpgsqlDbType.TimestampTz);
                 WriteContent(writer, trace);
             }
 
@@ -345,7 +383,11 @@ public sealed partial class PostgresStore
         await ExecuteAsync(
             connection,
             transaction,
-            $"UPDATE traces AS t SET {string.Join(", ", ContentColumns.Select(c => $"{c.Name} = m.{c.Name}"))} FROM merged_traces AS m WHERE t.id = m.id; DROP TABLE merged_traces",
+            $"""
+            UPDATE traces AS t SET {string.Join(", ", ContentColumns.Select(c => $"{c.Name} = m.{c.Name}"))} FROM merged_traces AS m WHERE t.id = m.id AND t.ts = m.stored_ts;
+            UPDATE trace_keys AS k SET ts = m.ts FROM merged_traces AS m WHERE k.key = m.key AND m.ts <> m.stored_ts;
+            DROP TABLE merged_traces
+            """,
             cancellationToken).ConfigureAwait(false);
     }
 

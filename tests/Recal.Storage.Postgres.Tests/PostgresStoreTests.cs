@@ -75,8 +75,33 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         await database.ExecuteAsync($"UPDATE {schema}.traffic_days SET traces = traces + 10 WHERE day = '{Monday:O}'", Token);
         (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), Token)).Traces.Should().Be(12, "a whole day is read from the rollup");
         (await migrated.CountFeedbackAsync(Monday.AddMinutes(1), Monday.AddDays(2), Token)).Traces.Should().Be(2, "part of a day is read from the traces");
+        (await database.ScalarAsync($"SELECT string_agg(key || '=' || id, ',' ORDER BY id) FROM {schema}.trace_keys", Token)).Should().Be("id:a=1,id:b=2,id:c=3");
         await migrated.AddTracesAsync([Trace("d") with { Trace = Trace("d").Trace with { Timestamp = Monday.AddMonths(2) } }], Token);
         (await database.ScalarAsync($"SELECT id FROM {schema}.traces_2026_08 WHERE key = 'id:d'", Token)).Should().Be(4L);
+        (await migrated.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_merge_that_moves_a_trace_to_another_month_moves_its_row_and_its_key_and_a_later_part_still_finds_it()
+    {
+        // Given a stored trace in June
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+        await store.AddTracesAsync([Trace("m")], Token);
+
+        // When a part moves it to August, and a later part brings feedback
+        var moved = await store.MergeTracesAsync([new TraceUpdate("id:m", null, Feedback.None)], (stored, _) => stored with { Trace = stored.Trace with { Timestamp = Monday.AddMonths(2) } }, null, Token);
+        var rated = await store.MergeTracesAsync([new TraceUpdate("id:m", null, new Feedback(Thumbs: 1))], (stored, update) => stored with { Trace = stored.Trace with { Feedback = update.Feedback } }, null, Token);
+
+        // Then it is one trace, in August, with the feedback; counted in August's day; and the store is sound
+        moved.Merged.Should().Be(1);
+        rated.Merged.Should().Be(1);
+        var traces = new List<ClassifiedTrace>();
+        await store.ScanTracesAsync(null, null, traces.Add, Token);
+        traces.Should().ContainSingle().Which.Trace.Should().Match<Trace>(t => t.Timestamp == Monday.AddMonths(2) && t.Feedback.Thumbs == 1);
+        (await store.CountFeedbackAsync(Monday, Monday.AddMonths(3), Token)).Should().Be(new FeedbackCount(1, 1, 1, 0));
+        (await store.CountTrafficAsync(new TrafficQuery(Period: Period.Month), Token)).Should().Equal(new TrafficCount(Monday.AddMonths(2), "balance", "plan=free", 1));
+        (await store.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
     }
 
     [Fact]
