@@ -191,15 +191,25 @@ public sealed partial class PostgresStore
     /// <summary>The anchored span as last computed, and the change count it was computed at.</summary>
     private sealed record CachedSpan(long Version, TrafficSpan? Span);
 
+    /// <summary>
+    /// One statement: the first and last timestamps (each one descent of the time index per partition) and the count,
+    /// whole days summed from the daily rollup and the parts of a day at the ends counted in the time index.
+    /// </summary>
     private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
-        var (where, parameters) = Window(from, to);
+        var (lo, hi) = (from?.ToUnixTimeMilliseconds() ?? long.MinValue, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+        var split = TrafficDays.Split(lo, hi);
+        var parameters = new List<NpgsqlParameter>();
+        var window = Between("ts", lo, hi, parameters);
+        var ends = new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) }.Where(e => e.Item1 < e.Item2).Select(e => Between("ts", e.Item1, e.Item2, parameters)).ToList();
+        var endCount = ends.Count == 0 ? "0" : $"(SELECT count(*) FROM traces WHERE {string.Join(" OR ", ends)})";
+        var dayCount = split.HasDays ? $"(SELECT coalesce(sum(traces), 0) FROM traffic_days WHERE {Between("day", split.DaysFrom, split.DaysTo, parameters)})" : "0";
         TrafficSpan? span = null;
         await ReadAsync(
-            $"SELECT min(ts), max(ts), count(*) FROM traces {where}",
-            r => span = r.GetInt64(2) == 0 ? null : new TrafficSpan(r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt64(2)),
+            $"SELECT (SELECT min(ts) FROM traces WHERE {window}), (SELECT max(ts) FROM traces WHERE {window}), ({endCount} + {dayCount})::bigint",
+            r => span = r.IsDBNull(0) ? null : new TrafficSpan(r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt64(2)),
             cancellationToken,
-            parameters).ConfigureAwait(false);
+            [.. parameters]).ConfigureAwait(false);
         return span;
     }
 

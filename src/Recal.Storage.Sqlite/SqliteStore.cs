@@ -811,21 +811,46 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
-    /// <summary>The first and last timestamps and the count of the traces with from ≤ ts &lt; to (from the traffic index).</summary>
+    /// <summary>
+    /// The first and last timestamps (each one seek in the traffic index) and the count of the traces with from ≤ ts &lt;
+    /// to: whole days summed from the daily rollup, the parts of a day at the ends counted in the index, in one transaction.
+    /// </summary>
     private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT MIN(ts), MAX(ts), COUNT(*) FROM traces WHERE ts >= $from AND ts < $to";
-            command.Parameters.AddWithValue("$from", from?.ToUnixTimeMilliseconds() ?? long.MinValue);
-            command.Parameters.AddWithValue("$to", to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return reader.GetInt64(2) == 0
-                ? null
-                : new TrafficSpan(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetInt64(2));
+            using var snapshot = _connection.BeginTransaction(deferred: true);
+            var (lo, hi) = (from?.ToUnixTimeMilliseconds() ?? long.MinValue, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+            long? Scalar(string sql, long a, long b)
+            {
+                using var command = _connection.CreateCommand();
+                command.Transaction = snapshot;
+                command.CommandText = sql;
+                command.Parameters.AddWithValue("$a", a);
+                command.Parameters.AddWithValue("$b", b);
+                return command.ExecuteScalar() is long value ? value : null;
+            }
+
+            if (Scalar("SELECT MIN(ts) FROM traces WHERE ts >= $a AND ts < $b", lo, hi) is not { } first)
+            {
+                return null;
+            }
+
+            var last = Scalar("SELECT MAX(ts) FROM traces WHERE ts >= $a AND ts < $b", lo, hi)!.Value;
+            var split = TrafficDays.Split(lo, hi);
+            long count = 0;
+            foreach (var (a, b) in new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) })
+            {
+                count += a < b ? Scalar("SELECT COUNT(*) FROM traces WHERE ts >= $a AND ts < $b", a, b) ?? 0 : 0;
+            }
+
+            if (split.HasDays)
+            {
+                count += Scalar("SELECT SUM(traces) FROM traffic_days WHERE day >= $a AND day < $b", split.DaysFrom, split.DaysTo) ?? 0;
+            }
+
+            return new TrafficSpan(DateTimeOffset.FromUnixTimeMilliseconds(first), DateTimeOffset.FromUnixTimeMilliseconds(last), count);
         }
         finally
         {

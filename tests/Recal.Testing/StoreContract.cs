@@ -238,6 +238,7 @@ public abstract class StoreContract
             null,
             Token);
         var stored = await ScanAsync(store);
+        (await store.GetTrafficSpanAsync(Token)).Should().Be(new TrafficSpan(stored.Min(t => t.Trace.Timestamp), stored.Max(t => t.Trace.Timestamp), stored.Count));
 
         // When windows with and without whole days, touching and apart, are counted
         (DateTimeOffset From, DateTimeOffset To)[] segments =
