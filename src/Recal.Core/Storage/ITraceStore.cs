@@ -144,6 +144,27 @@ public interface ITraceStore
     }
 
     /// <summary>
+    /// Visits what a trace search filters on of every stored trace in [<paramref name="from"/>, <paramref name="to"/>)
+    /// (position, key, time, stratum, intent source and confidence, feedback, classification text as UTF-8), in no
+    /// promised order, building no trace. A store that can read the columns alone overrides this; the default visits
+    /// every whole trace.
+    /// </summary>
+    async ValueTask ScanSearchRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SearchRowVisitor visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        await ScanTracesAsync(from, to, trace => visit(new SearchRow(
+            0,
+            System.Text.Encoding.UTF8.GetBytes(trace.Key),
+            trace.Trace.Timestamp,
+            trace.Intent,
+            trace.CohortKey,
+            trace.IntentSource,
+            trace.Confidence,
+            trace.Trace.Feedback,
+            System.Text.Encoding.UTF8.GetBytes(trace.Trace.Input.ClassificationText))), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The whole stored traces named, in no promised order; traces not found are absent. A store that can reach a
     /// trace by its position overrides this; the default scans every trace for the keys.
     /// </summary>
