@@ -146,14 +146,16 @@ public interface ITraceStore
     /// <summary>
     /// Visits what a trace search filters on of every stored trace in [<paramref name="from"/>, <paramref name="to"/>)
     /// (position, key, time, stratum, intent source and confidence, feedback, classification text as UTF-8), in no
-    /// promised order, building no trace. A store that can read the columns alone overrides this; the default visits
-    /// every whole trace.
+    /// promised order, building no trace. A store that can read the columns alone overrides this; the default reads
+    /// the window's heads for the positions, then visits every whole trace.
     /// </summary>
     async ValueTask ScanSearchRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SearchRowVisitor visit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(visit);
+        var positions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await ScanTraceHeadsAsync(from, to, withKeys: true, head => positions[head.Key!] = head.Position, cancellationToken).ConfigureAwait(false);
         await ScanTracesAsync(from, to, trace => visit(new SearchRow(
-            0,
+            positions.GetValueOrDefault(trace.Key),
             System.Text.Encoding.UTF8.GetBytes(trace.Key),
             trace.Trace.Timestamp,
             trace.Intent,

@@ -174,7 +174,7 @@ public static class DashboardEndpoints
             return DashboardPages.Problem("No coverage", "/coverage", error ?? "no embedder", "set embeddings: in recal.yaml", state);
         }
 
-        var (outcome, stale) = await service.GetAsync(CoverageKey(from, to), state, heavy: true, Coverage(service, project, from, to), persisted: from is null && to is null).ConfigureAwait(false);
+        var (outcome, stale) = await service.GetAsync(CoverageKey(from, to), state, heavy: true, Coverage(service, project, from, to), persisted: true).ConfigureAwait(false);
         return Noted(
             outcome.Report is { } report
                 ? DashboardPages.Coverage(report, outcome.Map, state, WriteToken(http))
@@ -425,6 +425,15 @@ public static class DashboardEndpoints
         }
     }
 
+    /// <summary>Reads back the views computed ahead that an earlier server kept over this store (<see cref="PersistedViews"/>).</summary>
+    internal static async Task LoadKeptAsync(DashboardService service, CancellationToken cancellationToken)
+    {
+        await service.LoadKeptAsync<CheckResult>(HealthKey, cancellationToken).ConfigureAwait(false);
+        await service.LoadKeptAsync<DriftOutcome>(DriftKey(Period.Week, null, null, timeline: true), cancellationToken).ConfigureAwait(false);
+        await service.LoadKeptAsync<DriftOutcome>(DriftKey(Period.None, null, null, timeline: false), cancellationToken).ConfigureAwait(false);
+        await service.LoadKeptAsync<CoverageOutcome>(CoverageKey(null, null), cancellationToken).ConfigureAwait(false);
+    }
+
     internal const string HealthKey = "health";
 
     internal static string CoverageKey(DateTimeOffset? from, DateTimeOffset? to) => $"coverage|{from:O}|{to:O}";
@@ -460,9 +469,8 @@ public static class DashboardEndpoints
 
     private static async Task<(DriftReport Report, Staleness? Stale)> DriftAsync(DashboardService service, EvalProject project, string state, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline)
     {
-        // The timeline of weeks and the current mix are computed ahead and kept; other periods and windows on request.
-        var persisted = from is null && to is null && ((over == Period.Week && timeline) || (over == Period.None && !timeline));
-        var (outcome, stale) = await service.GetAsync(DriftKey(over, from, to, timeline), state, heavy: true, Drift(service, project, over, from, to, timeline), persisted).ConfigureAwait(false);
+        // Kept like the views computed ahead (the timeline of weeks, the current mix): a window once opened is not computed on request again after a restart.
+        var (outcome, stale) = await service.GetAsync(DriftKey(over, from, to, timeline), state, heavy: true, Drift(service, project, over, from, to, timeline), persisted: true).ConfigureAwait(false);
         return outcome.Report is { } report
             ? (report, stale)
             : throw new BadQueryException(outcome.Error ?? "no drift report", outcome.Failure == DriftFailure.NoTraffic ? "send traces to /v1/traces, or recal ingest FILE" : "set embeddings: in recal.yaml");

@@ -135,6 +135,13 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
         return new Viewed<T>((T)computed.Value!, computed.State == snapshot.Stamp ? null : Stale(key, computed, snapshot, updating: false));
     }
 
+    /// <summary>Reads the kept view of <paramref name="key"/> back, if there is one for the project's inputs now (before the server takes requests).</summary>
+    public async Task LoadKeptAsync<T>(string key, CancellationToken cancellationToken)
+    {
+        var snapshot = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        await SlotOf(key).LoadOnceAsync(() => _views.LoadAsync<T>(key, snapshot.Inputs)).ConfigureAwait(false);
+    }
+
     /// <summary>Computes the view of <paramref name="key"/> for <paramref name="state"/> unless it is computed already (the warmer's call): waits for a computation under way first.</summary>
     public async Task RefreshAsync<T>(string key, string state, bool heavy, Func<CancellationToken, Task<T>> compute, bool persisted = false)
     {
