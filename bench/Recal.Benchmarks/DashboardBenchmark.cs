@@ -43,29 +43,15 @@ internal static class DashboardBenchmark
 
         // settle=SECONDS waits after the start before the first renders: the time the server's warmer has to compute ahead.
         var settle = args.FirstOrDefault(a => a.StartsWith("settle=", StringComparison.Ordinal)) is { } given ? int.Parse(given["settle=".Length..], CultureInfo.InvariantCulture) : 0;
-        var storePath = Path.Combine(Paths.Work, "bench.db");
-        if (!File.Exists(storePath))
+        if (await OpenAsync() is not var (project, store))
         {
-            Console.Error.WriteLine($"no store at {storePath}: run the ingest benchmark first (ingest 1000000 --ingest-only)");
             return 2;
         }
 
-        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
-        await using var store = await SqliteStore.OpenAsync(storePath);
+        await using var opened = store;
         var span = await store.GetTrafficSpanAsync();
-        var options = new RecalServerOptions { NoToken = true, Urls = ["http://127.0.0.1:0"] };
-        var context = new RecalServerContext(store, (_, _) => throw new InvalidOperationException("the benchmark receives nothing"), Path.Combine(Paths.Work, "quarantine.jsonl"), new OtelMappingOptions(InteractionRule.Trace, Recal.Ingest.FeedbackMap.Default), project.Settings.Name)
-        {
-            ProjectRoot = Paths.Sample,
-            Embedder = _ =>
-            {
-                var builtin = new HashedEmbeddingGenerator();
-                return (builtin, builtin.Id, null);
-            },
-        };
-        await using var app = RecalServer.Build(options, context, logging: _ => { });
-        await app.StartAsync();
-        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(10) };
+        await using var server = await StartAsync(store, project);
+        var client = server.Client;
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}; {span?.Count:N0} stored traces; {warm} warm renders per view");
         if (settle > 0)
         {
@@ -89,7 +75,6 @@ internal static class DashboardBenchmark
         }
 
         Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:N0} MB; load average {LoadAverage()}");
-        await app.StopAsync();
         return 0;
     }
 
@@ -102,15 +87,12 @@ internal static class DashboardBenchmark
     private static async Task<int> FirstRendersAsync(string[] args)
     {
         var rounds = args.FirstOrDefault(a => a.StartsWith("rounds=", StringComparison.Ordinal)) is { } given ? int.Parse(given["rounds=".Length..], CultureInfo.InvariantCulture) : 5;
-        var storePath = Path.Combine(Paths.Work, "bench.db");
-        if (!File.Exists(storePath))
+        if (await OpenAsync() is not var (project, store))
         {
-            Console.Error.WriteLine($"no store at {storePath}: run the ingest benchmark first (ingest 1000000 --ingest-only)");
             return 2;
         }
 
-        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
-        await using var store = await SqliteStore.OpenAsync(storePath);
+        await using var opened = store;
         var span = await store.GetTrafficSpanAsync() ?? throw new InvalidOperationException("the store is empty");
         var week = new DateTimeOffset(span.Last.AddDays(-7).UtcDateTime.Date, TimeSpan.Zero);
         string[] views = [.. DashboardPages.Views.Select(v => v.Path), "/mix?from=" + Day(week), "/traces?q=card", "/traces?feedback=down", "/traces?uncertain=1"];
@@ -194,8 +176,12 @@ internal static class DashboardBenchmark
     /// </summary>
     private static async Task<int> ProfileAsync()
     {
-        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
-        await using var inner = await SqliteStore.OpenAsync(Path.Combine(Paths.Work, "bench.db"));
+        if (await OpenAsync() is not var (project, inner))
+        {
+            return 2;
+        }
+
+        await using var opened = inner;
         var (store, timer) = TimedStore.Wrap(inner);
         var builtin = new HashedEmbeddingGenerator();
         (Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>?, string?, string?) embedder = (builtin, builtin.Id, null);
@@ -246,6 +232,20 @@ internal static class DashboardBenchmark
     {
         values.Sort();
         return values;
+    }
+
+    /// <summary>The sample project and the store the last <c>ingest</c> left; null (and why) when there is none.</summary>
+    private static async Task<(EvalProject Project, SqliteStore Store)?> OpenAsync()
+    {
+        var storePath = Path.Combine(Paths.Work, "bench.db");
+        if (!File.Exists(storePath))
+        {
+            Console.Error.WriteLine($"no store at {storePath}: run the ingest benchmark first (ingest 1000000 --ingest-only)");
+            return null;
+        }
+
+        var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
+        return (project, await SqliteStore.OpenAsync(storePath));
     }
 
     /// <summary>A server over <paramref name="store"/> as <c>dashboard</c> starts it, and a client of it.</summary>
