@@ -75,7 +75,8 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
         var inputs = Inputs();
         var span = await Store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
         var runs = await Store.QueryRunsAsync(new RunQuery(Limit: 1), cancellationToken).ConfigureAwait(false);
-        var text = string.Create(CultureInfo.InvariantCulture, $"{inputs}|{span?.Count}|{span?.Last.UtcTicks}|{runs.FirstOrDefault()?.Id}|{runs.FirstOrDefault()?.Status}|{runs.FirstOrDefault()?.Finished?.UtcTicks}");
+        // The day too: the health's lifecycle clock (what is due) moves with it, so a view of yesterday is computed again.
+        var text = string.Create(CultureInfo.InvariantCulture, $"{inputs}|{DateTimeOffset.UtcNow:yyyy-MM-dd}|{span?.Count}|{span?.Last.UtcTicks}|{runs.FirstOrDefault()?.Id}|{runs.FirstOrDefault()?.Status}|{runs.FirstOrDefault()?.Finished?.UtcTicks}");
         var state = new DashboardState(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16], inputs, span?.Count ?? 0);
         _latest = state;
         return state;
@@ -139,7 +140,9 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
     public async Task LoadKeptAsync<T>(string key, CancellationToken cancellationToken)
     {
         var snapshot = await SnapshotAsync(cancellationToken).ConfigureAwait(false);
-        await SlotOf(key).LoadOnceAsync(() => _views.LoadAsync<T>(key, snapshot.Inputs)).ConfigureAwait(false);
+        var slot = SlotOf(key);
+        slot.Ahead = true;
+        await slot.LoadOnceAsync(() => _views.LoadAsync<T>(key, snapshot.Inputs)).ConfigureAwait(false);
     }
 
     /// <summary>Computes the view of <paramref name="key"/> for <paramref name="state"/> unless it is computed already (the warmer's call): waits for a computation under way first.</summary>
@@ -148,6 +151,7 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
         ArgumentNullException.ThrowIfNull(compute);
         var snapshot = await CurrentAsync(state).ConfigureAwait(false);
         var slot = SlotOf(key);
+        slot.Ahead = true;
         if (persisted)
         {
             await slot.LoadOnceAsync(() => _views.LoadAsync<T>(key, snapshot.Inputs)).ConfigureAwait(false);
@@ -189,7 +193,7 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
         if (_slots.Count >= MaxEntries)
         {
             // Beyond the bound the cache starts afresh, keeping the views computed ahead (their keys are few).
-            foreach (var stale in _slots.Where(s => !s.Value.Persisted).Select(s => s.Key).ToList())
+            foreach (var stale in _slots.Where(s => !s.Value.Ahead).Select(s => s.Key).ToList())
             {
                 _slots.TryRemove(stale, out _);
             }
@@ -201,7 +205,6 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
     /// <summary>Starts the view's computation for <paramref name="snapshot"/> (the caller holds the slot's lock and saw none running).</summary>
     private void Start<T>(Slot slot, string key, DashboardState snapshot, bool heavy, Func<CancellationToken, Task<T>> compute, bool persisted, TimeSpan after)
     {
-        slot.Persisted |= persisted;
         slot.Running = Task.Run(async () =>
         {
             try
@@ -301,7 +304,8 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
 
         public Task<Computed>? Running { get; set; }
 
-        public bool Persisted { get; set; }
+        /// <summary>A view computed ahead (the warmer's, read back at start): kept when the cache starts afresh.</summary>
+        public bool Ahead { get; set; }
 
         /// <summary>Reads the view a server kept in the store once, before anything is computed here.</summary>
         public Task LoadOnceAsync(Func<Task<Computed?>> load)

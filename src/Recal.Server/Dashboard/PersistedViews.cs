@@ -42,9 +42,9 @@ internal sealed class PersistedViews(RecalServerContext context, ILogger? logger
                 ? new Computed(kept.State, kept.Inputs, kept.Traffic, kept.At, kept.Value)
                 : null;
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or Storage.StoreException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // A kept view is an optimisation: one that cannot be read is computed again.
+            // A kept view is an optimisation: one that cannot be read (another shape, a store error) is computed again.
             logger?.LogDebug(e, "the kept dashboard view {Key} was not read ({Type})", key, e.GetType().Name);
             return null;
         }
@@ -57,9 +57,10 @@ internal sealed class PersistedViews(RecalServerContext context, ILogger? logger
             var bytes = JsonSerializer.SerializeToUtf8Bytes(new Envelope<T>(FormatVersion, key, state, inputs, traffic, at, value), Json);
             await Store.PutBlobAsync(Prefix + key, bytes).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or Storage.StoreException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger?.LogDebug(e, "the dashboard view {Key} was not kept ({Type})", key, e.GetType().Name);
+            // The view is still shown; only a restart computes it again.
+            logger?.LogWarning("the dashboard view {Key} was not kept in the store ({Type}: {Message})", key, e.GetType().Name, e.Message);
         }
     }
 
