@@ -64,8 +64,8 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
     }
 
     /// <summary>
-    /// The state the pages show and the script compares: the project files' stamp, the stored traffic (count and newest
-    /// trace) and the newest run with its status. Any change to what a view shows changes it.
+    /// The state the pages show and the script compares: the project files' stamp, the day, the stored traffic (count and
+    /// newest trace) and the newest run with its status. Any change to what a view shows changes it.
     /// </summary>
     public async Task<string> StateAsync(CancellationToken cancellationToken) => (await SnapshotAsync(cancellationToken).ConfigureAwait(false)).Stamp;
 
