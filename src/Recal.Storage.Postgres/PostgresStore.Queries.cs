@@ -282,6 +282,19 @@ public sealed partial class PostgresStore
             parameters).ConfigureAwait(false);
     }
 
+    /// <summary>The columns a trace search filters on, streamed; key and text encoded to UTF-8 in buffers reused row after row.</summary>
+    public async ValueTask ScanSearchRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SearchRowVisitor visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        var (where, parameters) = Window(from, to);
+        var buffers = new Utf8Buffers();
+        await ReadAsync(
+            $"SELECT id, key, ts, intent, cohort, intent_source, confidence, thumbs, csat, escalated, continued, completed, follow_up, input_text FROM traces {where}",
+            r => buffers.Visit(r, visit),
+            cancellationToken,
+            parameters).ConfigureAwait(false);
+    }
+
     /// <summary>One query by row id; a row whose key is not the one named (the position was reused) is left out.</summary>
     public async ValueTask<IReadOnlyList<ClassifiedTrace>> GetTracesAsync(IReadOnlyCollection<TraceRef> traces, CancellationToken cancellationToken = default)
     {
@@ -383,6 +396,20 @@ public sealed partial class PostgresStore
             var input = Encode(reader.GetString(5), ref _input);
             var metadata = reader.IsDBNull(6) ? default : Encode(reader.GetString(6), ref _metadata);
             visit(new SampleRow(reader.GetInt64(0), key, reader.GetString(2), reader.GetString(3), unchecked((ulong)reader.GetInt64(4)), input, metadata));
+        }
+
+        public void Visit(NpgsqlDataReader reader, SearchRowVisitor visit)
+        {
+            var feedback = new Feedback(
+                reader.IsDBNull(7) ? null : reader.GetInt32(7),
+                reader.IsDBNull(8) ? null : reader.GetDouble(8),
+                NullableBool(reader, 9),
+                NullableBool(reader, 10),
+                NullableBool(reader, 11),
+                NullableBool(reader, 12));
+            var key = Encode(reader.GetString(1), ref _key);
+            var input = Encode(reader.GetString(13), ref _input);
+            visit(new SearchRow(reader.GetInt64(0), key, reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3), reader.GetString(4), (IntentSource)reader.GetInt16(5), reader.GetDouble(6), feedback == Feedback.None ? Feedback.None : feedback, input));
         }
 
         private static ReadOnlySpan<byte> Encode(string text, ref byte[] buffer)

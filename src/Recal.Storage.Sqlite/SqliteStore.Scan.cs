@@ -41,42 +41,50 @@ public sealed partial class SqliteStore
     public async ValueTask ScanSampleRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SampleRowVisitor visit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(visit);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        await ScanWindowAsync("SELECT key, intent_id, cohort_id, sample_priority, input_text, metadata_json, id FROM traces WHERE ts >= ?1 AND ts < ?2", from, to, scan =>
         {
-            var db = _connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(db, "SELECT key, intent_id, cohort_id, sample_priority, input_text, metadata_json, id FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
-            using (scan)
-            {
-                raw.sqlite3_bind_int64(scan, 1, from?.ToUnixTimeMilliseconds() ?? long.MinValue);
-                raw.sqlite3_bind_int64(scan, 2, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
-                var rows = 0;
-                int result;
-                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
-                {
-                    if (++rows % 4096 == 0)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
+            var (intent, cohort) = NamesOf(raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2));
+            visit(new SampleRow(
+                raw.sqlite3_column_int64(scan, 6),
+                raw.sqlite3_column_blob(scan, 0),
+                intent,
+                cohort,
+                unchecked((ulong)raw.sqlite3_column_int64(scan, 3)),
+                raw.sqlite3_column_blob(scan, 4),
+                raw.sqlite3_column_type(scan, 5) == raw.SQLITE_NULL ? default : raw.sqlite3_column_blob(scan, 5)));
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
-                    var (intent, cohort) = NamesOf(raw.sqlite3_column_int64(scan, 1), raw.sqlite3_column_int64(scan, 2));
-                    visit(new SampleRow(
-                        raw.sqlite3_column_int64(scan, 6),
-                        raw.sqlite3_column_blob(scan, 0),
-                        intent,
-                        cohort,
-                        unchecked((ulong)raw.sqlite3_column_int64(scan, 3)),
-                        raw.sqlite3_column_blob(scan, 4),
-                        raw.sqlite3_column_type(scan, 5) == raw.SQLITE_NULL ? default : raw.sqlite3_column_blob(scan, 5)));
-                }
-
-                Check(result, db);
-            }
-        }
-        finally
+    /// <summary>
+    /// What a trace search filters on, through the native API: no output, messages or metadata read, no JSON parsed,
+    /// no trace built; the text as the UTF-8 SQLite holds.
+    /// </summary>
+    public async ValueTask ScanSearchRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SearchRowVisitor visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        const string Sql = "SELECT id, key, ts, intent_id, cohort_id, intent_source, confidence, thumbs, csat, escalated, continued, completed, follow_up, input_text FROM traces WHERE ts >= ?1 AND ts < ?2";
+        await ScanWindowAsync(Sql, from, to, scan =>
         {
-            _gate.Release();
-        }
+            bool? Bit(int column) => raw.sqlite3_column_type(scan, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(scan, column) != 0;
+            var feedback = new Feedback(
+                raw.sqlite3_column_type(scan, 7) == raw.SQLITE_NULL ? null : (int)raw.sqlite3_column_int64(scan, 7),
+                raw.sqlite3_column_type(scan, 8) == raw.SQLITE_NULL ? null : raw.sqlite3_column_double(scan, 8),
+                Bit(9),
+                Bit(10),
+                Bit(11),
+                Bit(12));
+            var (intent, cohort) = NamesOf(raw.sqlite3_column_int64(scan, 3), raw.sqlite3_column_int64(scan, 4));
+            visit(new SearchRow(
+                raw.sqlite3_column_int64(scan, 0),
+                raw.sqlite3_column_blob(scan, 1),
+                DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 2)),
+                intent,
+                cohort,
+                (IntentSource)raw.sqlite3_column_int64(scan, 5),
+                raw.sqlite3_column_double(scan, 6),
+                feedback == Feedback.None ? Feedback.None : feedback,
+                raw.sqlite3_column_blob(scan, 13)));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The whole traces named, each read by its row id (the position) and kept only if its key still matches.</summary>
@@ -181,45 +189,21 @@ public sealed partial class SqliteStore
     public async ValueTask ScanTraceHeadsAsync(DateTimeOffset? from, DateTimeOffset? to, bool withKeys, Action<TraceHead> visit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(visit);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        // Without keys the traffic index covers the query: no table row is read.
+        var sql = withKeys
+            ? "SELECT id, ts, intent_id, cohort_id, sample_priority, key FROM traces WHERE ts >= ?1 AND ts < ?2"
+            : "SELECT id, ts, intent_id, cohort_id, sample_priority FROM traces WHERE ts >= ?1 AND ts < ?2";
+        await ScanWindowAsync(sql, from, to, scan =>
         {
-            var db = _connection.Handle!;
-            // Without keys the traffic index covers the query: no table row is read.
-            var sql = withKeys
-                ? "SELECT id, ts, intent_id, cohort_id, sample_priority, key FROM traces WHERE ts >= ?1 AND ts < ?2"
-                : "SELECT id, ts, intent_id, cohort_id, sample_priority FROM traces WHERE ts >= ?1 AND ts < ?2";
-            Check(raw.sqlite3_prepare_v2(db, sql, out var scan), db);
-            using (scan)
-            {
-                raw.sqlite3_bind_int64(scan, 1, from?.ToUnixTimeMilliseconds() ?? long.MinValue);
-                raw.sqlite3_bind_int64(scan, 2, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
-                var rows = 0;
-                int result;
-                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
-                {
-                    if (++rows % 4096 == 0)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
-
-                    var (intent, cohort) = NamesOf(raw.sqlite3_column_int64(scan, 2), raw.sqlite3_column_int64(scan, 3));
-                    visit(new TraceHead(
-                        raw.sqlite3_column_int64(scan, 0),
-                        DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 1)),
-                        intent,
-                        cohort,
-                        unchecked((ulong)raw.sqlite3_column_int64(scan, 4)),
-                        withKeys ? raw.sqlite3_column_text(scan, 5).utf8_to_string() : null));
-                }
-
-                Check(result, db);
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
+            var (intent, cohort) = NamesOf(raw.sqlite3_column_int64(scan, 2), raw.sqlite3_column_int64(scan, 3));
+            visit(new TraceHead(
+                raw.sqlite3_column_int64(scan, 0),
+                DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(scan, 1)),
+                intent,
+                cohort,
+                unchecked((ulong)raw.sqlite3_column_int64(scan, 4)),
+                withKeys ? raw.sqlite3_column_text(scan, 5).utf8_to_string() : null));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Point reads by row id in row order (neighbouring rows share pages), in one read transaction.</summary>
@@ -282,4 +266,40 @@ public sealed partial class SqliteStore
     private static bool? Flag(Microsoft.Data.Sqlite.SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal) != 0;
 
     private static Dictionary<string, string> ReadMetadata(string json) => StoredTraceJson.ReadMetadata(json);
+
+    /// <summary>
+    /// Steps through <paramref name="sql"/> (its ?1 and ?2 bound to the window's ends in Unix milliseconds) through
+    /// the native API, one row at a time under the connection's gate, cancellable every 4,096 rows.
+    /// </summary>
+    private async ValueTask ScanWindowAsync(string sql, DateTimeOffset? from, DateTimeOffset? to, Action<sqlite3_stmt> visit, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var db = _connection.Handle!;
+            Check(raw.sqlite3_prepare_v2(db, sql, out var scan), db);
+            using (scan)
+            {
+                raw.sqlite3_bind_int64(scan, 1, from?.ToUnixTimeMilliseconds() ?? long.MinValue);
+                raw.sqlite3_bind_int64(scan, 2, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+                var rows = 0;
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    if (++rows % 4096 == 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
+
+                    visit(scan);
+                }
+
+                Check(result, db);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 }

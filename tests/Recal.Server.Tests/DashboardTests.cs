@@ -86,6 +86,33 @@ public sealed partial class DashboardTests : IClassFixture<DashboardTests.Sample
     }
 
     [Fact]
+    public async Task Trace_searches_on_text_feedback_and_certainty_find_on_the_sample_what_a_scan_of_whole_traces_finds()
+    {
+        var server = await _sample.ServerAsync();
+        var from = new DateTimeOffset(2026, 7, 1, 0, 0, 0, TimeSpan.Zero);
+        var whole = new List<Domain.ClassifiedTrace>();
+        await server.Store.ScanTracesAsync(from, null, whole.Add, Cancel);
+
+        foreach (var search in new Workflows.TraceSearch[]
+        {
+            new(from, Text: "balance"),
+            new(from, Text: "CARD", Cohort: "plan=pro", Limit: 50),
+            new(from, Feedback: "down"),
+            new(from, Feedback: "escalated", Intent: "balance"),
+            new(from, Feedback: "none", Text: "my"),
+            new(from, Uncertain: true),
+            new(from, Uncertain: true, ConfidenceBelow: 0.6, Text: "what"),
+        })
+        {
+            // The whole traces in the store's order (time, then position), newest first: what the search returned before.
+            var expected = whole.Where(search.Matches).Reverse().ToList();
+            var found = await Workflows.TraceSearchUseCase.RunAsync(search, server.Store, Cancel);
+            (found.Matched, found.Scanned).Should().Be((expected.Count, whole.Count), search.ToString());
+            found.Traces.Select(t => t.Key).Should().Equal(expected.Take(search.Limit).Select(t => t.Key), search.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Trace_text_is_encoded_in_the_search_and_the_trace_page()
     {
         var server = await _sample.ServerAsync();

@@ -514,6 +514,48 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task A_trace_search_on_feedback_certainty_and_text_read_from_the_search_rows_finds_what_the_filter_finds_on_whole_traces()
+    {
+        // Given 90 traces over four days with every kind of feedback, classifier certainty and texts beyond ASCII
+        await using var store = await OpenEmptyAsync();
+        Feedback[] feedback = [Feedback.None, new(Thumbs: 1), new(Thumbs: -1), new(Escalated: true), new(Csat: 4), new(Thumbs: -1, Escalated: false)];
+        string[] texts = ["where is my Card", "café balance ÉTÉ", "reset PIN please", "x"];
+        var traces = Enumerable.Range(0, 90).Select(i => new ClassifiedTrace(
+            new Trace($"q{i:00}", Monday.AddHours(i * 1.05), TraceInput.FromText($"{texts[i % texts.Length]} {i}"), "answer", "bot", new Dictionary<string, string>(), feedback[i % feedback.Length], null),
+            TraceKeys.IdPrefix + $"q{i:00}",
+            i % 7 == 0 ? Taxonomy.UnknownIntent : i % 3 == 0 ? "card" : "balance",
+            i % 7 == 0 ? IntentSource.Unknown : i % 5 == 0 ? IntentSource.Label : IntentSource.Classifier,
+            i % 7 == 0 ? 0 : (i % 10) / 10.0,
+            i % 2 == 0 ? "plan=free" : "plan=pro")).ToList();
+        await store.AddTracesAsync(traces, Token);
+
+        // When searches filter on feedback, certainty and text, alone and with the window, intent and cohort
+        Workflows.TraceSearch[] searches =
+        [
+            new(Monday, null, Feedback: "up"),
+            new(Monday, null, Feedback: "down", Limit: 4),
+            new(Monday, null, Feedback: "escalated", Cohort: "plan=pro"),
+            new(Monday, null, Feedback: "none"),
+            new(Monday, null, Uncertain: true),
+            new(Monday.AddDays(1), Monday.AddDays(3), Uncertain: true, ConfidenceBelow: 0.45),
+            new(Monday, null, Text: "CAFÉ", Limit: 3),
+            new(Monday, null, Intent: "card", Text: "card"),
+            new(Monday, null, Text: "nothing has this"),
+        ];
+        foreach (var search in searches)
+        {
+            var found = await Workflows.TraceSearchUseCase.RunAsync(search, store, Token);
+
+            // Then each finds what the filter finds on the whole traces of its window: the count, the newest first, whole
+            var window = traces.Where(t => t.Trace.Timestamp >= search.From && (search.To is null || t.Trace.Timestamp < search.To)).ToList();
+            var expected = window.Where(search.Matches).OrderByDescending(t => t.Trace.Timestamp).ToList();
+            (found.Matched, found.Scanned).Should().Be((expected.Count, window.Count), search.ToString());
+            found.Traces.Select(t => t.Key).Should().Equal(expected.Take(search.Limit).Select(t => t.Key), search.ToString());
+            found.Traces.Where(t => t.Trace.Output != "answer").Should().BeEmpty("a found trace comes back whole");
+        }
+    }
+
+    [Fact]
     public async Task A_trace_search_on_intent_and_cohort_read_from_the_heads_finds_what_a_scan_of_whole_traces_finds()
     {
         // Given 60 traces over three days, two intents and two cohorts

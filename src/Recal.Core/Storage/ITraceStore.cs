@@ -195,6 +195,29 @@ public interface ITraceStore
     }
 
     /// <summary>
+    /// Visits what a trace search filters on of every stored trace in [<paramref name="from"/>, <paramref name="to"/>)
+    /// (position, key, time, stratum, intent source and confidence, feedback, classification text as UTF-8), in no
+    /// promised order, building no trace. A store that can read the columns alone overrides this; the default reads
+    /// the window's heads for the positions, then visits every whole trace.
+    /// </summary>
+    async ValueTask ScanSearchRowsAsync(DateTimeOffset? from, DateTimeOffset? to, SearchRowVisitor visit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        var positions = new Dictionary<string, long>(StringComparer.Ordinal);
+        await ScanTraceHeadsAsync(from, to, withKeys: true, head => positions[head.Key!] = head.Position, cancellationToken).ConfigureAwait(false);
+        await ScanTracesAsync(from, to, trace => visit(new SearchRow(
+            positions.GetValueOrDefault(trace.Key),
+            System.Text.Encoding.UTF8.GetBytes(trace.Key),
+            trace.Trace.Timestamp,
+            trace.Intent,
+            trace.CohortKey,
+            trace.IntentSource,
+            trace.Confidence,
+            trace.Trace.Feedback,
+            System.Text.Encoding.UTF8.GetBytes(trace.Trace.Input.ClassificationText))), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The whole stored traces named, in no promised order; traces not found are absent. A store that can reach a
     /// trace by its position overrides this; the default scans every trace for the keys.
     /// </summary>

@@ -135,5 +135,35 @@ public readonly ref struct SampleRow(long position, ReadOnlySpan<byte> key, stri
 /// <summary>Visits one <see cref="SampleRow"/>.</summary>
 public delegate void SampleRowVisitor(in SampleRow row);
 
+/// <summary>
+/// What a trace search filters on, of one stored trace: its place and time, stratum, how its intent was placed, its
+/// feedback and the UTF-8 of its classification text (<see cref="TraceInput.ClassificationText"/>), no trace built.
+/// The spans are valid only during the visit.
+/// </summary>
+/// <param name="position">Where the store keeps the trace (<see cref="TraceHead.Position"/>); 0 from a store without positions.</param>
+public readonly ref struct SearchRow(long position, ReadOnlySpan<byte> key, DateTimeOffset timestamp, string intent, string cohortKey, IntentSource source, double confidence, Feedback feedback, ReadOnlySpan<byte> input)
+{
+    public long Position { get; } = position;
+
+    public ReadOnlySpan<byte> Key { get; } = key;
+
+    public DateTimeOffset Timestamp { get; } = timestamp;
+
+    public string Intent { get; } = intent;
+
+    public string CohortKey { get; } = cohortKey;
+
+    public IntentSource Source { get; } = source;
+
+    public double Confidence { get; } = confidence;
+
+    public Feedback Feedback { get; } = feedback;
+
+    public ReadOnlySpan<byte> Input { get; } = input;
+}
+
+/// <summary>Visits one <see cref="SearchRow"/>.</summary>
+public delegate void SearchRowVisitor(in SearchRow row);
+
 /// <summary>A stored trace named by its key and, where the store has them, its position (a faster way to it).</summary>
 public readonly record struct TraceRef(string Key, long Position);

@@ -1,3 +1,4 @@
+using System.Text;
 using Recal.Domain;
 using Recal.Storage;
 
@@ -38,17 +39,23 @@ public sealed record TraceSearch(
     public bool Matches(ClassifiedTrace trace)
     {
         ArgumentNullException.ThrowIfNull(trace);
-        if (Intent is { Length: > 0 } intent && !string.Equals(trace.Intent, intent, StringComparison.Ordinal))
-        {
-            return false;
-        }
+        return MatchesStratum(trace.Intent, trace.CohortKey)
+            && MatchesRest(trace.Trace.Feedback, trace.IntentSource, trace.Confidence)
+            && MatchesText(trace.Trace.Input.ClassificationText);
+    }
 
-        if (Cohort is { Length: > 0 } cohort && !trace.CohortKey.Split('|').Contains(cohort, StringComparer.Ordinal))
-        {
-            return false;
-        }
+    /// <summary>Whether the intent and cohort conditions hold (what a trace's head tells).</summary>
+    public bool MatchesStratum(string intent, string cohortKey)
+    {
+        ArgumentNullException.ThrowIfNull(cohortKey);
+        return (Intent is not { Length: > 0 } wanted || string.Equals(intent, wanted, StringComparison.Ordinal))
+            && (Cohort is not { Length: > 0 } cohort || cohortKey.Split('|').Contains(cohort, StringComparer.Ordinal));
+    }
 
-        var feedback = trace.Trace.Feedback;
+    /// <summary>Whether the feedback and certainty conditions hold.</summary>
+    public bool MatchesRest(Feedback feedback, IntentSource source, double confidence)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
         var feedbackHolds = Feedback switch
         {
             null or "" => true,
@@ -58,18 +65,13 @@ public sealed record TraceSearch(
             "none" => feedback == Domain.Feedback.None,
             _ => false,
         };
-        if (!feedbackHolds)
-        {
-            return false;
-        }
-
-        if (Uncertain && trace.IntentSource != IntentSource.Unknown && !(ConfidenceBelow is { } below && trace.IntentSource == IntentSource.Classifier && trace.Confidence < below))
-        {
-            return false;
-        }
-
-        return Text is not { Length: > 0 } text || trace.Trace.Input.ClassificationText.Contains(text, StringComparison.OrdinalIgnoreCase);
+        return feedbackHolds
+            && (!Uncertain || source == IntentSource.Unknown || (ConfidenceBelow is { } below && source == IntentSource.Classifier && confidence < below));
     }
+
+    /// <summary>Whether the input holds the words searched for (always, when none are).</summary>
+    public bool MatchesText(string classificationText) =>
+        Text is not { Length: > 0 } text || classificationText.Contains(text, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Why the filter cannot run, in words, or null when it can.</summary>
     public string? Problem =>
@@ -107,26 +109,61 @@ public static class TraceSearchUseCase
             return await ByHeadsAsync(search, store, from, to, cancellationToken).ConfigureAwait(false);
         }
 
-        // Visited oldest first: the newest matches are the last ones, kept in a ring of the limit's size.
-        var ring = new ClassifiedTrace[search.Limit];
+        return await ByRowsAsync(search, store, from, to, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A filter on feedback, certainty or text reads what it filters on of each trace of the window (the store's
+    /// search rows: no output, messages or metadata), keeps the newest matches, and fetches only those whole. The
+    /// text is decoded only for a trace whose other conditions hold.
+    /// </summary>
+    private static async Task<TraceSearchResult> ByRowsAsync(TraceSearch search, IRecalStore store, DateTimeOffset from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        var newest = new PriorityQueue<TraceRef, (long Ticks, long Position, string Key)>(new NewestLast());
         long matched = 0, scanned = 0;
-        await store.ScanTracesAsync(from, to, trace =>
+        await store.ScanSearchRowsAsync(from, to, (in SearchRow row) =>
         {
             scanned++;
-            if (search.Matches(trace))
+            if (!search.MatchesStratum(row.Intent, row.CohortKey) || !search.MatchesRest(row.Feedback, row.Source, row.Confidence)
+                || (search.Text is { Length: > 0 } && !search.MatchesText(Encoding.UTF8.GetString(row.Input))))
             {
-                ring[matched++ % ring.Length] = trace;
+                return;
+            }
+
+            matched++;
+            var key = Encoding.UTF8.GetString(row.Key);
+            var order = (row.Timestamp.UtcTicks, row.Position, key);
+            if (newest.Count < search.Limit)
+            {
+                newest.Enqueue(new TraceRef(key, row.Position), order);
+            }
+            else if (newest.TryPeek(out _, out var oldest) && new NewestLast().Compare(order, oldest) > 0)
+            {
+                newest.EnqueueDequeue(new TraceRef(key, row.Position), order);
             }
         }, cancellationToken).ConfigureAwait(false);
 
-        var kept = (int)Math.Min(matched, ring.Length);
-        var newest = new List<ClassifiedTrace>(kept);
-        for (var i = 0; i < kept; i++)
-        {
-            newest.Add(ring[(int)((matched - 1 - i) % ring.Length)]);
-        }
+        // Newest first, as the scan in time order kept them: by time, then the store's position, then the key.
+        var order = newest.UnorderedItems.ToDictionary(i => i.Element.Key, i => i.Priority, StringComparer.Ordinal);
+        var traces = await store.GetTracesAsync([.. order.Keys.Select(k => new TraceRef(k, order[k].Position))], cancellationToken).ConfigureAwait(false);
+        var comparer = new NewestLast();
+        return new TraceSearchResult([.. traces.Where(t => order.ContainsKey(t.Key)).OrderByDescending(t => order[t.Key], comparer)], matched, scanned, from, to);
+    }
 
-        return new TraceSearchResult(newest, matched, scanned, from, to);
+    /// <summary>Orders matches as a scan by time and position visits them (the key breaks ties where a store has no positions).</summary>
+    private sealed class NewestLast : IComparer<(long Ticks, long Position, string Key)>
+    {
+        public int Compare((long Ticks, long Position, string Key) x, (long Ticks, long Position, string Key) y)
+        {
+            var byTime = x.Ticks.CompareTo(y.Ticks);
+            if (byTime != 0)
+            {
+                return byTime;
+            }
+
+            var byPosition = x.Position.CompareTo(y.Position);
+            return byPosition != 0 ? byPosition : string.CompareOrdinal(x.Key, y.Key);
+        }
     }
 
     /// <summary>
@@ -140,8 +177,7 @@ public static class TraceSearchUseCase
         await store.ScanTraceHeadsAsync(from, to, withKeys: false, head =>
         {
             scanned++;
-            if ((search.Intent is { Length: > 0 } intent && !string.Equals(head.Intent, intent, StringComparison.Ordinal))
-                || (search.Cohort is { Length: > 0 } cohort && !head.CohortKey.Split('|').Contains(cohort, StringComparer.Ordinal)))
+            if (!search.MatchesStratum(head.Intent, head.CohortKey))
             {
                 return;
             }

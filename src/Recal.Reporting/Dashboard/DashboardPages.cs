@@ -43,20 +43,23 @@ public static class DashboardPages
 
     /// <summary>
     /// The script behind <see cref="ScriptPath"/>: it asks <c>/api/state</c> every few seconds and reloads the page
-    /// when the store has changed (new traffic, a new run), unless a form on the page is being filled in.
+    /// when the store has changed (new traffic, a new run), or when the page showed a view of an earlier state that is
+    /// computed for the current one now (<see cref="Stale"/>), unless a form on the page is being filled in.
     /// </summary>
     public const string Script = """
         (function () {
           var meta = document.querySelector('meta[name="recal-state"]');
           if (!meta) { return; }
           var seen = meta.getAttribute('content');
+          var view = document.querySelector('meta[name="recal-view"]');
+          var ask = '/api/state' + (view ? '?view=' + encodeURIComponent(view.getAttribute('content')) : '');
           var editing = false;
           document.addEventListener('input', function () { editing = true; });
           setInterval(function () {
             if (editing || document.hidden) { return; }
-            fetch('/api/state', { credentials: 'same-origin', cache: 'no-store' })
+            fetch(ask, { credentials: 'same-origin', cache: 'no-store' })
               .then(function (r) { return r.ok ? r.json() : null; })
-              .then(function (s) { if (s && s.state !== seen) { location.reload(); } })
+              .then(function (s) { if (s && (s.state !== seen || s.ready === true)) { location.reload(); } })
               .catch(function () { });
           }, 5000);
         })();
@@ -514,6 +517,35 @@ public static class DashboardPages
         }
 
         return html[..head] + StateMeta(state) + $"<script src=\"{ScriptPath}\" defer></script>" + html[head..(body + 6)] + "\n" + Nav(current) + html[(body + 6)..];
+    }
+
+    /// <summary>
+    /// A page of a view computed for an earlier state of the store, shown while the current one is computed: a note
+    /// under the navigation says as of when, how many traces arrived since and whether it is being updated; the script
+    /// then asks whether the view is computed for the current state and reloads the page once it is.
+    /// </summary>
+    /// <param name="tracesSince">Traces stored since it was computed; null when the project's files changed since.</param>
+    /// <param name="updating">The view being computed for the current state (its key, which the script asks about); null when none is.</param>
+    public static string Stale(string html, DateTimeOffset at, long? tracesSince, string? updating)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        var head = html.IndexOf("</head>", StringComparison.Ordinal);
+        var nav = html.IndexOf("</nav>", StringComparison.Ordinal);
+        if (head < 0 || nav < head)
+        {
+            throw new ArgumentException("not a dashboard page", nameof(html));
+        }
+
+        var since = tracesSince switch
+        {
+            null => "the project's files changed since",
+            1 => "1 trace since",
+            < 0 => "the store changed since",
+            { } n => string.Create(CultureInfo.InvariantCulture, $"{n:N0} traces since"),
+        };
+        var note = $"<p class=\"info stale\">As of {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC, {since}{(updating is null ? string.Empty : "; updating")}.</p>";
+        var meta = updating is null ? string.Empty : $"<meta name=\"recal-view\" content=\"{E(updating)}\">";
+        return html[..head] + meta + html[head..(nav + 6)] + note + html[(nav + 6)..];
     }
 
     /// <summary>Two whole pages as one: the second's body after the first's (a gate above its diff).</summary>

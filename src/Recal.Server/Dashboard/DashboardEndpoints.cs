@@ -30,7 +30,7 @@ public static class DashboardEndpoints
     /// <summary>Adds the dashboard's services: its cache of computed views and the anti-forgery tokens of its forms.</summary>
     public static IServiceCollection AddDashboard(this IServiceCollection services)
     {
-        services.AddSingleton(provider => new DashboardService(provider.GetRequiredService<RecalServerContext>()));
+        services.AddSingleton(provider => new DashboardService(provider.GetRequiredService<RecalServerContext>(), provider.GetService<Microsoft.Extensions.Logging.ILogger<DashboardService>>()));
         services.AddHostedService(provider => new DashboardWarmer(provider.GetRequiredService<DashboardService>(), provider.GetService<Microsoft.Extensions.Logging.ILogger<DashboardWarmer>>()));
         services.AddAntiforgery(options =>
         {
@@ -132,30 +132,38 @@ public static class DashboardEndpoints
     private static async Task<IResult> StateAsync(HttpContext http)
     {
         var service = http.RequestServices.GetRequiredService<DashboardService>();
-        return Results.Json(new { state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false) });
+        var state = await service.StateAsync(http.RequestAborted).ConfigureAwait(false);
+
+        // ?view=KEY (a page shown stale names its view): whether that view is computed for the state now.
+        return http.Request.Query["view"].ToString() is { Length: > 0 } view
+            ? Results.Json(new { state, updating = service.Updating, ready = service.IsReady(view, state) })
+            : Results.Json(new { state, updating = service.Updating });
     }
 
     private static async Task<string> HealthAsync(HttpContext http, DashboardService service, EvalProject project, string state)
     {
-        var result = await CheckAsync(service, project, state).ConfigureAwait(false);
-        return DashboardPages.Health(project.Settings.Name, result, state);
+        var (result, stale) = await service.GetAsync(HealthKey, state, heavy: true, Check(service, project), persisted: true).ConfigureAwait(false);
+        return Noted(DashboardPages.Health(project.Settings.Name, result, state), stale);
     }
 
     private static async Task<string> TimelineAsync(HttpContext http, DashboardService service, EvalProject project, string state)
     {
-        var report = await DriftAsync(service, project, state, Over(http), null, null, timeline: true).ConfigureAwait(false);
-        return DashboardPages.Timeline(report, w => $"/mix?from={Day(w.From)}&to={Day(w.To)}", state);
+        var (report, stale) = await DriftAsync(service, project, state, Over(http), null, null, timeline: true).ConfigureAwait(false);
+        return Noted(DashboardPages.Timeline(report, w => $"/mix?from={Day(w.From)}&to={Day(w.To)}", state), stale);
     }
 
     private static async Task<string> MixAsync(HttpContext http, DashboardService service, EvalProject project, string state)
     {
         var (from, to) = Window(http);
-        var report = await DriftAsync(service, project, state, Period.None, from, to, timeline: false).ConfigureAwait(false);
-        return DashboardPages.Mix(report, state);
+        var (report, stale) = await DriftAsync(service, project, state, Period.None, from, to, timeline: false).ConfigureAwait(false);
+        return Noted(DashboardPages.Mix(report, state), stale);
     }
 
-    private static async Task<string> ReleasesAsync(HttpContext http, DashboardService service, EvalProject project, string state) =>
-        DashboardPages.Releases(await DriftAsync(service, project, state, Period.Week, null, null, timeline: true).ConfigureAwait(false), state);
+    private static async Task<string> ReleasesAsync(HttpContext http, DashboardService service, EvalProject project, string state)
+    {
+        var (report, stale) = await DriftAsync(service, project, state, Period.Week, null, null, timeline: true).ConfigureAwait(false);
+        return Noted(DashboardPages.Releases(report, state), stale);
+    }
 
     private static async Task<string> CoverageAsync(HttpContext http, DashboardService service, EvalProject project, string state)
     {
@@ -166,10 +174,12 @@ public static class DashboardEndpoints
             return DashboardPages.Problem("No coverage", "/coverage", error ?? "no embedder", "set embeddings: in recal.yaml", state);
         }
 
-        var outcome = await CoverageOutcomeAsync(service, project, state, from, to).ConfigureAwait(false);
-        return outcome.Report is { } report
-            ? DashboardPages.Coverage(report, outcome.Map, state, WriteToken(http))
-            : DashboardPages.Problem("No coverage", "/coverage", outcome.Problem ?? "nothing to measure", "recal ingest FILE; recal sample", state);
+        var (outcome, stale) = await service.GetAsync(CoverageKey(from, to), state, heavy: true, Coverage(service, project, from, to), persisted: true).ConfigureAwait(false);
+        return Noted(
+            outcome.Report is { } report
+                ? DashboardPages.Coverage(report, outcome.Map, state, WriteToken(http))
+                : DashboardPages.Problem("No coverage", "/coverage", outcome.Problem ?? "nothing to measure", "recal ingest FILE; recal sample", state),
+            stale);
     }
 
     private static async Task<string> RunsAsync(HttpContext http, DashboardService service, EvalProject project, string state)
@@ -182,14 +192,14 @@ public static class DashboardEndpoints
     {
         var id = (string)http.Request.RouteValues["id"]!;
         var run = await service.Store.GetRunAsync(id, http.RequestAborted).ConfigureAwait(false) ?? throw new BadQueryException($"there is no run '{id}'", "pick one on the runs view");
-        var html = await service.GetAsync($"run|{id}", state, heavy: false, async ct =>
+        var (html, stale) = await service.GetAsync($"run|{id}", state, heavy: false, async ct =>
         {
             var results = await service.Store.GetRunCasesAsync(run.Id, ct).ConfigureAwait(false);
             var report = await RunReportBuilder.BuildAsync(run, results, project.Policy, service.Store, ct, project.Cases.ToDictionary(c => c.Id, StringComparer.Ordinal)).ConfigureAwait(false);
             report = await Contamination.AttachAsync(report, project, service.Store, ct).ConfigureAwait(false);
             return RunReportWriters.ToHtml(report, project.Policy.Alarms);
         }).ConfigureAwait(false);
-        return DashboardPages.Framed(html, "/runs", state);
+        return Noted(DashboardPages.Framed(html, "/runs", state), stale);
     }
 
     private static async Task<string> DiffAsync(HttpContext http, DashboardService service, EvalProject project, string state)
@@ -202,7 +212,7 @@ public static class DashboardEndpoints
 
         var baseline = await service.Store.GetRunAsync(a, http.RequestAborted).ConfigureAwait(false) ?? throw new BadQueryException($"there is no run '{a}'", "pick one on the runs view");
         var candidate = await service.Store.GetRunAsync(b, http.RequestAborted).ConfigureAwait(false) ?? throw new BadQueryException($"there is no run '{b}'", "pick one on the runs view");
-        var (gate, diff) = await service.GetAsync($"diff|{a}|{b}", state, heavy: false, async ct =>
+        var ((gate, diff), stale) = await service.GetAsync($"diff|{a}|{b}", state, heavy: false, async ct =>
         {
             var before = await service.Store.GetRunCasesAsync(baseline.Id, ct).ConfigureAwait(false);
             var after = await service.Store.GetRunCasesAsync(candidate.Id, ct).ConfigureAwait(false);
@@ -212,7 +222,7 @@ public static class DashboardEndpoints
             var gated = await GateEvaluator.EvaluateAsync(project, baseline, before, candidate, after, service.Store, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
             return (GateWriters.ToHtml(gated, explain: true), DiffWriters.ToHtml(diffed));
         }).ConfigureAwait(false);
-        return DashboardPages.Framed(DashboardPages.Joined(gate, diff), "/runs", state);
+        return Noted(DashboardPages.Framed(DashboardPages.Joined(gate, diff), "/runs", state), stale);
     }
 
     private static async Task<string> LifecycleAsync(HttpContext http, DashboardService service, EvalProject project, string state)
@@ -239,8 +249,8 @@ public static class DashboardEndpoints
             throw new BadQueryException(problem, "correct the filter");
         }
 
-        var result = await service.GetAsync("traces|" + http.Request.QueryString.Value, state, heavy: false, ct => TraceSearchUseCase.RunAsync(search, service.Store, ct)).ConfigureAwait(false);
-        return DashboardPages.Traces(project.Settings.Name, search, result, state);
+        var (result, stale) = await service.GetAsync("traces|" + http.Request.QueryString.Value, state, heavy: false, ct => TraceSearchUseCase.RunAsync(search, service.Store, ct)).ConfigureAwait(false);
+        return Noted(DashboardPages.Traces(project.Settings.Name, search, result, state), stale);
     }
 
     private static async Task<string> TraceAsync(HttpContext http, DashboardService service, EvalProject project, string state)
@@ -406,43 +416,64 @@ public static class DashboardEndpoints
     /// <summary>The views computed ahead of a request when the store's state changes (<see cref="DashboardWarmer"/>): health, the timeline (and releases), the current mix, coverage.</summary>
     internal static async Task WarmAsync(DashboardService service, EvalProject project, string state)
     {
-        await CheckAsync(service, project, state, fresh: true).ConfigureAwait(false);
-        await DriftOutcomeAsync(service, project, state, Period.Week, null, null, timeline: true, fresh: true).ConfigureAwait(false);
-        await DriftOutcomeAsync(service, project, state, Period.None, null, null, timeline: false, fresh: true).ConfigureAwait(false);
+        await service.RefreshAsync(HealthKey, state, heavy: true, Check(service, project), persisted: true).ConfigureAwait(false);
+        await service.RefreshAsync(DriftKey(Period.Week, null, null, timeline: true), state, heavy: true, Drift(service, project, Period.Week, null, null, timeline: true), persisted: true).ConfigureAwait(false);
+        await service.RefreshAsync(DriftKey(Period.None, null, null, timeline: false), state, heavy: true, Drift(service, project, Period.None, null, null, timeline: false), persisted: true).ConfigureAwait(false);
         if (Embedder(service, project).Generator is not null)
         {
-            await CoverageOutcomeAsync(service, project, state, null, null, fresh: true).ConfigureAwait(false);
+            await service.RefreshAsync(CoverageKey(null, null), state, heavy: true, Coverage(service, project, null, null), persisted: true).ConfigureAwait(false);
         }
     }
 
-    private static Task<CheckResult> CheckAsync(DashboardService service, EvalProject project, string state, bool fresh = false) =>
-        service.GetAsync("health", state, heavy: true, ct => CheckUseCase.RunAsync(new CheckRequest(project, DateTimeOffset.UtcNow, Embedder(service, project)), service.Store, ct), fresh);
-
-    private static Task<CoverageOutcome> CoverageOutcomeAsync(DashboardService service, EvalProject project, string state, DateTimeOffset? from, DateTimeOffset? to, bool fresh = false)
+    /// <summary>Reads back the views computed ahead that an earlier server kept over this store (<see cref="PersistedViews"/>).</summary>
+    internal static async Task LoadKeptAsync(DashboardService service, CancellationToken cancellationToken)
     {
-        var (inner, id, _) = Embedder(service, project);
-        return service.GetAsync($"coverage|{from:O}|{to:O}", state, heavy: true, async ct =>
-        {
-            using var cached = new CachedEmbeddingGenerator(inner!, service.Store, id!);
-            try
-            {
-                return await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), service.Store, cached, id!, new CoverageRequest(from, to, Map: true), ct).ConfigureAwait(false);
-            }
-            catch (TargetCallException e)
-            {
-                return new CoverageOutcome(null, $"the embedding endpoint failed: {e.Message}");
-            }
-        }, fresh);
+        await service.LoadKeptAsync<CheckResult>(HealthKey, cancellationToken).ConfigureAwait(false);
+        await service.LoadKeptAsync<DriftOutcome>(DriftKey(Period.Week, null, null, timeline: true), cancellationToken).ConfigureAwait(false);
+        await service.LoadKeptAsync<DriftOutcome>(DriftKey(Period.None, null, null, timeline: false), cancellationToken).ConfigureAwait(false);
+        await service.LoadKeptAsync<CoverageOutcome>(CoverageKey(null, null), cancellationToken).ConfigureAwait(false);
     }
 
-    private static Task<DriftOutcome> DriftOutcomeAsync(DashboardService service, EvalProject project, string state, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline, bool fresh = false) =>
-        service.GetAsync($"drift|{over}|{from:O}|{to:O}|{timeline}", state, heavy: true, ct =>
-            DriftUseCase.RunAsync(new DriftUseCaseRequest(project, new DriftRequest(from, to, over), timeline ? Embedder(service, project) : null), service.Store, ct), fresh);
+    internal const string HealthKey = "health";
 
-    private static async Task<DriftReport> DriftAsync(DashboardService service, EvalProject project, string state, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline)
+    internal static string CoverageKey(DateTimeOffset? from, DateTimeOffset? to) => $"coverage|{from:O}|{to:O}";
+
+    internal static string DriftKey(Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline) => $"drift|{over}|{from:O}|{to:O}|{timeline}";
+
+    /// <summary>A page of a view shown from an earlier state, with the note that says so.</summary>
+    private static string Noted(string html, Staleness? stale) =>
+        stale is null ? html : DashboardPages.Stale(html, stale.At, stale.TracesSince, stale.Updating ? stale.Key : null);
+
+    private static Func<CancellationToken, Task<CheckResult>> Check(DashboardService service, EvalProject project) =>
+        ct => CheckUseCase.RunAsync(new CheckRequest(project, DateTimeOffset.UtcNow, Embedder(service, project)), service.Store, ct);
+
+    private static Func<CancellationToken, Task<CoverageOutcome>> Coverage(DashboardService service, EvalProject project, DateTimeOffset? from, DateTimeOffset? to) => async ct =>
     {
-        var outcome = await DriftOutcomeAsync(service, project, state, over, from, to, timeline).ConfigureAwait(false);
-        return outcome.Report ?? throw new BadQueryException(outcome.Error ?? "no drift report", outcome.Failure == DriftFailure.NoTraffic ? "send traces to /v1/traces, or recal ingest FILE" : "set embeddings: in recal.yaml");
+        var (inner, id, _) = Embedder(service, project);
+        using var cached = new CachedEmbeddingGenerator(inner!, service.Store, id!);
+        try
+        {
+            var outcome = await CoverageAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), service.Store, cached, id!, new CoverageRequest(from, to, Map: true), ct).ConfigureAwait(false);
+
+            // The page shows the report and the map; the blind spots' members (their vectors) are for a draw, which makes its own.
+            return outcome with { BlindSpots = null };
+        }
+        catch (TargetCallException e)
+        {
+            return new CoverageOutcome(null, $"the embedding endpoint failed: {e.Message}");
+        }
+    };
+
+    private static Func<CancellationToken, Task<DriftOutcome>> Drift(DashboardService service, EvalProject project, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline) =>
+        ct => DriftUseCase.RunAsync(new DriftUseCaseRequest(project, new DriftRequest(from, to, over), timeline ? Embedder(service, project) : null), service.Store, ct);
+
+    private static async Task<(DriftReport Report, Staleness? Stale)> DriftAsync(DashboardService service, EvalProject project, string state, Period over, DateTimeOffset? from, DateTimeOffset? to, bool timeline)
+    {
+        // Kept like the views computed ahead (the timeline of weeks, the current mix): a window once opened is not computed on request again after a restart.
+        var (outcome, stale) = await service.GetAsync(DriftKey(over, from, to, timeline), state, heavy: true, Drift(service, project, over, from, to, timeline), persisted: true).ConfigureAwait(false);
+        return outcome.Report is { } report
+            ? (report, stale)
+            : throw new BadQueryException(outcome.Error ?? "no drift report", outcome.Failure == DriftFailure.NoTraffic ? "send traces to /v1/traces, or recal ingest FILE" : "set embeddings: in recal.yaml");
     }
 
     private static (IEmbeddingGenerator<string, Embedding<float>>? Generator, string? Id, string? Error) Embedder(DashboardService service, EvalProject project) =>

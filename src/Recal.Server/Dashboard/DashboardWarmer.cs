@@ -13,6 +13,28 @@ internal sealed class DashboardWarmer(DashboardService service, ILogger<Dashboar
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Before the server takes requests: the project loaded and the views an earlier server kept over this store read
+    /// back, so the first request right after a start serves them (stale, with a note, if the store changed since).
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (service.Context.ProjectRoot is not null && service.Project().Project is not null)
+        {
+            try
+            {
+                await DashboardEndpoints.LoadKeptAsync(service, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // Kept views are an optimisation: without them the first requests compute (and show any store error).
+                logger?.LogDebug(e, "the kept dashboard views were not read ({Type})", e.GetType().Name);
+            }
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (service.Context.ProjectRoot is null)
