@@ -4,7 +4,8 @@ namespace Recal.Storage.Postgres;
 /// The store's schema in PostgreSQL, as an ordered list of migrations applied in the store's schema
 /// (<see cref="PostgresStore.Schema"/>). A migration is never edited once released: changes are new entries. Each runs
 /// in its own transaction with its version row, under an advisory lock, so two processes opening a new store take turns.
-/// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types.
+/// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types. Versions may leave gaps (a
+/// migration numbered ahead of one still to be merged); they apply in list order, each once.
 /// </summary>
 internal static class Migrations
 {
@@ -112,6 +113,47 @@ internal static class Migrations
                 text_hash uuid NOT NULL,
                 vector real[] NOT NULL,
                 PRIMARY KEY (embedder, text_hash)
+            );
+            """),
+        (3, "the queue of distributed runs: queued cases and their leases, each run's settings and open count, workers and their heartbeats, shared call slots", """
+            CREATE TABLE run_queue_runs (
+                run_id text COLLATE "C" PRIMARY KEY REFERENCES runs (id),
+                settings_json text NOT NULL,
+                max_error_share double precision NOT NULL,
+                remaining integer NOT NULL
+            );
+            CREATE TABLE run_queue (
+                run_id text COLLATE "C" NOT NULL REFERENCES runs (id),
+                case_id text COLLATE "C" NOT NULL,
+                state smallint NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+                worker text,
+                lease_until timestamptz,
+                claims integer NOT NULL DEFAULT 0,
+                PRIMARY KEY (run_id, case_id)
+            );
+            CREATE INDEX run_queue_open ON run_queue (run_id, case_id) WHERE state < 2;
+            CREATE INDEX run_queue_leased ON run_queue (worker) WHERE state = 1;
+            CREATE TABLE run_workers (
+                worker text PRIMARY KEY,
+                concurrency integer NOT NULL,
+                lease_ms bigint NOT NULL,
+                started timestamptz NOT NULL,
+                heartbeat timestamptz NOT NULL,
+                stopped timestamptz
+            );
+            CREATE TABLE run_worker_totals (
+                run_id text COLLATE "C" NOT NULL REFERENCES runs (id),
+                worker text NOT NULL,
+                done integer NOT NULL,
+                calls integer NOT NULL,
+                cache_hits integer NOT NULL,
+                errors integer NOT NULL,
+                discarded integer NOT NULL,
+                PRIMARY KEY (run_id, worker)
+            );
+            CREATE TABLE call_slots (
+                key text PRIMARY KEY,
+                next_slot timestamptz NOT NULL
             );
             """),
     ];
