@@ -47,11 +47,11 @@ internal static class DistributedRunCommand
         DistributedRunState? state;
         try
         {
-            var last = TimeSpan.MinValue;
-            state = await DistributedRuns.WatchAsync(queue, runId, AttachInterval, new Progress<DistributedRunState>(s =>
+            TimeSpan? last = null;
+            state = await DistributedRuns.WatchAsync(queue, runId, AttachInterval, new SynchronousProgress<DistributedRunState>(s =>
             {
                 // One line every few seconds: a log, not a redrawn screen, so the command reads the same in CI.
-                if (watch.Elapsed - last >= TimeSpan.FromSeconds(5) || s.IsFinished)
+                if (last is null || watch.Elapsed - last >= TimeSpan.FromSeconds(5) || s.IsFinished)
                 {
                     last = watch.Elapsed;
                     context.Error.WriteLine(DistributedRunText.Describe(s));

@@ -80,10 +80,4 @@ internal static class WorkerCommand
 
     private static void Render(CliContext context, WorkerSummary s, bool stopped) =>
         context.Out.MarkupLine($"Worker {Markup.Escape(s.Worker)} {(stopped ? "stopped (the cases it held went back to the queue)" : "done")}: {s.Done:N0} case(s) stored, {s.Calls:N0} call(s), {s.CacheHits:N0} from the cache, {s.Errors:N0} error(s), {s.Discarded:N0} duplicate(s) discarded, {s.RunsFinished:N0} run(s) finished here.");
-
-    /// <summary>Reports on the worker's own thread: the lines come in the order things happened.</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
