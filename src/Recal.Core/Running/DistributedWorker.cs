@@ -87,7 +87,8 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
     {
         var concurrency = Math.Max(1, options.Concurrency);
         var capacity = concurrency * 2;
-        using var slots = new SemaphoreSlim(capacity, capacity);
+        // Not disposed: the last commits release their slots after the worker has returned.
+        var slots = new SemaphoreSlim(capacity, capacity);
         var work = Channel.CreateUnbounded<(string RunId, WorkerRunSession Session, EvalCase Case)>(new UnboundedChannelOptions { SingleWriter = true });
         await queue.HeartbeatAsync(options.Name, concurrency, options.Lease, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -100,9 +101,30 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
                 new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = stop.Token },
                 async (item, token) =>
                 {
-                    await ExecuteAsync(item.RunId, item.Session, item.Case, events, token).ConfigureAwait(false);
-                    Interlocked.Decrement(ref _held);
-                    slots.Release();
+                    // The call's slot is free once the case is scored; its lease is given back once its result has
+                    // committed. A result lost before that (a kill) is the case of a lease that expires: claimed again.
+                    var stored = await ExecuteAsync(item.RunId, item.Session, item.Case, events, token).ConfigureAwait(false);
+                    _ = stored.ContinueWith(
+                        write =>
+                        {
+                            Interlocked.Decrement(ref _held);
+                            slots.Release();
+                            if (write.IsFaulted)
+                            {
+                                // The writer has stopped; SettleAsync rethrows its failure once the worker is stopped.
+                                try
+                                {
+                                    stop.Cancel();
+                                }
+                                catch (ObjectDisposedException)
+                                {
+                                    // The worker has already stopped.
+                                }
+                            }
+                        },
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
                 }).ConfigureAwait(false);
             await producer.ConfigureAwait(false);
         }
@@ -226,7 +248,8 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
         return runnable;
     }
 
-    private async Task ExecuteAsync(string runId, WorkerRunSession session, EvalCase evalCase, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
+    /// <summary>Runs and scores the case; returns its result's write, complete once committed.</summary>
+    private async Task<Task> ExecuteAsync(string runId, WorkerRunSession session, EvalCase evalCase, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
     {
         var result = await RunExecutor.ScoreCaseAsync(evalCase, session.Target.InvokeAsync, session.Scorers, session.Judges, runId, cancellationToken).ConfigureAwait(false);
         var (call, hit) = EvalRunner.HowAnswered(result);
@@ -246,7 +269,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
         }
 
         var writer = _writers.GetOrAdd(runId, id => new RunCaseWriter(batch => CompleteAsync(id, batch, events)));
-        await writer.AddAsync(record).ConfigureAwait(false);
+        return writer.AddAsync(record);
     }
 
     private async Task CompleteAsync(string runId, IReadOnlyList<RunCaseRecord> batch, IProgress<WorkerEvent>? events)

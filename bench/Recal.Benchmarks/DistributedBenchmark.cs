@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Recal.Cli;
+using Recal.Storage.Postgres;
+using Spectre.Console;
+
+namespace Recal.Benchmarks;
+
+/// <summary>
+/// <c>distributed [--cases 10000] [--latency-ms 200] [--workers 4] [--concurrency 16] [--scaling] [--in-process]</c>: a
+/// distributed run (<c>recal run --distributed</c>) executed by W <c>recal worker</c> processes on the PostgreSQL server
+/// <c>RECAL_BENCH_POSTGRES</c> names (a connection string; the benchmark creates and drops a database of its own there),
+/// against the loopback endpoint of the run benchmark, timed against the ideal cases × latency / (W × concurrency).
+/// <c>--scaling</c> measures 1, 2 and 4 workers in turn; <c>--in-process</c> runs the workers in the benchmark's process.
+/// </summary>
+internal static class DistributedBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (Environment.GetEnvironmentVariable("RECAL_BENCH_POSTGRES") is not { Length: > 0 } server)
+        {
+            Console.Error.WriteLine("error: RECAL_BENCH_POSTGRES must name a PostgreSQL server (a connection string of a role that may create databases)");
+            return 2;
+        }
+
+        var count = RunBenchmark.IntOption(args, "--cases", 10_000);
+        var latencyMs = RunBenchmark.IntOption(args, "--latency-ms", 200);
+        var concurrency = RunBenchmark.IntOption(args, "--concurrency", 16);
+        var inProcess = args.Contains("--in-process");
+        int[] counts = args.Contains("--scaling") ? [1, 2, 4] : [RunBenchmark.IntOption(args, "--workers", 4)];
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RunBenchmark.RuntimeInformationText()}; load average {RunBenchmark.LoadAverage()}");
+        Console.WriteLine($"workers: {(inProcess ? "in the benchmark's process, each on its own store connections" : "`dotnet recal.dll worker` processes")}, concurrency {concurrency} each; {count:N0} cases, fixed latency {latencyMs} ms");
+        await using var endpoint = await RunBenchmark.EndpointProcess.StartAsync(latencyMs);
+        var admin = new NpgsqlConnectionStringBuilder(server) { Pooling = false };
+        var ok = true;
+        foreach (var workers in counts)
+        {
+            var database = "recal_bench_dist_" + Guid.NewGuid().ToString("N")[..8];
+            await AdminAsync(admin, $"CREATE DATABASE {database}");
+            try
+            {
+                ok &= await MeasureAsync(endpoint, admin, database, count, latencyMs, workers, concurrency, inProcess);
+            }
+            finally
+            {
+                NpgsqlConnection.ClearAllPools();
+                await AdminAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            }
+        }
+
+        return ok ? 0 : 1;
+    }
+
+    private static async Task<bool> MeasureAsync(RunBenchmark.EndpointProcess endpoint, NpgsqlConnectionStringBuilder admin, string database, int count, int latencyMs, int workers, int concurrency, bool inProcess)
+    {
+        var directory = Path.Combine(Paths.Work, $"distributed-{count}");
+        RunBenchmark.WriteProject(directory, endpoint.BaseUrl, count);
+        var yaml = Path.Combine(directory, "recal.yaml");
+        var url = $"postgres://{admin.Username}@{admin.Host}:{admin.Port}/{database}{(admin.Password is null ? string.Empty : "?password_env=RECAL_BENCH_PG_PASSWORD")}";
+        Environment.SetEnvironmentVariable("RECAL_BENCH_PG_PASSWORD", admin.Password);
+        File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + url, StringComparison.Ordinal));
+
+        var before = await endpoint.CompletionsAsync();
+        var (code, _, error) = await InProcessAsync(["run", "-p", directory, "-t", RunBenchmark.TargetName, "--no-judge", "--no-cache", "--distributed"]);
+        if (code != 0)
+        {
+            Console.Error.WriteLine(error);
+            return false;
+        }
+
+        var worker = new[] { "worker", "-p", directory, "-c", concurrency.ToString(CultureInfo.InvariantCulture), "--once", "--poll", "0.2" };
+        var watch = Stopwatch.StartNew();
+        var codes = inProcess
+            ? await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ => (await InProcessAsync(worker)).Code))
+            : await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => ProcessAsync(worker)));
+        var wall = watch.Elapsed;
+        var calls = await endpoint.CompletionsAsync() - before;
+
+        var connection = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = database, SearchPath = PostgresStore.Schema, Pooling = true }.ConnectionString;
+        await using var store = await PostgresStore.OpenReadOnlyAsync(connection, database);
+        var run = (await store.ListRunsAsync(1)).Single();
+        var state = (await store.GetRunStateAsync(run.Id))!;
+        var stored = run.Finished!.Value - run.Started;
+        var ideal = TimeSpan.FromMilliseconds((double)count * latencyMs / (workers * concurrency));
+        Console.WriteLine();
+        Console.WriteLine($"{workers} worker(s) × concurrency {concurrency}: ideal {count:N0} × {latencyMs} ms / {workers * concurrency} = {ideal.TotalSeconds:N2} s");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    workers started → all exited: {wall.TotalSeconds:N2} s, {wall / ideal:N3}× the ideal"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    the run as stored (queued → last case written): {stored.TotalSeconds:N2} s, {stored / ideal:N3}× the ideal"));
+        Console.WriteLine($"    status {run.Status.ToString().ToLowerInvariant()}, {state.Done:N0} results, {state.Errors:N0} errors, {calls:N0} calls received by the endpoint, exit codes {string.Join(' ', codes)}");
+        foreach (var w in state.Workers)
+        {
+            Console.WriteLine($"    {w.Worker}: {w.Done:N0} cases, {w.Calls:N0} calls");
+        }
+
+        return codes.All(c => c == 0) && state.Done == count && calls == count;
+    }
+
+    private static async Task AdminAsync(NpgsqlConnectionStringBuilder admin, string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = "postgres" }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<(int Code, string Out, string Error)> InProcessAsync(string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        IAnsiConsole Console(TextWriter writer)
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
+            console.Profile.Width = CliContext.RedirectedWidth;
+            return console;
+        }
+
+        var code = await RecalCli.RunAsync(args, new CliContext(Console(output), Console(error)));
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static async Task<int> ProcessAsync(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(RunBenchmark.CliPath());
+        foreach (var argument in args)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            Console.Error.WriteLine(await stdout + await stderr);
+        }
+
+        return process.ExitCode;
+    }
+}
