@@ -62,6 +62,22 @@ public static class DistributedRuns
         };
     }
 
+    /// <summary>The progress of each of the project's distributed runs still running, oldest first.</summary>
+    public static async Task<IReadOnlyList<DistributedRunState>> OpenStatesAsync(IRunQueue queue, string project, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        var states = new List<DistributedRunState>();
+        foreach (var (run, _) in await queue.GetOpenRunsAsync(project, cancellationToken).ConfigureAwait(false))
+        {
+            if (await queue.GetRunStateAsync(run.Id, cancellationToken).ConfigureAwait(false) is { } state)
+            {
+                states.Add(state);
+            }
+        }
+
+        return states;
+    }
+
     /// <summary>A worker silent for longer than its lease has stopped or been killed: its cases are claimed again.</summary>
     public static bool IsSilent(WorkerState worker)
     {
