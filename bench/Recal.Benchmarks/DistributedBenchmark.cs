@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using Recal.Cli;
+using Recal.Running;
 using Recal.Storage.Postgres;
 using Spectre.Console;
 
@@ -83,11 +84,21 @@ internal static class DistributedBenchmark
         var state = (await store.GetRunStateAsync(run.Id))!;
         var stored = run.Finished!.Value - run.Started;
         var ideal = TimeSpan.FromMilliseconds((double)count * latencyMs / (workers * concurrency));
+        await using var data = NpgsqlDataSource.Create(connection);
+        await using var ready = data.CreateCommand("SELECT min(started), max(started) FROM run_workers");
+        await using var reader = await ready.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var (first, last) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateTimeOffset>(1));
         Console.WriteLine();
         Console.WriteLine($"{workers} worker(s) × concurrency {concurrency}: ideal {count:N0} × {latencyMs} ms / {workers * concurrency} = {ideal.TotalSeconds:N2} s");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    workers started → all exited: {wall.TotalSeconds:N2} s, {wall / ideal:N3}× the ideal"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    the run as stored (queued → last case written): {stored.TotalSeconds:N2} s, {stored / ideal:N3}× the ideal"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    first worker ready (project loaded, store open) → last case written: {(run.Finished.Value - first).TotalSeconds:N2} s, {(run.Finished.Value - first) / ideal:N3}× the ideal; the last worker was ready {(last - first).TotalSeconds:N2} s after the first"));
         Console.WriteLine($"    status {run.Status.ToString().ToLowerInvariant()}, {state.Done:N0} results, {state.Errors:N0} errors, {calls:N0} calls received by the endpoint, exit codes {string.Join(' ', codes)}");
+        // Where the time went: a call's latency as recorded, and how full the W × concurrency call slots were kept.
+        var latencies = (await store.GetRunCasesAsync(run.Id)).Select(r => r.LatencyMs ?? 0).Order().ToList();
+        var busy = latencies.Sum() / 1000 / (stored.TotalSeconds * workers * concurrency);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    call latency as stored: median {RunReportBuilder.Quantile(latencies, 0.5):0} ms, p90 {RunReportBuilder.Quantile(latencies, 0.9):0} ms, p99 {RunReportBuilder.Quantile(latencies, 0.99):0} ms; call slots busy {busy:P1} of the run"));
         foreach (var w in state.Workers)
         {
             Console.WriteLine($"    {w.Worker}: {w.Done:N0} cases, {w.Calls:N0} calls");

@@ -6,7 +6,7 @@ using Recal.Running;
 namespace Recal.Storage.Postgres;
 
 /// <summary>
-/// The queue of distributed runs (docs/runs.md#distributed-runs). Every time is the server's (<c>clock_timestamp()</c>),
+/// The queue of distributed runs (docs/running.md#distributed-runs). Every time is the server's (<c>clock_timestamp()</c>),
 /// so workers on machines whose clocks disagree still agree on leases and call slots.
 /// </summary>
 public sealed partial class PostgresStore : IRunQueue

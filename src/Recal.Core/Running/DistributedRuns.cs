@@ -4,7 +4,7 @@ using Recal.Storage;
 namespace Recal.Running;
 
 /// <summary>
-/// A distributed run from the side of whoever starts or watches it (docs/runs.md#distributed-runs): its cases queued in
+/// A distributed run from the side of whoever starts or watches it (docs/running.md#distributed-runs): its cases queued in
 /// the store for <see cref="DistributedWorker"/>s on any machine, its progress read back, and its summary made from the
 /// stored results by the same rule as a local run's.
 /// </summary>

@@ -61,7 +61,7 @@ public sealed record WorkerEvent(WorkerEventKind Kind, string RunId, string? Det
 public sealed record WorkerSummary(string Worker, int Done, int Calls, int CacheHits, int Errors, int Discarded, int RunsFinished);
 
 /// <summary>
-/// One worker of distributed runs (docs/runs.md#distributed-runs): claims batches of the project's queued cases, keeps
+/// One worker of distributed runs (docs/running.md#distributed-runs): claims batches of the project's queued cases, keeps
 /// their leases alive by heartbeats, executes each case exactly as a local run does (<see cref="RunExecutor"/>'s case,
 /// <see cref="EvalRunner"/>'s record) and stores the results in group commits through the queue, where each case keeps
 /// its first result and the last one finishes the run.

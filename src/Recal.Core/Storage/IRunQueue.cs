@@ -45,7 +45,7 @@ public sealed record DistributedRunState(
 }
 
 /// <summary>
-/// The queue of distributed runs, shared by every worker of a store (docs/runs.md): cases claimed in batches under row
+/// The queue of distributed runs, shared by every worker of a store (docs/running.md): cases claimed in batches under row
 /// locks that skip each other (<c>FOR UPDATE SKIP LOCKED</c>), leases kept alive by heartbeats and claimed again once
 /// they expire, results written once per (run, case), the run finished by the transaction that writes its last case, and
 /// call slots of each target's request limit handed out by the store's clock.

@@ -197,7 +197,7 @@ public static class DashboardPages
     }
 
     /// <summary>5. The stored runs, newest first, each opening its report, and two picked to diff side by side.</summary>
-    /// <param name="distributed">Distributed runs still running, shown first with their queue and workers (docs/runs.md).</param>
+    /// <param name="distributed">Distributed runs still running, shown first with their queue and workers (docs/running.md).</param>
     public static string Runs(string project, IReadOnlyList<RunInfo> runs, string state, IReadOnlyList<DistributedRunState>? distributed = null)
     {
         ArgumentNullException.ThrowIfNull(runs);
