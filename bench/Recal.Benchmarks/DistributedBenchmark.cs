@@ -29,9 +29,10 @@ internal static class DistributedBenchmark
         var latencyMs = RunBenchmark.IntOption(args, "--latency-ms", 200);
         var concurrency = RunBenchmark.IntOption(args, "--concurrency", 16);
         var inProcess = args.Contains("--in-process");
+        var waiting = !args.Contains("--cold");
         int[] counts = args.Contains("--scaling") ? [1, 2, 4] : [RunBenchmark.IntOption(args, "--workers", 4)];
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RunBenchmark.RuntimeInformationText()}; load average {RunBenchmark.LoadAverage()}");
-        Console.WriteLine($"workers: {(inProcess ? "in the benchmark's process, each on its own store connections" : "`dotnet recal.dll worker` processes")}, concurrency {concurrency} each; {count:N0} cases, fixed latency {latencyMs} ms");
+        Console.WriteLine($"workers: {(inProcess ? "in the benchmark's process, each on its own store connections" : "`dotnet recal.dll worker` processes")}, concurrency {concurrency} each, {(waiting ? "running and waiting before the run is queued" : "started with --once after the run is queued")}; {count:N0} cases, fixed latency {latencyMs} ms");
         await using var endpoint = await RunBenchmark.EndpointProcess.StartAsync(latencyMs);
         var admin = new NpgsqlConnectionStringBuilder(server) { Pooling = false };
         var ok = true;
@@ -41,7 +42,7 @@ internal static class DistributedBenchmark
             await AdminAsync(admin, $"CREATE DATABASE {database}");
             try
             {
-                ok &= await MeasureAsync(endpoint, admin, database, count, latencyMs, workers, concurrency, inProcess);
+                ok &= await MeasureAsync(endpoint, admin, database, count, latencyMs, workers, concurrency, inProcess, waiting);
             }
             finally
             {
@@ -53,7 +54,7 @@ internal static class DistributedBenchmark
         return ok ? 0 : 1;
     }
 
-    private static async Task<bool> MeasureAsync(RunBenchmark.EndpointProcess endpoint, NpgsqlConnectionStringBuilder admin, string database, int count, int latencyMs, int workers, int concurrency, bool inProcess)
+    private static async Task<bool> MeasureAsync(RunBenchmark.EndpointProcess endpoint, NpgsqlConnectionStringBuilder admin, string database, int count, int latencyMs, int workers, int concurrency, bool inProcess, bool waiting)
     {
         var directory = Path.Combine(Paths.Work, $"distributed-{count}");
         RunBenchmark.WriteProject(directory, endpoint.BaseUrl, count);
@@ -62,23 +63,56 @@ internal static class DistributedBenchmark
         Environment.SetEnvironmentVariable("RECAL_BENCH_PG_PASSWORD", admin.Password);
         File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + url, StringComparison.Ordinal));
 
+        var connection = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = database, SearchPath = PostgresStore.Schema, Pooling = true }.ConnectionString;
+        string[] submit = ["run", "-p", directory, "-t", RunBenchmark.TargetName, "--no-judge", "--no-cache", "--distributed"];
+        string[] worker = ["worker", "-p", directory, "-c", concurrency.ToString(CultureInfo.InvariantCulture), "--poll", "0.2", .. waiting ? Array.Empty<string>() : ["--once"]];
         var before = await endpoint.CompletionsAsync();
-        var (code, _, error) = await InProcessAsync(["run", "-p", directory, "-t", RunBenchmark.TargetName, "--no-judge", "--no-cache", "--distributed"]);
-        if (code != 0)
+        Stopwatch watch;
+        int[] codes;
+        if (waiting)
         {
-            Console.Error.WriteLine(error);
-            return false;
+            // Workers already running and polling (as deployed), the run queued once all have registered; stopped by Ctrl-C (SIGINT) once it is finished.
+            var running = Enumerable.Range(0, workers).Select(_ => inProcess ? InProcessWorker(worker) : ProcessWorker(worker)).ToList();
+            await using (var watching = NpgsqlDataSource.Create(connection))
+            {
+                while (await ScalarAsync(watching, "SELECT (to_regclass('run_workers') IS NOT NULL)::int") == 0 || await ScalarAsync(watching, "SELECT count(*) FROM run_workers") < workers)
+                {
+                    await Task.Delay(50);
+                }
+
+                watch = Stopwatch.StartNew();
+                if (!await SubmitAsync(submit))
+                {
+                    return false;
+                }
+
+                while (await ScalarAsync(watching, "SELECT count(*) FROM runs WHERE status = 'running'") > 0)
+                {
+                    await Task.Delay(20);
+                }
+            }
+
+            watch.Stop();
+            running.ForEach(w => w.Stop());
+            codes = await Task.WhenAll(running.Select(w => w.Exit));
+        }
+        else
+        {
+            if (!await SubmitAsync(submit))
+            {
+                return false;
+            }
+
+            watch = Stopwatch.StartNew();
+            codes = inProcess
+                ? await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ => (await InProcessAsync(worker)).Code))
+                : await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => ProcessWorker(worker).Exit));
+            watch.Stop();
         }
 
-        var worker = new[] { "worker", "-p", directory, "-c", concurrency.ToString(CultureInfo.InvariantCulture), "--once", "--poll", "0.2" };
-        var watch = Stopwatch.StartNew();
-        var codes = inProcess
-            ? await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ => (await InProcessAsync(worker)).Code))
-            : await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => ProcessAsync(worker)));
         var wall = watch.Elapsed;
         var calls = await endpoint.CompletionsAsync() - before;
 
-        var connection = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = database, SearchPath = PostgresStore.Schema, Pooling = true }.ConnectionString;
         await using var store = await PostgresStore.OpenReadOnlyAsync(connection, database);
         var run = (await store.ListRunsAsync(1)).Single();
         var state = (await store.GetRunStateAsync(run.Id))!;
@@ -91,9 +125,15 @@ internal static class DistributedBenchmark
         var (first, last) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateTimeOffset>(1));
         Console.WriteLine();
         Console.WriteLine($"{workers} worker(s) × concurrency {concurrency}: ideal {count:N0} × {latencyMs} ms / {workers * concurrency} = {ideal.TotalSeconds:N2} s");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    workers started → all exited: {wall.TotalSeconds:N2} s, {wall / ideal:N3}× the ideal"));
+        Console.WriteLine(waiting
+            ? string.Create(CultureInfo.InvariantCulture, $"    workers waiting; run queued → run finished: {wall.TotalSeconds:N2} s, {wall / ideal:N3}× the ideal")
+            : string.Create(CultureInfo.InvariantCulture, $"    workers started (--once) → all exited: {wall.TotalSeconds:N2} s, {wall / ideal:N3}× the ideal"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    the run as stored (queued → last case written): {stored.TotalSeconds:N2} s, {stored / ideal:N3}× the ideal"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    first worker ready (project loaded, store open) → last case written: {(run.Finished.Value - first).TotalSeconds:N2} s, {(run.Finished.Value - first) / ideal:N3}× the ideal; the last worker was ready {(last - first).TotalSeconds:N2} s after the first"));
+        if (!waiting)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    first worker ready (project loaded, store open) → last case written: {(run.Finished.Value - first).TotalSeconds:N2} s, {(run.Finished.Value - first) / ideal:N3}× the ideal; the last worker was ready {(last - first).TotalSeconds:N2} s after the first"));
+        }
+
         Console.WriteLine($"    status {run.Status.ToString().ToLowerInvariant()}, {state.Done:N0} results, {state.Errors:N0} errors, {calls:N0} calls received by the endpoint, exit codes {string.Join(' ', codes)}");
         // Where the time went: a call's latency as recorded, and how full the W × concurrency call slots were kept.
         var latencies = (await store.GetRunCasesAsync(run.Id)).Select(r => r.LatencyMs ?? 0).Order().ToList();
@@ -104,7 +144,7 @@ internal static class DistributedBenchmark
             Console.WriteLine($"    {w.Worker}: {w.Done:N0} cases, {w.Calls:N0} calls");
         }
 
-        return codes.All(c => c == 0) && state.Done == count && calls == count;
+        return codes.All(c => c is 0 or 130) && state.Done == count && calls == count;
     }
 
     private static async Task AdminAsync(NpgsqlConnectionStringBuilder admin, string sql)
@@ -130,7 +170,35 @@ internal static class DistributedBenchmark
         return (code, output.ToString(), error.ToString());
     }
 
-    private static async Task<int> ProcessAsync(string[] args)
+    private static async Task<bool> SubmitAsync(string[] args)
+    {
+        var (code, _, error) = await InProcessAsync(args);
+        if (code != 0)
+        {
+            Console.Error.WriteLine(error);
+        }
+
+        return code == 0;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource data, string sql)
+    {
+        await using var command = data.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    private sealed record RunningWorker(Task<int> Exit, Action Stop);
+
+    private static RunningWorker InProcessWorker(string[] args)
+    {
+        var stop = new CancellationTokenSource();
+        return new RunningWorker(Task.Run(async () => await RecalCli.RunAsync(args, new CliContext(Null(), Null()), stop.Token)), stop.Cancel);
+
+        static IAnsiConsole Null() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+    }
+
+    /// <summary>A <c>dotnet recal.dll worker</c> process; stopping it sends SIGINT, as Ctrl-C does.</summary>
+    private static RunningWorker ProcessWorker(string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(RunBenchmark.CliPath());
@@ -140,15 +208,22 @@ internal static class DistributedBenchmark
         }
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
+        var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        async Task<int> ExitAsync()
         {
-            Console.Error.WriteLine(await stdout + await stderr);
+            await process.WaitForExitAsync();
+            if (process.ExitCode is not (0 or 130))
+            {
+                Console.Error.WriteLine(await stdout + await stderr);
+            }
+
+            var code = process.ExitCode;
+            process.Dispose();
+            return code;
         }
 
-        return process.ExitCode;
+        return new RunningWorker(ExitAsync(), () => Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit());
     }
 }

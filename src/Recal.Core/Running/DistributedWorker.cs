@@ -25,7 +25,7 @@ public sealed record WorkerRunSession(
 public delegate Task<(WorkerRunSession? Session, string? Problem)> WorkerSessionFactory(RunInfo run, DistributedRunSettings settings, CancellationToken cancellationToken);
 
 /// <summary>How a worker works.</summary>
-/// <param name="Concurrency">Cases in flight at once; the worker holds leases on up to twice as many, so a call is never waiting on a claim.</param>
+/// <param name="Concurrency">Cases in flight at once; the worker holds leases on up to three times as many (in flight, waiting, being stored), so a call never waits on a claim.</param>
 public sealed record WorkerOptions(int Concurrency = 8)
 {
     /// <summary>How long a claimed case stays leased without a heartbeat; heartbeats come every third of it.</summary>
@@ -86,7 +86,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
     public async Task<WorkerSummary> RunAsync(IProgress<WorkerEvent>? events = null, CancellationToken cancellationToken = default)
     {
         var concurrency = Math.Max(1, options.Concurrency);
-        var capacity = concurrency * 2;
+        var capacity = concurrency * 3;
         // Not disposed: the last commits release their slots after the worker has returned.
         var slots = new SemaphoreSlim(capacity, capacity);
         var work = Channel.CreateUnbounded<(string RunId, WorkerRunSession Session, EvalCase Case)>(new UnboundedChannelOptions { SingleWriter = true });
@@ -137,7 +137,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
         return Summary;
     }
 
-    /// <summary>Claims cases whenever half the leases it may hold are free, so the cases in flight never wait on the store.</summary>
+    /// <summary>Claims a batch whenever a concurrency's worth of the leases it may hold is free, so the cases in flight never wait on the store.</summary>
     private async Task ClaimAsync(ChannelWriter<(string, WorkerRunSession, EvalCase)> work, SemaphoreSlim slots, int concurrency, int capacity, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
     {
         try
@@ -162,7 +162,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
                     }
                 }
 
-                var wanted = Math.Max(1, capacity - concurrency);
+                var wanted = concurrency;
                 for (var i = 0; i < wanted; i++)
                 {
                     await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
