@@ -13,6 +13,7 @@ namespace Recal.Benchmarks;
 /// <c>embedders [K]</c> and <c>embedders throughput NAME [N]</c>: the built-in embedder against MiniLM (see <see cref="EmbeddersBenchmark"/>).
 /// <c>dashboard [warm]</c>: each dashboard view's first and warm renders over the stored traces (see <see cref="DashboardBenchmark"/>).
 /// <c>run</c> and <c>run-warm</c>: <c>recal run</c> against a loopback endpoint with a fixed latency (see <see cref="RunBenchmark"/>).
+/// <c>distributed</c>: a distributed run executed by <c>recal worker</c> processes on PostgreSQL (see <see cref="DistributedBenchmark"/>).
 /// Anything else runs the BenchmarkDotNet micro-benchmarks (e.g. <c>--filter *Classifier*</c>).
 /// </summary>
 internal static class Program
@@ -57,6 +58,11 @@ internal static class Program
         if (args.Length > 0 && args[0] is "run" or "run-warm")
         {
             return await RunBenchmark.RunAsync(args[1..], warm: args[0] == "run-warm");
+        }
+
+        if (args.Length > 0 && args[0] == "distributed")
+        {
+            return await DistributedBenchmark.RunAsync(args[1..]);
         }
 
         if (args.Length > 0 && args[0] == "embedders")

@@ -21,7 +21,7 @@ namespace Recal.Benchmarks;
 /// </summary>
 internal static class RunBenchmark
 {
-    private const string TargetName = "bench";
+    internal const string TargetName = "bench";
     private const string Model = "support-bot-v1";
 
     public static async Task<int> RunAsync(string[] args, bool warm)
@@ -199,13 +199,7 @@ internal static class RunBenchmark
 
     private static async Task<(int Code, TimeSpan Elapsed, string Output)> CliProcessAsync(string directory, int concurrency, bool cache)
     {
-        // RECAL_BENCH_CLI: another build's recal.dll, for comparing versions back to back.
-        var recal = Environment.GetEnvironmentVariable("RECAL_BENCH_CLI") is { Length: > 0 } other ? other : Path.Combine(Paths.Root, "src", "Recal.Cli", "bin", "Release", "net10.0", "recal.dll");
-        if (!File.Exists(recal))
-        {
-            throw new InvalidOperationException($"{recal} is missing: dotnet build -c Release src/Recal.Cli");
-        }
-
+        var recal = CliPath();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(recal);
         foreach (var argument in RunArguments(directory, concurrency, cache))
@@ -226,6 +220,13 @@ internal static class RunBenchmark
         }
 
         return (process.ExitCode, watch.Elapsed, await stdout);
+    }
+
+    /// <summary>The Release build's recal.dll, or another build's (<c>RECAL_BENCH_CLI</c>) for comparing versions back to back.</summary>
+    internal static string CliPath()
+    {
+        var recal = Environment.GetEnvironmentVariable("RECAL_BENCH_CLI") is { Length: > 0 } other ? other : Path.Combine(Paths.Root, "src", "Recal.Cli", "bin", "Release", "net10.0", "recal.dll");
+        return File.Exists(recal) ? recal : throw new InvalidOperationException($"{recal} is missing: dotnet build -c Release src/Recal.Cli");
     }
 
     private static async Task<(int Code, TimeSpan? Elapsed, string Output)> PromptfooAsync(string config, int concurrency)
@@ -263,7 +264,7 @@ internal static class RunBenchmark
     }
 
     /// <summary>Writes recal.yaml, the sample's taxonomy and policy, and N gold cases with unique inputs.</summary>
-    private static List<BenchCase> WriteProject(string directory, string baseUrl, int count)
+    internal static List<BenchCase> WriteProject(string directory, string baseUrl, int count)
     {
         if (Directory.Exists(directory))
         {
@@ -345,20 +346,20 @@ internal static class RunBenchmark
         return path;
     }
 
-    private static int IntOption(string[] args, string name, int fallback)
+    internal static int IntOption(string[] args, string name, int fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+    internal static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-    private static string RuntimeInformationText() => System.Runtime.InteropServices.RuntimeInformation.OSDescription;
+    internal static string RuntimeInformationText() => System.Runtime.InteropServices.RuntimeInformation.OSDescription;
 
-    private sealed record BenchCase(string Input, IReadOnlyList<string> Contains);
+    internal sealed record BenchCase(string Input, IReadOnlyList<string> Contains);
 
     /// <summary>The loopback endpoint as a child process (<c>serve</c>): its own thread pool and cores' share.</summary>
-    private sealed class EndpointProcess : IAsyncDisposable
+    internal sealed class EndpointProcess : IAsyncDisposable
     {
         private static readonly HttpClient Http = new();
         private readonly Process _process;

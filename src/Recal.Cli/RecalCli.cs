@@ -21,6 +21,7 @@ public static class RecalCli
         root.Subcommands.Add(DriftCommand.Create(context));
         root.Subcommands.Add(CoverageCommand.Create(context));
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(WorkerCommand.Create(context));
         root.Subcommands.Add(ReportCommand.Create(context));
         root.Subcommands.Add(SampleCommand.Create(context));
         root.Subcommands.Add(LabelCommand.Create(context));

@@ -7,7 +7,8 @@ namespace Recal.Storage.Postgres;
 /// Migration 1 is the whole schema of SQLite's migrations 1–8 at once, in PostgreSQL's own types; migration 2 is SQLite's 9;
 /// migration 4 partitions the traces by month (docs/store.md#partitions), which SQLite has no need of, and migration 5
 /// indexes each intent's traces by priority for samples chosen in the database (docs/store.md#samples-chosen-in-the-store);
-/// migration 6 moves the keys to one table, so a key is looked up once however many partitions there are.
+/// migration 6 moves the keys to one table, so a key is looked up once however many partitions there are. Migration 3 is
+/// the queue of distributed runs (docs/running.md#distributed-runs).
 /// </summary>
 internal static class Migrations
 {
@@ -133,6 +134,47 @@ internal static class Migrations
             SELECT date_trunc('day', ts, 'UTC'), intent, cohort,
                 count(*), count(thumbs), count(*) FILTER (WHERE thumbs > 0), count(*) FILTER (WHERE escalated), count(escalated)
             FROM traces GROUP BY 1, 2, 3;
+            """),
+        (3, "the queue of distributed runs: queued cases and their leases, each run's settings and open count, workers and their heartbeats, shared call slots", """
+            CREATE TABLE run_queue_runs (
+                run_id text COLLATE "C" PRIMARY KEY REFERENCES runs (id),
+                settings_json text NOT NULL,
+                max_error_share double precision NOT NULL,
+                remaining integer NOT NULL
+            );
+            CREATE TABLE run_queue (
+                run_id text COLLATE "C" NOT NULL REFERENCES runs (id),
+                case_id text COLLATE "C" NOT NULL,
+                state smallint NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+                worker text,
+                lease_until timestamptz,
+                claims integer NOT NULL DEFAULT 0,
+                PRIMARY KEY (run_id, case_id)
+            );
+            CREATE INDEX run_queue_open ON run_queue (run_id, case_id) WHERE state < 2;
+            CREATE INDEX run_queue_leased ON run_queue (worker) WHERE state = 1;
+            CREATE TABLE run_workers (
+                worker text PRIMARY KEY,
+                concurrency integer NOT NULL,
+                lease_ms bigint NOT NULL,
+                started timestamptz NOT NULL,
+                heartbeat timestamptz NOT NULL,
+                stopped timestamptz
+            );
+            CREATE TABLE run_worker_totals (
+                run_id text COLLATE "C" NOT NULL REFERENCES runs (id),
+                worker text NOT NULL,
+                done integer NOT NULL,
+                calls integer NOT NULL,
+                cache_hits integer NOT NULL,
+                errors integer NOT NULL,
+                discarded integer NOT NULL,
+                PRIMARY KEY (run_id, worker)
+            );
+            CREATE TABLE call_slots (
+                key text PRIMARY KEY,
+                next_slot timestamptz NOT NULL
+            );
             """),
         (4, "traces partitioned by UTC month (declarative range partitions on ts), the stored ones moved over with their ids", """
             SET LOCAL TimeZone = 'UTC';

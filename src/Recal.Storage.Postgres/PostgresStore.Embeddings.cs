@@ -100,7 +100,8 @@ public sealed partial class PostgresStore
     public async ValueTask<IReadOnlyList<string>> CheckIntegrityAsync(bool quick = false, int limit = 100, CancellationToken cancellationToken = default)
     {
         var problems = new List<string>();
-        string[] tables = ["ingests", "traces", "trace_keys", "traffic_days", "trace_changes", "pending_parts", "blobs", "response_cache", "runs", "run_cases", "embeddings", "schema_version"];
+        string[] tables = ["ingests", "traces", "trace_keys", "traffic_days", "trace_changes", "pending_parts", "blobs", "response_cache", "runs", "run_cases", "embeddings", "schema_version",
+            "run_queue_runs", "run_queue", "run_workers", "run_worker_totals", "call_slots"];
         var present = new HashSet<string>(StringComparer.Ordinal);
         await ReadAsync(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
@@ -121,6 +122,8 @@ public sealed partial class PostgresStore
             ("SELECT count(*) FROM run_cases c WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = c.run_id)", "case result(s) refer to a missing run"),
             ($"SELECT count(*) FROM runs WHERE status NOT IN ({string.Join(", ", Enum.GetValues<Running.RunStatus>().Select(s => $"'{StatusName(s)}'"))})", "run(s) have an unknown status"),
             ("SELECT count(*) FROM embeddings WHERE cardinality(vector) = 0", "embedding(s) have no dimensions"),
+            ("SELECT count(*) FROM run_queue q WHERE q.state = 2 AND NOT EXISTS (SELECT 1 FROM run_cases c WHERE c.run_id = q.run_id AND c.case_id = q.case_id)", "queued case(s) are marked done without a result"),
+            ("SELECT count(*) FROM run_queue_runs r WHERE r.remaining <> (SELECT count(*) FROM run_queue q WHERE q.run_id = r.run_id AND q.state < 2)", "distributed run(s) count open cases wrongly"),
         ];
         foreach (var (sql, problem) in checks)
         {

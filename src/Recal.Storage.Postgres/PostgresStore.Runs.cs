@@ -17,20 +17,25 @@ public sealed partial class PostgresStore
     public async ValueTask CreateRunAsync(RunInfo run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
-        await ExecuteAsync(
-            $"INSERT INTO runs ({RunColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)",
-            cancellationToken,
-            Parameter(run.Id, NpgsqlDbType.Text),
-            Parameter(run.Project, NpgsqlDbType.Text),
-            Parameter(run.Target, NpgsqlDbType.Text),
-            Parameter(run.TargetJson, NpgsqlDbType.Text),
-            Parameter(run.SuiteVersion, NpgsqlDbType.Text),
-            Parameter(run.Pools.Names.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
-            Parameter(run.Total, NpgsqlDbType.Integer),
-            Parameter(run.Judges, NpgsqlDbType.Text),
-            Parameter(Milliseconds(run.Started), NpgsqlDbType.TimestampTz),
-            Parameter(StatusName(run.Status), NpgsqlDbType.Text)).ConfigureAwait(false);
+        await using var command = Command(InsertRunSql, RunParameters(run));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private const string InsertRunSql = $"INSERT INTO runs ({RunColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)";
+
+    private static NpgsqlParameter[] RunParameters(RunInfo run) =>
+    [
+        Parameter(run.Id, NpgsqlDbType.Text),
+        Parameter(run.Project, NpgsqlDbType.Text),
+        Parameter(run.Target, NpgsqlDbType.Text),
+        Parameter(run.TargetJson, NpgsqlDbType.Text),
+        Parameter(run.SuiteVersion, NpgsqlDbType.Text),
+        Parameter(run.Pools.Names.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
+        Parameter(run.Total, NpgsqlDbType.Integer),
+        Parameter(run.Judges, NpgsqlDbType.Text),
+        Parameter(Milliseconds(run.Started), NpgsqlDbType.TimestampTz),
+        Parameter(StatusName(run.Status), NpgsqlDbType.Text),
+    ];
 
     public ValueTask AddRunCaseAsync(string runId, RunCaseRecord result, CancellationToken cancellationToken = default) =>
         AddRunCasesAsync(runId, [result], cancellationToken);
@@ -47,19 +52,29 @@ public sealed partial class PostgresStore
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        await using var batch = RunCasesBatch(connection, transaction, runId, results, """
+            ON CONFLICT (run_id, case_id) DO UPDATE SET intent = excluded.intent, cohort = excluded.cohort, difficulty = excluded.difficulty,
+                pool = excluded.pool, output = excluded.output, error = excluded.error, passed = excluded.passed, scores_json = excluded.scores_json,
+                judge_json = excluded.judge_json, latency_ms = excluded.latency_ms, input_tokens = excluded.input_tokens,
+                output_tokens = excluded.output_tokens, cost = excluded.cost, attempts = excluded.attempts, from_cache = excluded.from_cache,
+                finished = excluded.finished
+            """);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One insert of a case result per record, each ending with <paramref name="onConflict"/>.</summary>
+    private static NpgsqlBatch RunCasesBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, string runId, IReadOnlyList<RunCaseRecord> results, string onConflict)
+    {
+        var batch = new NpgsqlBatch(connection, transaction);
         foreach (var result in results)
         {
             ArgumentNullException.ThrowIfNull(result, nameof(results));
-            var command = new NpgsqlBatchCommand("""
+            var command = new NpgsqlBatchCommand($"""
                 INSERT INTO run_cases (run_id, case_id, intent, cohort, difficulty, pool, output, error, passed, scores_json, judge_json,
                     latency_ms, input_tokens, output_tokens, cost, attempts, from_cache, finished)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-                ON CONFLICT (run_id, case_id) DO UPDATE SET intent = excluded.intent, cohort = excluded.cohort, difficulty = excluded.difficulty,
-                    pool = excluded.pool, output = excluded.output, error = excluded.error, passed = excluded.passed, scores_json = excluded.scores_json,
-                    judge_json = excluded.judge_json, latency_ms = excluded.latency_ms, input_tokens = excluded.input_tokens,
-                    output_tokens = excluded.output_tokens, cost = excluded.cost, attempts = excluded.attempts, from_cache = excluded.from_cache,
-                    finished = excluded.finished
+                {onConflict}
                 """);
             command.Parameters.AddRange(new[]
             {
@@ -85,8 +100,7 @@ public sealed partial class PostgresStore
             batch.BatchCommands.Add(command);
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return batch;
     }
 
     public async ValueTask FinishRunAsync(string runId, RunStatus status, DateTimeOffset? finished, CancellationToken cancellationToken = default)
@@ -236,22 +250,25 @@ public sealed partial class PostgresStore
         var runs = new List<RunInfo>();
         await ReadAsync(
             $"SELECT {RunColumns} FROM runs {where} ORDER BY started DESC, id DESC LIMIT ${parameters.Count + 1}",
-            r => runs.Add(new RunInfo(
-                r.GetString(0),
-                r.GetString(1),
-                r.GetString(2),
-                r.GetString(3),
-                r.GetString(4),
-                PoolSet.Parse(string.Join(',', r.GetFieldValue<string[]>(5))),
-                r.GetInt32(6),
-                NullableString(r, 7),
-                r.GetFieldValue<DateTimeOffset>(8),
-                r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9),
-                Enum.Parse<RunStatus>(r.GetString(10), ignoreCase: true))),
+            r => runs.Add(RunFrom(r)),
             cancellationToken,
             [.. parameters, Parameter(limit is { } l ? Math.Max(0, l) : null, NpgsqlDbType.Integer)]).ConfigureAwait(false);
         return runs;
     }
+
+    /// <summary>A run from a row whose first columns are <see cref="RunColumns"/>.</summary>
+    private static RunInfo RunFrom(NpgsqlDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetString(3),
+        r.GetString(4),
+        PoolSet.Parse(string.Join(',', r.GetFieldValue<string[]>(5))),
+        r.GetInt32(6),
+        NullableString(r, 7),
+        r.GetFieldValue<DateTimeOffset>(8),
+        r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9),
+        Enum.Parse<RunStatus>(r.GetString(10), ignoreCase: true));
 
     private static string StatusName(RunStatus status) => status.ToString().ToLowerInvariant();
 }

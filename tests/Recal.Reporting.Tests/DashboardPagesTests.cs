@@ -130,12 +130,34 @@ public sealed class DashboardPagesTests
             ["/timeline"] = DashboardPages.Timeline(report, WindowLink, "s-42"),
             ["/mix"] = DashboardPages.Mix(report, "s-42"),
             ["/coverage"] = DashboardPages.Coverage(Coverage(), new CoverageMapModel([new(0, 0, MapPointKind.Uncovered, "id:t-1", Payload), new(1, 2, MapPointKind.Case, "c", "case")], [0.3, 0.1], 1, 1), "s-42"),
-            ["/runs"] = DashboardPages.Runs("demo", runs, "s-42"),
+            ["/runs"] = DashboardPages.Runs("demo", runs, "s-42", [Distributed()]),
             ["/releases"] = DashboardPages.Releases(report, "s-42"),
             ["/lifecycle"] = DashboardPages.Lifecycle(project, "v2", status, changes, "s-42"),
             ["/traces"] = DashboardPages.Traces("demo", new TraceSearch(Text: Payload), traces, "s-42"),
         };
     }
+
+    [Fact]
+    public void The_runs_view_shows_a_distributed_run_in_progress_with_its_queue_its_workers_and_its_errors_encoded()
+    {
+        // Given a distributed run half done, with a live worker, a killed one and an error quoting markup
+        var html = DashboardPages.Runs("demo", [], "s-42", [Distributed()]);
+
+        // Then the view says where the run stands, each worker's heartbeat, and the error as text
+        html.Should().Contain("In progress: run-2");
+        html.Should().Contain("5/10 done, 2 leased, 3 queued; 1 worker(s) active, 1 silent; pass 75.0%, errors 1, 2 case(s) reclaimed");
+        html.Should().Contain("heartbeat 1.0 s ago").And.Contain("silent for 40 s (lease 30 s): stopped or killed");
+        html.Should().NotContain(Payload).And.Contain("&lt;script&gt;");
+    }
+
+    private static Storage.DistributedRunState Distributed() =>
+        new(new RunInfo("run-2", "demo", "baseline", "{}", "v1", PoolSet.Of([Pool.Gold]), 10, null, Monday, null, RunStatus.Running),
+            new Storage.DistributedRunSettings(true, false, null, 0.05), 3, 2, 5, 3, 1, 2,
+            [
+                new Storage.WorkerState("vm:100:a", 16, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), false, 4, 4, 0, 1, 0),
+                new Storage.WorkerState("vm:101:b", 16, TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(30), false, 1, 1, 0, 0, 0),
+            ],
+            [("gold-7", "target answered 500: " + Payload)]);
 
     private static ClassifiedTrace Trace() =>
         new(new Trace("t-1", Monday.AddHours(3), TraceInput.FromText("hello " + Payload), "answer " + Payload, "bot-1", new Dictionary<string, string> { ["plan"] = Payload }, new Feedback(Thumbs: -1), null),

@@ -32,10 +32,13 @@ internal static class RunCommand
         };
         var keyFile = HoldoutCommand.KeyFileOption();
         var unseal = new Option<bool>("--unseal") { Description = "Run the sealed holdout before its sealed-until date (needs the key)" };
+        var distributed = new Option<bool>("--distributed") { Description = "Queue the cases in the store (PostgreSQL) for recal worker processes on any machine, and return" };
+        var wait = new Option<bool>("--wait") { Description = "With --distributed: watch the run until its workers finish it" };
+        var attach = new Option<string?>("--attach") { Description = "Show a distributed run's progress (cases done, leased, queued; workers; errors) until it finishes", HelpName = "run" };
         var maxErrors = new Option<double?>("--max-error-share") { Description = "Above this share of errored cases the run is degraded (exit code 3); default run.max_error_share", HelpName = "share" };
 
         var command = new Command("run", "Run a target over the eval set: bounded concurrency, retries, response cache, resumable; exit code 3 when degraded");
-        foreach (var option in new Option[] { target, pools, concurrency, rpm, noCache, noJudge, limit, resume, maxErrors, keyFile, unseal })
+        foreach (var option in new Option[] { target, pools, concurrency, rpm, noCache, noJudge, limit, resume, distributed, wait, attach, maxErrors, keyFile, unseal })
         {
             command.Options.Add(option);
         }
@@ -60,7 +63,18 @@ internal static class RunCommand
                 parse.GetValue(resume),
                 parse.GetValue(maxErrors),
                 parse.GetValue(keyFile),
-                parse.GetValue(unseal));
+                parse.GetValue(unseal))
+            {
+                Distributed = parse.GetValue(distributed),
+                Wait = parse.GetValue(wait),
+                Attach = parse.GetValue(attach),
+            };
+            if (request is { Distributed: false, Wait: true } || (request.Attach is not null && (request.Distributed || request.Resume)))
+            {
+                context.Error.MarkupLine("[red]error[/]: --wait goes with --distributed, and --attach RUN stands alone (it watches a run already queued).");
+                return ExitCodes.CannotRun;
+            }
+
             return await ExecuteAsync(context, project, request, cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -69,6 +83,17 @@ internal static class RunCommand
     private static async Task<int> ExecuteAsync(CliContext context, EvalProject project, RunRequest request, CancellationToken cancellationToken)
     {
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
+        var queue = request.Distributed || request.Attach is not null ? DistributedRunCommand.QueueOf(context, project, store) : null;
+        if (queue is null && (request.Distributed || request.Attach is not null))
+        {
+            return ExitCodes.CannotRun;
+        }
+
+        if (request.Attach is { } attached)
+        {
+            return await DistributedRunCommand.AttachAsync(context, store, queue!, attached, cancellationToken).ConfigureAwait(false);
+        }
+
         var redactor = SecretRedactor.For(project.Settings);
         RunInfo run;
         IReadOnlyList<EvalCase> cases;
@@ -93,18 +118,17 @@ internal static class RunCommand
                 return ExitCodes.CannotRun;
             }
 
-            var judged = found.Judges is not null;
-            suite = EvalRunner.SuiteVersion(project, judged ? project.Rubric : null);
-            if (found.SuiteVersion != suite)
+            if (store is IRunQueue runQueue && await runQueue.GetRunStateAsync(found.Id, cancellationToken).ConfigureAwait(false) is not null)
             {
-                context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} scored suite {found.SuiteVersion}, but the project is now at {suite}: the cases, policy or rubric changed since. Start a new run instead.");
+                context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} is a distributed run: its workers finish it ([blue]recal worker[/]); [blue]recal run --attach {Markup.Escape(found.Id)}[/] shows its progress.");
                 return ExitCodes.CannotRun;
             }
 
-            settings = project.Settings.Targets.FirstOrDefault(t => t.Name == found.Target);
-            if (settings is null || TargetFactory.Describe(settings, redactor) != found.TargetJson)
+            var judged = found.Judges is not null;
+            (settings, var problem) = RunCompatibility.Check(project, found, redactor);
+            if (settings is null)
             {
-                context.Error.MarkupLine($"[red]error[/]: the target '{Markup.Escape(found.Target)}' is no longer configured as it was when run {Markup.Escape(found.Id)} started. Start a new run instead.");
+                context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(problem!)}. Start a new run instead.");
                 return ExitCodes.CannotRun;
             }
 
@@ -127,6 +151,12 @@ internal static class RunCommand
                 return ExitCodes.CannotRun;
             }
 
+            if (queue is not null && request.Pools.Contains(Pool.Holdout) && Lifecycle.HoldoutSeal.ReadRecord(project.Root) is not null)
+            {
+                context.Error.MarkupLine("[red]error[/]: a distributed run cannot cover the sealed holdout yet (its workers would each need the key); run the holdout with a local [blue]recal run[/].");
+                return ExitCodes.CannotRun;
+            }
+
             if (WithHoldout(context, project, request.Pools, request) is not { } opened)
             {
                 return ExitCodes.CannotRun;
@@ -144,6 +174,12 @@ internal static class RunCommand
             var judges = request.NoJudge || project.Settings.Judge is null ? null : $"{project.Rubric!.Id}: {string.Join(", ", project.Settings.Judge.Judges.Select(j => j.Name))}";
             run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings, redactor), suite,
                 PoolSet.Of(request.Pools), cases.Count, judges, started, null, RunStatus.Running);
+            if (queue is not null)
+            {
+                var distributed = new DistributedRunSettings(!request.NoCache, judges is not null, request.Rpm, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare);
+                return await DistributedRunCommand.SubmitAsync(context, store, queue, run, cases, distributed, request.Wait, cancellationToken).ConfigureAwait(false);
+            }
+
             await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
         }
 
@@ -333,7 +369,14 @@ internal static class RunCommand
         console.MarkupLine($"Details: [blue]recal report {Markup.Escape(summary.Run.Id)}[/]");
     }
 
-    private sealed record RunRequest(string? Target, IReadOnlyList<Pool> Pools, int? Concurrency, double? Rpm, bool NoCache, bool NoJudge, int? Limit, bool Resume, string? ResumeId, double? MaxErrorShare, FileInfo? KeyFile, bool Unseal);
+    private sealed record RunRequest(string? Target, IReadOnlyList<Pool> Pools, int? Concurrency, double? Rpm, bool NoCache, bool NoJudge, int? Limit, bool Resume, string? ResumeId, double? MaxErrorShare, FileInfo? KeyFile, bool Unseal)
+    {
+        public bool Distributed { get; init; }
+
+        public bool Wait { get; init; }
+
+        public string? Attach { get; init; }
+    }
 
     /// <summary>The project with its sealed holdout opened, when the run asks for the holdout and it is sealed.</summary>
     private static EvalProject? WithHoldout(CliContext context, EvalProject project, IReadOnlyCollection<Pool> pools, RunRequest request)

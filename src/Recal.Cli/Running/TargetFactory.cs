@@ -24,11 +24,17 @@ internal sealed class TargetFactory : IAsyncDisposable
 
     public RetrySettings Retry { get; init; } = new();
 
+    /// <summary>
+    /// Makes a requests-per-minute limit from its name and rate: by default one in this process; a distributed run's
+    /// worker passes limits kept in the store, shared by every worker (<see cref="SharedRequestRateLimiter"/>).
+    /// </summary>
+    public Func<string, double, IRequestLimiter> Limiter { get; init; } = (_, rpm) => new RequestRateLimiter(rpm);
+
     /// <summary>Builds the target, or says what is missing (an unset API key variable, say).</summary>
     public async Task<(ITarget? Target, string? Error)> CreateTargetAsync(EvalProject project, TargetSettings settings, IRecalStore store, IReadOnlyList<EvalCase> cases, bool useCache, CancellationToken cancellationToken)
     {
         var run = project.Settings.Run;
-        var guard = new CallGuard(settings.RequestsPerMinute is { } rpm ? new RequestRateLimiter(rpm) : null, settings.Timeout ?? run.EffectiveTimeout);
+        var guard = new CallGuard(settings.RequestsPerMinute is { } rpm ? Limiter("target:" + settings.Name, rpm) : null, settings.Timeout ?? run.EffectiveTimeout);
         var pipeline = RetryPolicy.Create(Retry, (_, _, _) => Interlocked.Increment(ref _retries));
         var ttl = run.CacheTtl;
         switch (settings.Kind)
@@ -115,7 +121,7 @@ internal sealed class TargetFactory : IAsyncDisposable
             judges.Add(new PanelJudge(judge.Name, client, judge.BaseUrl, judge.Model, new ChatOptions { Temperature = (float)(judge.Temperature ?? 0), Seed = judge.Seed }));
         }
 
-        var guard = new CallGuard(settings.RequestsPerMinute is { } rpm ? new RequestRateLimiter(rpm) : null, run.EffectiveTimeout);
+        var guard = new CallGuard(settings.RequestsPerMinute is { } rpm ? Limiter("judges", rpm) : null, run.EffectiveTimeout);
         var pipeline = RetryPolicy.Create(Retry, (_, _, _) => Interlocked.Increment(ref _retries));
         return (new JudgePanel(project.Rubric!, judges, pipeline, useCache ? store : null, run.CacheTtl, guard, new ReviewQueue(reviewQueuePath), settings.Concurrency), null);
     }

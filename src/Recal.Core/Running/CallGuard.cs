@@ -1,10 +1,19 @@
 namespace Recal.Running;
 
+/// <summary>Holds each call back until a requests-per-minute limit lets it go.</summary>
+public interface IRequestLimiter
+{
+    double RequestsPerMinute { get; }
+
+    /// <summary>Waits for the next free slot.</summary>
+    ValueTask WaitAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// Paces calls to at most a number of requests per minute: call slots are spaced evenly (60 s / rpm apart), so no
 /// 60-second window ever holds more than the limit. Every attempt takes a slot, retries included.
 /// </summary>
-public sealed class RequestRateLimiter(double requestsPerMinute, TimeProvider? time = null)
+public sealed class RequestRateLimiter(double requestsPerMinute, TimeProvider? time = null) : IRequestLimiter
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly TimeSpan _spacing = TimeSpan.FromTicks((long)(TimeSpan.TicksPerMinute / requestsPerMinute));
@@ -34,7 +43,7 @@ public sealed class RequestRateLimiter(double requestsPerMinute, TimeProvider? t
 }
 
 /// <summary>What every single attempt at a call goes through: the rate limit, then a timeout.</summary>
-public sealed class CallGuard(RequestRateLimiter? limiter, TimeSpan? timeout)
+public sealed class CallGuard(IRequestLimiter? limiter, TimeSpan? timeout)
 {
     public static CallGuard None { get; } = new(null, null);
 

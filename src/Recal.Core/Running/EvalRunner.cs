@@ -95,13 +95,13 @@ public static class EvalRunner
         var writer = new RunCaseWriter(store, run.Id);
         ValueTask Record(EvalCase evalCase, CaseResult result)
         {
-            if (result.Response is { FromCache: true })
+            var (call, hit) = HowAnswered(result);
+            if (hit)
             {
                 Interlocked.Increment(ref hits);
             }
-            else if (result.Response is { Attempts: > 0 })
+            else if (call)
             {
-                // Answered by a call; failed calls are counted as errors, replays make no call.
                 Interlocked.Increment(ref calls);
             }
 
@@ -154,7 +154,12 @@ public static class EvalRunner
         return new RunSummary(run, results.Count, passed, results.Count - errors - passed, errors, 0, 0, costs.Count == 0 ? null : costs.Sum(r => r.Cost!.Value), degraded);
     }
 
-    private static RunCaseRecord ToRecord(EvalCase evalCase, CaseResult result, TokenPrice? price, SecretRedactor redactor)
+    /// <summary>Whether a case was answered by a call or from the response cache; failed calls count as errors, replays make no call.</summary>
+    internal static (bool Call, bool CacheHit) HowAnswered(CaseResult result) =>
+        (result.Response is { FromCache: false, Attempts: > 0 }, result.Response is { FromCache: true });
+
+    /// <summary>A case's result as stored: its cost, and every error text redacted.</summary>
+    internal static RunCaseRecord ToRecord(EvalCase evalCase, CaseResult result, TokenPrice? price, SecretRedactor redactor)
     {
         var response = result.Response;
         // A cached answer cost nothing this time; a call costs its tokens at the target's prices when both are known.

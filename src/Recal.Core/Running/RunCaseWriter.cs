@@ -15,14 +15,18 @@ internal sealed class RunCaseWriter
     private readonly Channel<(RunCaseRecord Record, TaskCompletionSource Stored)> _queue =
         Channel.CreateUnbounded<(RunCaseRecord, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
 
-    private readonly IRecalStore _store;
-    private readonly string _runId;
+    private readonly Func<IReadOnlyList<RunCaseRecord>, Task> _write;
     private readonly Task _writer;
 
     public RunCaseWriter(IRecalStore store, string runId)
+        : this(batch => store.AddRunCasesAsync(runId, batch, CancellationToken.None).AsTask())
     {
-        _store = store;
-        _runId = runId;
+    }
+
+    /// <summary>A writer that stores each batch with <paramref name="write"/> (a worker's: results of a distributed run).</summary>
+    public RunCaseWriter(Func<IReadOnlyList<RunCaseRecord>, Task> write)
+    {
+        _write = write;
         _writer = Task.Run(WriteAsync);
     }
 
@@ -60,7 +64,7 @@ internal sealed class RunCaseWriter
                 }
 
                 // Stored whatever happens to the run's token: a completed call is never lost to a Ctrl-C.
-                await _store.AddRunCasesAsync(_runId, [.. batch.Select(b => b.Record)], CancellationToken.None).ConfigureAwait(false);
+                await _write([.. batch.Select(b => b.Record)]).ConfigureAwait(false);
                 foreach (var (_, stored) in batch)
                 {
                     stored.TrySetResult();

@@ -69,13 +69,7 @@ public static class RunExecutor
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Concurrency), CancellationToken = cancellationToken },
             async (index, token) =>
             {
-                CaseResult result;
-                using (var activity = RecalTelemetry.StartCase(cases[index], runId))
-                {
-                    result = await RunCaseAsync(cases[index], invoke, scorers, judges, runId, token).ConfigureAwait(false);
-                    RecalTelemetry.EndCase(activity, result);
-                }
-
+                var result = await ScoreCaseAsync(cases[index], invoke, scorers, judges, runId, token).ConfigureAwait(false);
                 results[index] = result;
                 if (onResult is not null)
                 {
@@ -91,6 +85,15 @@ public static class RunExecutor
         var failed = results.Count(r => r.Error is null && !r.Passed);
         var degraded = cases.Count > 0 && (double)errors / cases.Count > options.MaxErrorShare;
         return new RunResult(results, passed, failed, errors, degraded);
+    }
+
+    /// <summary>One case end to end, as every run executes it (local or on a worker): the call, the scorers, the judges, traced as <c>recal.case</c>.</summary>
+    internal static async Task<CaseResult> ScoreCaseAsync(EvalCase evalCase, Func<EvalCase, CancellationToken, ValueTask<TargetResponse>> invoke, IReadOnlyList<IScorer> scorers, JudgePanel? judges, string? runId, CancellationToken cancellationToken)
+    {
+        using var activity = RecalTelemetry.StartCase(evalCase, runId);
+        var result = await RunCaseAsync(evalCase, invoke, scorers, judges, runId, cancellationToken).ConfigureAwait(false);
+        RecalTelemetry.EndCase(activity, result);
+        return result;
     }
 
     private static async Task<CaseResult> RunCaseAsync(EvalCase evalCase, Func<EvalCase, CancellationToken, ValueTask<TargetResponse>> invoke, IReadOnlyList<IScorer> scorers, JudgePanel? judges, string? runId, CancellationToken cancellationToken)

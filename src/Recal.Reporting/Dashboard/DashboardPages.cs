@@ -5,7 +5,9 @@ using Recal.Drift;
 using Recal.Gates;
 using Recal.Lifecycle;
 using Recal.Reporting.Html;
+using Recal.Reporting.Runs;
 using Recal.Running;
+using Recal.Storage;
 using Recal.Workflows;
 
 namespace Recal.Reporting.Dashboard;
@@ -198,11 +200,19 @@ public static class DashboardPages
     }
 
     /// <summary>5. The stored runs, newest first, each opening its report, and two picked to diff side by side.</summary>
-    public static string Runs(string project, IReadOnlyList<RunInfo> runs, string state)
+    /// <param name="distributed">Distributed runs still running, shown first with their queue and workers (docs/running.md).</param>
+    public static string Runs(string project, IReadOnlyList<RunInfo> runs, string state, IReadOnlyList<DistributedRunState>? distributed = null)
     {
         ArgumentNullException.ThrowIfNull(runs);
         var page = Page($"Runs — {project}", "/runs", state);
         page.Heading(1, $"Runs and diffs — {project}");
+        foreach (var progress in distributed ?? [])
+        {
+            page.Heading(2, $"In progress: {progress.Run.Id}");
+            page.Paragraph(DistributedRunText.Describe(progress), "info");
+            page.Raw($"<ul>{string.Concat(DistributedRunText.Workers(progress).Select(l => $"<li>{E(l.Trim())}</li>"))}</ul>");
+        }
+
         if (runs.Count == 0)
         {
             page.Paragraph("No run stored yet: recal run --target NAME --pool gold shadow holdout.", "info");

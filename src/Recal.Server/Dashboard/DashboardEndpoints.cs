@@ -185,7 +185,8 @@ public static class DashboardEndpoints
     private static async Task<string> RunsAsync(HttpContext http, DashboardService service, EvalProject project, string state)
     {
         var runs = await service.Store.QueryRunsAsync(new RunQuery(Limit: 200), http.RequestAborted).ConfigureAwait(false);
-        return DashboardPages.Runs(project.Settings.Name, runs, state);
+        var distributed = service.Store is IRunQueue queue ? await DistributedRuns.OpenStatesAsync(queue, project.Settings.Name, http.RequestAborted).ConfigureAwait(false) : [];
+        return DashboardPages.Runs(project.Settings.Name, runs, state, distributed);
     }
 
     private static async Task<string> RunAsync(HttpContext http, DashboardService service, EvalProject project, string state)

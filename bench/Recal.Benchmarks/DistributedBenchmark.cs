@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Recal.Cli;
+using Recal.Running;
+using Recal.Storage.Postgres;
+using Spectre.Console;
+
+namespace Recal.Benchmarks;
+
+/// <summary>
+/// <c>distributed [--cases 10000] [--latency-ms 200] [--workers 4] [--concurrency 16] [--scaling] [--in-process]</c>: a
+/// distributed run (<c>recal run --distributed</c>) executed by W <c>recal worker</c> processes on the PostgreSQL server
+/// <c>RECAL_BENCH_POSTGRES</c> names (a connection string; the benchmark creates and drops a database of its own there),
+/// against the loopback endpoint of the run benchmark, timed against the ideal cases × latency / (W × concurrency).
+/// <c>--scaling</c> measures 1, 2 and 4 workers in turn; <c>--in-process</c> runs the workers in the benchmark's process.
+/// </summary>
+internal static class DistributedBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (Environment.GetEnvironmentVariable("RECAL_BENCH_POSTGRES") is not { Length: > 0 } server)
+        {
+            Console.Error.WriteLine("error: RECAL_BENCH_POSTGRES must name a PostgreSQL server (a connection string of a role that may create databases)");
+            return 2;
+        }
+
+        var count = RunBenchmark.IntOption(args, "--cases", 10_000);
+        var latencyMs = RunBenchmark.IntOption(args, "--latency-ms", 200);
+        var concurrency = RunBenchmark.IntOption(args, "--concurrency", 16);
+        var inProcess = args.Contains("--in-process");
+        var waiting = !args.Contains("--cold");
+        int[] counts = args.Contains("--scaling") ? [1, 2, 4] : [RunBenchmark.IntOption(args, "--workers", 4)];
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RunBenchmark.RuntimeInformationText()}; load average {RunBenchmark.LoadAverage()}");
+        Console.WriteLine($"workers: {(inProcess ? "in the benchmark's process, each on its own store connections" : "`dotnet recal.dll worker` processes")}, concurrency {concurrency} each, {(waiting ? "running and waiting before the run is queued" : "started with --once after the run is queued")}; {count:N0} cases, fixed latency {latencyMs} ms");
+        await using var endpoint = await RunBenchmark.EndpointProcess.StartAsync(latencyMs);
+        var admin = new NpgsqlConnectionStringBuilder(server) { Pooling = false };
+        var ok = true;
+        foreach (var workers in counts)
+        {
+            var database = "recal_bench_dist_" + Guid.NewGuid().ToString("N")[..8];
+            await AdminAsync(admin, $"CREATE DATABASE {database}");
+            try
+            {
+                ok &= await MeasureAsync(endpoint, admin, database, count, latencyMs, workers, concurrency, inProcess, waiting);
+            }
+            finally
+            {
+                NpgsqlConnection.ClearAllPools();
+                await AdminAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            }
+        }
+
+        return ok ? 0 : 1;
+    }
+
+    private static async Task<bool> MeasureAsync(RunBenchmark.EndpointProcess endpoint, NpgsqlConnectionStringBuilder admin, string database, int count, int latencyMs, int workers, int concurrency, bool inProcess, bool waiting)
+    {
+        var directory = Path.Combine(Paths.Work, $"distributed-{count}");
+        RunBenchmark.WriteProject(directory, endpoint.BaseUrl, count);
+        var yaml = Path.Combine(directory, "recal.yaml");
+        var url = $"postgres://{admin.Username}@{admin.Host}:{admin.Port}/{database}{(admin.Password is null ? string.Empty : "?password_env=RECAL_BENCH_PG_PASSWORD")}";
+        Environment.SetEnvironmentVariable("RECAL_BENCH_PG_PASSWORD", admin.Password);
+        File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + url, StringComparison.Ordinal));
+
+        var connection = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = database, SearchPath = PostgresStore.Schema, Pooling = true }.ConnectionString;
+        string[] submit = ["run", "-p", directory, "-t", RunBenchmark.TargetName, "--no-judge", "--no-cache", "--distributed"];
+        string[] worker = ["worker", "-p", directory, "-c", concurrency.ToString(CultureInfo.InvariantCulture), "--poll", "0.2", .. waiting ? Array.Empty<string>() : ["--once"]];
+        var before = await endpoint.CompletionsAsync();
+        Stopwatch watch;
+        int[] codes;
+        if (waiting)
+        {
+            // Workers already running and polling (as deployed), the run queued once all have registered; stopped by Ctrl-C (SIGINT) once it is finished.
+            var running = Enumerable.Range(0, workers).Select(_ => inProcess ? InProcessWorker(worker) : ProcessWorker(worker)).ToList();
+            await using (var watching = NpgsqlDataSource.Create(connection))
+            {
+                while (await ScalarAsync(watching, "SELECT (to_regclass('run_workers') IS NOT NULL)::int") == 0 || await ScalarAsync(watching, "SELECT count(*) FROM run_workers") < workers)
+                {
+                    await Task.Delay(50);
+                }
+
+                watch = Stopwatch.StartNew();
+                if (!await SubmitAsync(submit))
+                {
+                    return false;
+                }
+
+                while (await ScalarAsync(watching, "SELECT count(*) FROM runs WHERE status = 'running'") > 0)
+                {
+                    await Task.Delay(20);
+                }
+            }
+
+            watch.Stop();
+            running.ForEach(w => w.Stop());
+            codes = await Task.WhenAll(running.Select(w => w.Exit));
+        }
+        else
+        {
+            if (!await SubmitAsync(submit))
+            {
+                return false;
+            }
+
+            watch = Stopwatch.StartNew();
+            codes = inProcess
+                ? await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ => (await InProcessAsync(worker)).Code))
+                : await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => ProcessWorker(worker).Exit));
+            watch.Stop();
+        }
+
+        var wall = watch.Elapsed;
+        var calls = await endpoint.CompletionsAsync() - before;
+
+        await using var store = await PostgresStore.OpenReadOnlyAsync(connection, database);
+        var run = (await store.ListRunsAsync(1)).Single();
+        var state = (await store.GetRunStateAsync(run.Id))!;
+        var stored = run.Finished!.Value - run.Started;
+        var ideal = TimeSpan.FromMilliseconds((double)count * latencyMs / (workers * concurrency));
+        await using var data = NpgsqlDataSource.Create(connection);
+        await using var ready = data.CreateCommand("SELECT min(started), max(started) FROM run_workers");
+        await using var reader = await ready.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var (first, last) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetFieldValue<DateTimeOffset>(1));
+        Console.WriteLine();
+        Console.WriteLine($"{workers} worker(s) × concurrency {concurrency}: ideal {count:N0} × {latencyMs} ms / {workers * concurrency} = {ideal.TotalSeconds:N2} s");
+        Console.WriteLine(waiting
+            ? string.Create(CultureInfo.InvariantCulture, $"    workers waiting; run queued → run finished: {wall.TotalSeconds:N2} s, {wall / ideal:N3}× the ideal")
+            : string.Create(CultureInfo.InvariantCulture, $"    workers started (--once) → all exited: {wall.TotalSeconds:N2} s, {wall / ideal:N3}× the ideal"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    the run as stored (queued → last case written): {stored.TotalSeconds:N2} s, {stored / ideal:N3}× the ideal"));
+        if (!waiting)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    first worker ready (project loaded, store open) → last case written: {(run.Finished.Value - first).TotalSeconds:N2} s, {(run.Finished.Value - first) / ideal:N3}× the ideal; the last worker was ready {(last - first).TotalSeconds:N2} s after the first"));
+        }
+
+        Console.WriteLine($"    status {run.Status.ToString().ToLowerInvariant()}, {state.Done:N0} results, {state.Errors:N0} errors, {calls:N0} calls received by the endpoint, exit codes {string.Join(' ', codes)}");
+        // Where the time went: a call's latency as recorded, and how full the W × concurrency call slots were kept.
+        var latencies = (await store.GetRunCasesAsync(run.Id)).Select(r => r.LatencyMs ?? 0).Order().ToList();
+        var busy = latencies.Sum() / 1000 / (stored.TotalSeconds * workers * concurrency);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    call latency as stored: median {RunReportBuilder.Quantile(latencies, 0.5):0} ms, p90 {RunReportBuilder.Quantile(latencies, 0.9):0} ms, p99 {RunReportBuilder.Quantile(latencies, 0.99):0} ms; call slots busy {busy:P1} of the run"));
+        foreach (var w in state.Workers)
+        {
+            Console.WriteLine($"    {w.Worker}: {w.Done:N0} cases, {w.Calls:N0} calls");
+        }
+
+        return codes.All(c => c is 0 or 130) && state.Done == count && calls == count;
+    }
+
+    private static async Task AdminAsync(NpgsqlConnectionStringBuilder admin, string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = "postgres" }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<(int Code, string Out, string Error)> InProcessAsync(string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        IAnsiConsole Console(TextWriter writer)
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
+            console.Profile.Width = CliContext.RedirectedWidth;
+            return console;
+        }
+
+        var code = await RecalCli.RunAsync(args, new CliContext(Console(output), Console(error)));
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static async Task<bool> SubmitAsync(string[] args)
+    {
+        var (code, _, error) = await InProcessAsync(args);
+        if (code != 0)
+        {
+            Console.Error.WriteLine(error);
+        }
+
+        return code == 0;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource data, string sql)
+    {
+        await using var command = data.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    private sealed record RunningWorker(Task<int> Exit, Action Stop);
+
+    private static RunningWorker InProcessWorker(string[] args)
+    {
+        var stop = new CancellationTokenSource();
+        return new RunningWorker(Task.Run(async () => await RecalCli.RunAsync(args, new CliContext(Null(), Null()), stop.Token)), stop.Cancel);
+
+        static IAnsiConsole Null() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+    }
+
+    /// <summary>A <c>dotnet recal.dll worker</c> process; stopping it sends SIGINT, as Ctrl-C does.</summary>
+    private static RunningWorker ProcessWorker(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(RunBenchmark.CliPath());
+        foreach (var argument in args)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        async Task<int> ExitAsync()
+        {
+            await process.WaitForExitAsync();
+            if (process.ExitCode is not (0 or 130))
+            {
+                Console.Error.WriteLine(await stdout + await stderr);
+            }
+
+            var code = process.ExitCode;
+            process.Dispose();
+            return code;
+        }
+
+        return new RunningWorker(ExitAsync(), () => Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit());
+    }
+}

@@ -1,0 +1,352 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Recal.Diagnostics;
+using Recal.Domain;
+using Recal.Judging;
+using Recal.Scoring;
+using Recal.Storage;
+
+namespace Recal.Running;
+
+/// <summary>What a worker executes one run's cases with, built by the host for each run it joins (the host owns <paramref name="Resources"/>).</summary>
+/// <param name="Cases">The worker's own copy of the run's cases, by id.</param>
+public sealed record WorkerRunSession(
+    IReadOnlyDictionary<string, EvalCase> Cases,
+    ITarget Target,
+    IReadOnlyList<IScorer> Scorers,
+    JudgePanel? Judges,
+    TokenPrice? Price,
+    RunOptions Options,
+    IAsyncDisposable? Resources = null);
+
+/// <summary>Builds a worker's session for a run, or says why this worker cannot run it (its project differs, a key is missing).</summary>
+public delegate Task<(WorkerRunSession? Session, string? Problem)> WorkerSessionFactory(RunInfo run, DistributedRunSettings settings, CancellationToken cancellationToken);
+
+/// <summary>How a worker works.</summary>
+/// <param name="Concurrency">Cases in flight at once; the worker holds leases on up to three times as many (in flight, waiting, being stored), so a call never waits on a claim.</param>
+public sealed record WorkerOptions(int Concurrency = 8)
+{
+    /// <summary>How long a claimed case stays leased without a heartbeat; heartbeats come every third of it.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an idle worker looks for work (and for new runs).</summary>
+    public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Stop once no distributed run of the project is open, instead of waiting for the next.</summary>
+    public bool Once { get; init; }
+
+    /// <summary>The worker's name in the store: host, process and a nonce, as a run lease's owner.</summary>
+    public string Name { get; init; } = RunLease.NewOwner();
+}
+
+public enum WorkerEventKind
+{
+    /// <summary>The worker took up a run.</summary>
+    Joined,
+
+    /// <summary>The worker cannot run this run (<see cref="WorkerEvent.Detail"/> says why) and leaves its cases to others.</summary>
+    Skipped,
+
+    /// <summary>This worker wrote the run's last case and finished it (<see cref="WorkerEvent.Detail"/>: its status).</summary>
+    Finished,
+}
+
+public sealed record WorkerEvent(WorkerEventKind Kind, string RunId, string? Detail = null);
+
+/// <summary>A worker's own totals over every run it worked on.</summary>
+/// <param name="Errors">Errored cases among those it computed.</param>
+/// <param name="Discarded">Results it computed for cases another worker had written first (its lease had expired).</param>
+public sealed record WorkerSummary(string Worker, int Done, int Calls, int CacheHits, int Errors, int Discarded, int RunsFinished);
+
+/// <summary>
+/// One worker of distributed runs (docs/running.md#distributed-runs): claims batches of the project's queued cases, keeps
+/// their leases alive by heartbeats, executes each case exactly as a local run does (<see cref="RunExecutor"/>'s case,
+/// <see cref="EvalRunner"/>'s record) and stores the results in group commits through the queue, where each case keeps
+/// its first result and the last one finishes the run.
+/// </summary>
+public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSessionFactory sessions, WorkerOptions options, ILogger? logger = null)
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly Dictionary<string, WorkerRunSession> _joined = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RunCaseWriter> _writers = new(StringComparer.Ordinal);
+    private int _done, _calls, _hits, _errors, _discarded, _finished, _held;
+
+    public string Name => options.Name;
+
+    /// <summary>The totals so far (also after a stop).</summary>
+    public WorkerSummary Summary => new(options.Name, Volatile.Read(ref _done), Volatile.Read(ref _calls), Volatile.Read(ref _hits), Volatile.Read(ref _errors), Volatile.Read(ref _discarded), Volatile.Read(ref _finished));
+
+    /// <summary>
+    /// Works until cancelled (or, with <see cref="WorkerOptions.Once"/>, until no run is open). On a stop, results already
+    /// computed are stored and the cases still held go back to the queue for other workers.
+    /// </summary>
+    public async Task<WorkerSummary> RunAsync(IProgress<WorkerEvent>? events = null, CancellationToken cancellationToken = default)
+    {
+        var concurrency = Math.Max(1, options.Concurrency);
+        var capacity = concurrency * 3;
+        // Not disposed: the last commits release their slots after the worker has returned.
+        var slots = new SemaphoreSlim(capacity, capacity);
+        var work = Channel.CreateUnbounded<(string RunId, WorkerRunSession Session, EvalCase Case)>(new UnboundedChannelOptions { SingleWriter = true });
+        await queue.HeartbeatAsync(options.Name, concurrency, options.Lease, cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var heartbeat = HeartbeatAsync(concurrency, stop.Token);
+        var producer = Task.Run(() => ClaimAsync(work.Writer, slots, concurrency, capacity, events, stop.Token), CancellationToken.None);
+        try
+        {
+            await Parallel.ForEachAsync(
+                work.Reader.ReadAllAsync(CancellationToken.None),
+                new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = stop.Token },
+                async (item, token) =>
+                {
+                    // The call's slot is free once the case is scored; its lease is given back once its result has
+                    // committed. A result lost before that (a kill) is the case of a lease that expires: claimed again.
+                    var stored = await ExecuteAsync(item.RunId, item.Session, item.Case, events, token).ConfigureAwait(false);
+                    _ = stored.ContinueWith(
+                        write =>
+                        {
+                            Interlocked.Decrement(ref _held);
+                            slots.Release();
+                            if (write.IsFaulted)
+                            {
+                                // The writer has stopped; SettleAsync rethrows its failure once the worker is stopped.
+                                try
+                                {
+                                    stop.Cancel();
+                                }
+                                catch (ObjectDisposedException)
+                                {
+                                    // The worker has already stopped.
+                                }
+                            }
+                        },
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                }).ConfigureAwait(false);
+            await producer.ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await SettleAsync(producer, heartbeat).ConfigureAwait(false);
+        }
+
+        return Summary;
+    }
+
+    /// <summary>Claims a batch whenever a concurrency's worth of the leases it may hold is free, so the cases in flight never wait on the store.</summary>
+    private async Task ClaimAsync(ChannelWriter<(string, WorkerRunSession, EvalCase)> work, SemaphoreSlim slots, int concurrency, int capacity, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            IReadOnlyList<string> runnable = [];
+            var refreshed = DateTimeOffset.MinValue;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (runnable.Count == 0 || DateTimeOffset.UtcNow - refreshed >= options.Poll)
+                {
+                    runnable = await JoinOpenRunsAsync(events, cancellationToken).ConfigureAwait(false);
+                    refreshed = DateTimeOffset.UtcNow;
+                    if (runnable.Count == 0)
+                    {
+                        if (options.Once && Volatile.Read(ref _held) == 0)
+                        {
+                            return;
+                        }
+
+                        await Task.Delay(options.Poll, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+
+                var wanted = concurrency;
+                for (var i = 0; i < wanted; i++)
+                {
+                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var taken = wanted;
+                while (taken < capacity && slots.Wait(0))
+                {
+                    taken++;
+                }
+
+                IReadOnlyList<ClaimedCase> claimed;
+                try
+                {
+                    claimed = await queue.ClaimCasesAsync(options.Name, runnable, taken, options.Lease, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    slots.Release(taken);
+                    throw;
+                }
+
+                if (claimed.Count < taken)
+                {
+                    slots.Release(taken - claimed.Count);
+                }
+
+                foreach (var item in claimed)
+                {
+                    var session = _joined[item.RunId];
+                    var evalCase = session.Cases.TryGetValue(item.CaseId, out var found) ? found
+                        : throw new InvalidOperationException($"run {item.RunId} queued case '{item.CaseId}', which this worker's project does not have although its suite version matched");
+                    Interlocked.Increment(ref _held);
+                    work.TryWrite((item.RunId, session, evalCase));
+                }
+
+                if (claimed.Count == 0)
+                {
+                    // The open runs' cases are all leased (to workers alive, or whose leases will expire): look again shortly.
+                    runnable = [];
+                    await Task.Delay(options.Poll, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped.
+        }
+        finally
+        {
+            work.TryComplete();
+        }
+    }
+
+    /// <summary>The open runs this worker can execute, joining the ones it has not seen yet.</summary>
+    private async Task<IReadOnlyList<string>> JoinOpenRunsAsync(IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
+    {
+        var runnable = new List<string>();
+        foreach (var (run, settings) in await queue.GetOpenRunsAsync(project, cancellationToken).ConfigureAwait(false))
+        {
+            if (_skipped.Contains(run.Id))
+            {
+                continue;
+            }
+
+            if (!_joined.ContainsKey(run.Id))
+            {
+                var (session, problem) = await sessions(run, settings, cancellationToken).ConfigureAwait(false);
+                if (session is null)
+                {
+                    _skipped.Add(run.Id);
+                    events?.Report(new WorkerEvent(WorkerEventKind.Skipped, run.Id, problem));
+                    continue;
+                }
+
+                _joined[run.Id] = session;
+                events?.Report(new WorkerEvent(WorkerEventKind.Joined, run.Id));
+            }
+
+            runnable.Add(run.Id);
+        }
+
+        return runnable;
+    }
+
+    /// <summary>Runs and scores the case; returns its result's write, complete once committed.</summary>
+    private async Task<Task> ExecuteAsync(string runId, WorkerRunSession session, EvalCase evalCase, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
+    {
+        var result = await RunExecutor.ScoreCaseAsync(evalCase, session.Target.InvokeAsync, session.Scorers, session.Judges, runId, cancellationToken).ConfigureAwait(false);
+        var (call, hit) = EvalRunner.HowAnswered(result);
+        if (call)
+        {
+            Interlocked.Increment(ref _calls);
+        }
+        else if (hit)
+        {
+            Interlocked.Increment(ref _hits);
+        }
+
+        var record = EvalRunner.ToRecord(evalCase, result, session.Price, session.Options.Redactor);
+        if (record.Error is { } error)
+        {
+            RecalLog.CaseFailed(_logger, runId, evalCase.Id, error);
+        }
+
+        var writer = _writers.GetOrAdd(runId, id => new RunCaseWriter(batch => CompleteAsync(id, batch, events)));
+        return writer.AddAsync(record);
+    }
+
+    private async Task CompleteAsync(string runId, IReadOnlyList<RunCaseRecord> batch, IProgress<WorkerEvent>? events)
+    {
+        // Stored whatever happens to the worker's token: a completed call is never lost to a stop.
+        var completion = await queue.CompleteCasesAsync(runId, options.Name, batch, CancellationToken.None).ConfigureAwait(false);
+        Interlocked.Add(ref _done, completion.Written);
+        Interlocked.Add(ref _discarded, completion.Discarded);
+        Interlocked.Add(ref _errors, batch.Count(r => r.Error is not null));
+        if (completion.Finished is { } status)
+        {
+            Interlocked.Increment(ref _finished);
+            events?.Report(new WorkerEvent(WorkerEventKind.Finished, runId, status.ToString().ToLowerInvariant()));
+        }
+    }
+
+    private async Task HeartbeatAsync(int concurrency, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.Lease / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await queue.HeartbeatAsync(options.Name, concurrency, options.Lease, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    // A missed heartbeat is retried on the next tick; the store's failure shows in the writes too.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+    }
+
+    /// <summary>Stores what was computed, hands the cases still held back to the queue, and frees each run's resources.</summary>
+    private async Task SettleAsync(Task producer, Task heartbeat)
+    {
+        await Task.WhenAll(producer, heartbeat).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Exception? failure = null;
+        foreach (var writer in _writers.Values)
+        {
+            try
+            {
+                await writer.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failure ??= e;
+            }
+        }
+
+        try
+        {
+            await queue.ReleaseWorkerAsync(options.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The store is failing: the leases simply expire and other workers claim the cases.
+            failure ??= e;
+        }
+
+        foreach (var session in _joined.Values)
+        {
+            if (session.Resources is { } resources)
+            {
+                await resources.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (failure is not null && producer.Exception is null)
+        {
+            throw failure;
+        }
+    }
+}
