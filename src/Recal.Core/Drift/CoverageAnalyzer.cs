@@ -313,8 +313,9 @@ public static class CoverageAnalyzer
     /// For each window, every trace of it, or, past its <see cref="WindowPlan.MaxTraces"/>, a stratified random sample of
     /// it: each stratum's part proportional to its traffic (at least <see cref="MinPerStratum"/> or all it has), the
     /// traces of lowest priority, a seeded hash of the trace key, so the sample does not depend on the order traces are
-    /// read in. One pass over the heads of the traces of overlapping windows serves them all; then only the texts of the
-    /// traces kept are read.
+    /// read in. One pass over the heads of the traces of overlapping windows serves them all; a store that chooses each
+    /// intent's lowest priorities from an index (<see cref="ITraceStore.ChoosesLowestHeads"/>) chooses a window sampled by
+    /// intent under the stored seed itself, the same traces. Then only the texts of the traces kept are read.
     /// </summary>
     internal static async ValueTask<IReadOnlyList<WindowTraffic>> MeasuredTrafficAsync(
         SamplingPolicy policy, IRecalStore store, IReadOnlyList<WindowPlan> windows, CancellationToken cancellationToken, TrafficCells? cells = null)
@@ -323,7 +324,6 @@ public static class CoverageAnalyzer
         var by = policy.Strata.By;
         // Overlapping windows are counted by the segments between their bounds, each segment once.
         var populations = windows.Select(_ => new Dictionary<string, long>(StringComparer.Ordinal)).ToList();
-        var cellsOf = windows.Select(_ => new Dictionary<(string Intent, string CohortKey), string>()).ToList();
         foreach (var (from, to, inside) in WindowSegments.Of([.. windows.Select(w => (w.From, w.To))]))
         {
             foreach (var cell in await cells.CountAsync(from, to, cancellationToken).ConfigureAwait(false))
@@ -332,7 +332,6 @@ public static class CoverageAnalyzer
                 foreach (var i in inside)
                 {
                     populations[i][stratum] = populations[i].GetValueOrDefault(stratum) + cell.Count.Traces;
-                    cellsOf[i][(cell.Intent, cell.CohortKey)] = stratum;
                 }
             }
         }
@@ -346,7 +345,7 @@ public static class CoverageAnalyzer
         foreach (var selection in chosen)
         {
             var i = Array.IndexOf(selections, selection);
-            var limits = cellsOf[i].Values.Distinct(StringComparer.Ordinal).ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + selection.SourcePriorities.Count, StringComparer.Ordinal);
+            var limits = populations[i].Keys.ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + selection.SourcePriorities.Count, StringComparer.Ordinal);
             var heads = new List<TraceHead>();
             await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, cancellationToken).ConfigureAwait(false);
             new HeadRouter([selection], by).Route([.. heads], heads.Count);
