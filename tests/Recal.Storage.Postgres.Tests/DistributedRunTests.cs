@@ -123,7 +123,8 @@ public sealed class DistributedRunTests(DatabaseFixture fixture) : IClassFixture
         }));
 
         // Then each worker called, and the requests reached the endpoint no closer than the limit allows: any k of them
-        // span at least k - 1 slots, less one slot for the lateness of a timer
+        // span at least k - 1 slots, less three slots for the lateness of a timer or of the loopback on a loaded machine
+        // (a limiter at twice the rate, or none, still fails this at seven requests apart)
         workers.Should().OnlyContain(w => w.Calls > 0);
         var times = arrivals.Order().Select(t => Stopwatch.GetElapsedTime(arrivals.Min(), t)).ToList();
         times.Should().HaveCount(30);
@@ -131,7 +132,7 @@ public sealed class DistributedRunTests(DatabaseFixture fixture) : IClassFixture
         {
             for (var j = i + 1; j < times.Count; j++)
             {
-                (times[j] - times[i]).Should().BeGreaterThanOrEqualTo(spacing * (j - i - 1), $"requests {i} and {j} are {j - i} slots apart");
+                (times[j] - times[i]).Should().BeGreaterThanOrEqualTo(spacing * Math.Max(0, j - i - 3), $"requests {i} and {j} are {j - i} slots apart");
             }
         }
     }
