@@ -30,7 +30,7 @@ public sealed partial class PostgresStore
         };
         var split = TrafficDays.Split(query.From?.ToUnixTimeMilliseconds() ?? long.MinValue, query.To?.ToUnixTimeMilliseconds() ?? long.MaxValue);
         var parameters = new List<NpgsqlParameter>();
-        var ends = new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) }.Where(e => e.Item1 < e.Item2).Select(e => Between("ts", e.Item1, e.Item2, parameters)).ToList();
+        var ends = split.Ends.Select(e => Between("ts", e.From, e.To, parameters)).ToList();
         var parts = new List<string>();
         if (ends.Count > 0)
         {
@@ -98,7 +98,7 @@ public sealed partial class PostgresStore
 
             previousTo = to;
             var split = TrafficDays.Split(from, to);
-            ends.AddRange(new[] { (split.From, split.DaysFrom, (long)i + 1), (split.DaysTo, split.To, (long)i + 1) }.Where(e => e.Item1 < e.Item2));
+            ends.AddRange(split.Ends.Select(e => (e.From, e.To, (long)i + 1)));
             if (split.HasDays)
             {
                 days.Add((split.DaysFrom, split.DaysTo, i + 1));
@@ -201,7 +201,7 @@ public sealed partial class PostgresStore
         var split = TrafficDays.Split(lo, hi);
         var parameters = new List<NpgsqlParameter>();
         var window = Between("ts", lo, hi, parameters);
-        var ends = new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) }.Where(e => e.Item1 < e.Item2).Select(e => Between("ts", e.Item1, e.Item2, parameters)).ToList();
+        var ends = split.Ends.Select(e => Between("ts", e.From, e.To, parameters)).ToList();
         var endCount = ends.Count == 0 ? "0" : $"(SELECT count(*) FROM traces WHERE {string.Join(" OR ", ends)})";
         var dayCount = split.HasDays ? $"(SELECT coalesce(sum(traces), 0) FROM traffic_days WHERE {Between("day", split.DaysFrom, split.DaysTo, parameters)})" : "0";
         TrafficSpan? span = null;

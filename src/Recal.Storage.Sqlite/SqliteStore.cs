@@ -480,12 +480,9 @@ public sealed partial class SqliteStore : IRecalStore
             }
 
             splits[i] = TrafficDays.Split(from, to);
-            foreach (var (lo, hi) in new[] { (splits[i].From, splits[i].DaysFrom), (splits[i].DaysTo, splits[i].To) })
+            foreach (var (lo, hi) in splits[i].Ends)
             {
-                if (lo < hi)
-                {
-                    parts.Add((lo, hi, i));
-                }
+                parts.Add((lo, hi, i));
             }
         }
 
@@ -727,13 +724,8 @@ public sealed partial class SqliteStore : IRecalStore
             Check(raw.sqlite3_prepare_v2(db, "SELECT ts, intent_id, cohort_id FROM traces WHERE ts >= ?1 AND ts < ?2", out var scan), db);
             using (scan)
             {
-                foreach (var (lo, hi) in new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) })
+                foreach (var (lo, hi) in split.Ends)
                 {
-                    if (lo >= hi)
-                    {
-                        continue;
-                    }
-
                     raw.sqlite3_reset(scan);
                     raw.sqlite3_bind_int64(scan, 1, lo);
                     raw.sqlite3_bind_int64(scan, 2, hi);
@@ -840,9 +832,9 @@ public sealed partial class SqliteStore : IRecalStore
             var last = Scalar("SELECT MAX(ts) FROM traces WHERE ts >= $a AND ts < $b", lo, hi)!.Value;
             var split = TrafficDays.Split(lo, hi);
             long count = 0;
-            foreach (var (a, b) in new[] { (split.From, split.DaysFrom), (split.DaysTo, split.To) })
+            foreach (var (a, b) in split.Ends)
             {
-                count += a < b ? Scalar("SELECT COUNT(*) FROM traces WHERE ts >= $a AND ts < $b", a, b) ?? 0 : 0;
+                count += Scalar("SELECT COUNT(*) FROM traces WHERE ts >= $a AND ts < $b", a, b) ?? 0;
             }
 
             if (split.HasDays)

@@ -34,13 +34,6 @@ public static class TrafficDays
         return daysFrom >= daysTo ? new WindowSplit(from, to, to, to) : new WindowSplit(from, daysFrom, daysTo, to);
     }
 
-    /// <summary>What one trace adds to its day's cell.</summary>
-    public static FeedbackCount CountOf(ClassifiedTrace trace)
-    {
-        ArgumentNullException.ThrowIfNull(trace);
-        return FeedbackCount.Of(trace.Trace.Feedback);
-    }
-
     /// <summary>The rollup cell <paramref name="trace"/> is counted in.</summary>
     public static RollupCell CellOf(ClassifiedTrace trace)
     {
@@ -54,6 +47,23 @@ public readonly record struct WindowSplit(long From, long DaysFrom, long DaysTo,
 {
     /// <summary>Whether any whole day is read from the rollup.</summary>
     public bool HasDays => DaysFrom < DaysTo;
+
+    /// <summary>The parts of a day at the window's ends, [From, DaysFrom) and [DaysTo, To), those not empty: what is read from the traces.</summary>
+    public IEnumerable<(long From, long To)> Ends
+    {
+        get
+        {
+            if (From < DaysFrom)
+            {
+                yield return (From, DaysFrom);
+            }
+
+            if (DaysTo < To)
+            {
+                yield return (DaysTo, To);
+            }
+        }
+    }
 }
 
 /// <summary>One cell of the daily rollup: a UTC day (Unix milliseconds of its start), an intent and a cohort key.</summary>
@@ -80,7 +90,7 @@ public sealed class RollupDelta
 
     private void Change(ClassifiedTrace trace, int sign)
     {
-        var count = TrafficDays.CountOf(trace);
+        var count = FeedbackCount.Of(trace.Trace.Feedback);
         ref var cell = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_cells, TrafficDays.CellOf(trace), out _);
         cell = new FeedbackCount(
             cell.Traces + (sign * count.Traces),
