@@ -109,12 +109,8 @@ internal static class RegradeCommand
                 }
             }
 
-            // Run ids are stamped to the second, and a cached regrade can finish within one: take the next free second.
-            var started = DateTimeOffset.UtcNow;
-            while (await store.GetRunAsync(EvalRunner.NewRunId(found.Target, started), cancellationToken).ConfigureAwait(false) is not null)
-            {
-                started = started.AddSeconds(1);
-            }
+            // A cached regrade can finish within the second its source started: take the next free second.
+            var started = await EvalRunner.FreeStartAsync(store, found.Target, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
 
             var link = JsonNode.Parse(found.TargetJson) as JsonObject ?? [];
             link["regrade_of"] = found.Id;

@@ -170,7 +170,7 @@ internal static class RunCommand
                 return ExitCodes.CannotRun;
             }
 
-            var started = DateTimeOffset.UtcNow;
+            var started = await EvalRunner.FreeStartAsync(store, settings.Name, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
             var judges = request.NoJudge || project.Settings.Judge is null ? null : $"{project.Rubric!.Id}: {string.Join(", ", project.Settings.Judge.Judges.Select(j => j.Name))}";
             run = new RunInfo(EvalRunner.NewRunId(settings.Name, started), project.Settings.Name, settings.Name, TargetFactory.Describe(settings, redactor), suite,
                 PoolSet.Of(request.Pools), cases.Count, judges, started, null, RunStatus.Running);

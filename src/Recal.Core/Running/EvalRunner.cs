@@ -57,6 +57,21 @@ public static class EvalRunner
     public static string NewRunId(string target, DateTimeOffset started) => $"{started.UtcDateTime:yyyyMMdd-HHmmss}-{target}";
 
     /// <summary>
+    /// <paramref name="started"/>, or the first second after it whose run id (<see cref="NewRunId"/>) no stored run has:
+    /// ids are stamped to the second, and two runs of one target can start within one.
+    /// </summary>
+    public static async ValueTask<DateTimeOffset> FreeStartAsync(Storage.IRunStore store, string target, DateTimeOffset started, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        while (await store.GetRunAsync(NewRunId(target, started), cancellationToken).ConfigureAwait(false) is not null)
+        {
+            started = started.AddSeconds(1);
+        }
+
+        return started;
+    }
+
+    /// <summary>
     /// Runs the cases of <paramref name="run"/> that have no stored result yet (all of them for a new run), storing
     /// each result as it completes. Cancelling marks the run interrupted; completed cases stay stored.
     /// </summary>
