@@ -48,6 +48,9 @@ public sealed class BrowserTests : IClassFixture<DashboardTests.Sample>
             }
         };
         var root = server.Url.ToString().TrimEnd('/');
+        // Each step's time goes to the test's output: a step that runs into the limit shows which view was slow.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Step(string what) => TestContext.Current.TestOutputHelper?.WriteLine($"{clock.Elapsed.TotalSeconds,7:F1} s  {what}");
 
         // Logging in: the dashboard sends a browser without a session to the login form, and back after it.
         await page.GotoAsync(root + "/lifecycle");
@@ -62,16 +65,21 @@ public sealed class BrowserTests : IClassFixture<DashboardTests.Sample>
         {
             var response = await page.GotoAsync(root + view.Path);
             response!.Status.Should().Be(200, view.Path);
+            Step(view.Path);
             (await page.Locator("nav.dash a[aria-current=page]").TextContentAsync()).Should().Be(view.Label);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, $"view{(view.Path == "/" ? "-health" : view.Path.Replace('/', '-'))}.png"), FullPage = true });
         }
 
         // A click on a week of the timeline's first chart opens that week's strata mix.
+        // On the current view, not one shown stale while it is computed again (that page reloads itself when it is ready).
         await page.GotoAsync(root + "/timeline");
+        await page.Locator("meta[name=recal-view]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Detached });
+        Step("/timeline, current");
         var band = page.Locator("figure svg a.window").Nth(4);
         var href = await band.GetAttributeAsync("href");
         await band.Locator("rect").ClickAsync(new LocatorClickOptions { Force = true });
         await page.WaitForURLAsync(root + href);
+        Step(href!);
         (await page.TextContentAsync("h1")).Should().StartWith("Strata mix, " + href!.Split("from=")[1][..10]);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, "timeline-drill-in.png"), FullPage = true });
 

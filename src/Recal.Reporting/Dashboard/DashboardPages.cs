@@ -46,7 +46,8 @@ public static class DashboardPages
     /// <summary>
     /// The script behind <see cref="ScriptPath"/>: it asks <c>/api/state</c> every few seconds and reloads the page
     /// when the store has changed (new traffic, a new run), or when the page showed a view of an earlier state that is
-    /// computed for the current one now (<see cref="Stale"/>), unless a form on the page is being filled in.
+    /// computed for the current one now (<see cref="Stale"/>), unless a form on the page is being filled in or the page is
+    /// being left.
     /// </summary>
     public const string Script = """
         (function () {
@@ -56,9 +57,13 @@ public static class DashboardPages
           var view = document.querySelector('meta[name="recal-view"]');
           var ask = '/api/state' + (view ? '?view=' + encodeURIComponent(view.getAttribute('content')) : '');
           var editing = false;
+          var leaving = false;
           document.addEventListener('input', function () { editing = true; });
+          // A page being left (a link followed, a form sent) is not reloaded under the reader: the reload would cancel that navigation.
+          window.addEventListener('beforeunload', function () { leaving = true; });
+          window.addEventListener('pageshow', function () { leaving = false; });
           setInterval(function () {
-            if (editing || document.hidden) { return; }
+            if (editing || leaving || document.hidden) { return; }
             fetch(ask, { credentials: 'same-origin', cache: 'no-store' })
               .then(function (r) { return r.ok ? r.json() : null; })
               .then(function (s) { if (s && (s.state !== seen || s.ready === true)) { location.reload(); } })
