@@ -109,12 +109,11 @@ public static class CoverageAnalyzer
         if (measurable.Count > 0)
         {
             var (search, problem) = await SharedSearch.BuildAsync([.. measurable.Select(m => (m.Window, m.Traffic, requests[m.Window.Index]))], embedder, embedderId, cancellationToken).ConfigureAwait(false);
-            foreach (var (window, windowTraffic) in measurable)
-            {
-                outcomes[window.Index] = search is null
+            // Each window's report depends on its own traffic and seed alone: the windows are summarised side by side.
+            Parallel.ForEach(measurable, new ParallelOptions { CancellationToken = cancellationToken }, m =>
+                outcomes[m.Window.Index] = search is null
                     ? new(null, problem)
-                    : Measure(project, suiteVersion, embedderId, requests[window.Index], window, windowTraffic, search);
-            }
+                    : Measure(project, suiteVersion, embedderId, requests[m.Window.Index], m.Window, m.Traffic, search));
         }
 
         return [.. outcomes.Select(o => o!)];
@@ -686,12 +685,16 @@ public static class CoverageAnalyzer
 
         public RadiusCalibration? Radius(double percentile, double? given)
         {
-            if (!_radii.TryGetValue((percentile, given), out var radius))
+            // Asked for by windows measured side by side: each radius is calibrated once.
+            lock (_radii)
             {
-                _radii[(percentile, given)] = radius = Calibrate(cases, vectors, dimensions, percentile, given);
-            }
+                if (!_radii.TryGetValue((percentile, given), out var radius))
+                {
+                    _radii[(percentile, given)] = radius = Calibrate(cases, vectors, dimensions, percentile, given);
+                }
 
-            return radius;
+                return radius;
+            }
         }
     }
 
