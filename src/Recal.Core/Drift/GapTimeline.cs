@@ -44,6 +44,7 @@ public static class GapTimeline
     /// its series, the relative alarms, the runs and the releases. The report comes back unchanged when the store holds
     /// no traffic or the pools no case.
     /// </summary>
+    /// <param name="coverage">The windows' coverage measured ahead (<see cref="MeasureCoverageAsync"/>, for the report's own windows); measured here when null.</param>
     public static async ValueTask<DriftReport> ExtendAsync(
         DriftReport report,
         EvalProject project,
@@ -51,30 +52,23 @@ public static class GapTimeline
         IEmbeddingGenerator<string, Embedding<float>> embedder,
         string embedderId,
         CancellationToken cancellationToken = default,
-        TrafficCells? cells = null)
+        TrafficCells? cells = null,
+        GapCoverage? coverage = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(embedder);
-        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
-        if (span is null)
+        IReadOnlyList<DriftWindow> windows = [.. report.Series, report.Current];
+        // Coverage, feedback and the reference's counts cut the same windows into the same segments: each is read once.
+        cells ??= new TrafficCells(store);
+        coverage ??= await MeasureCoverageAsync(project, report.SuiteVersion, report.Pools, store, embedder, embedderId, [.. windows.Select(w => (w.From, w.To, w.Traces))], cancellationToken, cells).ConfigureAwait(false);
+        if (coverage is null)
         {
             return report;
         }
 
-        var pools = report.Pools.Select(p => Enum.Parse<Pool>(p, ignoreCase: true)).ToList();
-        var end = span.Last.AddMilliseconds(1);
-        var referenceTo = span.First + project.Policy.TrafficWindow < end ? span.First + project.Policy.TrafficWindow : end;
-        // The taxonomy's examples are anchors too: traffic far from all of them and from every case is in no known intent.
-        var anchors = project.Taxonomy.Intents.SelectMany(i => i.Examples).Distinct(StringComparer.Ordinal).ToList();
-        // Every window's coverage at once: one read of the stored traffic, one embedding of the texts of all the samples.
-        IReadOnlyList<DriftWindow> windows = [.. report.Series, report.Current];
-        var requests = new List<CoverageRequest> { Request(span.First, referenceTo) };
-        requests.AddRange(windows.Where(w => w.Traces > 0).Select(w => Request(w.From, w.To)));
-        // Coverage, feedback and the reference's counts cut the same windows into the same segments: each is read once.
-        cells ??= new TrafficCells(store);
-        var measured = await CoverageAnalyzer.AnalyzeWindowsAsync(project, report.SuiteVersion, store, embedder, embedderId, requests, cancellationToken, cells).ConfigureAwait(false);
+        var (span, referenceTo, measured) = (coverage.Span, coverage.ReferenceTo, coverage.Measured);
         var coverages = new CoverageReport?[windows.Count];
         for (int i = 0, next = 1; i < windows.Count; i++)
         {
@@ -129,6 +123,44 @@ public static class GapTimeline
         }
 
         return report with { Current = current, Series = series, Reference = reference, Runs = runs, Staleness = staleness, Releases = releases };
+
+    }
+
+    /// <summary>
+    /// The coverage the timeline reads, for the reference window and each of <paramref name="windows"/> that holds
+    /// traffic: one read of the stored traffic, one embedding of the texts of all the samples. Null when no traffic is stored.
+    /// </summary>
+    /// <param name="windows">The report's series then its current window, with their traces (a window without any is not measured).</param>
+    public static async ValueTask<GapCoverage?> MeasureCoverageAsync(
+        EvalProject project,
+        string suiteVersion,
+        IReadOnlyList<string> poolNames,
+        IRecalStore store,
+        IEmbeddingGenerator<string, Embedding<float>> embedder,
+        string embedderId,
+        IReadOnlyList<(DateTimeOffset From, DateTimeOffset To, long Traces)> windows,
+        CancellationToken cancellationToken = default,
+        TrafficCells? cells = null)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(poolNames);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(windows);
+        var span = await store.GetTrafficSpanAsync(cancellationToken).ConfigureAwait(false);
+        if (span is null)
+        {
+            return null;
+        }
+
+        var pools = poolNames.Select(p => Enum.Parse<Pool>(p, ignoreCase: true)).ToList();
+        var end = span.Last.AddMilliseconds(1);
+        var referenceTo = span.First + project.Policy.TrafficWindow < end ? span.First + project.Policy.TrafficWindow : end;
+        // The taxonomy's examples are anchors too: traffic far from all of them and from every case is in no known intent.
+        var anchors = project.Taxonomy.Intents.SelectMany(i => i.Examples).Distinct(StringComparer.Ordinal).ToList();
+        var requests = new List<CoverageRequest> { Request(span.First, referenceTo) };
+        requests.AddRange(windows.Where(w => w.Traces > 0).Select(w => Request(w.From, w.To)));
+        var measured = await CoverageAnalyzer.AnalyzeWindowsAsync(project, suiteVersion, store, embedder, embedderId, requests, cancellationToken, cells).ConfigureAwait(false);
+        return new GapCoverage(span, referenceTo, measured);
 
         CoverageRequest Request(DateTimeOffset from, DateTimeOffset to) => new(from, to, pools, BlindSpots: false, Anchors: anchors);
     }
@@ -487,3 +519,9 @@ public static class GapTimeline
         public long UpIn(string stratum) => _strata.GetValueOrDefault(stratum).Up;
     }
 }
+
+/// <summary>
+/// The coverage of a drift report's windows (<see cref="GapTimeline.MeasureCoverageAsync"/>): the traffic's span, the end
+/// of the reference window, then the reference's outcome and each window with traffic's, in the report's order.
+/// </summary>
+public sealed record GapCoverage(TrafficSpan Span, DateTimeOffset ReferenceTo, IReadOnlyList<CoverageOutcome> Measured);

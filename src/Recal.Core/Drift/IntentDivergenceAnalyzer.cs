@@ -26,6 +26,22 @@ public static class IntentDivergenceAnalyzer
         IRecalStore store,
         DriftRequest request,
         CancellationToken cancellationToken = default,
+        TrafficCells? cells = null) =>
+        await CountAsync(project, suiteVersion, store, request, cancellationToken, cells).ConfigureAwait(false) is { } counted
+            ? counted.Compare(cancellationToken)
+            : null;
+
+    /// <summary>
+    /// The first half of <see cref="AnalyzeAsync"/>: every window's counts read (the store is not read after it), the
+    /// reference and its calibration; <see cref="CountedDrift.Compare"/> is the second, the calibrated comparisons, which
+    /// is CPU alone. Null when no traffic is stored.
+    /// </summary>
+    public static async ValueTask<CountedDrift?> CountAsync(
+        EvalProject project,
+        string suiteVersion,
+        IRecalStore store,
+        DriftRequest request,
+        CancellationToken cancellationToken = default,
         TrafficCells? cells = null)
     {
         ArgumentNullException.ThrowIfNull(project);
@@ -55,7 +71,7 @@ public static class IntentDivergenceAnalyzer
             cancellationToken).ConfigureAwait(false);
         var reference = await DriftReference.ReadAsync(project, cells, span, request.Over, cancellationToken).ConfigureAwait(false);
         var context = AlarmContext.For(project, eval, reference, request.Timeline);
-        var current = Compare(project, eval, from, to, await cells.CountTrafficAsync(from, to, Period.None, cancellationToken).ConfigureAwait(false), context);
+        var current = await cells.CountTrafficAsync(from, to, Period.None, cancellationToken).ConfigureAwait(false);
 
         var counted = new List<(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TrafficCount> Counts)>();
         foreach (var (windowFrom, windowTo) in series)
@@ -67,25 +83,65 @@ public static class IntentDivergenceAnalyzer
             }
         }
 
-        // Each window's calibrated nulls are seeded by the window alone, so the windows are compared side by side.
-        var windows = new DriftWindow[counted.Count];
-        Parallel.For(0, counted.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-            windows[i] = Compare(project, eval, counted[i].From, counted[i].To, counted[i].Counts, context));
+        return new CountedDrift(project, suiteVersion, request.Over, [.. pools.Select(p => p.ToString().ToLowerInvariant())], cases.Count, eval, context, (from, to, current), counted);
+    }
 
-        return new DriftReport(
-            DriftReport.CurrentFormatVersion,
-            project.Settings.Name,
-            suiteVersion,
-            project.Policy.Version,
-            [.. pools.Select(p => p.ToString().ToLowerInvariant())],
-            cases.Count,
-            request.Over,
-            project.Policy.Alarms,
-            current,
-            windows)
+    /// <summary>
+    /// A drift analysis with every window counted (<see cref="CountAsync"/>), before its calibrated comparisons: the
+    /// windows the report will hold are known, so the gap timeline can measure them meanwhile.
+    /// </summary>
+    public sealed class CountedDrift
+    {
+        private readonly EvalProject _project;
+        private readonly string _suiteVersion;
+        private readonly Period _over;
+        private readonly IReadOnlyList<string> _pools;
+        private readonly int _cases;
+        private readonly EvalDistribution _eval;
+        private readonly AlarmContext _context;
+        private readonly (DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TrafficCount> Counts) _current;
+        private readonly IReadOnlyList<(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TrafficCount> Counts)> _series;
+
+        internal CountedDrift(
+            EvalProject project, string suiteVersion, Period over, IReadOnlyList<string> pools, int cases, EvalDistribution eval, AlarmContext context,
+            (DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TrafficCount> Counts) current,
+            IReadOnlyList<(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TrafficCount> Counts)> series)
         {
-            Calibration = context.Calibration,
-        };
+            (_project, _suiteVersion, _over, _pools, _cases, _eval, _context, _current, _series) = (project, suiteVersion, over, pools, cases, eval, context, current, series);
+        }
+
+        /// <summary>The pools the report compares, in its words.</summary>
+        public IReadOnlyList<string> Pools => _pools;
+
+        /// <summary>The windows of the report's series then its current window, each with its traces (as <see cref="DriftWindow.Traces"/> will say).</summary>
+        public IReadOnlyList<(DateTimeOffset From, DateTimeOffset To, long Traces)> Windows =>
+            [.. _series.Append(_current).Select(w => (w.From, w.To, w.Counts.Sum(c => c.Count)))];
+
+        /// <summary>The calibrated comparisons of every window: the report.</summary>
+        public DriftReport Compare(CancellationToken cancellationToken = default)
+        {
+            var current = IntentDivergenceAnalyzer.Compare(_project, _eval, _current.From, _current.To, _current.Counts, _context);
+
+            // Each window's calibrated nulls are seeded by the window alone, so the windows are compared side by side.
+            var windows = new DriftWindow[_series.Count];
+            Parallel.For(0, _series.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+                windows[i] = IntentDivergenceAnalyzer.Compare(_project, _eval, _series[i].From, _series[i].To, _series[i].Counts, _context));
+
+            return new DriftReport(
+                DriftReport.CurrentFormatVersion,
+                _project.Settings.Name,
+                _suiteVersion,
+                _project.Policy.Version,
+                _pools,
+                _cases,
+                _over,
+                _project.Policy.Alarms,
+                current,
+                windows)
+            {
+                Calibration = _context.Calibration,
+            };
+        }
     }
 
     /// <summary>

@@ -54,41 +54,65 @@ public static class DriftUseCase
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var project = request.Project;
+        var suiteVersion = ProjectHasher.SuiteVersion(project);
 
         // The mix and the timeline count the same windows: the store is read once for both.
         var cells = new TrafficCells(store);
         var drift = request.Drift with { Timeline = request.Embedder is not null };
-        var report = await IntentDivergenceAnalyzer.AnalyzeAsync(project, ProjectHasher.SuiteVersion(project), store, drift, cancellationToken, cells).ConfigureAwait(false);
-        if (report is null)
+        var counted = await IntentDivergenceAnalyzer.CountAsync(project, suiteVersion, store, drift, cancellationToken, cells).ConfigureAwait(false);
+        if (counted is null)
         {
             return new DriftOutcome(null, DriftFailure.NoTraffic, "the store holds no traffic yet");
         }
 
-        // A cohort's missing value named by what it holds: the metadata values taxonomy.yaml does not list.
-        report = report with { Current = report.Current with { UnlistedCohorts = await UnlistedCohortScan.FindAsync(project.Taxonomy, store, report.Current, cancellationToken).ConfigureAwait(false) } };
-        if (await GoldShadowCheck.EvaluateAsync(store, project.Policy, cancellationToken).ConfigureAwait(false) is { } goldShadow)
+        if (request.Embedder is not var (inner, id, error))
         {
-            report = report with { Current = report.Current with { Alarms = [.. report.Current.Alarms, goldShadow] } };
+            return new DriftOutcome(await CompleteAsync(counted.Compare(cancellationToken)).ConfigureAwait(false)) { StartersOnly = StarterCases.OnlyStarters(project) };
         }
 
-        if (request.Embedder is var (inner, id, error))
+        if (inner is null)
         {
-            if (inner is null)
-            {
-                return new DriftOutcome(null, DriftFailure.NoEmbedder, error);
-            }
+            return new DriftOutcome(null, DriftFailure.NoEmbedder, error);
+        }
 
-            using var cached = new CachedEmbeddingGenerator(inner, store, id!);
+        using var cached = new CachedEmbeddingGenerator(inner, store, id!);
+        try
+        {
+            // Once counted, the windows are known: their coverage (the store and the embedder) is measured while the mix's
+            // calibrated comparisons, which are CPU alone and read no store, run beside it.
+            var measuring = Task.Run(() => GapTimeline.MeasureCoverageAsync(project, suiteVersion, counted.Pools, store, cached, id!, counted.Windows, cancellationToken, cells).AsTask(), cancellationToken);
+            DriftReport compared;
             try
             {
-                report = await GapTimeline.ExtendAsync(report, project, store, cached, id!, cancellationToken, cells).ConfigureAwait(false);
+                compared = counted.Compare(cancellationToken);
             }
-            catch (TargetCallException e)
+            finally
             {
-                return new DriftOutcome(null, DriftFailure.EmbeddingFailed, $"the embedding endpoint failed: {e.Message}");
+                // The store is not left in use by the measurement when the comparisons fail.
+                await ((Task)measuring).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+
+            var coverage = await measuring.ConfigureAwait(false);
+            var report = await CompleteAsync(compared).ConfigureAwait(false);
+            report = await GapTimeline.ExtendAsync(report, project, store, cached, id!, cancellationToken, cells, coverage).ConfigureAwait(false);
+            return new DriftOutcome(report) { StartersOnly = StarterCases.OnlyStarters(project) };
+        }
+        catch (TargetCallException e)
+        {
+            return new DriftOutcome(null, DriftFailure.EmbeddingFailed, $"the embedding endpoint failed: {e.Message}");
         }
 
-        return new DriftOutcome(report) { StartersOnly = StarterCases.OnlyStarters(project) };
+        // What the store adds to the current window: a cohort's missing value named by what it holds (the metadata values
+        // taxonomy.yaml does not list), and the gold-versus-shadow alarm.
+        async Task<DriftReport> CompleteAsync(DriftReport report)
+        {
+            report = report with { Current = report.Current with { UnlistedCohorts = await UnlistedCohortScan.FindAsync(project.Taxonomy, store, report.Current, cancellationToken).ConfigureAwait(false) } };
+            if (await GoldShadowCheck.EvaluateAsync(store, project.Policy, cancellationToken).ConfigureAwait(false) is { } goldShadow)
+            {
+                report = report with { Current = report.Current with { Alarms = [.. report.Current.Alarms, goldShadow] } };
+            }
+
+            return report;
+        }
     }
 }
