@@ -402,7 +402,10 @@ public static class CoverageAnalyzer
         }
 
         var texts = await store.GetClassificationTextsAsync(positions, cancellationToken).ConfigureAwait(false);
-        return [.. selections.Select(s => s.Traffic(texts))];
+        // Each window's measured traffic reads the texts alone: the windows are assembled side by side.
+        var traffic = new WindowTraffic[selections.Length];
+        Parallel.For(0, selections.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => traffic[i] = selections[i].Traffic(texts));
+        return traffic;
     }
 
     /// <summary>The windows' bounds merged where they overlap or touch: each stretch is read once.</summary>
