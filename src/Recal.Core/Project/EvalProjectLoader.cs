@@ -180,6 +180,7 @@ public static class EvalProjectLoader
         var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
         var embeddings = RunSettingsReader.ReadEmbeddings(yaml.Object("embeddings"));
         var ingest = IngestSettingsReader.Read(yaml.Object("ingest"));
+        var retention = RunSettingsReader.ReadRetention(yaml.Object("retention"));
         var (secretVariables, secretLiterals) = SecretSources.Read(node);
         yaml.RejectUnknownKeys();
 
@@ -214,6 +215,7 @@ public static class EvalProjectLoader
             Run = run,
             Embeddings = embeddings,
             Ingest = ingest,
+            Retention = retention,
             Store = store,
             SecretVariables = secretVariables,
             SecretLiterals = secretLiterals,

@@ -79,6 +79,45 @@ public static class Retention
         }
     }
 
+    /// <summary>The code of the note that a window's raw traces were pruned (the instrument then reads what is kept, or nothing).</summary>
+    public const string PrunedCode = "RC3005";
+
+    /// <summary>
+    /// What an instrument that reads raw traces (<paramref name="instrument"/>: coverage, a draw, a search) says of the
+    /// window [<paramref name="from"/>, <paramref name="to"/>) when raw traces before <paramref name="prunedBefore"/> were
+    /// pruned: null when none of the window was; <paramref name="whole"/> when all of it was, so nothing is left to read.
+    /// </summary>
+    public static string? PrunedNote(DateTimeOffset? prunedBefore, DateTimeOffset from, DateTimeOffset to, string instrument, out bool whole)
+    {
+        whole = false;
+        if (prunedBefore is not { } cutoff || from >= cutoff)
+        {
+            return null;
+        }
+
+        whole = to <= cutoff;
+        var window = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{from:yyyy-MM-dd HH:mm} to {to:yyyy-MM-dd HH:mm} UTC");
+        var kept = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cutoff:yyyy-MM-dd}");
+        return whole
+            ? $"the raw traces of {window} were pruned (the store keeps them from {kept} on): {instrument} reads raw traces, so it cannot be measured there; the counts of those days are kept (recal drift, the timeline)"
+            : $"the raw traces of {window} before {kept} were pruned: {instrument} reads the traces kept, from {kept} on";
+    }
+
+    /// <summary>A retention period written as whole days or weeks (<c>90d</c>, <c>12w</c>); false for anything else.</summary>
+    public static bool TryParseDays(string text, out TimeSpan days)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        days = default;
+        var trimmed = text.Trim();
+        if (trimmed.Length < 2 || trimmed[^1] is not ('d' or 'w') || !int.TryParse(trimmed.AsSpan(0, trimmed.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) || count <= 0 || count > 36_500)
+        {
+            return false;
+        }
+
+        days = TimeSpan.FromDays(trimmed[^1] == 'w' ? count * 7.0 : count);
+        return true;
+    }
+
     /// <summary>The later of a recorded cutoff and a new one: a prune with an earlier cutoff does not move it back.</summary>
     public static DateTimeOffset Later(DateTimeOffset? recorded, DateTimeOffset cutoff) => recorded is { } r && r > cutoff ? r : cutoff;
 }
