@@ -276,14 +276,14 @@ internal static partial class IngestBenchmark
     }
 
     /// <summary>The bytes the store's schema takes in the database: tables, indexes and TOAST.</summary>
-    private static async Task<long> PostgresSizeAsync(string connectionString)
+    internal static async Task<long> PostgresSizeAsync(string connectionString)
     {
         await using var data = Npgsql.NpgsqlDataSource.Create(connectionString);
         await using var command = data.CreateCommand($"SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{Storage.Postgres.PostgresStore.Schema}' AND c.relkind = 'r'");
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Single-threaded cost of each stage, to see where ingest time goes.</summary>
