@@ -116,6 +116,9 @@ public sealed class StorePruneTests : IDisposable
         File.WriteAllText(Path.Combine(_folder, "recal.yaml"), File.ReadAllText(Path.Combine(_folder, "recal.yaml")).Replace("raw_traces: 36h", "raw_tracez: 90d", StringComparison.Ordinal));
         var misspelt = await CliRunner.RunAsync("validate", "-p", _folder);
 
+        File.WriteAllText(Path.Combine(_folder, "recal.yaml"), File.ReadAllText(Path.Combine(_folder, "recal.yaml")).Replace("raw_tracez: 90d", "raw_traces: 7d", StringComparison.Ordinal));
+        var shorter = await CliRunner.RunAsync("validate", "-p", _folder);
+
         // Then each names the place and what to write
         without.Code.Should().Be(2);
         without.Error.Should().Contain("RC1018").And.Contain("--older-than 90d");
@@ -123,6 +126,7 @@ public sealed class StorePruneTests : IDisposable
         hours.Out.Should().Contain($"recal.yaml:{line}:").And.Contain("error RC1018").And.Contain("raw traces are kept for whole days").And.Contain("e.g. 2d");
         misspelt.Out.Should().Contain("unknown key 'retention.raw_tracez'").And.Contain("'retention.raw_traces' is required");
         wrongAge.Error.Should().Contain("--older-than 3h is not a number of whole days or weeks");
+        shorter.Out.Should().Contain($"recal.yaml:{line}:").And.Contain("warning RC1018").And.Contain("keeps 7 days of raw traces, fewer than the policy's traffic_window");
     }
 
     [Fact]

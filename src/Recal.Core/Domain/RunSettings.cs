@@ -125,6 +125,9 @@ public sealed record RunDefaults(int Concurrency = 8, double MaxErrorShare = 0.0
 /// </summary>
 public sealed record RetentionSettings(TimeSpan RawTraces, TimeSpan Every)
 {
+    /// <summary>Where <c>raw_traces</c> is written, for what is said of it later (the policy's window checked against it).</summary>
+    public Diagnostics.SourceLocation? Location { get; init; }
+
     /// <summary>How often <c>recal serve</c> prunes when <c>every:</c> is not given.</summary>
     public static readonly TimeSpan DefaultEvery = TimeSpan.FromHours(1);
 

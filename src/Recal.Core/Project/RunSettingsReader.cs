@@ -73,7 +73,7 @@ public static partial class RunSettingsReader
             return null;
         }
 
-        return raw is { } days ? new RetentionSettings(days, every ?? RetentionSettings.DefaultEvery) : null;
+        return raw is { } days ? new RetentionSettings(days, every ?? RetentionSettings.DefaultEvery) { Location = yaml.At(yaml.Get("raw_traces")!) } : null;
     }
 
     internal static EmbeddingSettings ReadEmbeddings(YamlObject? yaml)
