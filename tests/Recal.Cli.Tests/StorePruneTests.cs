@@ -99,7 +99,7 @@ public sealed class StorePruneTests : IDisposable
         // Then each says the window was pruned and what still counts it, and the draw across takes what is kept
         (coverage.Out + coverage.Error).Should().Contain("were pruned (the store keeps them from 2026-05-15 on): coverage reads raw traces");
         sample.Code.Should().Be(2, sample.Out + sample.Error);
-        sample.Error.Should().Contain("error RC3005").And.Contain("the draw reads raw traces, so it cannot be measured there");
+        sample.Error.Should().Contain("error RC3005").And.Contain("the draw reads raw traces and has none to read there");
         across.Code.Should().Be(0, across.Out + across.Error);
         across.Error.Should().Contain("warning RC3005").And.Contain("before 2026-05-15 were pruned: the draw reads the traces kept");
     }

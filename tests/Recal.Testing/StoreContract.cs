@@ -502,6 +502,11 @@ public abstract class StoreContract
         await store.ScanTraceHeadsAsync(start, cutoff, withKeys: true, heads.Add, Token);
         heads.Should().BeEmpty();
         (await store.FindTraceAsync(gone[5].Key, Token)).Should().BeNull();
+        var search = await Workflows.TraceSearchUseCase.RunAsync(new Workflows.TraceSearch(start, cutoff), store, Token);
+        search.Scanned.Should().Be(0);
+        search.Traces.Should().BeEmpty();
+        Retention.PrunedNote(await store.GetPrunedBeforeAsync(Token), start, cutoff, "coverage", out var whole).Should().Contain("were pruned");
+        whole.Should().BeTrue("the window lies before the cutoff: an instrument that reads raw traces says so");
 
         // And the counts of whole days, the feedback and the span are what they were
         (await store.CountTrafficAsync(new TrafficQuery(Period: Period.Week), Token)).Should().Equal(weekly);

@@ -99,7 +99,7 @@ public static class Retention
         var window = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{from:yyyy-MM-dd HH:mm} to {to:yyyy-MM-dd HH:mm} UTC");
         var kept = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cutoff:yyyy-MM-dd}");
         return whole
-            ? $"the raw traces of {window} were pruned (the store keeps them from {kept} on): {instrument} reads raw traces, so it cannot be measured there; the counts of those days are kept (recal drift, the timeline)"
+            ? $"the raw traces of {window} were pruned (the store keeps them from {kept} on): {instrument} reads raw traces and has none to read there; the counts of those days are kept (recal drift, the timeline)"
             : $"the raw traces of {window} before {kept} were pruned: {instrument} reads the traces kept, from {kept} on";
     }
 
