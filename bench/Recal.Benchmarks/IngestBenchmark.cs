@@ -39,7 +39,10 @@ internal static partial class IngestBenchmark
 
         var project = EvalProjectLoader.Load(Paths.Sample).Project ?? throw new InvalidOperationException("the sample project does not load");
         var storePath = Path.Combine(work, "bench.db");
-        foreach (var stale in Directory.EnumerateFiles(work, "bench.db*"))
+        // RECAL_BENCH_POSTGRES (a connection string to a database) measures the PostgreSQL store instead of SQLite, and
+        // leaves a SQLite store built in the same folder as it is.
+        var postgres = Environment.GetEnvironmentVariable("RECAL_BENCH_POSTGRES") is { Length: > 0 } pg ? pg : null;
+        foreach (var stale in postgres is null ? Directory.EnumerateFiles(work, "bench.db*") : [])
         {
             File.Delete(stale);
         }
@@ -54,8 +57,6 @@ internal static partial class IngestBenchmark
             Stages(file, new TraceClassifier(linear, project.Taxonomy), linear);
         }
 
-        // RECAL_BENCH_POSTGRES (a connection string to a database) measures the PostgreSQL store instead of SQLite.
-        var postgres = Environment.GetEnvironmentVariable("RECAL_BENCH_POSTGRES") is { Length: > 0 } pg ? pg : null;
         await using var store = postgres is null ? await SqliteStore.OpenAsync(storePath) : await OpenEmptyPostgresAsync(postgres);
         var watch = Stopwatch.StartNew();
         // RECAL_BENCH_CLASSIFY=none isolates parse + store by skipping the classifier.
@@ -276,14 +277,14 @@ internal static partial class IngestBenchmark
     }
 
     /// <summary>The bytes the store's schema takes in the database: tables, indexes and TOAST.</summary>
-    private static async Task<long> PostgresSizeAsync(string connectionString)
+    internal static async Task<long> PostgresSizeAsync(string connectionString)
     {
         await using var data = Npgsql.NpgsqlDataSource.Create(connectionString);
         await using var command = data.CreateCommand($"SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{Storage.Postgres.PostgresStore.Schema}' AND c.relkind = 'r'");
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Single-threaded cost of each stage, to see where ingest time goes.</summary>

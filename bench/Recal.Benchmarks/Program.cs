@@ -25,6 +25,11 @@ internal static class Program
             return await IngestBenchmark.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "prune")
+        {
+            return await PruneBenchmark.RunAsync();
+        }
+
         if (args.Length > 0 && args[0] == "ingest-otlp")
         {
             return await OtlpIngestBenchmark.RunAsync(args[1..]);

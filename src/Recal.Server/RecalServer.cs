@@ -24,8 +24,8 @@ public interface IServerArea
 /// <summary>Builds the <c>recal serve</c> web application: Kestrel on the options' URLs, the access rules, and every area.</summary>
 public static class RecalServer
 {
-    /// <summary>The areas every server has: the health probe, the OTLP/HTTP receiver, and the dashboard with its login.</summary>
-    public static IReadOnlyList<IServerArea> Areas { get; } = [new HomeArea(), new OtlpReceiverArea(), new DashboardArea()];
+    /// <summary>The areas every server has: the health probe, the OTLP/HTTP receiver, the dashboard with its login, and the retention of raw traces.</summary>
+    public static IReadOnlyList<IServerArea> Areas { get; } = [new HomeArea(), new OtlpReceiverArea(), new DashboardArea(), new RetentionArea()];
 
     /// <param name="middleware">Runs before the endpoints (a test records bodies here); none by default.</param>
     /// <param name="logging">Configures logging; by default warnings and errors go to the console, and nothing else.</param>
@@ -96,6 +96,16 @@ public static class RecalServer
         public void AddServices(IServiceCollection services) => services.AddDashboard();
 
         public void Map(IEndpointRouteBuilder endpoints) => endpoints.MapDashboard().MapLogin();
+    }
+
+    /// <summary>The project's retention of raw traces, applied by the server (no routes).</summary>
+    private sealed class RetentionArea : IServerArea
+    {
+        public void AddServices(IServiceCollection services) => Retention.RetentionServices.AddRetention(services);
+
+        public void Map(IEndpointRouteBuilder endpoints)
+        {
+        }
     }
 
     private sealed class OtlpReceiverArea : IServerArea

@@ -35,6 +35,9 @@ public sealed record RecalServerContext(
     /// <summary>The project folder the dashboard reads (again whenever its files change); null: the dashboard has no project to show.</summary>
     public string? ProjectRoot { get; init; }
 
+    /// <summary>How long raw traces are kept (the project's <c>retention:</c> setting when the server started); null keeps them all.</summary>
+    public RetentionSettings? Retention { get; init; }
+
     /// <summary>Makes the project's embedder for the coverage instruments, its cache id, or why there is none; null: coverage is unknown.</summary>
     public Func<EvalProject, (IEmbeddingGenerator<string, Embedding<float>>? Generator, string? Id, string? Error)>? Embedder { get; init; }
 }

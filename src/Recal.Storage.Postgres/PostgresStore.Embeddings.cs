@@ -114,11 +114,16 @@ public sealed partial class PostgresStore
             return problems;
         }
 
+        var prunedBefore = (await GetPrunedBeforeAsync(cancellationToken).ConfigureAwait(false))?.UtcDateTime;
         (string Sql, string Problem)[] checks =
         [
             ("SELECT count(*) FROM traces t WHERE t.ingest_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ingests i WHERE i.id = t.ingest_id)", "trace(s) refer to a missing ingest"),
             ("SELECT count(*) FROM traces t WHERE NOT EXISTS (SELECT 1 FROM trace_keys k WHERE k.key = t.key AND k.id = t.id AND k.ts = t.ts)", "trace(s) are missing from trace_keys or listed there with another id or time"),
-            ("SELECT (SELECT count(*) FROM trace_keys) - (SELECT count(*) FROM traces)", "key(s) in trace_keys have no trace"),
+            // A pruned trace's key stays (docs/store.md#retention-of-raw-traces): only keys from the cutoff on need their trace.
+            (prunedBefore is null
+                ? "SELECT (SELECT count(*) FROM trace_keys) - (SELECT count(*) FROM traces)"
+                : $"SELECT count(*) FROM trace_keys k WHERE k.ts >= '{prunedBefore:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}' AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.id = k.id AND t.ts = k.ts)",
+                "key(s) in trace_keys have no trace"),
             ("SELECT count(*) FROM run_cases c WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = c.run_id)", "case result(s) refer to a missing run"),
             ($"SELECT count(*) FROM runs WHERE status NOT IN ({string.Join(", ", Enum.GetValues<Running.RunStatus>().Select(s => $"'{StatusName(s)}'"))})", "run(s) have an unknown status"),
             ("SELECT count(*) FROM embeddings WHERE cardinality(vector) = 0", "embedding(s) have no dimensions"),

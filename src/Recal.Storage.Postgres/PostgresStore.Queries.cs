@@ -183,7 +183,9 @@ public sealed partial class PostgresStore
             return known.Span;
         }
 
-        var span = await TrafficAnchoring.AnchorAsync(SpanOfAsync, cancellationToken).ConfigureAwait(false);
+        // A prune bumps the change count too, so the cutoff read here holds for every step of the anchoring.
+        var prunedBefore = await PrunedBeforeMsAsync(cancellationToken).ConfigureAwait(false);
+        var span = await TrafficAnchoring.AnchorAsync((from, to, ct) => SpanOfAsync(from, to, prunedBefore, ct), cancellationToken).ConfigureAwait(false);
         _span = new CachedSpan(version, span);
         return span;
     }
@@ -193,9 +195,10 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// One statement: the first and last timestamps (each one descent of the time index per partition) and the count,
-    /// whole days summed from the daily rollup and the parts of a day at the ends counted in the time index.
+    /// whole days summed from the daily rollup and the parts of a day at the ends counted in the time index. Days before
+    /// <paramref name="prunedBefore"/> are known by the rollup alone: their traffic spans the day, midnight to its end.
     /// </summary>
-    private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    private async ValueTask<TrafficSpan?> SpanOfAsync(DateTimeOffset? from, DateTimeOffset? to, long? prunedBefore, CancellationToken cancellationToken)
     {
         var (lo, hi) = (from?.ToUnixTimeMilliseconds() ?? long.MinValue, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
         var split = TrafficDays.Split(lo, hi);
@@ -204,10 +207,23 @@ public sealed partial class PostgresStore
         var ends = split.Ends.Select(e => Between("ts", e.From, e.To, parameters)).ToList();
         var endCount = ends.Count == 0 ? "0" : $"(SELECT count(*) FROM traces WHERE {string.Join(" OR ", ends)})";
         var dayCount = split.HasDays ? $"(SELECT coalesce(sum(traces), 0) FROM traffic_days WHERE {Between("day", split.DaysFrom, split.DaysTo, parameters)})" : "0";
+        var prunedDays = prunedBefore is { } p && split.HasDays && split.DaysFrom < p
+            ? $"(SELECT min(day) FROM traffic_days WHERE traces > 0 AND {Between("day", split.DaysFrom, Math.Min(split.DaysTo, p), parameters)}), (SELECT max(day) FROM traffic_days WHERE traces > 0 AND {Between("day", split.DaysFrom, Math.Min(split.DaysTo, p), parameters)})"
+            : "NULL::timestamptz, NULL::timestamptz";
         TrafficSpan? span = null;
         await ReadAsync(
-            $"SELECT (SELECT min(ts) FROM traces WHERE {window}), (SELECT max(ts) FROM traces WHERE {window}), ({endCount} + {dayCount})::bigint",
-            r => span = r.IsDBNull(0) ? null : new TrafficSpan(r.GetFieldValue<DateTimeOffset>(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt64(2)),
+            $"SELECT (SELECT min(ts) FROM traces WHERE {window}), (SELECT max(ts) FROM traces WHERE {window}), ({endCount} + {dayCount})::bigint, {prunedDays}",
+            r =>
+            {
+                DateTimeOffset? first = r.IsDBNull(0) ? null : r.GetFieldValue<DateTimeOffset>(0), last = r.IsDBNull(1) ? null : r.GetFieldValue<DateTimeOffset>(1);
+                if (!r.IsDBNull(3))
+                {
+                    var (day, lastDay) = (r.GetFieldValue<DateTimeOffset>(3), r.GetFieldValue<DateTimeOffset>(4).AddMilliseconds(TrafficDays.DayMs - 1));
+                    (first, last) = (first is { } f && f < day ? f : day, last is { } l && l > lastDay ? l : lastDay);
+                }
+
+                span = first is null ? null : new TrafficSpan(first.Value, last!.Value, r.GetInt64(2));
+            },
             cancellationToken,
             [.. parameters]).ConfigureAwait(false);
         return span;

@@ -30,7 +30,10 @@ public sealed partial class PostgresStore
         AddTracesAsync(batch, null, cancellationToken);
 
     /// <summary>One transaction: the batch's keys looked up at once, the new traces written by one binary COPY.</summary>
-    public async ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default)
+    public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken = default) =>
+        WithPartitionsAsync(() => AddTracesOnceAsync(batch, ingest, cancellationToken));
+
+    private async ValueTask<StoreBatchResult> AddTracesOnceAsync(IReadOnlyList<ClassifiedTrace> batch, IngestSession? ingest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0)
@@ -58,7 +61,27 @@ public sealed partial class PostgresStore
     /// One transaction: the stored traces and pending parts of the batch's keys read at once, every part merged in memory
     /// in order, then the new traces written by binary COPY and the changed ones updated from a staged copy.
     /// </summary>
-    public async ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default)
+    public ValueTask<MergeBatchResult> MergeTracesAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken = default) =>
+        WithPartitionsAsync(() => MergeTracesOnceAsync(batch, merge, ingest, cancellationToken));
+
+    /// <summary>
+    /// Runs a write of traces; when a partition this store made sure of is gone (a prune by another process dropped its
+    /// month), the write rolled back whole, so the partitions are checked afresh and it runs once more.
+    /// </summary>
+    private async ValueTask<T> WithPartitionsAsync<T>(Func<ValueTask<T>> write)
+    {
+        try
+        {
+            return await write().ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation && e.TableName == "traces")
+        {
+            _partitions.Clear();
+            return await write().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<MergeBatchResult> MergeTracesOnceAsync(IReadOnlyList<TraceUpdate> batch, Func<ClassifiedTrace, TraceUpdate, ClassifiedTrace?> merge, IngestSession? ingest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(merge);
@@ -73,14 +96,22 @@ public sealed partial class PostgresStore
         var keys = batch.Select(u => u.Key).Distinct(StringComparer.Ordinal).ToArray();
         var traces = new Dictionary<string, (long? Row, ClassifiedTrace Trace, bool Changed)>(StringComparer.Ordinal);
         var storedBefore = new Dictionary<string, ClassifiedTrace>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlCommand($"SELECT t.id, {string.Join(", ", TraceColumns.Split(", ").Select(c => "t." + c))} FROM trace_keys AS k JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1)", connection, transaction))
+        // A key without its trace is a pruned trace's: its parts are not merged into a trace that is gone, nor stored anew.
+        var pruned = new HashSet<string>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlCommand($"SELECT k.key, t.id, {string.Join(", ", TraceColumns.Split(", ").Select(c => "t." + c))} FROM trace_keys AS k LEFT JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1)", connection, transaction))
         {
             read.Parameters.Add(Parameter(keys, NpgsqlDbType.Array | NpgsqlDbType.Text));
             await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var trace = ReadTrace(reader, 1);
-                traces[trace.Key] = (reader.GetInt64(0), trace, false);
+                if (reader.IsDBNull(1))
+                {
+                    pruned.Add(reader.GetString(0));
+                    continue;
+                }
+
+                var trace = ReadTrace(reader, 2);
+                traces[trace.Key] = (reader.GetInt64(1), trace, false);
                 storedBefore[trace.Key] = trace;
             }
         }
@@ -104,6 +135,12 @@ public sealed partial class PostgresStore
         for (var i = 0; i < batch.Count; i++)
         {
             var update = batch[i];
+            if (pruned.Contains(update.Key))
+            {
+                unchanged++;
+                continue;
+            }
+
             if (traces.TryGetValue(update.Key, out var stored))
             {
                 if (merge(stored.Trace, update) is { } result)

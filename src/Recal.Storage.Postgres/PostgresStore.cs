@@ -431,6 +431,30 @@ public sealed partial class PostgresStore : IRecalStore
             Parameter(value, NpgsqlDbType.Bytea)).ConfigureAwait(false);
     }
 
+    public async ValueTask<IReadOnlyList<BlobInfo>> ListBlobsAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var blobs = new List<BlobInfo>();
+        await ReadAsync(
+            "SELECT key, updated, octet_length(value) FROM blobs WHERE left(key, $2) = $1",
+            r => blobs.Add(new BlobInfo(r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2))),
+            cancellationToken,
+            Parameter(prefix, NpgsqlDbType.Text),
+            Parameter(prefix.Length, NpgsqlDbType.Integer)).ConfigureAwait(false);
+        return blobs;
+    }
+
+    public async ValueTask DeleteBlobsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (IsReadOnly || keys.Count == 0)
+        {
+            return;
+        }
+
+        await ExecuteAsync("DELETE FROM blobs WHERE key = ANY($1)", cancellationToken, Parameter(keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
+    }
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     /// <summary>An instant as the store keeps it: whole milliseconds, UTC (what SQLite keeps, so both stores read back alike).</summary>

@@ -138,6 +138,9 @@ internal static class Migrations
                 count(*), count(thumbs), coalesce(sum(thumbs > 0), 0), coalesce(sum(escalated <> 0), 0), count(escalated)
             FROM traces GROUP BY 1, 2, 3;
             """),
+        (10, "key hashes of pruned traces, by the row they had: a pruned trace sent again is not stored again, and no row id is given twice", """
+            CREATE TABLE pruned_keys (trace_row INTEGER PRIMARY KEY, key_hash INTEGER NOT NULL);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

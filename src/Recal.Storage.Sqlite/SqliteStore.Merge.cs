@@ -28,6 +28,7 @@ public sealed partial class SqliteStore
             var keys = StoredKeys(db);
             var pending = PendingKeys(db);
             var lastRow = _storedKeysThroughRow;
+            var nextRow = RowFloor(db);
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
             Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
@@ -56,7 +57,8 @@ public sealed partial class SqliteStore
                             fresh = ApplyPending(db, pending, keyHash, fresh, merge);
                         }
 
-                        BindInsert(insert, keyHash, fresh, ingest, json, transaction, sha256, storedSeed);
+                        BindInsert(insert, keyHash, fresh, ingest, json, transaction, sha256, storedSeed, nextRow);
+                        nextRow = null;
                         Step(insert, db);
                         lastRow = raw.sqlite3_last_insert_rowid(db);
                         keys.Add(keyHash);
@@ -67,14 +69,14 @@ public sealed partial class SqliteStore
                     }
 
                     partRows ??= PartRows(db);
-                    if (FindRow(db, partRows, keyHash, update.Key) is not { } row)
+                    // No row: a pruned trace's key (its parts are not merged into a trace that is gone), or another key with
+                    // the same 63-bit hash (as AddTracesAsync does, the part is taken as stored).
+                    if (FindRow(db, partRows, keyHash, update.Key) is not { } row || ReadRow(row) is not { } stored)
                     {
-                        // Another key with the same 63-bit hash: as AddTracesAsync does, the part is taken as stored.
                         unchanged++;
                         continue;
                     }
 
-                    var stored = ReadRow(row);
                     if (stored.Key != update.Key || merge(stored, update) is not { } result)
                     {
                         unchanged++;
@@ -283,7 +285,8 @@ public sealed partial class SqliteStore
         }
     }
 
-    private ClassifiedTrace ReadRow(long row)
+    /// <summary>The trace of a row; null when the row is gone (pruned by this or another process since its row was remembered).</summary>
+    private ClassifiedTrace? ReadRow(long row)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = """
@@ -293,8 +296,7 @@ public sealed partial class SqliteStore
             """;
         command.Parameters.AddWithValue("$id", row);
         using var reader = command.ExecuteReader();
-        reader.Read();
-        return ReadTrace(reader);
+        return reader.Read() ? ReadTrace(reader) : null;
     }
 
     private void UpdateRow(sqlite3 db, long row, ClassifiedTrace item, ArrayBufferWriterPool json, Microsoft.Data.Sqlite.SqliteTransaction transaction)

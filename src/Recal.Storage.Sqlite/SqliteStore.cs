@@ -318,27 +318,35 @@ public sealed partial class SqliteStore : IRecalStore
     }
 
     /// <summary>
-    /// The key hashes of every stored trace, loaded on the first write and then kept current by reading only the
-    /// rows appended since (by this or another writer). Deduplicating in memory spares an index that, once it
-    /// outgrows the page cache, costs a random page read per insert; it takes about 24 bytes per stored trace.
+    /// The key hashes of every stored trace and every pruned one (<c>pruned_keys</c>, by the row the trace had), loaded on
+    /// the first write and then kept current by reading only the rows after the last one read, of both tables (by this or
+    /// another writer: a trace another writer added and pruned since is in <c>pruned_keys</c> under its row). Deduplicating
+    /// in memory spares an index that, once it outgrows the page cache, costs a random page read per insert; it takes
+    /// about 24 bytes per stored trace.
     /// </summary>
     private HashSet<long> StoredKeys(sqlite3 db)
     {
+        var after = _storedKeys is null ? long.MinValue : _storedKeysThroughRow;
         _storedKeys ??= [];
-        Check(raw.sqlite3_prepare_v2(db, "SELECT id, key_hash FROM traces WHERE id > ?1 ORDER BY id", out var scan), db);
-        using (scan)
+        var through = after;
+        foreach (var sql in new[] { "SELECT id, key_hash FROM traces WHERE id > ?1 ORDER BY id", "SELECT trace_row, key_hash FROM pruned_keys WHERE trace_row > ?1 ORDER BY trace_row" })
         {
-            raw.sqlite3_bind_int64(scan, 1, _storedKeys.Count == 0 ? long.MinValue : _storedKeysThroughRow);
-            int result;
-            while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+            Check(raw.sqlite3_prepare_v2(db, sql, out var scan), db);
+            using (scan)
             {
-                _storedKeysThroughRow = raw.sqlite3_column_int64(scan, 0);
-                _storedKeys.Add(raw.sqlite3_column_int64(scan, 1));
-            }
+                raw.sqlite3_bind_int64(scan, 1, after);
+                int result;
+                while ((result = raw.sqlite3_step(scan)) == raw.SQLITE_ROW)
+                {
+                    through = Math.Max(through, raw.sqlite3_column_int64(scan, 0));
+                    _storedKeys.Add(raw.sqlite3_column_int64(scan, 1));
+                }
 
-            Check(result, db);
+                Check(result, db);
+            }
         }
 
+        _storedKeysThroughRow = through;
         return _storedKeys;
     }
 
@@ -358,6 +366,7 @@ public sealed partial class SqliteStore : IRecalStore
             var db = _connection.Handle!;
             var keys = StoredKeys(db);
             var lastRow = _storedKeysThroughRow;
+            var nextRow = RowFloor(db);
             Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
@@ -373,7 +382,8 @@ public sealed partial class SqliteStore : IRecalStore
                     }
 
                     // Binding through the native API directly: the ADO.NET layer costs more per row than SQLite's insert itself.
-                    BindInsert(insert, keyHash, item, ingest, json, transaction, sha256, storedSeed);
+                    BindInsert(insert, keyHash, item, ingest, json, transaction, sha256, storedSeed, nextRow);
+                    nextRow = null;
 
                     var result = raw.sqlite3_step(insert);
                     if (result != raw.SQLITE_DONE)
@@ -411,8 +421,18 @@ public sealed partial class SqliteStore : IRecalStore
     }
 
     /// <summary>Binds every column of <see cref="InsertSql"/> for one trace.</summary>
-    private void BindInsert(sqlite3_stmt insert, long keyHash, ClassifiedTrace item, IngestSession? ingest, ArrayBufferWriterPool json, SqliteTransaction transaction, IncrementalHash sha256, byte[] storedSeed)
+    private void BindInsert(sqlite3_stmt insert, long keyHash, ClassifiedTrace item, IngestSession? ingest, ArrayBufferWriterPool json, SqliteTransaction transaction, IncrementalHash sha256, byte[] storedSeed, long? row)
     {
+        // Null lets SQLite take the next row id; a row is given only after a prune removed the highest ones (RowFloor).
+        if (row is { } id)
+        {
+            raw.sqlite3_bind_int64(insert, 22, id);
+        }
+        else
+        {
+            raw.sqlite3_bind_null(insert, 22);
+        }
+
         var trace = item.Trace;
         raw.sqlite3_bind_int64(insert, 1, keyHash);
         raw.sqlite3_bind_text16(insert, 2, item.Key.AsSpan());
@@ -824,13 +844,21 @@ public sealed partial class SqliteStore : IRecalStore
                 return command.ExecuteScalar() is long value ? value : null;
             }
 
-            if (Scalar("SELECT MIN(ts) FROM traces WHERE ts >= $a AND ts < $b", lo, hi) is not { } first)
+            var split = TrafficDays.Split(lo, hi);
+            var first = Scalar("SELECT MIN(ts) FROM traces WHERE ts >= $a AND ts < $b", lo, hi);
+            var last = Scalar("SELECT MAX(ts) FROM traces WHERE ts >= $a AND ts < $b", lo, hi);
+            if (split.HasDays && PrunedDays(_connection.Handle!, split.DaysFrom, split.DaysTo) is { } pruned)
+            {
+                // Pruned days are known by the rollup alone: their traffic spans the day, from its midnight to its end.
+                first = Math.Min(first ?? long.MaxValue, pruned.First);
+                last = Math.Max(last ?? long.MinValue, pruned.Last + TrafficDays.DayMs - 1);
+            }
+
+            if (first is null || last is null)
             {
                 return null;
             }
 
-            var last = Scalar("SELECT MAX(ts) FROM traces WHERE ts >= $a AND ts < $b", lo, hi)!.Value;
-            var split = TrafficDays.Split(lo, hi);
             long count = 0;
             foreach (var (a, b) in split.Ends)
             {
@@ -842,7 +870,7 @@ public sealed partial class SqliteStore : IRecalStore
                 count += Scalar("SELECT SUM(traces) FROM traffic_days WHERE day >= $a AND day < $b", split.DaysFrom, split.DaysTo) ?? 0;
             }
 
-            return new TrafficSpan(DateTimeOffset.FromUnixTimeMilliseconds(first), DateTimeOffset.FromUnixTimeMilliseconds(last), count);
+            return new TrafficSpan(DateTimeOffset.FromUnixTimeMilliseconds(first.Value), DateTimeOffset.FromUnixTimeMilliseconds(last.Value), count);
         }
         finally
         {
@@ -1031,6 +1059,62 @@ public sealed partial class SqliteStore : IRecalStore
         }
     }
 
+    public async ValueTask<IReadOnlyList<BlobInfo>> ListBlobsAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = _connection.CreateCommand();
+            // substr rather than LIKE: a key's '%' and '_' are not wildcards.
+            command.CommandText = "SELECT key, updated, length(value) FROM blobs WHERE substr(key, 1, $n) = $prefix";
+            command.Parameters.AddWithValue("$n", prefix.Length);
+            command.Parameters.AddWithValue("$prefix", prefix);
+            var blobs = new List<BlobInfo>();
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                blobs.Add(new BlobInfo(reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetInt64(2)));
+            }
+
+            return blobs;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DeleteBlobsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (IsReadOnly || keys.Count == 0)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM blobs WHERE key = $key";
+            var key = command.Parameters.Add("$key", Microsoft.Data.Sqlite.SqliteType.Text);
+            foreach (var k in keys)
+            {
+                key.Value = k;
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            transaction.Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);
@@ -1039,8 +1123,8 @@ public sealed partial class SqliteStore : IRecalStore
     }
 
     private const string InsertSql = """
-        INSERT INTO traces (key_hash, key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id, ingest_id, sample_priority)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+        INSERT INTO traces (key_hash, key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent_id, intent_source, confidence, cohort_id, ingest_id, sample_priority, id)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
         """;
 
     private static int? Flag(bool? value) => value is { } v ? (v ? 1 : 0) : null;

@@ -122,6 +122,50 @@ public sealed class DashboardViewCacheTests : IAsyncDisposable
         fresh.Stale.Should().BeNull();
     }
 
+    [Fact]
+    public async Task Opening_more_windows_than_are_kept_leaves_the_views_computed_ahead_and_the_most_recently_used_and_a_restart_serves_them()
+    {
+        // Given a server that computed two views ahead
+        await AddAsync(3);
+        var service = Service();
+        var state = await service.StateAsync(Cancel);
+        await service.RefreshAsync("health", state, heavy: true, _ => Task.FromResult(Result("ahead")), persisted: true);
+        await service.RefreshAsync("timeline", state, heavy: true, _ => Task.FromResult(Result("ahead")), persisted: true);
+
+        // When a reader opens N + 5 windows, the first one again before the last five
+        var windows = Enumerable.Range(0, DashboardService.KeptViews + 5).Select(i => $"drift?from=w{i:00}").ToList();
+        foreach (var window in windows.Take(DashboardService.KeptViews))
+        {
+            await service.GetAsync(window, state, heavy: true, _ => Task.FromResult(Result(window)), persisted: true);
+        }
+
+        await service.GetAsync<CheckResult>(windows[0], state, heavy: true, _ => throw new InvalidOperationException("computed already"), persisted: true);
+        foreach (var window in windows.Skip(DashboardService.KeptViews))
+        {
+            await service.GetAsync(window, state, heavy: true, _ => Task.FromResult(Result(window)), persisted: true);
+        }
+
+        // Then the store keeps the two ahead and the N most recently used: the first window and the last N - 1
+        var kept = (await _store.ListBlobsAsync("dashboard-view:", Cancel)).Select(b => b.Key["dashboard-view:".Length..]).ToList();
+        kept.Should().HaveCount(DashboardService.KeptViews + 2);
+        kept.Should().BeEquivalentTo(["health", "timeline", windows[0], .. windows.TakeLast(DashboardService.KeptViews - 1)]);
+
+        // And a restarted server (the views computed ahead read back first, as its warmer does) serves a kept window
+        // without computing it, and computes one that was let go, keeping the bound
+        var after = Service();
+        await after.LoadKeptAsync<CheckResult>("health", Cancel);
+        await after.LoadKeptAsync<CheckResult>("timeline", Cancel);
+        var again = await after.StateAsync(Cancel);
+        var served = await after.GetAsync<CheckResult>(windows[^1], again, heavy: true, _ => throw new InvalidOperationException("a kept view is served"), persisted: true);
+        served.Value.Findings[0].Evidence.Should().Be(windows[^1]);
+        after.Computations.Should().Be(0);
+        var dropped = await after.GetAsync(windows[1], again, heavy: true, _ => Task.FromResult(Result("computed again")), persisted: true);
+        dropped.Value.Findings[0].Evidence.Should().Be("computed again");
+        after.Computations.Should().Be(1);
+        var bounded = (await _store.ListBlobsAsync("dashboard-view:", Cancel)).Select(b => b.Key["dashboard-view:".Length..]).ToList();
+        bounded.Should().HaveCount(DashboardService.KeptViews + 2).And.Contain(["health", "timeline", windows[1], windows[^1]]);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync();

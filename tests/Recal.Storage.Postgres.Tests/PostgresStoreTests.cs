@@ -82,6 +82,35 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_prune_drops_whole_months_deletes_the_boundary_months_older_rows_and_another_writer_still_stores_into_a_dropped_month()
+    {
+        // Given two writers on one database and traces in May, June and July, the first writer having written to May
+        var (connection, database) = await EmptyAsync();
+        await using var writer = await PostgresStore.OpenAsync(connection, "test", Token);
+        await using var pruner = await PostgresStore.OpenAsync(connection, "test", Token);
+        ClassifiedTrace At(string id, DateTimeOffset time) => Trace(id) with { Trace = Trace(id).Trace with { Timestamp = time } };
+        await writer.AddTracesAsync([At("may", Monday.AddDays(-10)), At("june-1", Monday.AddDays(2)), At("june-2", Monday.AddDays(20)), At("july", Monday.AddMonths(1))], Token);
+
+        // When the other prunes before 10 June, and the first then stores a new trace of May and merges into June's
+        var plan = await pruner.PlanPruneAsync(Monday.AddDays(9), Token);
+        var pruned = await pruner.PruneTracesAsync(Monday.AddDays(9), cancellationToken: Token);
+        var late = await writer.AddTracesAsync([At("may-late", Monday.AddDays(-5))], Token);
+        var merged = await writer.MergeTracesAsync([new TraceUpdate("id:june-2", null, new Feedback(Thumbs: 1)), new TraceUpdate("id:june-1", null, new Feedback(Thumbs: 1))], (stored, update) => stored with { Trace = stored.Trace with { Feedback = update.Feedback } }, null, Token);
+
+        // Then May's partition went whole and June's older row alone, measured in bytes; May is made again for the new trace
+        plan.DroppedPartitions.Should().Equal("traces_2026_05");
+        plan.Bytes.Should().BePositive();
+        (pruned.Traces, pruned.DroppedPartitions.Count, pruned.Bytes).Should().Be((2L, 1, plan.Bytes));
+        late.Added.Should().Be(1);
+        (merged.Merged, merged.Unchanged).Should().Be((1, 1));
+        var keys = new List<string>();
+        await writer.ScanTracesAsync(null, null, t => keys.Add(t.Key), Token);
+        keys.Should().Equal("id:may-late", "id:june-2", "id:july");
+        (await database.ScalarAsync("SELECT count(*) FROM recal.trace_keys", Token)).Should().Be(5L);
+        (await writer.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_merge_that_moves_a_trace_to_another_month_moves_its_row_and_its_key_and_a_later_part_still_finds_it()
     {
         // Given a stored trace in June

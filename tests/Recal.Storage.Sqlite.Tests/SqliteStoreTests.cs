@@ -55,6 +55,32 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_prune_by_another_writer_keeps_every_writers_keys_and_no_new_trace_takes_a_pruned_row()
+    {
+        // Given two writers on one store, the first having read its keys, and the newest traces added by the second
+        var token = TestContext.Current.CancellationToken;
+        await using var first = await SqliteStore.OpenAsync(_fixture.StorePath, token);
+        await using var second = await SqliteStore.OpenAsync(_fixture.StorePath, token);
+        await first.AddTracesAsync([Classified("a", Monday, "x"), Classified("b", Monday.AddHours(1), "x")], token);
+        await second.AddTracesAsync([Classified("c", Monday.AddHours(2), "x")], token);
+
+        // When the second prunes every trace, the highest row included, and both are sent again with a new one
+        (await second.PruneTracesAsync(Monday.AddDays(1), cancellationToken: token)).Traces.Should().Be(3);
+        var again = await first.AddTracesAsync([Classified("c", Monday.AddHours(2), "x"), Classified("d", Monday.AddDays(2), "x")], token);
+        await using var third = await SqliteStore.OpenAsync(_fixture.StorePath, token);
+        var fresh = await third.AddTracesAsync([Classified("a", Monday, "x"), Classified("e", Monday.AddDays(2), "x")], token);
+
+        // Then the pruned keys are known to a writer that never saw their rows and to one opened afterwards,
+        // and the new traces take rows after every pruned one
+        again.Should().Be(new StoreBatchResult(1, 1));
+        fresh.Should().Be(new StoreBatchResult(1, 1));
+        (await second.AddTracesAsync([Classified("d", Monday.AddDays(2), "x"), Classified("e", Monday.AddDays(2), "x")], token)).Should().Be(new StoreBatchResult(0, 2));
+        Scalar("SELECT group_concat(id) FROM (SELECT id FROM traces ORDER BY id)").Should().Be("4,5");
+        Scalar("SELECT COUNT(*) FROM pruned_keys").Should().Be(3L);
+        (await third.CheckIntegrityAsync(cancellationToken: token)).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Two_writers_on_one_store_never_store_a_trace_twice()
     {
         // Given two open stores on the same file, as two ingest processes would have
@@ -224,7 +250,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
+        Scalar("DROP TABLE pruned_keys; DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE response_cache; DROP TABLE run_cases; DROP TABLE runs; DROP TABLE embeddings; DELETE FROM schema_migrations WHERE version > 1; SELECT COUNT(*) FROM schema_migrations").Should().Be(1);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -244,7 +270,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a")], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
+        Scalar("DROP TABLE pruned_keys; DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DROP TABLE embeddings; ALTER TABLE runs DROP COLUMN lease_owner; ALTER TABLE runs DROP COLUMN lease_until; DELETE FROM schema_migrations WHERE version > 3; SELECT MAX(version) FROM schema_migrations").Should().Be(3);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -475,7 +501,7 @@ public sealed class SqliteStoreTests : IDisposable
             await store.AddTracesAsync([Classified("old", Monday, "a") is var c ? c with { Trace = c.Trace with { Feedback = new Feedback(Thumbs: 1) } } : null!], TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
+        Scalar("DROP TABLE pruned_keys; DROP TABLE traffic_days; DROP TABLE pending_parts; DROP TABLE trace_parts; DROP INDEX traces_by_time_feedback; ALTER TABLE traces DROP COLUMN sample_priority; CREATE INDEX traces_by_time ON traces (ts, intent_id, cohort_id); DELETE FROM schema_migrations WHERE version > 5; SELECT MAX(version) FROM schema_migrations").Should().Be(5);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -506,7 +532,7 @@ public sealed class SqliteStoreTests : IDisposable
             TestContext.Current.CancellationToken);
         }
 
-        Scalar("DROP TABLE traffic_days; DELETE FROM schema_migrations WHERE version > 8; SELECT MAX(version) FROM schema_migrations").Should().Be(8);
+        Scalar("DROP TABLE pruned_keys; DROP TABLE traffic_days; DELETE FROM schema_migrations WHERE version > 8; SELECT MAX(version) FROM schema_migrations").Should().Be(8);
 
         // When it is opened
         await using var migrated = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
@@ -547,6 +573,16 @@ public sealed class SqliteStoreTests : IDisposable
         public ValueTask<byte[]?> GetBlobAsync(string key, CancellationToken cancellationToken = default) => inner.GetBlobAsync(key, cancellationToken);
 
         public ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default) => inner.PutBlobAsync(key, value, cancellationToken);
+
+        public ValueTask<IReadOnlyList<BlobInfo>> ListBlobsAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListBlobsAsync(prefix, cancellationToken);
+
+        public ValueTask DeleteBlobsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) => inner.DeleteBlobsAsync(keys, cancellationToken);
+
+        public ValueTask<PruneSummary> PlanPruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default) => inner.PlanPruneAsync(before, cancellationToken);
+
+        public ValueTask<PruneSummary> PruneTracesAsync(DateTimeOffset before, IProgress<PruneSummary>? progress = null, CancellationToken cancellationToken = default) => inner.PruneTracesAsync(before, progress, cancellationToken);
+
+        public ValueTask<DateTimeOffset?> GetPrunedBeforeAsync(CancellationToken cancellationToken = default) => inner.GetPrunedBeforeAsync(cancellationToken);
 
         public ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default) => inner.GetCachedResponseAsync(key, now, cancellationToken);
 

@@ -20,7 +20,11 @@ public sealed class InMemoryStore : IRecalStore
     private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TraceUpdate>> _pending = new(StringComparer.Ordinal);
     private readonly List<IngestLogEntry> _ingests = [];
-    private readonly Dictionary<string, byte[]> _blobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (byte[] Value, DateTimeOffset Updated)> _blobs = new(StringComparer.Ordinal);
+    // Positions of pruned traces: their keys stay in _positions (a pruned key sent again is not stored again) and their
+    // counts in what the whole days of a window count (the rollup a store keeps), but no scan sees them.
+    private readonly HashSet<int> _pruned = [];
+    private DateTimeOffset? _prunedBefore;
     private readonly Dictionary<string, (byte[] Response, DateTimeOffset? Expires)> _responses = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Embedder, UInt128 Hash), float[]> _embeddings = [];
     private readonly Dictionary<string, RunInfo> _runs = new(StringComparer.Ordinal);
@@ -82,7 +86,11 @@ public sealed class InMemoryStore : IRecalStore
                 }
 
                 var stored = _traces[position];
-                if (merge(stored.Trace, update) is { } result)
+                if (_pruned.Contains(position))
+                {
+                    unchanged++;
+                }
+                else if (merge(stored.Trace, update) is { } result)
                 {
                     _traces[position] = (result, stored.Ingest);
                     merged++;
@@ -102,7 +110,7 @@ public sealed class InMemoryStore : IRecalStore
         ArgumentNullException.ThrowIfNull(query);
         lock (_lock)
         {
-            IReadOnlyList<TrafficCount> counts = [.. Window(query.From, query.To)
+            IReadOnlyList<TrafficCount> counts = [.. Counted(query.From, query.To)
                 .GroupBy(t => (Bucket: query.Period == Period.None ? (DateTimeOffset?)null : PeriodMath.Start(t.Trace.Timestamp, query.Period), t.Intent, t.CohortKey))
                 .Select(g => new TrafficCount(g.Key.Bucket, g.Key.Intent, g.Key.CohortKey, g.LongCount()))
                 .OrderBy(c => c.BucketStart)
@@ -118,8 +126,11 @@ public sealed class InMemoryStore : IRecalStore
             {
                 lock (_lock)
                 {
-                    var times = Window(from, to).Select(t => t.Trace.Timestamp).ToList();
-                    return ValueTask.FromResult(times.Count == 0 ? null : new TrafficSpan(times.Min(), times.Max(), times.Count));
+                    // A pruned day's traces are known by their day only, as a store's rollup knows them: its midnight and its last instant.
+                    var times = Window(from, to).Select(t => t.Trace.Timestamp)
+                        .Concat(PrunedDaysIn(from, to).SelectMany(d => new[] { d, d.AddMilliseconds(TrafficDays.DayMs - 1) }))
+                        .ToList();
+                    return ValueTask.FromResult(times.Count == 0 ? null : new TrafficSpan(times.Min(), times.Max(), Counted(from, to).Count()));
                 }
             },
             cancellationToken);
@@ -151,7 +162,7 @@ public sealed class InMemoryStore : IRecalStore
         lock (_lock)
         {
             heads = [.. _traces.Select((t, position) => (t.Trace, Position: position))
-                .Where(t => InWindow(t.Trace, from, to))
+                .Where(t => !_pruned.Contains(t.Position) && InWindow(t.Trace, from, to))
                 .Select(t => new TraceHead(t.Position, t.Trace.Trace.Timestamp, t.Trace.Intent, t.Trace.CohortKey, SamplePriority.Of(SamplePriority.StoredSeed, t.Trace.Key), withKeys ? t.Trace.Key : null))];
         }
 
@@ -170,7 +181,7 @@ public sealed class InMemoryStore : IRecalStore
         lock (_lock)
         {
             var texts = new Dictionary<long, TraceText>();
-            foreach (var position in positions.Where(p => p >= 0 && p < _traces.Count))
+            foreach (var position in positions.Where(p => p >= 0 && p < _traces.Count && !_pruned.Contains((int)p)))
             {
                 var trace = _traces[(int)position].Trace;
                 texts[position] = new TraceText(trace.Key, trace.Trace.Input.ClassificationText);
@@ -188,7 +199,7 @@ public sealed class InMemoryStore : IRecalStore
             var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var id in traceIds)
             {
-                if (_positions.TryGetValue(TraceKeys.IdPrefix + id, out var position) && _traces[position].Trace.Trace.Output is { } output)
+                if (_positions.TryGetValue(TraceKeys.IdPrefix + id, out var position) && !_pruned.Contains(position) && _traces[position].Trace.Trace.Output is { } output)
                 {
                     outputs[id] = output;
                 }
@@ -228,7 +239,7 @@ public sealed class InMemoryStore : IRecalStore
     {
         lock (_lock)
         {
-            IReadOnlyDictionary<long, long> counts = _traces.Where(t => t.Ingest is not null).GroupBy(t => t.Ingest!.Value).ToDictionary(g => g.Key, g => g.LongCount());
+            IReadOnlyDictionary<long, long> counts = _traces.Where((t, position) => t.Ingest is not null && !_pruned.Contains(position)).GroupBy(t => t.Ingest!.Value).ToDictionary(g => g.Key, g => g.LongCount());
             return ValueTask.FromResult(counts);
         }
     }
@@ -246,7 +257,7 @@ public sealed class InMemoryStore : IRecalStore
         ArgumentNullException.ThrowIfNull(key);
         lock (_lock)
         {
-            return ValueTask.FromResult(_blobs.TryGetValue(key, out var value) ? value.ToArray() : null);
+            return ValueTask.FromResult(_blobs.TryGetValue(key, out var blob) ? blob.Value.ToArray() : null);
         }
     }
 
@@ -256,10 +267,110 @@ public sealed class InMemoryStore : IRecalStore
         ArgumentNullException.ThrowIfNull(value);
         lock (_lock)
         {
-            _blobs[key] = value.ToArray();
+            _blobs[key] = (value.ToArray(), DateTimeOffset.UtcNow);
             return ValueTask.CompletedTask;
         }
     }
+
+    public ValueTask<IReadOnlyList<BlobInfo>> ListBlobsAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        lock (_lock)
+        {
+            return ValueTask.FromResult<IReadOnlyList<BlobInfo>>([.. _blobs.Where(b => b.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(b => new BlobInfo(b.Key, b.Value.Updated, b.Value.Value.Length))]);
+        }
+    }
+
+    public ValueTask DeleteBlobsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        lock (_lock)
+        {
+            foreach (var key in keys)
+            {
+                _blobs.Remove(key);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    public ValueTask<PruneSummary> PlanPruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(Summary(Retention.Cutoff(before), PrunableBefore(Retention.Cutoff(before)).Select(p => _traces[p].Trace).ToList()));
+        }
+    }
+
+    /// <summary>In steps of <see cref="PruneStep"/> traces, as a store on disk prunes, each step reported.</summary>
+    public ValueTask<PruneSummary> PruneTracesAsync(DateTimeOffset before, IProgress<PruneSummary>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var cutoff = Retention.Cutoff(before);
+        var done = new List<ClassifiedTrace>();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_lock)
+            {
+                var step = PrunableBefore(cutoff).Take(PruneStep).ToList();
+                if (step.Count == 0)
+                {
+                    return ValueTask.FromResult(Summary(cutoff, done));
+                }
+
+                _prunedBefore = Retention.Later(_prunedBefore, cutoff);
+                foreach (var position in step)
+                {
+                    _pruned.Add(position);
+                    done.Add(_traces[position].Trace);
+                }
+            }
+
+            progress?.Report(Summary(cutoff, done));
+        }
+    }
+
+    public ValueTask<DateTimeOffset?> GetPrunedBeforeAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(_prunedBefore);
+        }
+    }
+
+    /// <summary>The traces a step of a prune deletes at most.</summary>
+    public int PruneStep { get; init; } = 4096;
+
+    /// <summary>The online signals of a window as a store with a daily rollup counts them (pruned whole days included).</summary>
+    public ValueTask<FeedbackCount> CountFeedbackAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult(Counted(from, to).Aggregate(default(FeedbackCount), (sum, t) => sum.Plus(FeedbackCount.Of(t.Trace.Feedback))));
+        }
+    }
+
+    public ValueTask<IReadOnlyList<FeedbackCell>> CountFeedbackByCellAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult<IReadOnlyList<FeedbackCell>>([.. Counted(from, to)
+                .GroupBy(t => (t.Intent, t.CohortKey))
+                .Select(g => new FeedbackCell(g.Key.Intent, g.Key.CohortKey, g.Aggregate(default(FeedbackCount), (sum, t) => sum.Plus(FeedbackCount.Of(t.Trace.Feedback)))))]);
+        }
+    }
+
+    private IEnumerable<int> PrunableBefore(DateTimeOffset cutoff) =>
+        Enumerable.Range(0, _traces.Count).Where(p => !_pruned.Contains(p) && _traces[p].Trace.Trace.Timestamp < cutoff).OrderBy(p => _traces[p].Trace.Trace.Timestamp);
+
+    private static PruneSummary Summary(DateTimeOffset cutoff, IReadOnlyCollection<ClassifiedTrace> traces) => new(
+        cutoff,
+        traces.Count,
+        traces.Select(t => TrafficDays.DayOf(t.Trace.Timestamp.ToUnixTimeMilliseconds())).Distinct().Count(),
+        [.. traces.Select(t => Retention.MonthOf(t.Trace.Timestamp.ToUnixTimeMilliseconds())).Distinct().Order(StringComparer.Ordinal)],
+        [],
+        null);
 
     public ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -454,7 +565,31 @@ public sealed class InMemoryStore : IRecalStore
     }
 
     private IEnumerable<ClassifiedTrace> Window(DateTimeOffset? from, DateTimeOffset? to) =>
-        _traces.Select(t => t.Trace).Where(t => InWindow(t, from, to));
+        _traces.Where((_, position) => !_pruned.Contains(position)).Select(t => t.Trace).Where(t => InWindow(t, from, to));
+
+    /// <summary>
+    /// What a count of [from, to) counts: the window's stored traces, and the pruned ones of the whole UTC days the window
+    /// covers (what a store's daily rollup still holds of them; the parts of a day at a window's ends are read from traces).
+    /// </summary>
+    private IEnumerable<ClassifiedTrace> Counted(DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var split = TrafficDays.Split(from?.ToUnixTimeMilliseconds() ?? long.MinValue, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+        return Window(from, to).Concat(_pruned.Select(p => _traces[p].Trace).Where(t =>
+        {
+            var day = TrafficDays.DayOf(t.Trace.Timestamp.ToUnixTimeMilliseconds());
+            return split.HasDays && day >= split.DaysFrom && day < split.DaysTo;
+        }));
+    }
+
+    /// <summary>The UTC days of pruned traces that [from, to) covers whole.</summary>
+    private IEnumerable<DateTimeOffset> PrunedDaysIn(DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var split = TrafficDays.Split(from?.ToUnixTimeMilliseconds() ?? long.MinValue, to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+        return _pruned.Select(p => TrafficDays.DayOf(_traces[p].Trace.Trace.Timestamp.ToUnixTimeMilliseconds()))
+            .Where(d => split.HasDays && d >= split.DaysFrom && d < split.DaysTo)
+            .Distinct()
+            .Select(DateTimeOffset.FromUnixTimeMilliseconds);
+    }
 
     private static bool InWindow(ClassifiedTrace trace, DateTimeOffset? from, DateTimeOffset? to) =>
         (from is null || trace.Trace.Timestamp >= from) && (to is null || trace.Trace.Timestamp < to);

@@ -461,6 +461,128 @@ public abstract class StoreContract
         (await store.CheckIntegrityAsync(quick: true, cancellationToken: Token)).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task Pruning_deletes_the_raw_traces_before_the_cutoff_and_keeps_the_rollup_the_keys_and_a_sound_store()
+    {
+        // Given 120 traces every 8 hours over 40 days from 20 May, with feedback, over two months, one made of parts
+        await using var store = await OpenEmptyAsync();
+        var start = Monday.AddDays(-12);
+        var traces = Enumerable.Range(0, 120).Select(i => Trace(
+            $"p{i:000}",
+            start.AddHours(8 * i),
+            i % 3 == 0 ? "card" : "balance",
+            i % 2 == 0 ? "plan=free" : "plan=pro",
+            new Feedback(Thumbs: i % 4 == 0 ? 1 : i % 4 == 1 ? -1 : null, Escalated: i % 5 == 0 ? true : null))).ToList();
+        await store.AddTracesAsync(traces[1..], Token);
+        await store.MergeTracesAsync([Part(traces[0])], (stored, _) => stored, null, Token);
+        (DateTimeOffset, DateTimeOffset)[] days = [(start, start.AddDays(9)), (start.AddDays(9), start.AddDays(16)), (start.AddDays(16), start.AddDays(40))];
+        var weekly = await store.CountTrafficAsync(new TrafficQuery(Period: Period.Week), Token);
+        var feedback = await store.CountFeedbackBySegmentsAsync(days, Token);
+        var span = await store.GetTrafficSpanAsync(Token);
+        (await store.GetPrunedBeforeAsync(Token)).Should().BeNull();
+
+        // When a prune before 4 June 05:00 is planned, then run (a cutoff within a day prunes up to its midnight)
+        var cutoff = Monday.AddDays(3);
+        var gone = traces.Where(t => t.Trace.Timestamp < cutoff).ToList();
+        var plan = await store.PlanPruneAsync(cutoff.AddHours(5), Token);
+        var reports = new List<PruneSummary>();
+        var pruned = await store.PruneTracesAsync(cutoff.AddHours(5), new SynchronousProgress<PruneSummary>(reports.Add), Token);
+
+        // Then the plan named what went: the traces before midnight, their days and months
+        (plan.Before, plan.Traces, plan.Days).Should().Be((cutoff, (long)gone.Count, 15));
+        plan.Months.Should().Equal("2026-05", "2026-06");
+        (pruned.Before, pruned.Traces, pruned.Days).Should().Be((plan.Before, plan.Traces, plan.Days));
+        pruned.Months.Should().Equal(plan.Months);
+        reports.Should().NotBeEmpty().And.Subject.Last().Traces.Should().Be(gone.Count);
+        (await store.GetPrunedBeforeAsync(Token)).Should().Be(cutoff);
+
+        // And no raw trace before the cutoff is read any more, while the later ones are all there
+        (await ScanAsync(store)).Select(t => t.Key).Should().Equal(traces.Where(t => t.Trace.Timestamp >= cutoff).Select(t => t.Key));
+        var heads = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(start, cutoff, withKeys: true, heads.Add, Token);
+        heads.Should().BeEmpty();
+        (await store.FindTraceAsync(gone[5].Key, Token)).Should().BeNull();
+        var search = await Workflows.TraceSearchUseCase.RunAsync(new Workflows.TraceSearch(start, cutoff), store, Token);
+        search.Scanned.Should().Be(0);
+        search.Traces.Should().BeEmpty();
+        Retention.PrunedNote(await store.GetPrunedBeforeAsync(Token), start, cutoff, "coverage", out var whole).Should().Contain("were pruned");
+        whole.Should().BeTrue("the window lies before the cutoff: an instrument that reads raw traces says so");
+
+        // And the counts of whole days, the feedback and the span are what they were
+        (await store.CountTrafficAsync(new TrafficQuery(Period: Period.Week), Token)).Should().Equal(weekly);
+        var after = await store.CountFeedbackBySegmentsAsync(days, Token);
+        for (var i = 0; i < days.Length; i++)
+        {
+            after[i].Should().BeEquivalentTo(feedback[i], $"segment {i}");
+        }
+
+        (await store.GetTrafficSpanAsync(Token)).Should().Be(span);
+
+        // And a pruned trace sent again, whole or as a part with new feedback, is not stored or counted a second time
+        (await store.AddTracesAsync(gone, Token)).Should().Be(new StoreBatchResult(0, gone.Count));
+        var merged = await store.MergeTracesAsync(
+            [Part(gone[0]), new TraceUpdate(gone[1].Key, null, new Feedback(Thumbs: 1))],
+            (stored, update) => stored with { Trace = stored.Trace with { Feedback = update.Feedback } },
+            null,
+            Token);
+        (merged.Added, merged.Merged, merged.Unchanged).Should().Be((0, 0, 2));
+        (await store.CountTrafficAsync(new TrafficQuery(Period: Period.Week), Token)).Should().Equal(weekly);
+        (await ScanAsync(store)).Should().HaveCount(traces.Count - gone.Count);
+
+        // And new traffic is stored as before, the store is sound, and a second prune finds nothing left to do
+        (await store.AddTracesAsync([Trace("new", Monday.AddDays(40), "card")], Token)).Added.Should().Be(1);
+        (await store.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+        (await store.PruneTracesAsync(cutoff, cancellationToken: Token)).Traces.Should().Be(0);
+        (await store.GetPrunedBeforeAsync(Token)).Should().Be(cutoff);
+    }
+
+    [Fact]
+    public async Task Pruning_every_trace_keeps_the_rollups_span_and_later_traces_are_stored_and_read_back()
+    {
+        // Given three days of traffic, all pruned
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday.AddHours(1), "card"), Trace("b", Monday.AddDays(1).AddHours(2), "card"), Trace("c", Monday.AddDays(2).AddHours(3), "balance")], Token);
+        (await store.PruneTracesAsync(Monday.AddDays(5), cancellationToken: Token)).Traces.Should().Be(3);
+
+        // When later traces come, one of them a pruned one sent again
+        var result = await store.AddTracesAsync([Trace("b", Monday.AddDays(1).AddHours(2), "card"), Trace("d", Monday.AddDays(6), "card"), Trace("e", Monday.AddDays(6).AddHours(1), "card")], Token);
+
+        // Then only the new ones are stored and read back, and the span runs from the first pruned day to the last trace
+        result.Should().Be(new StoreBatchResult(2, 1));
+        (await ScanAsync(store)).Select(t => t.Key).Should().Equal("id:d", "id:e");
+        var merged = await store.MergeTracesAsync([new TraceUpdate("id:d", null, new Feedback(Thumbs: 1))], (stored, update) => stored with { Trace = stored.Trace with { Feedback = update.Feedback } }, null, Token);
+        merged.Merged.Should().Be(1);
+        (await store.FindTraceAsync("id:d", Token))!.Trace.Feedback.Thumbs.Should().Be(1);
+        (await store.GetTrafficSpanAsync(Token)).Should().Be(new TrafficSpan(Monday, Monday.AddDays(6).AddHours(1), 5));
+        (await store.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Artefacts_are_listed_by_prefix_with_their_size_and_deleted_by_key()
+    {
+        await using var store = await OpenEmptyAsync();
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await store.PutBlobAsync("view:a", [1, 2, 3], Token);
+        await store.PutBlobAsync("view:b", [4], Token);
+        await store.PutBlobAsync("view_c", [5], Token);
+        await store.PutBlobAsync("classifier", [6], Token);
+
+        var listed = await store.ListBlobsAsync("view:", Token);
+        await store.DeleteBlobsAsync(["view:a", "absent"], Token);
+
+        listed.Select(b => (b.Key, b.Bytes)).Should().BeEquivalentTo([("view:a", 3L), ("view:b", 1L)]);
+        listed.Should().OnlyContain(b => b.Updated >= before);
+        (await store.ListBlobsAsync("view", Token)).Select(b => b.Key).Should().BeEquivalentTo(["view:b", "view_c"]);
+        (await store.GetBlobAsync("view:a", Token)).Should().BeNull();
+        (await store.GetBlobAsync("classifier", Token)).Should().Equal(6);
+    }
+
+    /// <summary>A progress that reports on the caller's thread, in order (<see cref="Progress{T}"/> posts to the thread pool).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     private static async Task<List<ClassifiedTrace>> ScanAsync(IRecalStore store, DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
         var traces = new List<ClassifiedTrace>();

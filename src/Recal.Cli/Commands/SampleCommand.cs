@@ -97,6 +97,19 @@ internal static class SampleCommand
             string? note = null;
             var notices = new List<Diagnostic>();
             var (askedSize, sizeSource, sizeName) = DrawSize(project.Policy, target, parse.GetValue(size));
+            if (Storage.Retention.PrunedNote(await store.GetPrunedBeforeAsync(cancellationToken).ConfigureAwait(false), start, end, "the draw", out var prunedWhole) is { } pruned)
+            {
+                // A draw takes raw traces: from a pruned window it takes what is kept, from a wholly pruned one nothing.
+                var said = new Diagnostic(prunedWhole ? Severity.Error : Severity.Warning, Storage.Retention.PrunedCode, pruned, null, prunedWhole ? "draw from a later window (--from, --to), or keep raw traces longer (retention.raw_traces)" : null);
+                ProjectSession.WriteDiagnostics(context.Error, [said]);
+                if (prunedWhole)
+                {
+                    return ExitCodes.CannotRun;
+                }
+
+                notices.Add(said);
+            }
+
             if (parse.GetValue(blindSpot) is { } spot)
             {
                 if (parse.GetValue(size) is < 1 || parse.GetValue(clusters) is < 1)

@@ -70,6 +70,7 @@ internal static class ServeCommand
         {
             Source = "recal serve " + string.Join(' ', urls),
             ProjectRoot = project.Root,
+            Retention = project.Settings.Retention,
             // The dashboard reads the project again when its files change: the embedder follows its settings then.
             Embedder = current => EmbedderOptions.Create(current.Settings.Embeddings, current.Settings.Run),
         };

@@ -28,6 +28,9 @@ public sealed record ProjectSettings(int FormatVersion, string Name, string Stor
     /// <summary>The embedder of the gap instruments.</summary>
     public EmbeddingSettings Embeddings { get; init; } = new();
 
+    /// <summary>How long raw traces are kept (the <c>retention:</c> setting); null keeps them all.</summary>
+    public RetentionSettings? Retention { get; init; }
+
     /// <summary>
     /// The environment variables whose values are credentials: every <c>api_key_env</c>, and variables expanded into
     /// a URL's user info or query or into a header. Their values are redacted from stored and printed texts.

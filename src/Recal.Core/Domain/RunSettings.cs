@@ -117,3 +117,20 @@ public sealed record RunDefaults(int Concurrency = 8, double MaxErrorShare = 0.0
 {
     public TimeSpan EffectiveTimeout => Timeout ?? TimeSpan.FromSeconds(60);
 }
+
+/// <summary>
+/// The <c>retention:</c> setting (docs/store.md#retention-of-raw-traces): raw traces are kept for <see cref="RawTraces"/>
+/// (whole days), and <c>recal serve</c> prunes the older ones every <see cref="Every"/>. The daily rollup and the keys
+/// are kept regardless.
+/// </summary>
+public sealed record RetentionSettings(TimeSpan RawTraces, TimeSpan Every)
+{
+    /// <summary>Where <c>raw_traces</c> is written, for what is said of it later (the policy's window checked against it).</summary>
+    public Diagnostics.SourceLocation? Location { get; init; }
+
+    /// <summary>How often <c>recal serve</c> prunes when <c>every:</c> is not given.</summary>
+    public static readonly TimeSpan DefaultEvery = TimeSpan.FromHours(1);
+
+    /// <summary>The cutoff at <paramref name="now"/>: raw traces before the UTC midnight <see cref="RawTraces"/> ago go.</summary>
+    public DateTimeOffset CutoffAt(DateTimeOffset now) => Storage.Retention.Cutoff(now - RawTraces);
+}

@@ -70,12 +70,25 @@ public static class CoverageAnalyzer
             return [.. requests.Select(_ => new CoverageOutcome(null, "the store holds no traffic yet"))];
         }
 
+        var prunedBefore = await store.GetPrunedBeforeAsync(cancellationToken).ConfigureAwait(false);
         var windows = new List<MeasuredWindow>();
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
             var to = request.To ?? span.Last.AddMilliseconds(1);
             var from = request.From ?? to - project.Policy.TrafficWindow;
+            if (Retention.PrunedNote(prunedBefore, from, to, "coverage", out var whole) is { } pruned)
+            {
+                // Coverage embeds the traces' texts: a pruned window has none; one partly pruned is measured on what is kept.
+                if (whole)
+                {
+                    outcomes[i] = new(null, pruned);
+                    continue;
+                }
+
+                from = prunedBefore!.Value;
+            }
+
             var pools = request.EffectivePools;
             var poolNames = pools.Select(p => p.ToString().ToLowerInvariant()).ToList();
             var cases = project.Cases.Where(c => pools.Contains(c.Pool)).ToList();

@@ -43,6 +43,16 @@ public static class EvalProjectLoader
 
         PolicyReader.CrossCheck(policy, taxonomy, policyLocations, diagnostics);
         GatesReader.CrossCheck(policy.Gates, taxonomy, policyLocations, diagnostics);
+        if (settings.Retention is { } retention && retention.RawTraces < policy.TrafficWindow)
+        {
+            // Draws and coverage read raw traces: a window longer than they are kept is measured on its newer part only.
+            diagnostics.Warning(
+                "RC1018",
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"'retention.raw_traces' keeps {retention.RawTraces.TotalDays:0} days of raw traces, fewer than the policy's traffic_window of {policy.TrafficWindow.TotalDays:0.#} days"),
+                retention.Location,
+                "draws and coverage of the traffic window would see only its newer part: keep raw traces at least as long as the window");
+        }
+
         var cases = new List<EvalCase>();
         foreach (var path in settings.CasePaths)
         {
@@ -180,6 +190,7 @@ public static class EvalProjectLoader
         var judge = RunSettingsReader.ReadJudge(yaml.Object("judge"), root);
         var embeddings = RunSettingsReader.ReadEmbeddings(yaml.Object("embeddings"));
         var ingest = IngestSettingsReader.Read(yaml.Object("ingest"));
+        var retention = RunSettingsReader.ReadRetention(yaml.Object("retention"));
         var (secretVariables, secretLiterals) = SecretSources.Read(node);
         yaml.RejectUnknownKeys();
 
@@ -214,6 +225,7 @@ public static class EvalProjectLoader
             Run = run,
             Embeddings = embeddings,
             Ingest = ingest,
+            Retention = retention,
             Store = store,
             SecretVariables = secretVariables,
             SecretLiterals = secretLiterals,

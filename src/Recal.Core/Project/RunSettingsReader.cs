@@ -46,6 +46,36 @@ public static partial class RunSettingsReader
         ["minilm"] = EmbedderKind.MiniLM,
     };
 
+    /// <summary>
+    /// The <c>retention:</c> section: <c>raw_traces</c> (required, whole days, at least 1d) and <c>every</c> (how often
+    /// <c>recal serve</c> prunes, 1min to 7d, default 1h). Null when absent or wrong (the errors say where).
+    /// </summary>
+    internal static RetentionSettings? ReadRetention(YamlObject? yaml)
+    {
+        if (yaml is null)
+        {
+            return null;
+        }
+
+        var raw = yaml.Duration("raw_traces", required: true);
+        var every = yaml.Duration("every", max: TimeSpan.FromDays(7));
+        yaml.RejectUnknownKeys();
+        if (raw is { } keep && (keep.Ticks % TimeSpan.TicksPerDay != 0))
+        {
+            // Raw traces go by whole UTC days: the rollup the pruned days keep is per day.
+            yaml.Diagnostics.Error("RC1018", $"'{yaml.Name("raw_traces")}' is {yaml.String("raw_traces")}; raw traces are kept for whole days", yaml.At(yaml.Get("raw_traces")!), $"write days or weeks, e.g. {Math.Max(1, (int)Math.Ceiling(keep.TotalDays))}d");
+            return null;
+        }
+
+        if (every is { } often && often < TimeSpan.FromMinutes(1))
+        {
+            yaml.Diagnostics.Error("RC1018", $"'{yaml.Name("every")}' is {yaml.String("every")}; a prune runs at most once a minute", yaml.At(yaml.Get("every")!), "write 1min or more, e.g. 1h (the default)");
+            return null;
+        }
+
+        return raw is { } days ? new RetentionSettings(days, every ?? RetentionSettings.DefaultEvery) { Location = yaml.At(yaml.Get("raw_traces")!) } : null;
+    }
+
     internal static EmbeddingSettings ReadEmbeddings(YamlObject? yaml)
     {
         if (yaml is null)

@@ -5,6 +5,6 @@ namespace Recal.Storage;
 /// safe to kill at any point: a batch is stored whole or not at all. Every implementation passes the store contract
 /// suite (<c>tests/Recal.Testing/StoreContract</c>, docs/store.md).
 /// </summary>
-public interface IRecalStore : ITraceStore, IIngestLog, IRunStore, IArtifactStore, IEmbeddingStore, IStoreHealth, IAsyncDisposable
+public interface IRecalStore : ITraceStore, ITraceRetention, IIngestLog, IRunStore, IArtifactStore, IEmbeddingStore, IStoreHealth, IAsyncDisposable
 {
 }

@@ -26,10 +26,22 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
     /// <summary>Views kept at most (a query string is a key of its own): beyond, the cache starts afresh.</summary>
     private const int MaxEntries = 256;
 
+    /// <summary>
+    /// The views kept in the store besides those computed ahead: the most recently used ones a reader opened (a window of
+    /// the timeline, a coverage or drift window). 32 holds a drill into every week of a twelve-week timeline (a drift and a
+    /// coverage view each, 24) with room for a few windows of one's own, so a restart serves what a team was just looking
+    /// at; the rest are deleted when a view is kept, so the store holds at most 32 plus the few computed ahead.
+    /// </summary>
+    public const int KeptViews = 32;
+
     /// <summary>The builds of the server and of the use cases whose results it keeps (deterministic: the same code, the same id).</summary>
     private static readonly string Build = typeof(DashboardService).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8] + typeof(CheckResult).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..8];
 
     private readonly ConcurrentDictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+
+    // The order in which persisted views were last asked for (higher is more recent): what the bound keeps.
+    private readonly ConcurrentDictionary<string, long> _used = new(StringComparer.Ordinal);
+    private long _uses;
     private readonly SemaphoreSlim _heavy = new(1, 1);
     private readonly PersistedViews _views = new(context, logger);
     private readonly TimeSpan _minimumAge = minimumAge ?? MinimumAge;
@@ -104,6 +116,7 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
         var slot = SlotOf(key);
         if (persisted)
         {
+            _used[key] = Interlocked.Increment(ref _uses);
             await slot.LoadOnceAsync(() => _views.LoadAsync<T>(key, snapshot.Inputs)).ConfigureAwait(false);
         }
 
@@ -222,6 +235,7 @@ internal sealed class DashboardService(RecalServerContext context, ILogger? logg
                 {
                     // Kept before it is marked done: a view the dashboard calls ready is one a restart finds.
                     await _views.SaveAsync(key, computed.State, computed.Inputs, computed.Traffic, computed.At, (T)computed.Value!).ConfigureAwait(false);
+                    await _views.BoundAsync(_slots.Where(s => s.Value.Ahead).Select(s => s.Key).ToHashSet(StringComparer.Ordinal), _used, KeptViews).ConfigureAwait(false);
                 }
 
                 lock (slot)

@@ -64,6 +64,38 @@ internal sealed class PersistedViews(RecalServerContext context, ILogger? logger
         }
     }
 
+    /// <summary>
+    /// Keeps the views of <paramref name="ahead"/> and the <paramref name="others"/> most recently used of the rest, and
+    /// deletes the other kept views: each window a reader opens is kept, and without a bound they would pile up in the
+    /// store. Recency is <paramref name="used"/>'s order for views this server served (higher is more recent), then the
+    /// time a view was kept for those only an earlier server used. Failures are logged: an unbounded store is not an
+    /// error a reader should see.
+    /// </summary>
+    public async Task BoundAsync(IReadOnlySet<string> ahead, IReadOnlyDictionary<string, long> used, int others)
+    {
+        try
+        {
+            var kept = await Store.ListBlobsAsync(Prefix).ConfigureAwait(false);
+            var extra = kept
+                .Select(b => (Key: b.Key[Prefix.Length..], b.Updated))
+                .Where(b => !ahead.Contains(b.Key))
+                .OrderByDescending(b => used.TryGetValue(b.Key, out var order) ? order : long.MinValue)
+                .ThenByDescending(b => b.Updated)
+                .ThenBy(b => b.Key, StringComparer.Ordinal)
+                .Skip(others)
+                .Select(b => Prefix + b.Key)
+                .ToList();
+            if (extra.Count > 0)
+            {
+                await Store.DeleteBlobsAsync(extra).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger?.LogWarning("the dashboard's kept views were not bounded ({Type}: {Message})", e.GetType().Name, e.Message);
+        }
+    }
+
     /// <summary>A set of pools as the array of their names (a set has no public way to be filled).</summary>
     private sealed class PoolSetConverter : JsonConverter<Domain.PoolSet>
     {

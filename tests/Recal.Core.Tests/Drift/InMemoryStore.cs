@@ -112,6 +112,16 @@ internal sealed class InMemoryStore : IRecalStore
 
     public ValueTask PutBlobAsync(string key, byte[] value, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    public ValueTask<IReadOnlyList<BlobInfo>> ListBlobsAsync(string prefix, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask DeleteBlobsAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<PruneSummary> PlanPruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<PruneSummary> PruneTracesAsync(DateTimeOffset before, IProgress<PruneSummary>? progress = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public ValueTask<DateTimeOffset?> GetPrunedBeforeAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult<DateTimeOffset?>(null);
+
     public ValueTask<byte[]?> GetCachedResponseAsync(string key, DateTimeOffset now, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public ValueTask PutCachedResponseAsync(string key, byte[] response, DateTimeOffset created, DateTimeOffset? expires, CancellationToken cancellationToken = default) => throw new NotSupportedException();
