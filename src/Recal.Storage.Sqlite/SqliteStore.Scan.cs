@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Recal.Domain;
 using SQLitePCL;
 
@@ -206,7 +207,10 @@ public sealed partial class SqliteStore
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Point reads by row id in row order (neighbouring rows share pages), in one read transaction.</summary>
+    /// <summary>
+    /// Point reads by row id in row order (neighbouring rows share pages), in one read transaction; from
+    /// <see cref="ParallelTextReads"/> ids on, the higher half is read at the same time on a read-only connection of its own.
+    /// </summary>
     public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(positions);
@@ -218,43 +222,84 @@ public sealed partial class SqliteStore
 
         var ordered = positions.ToArray();
         Array.Sort(ordered);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var half = ordered.Length >= ParallelTextReads && File.Exists(Path) ? ordered.Length / 2 : ordered.Length;
+        var higher = half < ordered.Length ? Task.Run(() => ReadTextsApart(ordered[half..], cancellationToken), cancellationToken) : null;
         try
         {
-            using var transaction = _connection.BeginTransaction(deferred: true);
-            var db = _connection.Handle!;
-            Check(raw.sqlite3_prepare_v2(db, "SELECT key, input_text FROM traces WHERE id = ?1", out var select), db);
-            using (select)
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                var read = 0;
-                foreach (var position in ordered)
-                {
-                    if (++read % 4096 == 0)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
-
-                    raw.sqlite3_bind_int64(select, 1, position);
-                    var result = raw.sqlite3_step(select);
-                    if (result == raw.SQLITE_ROW)
-                    {
-                        texts[position] = new TraceText(raw.sqlite3_column_text(select, 0).utf8_to_string(), raw.sqlite3_column_text(select, 1).utf8_to_string());
-                    }
-                    else
-                    {
-                        Check(result, db);
-                    }
-
-                    raw.sqlite3_reset(select);
-                }
+                using var transaction = _connection.BeginTransaction(deferred: true);
+                ReadTexts(_connection.Handle!, ordered.AsSpan(0, half), texts, cancellationToken);
+                transaction.Commit();
             }
-
-            transaction.Commit();
-            return texts;
+            finally
+            {
+                _gate.Release();
+            }
         }
         finally
         {
-            _gate.Release();
+            if (higher is not null)
+            {
+                // Never left reading after the call, even when the lower half failed.
+                await ((Task)higher).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        if (higher is not null)
+        {
+            foreach (var (position, text) in await higher.ConfigureAwait(false))
+            {
+                texts[position] = text;
+            }
+        }
+
+        return texts;
+    }
+
+    /// <summary>From this many ids on, <see cref="GetClassificationTextsAsync"/> reads its two halves side by side.</summary>
+    internal const int ParallelTextReads = 32_768;
+
+    /// <summary>Reads texts on a read-only connection opened for the call (it shares no state with the store's own).</summary>
+    private Dictionary<long, TraceText> ReadTextsApart(ReadOnlyMemory<long> positions, CancellationToken cancellationToken)
+    {
+        using var reader = new SqliteConnection(new SqliteConnectionStringBuilder(_connection.ConnectionString) { Mode = SqliteOpenMode.ReadOnly }.ToString());
+        reader.Open();
+        Execute(reader, "PRAGMA busy_timeout=5000; PRAGMA cache_size=-16384;");
+        var texts = new Dictionary<long, TraceText>(positions.Length);
+        using var transaction = reader.BeginTransaction(deferred: true);
+        ReadTexts(reader.Handle!, positions.Span, texts, cancellationToken);
+        transaction.Commit();
+        return texts;
+    }
+
+    private static void ReadTexts(sqlite3 db, ReadOnlySpan<long> positions, Dictionary<long, TraceText> texts, CancellationToken cancellationToken)
+    {
+        Check(raw.sqlite3_prepare_v2(db, "SELECT key, input_text FROM traces WHERE id = ?1", out var select), db);
+        using (select)
+        {
+            var read = 0;
+            foreach (var position in positions)
+            {
+                if (++read % 4096 == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                raw.sqlite3_bind_int64(select, 1, position);
+                var result = raw.sqlite3_step(select);
+                if (result == raw.SQLITE_ROW)
+                {
+                    texts[position] = new TraceText(raw.sqlite3_column_text(select, 0).utf8_to_string(), raw.sqlite3_column_text(select, 1).utf8_to_string());
+                }
+                else
+                {
+                    Check(result, db);
+                }
+
+                raw.sqlite3_reset(select);
+            }
         }
     }
 

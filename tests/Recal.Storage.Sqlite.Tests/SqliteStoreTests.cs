@@ -447,6 +447,25 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Texts_of_many_positions_are_read_in_two_halves_side_by_side_and_are_each_trace_s_own()
+    {
+        // Given more traces than the store reads on one connection, and a trace written after them
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+        var count = SqliteStore.ParallelTextReads + 1_001;
+        await store.AddTracesAsync([.. Enumerable.Range(0, count).Select(i => Classified("many-" + i, Monday.AddSeconds(i), "balance"))], TestContext.Current.CancellationToken);
+        var heads = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(Monday, Monday.AddDays(7), withKeys: true, heads.Add, TestContext.Current.CancellationToken);
+
+        // When every head's text is read, with a position that holds nothing among them
+        var texts = await store.GetClassificationTextsAsync([.. heads.Select(h => h.Position), -7], TestContext.Current.CancellationToken);
+
+        // Then both halves are there, each text its own trace's, and the store still writes afterwards
+        texts.Should().HaveCount(count);
+        heads.Should().OnlyContain(h => texts[h.Position].Key == h.Key && texts[h.Position].Text == "x " + h.Key!.Substring(3));
+        await store.AddTracesAsync([Classified("after", Monday.AddDays(1), "card")], TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Feedback_counts_per_intent_and_cohort_from_the_index_equal_those_of_a_scan_over_the_whole_traces()
     {
         // Given traces of two intents and two cohorts with every kind of feedback
