@@ -349,7 +349,9 @@ public static class CoverageAnalyzer
         }
 
         var selections = windows.Select((w, i) => new WindowSelection(w, populations[i])).ToArray();
-        var router = new HeadRouter(selections, by);
+        // One numbering of the strata for every router of this pass: a window's state is indexed by it.
+        var strata = new Dictionary<string, Stratum>(StringComparer.Ordinal);
+        var router = new HeadRouter(selections, by, strata);
         // A store that reads each intent's lowest priorities from an index chooses the traces of a window sampled by intent
         // itself (under the stored seed): per intent, its quota and as many again as there are sources, which may be left out.
         var byIntent = by.Count == 0 || (by.Count == 1 && string.Equals(by[0], "intent", StringComparison.Ordinal));
@@ -360,14 +362,14 @@ public static class CoverageAnalyzer
             var limits = populations[i].Keys.ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + selection.SourcePriorities.Count, StringComparer.Ordinal);
             var heads = new List<TraceHead>();
             await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, cancellationToken).ConfigureAwait(false);
-            new HeadRouter([selection], by).Route([.. heads], heads.Count);
+            new HeadRouter([selection], by, strata).Route([.. heads], heads.Count);
         }
 
         if (chosen.Count > 0)
         {
             // The heads pass serves the other windows alone (the censuses, and none else under the stored seed).
             WindowSelection[] scanned = [.. selections.Where(s => !chosen.Contains(s))];
-            router = new HeadRouter(scanned, by);
+            router = new HeadRouter(scanned, by, strata);
             windows = [.. scanned.Select(s => s.Plan)];
         }
 
@@ -730,10 +732,15 @@ public static class CoverageAnalyzer
         private readonly int[] _seedOf;
         private readonly byte[][] _seedPrefixes;
         private readonly ulong[][] _priorities;
-        private readonly Dictionary<(string Intent, string Cohort), string> _strata = [];
+        // The heads' intent and cohort strings are mostly the same few instances (a store hands out one per name): looked
+        // up by reference first, by value when an instance is new, and each stratum name is one Stratum for every window.
+        private readonly Dictionary<(string Intent, string Cohort), Stratum> _byInstance = new(SameInstances.Instance);
+        private readonly Dictionary<(string Intent, string Cohort), Stratum> _byValue = [];
+        private readonly Dictionary<string, Stratum> _byName;
 
-        public HeadRouter(WindowSelection[] selections, IReadOnlyList<string> by)
+        public HeadRouter(WindowSelection[] selections, IReadOnlyList<string> by, Dictionary<string, Stratum> strata)
         {
+            _byName = strata;
             _selections = selections;
             _by = by;
             var seeds = selections.Where(s => s.Sampled && s.Plan.Seed != SamplePriority.StoredSeed).Select(s => s.Plan.Seed).Distinct().ToArray();
@@ -766,7 +773,7 @@ public static class CoverageAnalyzer
             for (var h = 0; h < count; h++)
             {
                 ref readonly var head = ref heads[h];
-                string? stratum = null;
+                Stratum? stratum = null;
                 for (var w = 0; w < _selections.Length; w++)
                 {
                     var selection = _selections[w];
@@ -811,7 +818,7 @@ public static class CoverageAnalyzer
             selection.Suspects.Clear();
         }
 
-        private static void Hand(WindowSelection selection, in TraceHead head, string stratum, ulong priority)
+        private static void Hand(WindowSelection selection, in TraceHead head, Stratum stratum, ulong priority)
         {
             if (selection.Sampled)
             {
@@ -819,20 +826,53 @@ public static class CoverageAnalyzer
             }
             else
             {
-                selection.Add(head, stratum);
+                selection.Add(head, stratum.Name);
             }
         }
 
-        private string StratumOf(in TraceHead head)
+        private Stratum StratumOf(in TraceHead head)
         {
-            if (!_strata.TryGetValue((head.Intent, head.CohortKey), out var stratum))
+            var pair = (head.Intent, head.CohortKey);
+            if (_byInstance.TryGetValue(pair, out var stratum))
             {
-                _strata[(head.Intent, head.CohortKey)] = stratum = Sampler.StratumOf(_by, head.Intent, head.CohortKey);
+                return stratum;
+            }
+
+            if (!_byValue.TryGetValue(pair, out stratum))
+            {
+                var name = Sampler.StratumOf(_by, head.Intent, head.CohortKey);
+                if (!_byName.TryGetValue(name, out stratum))
+                {
+                    _byName[name] = stratum = new Stratum(name, _byName.Count);
+                }
+
+                _byValue[pair] = stratum;
+            }
+
+            // Bounded: a store that makes new strings for every head is looked up by value alone.
+            if (_byInstance.Count < 4096)
+            {
+                _byInstance[pair] = stratum;
             }
 
             return stratum;
         }
+
+        /// <summary>Pairs of strings equal when they are the same two instances.</summary>
+        private sealed class SameInstances : IEqualityComparer<(string Intent, string Cohort)>
+        {
+            public static readonly SameInstances Instance = new();
+
+            public bool Equals((string Intent, string Cohort) x, (string Intent, string Cohort) y) =>
+                ReferenceEquals(x.Intent, y.Intent) && ReferenceEquals(x.Cohort, y.Cohort);
+
+            public int GetHashCode((string Intent, string Cohort) obj) =>
+                HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Intent), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Cohort));
+        }
     }
+
+    /// <summary>A stratum's name and its number among the strata one heads pass has seen (the windows' per-stratum state is indexed by it).</summary>
+    private sealed record Stratum(string Name, int Id);
 
     /// <summary>One window's choice while the heads stream by: every trace of a census, or per stratum the quota's lowest priorities.</summary>
     private sealed class WindowSelection
@@ -844,6 +884,7 @@ public static class CoverageAnalyzer
         // Per stratum, a max-queue on priority (a min-queue on its complement) keeps the quota's lowest priorities seen so
         // far; the queue holds slots into the stratum's kept heads, so a replacement moves no references.
         private readonly Dictionary<string, Kept> _kept = new(StringComparer.Ordinal);
+        private Kept?[] _byId = new Kept?[64];
 
         public WindowSelection(WindowPlan plan, Dictionary<string, long> population)
         {
@@ -878,19 +919,16 @@ public static class CoverageAnalyzer
             _seen[stratum] = _seen.GetValueOrDefault(stratum) + 1;
         }
 
-        public void Offer(in TraceHead head, string stratum, ulong priority)
+        public void Offer(in TraceHead head, Stratum stratum, ulong priority)
         {
-            if (!_quota!.TryGetValue(stratum, out var size))
+            var kept = stratum.Id < _byId.Length ? _byId[stratum.Id] : null;
+            kept ??= Resolve(stratum);
+            if (kept.Size < 0)
             {
                 return;
             }
 
-            if (!_kept.TryGetValue(stratum, out var kept))
-            {
-                _kept[stratum] = kept = new Kept();
-            }
-
-            if (kept.Queue.Count < size)
+            if (kept.Queue.Count < kept.Size)
             {
                 kept.Queue.Enqueue(kept.Heads.Count, ~priority);
                 kept.Heads.Add((head, priority));
@@ -900,6 +938,27 @@ public static class CoverageAnalyzer
                 kept.Heads[slot] = (head, priority);
                 kept.Queue.DequeueEnqueue(slot, ~priority);
             }
+        }
+
+        /// <summary>The stratum's kept heads (<see cref="Kept.None"/> when its quota is none), remembered by its number.</summary>
+        private Kept Resolve(Stratum stratum)
+        {
+            Kept kept;
+            if (!_quota!.TryGetValue(stratum.Name, out var size))
+            {
+                kept = Kept.None;
+            }
+            else if (!_kept.TryGetValue(stratum.Name, out kept!))
+            {
+                _kept[stratum.Name] = kept = new Kept(size);
+            }
+
+            if (stratum.Id >= _byId.Length)
+            {
+                Array.Resize(ref _byId, Math.Max(stratum.Id + 1, _byId.Length * 2));
+            }
+
+            return _byId[stratum.Id] = kept;
         }
 
         public void CollectPositions(HashSet<long> positions)
@@ -940,8 +999,13 @@ public static class CoverageAnalyzer
             return new WindowTraffic(Population, measured, Sampled: true);
         }
 
-        private sealed class Kept
+        private sealed class Kept(int size)
         {
+            /// <summary>A stratum without a quota in the window: its heads are not kept.</summary>
+            public static readonly Kept None = new(-1);
+
+            public int Size { get; } = size;
+
             public PriorityQueue<int, ulong> Queue { get; } = new();
 
             public List<(TraceHead Head, ulong Priority)> Heads { get; } = [];
