@@ -53,7 +53,7 @@ internal static class WorkerSessions
             }
 
             var options = new RunOptions(concurrency, settings.MaxErrorShare) { Redactor = redactor };
-            return (new WorkerRunSession(cases.ToDictionary(c => c.Id, StringComparer.Ordinal), built, [new AssertionScorer(), new ReferenceScorer()], panel, target.Price, options, factory), null);
+            return (new WorkerRunSession(cases.ToDictionary(c => c.Id, StringComparer.Ordinal), built, [new AssertionScorer(), new ReferenceScorer()], panel, target.Price, options, factory, () => factory.Retries), null);
         };
     }
 }
