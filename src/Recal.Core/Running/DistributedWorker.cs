@@ -112,7 +112,8 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
                 {
                     if (!item.Run.TryEnter())
                     {
-                        // The run was cancelled after this case was claimed: the cancel took its lease back already.
+                        // The run was closed after this case was claimed: cancelled (the cancel took its lease back) or
+                        // finished by another worker (which wrote this case first). Nothing to call.
                         Interlocked.Decrement(ref _held);
                         slots.Release();
                         return;
