@@ -37,6 +37,13 @@ public sealed record WorkerOptions(int Concurrency = 8)
     /// <summary>How often an idle worker looks for work (and for new runs).</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a group commit of results waits for more after its first (docs/performance.md#distributed-runs): a few
+    /// cases per transaction instead of one, at the cost of holding their leases that much longer (the worker holds three
+    /// times its concurrency, so its calls do not wait). Zero commits as soon as the previous commit is done.
+    /// </summary>
+    public TimeSpan CommitLinger { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Stop once no distributed run of the project is open, instead of waiting for the next.</summary>
     public bool Once { get; init; }
 
@@ -344,7 +351,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
             RecalLog.CaseFailed(_logger, runId, evalCase.Id, error);
         }
 
-        var writer = _writers.GetOrAdd(runId, _ => new RunCaseWriter(batch => CompleteAsync(joined, batch, events)));
+        var writer = _writers.GetOrAdd(runId, _ => new RunCaseWriter(batch => CompleteAsync(joined, batch, events), options.CommitLinger));
         return writer.AddAsync(record);
     }
 
