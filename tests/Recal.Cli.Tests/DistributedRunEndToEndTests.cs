@@ -186,6 +186,11 @@ public sealed partial class DistributedRunEndToEndTests : IAsyncLifetime
         report.Code.Should().Be(0, report.Out + report.Error);
         Flat(report.Error).Should().Contain($"the run was cancelled: a partial run, {stored.Count} of 60 cases have results");
         (await ReportAsync(project, runId))!["run"]!["status"]!.GetValue<string>().Should().Be("cancelled");
+
+        // And it is not resumed: it stays the partial run it is
+        var resume = await CliRunner.RunAsync("run", "--project", project.Folder, "--resume", runId);
+        resume.Code.Should().Be(2);
+        Flat(resume.Error).Should().Contain($"run {runId} was cancelled (a partial run, kept as it is)");
     }
 
     [Fact]

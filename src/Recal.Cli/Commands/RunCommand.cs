@@ -132,6 +132,12 @@ internal static class RunCommand
                 return ExitCodes.CannotRun;
             }
 
+            if (found.Status is RunStatus.Cancelled)
+            {
+                context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} was cancelled (a partial run, kept as it is); start a new run for its cases.");
+                return ExitCodes.CannotRun;
+            }
+
             if (store is IRunQueue runQueue && await runQueue.GetRunStateAsync(found.Id, cancellationToken).ConfigureAwait(false) is not null)
             {
                 context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} is a distributed run: its workers finish it ([blue]recal worker[/]); [blue]recal run --attach {Markup.Escape(found.Id)}[/] shows its progress.");
