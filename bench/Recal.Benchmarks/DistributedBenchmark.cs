@@ -69,6 +69,7 @@ internal static class DistributedBenchmark
         var before = await endpoint.CompletionsAsync();
         Stopwatch watch;
         int[] codes;
+        (TimeSpan Workers, TimeSpan Server)? cpu = null;
         if (waiting)
         {
             // Workers already running and polling (as deployed), the run queued once all have registered; stopped by Ctrl-C (SIGINT) once it is finished.
@@ -80,6 +81,8 @@ internal static class DistributedBenchmark
                     await Task.Delay(50);
                 }
 
+                var postmaster = ServerCpu.Postmaster((int)await ScalarAsync(watching, "SELECT pg_backend_pid()"));
+                var (workersBefore, serverBefore) = (running.Sum(w => w.Cpu().Ticks), ServerCpu.Of(postmaster));
                 watch = Stopwatch.StartNew();
                 if (!await SubmitAsync(submit))
                 {
@@ -90,6 +93,8 @@ internal static class DistributedBenchmark
                 {
                     await Task.Delay(20);
                 }
+
+                cpu = (TimeSpan.FromTicks(running.Sum(w => w.Cpu().Ticks) - workersBefore), ServerCpu.Of(postmaster) - serverBefore);
             }
 
             watch.Stop();
@@ -139,6 +144,13 @@ internal static class DistributedBenchmark
         var latencies = (await store.GetRunCasesAsync(run.Id)).Select(r => r.LatencyMs ?? 0).Order().ToList();
         var busy = latencies.Sum() / 1000 / (stored.TotalSeconds * workers * concurrency);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    call latency as stored: median {RunReportBuilder.Quantile(latencies, 0.5):0} ms, p90 {RunReportBuilder.Quantile(latencies, 0.9):0} ms, p99 {RunReportBuilder.Quantile(latencies, 0.99):0} ms; call slots busy {busy:P1} of the run"));
+        if (cpu is var (workerCpu, serverCpu))
+        {
+            // CPU time, unlike wall time, hardly moves with the machine's load: the cost of each case to the workers (their
+            // processes, or the benchmark's own in-process) and to the database server (every postgres process).
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    CPU during the run: workers {workerCpu.TotalSeconds:N1} s ({workerCpu.TotalMilliseconds / count:0.00} ms a case){(inProcess ? " (the benchmark's process, the submission included)" : string.Empty)}, database server {serverCpu.TotalSeconds:N1} s ({serverCpu.TotalMilliseconds / count:0.00} ms a case){(ServerCpu.Available ? string.Empty : " (not measured: no /proc)")}"));
+        }
+
         foreach (var w in state.Workers)
         {
             Console.WriteLine($"    {w.Worker}: {w.Done:N0} cases, {w.Calls:N0} calls");
@@ -187,12 +199,14 @@ internal static class DistributedBenchmark
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
-    private sealed record RunningWorker(Task<int> Exit, Action Stop);
+    /// <param name="Cpu">The worker's CPU time so far (an in-process worker: the benchmark's process, shared by all of them).</param>
+    private sealed record RunningWorker(Task<int> Exit, Action Stop, Func<TimeSpan> Cpu);
 
     private static RunningWorker InProcessWorker(string[] args)
     {
         var stop = new CancellationTokenSource();
-        return new RunningWorker(Task.Run(async () => await RecalCli.RunAsync(args, new CliContext(Null(), Null()), stop.Token)), stop.Cancel);
+        var first = Interlocked.Increment(ref _inProcessWorkers) == 1;
+        return new RunningWorker(Task.Run(async () => await RecalCli.RunAsync(args, new CliContext(Null(), Null()), stop.Token)), stop.Cancel, () => first ? Process.GetCurrentProcess().TotalProcessorTime : TimeSpan.Zero);
 
         static IAnsiConsole Null() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
     }
@@ -209,6 +223,7 @@ internal static class DistributedBenchmark
 
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var process = Process.Start(start)!;
+        var pid = process.Id;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         async Task<int> ExitAsync()
@@ -224,6 +239,59 @@ internal static class DistributedBenchmark
             return code;
         }
 
-        return new RunningWorker(ExitAsync(), () => Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit());
+        return new RunningWorker(ExitAsync(), () => Process.Start("kill", ["-INT", pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit(), () => ServerCpu.OfProcess(pid));
+    }
+
+    private static int _inProcessWorkers;
+
+    /// <summary>CPU time of processes read from Linux's /proc (utime + stime, in clock ticks of 1/100 s).</summary>
+    private static class ServerCpu
+    {
+        public static bool Available => File.Exists("/proc/self/stat");
+
+        /// <summary>The postmaster: the parent of a backend.</summary>
+        public static int Postmaster(int backend) => Available ? Fields(backend) is { Length: > 3 } f ? int.Parse(f[3], CultureInfo.InvariantCulture) : 0 : 0;
+
+        /// <summary>The CPU of the postmaster and every process it started (backends, the writer, the WAL writer, ...).</summary>
+        public static TimeSpan Of(int postmaster)
+        {
+            if (!Available || postmaster == 0)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var ticks = 0L;
+            foreach (var directory in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(directory), out var pid) && Fields(pid) is { Length: > 14 } f && (pid == postmaster || f[3] == postmaster.ToString(CultureInfo.InvariantCulture)))
+                {
+                    ticks += long.Parse(f[13], CultureInfo.InvariantCulture) + long.Parse(f[14], CultureInfo.InvariantCulture);
+                }
+            }
+
+            return TimeSpan.FromMilliseconds(ticks * 10);
+        }
+
+        public static TimeSpan OfProcess(int pid) =>
+            Available && Fields(pid) is { Length: > 14 } f ? TimeSpan.FromMilliseconds((long.Parse(f[13], CultureInfo.InvariantCulture) + long.Parse(f[14], CultureInfo.InvariantCulture)) * 10) : TimeSpan.Zero;
+
+        /// <summary>The fields of /proc/PID/stat after the command name (which may hold spaces): index 0 is the pid, 3 the parent, 13 and 14 utime and stime.</summary>
+        private static string[]? Fields(int pid)
+        {
+            try
+            {
+                var text = File.ReadAllText($"/proc/{pid}/stat");
+                var end = text.LastIndexOf(')');
+                return [text[..text.IndexOf(' ', StringComparison.Ordinal)], "comm", .. text[(end + 2)..].Split(' ')];
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
     }
 }

@@ -234,6 +234,10 @@ internal static class Migrations
             INSERT INTO trace_keys (key, id, ts) SELECT key, id, ts FROM traces;
             DROP INDEX traces_by_key;
             """),
+        (7, "distributed runs: each run's cap on cases in flight across its workers, and each worker's call retries", """
+            ALTER TABLE run_queue_runs ADD COLUMN max_in_flight integer CHECK (max_in_flight > 0);
+            ALTER TABLE run_worker_totals ADD COLUMN retries integer NOT NULL DEFAULT 0;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

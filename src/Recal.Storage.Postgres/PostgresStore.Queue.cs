@@ -24,7 +24,7 @@ public sealed partial class PostgresStore : IRunQueue
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var queue = new NpgsqlCommand("INSERT INTO run_queue_runs (run_id, settings_json, max_error_share, remaining) VALUES ($1, $2, $3, $4)", connection, transaction))
+        await using (var queue = new NpgsqlCommand("INSERT INTO run_queue_runs (run_id, settings_json, max_error_share, remaining, max_in_flight) VALUES ($1, $2, $3, $4, $5)", connection, transaction))
         {
             queue.Parameters.AddRange(new[]
             {
@@ -32,6 +32,7 @@ public sealed partial class PostgresStore : IRunQueue
                 Parameter(JsonSerializer.Serialize(settings, RunJson), NpgsqlDbType.Text),
                 Parameter(settings.MaxErrorShare, NpgsqlDbType.Double),
                 Parameter(caseIds.Count, NpgsqlDbType.Integer),
+                Parameter(settings.MaxInFlight, NpgsqlDbType.Integer),
             });
             await queue.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -68,8 +69,12 @@ public sealed partial class PostgresStore : IRunQueue
     }
 
     /// <summary>
-    /// One statement: the oldest claimable cases are locked, skipping those another claim has locked this instant, and
-    /// leased. A case whose lease expired is claimable again; the row lock is re-checked, so two claims never share a case.
+    /// One round trip, one implicit transaction of three statements. The first locks the rows of the runs with a cap on
+    /// cases in flight, so two claims of a capped run count its live leases one after the other; the second holds the
+    /// runs still running against a cancel until the claim commits (a cancel then takes the claimed cases back); the third
+    /// locks the oldest claimable cases of each running run, skipping those another claim has locked this instant, up to
+    /// the run's room under its cap, and leases them. A case whose lease expired is claimable again; the row lock is
+    /// re-checked, so two claims never share a case.
     /// </summary>
     public async ValueTask<IReadOnlyList<ClaimedCase>> ClaimCasesAsync(string worker, IReadOnlyCollection<string> runIds, int max, TimeSpan lease, CancellationToken cancellationToken = default)
     {
@@ -81,24 +86,55 @@ public sealed partial class PostgresStore : IRunQueue
             return claimed;
         }
 
-        await ReadAsync(
+        var runs = runIds.Order(StringComparer.Ordinal).ToArray();
+        await using var batch = _dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT run_id FROM run_queue_runs WHERE run_id = ANY($1) AND max_in_flight IS NOT NULL ORDER BY run_id FOR UPDATE")
+        {
+            Parameters = { Parameter(runs, NpgsqlDbType.Array | NpgsqlDbType.Text) },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id FROM runs WHERE id = ANY($1) AND status = 'running' ORDER BY id FOR SHARE")
+        {
+            Parameters = { Parameter(runs, NpgsqlDbType.Array | NpgsqlDbType.Text) },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
-            WITH picked AS (
-                SELECT run_id, case_id FROM run_queue
-                WHERE run_id = ANY($2) AND state < 2 AND (state = 0 OR lease_until < clock_timestamp())
-                ORDER BY run_id, case_id
-                LIMIT $3
-                FOR UPDATE SKIP LOCKED)
+            WITH room AS (
+                SELECT q.run_id, CASE WHEN q.max_in_flight IS NULL THEN $3::bigint
+                    ELSE greatest(0, q.max_in_flight - (SELECT count(*) FROM run_queue l WHERE l.run_id = q.run_id AND l.state = 1 AND l.lease_until >= clock_timestamp())) END AS n
+                FROM run_queue_runs q JOIN runs r ON r.id = q.run_id
+                WHERE q.run_id = ANY($2) AND r.status = 'running'),
+            picked AS (
+                SELECT c.run_id, c.case_id FROM room CROSS JOIN LATERAL (
+                    SELECT run_id, case_id FROM run_queue
+                    WHERE run_id = room.run_id AND state < 2 AND (state = 0 OR lease_until < clock_timestamp())
+                    ORDER BY case_id
+                    LIMIT least(room.n, $3)
+                    FOR UPDATE SKIP LOCKED) c
+                ORDER BY c.run_id, c.case_id
+                LIMIT $3)
             UPDATE run_queue q SET state = 1, worker = $1, lease_until = clock_timestamp() + $4, claims = q.claims + 1
             FROM picked WHERE q.run_id = picked.run_id AND q.case_id = picked.case_id
             RETURNING q.run_id, q.case_id, q.claims
-            """,
-            r => claimed.Add(new ClaimedCase(r.GetString(0), r.GetString(1), r.GetInt32(2))),
-            cancellationToken,
-            Parameter(worker, NpgsqlDbType.Text),
-            Parameter(runIds.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
-            Parameter(max, NpgsqlDbType.Integer),
-            Parameter(lease, NpgsqlDbType.Interval)).ConfigureAwait(false);
+            """)
+        {
+            Parameters =
+            {
+                Parameter(worker, NpgsqlDbType.Text),
+                Parameter(runs, NpgsqlDbType.Array | NpgsqlDbType.Text),
+                Parameter(max, NpgsqlDbType.Integer),
+                Parameter(lease, NpgsqlDbType.Interval),
+            },
+        });
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                claimed.Add(new ClaimedCase(reader.GetString(0), reader.GetString(1), reader.GetInt32(2)));
+            }
+        }
+
         claimed.Sort((a, b) => (string.CompareOrdinal(a.RunId, b.RunId), string.CompareOrdinal(a.CaseId, b.CaseId)) switch
         {
             (0, var byCase) => byCase,
@@ -141,7 +177,7 @@ public sealed partial class PostgresStore : IRunQueue
     /// them in one order); the cases actually inserted are marked done and taken off the run's open count, whose row lock
     /// orders every completion of the run: exactly one transaction brings it to zero and finishes the run.
     /// </summary>
-    public async ValueTask<CaseCompletion> CompleteCasesAsync(string runId, string worker, IReadOnlyList<RunCaseRecord> results, CancellationToken cancellationToken = default)
+    public async ValueTask<CaseCompletion> CompleteCasesAsync(string runId, string worker, IReadOnlyList<RunCaseRecord> results, int retries = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
         ArgumentNullException.ThrowIfNull(worker);
@@ -174,10 +210,10 @@ public sealed partial class PostgresStore : IRunQueue
                         UPDATE run_queue SET state = 2, worker = $2, lease_until = NULL WHERE run_id = $1 AND case_id = ANY($3) AND state < 2 RETURNING 1),
                     open AS (
                         UPDATE run_queue_runs SET remaining = remaining - (SELECT count(*) FROM done) WHERE run_id = $1 RETURNING remaining)
-                    INSERT INTO run_worker_totals (run_id, worker, done, calls, cache_hits, errors, discarded) VALUES ($1, $2, $4, $5, $6, $7, $8)
+                    INSERT INTO run_worker_totals (run_id, worker, done, calls, cache_hits, errors, discarded, retries) VALUES ($1, $2, $4, $5, $6, $7, $8, $9)
                     ON CONFLICT (run_id, worker) DO UPDATE SET done = run_worker_totals.done + excluded.done, calls = run_worker_totals.calls + excluded.calls,
                         cache_hits = run_worker_totals.cache_hits + excluded.cache_hits, errors = run_worker_totals.errors + excluded.errors,
-                        discarded = run_worker_totals.discarded + excluded.discarded
+                        discarded = run_worker_totals.discarded + excluded.discarded, retries = run_worker_totals.retries + excluded.retries
                     RETURNING (SELECT remaining FROM open)
                     """,
                     connection,
@@ -193,6 +229,7 @@ public sealed partial class PostgresStore : IRunQueue
                         Parameter(mine.Count(r => r.FromCache), NpgsqlDbType.Integer),
                         Parameter(mine.Count(r => r.Error is not null), NpgsqlDbType.Integer),
                         Parameter(sorted.Count - mine.Count, NpgsqlDbType.Integer),
+                        Parameter(Math.Max(0, retries), NpgsqlDbType.Integer),
                     });
                     var remaining = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
                     if (mine.Count > 0 && remaining is int open && open == 0)
@@ -244,6 +281,46 @@ public sealed partial class PostgresStore : IRunQueue
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The run's row is updated first (waiting for claims that hold it, which then commit their cases), then every case
+    /// still leased goes back to queued with no holder; a worker's result that arrives later is still stored once.
+    /// </summary>
+    public async ValueTask<CancelOutcome> CancelRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        var (cancelled, released, stored) = await RetryOnConflictAsync(
+            async (connection, transaction) =>
+            {
+                await using var cancel = new NpgsqlCommand(
+                    """
+                    UPDATE runs SET status = 'cancelled', finished = date_trunc('milliseconds', clock_timestamp())
+                    WHERE id = $1 AND status = 'running' AND EXISTS (SELECT 1 FROM run_queue_runs WHERE run_id = $1)
+                    """,
+                    connection,
+                    transaction);
+                cancel.Parameters.Add(Parameter(runId, NpgsqlDbType.Text));
+                if (await cancel.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                {
+                    return (false, 0, 0);
+                }
+
+                await using var release = new NpgsqlCommand(
+                    """
+                    WITH released AS (UPDATE run_queue SET state = 0, worker = NULL, lease_until = NULL WHERE run_id = $1 AND state = 1 RETURNING 1)
+                    SELECT (SELECT count(*) FROM released), (SELECT count(*) FROM run_cases WHERE run_id = $1)
+                    """,
+                    connection,
+                    transaction);
+                release.Parameters.Add(Parameter(runId, NpgsqlDbType.Text));
+                await using var reader = await release.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                return (true, (int)reader.GetInt64(0), (int)reader.GetInt64(1));
+            },
+            cancellationToken).ConfigureAwait(false);
+        var state = await GetRunStateAsync(runId, cancellationToken).ConfigureAwait(false);
+        return new CancelOutcome(state?.Run, cancelled, released, cancelled ? stored : state?.Done ?? 0);
+    }
+
     public async ValueTask<DistributedRunState?> GetRunStateAsync(string runId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runId);
@@ -277,14 +354,14 @@ public sealed partial class PostgresStore : IRunQueue
         await ReadAsync(
             """
             SELECT w.worker, w.concurrency, extract(epoch FROM clock_timestamp() - w.heartbeat)::double precision, w.lease_ms, w.stopped IS NOT NULL,
-                coalesce(t.done, 0), coalesce(t.calls, 0), coalesce(t.cache_hits, 0), coalesce(t.errors, 0), coalesce(t.discarded, 0)
+                coalesce(t.done, 0), coalesce(t.calls, 0), coalesce(t.cache_hits, 0), coalesce(t.errors, 0), coalesce(t.discarded, 0), coalesce(t.retries, 0)
             FROM run_workers w LEFT JOIN run_worker_totals t ON t.worker = w.worker AND t.run_id = $1
             WHERE t.run_id IS NOT NULL OR EXISTS (SELECT 1 FROM run_queue q WHERE q.worker = w.worker AND q.state = 1 AND q.run_id = $1)
             ORDER BY w.worker
             """,
             r => workers.Add(new WorkerState(
                 r.GetString(0), r.GetInt32(1), TimeSpan.FromSeconds(Math.Max(0, r.GetDouble(2))), TimeSpan.FromMilliseconds(r.GetInt64(3)), r.GetBoolean(4),
-                r.GetInt32(5), r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetInt32(9))),
+                r.GetInt32(5), r.GetInt32(6), r.GetInt32(7), r.GetInt32(8), r.GetInt32(9), r.GetInt32(10))),
             cancellationToken,
             Parameter(runId, NpgsqlDbType.Text)).ConfigureAwait(false);
         var recent = new List<(string, string)>();

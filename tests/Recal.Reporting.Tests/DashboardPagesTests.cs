@@ -150,6 +150,22 @@ public sealed class DashboardPagesTests
         html.Should().NotContain(Payload).And.Contain("&lt;script&gt;");
     }
 
+    [Fact]
+    public void The_runs_view_shows_a_capped_runs_cap_and_retries_and_lists_a_cancelled_run_as_cancelled()
+    {
+        // Given a distributed run capped at four cases in flight whose workers retried three calls, and a cancelled run
+        var capped = Distributed() with { Settings = new Storage.DistributedRunSettings(true, false, null, 0.05, MaxInFlight: 4) };
+        capped = capped with { Workers = [capped.Workers[0] with { Retries = 2 }, capped.Workers[1] with { Retries = 1 }] };
+        RunInfo[] runs = [new("run-3", "demo", "baseline", "{}", "v1", PoolSet.Of([Pool.Gold]), 10, null, Monday, Monday.AddMinutes(1), RunStatus.Cancelled)];
+
+        // When the runs view is rendered
+        var html = DashboardPages.Runs("demo", runs, "s-42", [capped]);
+
+        // Then the progress names the cap and the retries, and the cancelled run's status is cancelled
+        html.Should().Contain("5/10 done, 2 leased (at most 4 in flight), 3 queued").And.Contain("errors 1, 3 retries, 2 case(s) reclaimed");
+        html.Should().Contain("data-label=\"status\">cancelled</td>");
+    }
+
     private static Storage.DistributedRunState Distributed() =>
         new(new RunInfo("run-2", "demo", "baseline", "{}", "v1", PoolSet.Of([Pool.Gold]), 10, null, Monday, null, RunStatus.Running),
             new Storage.DistributedRunSettings(true, false, null, 0.05), 3, 2, 5, 3, 1, 2,

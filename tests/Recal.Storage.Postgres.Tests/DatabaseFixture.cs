@@ -1,4 +1,5 @@
 using Recal.Testing;
+using Xunit;
 
 namespace Recal.Storage.Postgres.Tests;
 
@@ -25,6 +26,14 @@ public sealed class DatabaseFixture : IAsyncDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>A fresh store in the class's database, emptied first (what each contract test opens).</summary>
+    public async Task<IRecalStore> OpenEmptyStoreAsync()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var database = await EmptyAsync(token);
+        return await PostgresStore.OpenAsync(database.ConnectionString, "postgres://test/" + database.Name, token);
     }
 
     public async ValueTask DisposeAsync()

@@ -96,7 +96,7 @@ public sealed class DistributedRunTests(DatabaseFixture fixture) : IClassFixture
         workers.Sum(w => w.Done).Should().Be(60);
 
         // And a result the dead worker sends late is discarded: the case keeps its first result
-        var late = await submitter.CompleteCasesAsync(run.Id, "gone:1:dead", [Record(held[0].CaseId, "late")], Token);
+        var late = await submitter.CompleteCasesAsync(run.Id, "gone:1:dead", [Record(held[0].CaseId, "late")], cancellationToken: Token);
         late.Should().Be(new CaseCompletion(0, 1, null));
         (await submitter.GetRunCasesAsync(run.Id, Token)).Single(r => r.CaseId == held[0].CaseId).Output.Should().NotBe("late");
         (await submitter.GetRunAsync(run.Id, Token))!.Status.Should().Be(RunStatus.Completed);
@@ -149,7 +149,7 @@ public sealed class DistributedRunTests(DatabaseFixture fixture) : IClassFixture
 
         // When they all claim ten cases at the same time, then write their results at the same time
         var claims = await Task.WhenAll(stores.Select((s, i) => s.ClaimCasesAsync($"w:{i}:x", [run.Id], 10, ShortLease, Token).AsTask()));
-        var completions = await Task.WhenAll(stores.Select((s, i) => s.CompleteCasesAsync(run.Id, $"w:{i}:x", [.. claims[i].Select(c => Record(c.CaseId, "ok"))], Token).AsTask()));
+        var completions = await Task.WhenAll(stores.Select((s, i) => s.CompleteCasesAsync(run.Id, $"w:{i}:x", [.. claims[i].Select(c => Record(c.CaseId, "ok"))], cancellationToken: Token).AsTask()));
 
         // Then the claims cover every case once, and exactly one write finished the run
         claims.SelectMany(c => c).Select(c => c.CaseId).Should().OnlyHaveUniqueItems().And.HaveCount(80);
@@ -168,7 +168,7 @@ public sealed class DistributedRunTests(DatabaseFixture fixture) : IClassFixture
         var claimed = await submitter.ClaimCasesAsync("w:1:x", [run.Id], 10, ShortLease, Token);
 
         // When every result is written
-        var completion = await submitter.CompleteCasesAsync(run.Id, "w:1:x", [.. claimed.Select((c, i) => Record(c.CaseId, "ok") with { Error = i < 2 ? "boom" : null, Passed = i >= 2 })], Token);
+        var completion = await submitter.CompleteCasesAsync(run.Id, "w:1:x", [.. claimed.Select((c, i) => Record(c.CaseId, "ok") with { Error = i < 2 ? "boom" : null, Passed = i >= 2 })], cancellationToken: Token);
 
         // Then the run is degraded, as EvalRunner.Summarize says of the same results
         completion.Finished.Should().Be(RunStatus.Degraded);

@@ -10,7 +10,7 @@ namespace Recal.Testing;
 /// disposed. It passes the store contract suite (<see cref="StoreContract"/>), so it stands in for SQLite where a test
 /// needs a store and not a file, and shows what a second store must do.
 /// </summary>
-public sealed class InMemoryStore : IRecalStore
+public sealed partial class InMemoryStore : IRecalStore
 {
     /// <summary>The version of what this store keeps: there is nothing to migrate.</summary>
     public const int FormatVersion = 1;

@@ -142,6 +142,11 @@ internal static class DecisionCommands
         {
             context.Error.MarkupLine($"[yellow]warning[/]: run {Markup.Escape(run.Id)} is unfinished; only its stored cases are compared ([blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes it).");
         }
+
+        foreach (var run in runs.Where(r => r.Status is RunStatus.Cancelled))
+        {
+            context.Error.MarkupLine($"[yellow]warning[/]: run {Markup.Escape(run.Id)} was cancelled (a partial run); only its stored cases are compared.");
+        }
     }
 
     private sealed record Loaded(EvalProject Project, IRecalStore Store, RunInfo Baseline, IReadOnlyList<RunCaseRecord> BaselineResults, RunInfo Candidate, IReadOnlyList<RunCaseRecord> CandidateResults);

@@ -67,6 +67,10 @@ internal static class ReportCommand
             {
                 context.Error.MarkupLine($"[yellow]warning[/]: the run is unfinished ({results.Count:N0} of {run.Total:N0} cases); [blue]recal run --resume {Markup.Escape(run.Id)}[/] finishes it.");
             }
+            else if (run.Status is RunStatus.Cancelled)
+            {
+                context.Error.MarkupLine($"[yellow]warning[/]: the run was cancelled: a partial run, {results.Count:N0} of {run.Total:N0} cases have results and every figure covers those only; start a new run for the rest.");
+            }
 
             foreach (var (option, render) in new (Option<FileInfo?> Option, Func<RunReport, string> Render)[] { (json, RunReportWriters.ToJson), (markdown, RunReportWriters.ToMarkdown), (html, r => RunReportWriters.ToHtml(r, project.Policy.Alarms)) })
             {

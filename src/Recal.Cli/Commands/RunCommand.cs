@@ -19,7 +19,7 @@ internal static class RunCommand
     {
         var target = new Option<string?>("--target", "-t") { Description = "Which target of recal.yaml to run (default: the only one, or the first)", HelpName = "name" };
         var pools = EnumOptions.Many<Pool>("--pool", "Which pools to run (default: gold); repeat for several");
-        var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Cases in flight at once (default: the target's, then run.concurrency)", HelpName = "n" };
+        var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Cases in flight at once (default: the target's, then run.concurrency); with --distributed, the run's cap on cases in flight across all its workers (default: no cap beyond each worker's --concurrency)", HelpName = "n" };
         var rpm = new Option<double?>("--rpm") { Description = "At most this many target calls per minute", HelpName = "n" };
         var noCache = new Option<bool>("--no-cache") { Description = "Call the target and judges even when the response cache holds an answer" };
         var noJudge = new Option<bool>("--no-judge") { Description = "Score without the judge ensemble" };
@@ -35,10 +35,11 @@ internal static class RunCommand
         var distributed = new Option<bool>("--distributed") { Description = "Queue the cases in the store (PostgreSQL) for recal worker processes on any machine, and return" };
         var wait = new Option<bool>("--wait") { Description = "With --distributed: watch the run until its workers finish it" };
         var attach = new Option<string?>("--attach") { Description = "Show a distributed run's progress (cases done, leased, queued; workers; errors) until it finishes", HelpName = "run" };
+        var cancel = new Option<string?>("--cancel") { Description = "Cancel a distributed run: its workers stop claiming its cases, the results stored are kept (a partial run)", HelpName = "run" };
         var maxErrors = new Option<double?>("--max-error-share") { Description = "Above this share of errored cases the run is degraded (exit code 3); default run.max_error_share", HelpName = "share" };
 
         var command = new Command("run", "Run a target over the eval set: bounded concurrency, retries, response cache, resumable; exit code 3 when degraded");
-        foreach (var option in new Option[] { target, pools, concurrency, rpm, noCache, noJudge, limit, resume, distributed, wait, attach, maxErrors, keyFile, unseal })
+        foreach (var option in new Option[] { target, pools, concurrency, rpm, noCache, noJudge, limit, resume, distributed, wait, attach, cancel, maxErrors, keyFile, unseal })
         {
             command.Options.Add(option);
         }
@@ -68,10 +69,17 @@ internal static class RunCommand
                 Distributed = parse.GetValue(distributed),
                 Wait = parse.GetValue(wait),
                 Attach = parse.GetValue(attach),
+                Cancel = parse.GetValue(cancel),
             };
-            if (request is { Distributed: false, Wait: true } || (request.Attach is not null && (request.Distributed || request.Resume)))
+            if (request is { Distributed: false, Wait: true } || ((request.Attach ?? request.Cancel) is not null && (request.Distributed || request.Resume || request.Attach is not null == request.Cancel is not null)))
             {
-                context.Error.MarkupLine("[red]error[/]: --wait goes with --distributed, and --attach RUN stands alone (it watches a run already queued).");
+                context.Error.MarkupLine("[red]error[/]: --wait goes with --distributed, and --attach RUN and --cancel RUN each stand alone (they act on a run already queued).");
+                return ExitCodes.CannotRun;
+            }
+
+            if (request.Concurrency is < 1)
+            {
+                context.Error.MarkupLine("[red]error[/]: --concurrency takes a positive number of cases.");
                 return ExitCodes.CannotRun;
             }
 
@@ -83,8 +91,9 @@ internal static class RunCommand
     private static async Task<int> ExecuteAsync(CliContext context, EvalProject project, RunRequest request, CancellationToken cancellationToken)
     {
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
-        var queue = request.Distributed || request.Attach is not null ? DistributedRunCommand.QueueOf(context, project, store) : null;
-        if (queue is null && (request.Distributed || request.Attach is not null))
+        var queued = request.Distributed || request.Attach is not null || request.Cancel is not null;
+        var queue = queued ? DistributedRunCommand.QueueOf(context, project, store) : null;
+        if (queue is null && queued)
         {
             return ExitCodes.CannotRun;
         }
@@ -92,6 +101,11 @@ internal static class RunCommand
         if (request.Attach is { } attached)
         {
             return await DistributedRunCommand.AttachAsync(context, store, queue!, attached, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (request.Cancel is { } cancelled)
+        {
+            return await DistributedRunCommand.CancelAsync(context, project, queue!, cancelled, cancellationToken).ConfigureAwait(false);
         }
 
         var redactor = SecretRedactor.For(project.Settings);
@@ -115,6 +129,12 @@ internal static class RunCommand
             if (found.Status is RunStatus.Completed or RunStatus.Degraded)
             {
                 context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} already finished ({found.Status.ToString().ToLowerInvariant()}); [blue]recal report {Markup.Escape(found.Id)}[/] shows it.");
+                return ExitCodes.CannotRun;
+            }
+
+            if (found.Status is RunStatus.Cancelled)
+            {
+                context.Error.MarkupLine($"[red]error[/]: run {Markup.Escape(found.Id)} was cancelled (a partial run, kept as it is); start a new run for its cases.");
                 return ExitCodes.CannotRun;
             }
 
@@ -151,12 +171,9 @@ internal static class RunCommand
                 return ExitCodes.CannotRun;
             }
 
-            if (queue is not null && request.Pools.Contains(Pool.Holdout) && Lifecycle.HoldoutSeal.ReadRecord(project.Root) is not null)
-            {
-                context.Error.MarkupLine("[red]error[/]: a distributed run cannot cover the sealed holdout yet (its workers would each need the key); run the holdout with a local [blue]recal run[/].");
-                return ExitCodes.CannotRun;
-            }
-
+            // A distributed run opens the sealed holdout here as a local run does (the key, the commitment, the date), so it
+            // is refused where a local run is; its workers then open it again with their own keys (WorkerSessions).
+            var seal = request.Pools.Contains(Pool.Holdout) ? Lifecycle.HoldoutSeal.ReadRecord(project.Root) : null;
             if (WithHoldout(context, project, request.Pools, request) is not { } opened)
             {
                 return ExitCodes.CannotRun;
@@ -176,8 +193,11 @@ internal static class RunCommand
                 PoolSet.Of(request.Pools), cases.Count, judges, started, null, RunStatus.Running);
             if (queue is not null)
             {
-                var distributed = new DistributedRunSettings(!request.NoCache, judges is not null, request.Rpm, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare);
-                return await DistributedRunCommand.SubmitAsync(context, store, queue, run, cases, distributed, request.Wait, cancellationToken).ConfigureAwait(false);
+                var distributed = new DistributedRunSettings(!request.NoCache, judges is not null, request.Rpm, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare, request.Concurrency)
+                {
+                    Holdout = seal is null ? null : new SealedHoldoutUse(seal.Commitment, request.Unseal),
+                };
+                return await DistributedRunCommand.SubmitAsync(context, project, store, queue, run, cases, distributed, request.Wait, cancellationToken).ConfigureAwait(false);
             }
 
             await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
@@ -341,7 +361,9 @@ internal static class RunCommand
     {
         var console = context.Out;
         var (lower, upper) = summary.Passed + summary.Failed == 0 ? (double.NaN, double.NaN) : Proportion.WilsonInterval(summary.Passed, summary.Passed + summary.Failed);
-        var status = summary.Degraded ? "[red]degraded[/]" : "[green]completed[/]";
+        var status = summary.Run.Status is RunStatus.Cancelled
+            ? $"[yellow]cancelled[/] (a partial run: {summary.Done:N0} of {summary.Run.Total:N0} case(s) have results)"
+            : summary.Degraded ? "[red]degraded[/]" : "[green]completed[/]";
         console.MarkupLine($"Run [bold]{Markup.Escape(summary.Run.Id)}[/] {status} in {elapsed.TotalSeconds:0.0} s.");
         var table = new Table().Border(TableBorder.Simple).HideHeaders();
         table.AddColumns("what", "value");
@@ -376,6 +398,8 @@ internal static class RunCommand
         public bool Wait { get; init; }
 
         public string? Attach { get; init; }
+
+        public string? Cancel { get; init; }
     }
 
     /// <summary>The project with its sealed holdout opened, when the run asks for the holdout and it is sealed.</summary>

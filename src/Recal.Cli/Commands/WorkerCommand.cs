@@ -14,9 +14,10 @@ internal static class WorkerCommand
         var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Cases in flight at once (default run.concurrency)", HelpName = "n" };
         var once = new Option<bool>("--once") { Description = "Exit when no distributed run of the project is open, instead of waiting for the next" };
         var lease = new Option<double>("--lease") { Description = "Seconds a claimed case stays leased without a heartbeat: how soon a killed worker's cases go to others", DefaultValueFactory = _ => 30, HelpName = "seconds" };
-        var poll = new Option<double>("--poll") { Description = "Seconds between looks for work when there is none", DefaultValueFactory = _ => 1, HelpName = "seconds" };
+        var poll = new Option<double>("--poll") { Description = "Seconds between looks for work when there is none, and for runs cancelled or finished elsewhere", DefaultValueFactory = _ => 1, HelpName = "seconds" };
+        var keyFile = HoldoutCommand.KeyFileOption();
         var command = new Command("worker", "Work on the project's distributed runs (recal run --distributed): claim cases from the store, run and score them, store each result once");
-        foreach (var option in new Option[] { concurrency, once, lease, poll })
+        foreach (var option in new Option[] { concurrency, once, lease, poll, keyFile })
         {
             command.Options.Add(option);
         }
@@ -48,12 +49,13 @@ internal static class WorkerCommand
                 Poll = TimeSpan.FromSeconds(pollSeconds),
                 Once = parse.GetValue(once),
             };
-            var worker = new DistributedWorker(queue, project.Settings.Name, WorkerSessions.For(project, store, queue, options.Concurrency), options, context.Logger);
+            var worker = new DistributedWorker(queue, project.Settings.Name, WorkerSessions.For(context, project, store, queue, options.Concurrency, parse.GetValue(keyFile)), options, context.Logger);
             context.Error.MarkupLine($"Worker [bold]{Markup.Escape(worker.Name)}[/] on {Markup.Escape(project.Settings.Store.Display)}: concurrency {options.Concurrency}, lease {leaseSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s{(options.Once ? ", until no run is open" : string.Empty)}.");
             var events = new SynchronousProgress<WorkerEvent>(e => context.Error.MarkupLine(e.Kind switch
             {
                 WorkerEventKind.Joined => $"Joined run [bold]{Markup.Escape(e.RunId)}[/].",
                 WorkerEventKind.Skipped => $"[yellow]warning[/]: skipping run {Markup.Escape(e.RunId)}: {Markup.Escape(e.Detail ?? string.Empty)}.",
+                WorkerEventKind.Left => $"Left run [bold]{Markup.Escape(e.RunId)}[/] ({Markup.Escape(e.Detail ?? string.Empty)}): no more of its cases start here; its target and judges are freed once those in flight are scored.",
                 _ => $"Run [bold]{Markup.Escape(e.RunId)}[/] finished ({Markup.Escape(e.Detail ?? string.Empty)}): this worker wrote its last case.",
             }));
             try

@@ -10,8 +10,10 @@ using Recal.Storage;
 
 namespace Recal.Running;
 
-/// <summary>What a worker executes one run's cases with, built by the host for each run it joins (the host owns <paramref name="Resources"/>).</summary>
+/// <summary>What a worker executes one run's cases with, built by the host for each run it joins.</summary>
 /// <param name="Cases">The worker's own copy of the run's cases, by id.</param>
+/// <param name="Resources">What the target and judges hold (HTTP clients, processes): disposed by the worker once the run is finished or cancelled and its last case here is scored, or when the worker stops.</param>
+/// <param name="Retries">The retries of calls the target and judges made so far (a local run's count), reported with each write.</param>
 public sealed record WorkerRunSession(
     IReadOnlyDictionary<string, EvalCase> Cases,
     ITarget Target,
@@ -19,7 +21,8 @@ public sealed record WorkerRunSession(
     JudgePanel? Judges,
     TokenPrice? Price,
     RunOptions Options,
-    IAsyncDisposable? Resources = null);
+    IAsyncDisposable? Resources = null,
+    Func<int>? Retries = null);
 
 /// <summary>Builds a worker's session for a run, or says why this worker cannot run it (its project differs, a key is missing).</summary>
 public delegate Task<(WorkerRunSession? Session, string? Problem)> WorkerSessionFactory(RunInfo run, DistributedRunSettings settings, CancellationToken cancellationToken);
@@ -33,6 +36,13 @@ public sealed record WorkerOptions(int Concurrency = 8)
 
     /// <summary>How often an idle worker looks for work (and for new runs).</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a group commit of results waits for more after its first (docs/performance.md#distributed-runs): a few
+    /// cases per transaction instead of one, at the cost of holding their leases that much longer (the worker holds three
+    /// times its concurrency, so its calls do not wait). Zero commits as soon as the previous commit is done.
+    /// </summary>
+    public TimeSpan CommitLinger { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Stop once no distributed run of the project is open, instead of waiting for the next.</summary>
     public bool Once { get; init; }
@@ -51,6 +61,12 @@ public enum WorkerEventKind
 
     /// <summary>This worker wrote the run's last case and finished it (<see cref="WorkerEvent.Detail"/>: its status).</summary>
     Finished,
+
+    /// <summary>
+    /// The run is no longer open (<see cref="WorkerEvent.Detail"/>: its status, e.g. cancelled): the worker starts no more
+    /// of its cases and, once those in flight are scored, frees its target and judges.
+    /// </summary>
+    Left,
 }
 
 public sealed record WorkerEvent(WorkerEventKind Kind, string RunId, string? Detail = null);
@@ -69,7 +85,7 @@ public sealed record WorkerSummary(string Worker, int Done, int Calls, int Cache
 public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSessionFactory sessions, WorkerOptions options, ILogger? logger = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
-    private readonly Dictionary<string, WorkerRunSession> _joined = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JoinedRun> _joined = new(StringComparer.Ordinal);
     private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RunCaseWriter> _writers = new(StringComparer.Ordinal);
     private int _done, _calls, _hits, _errors, _discarded, _finished, _held;
@@ -89,10 +105,10 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
         var capacity = concurrency * 3;
         // Not disposed: the last commits release their slots after the worker has returned.
         var slots = new SemaphoreSlim(capacity, capacity);
-        var work = Channel.CreateUnbounded<(string RunId, WorkerRunSession Session, EvalCase Case)>(new UnboundedChannelOptions { SingleWriter = true });
+        var work = Channel.CreateUnbounded<(JoinedRun Run, EvalCase Case)>(new UnboundedChannelOptions { SingleWriter = true });
         await queue.HeartbeatAsync(options.Name, concurrency, options.Lease, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var heartbeat = HeartbeatAsync(concurrency, stop.Token);
+        var heartbeat = Task.WhenAll(HeartbeatAsync(concurrency, stop.Token), WatchRunsAsync(events, stop.Token));
         var producer = Task.Run(() => ClaimAsync(work.Writer, slots, concurrency, capacity, events, stop.Token), CancellationToken.None);
         try
         {
@@ -101,9 +117,27 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
                 new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = stop.Token },
                 async (item, token) =>
                 {
+                    if (!item.Run.TryEnter())
+                    {
+                        // The run was closed after this case was claimed: cancelled (the cancel took its lease back) or
+                        // finished by another worker (which wrote this case first). Nothing to call.
+                        Interlocked.Decrement(ref _held);
+                        slots.Release();
+                        return;
+                    }
+
                     // The call's slot is free once the case is scored; its lease is given back once its result has
                     // committed. A result lost before that (a kill) is the case of a lease that expires: claimed again.
-                    var stored = await ExecuteAsync(item.RunId, item.Session, item.Case, events, token).ConfigureAwait(false);
+                    Task stored;
+                    try
+                    {
+                        stored = await ExecuteAsync(item.Run, item.Case, events, token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await item.Run.ExitAsync().ConfigureAwait(false);
+                    }
+
                     _ = stored.ContinueWith(
                         write =>
                         {
@@ -138,7 +172,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
     }
 
     /// <summary>Claims a batch whenever a concurrency's worth of the leases it may hold is free, so the cases in flight never wait on the store.</summary>
-    private async Task ClaimAsync(ChannelWriter<(string, WorkerRunSession, EvalCase)> work, SemaphoreSlim slots, int concurrency, int capacity, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
+    private async Task ClaimAsync(ChannelWriter<(JoinedRun, EvalCase)> work, SemaphoreSlim slots, int concurrency, int capacity, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
     {
         try
         {
@@ -192,11 +226,11 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
 
                 foreach (var item in claimed)
                 {
-                    var session = _joined[item.RunId];
-                    var evalCase = session.Cases.TryGetValue(item.CaseId, out var found) ? found
+                    var joined = _joined[item.RunId];
+                    var evalCase = joined.Session.Cases.TryGetValue(item.CaseId, out var found) ? found
                         : throw new InvalidOperationException($"run {item.RunId} queued case '{item.CaseId}', which this worker's project does not have although its suite version matched");
                     Interlocked.Increment(ref _held);
-                    work.TryWrite((item.RunId, session, evalCase));
+                    work.TryWrite((joined, evalCase));
                 }
 
                 if (claimed.Count == 0)
@@ -228,7 +262,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
                 continue;
             }
 
-            if (!_joined.ContainsKey(run.Id))
+            if (!_joined.TryGetValue(run.Id, out var joined))
             {
                 var (session, problem) = await sessions(run, settings, cancellationToken).ConfigureAwait(false);
                 if (session is null)
@@ -238,19 +272,68 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
                     continue;
                 }
 
-                _joined[run.Id] = session;
+                _joined[run.Id] = joined = new JoinedRun(run.Id, session);
                 events?.Report(new WorkerEvent(WorkerEventKind.Joined, run.Id));
             }
 
-            runnable.Add(run.Id);
+            if (!joined.IsClosed)
+            {
+                runnable.Add(run.Id);
+            }
         }
 
         return runnable;
     }
 
-    /// <summary>Runs and scores the case; returns its result's write, complete once committed.</summary>
-    private async Task<Task> ExecuteAsync(string runId, WorkerRunSession session, EvalCase evalCase, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every poll, the runs this worker joined that are no longer open (cancelled, or finished by another worker): no more
+    /// of their cases start here, and their target and judges are freed once the cases in flight are scored.
+    /// </summary>
+    private async Task WatchRunsAsync(IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
     {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(options.Poll, cancellationToken).ConfigureAwait(false);
+                if (_joined.Values.All(j => j.IsClosed))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var open = (await queue.GetOpenRunsAsync(project, cancellationToken).ConfigureAwait(false)).Select(r => r.Run.Id).ToHashSet(StringComparer.Ordinal);
+                    foreach (var joined in _joined.Values.Where(j => !j.IsClosed && !open.Contains(j.RunId)))
+                    {
+                        var state = await queue.GetRunStateAsync(joined.RunId, cancellationToken).ConfigureAwait(false);
+                        await LeaveAsync(joined, state?.Run.Status ?? RunStatus.Cancelled, events).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    // Looked at again on the next poll; the store's failure shows in the claims and writes too.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+    }
+
+    private async Task LeaveAsync(JoinedRun joined, RunStatus status, IProgress<WorkerEvent>? events)
+    {
+        if (await joined.CloseAsync().ConfigureAwait(false))
+        {
+            events?.Report(new WorkerEvent(WorkerEventKind.Left, joined.RunId, status.ToString().ToLowerInvariant()));
+        }
+    }
+
+    /// <summary>Runs and scores the case; returns its result's write, complete once committed.</summary>
+    private async Task<Task> ExecuteAsync(JoinedRun joined, EvalCase evalCase, IProgress<WorkerEvent>? events, CancellationToken cancellationToken)
+    {
+        var (runId, session) = (joined.RunId, joined.Session);
         var result = await RunExecutor.ScoreCaseAsync(evalCase, session.Target.InvokeAsync, session.Scorers, session.Judges, runId, cancellationToken).ConfigureAwait(false);
         var (call, hit) = EvalRunner.HowAnswered(result);
         if (call)
@@ -268,14 +351,18 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
             RecalLog.CaseFailed(_logger, runId, evalCase.Id, error);
         }
 
-        var writer = _writers.GetOrAdd(runId, id => new RunCaseWriter(batch => CompleteAsync(id, batch, events)));
+        var writer = _writers.GetOrAdd(runId, _ => new RunCaseWriter(batch => CompleteAsync(joined, batch, events), options.CommitLinger));
         return writer.AddAsync(record);
     }
 
-    private async Task CompleteAsync(string runId, IReadOnlyList<RunCaseRecord> batch, IProgress<WorkerEvent>? events)
+    private async Task CompleteAsync(JoinedRun joined, IReadOnlyList<RunCaseRecord> batch, IProgress<WorkerEvent>? events)
     {
-        // Stored whatever happens to the worker's token: a completed call is never lost to a stop.
-        var completion = await queue.CompleteCasesAsync(runId, options.Name, batch, CancellationToken.None).ConfigureAwait(false);
+        // Stored whatever happens to the worker's token: a completed call is never lost to a stop. The retries are those
+        // made since the last write (this run's writes come one at a time), the batch's among them.
+        var runId = joined.RunId;
+        var retries = joined.Session.Retries?.Invoke() ?? 0;
+        var completion = await queue.CompleteCasesAsync(runId, options.Name, batch, retries - joined.ReportedRetries, CancellationToken.None).ConfigureAwait(false);
+        joined.ReportedRetries = retries;
         Interlocked.Add(ref _done, completion.Written);
         Interlocked.Add(ref _discarded, completion.Discarded);
         Interlocked.Add(ref _errors, batch.Count(r => r.Error is not null));
@@ -283,6 +370,7 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
         {
             Interlocked.Increment(ref _finished);
             events?.Report(new WorkerEvent(WorkerEventKind.Finished, runId, status.ToString().ToLowerInvariant()));
+            await joined.CloseAsync().ConfigureAwait(false);
         }
     }
 
@@ -336,17 +424,99 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
             failure ??= e;
         }
 
-        foreach (var session in _joined.Values)
+        foreach (var joined in _joined.Values)
         {
-            if (session.Resources is { } resources)
-            {
-                await resources.DisposeAsync().ConfigureAwait(false);
-            }
+            await joined.CloseAsync().ConfigureAwait(false);
         }
 
         if (failure is not null && producer.Exception is null)
         {
             throw failure;
+        }
+    }
+
+    /// <summary>
+    /// A run this worker joined: its session, the cases of it being executed here, and whether it is closed (no longer
+    /// open in the store, or the worker stopping). Its resources are disposed once, when it is closed and no case of it
+    /// is executing.
+    /// </summary>
+    private sealed class JoinedRun(string runId, WorkerRunSession session)
+    {
+        private readonly Lock _lock = new();
+        private int _active;
+        private bool _closed, _disposed;
+
+        public string RunId { get; } = runId;
+
+        public WorkerRunSession Session { get; } = session;
+
+        /// <summary>The retries already written with this run's results (read and set by its one writer).</summary>
+        public int ReportedRetries { get; set; }
+
+        public bool IsClosed
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _closed;
+                }
+            }
+        }
+
+        /// <summary>A case starts executing; false once the run is closed.</summary>
+        public bool TryEnter()
+        {
+            lock (_lock)
+            {
+                if (_closed)
+                {
+                    return false;
+                }
+
+                _active++;
+                return true;
+            }
+        }
+
+        /// <summary>A case has been scored; the last one of a closed run frees its resources.</summary>
+        public ValueTask ExitAsync()
+        {
+            lock (_lock)
+            {
+                _active--;
+            }
+
+            return DisposeIfDoneAsync();
+        }
+
+        /// <summary>Closes the run; true when this call closed it.</summary>
+        public async ValueTask<bool> CloseAsync()
+        {
+            bool first;
+            lock (_lock)
+            {
+                first = !_closed;
+                _closed = true;
+            }
+
+            await DisposeIfDoneAsync().ConfigureAwait(false);
+            return first;
+        }
+
+        private ValueTask DisposeIfDoneAsync()
+        {
+            lock (_lock)
+            {
+                if (!_closed || _active > 0 || _disposed)
+                {
+                    return ValueTask.CompletedTask;
+                }
+
+                _disposed = true;
+            }
+
+            return Session.Resources?.DisposeAsync() ?? ValueTask.CompletedTask;
         }
     }
 }

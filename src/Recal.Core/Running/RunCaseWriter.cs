@@ -16,6 +16,7 @@ internal sealed class RunCaseWriter
         Channel.CreateUnbounded<(RunCaseRecord, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
 
     private readonly Func<IReadOnlyList<RunCaseRecord>, Task> _write;
+    private readonly TimeSpan _linger;
     private readonly Task _writer;
 
     public RunCaseWriter(IRecalStore store, string runId)
@@ -24,9 +25,11 @@ internal sealed class RunCaseWriter
     }
 
     /// <summary>A writer that stores each batch with <paramref name="write"/> (a worker's: results of a distributed run).</summary>
-    public RunCaseWriter(Func<IReadOnlyList<RunCaseRecord>, Task> write)
+    /// <param name="linger">How long a batch waits for more results after its first arrives: fewer, larger transactions where a result's commit may wait (a worker's lease, not its call slot, waits for it).</param>
+    public RunCaseWriter(Func<IReadOnlyList<RunCaseRecord>, Task> write, TimeSpan linger = default)
     {
         _write = write;
+        _linger = linger;
         _writer = Task.Run(WriteAsync);
     }
 
@@ -58,6 +61,11 @@ internal sealed class RunCaseWriter
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                if (_linger > TimeSpan.Zero)
+                {
+                    await Task.Delay(_linger).ConfigureAwait(false);
+                }
+
                 while (batch.Count < MaxBatch && reader.TryRead(out var item))
                 {
                     batch.Add(item);

@@ -17,6 +17,12 @@ public enum RunStatus
 
     /// <summary>Every case has a result but errors exceeded the allowed share.</summary>
     Degraded,
+
+    /// <summary>
+    /// A distributed run stopped for good by <c>recal run --cancel</c>: the results stored are kept (a partial run), the
+    /// cases without one are never run; not resumable.
+    /// </summary>
+    Cancelled,
 }
 
 /// <summary>A stored run: what ran, against which suite, and how it ended.</summary>

@@ -7,7 +7,28 @@ namespace Recal.Storage;
 /// <param name="UseJudges">Score with the project's judge ensemble (false: <c>--no-judge</c>, or no judge configured).</param>
 /// <param name="RequestsPerMinute">The target's limit for this run (<c>--rpm</c>), null for the target's own setting.</param>
 /// <param name="MaxErrorShare">Above this share of errored cases the finished run is degraded.</param>
-public sealed record DistributedRunSettings(bool UseCache, bool UseJudges, double? RequestsPerMinute, double MaxErrorShare);
+/// <param name="MaxInFlight">
+/// The run's cap on cases leased at once across all its workers (<c>recal run --distributed --concurrency N</c>), so on
+/// calls in flight to its target; null for no cap beyond each worker's own concurrency.
+/// </param>
+/// <param name="Holdout">How the run opens the sealed holdout, when it covers it; null when it does not.</param>
+public sealed record DistributedRunSettings(bool UseCache, bool UseJudges, double? RequestsPerMinute, double MaxErrorShare, int? MaxInFlight = null, SealedHoldoutUse? Holdout = null);
+
+/// <summary>
+/// A distributed run over the sealed holdout (docs/running.md#the-sealed-holdout): each worker opens it in memory with its
+/// own key, only if the seal still has the commitment the submitter verified, and before its sealed-until date only when
+/// the submitter opened it early (<c>--unseal</c>, with the key). The store holds case ids only, never a holdout input.
+/// </summary>
+/// <param name="Commitment">The seal's SHA-256 commitment the submitter opened and verified.</param>
+/// <param name="Early">The submitter opened it before its sealed-until date with <c>--unseal</c>.</param>
+public sealed record SealedHoldoutUse(string Commitment, bool Early);
+
+/// <summary>What <see cref="IRunQueue.CancelRunAsync"/> found and did.</summary>
+/// <param name="Run">The run as it is now (status cancelled when this or an earlier cancel stopped it); null when no distributed run has the id.</param>
+/// <param name="Cancelled">This call cancelled it; false when it was cancelled already or had finished.</param>
+/// <param name="Released">Leased cases taken back from their workers by this call.</param>
+/// <param name="Stored">Cases with a stored result when the run was cancelled (kept: the partial run).</param>
+public sealed record CancelOutcome(RunInfo? Run, bool Cancelled, int Released, int Stored);
 
 /// <summary>A case a worker claimed: its run, its id, and how many times it has been claimed (2 or more: reclaimed).</summary>
 public sealed record ClaimedCase(string RunId, string CaseId, int Claims);
@@ -22,7 +43,8 @@ public sealed record CaseCompletion(int Written, int Discarded, RunStatus? Finis
 /// <param name="Worker">The worker's name, <c>host:pid:nonce</c>.</param>
 /// <param name="HeartbeatAge">Since its last heartbeat, by the store's clock; a worker silent for longer than its lease has stopped or been killed.</param>
 /// <param name="Stopped">It said goodbye (its leased cases went back to the queue).</param>
-public sealed record WorkerState(string Worker, int Concurrency, TimeSpan HeartbeatAge, TimeSpan Lease, bool Stopped, int Done, int Calls, int CacheHits, int Errors, int Discarded);
+/// <param name="Retries">Retries of target and judge calls (as a local run counts them) in this worker's results of the run.</param>
+public sealed record WorkerState(string Worker, int Concurrency, TimeSpan HeartbeatAge, TimeSpan Lease, bool Stopped, int Done, int Calls, int CacheHits, int Errors, int Discarded, int Retries = 0);
 
 /// <summary>A distributed run's progress, read from the store in one go.</summary>
 /// <param name="Reclaimed">Cases claimed more than once: their first worker stopped, was killed or lost its lease while they were in flight, so their call may have reached the endpoint twice.</param>
@@ -42,6 +64,9 @@ public sealed record DistributedRunState(
     public int Total => Queued + Leased + Done;
 
     public bool IsFinished => Run.Status is not RunStatus.Running;
+
+    /// <summary>Retries of calls made by every worker of the run, as <c>recal run</c> counts a local run's.</summary>
+    public int Retries => Workers.Sum(w => w.Retries);
 }
 
 /// <summary>
@@ -59,8 +84,9 @@ public interface IRunQueue
     ValueTask<IReadOnlyList<(RunInfo Run, DistributedRunSettings Settings)>> GetOpenRunsAsync(string project, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Claims up to <paramref name="max"/> cases of the given runs for <paramref name="worker"/>: queued ones, and leased
-    /// ones whose lease expired. Each claimed case is leased for <paramref name="lease"/> by the store's clock.
+    /// Claims up to <paramref name="max"/> cases of the given runs still running for <paramref name="worker"/>: queued
+    /// ones, and leased ones whose lease expired; of a run with <see cref="DistributedRunSettings.MaxInFlight"/>, no more
+    /// than keep its live leases within the cap. Each claimed case is leased for <paramref name="lease"/> by the store's clock.
     /// </summary>
     ValueTask<IReadOnlyList<ClaimedCase>> ClaimCasesAsync(string worker, IReadOnlyCollection<string> runIds, int max, TimeSpan lease, CancellationToken cancellationToken = default);
 
@@ -69,9 +95,18 @@ public interface IRunQueue
 
     /// <summary>
     /// Stores a worker's results in one transaction: each case's first result is kept and marks it done; a later one is
-    /// discarded. The transaction that writes the run's last case also sets its status and finish time.
+    /// discarded. The transaction that writes the run's last case also sets its status and finish time (a cancelled
+    /// run keeps its status). <paramref name="retries"/> are the call retries made since the worker's last completion
+    /// of the run, added to its totals.
     /// </summary>
-    ValueTask<CaseCompletion> CompleteCasesAsync(string runId, string worker, IReadOnlyList<RunCaseRecord> results, CancellationToken cancellationToken = default);
+    ValueTask<CaseCompletion> CompleteCasesAsync(string runId, string worker, IReadOnlyList<RunCaseRecord> results, int retries = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels a distributed run still running, in one transaction: its status becomes cancelled with a finish time, no
+    /// case of it is claimed again, and its leased cases are taken back from their workers. Stored results are kept. A
+    /// run already cancelled or finished is left as it is (the outcome says which).
+    /// </summary>
+    ValueTask<CancelOutcome> CancelRunAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>A worker that stops puts the cases it still holds back in the queue and is marked stopped.</summary>
     ValueTask ReleaseWorkerAsync(string worker, CancellationToken cancellationToken = default);

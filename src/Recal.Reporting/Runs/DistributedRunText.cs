@@ -7,7 +7,7 @@ namespace Recal.Reporting.Runs;
 /// <summary>A distributed run's progress in words: one line for the run, one per worker (the CLI's <c>--attach</c> and the dashboard).</summary>
 public static class DistributedRunText
 {
-    /// <summary>Cases done, leased and queued, the workers, pass rate, errors and reclaimed cases.</summary>
+    /// <summary>Cases done, leased (and the run's cap on them) and queued, the workers, pass rate, errors, retries and reclaimed cases.</summary>
     public static string Describe(DistributedRunState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -17,10 +17,12 @@ public static class DistributedRunText
         var silent = state.Workers.Count(DistributedRuns.IsSilent);
         var status = state.IsFinished ? state.Run.Status.ToString().ToLowerInvariant() : "running";
         var reclaimed = state.Reclaimed > 0 ? string.Create(CultureInfo.InvariantCulture, $", {state.Reclaimed:N0} case(s) reclaimed") : string.Empty;
+        var retries = state.Retries > 0 ? string.Create(CultureInfo.InvariantCulture, $", {state.Retries:N0} retries") : string.Empty;
+        var cap = state.Settings.MaxInFlight is { } n ? string.Create(CultureInfo.InvariantCulture, $" (at most {n:N0} in flight)") : string.Empty;
         var workers = silent > 0 ? $"{alive} worker(s) active, {silent} silent" : $"{alive} worker(s) active";
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{state.Run.Id} {status}: {state.Done:N0}/{state.Total:N0} done, {state.Leased:N0} leased, {state.Queued:N0} queued; {workers}; pass {pass}, errors {state.Errors:N0}{reclaimed}");
+            $"{state.Run.Id} {status}: {state.Done:N0}/{state.Total:N0} done, {state.Leased:N0} leased{cap}, {state.Queued:N0} queued; {workers}; pass {pass}, errors {state.Errors:N0}{retries}{reclaimed}");
     }
 
     /// <summary>Each worker: its cases, calls, cache hits, errors, discarded results and heartbeat; then the latest errors and what reclaimed means.</summary>

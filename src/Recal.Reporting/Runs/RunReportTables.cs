@@ -179,7 +179,9 @@ public static class RunReportTables
         var costs = report.Costs;
         var facts = new List<(string, string)>
         {
-            ("run", $"{run.Id} ({run.Status.ToString().ToLowerInvariant()})"),
+            ("run", run.Status is Running.RunStatus.Cancelled
+                ? $"{run.Id} (cancelled: a partial run of {Count(run.Total)} case(s); the figures cover the cases scored before the cancel)"
+                : $"{run.Id} ({run.Status.ToString().ToLowerInvariant()})"),
             ("target", run.Target),
             ("suite version", run.SuiteVersion),
             ("pools", run.Pools.ToString()),
