@@ -329,6 +329,9 @@ public static class CoverageAnalyzer
     /// intent's lowest priorities from an index (<see cref="ITraceStore.ChoosesLowestHeads"/>) chooses a window sampled by
     /// intent under the stored seed itself, the same traces. Then only the texts of the traces kept are read.
     /// </summary>
+    /// <summary>The sampled windows' queries a store that chooses the lowest heads answers at once.</summary>
+    private const int LowestHeadQueries = 4;
+
     internal static async ValueTask<IReadOnlyList<WindowTraffic>> MeasuredTrafficAsync(
         SamplingPolicy policy, IRecalStore store, IReadOnlyList<WindowPlan> windows, CancellationToken cancellationToken, TrafficCells? cells = null)
     {
@@ -356,12 +359,21 @@ public static class CoverageAnalyzer
         // itself (under the stored seed): per intent, its quota and as many again as there are sources, which may be left out.
         var byIntent = by.Count == 0 || (by.Count == 1 && string.Equals(by[0], "intent", StringComparison.Ordinal));
         var chosen = store.ChoosesLowestHeads && byIntent && !router.NeedsKeys ? selections.Where(s => s.Sampled).ToHashSet() : [];
-        foreach (var selection in chosen)
+        // The windows' queries run side by side (the database answers each on its own connection); each window's heads are
+        // then routed to it alone.
+        var lowest = new (WindowSelection Selection, List<TraceHead> Heads)[chosen.Count];
+        var order = selections.Where(chosen.Contains).ToArray();
+        await Parallel.ForEachAsync(Enumerable.Range(0, order.Length), new ParallelOptions { MaxDegreeOfParallelism = LowestHeadQueries, CancellationToken = cancellationToken }, async (n, ct) =>
         {
+            var selection = order[n];
             var i = Array.IndexOf(selections, selection);
             var limits = populations[i].Keys.ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + selection.SourcePriorities.Count, StringComparer.Ordinal);
             var heads = new List<TraceHead>();
-            await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, cancellationToken).ConfigureAwait(false);
+            await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, ct).ConfigureAwait(false);
+            lowest[n] = (selection, heads);
+        }).ConfigureAwait(false);
+        foreach (var (selection, heads) in lowest)
+        {
             new HeadRouter([selection], by, strata).Route([.. heads], heads.Count);
         }
 

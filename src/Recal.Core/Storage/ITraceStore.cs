@@ -124,7 +124,8 @@ public interface ITraceStore
     /// <summary>
     /// Whether <see cref="ScanLowestHeadsAsync"/> reads each intent's lowest priorities from an index, so a sampled
     /// window costs what it keeps rather than what it holds; false when it would scan the window's heads like
-    /// <see cref="ScanTraceHeadsAsync"/> (then one pass over overlapping windows serves them all, and is cheaper).
+    /// <see cref="ScanTraceHeadsAsync"/> (then one pass over overlapping windows serves them all, and is cheaper). A
+    /// store that says so answers several <see cref="ScanLowestHeadsAsync"/> calls at once (the windows' are made side by side).
     /// </summary>
     bool ChoosesLowestHeads => false;
 
