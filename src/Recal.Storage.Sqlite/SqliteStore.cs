@@ -249,6 +249,9 @@ public sealed partial class SqliteStore : IRecalStore
     public static StoreException Explain(SqliteException exception, string path)
     {
         ArgumentNullException.ThrowIfNull(exception);
+        // The engine's message table needs its provider, which is set when the first connection is made; a failure
+        // can be explained before that (a connection string rejected, an exception made by a caller).
+        SQLitePCL.Batteries_V2.Init();
         var detail = $"SQLite error {exception.SqliteErrorCode}: {raw.sqlite3_errstr(exception.SqliteErrorCode).utf8_to_string()}";
         return (exception.SqliteErrorCode & 0xFF) switch
         {
