@@ -44,13 +44,14 @@ internal static class OtlpIngestBenchmark
         }
 
         var classifier = new TraceClassifier(LinearIntentClassifier.Train(project.Taxonomy), project.Taxonomy);
-        if (Environment.GetEnvironmentVariable("RECAL_BENCH_STAGES") == "1" && !protobuf)
+        if (Environment.GetEnvironmentVariable("RECAL_BENCH_STAGES") == "1")
         {
-            Stages(file, classifier);
-            await StoreStageAsync(file, classifier, work);
+            Stages(file, classifier, protobuf);
+            await StoreStageAsync(file, classifier, work, protobuf);
         }
 
         await using var store = await SqliteStore.OpenAsync(storePath);
+        using var events = GcEvents.StartIfAsked();
         var watch = Stopwatch.StartNew();
         var summary = await IngestPipeline.RunAsync(file, store, classifier.Classify, Path.Combine(work, "quarantine-otlp.jsonl"), new IngestOptions());
         watch.Stop();
@@ -61,48 +62,92 @@ internal static class OtlpIngestBenchmark
         Console.WriteLine($"ingest + classify + store: {watch.Elapsed.TotalSeconds:N2} s, {summary.Records / watch.Elapsed.TotalSeconds:N0} spans/s ({summary.Records:N0} spans read, {summary.Added:N0} traces added, {summary.Quarantined} quarantined)");
         Console.WriteLine($"time in the store: {summary.StoreTime.TotalSeconds:N2} s");
         Console.WriteLine($"peak working set: {peak / 1e6:N0} MB");
+        Console.WriteLine(GcFigures());
+        if (events is not null)
+        {
+            Console.WriteLine(events.Summary());
+        }
+
         return summary.Added == count ? 0 : 1;
     }
 
-    /// <summary>RECAL_BENCH_STAGES=1: each stage alone on one thread (read, build traces, classify), in µs per span, after a warm-up pass.</summary>
-    private static void Stages(string file, TraceClassifier classifier)
+    /// <summary>The collector's settings and work over the run: what the peak working set is made of.</summary>
+    internal static string GcFigures()
     {
-        var lines = File.ReadLines(file).Take(100).Select(Encoding.UTF8.GetBytes).ToList();
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        var settings = GC.GetConfigurationVariables();
+        var budget = settings.TryGetValue("GCGen0MaxBudget", out var b) ? Convert.ToInt64(b, CultureInfo.InvariantCulture) / 1e6 : 0;
+        var concurrent = settings.TryGetValue("ConcurrentGC", out var c) && c is true;
+        return $"GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(concurrent ? "concurrent" : "non-concurrent")}, gen0 max budget {budget:N0} MB; "
+            + $"collections gen0 {GC.CollectionCount(0):N0}, gen1 {GC.CollectionCount(1):N0}, gen2 {GC.CollectionCount(2):N0}; "
+            + $"allocated {GC.GetTotalAllocatedBytes() / 1e9:N1} GB; paused {GC.GetTotalPauseDuration().TotalSeconds:N2} s; "
+            + $"last heap {info.HeapSizeBytes / 1e6:N0} MB, committed {info.TotalCommittedBytes / 1e6:N0} MB";
+    }
+
+    /// <summary>
+    /// RECAL_BENCH_STAGES=1: each stage alone on one thread (read, build traces, classify), in µs of process CPU time
+    /// and bytes allocated per span, after a warm-up pass.
+    /// </summary>
+    private static void Stages(string file, TraceClassifier classifier, bool protobuf)
+    {
+        var payloads = protobuf ? ProtobufMessages(file).Take(100).ToList() : File.ReadLines(file).Take(100).Select(Encoding.UTF8.GetBytes).ToList();
         var spans = 0;
         TimeSpan read = default, build = default, classify = default;
+        long readBytes = 0, buildBytes = 0, classifyBytes = 0;
         for (var pass = 0; pass < 2; pass++)
         {
-            (read, build, classify, spans) = (default, default, default, 0);
-            foreach (var line in lines)
+            (read, build, classify, spans, readBytes, buildBytes, classifyBytes) = (default, default, default, 0, 0, 0, 0);
+            foreach (var body in payloads)
             {
                 var process = Process.GetCurrentProcess();
                 var cpu = process.TotalProcessorTime;
-                var payload = Recal.Ingest.Otel.OtlpJsonReader.Read(line);
+                var bytes = GC.GetAllocatedBytesForCurrentThread();
+                var payload = protobuf ? Recal.Ingest.Otel.OtlpProtobufReader.ReadTraces(body) : Recal.Ingest.Otel.OtlpJsonReader.Read(body);
+                readBytes += GC.GetAllocatedBytesForCurrentThread() - bytes;
                 process.Refresh();
                 read += process.TotalProcessorTime - cpu;
                 cpu = process.TotalProcessorTime;
                 spans += payload.Spans.Count;
+                bytes = GC.GetAllocatedBytesForCurrentThread();
                 var parts = Recal.Ingest.Otel.OtelInteractions.Build(payload);
+                buildBytes += GC.GetAllocatedBytesForCurrentThread() - bytes;
                 process.Refresh();
                 build += process.TotalProcessorTime - cpu;
                 cpu = process.TotalProcessorTime;
+                bytes = GC.GetAllocatedBytesForCurrentThread();
                 foreach (var part in parts.Parts)
                 {
                     classifier.Classify(part.Trace!, part.Key);
                 }
 
+                classifyBytes += GC.GetAllocatedBytesForCurrentThread() - bytes;
                 process.Refresh();
                 classify += process.TotalProcessorTime - cpu;
             }
         }
 
-        Console.WriteLine($"stages per span (process CPU time, after a warm-up pass): read {read.TotalMicroseconds / spans:N1} µs, build {build.TotalMicroseconds / spans:N1} µs, classify {classify.TotalMicroseconds / spans:N1} µs");
+        Console.WriteLine($"stages per span (process CPU time and bytes allocated, after a warm-up pass): read {read.TotalMicroseconds / spans:N1} µs {readBytes / spans:N0} B, "
+            + $"build {build.TotalMicroseconds / spans:N1} µs {buildBytes / spans:N0} B, classify {classify.TotalMicroseconds / spans:N1} µs {classifyBytes / spans:N0} B");
+    }
+
+    /// <summary>The request bodies of a length-prefixed protobuf file.</summary>
+    private static IEnumerable<byte[]> ProtobufMessages(string file)
+    {
+        using var stream = File.OpenRead(file);
+        var prefix = new byte[4];
+        while (stream.Read(prefix) == 4)
+        {
+            var body = new byte[BinaryPrimitives.ReadUInt32BigEndian(prefix)];
+            stream.ReadExactly(body);
+            yield return body;
+        }
     }
 
     /// <summary>The same traces stored by AddTracesAsync and by MergeTracesAsync into fresh stores (process CPU time).</summary>
-    private static async Task StoreStageAsync(string file, TraceClassifier classifier, string work)
+    private static async Task StoreStageAsync(string file, TraceClassifier classifier, string work, bool protobuf)
     {
-        var traces = File.ReadLines(file).Take(40).SelectMany(l => Recal.Ingest.Otel.OtelInteractions.Build(Recal.Ingest.Otel.OtlpJsonReader.Read(Encoding.UTF8.GetBytes(l))).Parts)
+        var bodies = protobuf ? ProtobufMessages(file).Take(40) : File.ReadLines(file).Take(40).Select(Encoding.UTF8.GetBytes);
+        var traces = bodies.SelectMany(b => Recal.Ingest.Otel.OtelInteractions.Build(protobuf ? Recal.Ingest.Otel.OtlpProtobufReader.ReadTraces(b) : Recal.Ingest.Otel.OtlpJsonReader.Read(b)).Parts)
             .Select(p => classifier.Classify(p.Trace!, p.Key)).ToList();
         foreach (var merge in new[] { false, true })
         {
@@ -115,6 +160,7 @@ internal static class OtlpIngestBenchmark
             await using var store = await SqliteStore.OpenAsync(path);
             var process = Process.GetCurrentProcess();
             var cpu = process.TotalProcessorTime;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < traces.Count; i += 2500)
             {
                 var batch = traces.GetRange(i, Math.Min(2500, traces.Count - i));
@@ -129,7 +175,8 @@ internal static class OtlpIngestBenchmark
             }
 
             process.Refresh();
-            Console.WriteLine($"store stage ({(merge ? "MergeTracesAsync" : "AddTracesAsync")}): {(process.TotalProcessorTime - cpu).TotalMicroseconds / traces.Count:N1} µs CPU per trace over {traces.Count:N0}");
+            var stored = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+            Console.WriteLine($"store stage ({(merge ? "MergeTracesAsync" : "AddTracesAsync")}): {(process.TotalProcessorTime - cpu).TotalMicroseconds / traces.Count:N1} µs CPU and {stored / traces.Count:N0} B allocated per trace over {traces.Count:N0}");
         }
     }
 

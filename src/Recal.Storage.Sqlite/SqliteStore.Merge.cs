@@ -35,7 +35,8 @@ public sealed partial class SqliteStore
             Check(raw.sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO trace_parts (trace_row, key_hash) VALUES (?1, ?2)", out var remember), db);
             // The map of part rows is read only when a part meets a stored trace: a first ingest never needs it.
             Dictionary<long, long>? partRows = _partRows is null ? null : PartRows(db);
-            var rollup = new RollupDelta();
+            var rollup = _rollup;
+            rollup.Clear();
             try
             {
                 for (var i = 0; i < batch.Count; i++)

@@ -26,6 +26,9 @@ public sealed partial class SqliteStore : IRecalStore
     private HashSet<long>? _storedKeys;
     private long _storedKeysThroughRow;
 
+    /// <summary>The rollup changes of the write in progress (writes hold <see cref="_gate"/>), reused so its room is allocated once.</summary>
+    private readonly RollupDelta _rollup = new();
+
     private SqliteStore(SqliteConnection connection, string path, int schemaVersion)
     {
         _connection = connection;
@@ -373,7 +376,8 @@ public sealed partial class SqliteStore : IRecalStore
             Check(raw.sqlite3_prepare_v2(db, InsertSql, out var insert), db);
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var storedSeed = SamplePriority.SeedPrefix(SamplePriority.StoredSeed);
-            var rollup = new RollupDelta();
+            var rollup = _rollup;
+            rollup.Clear();
             try
             {
                 foreach (var item in batch)

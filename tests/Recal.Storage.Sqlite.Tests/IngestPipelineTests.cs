@@ -39,6 +39,41 @@ public sealed class IngestPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_quarantined_line_keeps_its_own_bytes_though_the_reader_reuses_its_batch_s_buffer()
+    {
+        // Given a file of many batches (4,096 lines each) whose batches each hold bad lines of their own text
+        var lines = new List<string>();
+        var bad = new Dictionary<int, string>();
+        for (var i = 1; i <= 12 * IngestPipeline.BatchLines; i++)
+        {
+            if (i % 997 == 0)
+            {
+                bad[i] = $"{{\"id\":\"bad-{i}\",\"input\":";
+                lines.Add(bad[i]);
+            }
+            else
+            {
+                lines.Add(StoreFixture.Line(i));
+            }
+        }
+
+        var path = _fixture.WriteText("many.jsonl", string.Join("\n", lines) + "\n");
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        // When it is ingested (the read stage refills buffers that parsed batches gave back while the store writes)
+        var summary = await IngestPipeline.RunAsync(path, store, StoreFixture.Classify, _fixture.QuarantinePath, cancellationToken: TestContext.Current.CancellationToken);
+
+        // Then every quarantined record holds exactly its own line
+        summary.Quarantined.Should().Be(bad.Count);
+        var quarantined = File.ReadAllLines(_fixture.QuarantinePath).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        quarantined.Should().HaveCount(bad.Count);
+        foreach (var record in quarantined)
+        {
+            record.GetProperty("raw").GetString().Should().Be(bad[record.GetProperty("line").GetInt32()]);
+        }
+    }
+
+    [Fact]
     public async Task Ingesting_the_same_file_twice_adds_nothing_the_second_time()
     {
         var path = _fixture.WriteText("t.jsonl", string.Join('\n', Enumerable.Range(1, 50).Select(i => StoreFixture.Line(i))) + "\n" + StoreFixture.Line(7));

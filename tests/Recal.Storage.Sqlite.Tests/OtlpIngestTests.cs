@@ -53,6 +53,30 @@ public sealed class OtlpIngestTests : IDisposable
     }
 
     [Fact]
+    public async Task Rejected_OTLP_lines_of_many_batches_are_each_quarantined_with_their_own_text()
+    {
+        // Given 40 OTLP/JSON lines of 100 KB each, unlike one another, whose one span has no ids: many batches of the parts pipeline
+        var lines = Enumerable.Range(1, 40)
+            .Select(i => "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"" + i + new string((char)('a' + (i % 26)), 100_000) + "\"}]}]}]}")
+            .ToList();
+        var path = _fixture.WriteText("unreadable.jsonl", string.Join("\n", lines) + "\n");
+        await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);
+
+        // When it is ingested
+        var summary = await IngestAsync(store, path, new IngestOptions(TraceFormat.OtlpJson));
+
+        // Then each quarantined record holds the start of its own line, cut where the quarantine cuts
+        summary.Quarantined.Should().Be(40);
+        var quarantined = Quarantine();
+        quarantined.Select(q => q.GetProperty("line").GetInt32()).Should().BeEquivalentTo(Enumerable.Range(1, 40));
+        foreach (var record in quarantined)
+        {
+            var line = lines[record.GetProperty("line").GetInt32() - 1];
+            record.GetProperty("raw").GetString().Should().Be(line[..QuarantineWriter.MaxRawBytes]);
+        }
+    }
+
+    [Fact]
     public async Task Ingesting_the_same_OTLP_file_again_changes_nothing_and_quarantines_nothing_new()
     {
         await using var store = await SqliteStore.OpenAsync(_fixture.StorePath, TestContext.Current.CancellationToken);

@@ -102,8 +102,10 @@ public static partial class IngestPipeline
         using var abort = new CancellationTokenSource();
         // Parsing spans costs several times what storing them does, so every core parses; the store thread mostly waits.
         var workers = Math.Max(2, Environment.ProcessorCount);
-        var readerTask = Dedicated(() => Read(reader, raw.Writer, PartBatchBytes, cancellationToken, abort.Token));
-        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => ParseParts(raw.Reader, parsed.Writer, check, abort.Token))).ToArray();
+        // Arenas a little above a batch's bytes: a batch stops at the first payload past PartBatchBytes, so most fit without growing.
+        var arenas = new ArenaPool(PartBatchBytes * 3 / 2);
+        var readerTask = Dedicated(() => Read(reader, raw.Writer, PartBatchBytes, arenas, cancellationToken, abort.Token));
+        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => ParseParts(raw.Reader, parsed.Writer, check, arenas, abort.Token))).ToArray();
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
         long payloads = 0, records = 0, added = 0, merged = 0, unchanged = 0, blank = 0, position = 0, batches = 0, attached = 0, withoutContent = 0;
@@ -279,7 +281,7 @@ public static partial class IngestPipeline
     /// The bytes of payloads read per batch: a span's trace part holds far more than its bytes (its attributes, messages,
     /// metadata), so batches are smaller than JSONL's to keep memory bounded; 1.5 MiB is about 1,000 OTLP/JSON or 2,000 protobuf spans.
     /// </summary>
-    private const int PartBatchBytes = 1536 * 1024;
+    private const int PartBatchBytes = 512 * 1024;
 
     /// <summary>How many parts for traces not stored yet are kept to try again at the end of the file.</summary>
     private const int MaxPendingParts = 200_000;
@@ -312,7 +314,7 @@ public static partial class IngestPipeline
         _ => $"{source}:{line} {inner}",
     };
 
-    private static void ParseParts(ChannelReader<RawBatch> reader, ChannelWriter<PartBatch> writer, PartCheck check, CancellationToken abort)
+    private static void ParseParts(ChannelReader<RawBatch> reader, ChannelWriter<PartBatch> writer, PartCheck check, ArenaPool arenas, CancellationToken abort)
     {
         try
         {
@@ -332,6 +334,14 @@ public static partial class IngestPipeline
                         check.Check(line, result);
                     }
 
+                    // The batch's bytes go back to the reader: a reject keeps a copy of its payload for the quarantine.
+                    var detached = new DetachedBytes();
+                    for (var i = 0; i < result.Rejects.Count; i++)
+                    {
+                        result.Rejects[i] = result.Rejects[i] with { Raw = detached.Of(result.Rejects[i].Raw) };
+                    }
+
+                    arenas.Return(batch.Lines, batch.Arena);
                     writer.WriteAsync(result, abort).AsTask().GetAwaiter().GetResult();
                 }
             }

@@ -144,8 +144,9 @@ public static partial class IngestPipeline
         // Dedicated threads: one reads, one per core parses and classifies, and this method stores. Batches may be
         // stored out of file order; keys make that harmless.
         var workers = Math.Max(1, Environment.ProcessorCount - 1);
-        var readerTask = Dedicated(() => Read(reader, raw.Writer, BatchBytes, cancellationToken, abort.Token));
-        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => Parse(raw.Reader, parsed.Writer, lineCheck, abort.Token))).ToArray();
+        var arenas = new ArenaPool(1 << 20);
+        var readerTask = Dedicated(() => Read(reader, raw.Writer, BatchBytes, arenas, cancellationToken, abort.Token));
+        var parserTasks = Enumerable.Range(0, workers).Select(_ => Dedicated(() => Parse(raw.Reader, parsed.Writer, lineCheck, arenas, abort.Token))).ToArray();
         var completion = Task.WhenAll(parserTasks).ContinueWith(t => parsed.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
 
         long lines = 0, added = 0, duplicates = 0, blank = 0, position = 0, batches = 0;
@@ -237,21 +238,21 @@ public static partial class IngestPipeline
         Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>The reading stage of either pipeline: batches of lines or payloads of at most <paramref name="maxBytes"/>.</summary>
-    private static void Read(IPayloadSource reader, ChannelWriter<RawBatch> writer, int maxBytes, CancellationToken stop, CancellationToken abort)
+    private static void Read(IPayloadSource reader, ChannelWriter<RawBatch> writer, int maxBytes, ArenaPool arenas, CancellationToken stop, CancellationToken abort)
     {
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 // Each batch owns its lines and arena: a parser may still be reading the previous one.
-                var lines = new List<RawLine>(BatchLines);
-                var arena = new byte[1 << 20];
+                var (lines, arena) = arenas.Rent();
                 if (!reader.ReadBatch(lines, ref arena, BatchLines, maxBytes))
                 {
+                    arenas.Return(lines, arena);
                     break;
                 }
 
-                writer.WriteAsync(new RawBatch(lines, reader.Position), abort).AsTask().GetAwaiter().GetResult();
+                writer.WriteAsync(new RawBatch(lines, reader.Position, arena), abort).AsTask().GetAwaiter().GetResult();
             }
 
             writer.TryComplete();
@@ -266,7 +267,7 @@ public static partial class IngestPipeline
         }
     }
 
-    private static void Parse(ChannelReader<RawBatch> reader, ChannelWriter<ParsedBatch> writer, LineCheck check, CancellationToken abort)
+    private static void Parse(ChannelReader<RawBatch> reader, ChannelWriter<ParsedBatch> writer, LineCheck check, ArenaPool arenas, CancellationToken abort)
     {
         try
         {
@@ -301,7 +302,16 @@ public static partial class IngestPipeline
                         }
                     }
 
-                    writer.WriteAsync(new ParsedBatch(traces, rejects, dropped, blank, batch.Lines[^1].Number, batch.Position), abort).AsTask().GetAwaiter().GetResult();
+                    // The batch's bytes go back to the reader: a reject keeps a copy of its line for the quarantine.
+                    var detached = new DetachedBytes();
+                    for (var i = 0; i < rejects.Count; i++)
+                    {
+                        rejects[i] = rejects[i] with { Raw = detached.Of(rejects[i].Raw) };
+                    }
+
+                    var last = batch.Lines[^1].Number;
+                    arenas.Return(batch.Lines, batch.Arena);
+                    writer.WriteAsync(new ParsedBatch(traces, rejects, dropped, blank, last, batch.Position), abort).AsTask().GetAwaiter().GetResult();
                 }
             }
         }
@@ -364,7 +374,56 @@ public static partial class IngestPipeline
 
     private sealed record Reject(long Line, string Code, string Reason, ReadOnlyMemory<byte> Raw);
 
-    private sealed record RawBatch(List<RawLine> Lines, long Position);
+    /// <summary>A batch of payloads as read, and the arena their bytes are in (given back once they are parsed).</summary>
+    private sealed record RawBatch(List<RawLine> Lines, long Position, byte[] Arena);
+
+    /// <summary>
+    /// Copies of payload bytes out of an arena, one copy for the rejects of one payload, and no more of it than the
+    /// quarantine keeps (a byte beyond <see cref="QuarantineWriter.MaxRawBytes"/> still tells it the record was cut).
+    /// </summary>
+    private struct DetachedBytes
+    {
+        private ReadOnlyMemory<byte> _last;
+        private ReadOnlyMemory<byte> _copy;
+
+        public ReadOnlyMemory<byte> Of(ReadOnlyMemory<byte> raw)
+        {
+            if (raw.IsEmpty)
+            {
+                return raw;
+            }
+
+            if (!raw.Equals(_last))
+            {
+                (_last, _copy) = (raw, raw[..Math.Min(raw.Length, QuarantineWriter.MaxRawBytes + 1)].ToArray());
+            }
+
+            return _copy;
+        }
+    }
+
+    /// <summary>
+    /// The read stage's buffers (a batch's list of lines and the arena their bytes are in), handed from the parse stage
+    /// back to the reader once a batch is parsed. Both are large objects (the list holds 4,096 lines, the arena a
+    /// megabyte or more), so new ones per batch would cost a full collection now and then; the batches in flight are
+    /// bounded by the channels, so a few buffers are enough.
+    /// </summary>
+    private sealed class ArenaPool(int size)
+    {
+        private const int Kept = 8;
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(List<RawLine> Lines, byte[] Arena)> _free = new();
+
+        public (List<RawLine> Lines, byte[] Arena) Rent() => _free.TryDequeue(out var buffers) ? buffers : (new List<RawLine>(BatchLines), new byte[size]);
+
+        public void Return(List<RawLine> lines, byte[] arena)
+        {
+            if (arena.Length > 0 && _free.Count < Kept)
+            {
+                lines.Clear();
+                _free.Enqueue((lines, arena));
+            }
+        }
+    }
 
     private sealed record ParsedBatch(List<ClassifiedTrace> Traces, List<Reject> Rejects, List<(long Line, string Reason)> Dropped, int Blank, long LastLine, long Position);
 

@@ -70,9 +70,9 @@ internal sealed class PayloadReader : IPayloadSource
     public static byte[]? FirstLine(string path)
     {
         using var reader = new TraceFileReader(path);
-        var lines = new List<RawLine>(16);
+        var lines = new List<RawLine>(1);
         var arena = new byte[1 << 16];
-        while (reader.ReadBatch(lines, ref arena, 16, TraceFileReader.MaxLineBytes))
+        while (reader.ReadBatch(lines, ref arena, 1, TraceFileReader.MaxLineBytes))
         {
             foreach (var line in lines)
             {
@@ -170,14 +170,32 @@ internal sealed class PayloadReader : IPayloadSource
                 break;
             }
 
-            var message = new byte[length];
-            var filled = ReadFully(message);
-            batch.Add(new RawLine(_messages, message.AsMemory(0, filled), false));
+            // Messages are read into the batch's arena (grown when one does not fit), not an array each.
+            if (arena.Length - used < length)
+            {
+                var bigger = new byte[Math.Max(arena.Length * 2, used + (int)length)];
+                arena.AsSpan(0, used).CopyTo(bigger);
+                arena = bigger;
+            }
+
+            var filled = ReadFully(arena.AsSpan(used, (int)length));
+            batch.Add(new RawLine(_messages, new ReadOnlyMemory<byte>(arena, used, filled), false));
             used += filled;
             if (filled < length)
             {
                 _done = true;
                 break;
+            }
+        }
+
+        // Growth moved the arena: the earlier messages' slices are rebuilt over the final one.
+        var offset = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!batch[i].TooLong)
+            {
+                batch[i] = batch[i] with { Bytes = new ReadOnlyMemory<byte>(arena, offset, batch[i].Bytes.Length) };
+                offset += batch[i].Bytes.Length;
             }
         }
 

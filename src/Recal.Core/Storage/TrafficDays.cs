@@ -81,6 +81,9 @@ public sealed class RollupDelta
     /// <summary>Counts an added trace.</summary>
     public void Add(ClassifiedTrace trace) => Change(trace, +1);
 
+    /// <summary>Forgets every change and keeps the room: a writer reuses one delta for its batches (a day's cells can fill a large object).</summary>
+    public void Clear() => _cells.Clear();
+
     /// <summary>Takes a stored trace out (before its merged form is <see cref="Add"/>ed).</summary>
     public void Remove(ClassifiedTrace trace) => Change(trace, -1);
 
