@@ -7,12 +7,13 @@ namespace Recal.Benchmarks;
 
 /// <summary>
 /// RECAL_BENCH_GCEVENTS=1: why the collector ran (each collection's generation and reason) and which types were
-/// allocated on the large-object heap, from the runtime's own events, to tell what a peak working set is made of.
+/// allocated, on the large-object heap and on the small one, from the runtime's own events, to tell what a peak working set is made of.
 /// </summary>
 internal sealed class GcEvents : EventListener
 {
     private readonly ConcurrentDictionary<string, long> _collections = new();
     private readonly ConcurrentDictionary<string, long> _large = new();
+    private readonly ConcurrentDictionary<string, long> _small = new();
 
     public static GcEvents? StartIfAsked() => Environment.GetEnvironmentVariable("RECAL_BENCH_GCEVENTS") == "1" ? new GcEvents() : null;
 
@@ -35,12 +36,9 @@ internal sealed class GcEvents : EventListener
         else if (e.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) == true && e.Payload is { } tick)
         {
             var kind = Convert.ToInt32(tick[e.PayloadNames!.IndexOf("AllocationKind")], CultureInfo.InvariantCulture);
-            if (kind == 1)
-            {
-                var type = tick[e.PayloadNames.IndexOf("TypeName")]?.ToString() ?? "?";
-                var bytes = Convert.ToInt64(tick[e.PayloadNames.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
-                _large.AddOrUpdate(type, bytes, (_, n) => n + bytes);
-            }
+            var type = tick[e.PayloadNames.IndexOf("TypeName")]?.ToString() ?? "?";
+            var bytes = Convert.ToInt64(tick[e.PayloadNames.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
+            (kind == 1 ? _large : _small).AddOrUpdate(type, bytes, (_, n) => n + bytes);
         }
     }
 
@@ -50,6 +48,8 @@ internal sealed class GcEvents : EventListener
         text.AppendJoin(", ", _collections.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
         text.Append("\nlarge-object allocations (sampled every ~100 KB): ");
         text.AppendJoin(", ", _large.OrderByDescending(p => p.Value).Take(8).Select(p => $"{p.Key} {p.Value / 1e6:N0} MB"));
+        text.Append("\nsmall-object allocations by type (sampled every ~100 KB): ");
+        text.AppendJoin(", ", _small.OrderByDescending(p => p.Value).Take(16).Select(p => $"{p.Key} {p.Value / 1e6:N0} MB"));
         return text.ToString();
     }
 
