@@ -1190,30 +1190,45 @@ public sealed partial class SqliteStore : IRecalStore
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Serialises metadata and messages to UTF-8 JSON, reusing one buffer for the whole batch (valid until the next call).</summary>
+    /// <summary>
+    /// Serialises metadata and messages to UTF-8 JSON, reusing one buffer and one writer for the whole batch (the
+    /// result is valid until the next call).
+    /// </summary>
     private sealed class ArrayBufferWriterPool
     {
         private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1024);
+        private Utf8JsonWriter? _json;
 
         public ReadOnlyMemory<byte> Metadata(IReadOnlyDictionary<string, string> metadata)
         {
-            _buffer.ResetWrittenCount();
-            using (var json = new Utf8JsonWriter(_buffer, StoredTraceJson.WriterOptions))
-            {
-                StoredTraceJson.WriteMetadata(json, metadata);
-            }
-
-            return _buffer.WrittenMemory;
+            StoredTraceJson.WriteMetadata(Start(), metadata);
+            return Finish();
         }
 
         public ReadOnlyMemory<byte> Messages(IReadOnlyList<ChatMessage> messages)
         {
+            StoredTraceJson.WriteMessages(Start(), messages);
+            return Finish();
+        }
+
+        private Utf8JsonWriter Start()
+        {
             _buffer.ResetWrittenCount();
-            using (var json = new Utf8JsonWriter(_buffer, StoredTraceJson.WriterOptions))
+            if (_json is null)
             {
-                StoredTraceJson.WriteMessages(json, messages);
+                _json = new Utf8JsonWriter(_buffer, StoredTraceJson.WriterOptions);
+            }
+            else
+            {
+                _json.Reset(_buffer);
             }
 
+            return _json;
+        }
+
+        private ReadOnlyMemory<byte> Finish()
+        {
+            _json!.Flush();
             return _buffer.WrittenMemory;
         }
     }

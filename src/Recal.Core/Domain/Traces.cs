@@ -25,20 +25,33 @@ public sealed record TraceInput
 
     /// <summary>
     /// The text the classifier and embedder see: the text itself, or the user turns joined by newlines
-    /// (the user's words carry the intent; system prompts are the product's, not the user's).
+    /// (the user's words carry the intent; system prompts are the product's, not the user's); all turns when none is
+    /// the user's. Joined once per input: the classifier, the sampler and the store all read it.
     /// </summary>
-    public string ClassificationText
-    {
-        get
-        {
-            if (Text is not null)
-            {
-                return Text;
-            }
+    public string ClassificationText => Text ?? (_joined ??= Join(Messages!));
 
-            var user = Messages!.Where(m => string.Equals(m.Role, "user", StringComparison.OrdinalIgnoreCase)).Select(m => m.Content);
-            var joined = string.Join('\n', user);
-            return joined.Length > 0 ? joined : string.Join('\n', Messages!.Select(m => m.Content));
+    // Not part of the record's value (Equals below): the joined turns, computed on first use. Messages cannot change.
+    private string? _joined;
+
+    public bool Equals(TraceInput? other) =>
+        other is not null && string.Equals(Text, other.Text, StringComparison.Ordinal) && Equals(Messages, other.Messages);
+
+    public override int GetHashCode() => HashCode.Combine(Text, Messages);
+
+    private static string Join(IReadOnlyList<ChatMessage> messages)
+    {
+        var user = string.Join('\n', Contents(messages, userOnly: true));
+        return user.Length > 0 ? user : string.Join('\n', Contents(messages, userOnly: false));
+    }
+
+    private static IEnumerable<string> Contents(IReadOnlyList<ChatMessage> messages, bool userOnly)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!userOnly || string.Equals(messages[i].Role, "user", StringComparison.OrdinalIgnoreCase))
+            {
+                yield return messages[i].Content;
+            }
         }
     }
 }

@@ -68,8 +68,8 @@ internal static class GenAiContent
         // Latest conventions: structured (or JSON-text) message lists on the span or on the inference-details event.
         var details = events.FirstOrDefault(e => e.Name == "gen_ai.client.inference.operation.details");
         var source = details is null ? a : Combine(a, details.Attributes, details.Body);
-        content.Input = Messages(Structure(source.GetValueOrDefault("gen_ai.input.messages")));
-        content.Output = Messages(Structure(source.GetValueOrDefault("gen_ai.output.messages")));
+        content.Input = MessagesOf(source.GetValueOrDefault("gen_ai.input.messages"));
+        content.Output = MessagesOf(source.GetValueOrDefault("gen_ai.output.messages"));
         if (Instructions(Structure(source.GetValueOrDefault("gen_ai.system_instructions"))) is { } system && content.Input is not null)
         {
             content.Input.Insert(0, new ChatMessage("system", system));
@@ -159,6 +159,13 @@ internal static class GenAiContent
 
         return combined;
     }
+
+    /// <summary>
+    /// The messages of a <c>gen_ai.*.messages</c> attribute: JSON text of the common shape (text parts only) read
+    /// straight into messages; any other text or structure through <see cref="Messages"/>, with the same result.
+    /// </summary>
+    public static List<ChatMessage>? MessagesOf(object? value) =>
+        value is string text && TextPartMessages.Read(text) is { } messages ? messages : Messages(Structure(value));
 
     /// <summary>A list of messages: GenAI <c>{role, parts: [...]}</c>, or chat-completions style <c>{role, content, tool_calls}</c>.</summary>
     public static List<ChatMessage>? Messages(object? value)
@@ -340,5 +347,188 @@ internal static class GenAiContent
         }
 
         return messages;
+    }
+}
+
+/// <summary>
+/// The common shape of GenAI message lists, read in one forward pass without building maps:
+/// <c>[{"role": "user", "parts": [{"type": "text", "content": "…"}]}, …]</c>. Anything else (another part type,
+/// a member other than role, parts, finish_reason and name, a repeated member, content outside parts) makes it
+/// give up, and the caller reads the text the general way; what it returns is what the general way returns.
+/// </summary>
+internal static class TextPartMessages
+{
+    public static List<ChatMessage>? Read(string text)
+    {
+        if (text.Length < 2 || text[0] != '[')
+        {
+            return null;
+        }
+
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var length = System.Text.Encoding.UTF8.GetBytes(text, rented);
+            var reader = new System.Text.Json.Utf8JsonReader(rented.AsSpan(0, length), new System.Text.Json.JsonReaderOptions { MaxDepth = 64 });
+            return ReadList(ref reader);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static List<ChatMessage>? ReadList(ref System.Text.Json.Utf8JsonReader reader)
+    {
+        if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
+        {
+            return null;
+        }
+
+        var messages = new List<ChatMessage>(2);
+        while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != System.Text.Json.JsonTokenType.StartObject || !ReadMessage(ref reader, out var message))
+            {
+                return null;
+            }
+
+            if (message is not null)
+            {
+                messages.Add(message);
+            }
+        }
+
+        // Like the general reader: text after the list (other than white space) makes the attribute not JSON.
+        return reader.TokenType == System.Text.Json.JsonTokenType.EndArray && !reader.Read() ? messages : null;
+    }
+
+    /// <summary>One message object; false when it is not of the common shape. A message without text is null, as the general way skips it.</summary>
+    private static bool ReadMessage(ref System.Text.Json.Utf8JsonReader reader, out ChatMessage? message)
+    {
+        message = null;
+        string? role = null;
+        string? joined = null;
+        bool seenRole = false, seenParts = false, seenFinish = false, seenName = false;
+        while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+        {
+            if (reader.ValueIsEscaped)
+            {
+                return false;
+            }
+
+            if (reader.ValueTextEquals("role"u8) && !seenRole)
+            {
+                seenRole = true;
+                reader.Read();
+                if (reader.TokenType != System.Text.Json.JsonTokenType.String)
+                {
+                    return false;
+                }
+
+                role = Utf8StringCache.Get(ref reader);
+            }
+            else if (reader.ValueTextEquals("parts"u8) && !seenParts)
+            {
+                seenParts = true;
+                reader.Read();
+                if (reader.TokenType != System.Text.Json.JsonTokenType.StartArray || !ReadParts(ref reader, out joined))
+                {
+                    return false;
+                }
+            }
+            else if ((reader.ValueTextEquals("finish_reason"u8) && !seenFinish) || (reader.ValueTextEquals("name"u8) && !seenName))
+            {
+                // Read by nobody: a string here changes nothing, anything else is left to the general way.
+                seenFinish |= reader.ValueTextEquals("finish_reason"u8);
+                seenName |= reader.ValueTextEquals("name"u8);
+                reader.Read();
+                if (reader.TokenType != System.Text.Json.JsonTokenType.String)
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        message = joined is null ? null : new ChatMessage(role ?? "user", joined);
+        return reader.TokenType == System.Text.Json.JsonTokenType.EndObject;
+    }
+
+    /// <summary>The text parts joined by newlines (null when there is none); false when a part is not a text part.</summary>
+    private static bool ReadParts(ref System.Text.Json.Utf8JsonReader reader, out string? joined)
+    {
+        joined = null;
+        List<string>? more = null;
+        while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != System.Text.Json.JsonTokenType.StartObject || ReadTextPart(ref reader) is not { } piece)
+            {
+                return false;
+            }
+
+            if (joined is null)
+            {
+                joined = piece;
+            }
+            else
+            {
+                (more ??= [joined]).Add(piece);
+            }
+        }
+
+        if (more is not null)
+        {
+            joined = string.Join('\n', more);
+        }
+
+        return true;
+    }
+
+    /// <summary><c>{"type": "text", "content": "…"}</c> (members in any order); null for any other part.</summary>
+    private static string? ReadTextPart(ref System.Text.Json.Utf8JsonReader reader)
+    {
+        string? content = null;
+        var text = false;
+        bool seenType = false, seenContent = false;
+        while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+        {
+            if (reader.ValueIsEscaped)
+            {
+                return null;
+            }
+
+            if (reader.ValueTextEquals("type"u8) && !seenType)
+            {
+                seenType = true;
+                reader.Read();
+                text = reader.TokenType == System.Text.Json.JsonTokenType.String && reader.ValueTextEquals("text"u8);
+            }
+            else if (reader.ValueTextEquals("content"u8) && !seenContent)
+            {
+                seenContent = true;
+                reader.Read();
+                if (reader.TokenType != System.Text.Json.JsonTokenType.String)
+                {
+                    return null;
+                }
+
+                content = reader.GetString();
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return text && content is not null && reader.TokenType == System.Text.Json.JsonTokenType.EndObject ? content : null;
     }
 }
