@@ -57,7 +57,7 @@ public static partial class OtlpProtobufReader
                 {
                     if (f == 1 && w == ProtobufWire.Length)
                     {
-                        KeyValue(fields.ReadBytes(), ref resource, 8, inner);
+                        KeyValue(fields.ReadBytes(), ref resource, 8, ProtobufWire.Enter(inner));
                     }
                     else
                     {
