@@ -7,10 +7,13 @@ namespace Recal.Ingest.Otel;
 /// Reads OTLP protobuf: an <c>ExportTraceServiceRequest</c> (the body of POST /v1/traces, and the gRPC Export call) or
 /// an <c>ExportLogsServiceRequest</c> (/v1/logs), compiled from the published message definitions (Protos/).
 /// </summary>
-public static class OtlpProtobufReader
+public static partial class OtlpProtobufReader
 {
-    /// <summary>Reads a trace request body; a body that is not one (truncated, not protobuf) becomes a single problem.</summary>
-    public static OtlpPayload ReadTraces(ReadOnlySpan<byte> body)
+    /// <summary>
+    /// <see cref="ReadTraces"/> through the generated message classes: the whole request as objects, then copied into
+    /// <see cref="OtelSpan"/>s. The reference the forward reader is tested against.
+    /// </summary>
+    internal static OtlpPayload ReadTracesFromMessages(ReadOnlySpan<byte> body)
     {
         var payload = new OtlpPayload();
         ExportTraceServiceRequest request;
@@ -125,7 +128,7 @@ public static class OtlpProtobufReader
             var record = scope.IsEmpty ? default : Field(scope, 2);
             return !record.IsEmpty && record[0] == 0x09;
         }
-        catch (FormatException)
+        catch (MalformedProtobufException)
         {
             return false;
         }
@@ -134,64 +137,18 @@ public static class OtlpProtobufReader
     /// <summary>The first length-delimited field <paramref name="number"/> of a message, skipping others.</summary>
     private static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> message, int number)
     {
-        var position = 0;
-        while (position < message.Length)
+        var wire = new ProtobufWire(message);
+        while (wire.Next(out var field, out var type))
         {
-            var tag = Varint(message, ref position);
-            var wire = (int)(tag & 7);
-            var field = (int)(tag >> 3);
-            switch (wire)
+            if (field == number && type == ProtobufWire.Length)
             {
-                case 0:
-                    Varint(message, ref position);
-                    break;
-                case 1:
-                    position += 8;
-                    break;
-                case 5:
-                    position += 4;
-                    break;
-                case 2:
-                    var length = (int)Varint(message, ref position);
-                    if (length < 0 || position + length > message.Length)
-                    {
-                        throw new FormatException("truncated");
-                    }
-
-                    if (field == number)
-                    {
-                        return message.Slice(position, length);
-                    }
-
-                    position += length;
-                    break;
-                default:
-                    throw new FormatException("bad wire type");
+                return wire.ReadBytes();
             }
+
+            wire.Skip(field, type, 0);
         }
 
         return default;
-    }
-
-    private static ulong Varint(ReadOnlySpan<byte> bytes, ref int position)
-    {
-        ulong value = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            if (position >= bytes.Length)
-            {
-                throw new FormatException("truncated");
-            }
-
-            var b = bytes[position++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return value;
-            }
-        }
-
-        throw new FormatException("bad varint");
     }
 
     private static readonly IReadOnlyDictionary<string, object?> Empty = new Dictionary<string, object?>();
