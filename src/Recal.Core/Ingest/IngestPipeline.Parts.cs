@@ -279,7 +279,8 @@ public static partial class IngestPipeline
 
     /// <summary>
     /// The bytes of payloads read per batch: a span's trace part holds far more than its bytes (its attributes, messages,
-    /// metadata), so batches are smaller than JSONL's to keep memory bounded; 1.5 MiB is about 1,000 OTLP/JSON or 2,000 protobuf spans.
+    /// metadata), so batches are smaller than JSONL's to keep memory bounded: every parsed span in flight survives the collections
+    /// that run meanwhile. 512 KiB is about 350 OTLP/JSON or 650 protobuf spans; a larger request is a batch of its own.
     /// </summary>
     private const int PartBatchBytes = 512 * 1024;
 
