@@ -188,17 +188,7 @@ internal sealed class PayloadReader : IPayloadSource
             }
         }
 
-        // Growth moved the arena: the earlier messages' slices are rebuilt over the final one.
-        var offset = 0;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (!batch[i].TooLong)
-            {
-                batch[i] = batch[i] with { Bytes = new ReadOnlyMemory<byte>(arena, offset, batch[i].Bytes.Length) };
-                offset += batch[i].Bytes.Length;
-            }
-        }
-
+        TraceFileReader.Rebase(batch, arena);
         return batch.Count > 0;
     }
 

@@ -74,7 +74,16 @@ public sealed class TraceFileReader : IDisposable, IPayloadSource
             used += line.Length;
         }
 
-        // Arena growth invalidates earlier slices; rebuild them over the final array.
+        Rebase(lines, arena);
+        return lines.Count > 0;
+    }
+
+    /// <summary>
+    /// Points a batch's slices at <paramref name="arena"/>, where their bytes lie one after another: growing the arena
+    /// moved them, and the earlier slices still name the old array.
+    /// </summary>
+    internal static void Rebase(List<RawLine> lines, byte[] arena)
+    {
         var offset = 0;
         for (var i = 0; i < lines.Count; i++)
         {
@@ -84,8 +93,6 @@ public sealed class TraceFileReader : IDisposable, IPayloadSource
                 offset += lines[i].Bytes.Length;
             }
         }
-
-        return lines.Count > 0;
     }
 
     private void SkipByteOrderMark()
