@@ -32,6 +32,7 @@ public sealed class ResumeTests
 
         child.Process.Kill(entireProcessTree: true);
         await child.Process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await server.SettleAsync(TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken);
         var completed = project.StoredResults();
         var runId = completed.Select(r => r.RunId).Distinct().Should().ContainSingle().Subject;
         var requestsBeforeResume = server.Requests.Count;

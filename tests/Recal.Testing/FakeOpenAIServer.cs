@@ -126,6 +126,25 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
 
     public IReadOnlyCollection<FakeRequest> Requests => _requests;
 
+    /// <summary>
+    /// Waits until no request has arrived for <paramref name="quiet"/>: a request a client sent just before it was killed
+    /// is still being read when the client's process is gone, and is counted only once it is read.
+    /// </summary>
+    public async Task SettleAsync(TimeSpan quiet, CancellationToken cancellationToken = default)
+    {
+        var seen = _requests.Count;
+        while (true)
+        {
+            await Task.Delay(quiet, cancellationToken).ConfigureAwait(false);
+            if (_requests.Count == seen)
+            {
+                return;
+            }
+
+            seen = _requests.Count;
+        }
+    }
+
     /// <summary>How many requests carried <paramref name="content"/> as their last message.</summary>
     public int CountFor(string content) => _requests.Count(r => r.LastContent == content);
 
