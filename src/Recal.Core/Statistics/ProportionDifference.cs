@@ -75,38 +75,58 @@ public static class ProportionDifference
 
         var successes = k1 + k2;
         var total = n1 + n2;
-        var high = Math.Min(successes, n1);
+        var (low, high) = (Math.Max(0, successes - n2), Math.Min(successes, n1));
+        if (k1 <= low)
+        {
+            return 1;
+        }
+
+        if (k1 > high)
+        {
+            return 0;
+        }
+
         var constant = SpecialFunctions.FactorialLn((int)n1) + SpecialFunctions.FactorialLn((int)n2)
             - SpecialFunctions.FactorialLn((int)total) + SpecialFunctions.FactorialLn((int)successes) + SpecialFunctions.FactorialLn((int)(total - successes));
         double LogPmf(long x) =>
             constant - SpecialFunctions.FactorialLn((int)x) - SpecialFunctions.FactorialLn((int)(n1 - x))
             - SpecialFunctions.FactorialLn((int)(successes - x)) - SpecialFunctions.FactorialLn((int)(n2 - successes + x));
 
-        // The pmf is unimodal: once past its peak and e⁻⁴⁰ below it, the rest of the tail cannot change a double.
-        var logs = new List<double>();
-        var peak = double.NegativeInfinity;
-        var previous = double.NegativeInfinity;
-        for (var x = Math.Max(k1, successes - n2); x <= high; x++)
+        // The pmf rises to its mode and falls after it. The shorter tail is summed: above the mode the upper tail itself,
+        // at or below it one minus the lower tail (then the p-value is at least about ½, so the subtraction loses nothing
+        // that matters). Each tail's terms fall away from the mode: walked outwards by the ratio of neighbouring terms
+        // (re-anchored on the exact log-pmf every 32 terms), the walk stops once a term is e⁻⁴⁰ below the first.
+        var mode = Math.Clamp((long)Math.Floor((n1 + 1.0) * (successes + 1.0) / (total + 2.0)), low, high);
+        return k1 > mode
+            ? Math.Min(1, Tail(k1, high, up: true))
+            : Math.Clamp(1 - Tail(k1 - 1, low, up: false), 0, 1);
+
+        double Tail(long first, long bound, bool up)
         {
-            var log = LogPmf(x);
-            logs.Add(log);
-            peak = Math.Max(peak, log);
-            if (log < previous && log < peak - 40)
+            var start = LogPmf(first);
+            var (log, sum) = (start, 1.0);
+            for (long x = first, step = 1; x != bound; step++)
             {
-                break;
+                // log pmf(x ± 1) − log pmf(x), from the factorials' ratios.
+                log += up
+                    ? Math.Log((double)(n1 - x) * (successes - x) / ((x + 1.0) * (n2 - successes + x + 1.0)))
+                    : Math.Log((double)x * (n2 - successes + x) / ((n1 - x + 1.0) * (successes - x + 1.0)));
+                x += up ? 1 : -1;
+                if (step % 32 == 0)
+                {
+                    log = LogPmf(x);
+                }
+
+                if (log < start - 40)
+                {
+                    break;
+                }
+
+                sum += Math.Exp(log - start);
             }
 
-            previous = log;
+            return Math.Exp(start + Math.Log(sum));
         }
-
-        if (logs.Count == 0)
-        {
-            return 0;
-        }
-
-        var max = logs.Max();
-        var sum = logs.Sum(l => Math.Exp(l - max));
-        return Math.Min(1, Math.Exp(max + Math.Log(sum)));
     }
 
     /// <summary>Checks a 2×2 table's counts; false when either sample is empty (the tests then give 1).</summary>

@@ -37,6 +37,11 @@ for _ in range(40):
     fisher.append({"k1": k1, "n1": n1, "k2": k2, "n2": n2, "p": float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater")[1])})
 for k1, n1, k2, n2 in [(240, 2000, 480, 8000), (30, 2000, 200, 8000), (0, 10, 0, 10), (10, 10, 0, 10)]:
     fisher.append({"k1": k1, "n1": n1, "k2": k2, "n2": n2, "p": float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater")[1])})
+# Windows of a store with millions of traces: both tails, the middle, and the extremes of the support.
+for k1, n1, k2, n2 in [(7800, 833000, 31000, 3333000), (8200, 833000, 31000, 3333000), (7000, 833000, 31000, 3333000),
+                       (120000, 1000000, 1150000, 9000000), (121500, 1000000, 1080000, 9000000), (52, 200000, 180, 800000),
+                       (0, 5000000, 12, 5000000), (5000000, 5000000, 4999990, 5000000), (2500123, 5000000, 2499000, 5000000)]:
+    fisher.append({"k1": k1, "n1": n1, "k2": k2, "n2": n2, "p": float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater")[1])})
 
 
 def dispersion(table, min_expected=5.0):
