@@ -337,6 +337,59 @@ public sealed partial class PostgresStore
         return found;
     }
 
+    /// <summary>One query on <c>trace_keys</c>, each key's trace read in its own partition.</summary>
+    public async ValueTask<IReadOnlyList<ClassifiedTrace>> FindTracesAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new List<ClassifiedTrace>(keys.Count);
+        if (keys.Count == 0)
+        {
+            return found;
+        }
+
+        await ReadAsync(
+            $"SELECT {TraceColumnsOfT} FROM trace_keys AS k JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1)",
+            r => found.Add(ReadTrace(r, 0)),
+            cancellationToken,
+            Parameter(keys.Select(Text).Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>One trace by its key, through <c>trace_keys</c>.</summary>
+    public async ValueTask<ClassifiedTrace?> FindTraceAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return (await FindTracesAsync([key], cancellationToken).ConfigureAwait(false)) is [var trace, ..] ? trace : null;
+    }
+
+    /// <summary>
+    /// One query joining the heads' (id, timestamp) pairs, in id order, to the traces: each pair is looked up in the one
+    /// partition its timestamp falls in (pruned while the join runs) instead of in every partition. The lookup is a
+    /// LATERAL subquery so that the planner, which cannot see the arrays' length, keeps it a nested loop of key probes
+    /// rather than hashing a scan of every trace.
+    /// </summary>
+    public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetHeadTextsAsync(IReadOnlyCollection<TraceHead> heads, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(heads);
+        var texts = new Dictionary<long, TraceText>(heads.Count);
+        if (heads.Count == 0)
+        {
+            return texts;
+        }
+
+        var sorted = heads.DistinctBy(h => h.Position).OrderBy(h => h.Position).ToArray();
+        await ReadAsync(
+            """
+            SELECT p.id, t.key, t.input_text FROM unnest($1::bigint[], $2::timestamptz[]) AS p (id, ts)
+            CROSS JOIN LATERAL (SELECT t.key, t.input_text FROM traces AS t WHERE t.id = p.id AND t.ts = p.ts LIMIT 1) AS t
+            """,
+            r => texts[r.GetInt64(0)] = new TraceText(r.GetString(1), r.GetString(2)),
+            cancellationToken,
+            Parameter(sorted.Select(h => h.Position).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+            Parameter(sorted.Select(h => Milliseconds(h.Timestamp)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
+        return texts;
+    }
+
     public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(positions);

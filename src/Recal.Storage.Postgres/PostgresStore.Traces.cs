@@ -26,6 +26,9 @@ public sealed partial class PostgresStore
     private const string TraceColumns =
         "key, ts, input_text, input_json, output, model, metadata_json, thumbs, csat, escalated, continued, completed, follow_up, label, intent, intent_source, confidence, cohort";
 
+    /// <summary><see cref="TraceColumns"/> of the table named <c>t</c>, for queries that join it.</summary>
+    private static readonly string TraceColumnsOfT = string.Join(", ", TraceColumns.Split(", ").Select(column => "t." + column));
+
     public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) =>
         AddTracesAsync(batch, null, cancellationToken);
 

@@ -120,6 +120,22 @@ public sealed partial class SqliteStore
         return found;
     }
 
+    /// <summary>Each key looked up by its hash, as <see cref="FindTraceAsync"/> does.</summary>
+    public async ValueTask<IReadOnlyList<ClassifiedTrace>> FindTracesAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new List<ClassifiedTrace>(keys.Count);
+        foreach (var key in keys.Distinct(StringComparer.Ordinal))
+        {
+            if (await FindTraceAsync(key, cancellationToken).ConfigureAwait(false) is { } trace)
+            {
+                found.Add(trace);
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>One trace by its key: the rows of its key's hash, the key compared.</summary>
     public async ValueTask<ClassifiedTrace?> FindTraceAsync(string key, CancellationToken cancellationToken = default)
     {

@@ -636,6 +636,42 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public async Task Traces_are_found_whole_by_their_keys_at_once_and_keys_no_trace_has_are_left_out()
+    {
+        // Given traces in three different months
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday, "balance"), Trace("b", Monday.AddDays(35), "card", output: "the answer"), Trace("c", Monday.AddDays(70), "balance")], Token);
+
+        // When two stored keys (one named twice) and an absent one are looked up together, and none at all
+        var found = await store.FindTracesAsync(["id:c", "id:zz", "id:b", "id:c"], Token);
+        var none = await store.FindTracesAsync([], Token);
+
+        // Then each stored trace comes back once and whole, the absent key adds nothing
+        found.Select(t => (t.Key, t.Intent, t.Trace.Timestamp, t.Trace.Output, t.Trace.Input.Text)).Should().BeEquivalentTo(
+            [("id:b", "card", Monday.AddDays(35), (string?)"the answer", "x b"), ("id:c", "balance", Monday.AddDays(70), (string?)null, "x c")]);
+        none.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Heads_read_back_their_texts_by_position_and_timestamp_as_by_position_alone()
+    {
+        // Given traces in different months, and their heads
+        await using var store = await OpenEmptyAsync();
+        await store.AddTracesAsync([Trace("a", Monday, "balance"), Trace("b", Monday.AddDays(35), "card"), Trace("c", Monday.AddDays(70), "card"), Trace("d", Monday.AddDays(70), "loan")], Token);
+        var heads = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(null, null, withKeys: false, heads.Add, Token);
+
+        // When three of them (one given twice) and a position no trace holds are read by head
+        TraceHead[] asked = [heads[2], heads[0], heads[3], heads[0], heads[0] with { Position = -42 }];
+        var texts = await store.GetHeadTextsAsync(asked, Token);
+
+        // Then the texts are those read by position alone, the unknown position absent
+        var byPosition = await store.GetClassificationTextsAsync([heads[0].Position, heads[2].Position, heads[3].Position], Token);
+        texts.Should().BeEquivalentTo(byPosition).And.HaveCount(3);
+        texts.Keys.Should().BeEquivalentTo(new[] { heads[0].Position, heads[2].Position, heads[3].Position });
+    }
+
+    [Fact]
     public async Task A_trace_search_on_feedback_certainty_and_text_read_from_the_search_rows_finds_what_the_filter_finds_on_whole_traces()
     {
         // Given 90 traces over four days with every kind of feedback, classifier certainty and texts beyond ASCII

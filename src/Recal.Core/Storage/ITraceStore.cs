@@ -253,10 +253,45 @@ public interface ITraceStore
     }
 
     /// <summary>
+    /// The stored traces with the given keys, in no promised order; keys no trace has are absent. A store with an index
+    /// on the key overrides this; the default scans every trace once.
+    /// </summary>
+    async ValueTask<IReadOnlyList<ClassifiedTrace>> FindTracesAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new List<ClassifiedTrace>();
+        if (keys.Count == 0)
+        {
+            return found;
+        }
+
+        var wanted = keys.ToHashSet(StringComparer.Ordinal);
+        await ScanTracesAsync(null, null, trace =>
+        {
+            if (wanted.Remove(trace.Key))
+            {
+                found.Add(trace);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>
     /// The keys and classification texts of the traces at the given positions (<see cref="TraceHead.Position"/>);
     /// positions holding no trace are absent.
     /// </summary>
     ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="GetClassificationTextsAsync"/> for heads as this store visited them, position and timestamp: a store
+    /// partitioned by time reads each in its own partition. A head whose position holds no trace is absent. The default
+    /// reads by the positions alone.
+    /// </summary>
+    ValueTask<IReadOnlyDictionary<long, TraceText>> GetHeadTextsAsync(IReadOnlyCollection<TraceHead> heads, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(heads);
+        return GetClassificationTextsAsync([.. heads.Select(h => h.Position).Distinct()], cancellationToken);
+    }
 
     /// <summary>The production outputs recorded on traces, by trace id (for replay); ids not found are absent.</summary>
     ValueTask<IReadOnlyDictionary<string, string>> GetTraceOutputsAsync(IReadOnlyCollection<string> traceIds, CancellationToken cancellationToken = default);
