@@ -363,11 +363,21 @@ public static class CoverageAnalyzer
         // then routed to it alone.
         var lowest = new (WindowSelection Selection, List<TraceHead> Heads)[chosen.Count];
         var order = selections.Where(chosen.Contains).ToArray();
+        // The window leaves its sources out: each intent's limit is its quota and as many again as the window holds of
+        // its sources stored under that intent, so that the quota is left once they are. Only true sources are left out
+        // (a head that merely shares a source's priority is kept once its key is read), so these bound the limit exactly.
+        var sourceKeys = order.SelectMany(s => s.SourceKeys).ToHashSet(StringComparer.Ordinal);
+        var storedSources = sourceKeys.Count == 0 ? [] : await store.FindTracesAsync(sourceKeys, cancellationToken).ConfigureAwait(false);
         await Parallel.ForEachAsync(Enumerable.Range(0, order.Length), new ParallelOptions { MaxDegreeOfParallelism = LowestHeadQueries, CancellationToken = cancellationToken }, async (n, ct) =>
         {
             var selection = order[n];
             var i = Array.IndexOf(selections, selection);
-            var limits = populations[i].Keys.ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + selection.SourcePriorities.Count, StringComparer.Ordinal);
+            var (from, to) = (selection.Plan.From, selection.Plan.To);
+            var sourcesByIntent = storedSources
+                .Where(t => selection.SourceKeys.Contains(t.Key) && t.Trace.Timestamp >= from && t.Trace.Timestamp < to)
+                .CountBy(t => t.Intent, StringComparer.Ordinal)
+                .ToDictionary(StringComparer.Ordinal);
+            var limits = populations[i].Keys.ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + sourcesByIntent.GetValueOrDefault(stratum), StringComparer.Ordinal);
             var heads = new List<TraceHead>();
             await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, ct).ConfigureAwait(false);
             lowest[n] = (selection, heads);
@@ -412,23 +422,23 @@ public static class CoverageAnalyzer
         }
 
         // Heads whose stored priority is a source's were held back: their keys tell a source from a rare collision.
-        var suspects = selections.SelectMany(s => s.Suspects.Select(h => h.Position)).ToHashSet();
+        var suspects = selections.SelectMany(s => s.Suspects).DistinctBy(h => h.Position).ToList();
         if (suspects.Count > 0)
         {
-            var keys = await store.GetClassificationTextsAsync(suspects, cancellationToken).ConfigureAwait(false);
+            var keys = await store.GetHeadTextsAsync(suspects, cancellationToken).ConfigureAwait(false);
             foreach (var selection in selections)
             {
                 router.Release(selection, keys);
             }
         }
 
-        var positions = new HashSet<long>();
+        var kept = new Dictionary<long, TraceHead>();
         foreach (var selection in selections)
         {
-            selection.CollectPositions(positions);
+            selection.CollectHeads(kept);
         }
 
-        var texts = await store.GetClassificationTextsAsync(positions, cancellationToken).ConfigureAwait(false);
+        var texts = await store.GetHeadTextsAsync(kept.Values, cancellationToken).ConfigureAwait(false);
         // Each window's measured traffic reads the texts alone: the windows are assembled side by side.
         var traffic = new WindowTraffic[selections.Length];
         Parallel.For(0, selections.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => traffic[i] = selections[i].Traffic(texts));
@@ -973,12 +983,19 @@ public static class CoverageAnalyzer
             return _byId[stratum.Id] = kept;
         }
 
-        public void CollectPositions(HashSet<long> positions)
+        public void CollectHeads(Dictionary<long, TraceHead> heads)
         {
-            positions.UnionWith(_all.Select(t => t.Head.Position));
+            foreach (var (head, _) in _all)
+            {
+                heads.TryAdd(head.Position, head);
+            }
+
             foreach (var kept in _kept.Values)
             {
-                positions.UnionWith(kept.Heads.Select(h => h.Head.Position));
+                foreach (var (head, _) in kept.Heads)
+                {
+                    heads.TryAdd(head.Position, head);
+                }
             }
         }
 
