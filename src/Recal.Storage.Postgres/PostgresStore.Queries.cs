@@ -366,18 +366,53 @@ public sealed partial class PostgresStore
     /// One query joining the heads' (id, timestamp) pairs, in id order, to the traces: each pair is looked up in the one
     /// partition its timestamp falls in (pruned while the join runs) instead of in every partition. The lookup is a
     /// LATERAL subquery so that the planner, which cannot see the arrays' length, keeps it a nested loop of key probes
-    /// rather than hashing a scan of every trace.
+    /// rather than hashing a scan of every trace. Many heads are read as up to <see cref="HeadTextQueries"/> runs of
+    /// consecutive ids side by side, each on its own connection, so the lookups use more than one of the server's cores.
     /// </summary>
     public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetHeadTextsAsync(IReadOnlyCollection<TraceHead> heads, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(heads);
-        var texts = new Dictionary<long, TraceText>(heads.Count);
         if (heads.Count == 0)
         {
-            return texts;
+            return new Dictionary<long, TraceText>();
         }
 
         var sorted = heads.DistinctBy(h => h.Position).OrderBy(h => h.Position).ToArray();
+        var runs = (int)Math.Clamp(sorted.Length / HeadTextsPerQuery, 1, HeadTextQueries);
+        var parts = await Task.WhenAll(Enumerable.Range(0, runs).Select(run =>
+        {
+            var (from, to) = ((int)((long)sorted.Length * run / runs), (int)((long)sorted.Length * (run + 1) / runs));
+            return ReadTextsAsync(sorted.AsMemory(from, to - from), cancellationToken);
+        })).ConfigureAwait(false);
+        if (parts.Length == 1)
+        {
+            return parts[0];
+        }
+
+        var texts = new Dictionary<long, TraceText>(sorted.Length);
+        foreach (var (position, text) in parts.SelectMany(p => p))
+        {
+            texts[position] = text;
+        }
+
+        return texts;
+    }
+
+    /// <summary>The head-text queries one call makes at most, side by side.</summary>
+    internal const int HeadTextQueries = 4;
+
+    /// <summary>Heads that are worth a query of their own: fewer are read in one.</summary>
+    internal const int HeadTextsPerQuery = 16_384;
+
+    private async Task<Dictionary<long, TraceText>> ReadTextsAsync(ReadOnlyMemory<TraceHead> heads, CancellationToken cancellationToken)
+    {
+        var texts = new Dictionary<long, TraceText>(heads.Length);
+        var (ids, stamps) = (new long[heads.Length], new DateTimeOffset[heads.Length]);
+        for (var i = 0; i < heads.Length; i++)
+        {
+            (ids[i], stamps[i]) = (heads.Span[i].Position, Milliseconds(heads.Span[i].Timestamp));
+        }
+
         await ReadAsync(
             """
             SELECT p.id, t.key, t.input_text FROM unnest($1::bigint[], $2::timestamptz[]) AS p (id, ts)
@@ -385,8 +420,8 @@ public sealed partial class PostgresStore
             """,
             r => texts[r.GetInt64(0)] = new TraceText(r.GetString(1), r.GetString(2)),
             cancellationToken,
-            Parameter(sorted.Select(h => h.Position).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint),
-            Parameter(sorted.Select(h => Milliseconds(h.Timestamp)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
+            Parameter(ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+            Parameter(stamps, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
         return texts;
     }
 

@@ -70,6 +70,7 @@ public sealed partial class PostgresStore : IRecalStore
     {
         ArgumentNullException.ThrowIfNull(connectionString);
         ArgumentNullException.ThrowIfNull(display);
+        connectionString = WithReadBuffer(connectionString);
         var dataSource = NpgsqlDataSource.Create(connectionString);
         try
         {
@@ -94,6 +95,25 @@ public sealed partial class PostgresStore : IRecalStore
             await dataSource.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The read buffer a connection gets unless the connection string sets one.</summary>
+    internal const int ReadBufferBytes = 64 * 1024;
+
+    /// <summary>
+    /// The connection string with a read buffer of <see cref="ReadBufferBytes"/> unless it names one: the instruments read
+    /// hundreds of thousands of rows, and each refill of Npgsql's default 8 KiB buffer arms and disarms the command's
+    /// timeout (a timer), which cost more than the reading itself.
+    /// </summary>
+    internal static string WithReadBuffer(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Read Buffer Size", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("ReadBufferSize", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ReadBufferSize = ReadBufferBytes;
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>Whether the connecting role may write the cache tables (INSERT and UPDATE on blobs, the response cache and embeddings).</summary>

@@ -327,4 +327,65 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         afterMerge.Should().Be(new TrafficSpan(Monday.AddHours(-1), Monday.AddDays(1), 2));
         cached.Should().Be(afterMerge, "a change made outside Recal is not counted");
     }
+
+    [Fact]
+    public async Task Many_heads_are_read_in_several_queries_side_by_side_and_each_gets_its_own_text_once()
+    {
+        // Given more traces over two months than one head-text query reads
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+        var count = (2 * PostgresStore.HeadTextsPerQuery) + 777;
+        var traces = Enumerable.Range(0, count).Select(i => Trace($"t{i}", $"text {i}") is var t ? t with { Trace = t.Trace with { Timestamp = Monday.AddMinutes(i * 3) } } : t).ToList();
+        await store.AddTracesAsync(traces, Token);
+        var heads = new List<TraceHead>();
+        await store.ScanTraceHeadsAsync(null, null, withKeys: true, heads.Add, Token);
+
+        // When every head is asked for (in reverse, some twice)
+        var texts = await store.GetHeadTextsAsync([.. Enumerable.Reverse(heads), .. heads.Take(100)], Token);
+
+        // Then each position has its own trace's key and text
+        texts.Should().HaveCount(count);
+        heads.Should().OnlyContain(h => texts[h.Position].Key == h.Key && texts[h.Position].Text == "text " + h.Key!.Substring(TraceKeys.IdPrefix.Length + 1));
+    }
+
+    [Fact]
+    public async Task Cached_vectors_come_back_bit_for_bit_through_their_binary_form()
+    {
+        // Given vectors with the edge values of a real: signed zeros, the smallest subnormal, the largest, infinities, NaN
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+        float[] odd = [0f, -0f, float.Epsilon, -float.Epsilon, float.MaxValue, float.MinValue, float.PositiveInfinity, float.NegativeInfinity, float.NaN, 1e-40f, 0.1f, -3.25f];
+        var vectors = new Dictionary<UInt128, float[]> { [1] = odd, [2] = [.. Enumerable.Range(0, 384).Select(i => MathF.Sin(i) / (i + 1))], [3] = [] };
+        await store.PutEmbeddingsAsync("e", [.. vectors], Token);
+
+        // When they are read back with a hash that is not cached
+        var read = await store.GetEmbeddingsAsync("e", [1, 2, 3, 4], Token);
+
+        // Then every bit of every element is as written, and the unknown hash is absent
+        read.Keys.Should().BeEquivalentTo(new UInt128[] { 1, 2, 3 });
+        foreach (var (hash, vector) in vectors)
+        {
+            read[hash].Select(BitConverter.SingleToInt32Bits).Should().Equal(vector.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Theory]
+    [InlineData("array_send(ARRAY[[1, 2], [3, 4]]::real[])", "2 dimensions")]
+    [InlineData("array_send(ARRAY[1, 2]::integer[])", "of type 23")]
+    [InlineData("array_send(ARRAY[1, NULL, 3]::real[])", "an element is null")]
+    [InlineData("substring(array_send(ARRAY[1, 2]::real[]) FROM 1 FOR 24)", "do not hold 2 reals")]
+    [InlineData("substring(array_send(ARRAY[1]::real[]) FROM 1 FOR 8)", "shorter than an array's header")]
+    public async Task A_cached_vector_that_is_not_one_dimension_of_reals_is_reported_as_damage_not_read_as_numbers(string sql, string why)
+    {
+        // Given the binary form of an array the cache never holds
+        var (_, database) = await EmptyAsync();
+        var bytes = (byte[])(await database.ScalarAsync("SELECT " + sql, Token))!;
+
+        // When it is read as a vector
+        var read = () => PostgresStore.FloatsOf(bytes, "postgres://test/db");
+
+        // Then the store says it is damaged, what is wrong and what to do
+        read.Should().Throw<StoreException>()
+            .Where(e => e.Code == StoreException.Damaged && e.Message.Contains(why) && e.Path == "postgres://test/db" && e.Hint!.Contains("computed again"));
+    }
 }
