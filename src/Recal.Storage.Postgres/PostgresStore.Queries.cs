@@ -377,12 +377,24 @@ public sealed partial class PostgresStore
             return new Dictionary<long, TraceText>();
         }
 
-        var sorted = heads.DistinctBy(h => h.Position).OrderBy(h => h.Position).ToArray();
+        // In id order, each position once (a head asked for twice is the same trace).
+        var all = heads.ToArray();
+        Array.Sort(all, static (a, b) => a.Position.CompareTo(b.Position));
+        var distinct = 0;
+        foreach (var head in all)
+        {
+            if (distinct == 0 || head.Position != all[distinct - 1].Position)
+            {
+                all[distinct++] = head;
+            }
+        }
+
+        var sorted = all.AsMemory(0, distinct);
         var runs = (int)Math.Clamp(sorted.Length / HeadTextsPerQuery, 1, HeadTextQueries);
         var parts = await Task.WhenAll(Enumerable.Range(0, runs).Select(run =>
         {
             var (from, to) = ((int)((long)sorted.Length * run / runs), (int)((long)sorted.Length * (run + 1) / runs));
-            return ReadTextsAsync(sorted.AsMemory(from, to - from), cancellationToken);
+            return ReadTextsAsync(sorted[from..to], cancellationToken);
         })).ConfigureAwait(false);
         if (parts.Length == 1)
         {

@@ -161,7 +161,8 @@ public static class CoverageAnalyzer
         }
 
         var texts = traffic.Measured.Select(m => m.Text).ToList();
-        var similarity = search.Similarity(pools, texts);
+        var rows = search.Rows(texts);
+        var similarity = search.Similarity(pools, rows);
         var report = Summarise(project, suiteVersion, poolNames, cases, embedderId, dimensions, from, to, request, radius, traffic, similarity);
 
         // A sampled trace stands for its stratum's traffic over its sample size.
@@ -172,7 +173,7 @@ public static class CoverageAnalyzer
             var nearest = (float[])similarity.Clone();
             if (anchors.Count > 0)
             {
-                var toAnchors = search.AnchorSimilarity(anchors, texts);
+                var toAnchors = search.AnchorSimilarity(anchors, rows);
                 for (var i = 0; i < nearest.Length; i++)
                 {
                     nearest[i] = Math.Max(nearest[i], toAnchors[i]);
@@ -432,7 +433,8 @@ public static class CoverageAnalyzer
             }
         }
 
-        var kept = new Dictionary<long, TraceHead>();
+        // Sized for every window's heads: the overlapping windows share some, so it holds at most this many.
+        var kept = new Dictionary<long, TraceHead>(selections.Sum(s => s.HeadCount));
         foreach (var selection in selections)
         {
             selection.CollectHeads(kept);
@@ -694,14 +696,33 @@ public static class CoverageAnalyzer
 
         public PoolSearch Pools(MeasuredWindow window) => _pools[PoolKey(window)];
 
-        /// <summary>Each text's similarity to its nearest case of the pools.</summary>
-        public float[] Similarity(PoolSearch pools, IReadOnlyList<string> texts) => [.. texts.Select(t => pools.Similarity![_row[t]])];
-
-        /// <summary>Each text's similarity to its nearest anchor.</summary>
-        public float[] AnchorSimilarity(IReadOnlyList<string> anchors, IReadOnlyList<string> texts)
+        /// <summary>Each text's row among the distinct texts searched, looked up once for every measure of a window.</summary>
+        public int[] Rows(IReadOnlyList<string> texts)
         {
-            var similarity = _anchors[anchors];
-            return [.. texts.Select(t => similarity[_row[t]])];
+            var rows = new int[texts.Count];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                rows[i] = _row[texts[i]];
+            }
+
+            return rows;
+        }
+
+        /// <summary>Each text's similarity to its nearest case of the pools, by its <see cref="Rows"/>.</summary>
+        public float[] Similarity(PoolSearch pools, int[] rows) => Gather(pools.Similarity!, rows);
+
+        /// <summary>Each text's similarity to its nearest anchor, by its <see cref="Rows"/>.</summary>
+        public float[] AnchorSimilarity(IReadOnlyList<string> anchors, int[] rows) => Gather(_anchors[anchors], rows);
+
+        private static float[] Gather(float[] values, int[] rows)
+        {
+            var gathered = new float[rows.Length];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                gathered[i] = values[rows[i]];
+            }
+
+            return gathered;
         }
 
         /// <summary>The texts' unit vectors, row-major (kept only when a window clusters its blind spots).</summary>
@@ -982,6 +1003,9 @@ public static class CoverageAnalyzer
 
             return _byId[stratum.Id] = kept;
         }
+
+        /// <summary>How many heads the window keeps (some may be other windows' too).</summary>
+        public int HeadCount => _all.Count + _kept.Values.Sum(k => k.Heads.Count);
 
         public void CollectHeads(Dictionary<long, TraceHead> heads)
         {

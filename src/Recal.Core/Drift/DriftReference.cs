@@ -29,6 +29,8 @@ public sealed class TrafficTally
             tally.Cohorts[dimension.Name] = new(StringComparer.Ordinal);
         }
 
+        // A window's cells repeat a few cohort keys many times over: each is parsed once.
+        var parsed = new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>(StringComparer.Ordinal);
         foreach (var count in counts)
         {
             tally.Total += count.Count;
@@ -41,7 +43,12 @@ public sealed class TrafficTally
                 tally.Intents[count.Intent] = tally.Intents.GetValueOrDefault(count.Intent) + count.Count;
             }
 
-            foreach (var (dimension, value) in CohortResolver.ParseKey(count.CohortKey))
+            if (!parsed.TryGetValue(count.CohortKey, out var pairs))
+            {
+                parsed[count.CohortKey] = pairs = CohortResolver.ParseKey(count.CohortKey);
+            }
+
+            foreach (var (dimension, value) in pairs)
             {
                 if (tally.Cohorts.TryGetValue(dimension, out var values))
                 {
