@@ -363,79 +363,60 @@ public sealed partial class PostgresStore
     }
 
     /// <summary>
-    /// One query joining the heads' (id, timestamp) pairs, in id order, to the traces: each pair is looked up in the one
-    /// partition its timestamp falls in (pruned while the join runs) instead of in every partition. The lookup is a
-    /// LATERAL subquery so that the planner, which cannot see the arrays' length, keeps it a nested loop of key probes
-    /// rather than hashing a scan of every trace. Many heads are read as up to <see cref="HeadTextQueries"/> runs of
-    /// consecutive ids side by side, each on its own connection, so the lookups use more than one of the server's cores.
+    /// The heads grouped by the month partition their timestamps fall in, each group read by its ids in runs of at most
+    /// <see cref="HeadTextsPerQuery"/>: <c>id = ANY(ids)</c> with the month's bounds, one descent of that partition's
+    /// primary key per id (about half the server time of joining each (id, timestamp) pair laterally, which prunes
+    /// partitions row by row). Up to <see cref="HeadTextQueries"/> runs are read side by side, each on its own
+    /// connection, so the look-ups use more than one of the server's cores.
     /// </summary>
     public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetHeadTextsAsync(IReadOnlyCollection<TraceHead> heads, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(heads);
-        if (heads.Count == 0)
+        var runs = new List<(DateTimeOffset From, DateTimeOffset To, long[] Ids)>();
+        foreach (var month in heads.GroupBy(h => (h.Timestamp.UtcDateTime.Year, h.Timestamp.UtcDateTime.Month)))
         {
-            return new Dictionary<long, TraceText>();
-        }
-
-        // In id order, each position once (a head asked for twice is the same trace).
-        var all = heads.ToArray();
-        Array.Sort(all, static (a, b) => a.Position.CompareTo(b.Position));
-        var distinct = 0;
-        foreach (var head in all)
-        {
-            if (distinct == 0 || head.Position != all[distinct - 1].Position)
+            var ids = month.Select(h => h.Position).Distinct().ToArray();
+            Array.Sort(ids);
+            var from = new DateTimeOffset(month.Key.Year, month.Key.Month, 1, 0, 0, 0, TimeSpan.Zero);
+            for (var start = 0; start < ids.Length; start += HeadTextsPerQuery)
             {
-                all[distinct++] = head;
+                runs.Add((from, from.AddMonths(1), ids[start..Math.Min(ids.Length, start + HeadTextsPerQuery)]));
             }
         }
 
-        var sorted = all.AsMemory(0, distinct);
-        var runs = (int)Math.Clamp(sorted.Length / HeadTextsPerQuery, 1, HeadTextQueries);
-        var parts = await Task.WhenAll(Enumerable.Range(0, runs).Select(run =>
+        var parts = new Dictionary<long, TraceText>[runs.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, runs.Count), new ParallelOptions { MaxDegreeOfParallelism = HeadTextQueries, CancellationToken = cancellationToken }, async (run, ct) =>
         {
-            var (from, to) = ((int)((long)sorted.Length * run / runs), (int)((long)sorted.Length * (run + 1) / runs));
-            return ReadTextsAsync(sorted[from..to], cancellationToken);
-        })).ConfigureAwait(false);
+            var (from, to, ids) = runs[run];
+            var texts = new Dictionary<long, TraceText>(ids.Length);
+            await ReadAsync(
+                "SELECT id, key, input_text FROM traces WHERE ts >= $1 AND ts < $2 AND id = ANY($3)",
+                r => texts[r.GetInt64(0)] = new TraceText(r.GetString(1), r.GetString(2)),
+                ct,
+                Parameter(from, NpgsqlDbType.TimestampTz),
+                Parameter(to, NpgsqlDbType.TimestampTz),
+                Parameter(ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint)).ConfigureAwait(false);
+            parts[run] = texts;
+        }).ConfigureAwait(false);
         if (parts.Length == 1)
         {
             return parts[0];
         }
 
-        var texts = new Dictionary<long, TraceText>(sorted.Length);
+        var all = new Dictionary<long, TraceText>(parts.Sum(p => p.Count));
         foreach (var (position, text) in parts.SelectMany(p => p))
         {
-            texts[position] = text;
+            all[position] = text;
         }
 
-        return texts;
+        return all;
     }
 
     /// <summary>The head-text queries one call makes at most, side by side.</summary>
     internal const int HeadTextQueries = 4;
 
-    /// <summary>Heads that are worth a query of their own: fewer are read in one.</summary>
+    /// <summary>The ids one head-text query reads at most.</summary>
     internal const int HeadTextsPerQuery = 16_384;
-
-    private async Task<Dictionary<long, TraceText>> ReadTextsAsync(ReadOnlyMemory<TraceHead> heads, CancellationToken cancellationToken)
-    {
-        var texts = new Dictionary<long, TraceText>(heads.Length);
-        var (ids, stamps) = (new long[heads.Length], new DateTimeOffset[heads.Length]);
-        for (var i = 0; i < heads.Length; i++)
-        {
-            (ids[i], stamps[i]) = (heads.Span[i].Position, Milliseconds(heads.Span[i].Timestamp));
-        }
-
-        await ReadAsync(
-            """
-            SELECT p.id, t.key, t.input_text FROM unnest($1::bigint[], $2::timestamptz[]) AS p (id, ts)
-            CROSS JOIN LATERAL (SELECT t.key, t.input_text FROM traces AS t WHERE t.id = p.id AND t.ts = p.ts LIMIT 1) AS t
-            """,
-            r => texts[r.GetInt64(0)] = new TraceText(r.GetString(1), r.GetString(2)),
-            cancellationToken,
-            Parameter(ids, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
-            Parameter(stamps, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)).ConfigureAwait(false);
-        return texts;
-    }
 
     public async ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
     {

@@ -331,11 +331,11 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
     [Fact]
     public async Task Many_heads_are_read_in_several_queries_side_by_side_and_each_gets_its_own_text_once()
     {
-        // Given more traces over two months than one head-text query reads
+        // Given traces over two months, the first holding more than one head-text query reads
         var (connection, _) = await EmptyAsync();
         await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
         var count = (2 * PostgresStore.HeadTextsPerQuery) + 777;
-        var traces = Enumerable.Range(0, count).Select(i => Trace($"t{i}", $"text {i}") is var t ? t with { Trace = t.Trace with { Timestamp = Monday.AddMinutes(i * 3) } } : t).ToList();
+        var traces = Enumerable.Range(0, count).Select(i => Trace($"t{i}", $"text {i}") is var t ? t with { Trace = t.Trace with { Timestamp = Monday.AddMinutes(i * 1.5) } } : t).ToList();
         await store.AddTracesAsync(traces, Token);
         var heads = new List<TraceHead>();
         await store.ScanTraceHeadsAsync(null, null, withKeys: true, heads.Add, Token);

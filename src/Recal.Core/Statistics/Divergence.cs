@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace Recal.Statistics;
 
 /// <summary>Divergences between two discrete distributions given as counts or weights (docs/statistics.md).</summary>
 public static class Divergence
 {
     /// <summary>Jensen–Shannon distance: the square root of the JS divergence; equals scipy.spatial.distance.jensenshannon.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double JensenShannonDistance(ReadOnlySpan<double> p, ReadOnlySpan<double> q, double logBase = 2)
     {
         CheckPair(p, q);
@@ -58,6 +61,7 @@ public static class Divergence
     /// Population stability index Σ (a − e)·ln(a / e) over proportions, each floored at <paramref name="epsilon"/>;
     /// <paramref name="expectedCounts"/> is the reference (the eval set), <paramref name="actualCounts"/> the traffic.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double PopulationStabilityIndex(ReadOnlySpan<double> expectedCounts, ReadOnlySpan<double> actualCounts, double epsilon = 1e-4)
     {
         CheckPair(expectedCounts, actualCounts);
@@ -75,6 +79,7 @@ public static class Divergence
         return psi;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Sum(ReadOnlySpan<double> values)
     {
         double sum = 0;
@@ -86,6 +91,7 @@ public static class Divergence
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckPair(ReadOnlySpan<double> p, ReadOnlySpan<double> q, bool allowZeroSum = false)
     {
         if (p.Length != q.Length)

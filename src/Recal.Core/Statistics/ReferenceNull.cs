@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Recal.Statistics;
 
 /// <summary>
@@ -30,7 +32,8 @@ public static class ReferenceNull
     /// <param name="referenceCounts">The reference's count per category (categories the window could fall in; a category with 0 keeps Jeffreys' ½).</param>
     /// <param name="windowSize">Traces in the window.</param>
     /// <param name="phi">The dispersion factor (≥ 1): windows vary like multinomial samples of <paramref name="windowSize"/> / φ.</param>
-    /// <param name="statistic">The statistic, of a window's counts over the same categories.</param>
+    /// <param name="statistic">The statistic, of a window's counts over the same categories (one array, refilled for each draw: the statistic reads it and keeps no reference).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NullDistribution Simulate(
         ReadOnlySpan<long> referenceCounts,
         long windowSize,
@@ -64,6 +67,7 @@ public static class ReferenceNull
         var random = new Random(seed);
         var probabilities = new double[k];
         var values = new double[draws];
+        var counts = new double[k];
         for (var d = 0; d < draws; d++)
         {
             double sum = 0;
@@ -73,7 +77,7 @@ public static class ReferenceNull
                 sum += probabilities[i];
             }
 
-            var counts = new double[k];
+            Array.Clear(counts);
             var left = size;
             var mass = 1.0;
             for (var i = 0; i < k - 1 && left > 0; i++)
@@ -96,6 +100,7 @@ public static class ReferenceNull
     }
 
     /// <summary>A Gamma(shape, 1) variate (Marsaglia and Tsang, 2000; shape &lt; 1 by the boost U^(1/shape)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double Gamma(Random random, double shape)
     {
         if (shape < 1)
@@ -129,6 +134,7 @@ public static class ReferenceNull
     /// approximation with continuity correction, clamped to [0, n]; the null needs the moments, not exact tails, of
     /// each cell.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static long Binomial(Random random, long n, double p)
     {
         if (n == 0 || p <= 0)
@@ -169,6 +175,7 @@ public static class ReferenceNull
         return flip ? n - x : x;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Normal(Random random)
     {
         // Box–Muller; one of the pair is enough here.
