@@ -369,6 +369,9 @@ public static class CoverageAnalyzer
         // (a head that merely shares a source's priority is kept once its key is read), so these bound the limit exactly.
         var sourceKeys = order.SelectMany(s => s.SourceKeys).ToHashSet(StringComparer.Ordinal);
         var storedSources = sourceKeys.Count == 0 ? [] : await store.FindTracesAsync(sourceKeys, cancellationToken).ConfigureAwait(false);
+        // Each window's texts are read as soon as its heads are in, while the other windows' queries run: the store is
+        // kept busy instead of waiting for every window's choice. A head two windows share is read by the first to ask.
+        var texts = new TextsRead(store);
         await Parallel.ForEachAsync(Enumerable.Range(0, order.Length), new ParallelOptions { MaxDegreeOfParallelism = LowestHeadQueries, CancellationToken = cancellationToken }, async (n, ct) =>
         {
             var selection = order[n];
@@ -382,6 +385,7 @@ public static class CoverageAnalyzer
             var heads = new List<TraceHead>();
             await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, ct).ConfigureAwait(false);
             lowest[n] = (selection, heads);
+            await texts.ReadAsync(heads, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
         foreach (var (selection, heads) in lowest)
         {
@@ -426,7 +430,7 @@ public static class CoverageAnalyzer
         var suspects = selections.SelectMany(s => s.Suspects).DistinctBy(h => h.Position).ToList();
         if (suspects.Count > 0)
         {
-            var keys = await store.GetHeadTextsAsync(suspects, cancellationToken).ConfigureAwait(false);
+            var keys = await texts.OfAsync(suspects, cancellationToken).ConfigureAwait(false);
             foreach (var selection in selections)
             {
                 router.Release(selection, keys);
@@ -440,11 +444,44 @@ public static class CoverageAnalyzer
             selection.CollectHeads(kept);
         }
 
-        var texts = await store.GetHeadTextsAsync(kept.Values, cancellationToken).ConfigureAwait(false);
+        var keptTexts = await texts.OfAsync(kept.Values, cancellationToken).ConfigureAwait(false);
         // Each window's measured traffic reads the texts alone: the windows are assembled side by side.
         var traffic = new WindowTraffic[selections.Length];
-        Parallel.For(0, selections.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => traffic[i] = selections[i].Traffic(texts));
+        Parallel.For(0, selections.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => traffic[i] = selections[i].Traffic(keptTexts));
         return traffic;
+    }
+
+    /// <summary>The texts of heads read so far, each position read once however many windows or callers ask for it.</summary>
+    private sealed class TextsRead(ITraceStore store)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, TraceText> _read = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte> _asked = new();
+
+        /// <summary>Reads the texts of the heads no earlier call asked for.</summary>
+        public async ValueTask ReadAsync(IEnumerable<TraceHead> heads, CancellationToken cancellationToken)
+        {
+            var mine = heads.Where(h => _asked.TryAdd(h.Position, 0)).ToList();
+            foreach (var (position, text) in await store.GetHeadTextsAsync(mine, cancellationToken).ConfigureAwait(false))
+            {
+                _read[position] = text;
+            }
+        }
+
+        /// <summary>The heads' texts: those read already, the rest read now (a position no trace holds is absent).</summary>
+        public async ValueTask<IReadOnlyDictionary<long, TraceText>> OfAsync(IReadOnlyCollection<TraceHead> heads, CancellationToken cancellationToken)
+        {
+            await ReadAsync(heads, cancellationToken).ConfigureAwait(false);
+            var texts = new Dictionary<long, TraceText>(heads.Count);
+            foreach (var head in heads)
+            {
+                if (_read.TryGetValue(head.Position, out var text))
+                {
+                    texts[head.Position] = text;
+                }
+            }
+
+            return texts;
+        }
     }
 
     /// <summary>The windows' bounds merged where they overlap or touch: each stretch is read once.</summary>
