@@ -59,9 +59,7 @@ internal static class DistributedBenchmark
         var directory = Path.Combine(Paths.Work, $"distributed-{count}");
         RunBenchmark.WriteProject(directory, endpoint.BaseUrl, count);
         var yaml = Path.Combine(directory, "recal.yaml");
-        var url = $"postgres://{admin.Username}@{admin.Host}:{admin.Port}/{database}{(admin.Password is null ? string.Empty : "?password_env=RECAL_BENCH_PG_PASSWORD")}";
-        Environment.SetEnvironmentVariable("RECAL_BENCH_PG_PASSWORD", admin.Password);
-        File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + url, StringComparison.Ordinal));
+        File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + StoreUrl(admin, database), StringComparison.Ordinal));
 
         var connection = new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = database, SearchPath = PostgresStore.Schema, Pooling = true }.ConnectionString;
         string[] submit = ["run", "-p", directory, "-t", RunBenchmark.TargetName, "--no-judge", "--no-cache", "--distributed"];
@@ -159,7 +157,26 @@ internal static class DistributedBenchmark
         return codes.All(c => c is 0 or 130) && state.Done == count && calls == count;
     }
 
-    private static async Task AdminAsync(NpgsqlConnectionStringBuilder admin, string sql)
+    /// <summary>
+    /// The <c>store:</c> URL of <paramref name="database"/> on the server of <paramref name="admin"/>; its password, if
+    /// any, in RECAL_BENCH_PG_PASSWORD of this process (which the processes it starts inherit), never in the URL.
+    /// </summary>
+    internal static string StoreUrl(NpgsqlConnectionStringBuilder admin, string database)
+    {
+        Environment.SetEnvironmentVariable("RECAL_BENCH_PG_PASSWORD", admin.Password);
+        return $"postgres://{admin.Username}@{admin.Host}:{admin.Port}/{database}{(admin.Password is null ? string.Empty : "?password_env=RECAL_BENCH_PG_PASSWORD")}";
+    }
+
+    /// <summary>The postmaster of the server of <paramref name="admin"/>: the parent of the backend of a connection to it.</summary>
+    internal static async Task<int> PostmasterAsync(NpgsqlConnectionStringBuilder admin)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = "postgres" }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+        return ServerCpu.Postmaster((int)(await command.ExecuteScalarAsync())!);
+    }
+
+    internal static async Task AdminAsync(NpgsqlConnectionStringBuilder admin, string sql)
     {
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = "postgres" }.ConnectionString);
         await connection.OpenAsync();
@@ -245,7 +262,7 @@ internal static class DistributedBenchmark
     private static int _inProcessWorkers;
 
     /// <summary>CPU time of processes read from Linux's /proc (utime + stime, in clock ticks of 1/100 s).</summary>
-    private static class ServerCpu
+    internal static class ServerCpu
     {
         public static bool Available => File.Exists("/proc/self/stat");
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Npgsql;
 
 namespace Recal.Benchmarks;
 
@@ -12,7 +13,9 @@ namespace Recal.Benchmarks;
 /// on 127.0.0.1 with a free port, on a copy of the sample project with a fresh store) receives N GenAI chat spans in
 /// requests of 512 (the requests <c>ingest-otlp</c> writes), posted by that many loopback clients at
 /// once; a 429 or 503 is retried after its Retry-After. Prints sustained spans/s (first post to last acknowledgement),
-/// the 429s, and the server's peak resident memory (VmHWM), then stops the server by its PID.
+/// the 429s, and the server's peak resident memory (VmHWM), then stops the server by its PID. With RECAL_BENCH_POSTGRES
+/// (a connection string) it serves into a fresh database of its own on that PostgreSQL server and prints the database
+/// server's CPU per span too.
 /// </summary>
 internal static class ServeBenchmark
 {
@@ -44,12 +47,41 @@ internal static class ServeBenchmark
 
         Copy(Paths.Sample, project);
 
-        // RECAL_BENCH_STORE (a store: value, e.g. postgres://postgres@127.0.0.1:55432/recal_bench) serves into that store instead of SQLite.
-        if (Environment.GetEnvironmentVariable("RECAL_BENCH_STORE") is { Length: > 0 } storeSetting)
+        // RECAL_BENCH_POSTGRES (a connection string of a role that may create databases) serves into a fresh database of
+        // its own on that server, dropped afterwards, and measures the database server's CPU too; RECAL_BENCH_STORE (a
+        // store: value, e.g. postgres://postgres@127.0.0.1:55432/recal_bench) serves into that store instead of SQLite.
+        NpgsqlConnectionStringBuilder? admin = null;
+        string? database = null;
+        var storeSetting = Environment.GetEnvironmentVariable("RECAL_BENCH_STORE");
+        if (Environment.GetEnvironmentVariable("RECAL_BENCH_POSTGRES") is { Length: > 0 } postgres)
         {
-            var yaml = Path.Combine(project, "recal.yaml");
-            File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + storeSetting, StringComparison.Ordinal));
+            admin = new NpgsqlConnectionStringBuilder(postgres) { Pooling = false };
+            database = "recal_bench_serve_" + Guid.NewGuid().ToString("N")[..8];
+            await DistributedBenchmark.AdminAsync(admin, $"CREATE DATABASE {database}");
+            storeSetting = DistributedBenchmark.StoreUrl(admin, database);
         }
+
+        try
+        {
+            if (storeSetting is { Length: > 0 })
+            {
+                var yaml = Path.Combine(project, "recal.yaml");
+                File.WriteAllText(yaml, File.ReadAllText(yaml).Replace("store: .recal/recal.db", "store: " + storeSetting, StringComparison.Ordinal));
+            }
+
+            return await ServeAsync(count, clients, json, gzip, bodies, project, args, admin);
+        }
+        finally
+        {
+            if (admin is not null)
+            {
+                await DistributedBenchmark.AdminAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+            }
+        }
+    }
+
+    private static async Task<int> ServeAsync(int count, int clients, bool json, bool gzip, List<byte[]> bodies, string project, string[] args, NpgsqlConnectionStringBuilder? admin)
+    {
 
         var port = FreePort();
         // The CLI's own build output (built with this benchmark), as a user runs it.
@@ -93,6 +125,8 @@ internal static class ServeBenchmark
             }
 
             var cpuBefore = CpuSeconds(server.Id);
+            var postmaster = admin is null ? 0 : await DistributedBenchmark.PostmasterAsync(admin);
+            var databaseBefore = DistributedBenchmark.ServerCpu.Of(postmaster);
             var media = new MediaTypeHeaderValue(json ? "application/json" : "application/x-protobuf");
             long next = -1, spans = 0, busy = 0, rejected = 0;
             var watch = Stopwatch.StartNew();
@@ -132,11 +166,18 @@ internal static class ServeBenchmark
             await Task.WhenAll(tasks);
             watch.Stop();
             var cpu = CpuSeconds(server.Id) - cpuBefore;
+            var databaseCpu = (DistributedBenchmark.ServerCpu.Of(postmaster) - databaseBefore).TotalSeconds;
             var peak = PeakResidentBytes(server.Id);
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
             Console.WriteLine($"input: {count:N0} GenAI chat spans in {bodies.Count:N0} requests of 512, {(json ? "OTLP/JSON" : "OTLP protobuf")}{(gzip ? ", gzip" : string.Empty)}, {bodies.Sum(b => (long)b.Length) / 1e6:N0} MB on the wire, {clients} loopback client(s)");
             Console.WriteLine($"acknowledged (committed): {spans:N0} spans in {watch.Elapsed.TotalSeconds:N2} s = {spans / watch.Elapsed.TotalSeconds:N0} spans/s sustained");
             Console.WriteLine($"server CPU: {cpu:N2} s user+system = {cpu * 1e6 / spans:N1} µs per span (load average at the end: {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
+            if (postmaster != 0)
+            {
+                // Every process of the database server: the receiver's backends, autovacuum, the WAL writer, ... (a busy server of other databases counts too).
+                Console.WriteLine($"database server CPU: {databaseCpu:N2} s user+system = {databaseCpu * 1e6 / spans:N1} µs per span; receiver and database together {(cpu + databaseCpu) * 1e6 / spans:N1} µs per span");
+            }
+
             Console.WriteLine($"turned away (429/503, retried): {busy:N0}; responses with a partial success: {rejected:N0}");
             Console.WriteLine($"server peak resident memory (VmHWM): {peak / 1e6:N0} MB");
             return spans == count && rejected == 0 ? 0 : 1;

@@ -8,7 +8,8 @@ namespace Recal.Storage.Postgres;
 /// migration 4 partitions the traces by month (docs/store.md#partitions), which SQLite has no need of, and migration 5
 /// indexes each intent's traces by priority for samples chosen in the database (docs/store.md#samples-chosen-in-the-store);
 /// migration 6 moves the keys to one table, so a key is looked up once however many partitions there are. Migration 3 is
-/// the queue of distributed runs (docs/running.md#distributed-runs).
+/// the queue of distributed runs (docs/running.md#distributed-runs). Migration 8 drops the foreign key of a trace's ingest,
+/// whose check was a query per row of every COPY (docs/store.md#postgresql).
 /// </summary>
 internal static class Migrations
 {
@@ -237,6 +238,17 @@ internal static class Migrations
         (7, "distributed runs: each run's cap on cases in flight across its workers, and each worker's call retries", """
             ALTER TABLE run_queue_runs ADD COLUMN max_in_flight integer CHECK (max_in_flight > 0);
             ALTER TABLE run_worker_totals ADD COLUMN retries integer NOT NULL DEFAULT 0;
+            """),
+        (8, "traces without the foreign key on their ingest: a trigger query per row written, the ingest log checked by recal store check instead", """
+            DO $$
+            DECLARE
+                name text;
+            BEGIN
+                FOR name IN SELECT conname FROM pg_constraint WHERE conrelid = 'traces'::regclass AND contype = 'f' AND confrelid = 'ingests'::regclass LOOP
+                    EXECUTE format('ALTER TABLE traces DROP CONSTRAINT %I', name);
+                END LOOP;
+            END
+            $$;
             """),
     ];
 

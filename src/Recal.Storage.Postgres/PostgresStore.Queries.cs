@@ -348,7 +348,7 @@ public sealed partial class PostgresStore
         }
 
         await ReadAsync(
-            $"SELECT {TraceColumnsOfT} FROM trace_keys AS k JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1)",
+            $"SELECT {TraceColumnsOfT} FROM {StoredKeysOfArray} {TraceOfStoredKey(TraceColumnsOfT, left: false)}",
             r => found.Add(ReadTrace(r, 0)),
             cancellationToken,
             Parameter(keys.Select(Text).Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
@@ -453,7 +453,7 @@ public sealed partial class PostgresStore
         }
 
         await ReadAsync(
-            "SELECT k.key, t.output FROM trace_keys AS k JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1) AND t.output IS NOT NULL",
+            $"SELECT k.key, t.output FROM {StoredKeysOfArray} {TraceOfStoredKey("t.output", left: false)} WHERE t.output IS NOT NULL",
             r => outputs[ids[r.GetString(0)]] = r.GetString(1),
             cancellationToken,
             Parameter(ids.Keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);

@@ -29,6 +29,22 @@ public sealed partial class PostgresStore
     /// <summary><see cref="TraceColumns"/> of the table named <c>t</c>, for queries that join it.</summary>
     private static readonly string TraceColumnsOfT = string.Join(", ", TraceColumns.Split(", ").Select(column => "t." + column));
 
+    /// <summary>
+    /// The FROM clause of the stored keys among the keys of the parameter <c>$1</c> (a text array of distinct keys), as
+    /// <c>k (key, id, ts)</c>: one probe of <c>trace_keys</c>' primary key per key, whatever the planner's statistics say.
+    /// A plain <c>key = ANY($1)</c> was planned, on a store too new for its statistics (the first minute of ingest, until
+    /// autovacuum analyzes it), as a parallel scan of the whole table once per batch, which grew with every batch.
+    /// </summary>
+    internal const string StoredKeysOfArray = "unnest($1::text[]) AS u (key) CROSS JOIN LATERAL (SELECT k.key, k.id, k.ts FROM trace_keys AS k WHERE k.key = u.key LIMIT 1) AS k";
+
+    /// <summary>
+    /// The join of each key of <see cref="StoredKeysOfArray"/> to its trace's <paramref name="columns"/> (of <c>traces</c>
+    /// as <c>t</c>), as <c>t</c>: one probe of its partition's primary key (a key whose trace was pruned has none, kept as
+    /// nulls by a <paramref name="left"/> join, left out otherwise).
+    /// </summary>
+    private static string TraceOfStoredKey(string columns, bool left) =>
+        $"{(left ? "LEFT JOIN" : "CROSS JOIN")} LATERAL (SELECT {columns} FROM traces AS t WHERE t.id = k.id AND t.ts = k.ts LIMIT 1) AS t{(left ? " ON true" : string.Empty)}";
+
     public ValueTask<StoreBatchResult> AddTracesAsync(IReadOnlyList<ClassifiedTrace> batch, CancellationToken cancellationToken = default) =>
         AddTracesAsync(batch, null, cancellationToken);
 
@@ -101,7 +117,7 @@ public sealed partial class PostgresStore
         var storedBefore = new Dictionary<string, ClassifiedTrace>(StringComparer.Ordinal);
         // A key without its trace is a pruned trace's: its parts are not merged into a trace that is gone, nor stored anew.
         var pruned = new HashSet<string>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlCommand($"SELECT k.key, t.id, {string.Join(", ", TraceColumns.Split(", ").Select(c => "t." + c))} FROM trace_keys AS k LEFT JOIN traces AS t ON t.id = k.id AND t.ts = k.ts WHERE k.key = ANY($1)", connection, transaction))
+        await using (var read = new NpgsqlCommand($"SELECT k.key, t.id, {TraceColumnsOfT} FROM {StoredKeysOfArray} {TraceOfStoredKey("t.id, " + TraceColumnsOfT, left: true)}", connection, transaction))
         {
             read.Parameters.Add(Parameter(keys, NpgsqlDbType.Array | NpgsqlDbType.Text));
             await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -290,10 +306,12 @@ public sealed partial class PostgresStore
     /// <summary>Adds a write's changes to the daily rollup (<see cref="TrafficDays"/>): one upsert of every changed cell, in the writer's transaction.</summary>
     private static async Task ApplyRollupAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RollupDelta rollup, CancellationToken cancellationToken)
     {
-        // Cells keyed as stored: text without U+0000 (two names that differ only there are one cell, as their traces are).
+        // Cells keyed as stored: text without U+0000 (two names that differ only there are one cell, as their traces are);
+        // in the primary key's order, so that the upsert walks its index forward (about a tenth less time than in any order).
         var changes = rollup.Changes
             .GroupBy(c => (c.Key.Day, Intent: Text(c.Key.Intent), Cohort: Text(c.Key.CohortKey)))
             .Select(g => (g.Key, Value: g.Aggregate(default(FeedbackCount), (sum, c) => sum.Plus(c.Value))))
+            .OrderBy(c => c.Key.Day).ThenBy(c => c.Key.Intent, StringComparer.Ordinal).ThenBy(c => c.Key.Cohort, StringComparer.Ordinal)
             .ToList();
         if (changes.Count == 0)
         {
@@ -325,7 +343,7 @@ public sealed partial class PostgresStore
     private static async Task<HashSet<string>> StoredKeysAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<string> keys, CancellationToken cancellationToken)
     {
         var stored = new HashSet<string>(StringComparer.Ordinal);
-        await using var command = new NpgsqlCommand("SELECT key FROM trace_keys WHERE key = ANY($1)", connection, transaction);
+        await using var command = new NpgsqlCommand($"SELECT k.key FROM {StoredKeysOfArray}", connection, transaction);
         command.Parameters.Add(Parameter(keys.Distinct(StringComparer.Ordinal).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -338,7 +356,7 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// Writes new traces by binary COPY, tagged with <paramref name="ingest"/>, with their stored sampling priority: their
-    /// ids are drawn from the identity's sequence first (one query), so that the same COPY's rows can be listed in
+    /// ids are reserved from the identity's sequence first (one range, one query), so that the same COPY's rows can be listed in
     /// <c>trace_keys</c> by a second COPY.
     /// </summary>
     private static async Task CopyTracesAsync(NpgsqlConnection connection, IReadOnlyList<ClassifiedTrace> traces, IngestSession? ingest, CancellationToken cancellationToken)
@@ -348,15 +366,19 @@ public sealed partial class PostgresStore
             return;
         }
 
-        var ids = new long[traces.Count];
-        await using (var reserve = new NpgsqlCommand("SELECT nextval(pg_get_serial_sequence('traces', 'id')) FROM generate_series(1, $1)", connection))
+        // The batch's ids as one range: the sequence moved past it at once (a nextval per row took about 2.7 ms for 1,024
+        // rows, the range 0.1 ms). Safe because only writers holding the write lock draw from it, so none draws between the two calls.
+        long last;
+        await using (var reserve = new NpgsqlCommand("SELECT setval(q.sequence, nextval(q.sequence) + $1 - 1) FROM (SELECT pg_get_serial_sequence('traces', 'id')::regclass AS sequence) AS q", connection))
         {
-            reserve.Parameters.Add(Parameter(traces.Count, NpgsqlDbType.Integer));
-            await using var reader = await reserve.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            for (var i = 0; await reader.ReadAsync(cancellationToken).ConfigureAwait(false); i++)
-            {
-                ids[i] = reader.GetInt64(0);
-            }
+            reserve.Parameters.Add(Parameter((long)traces.Count, NpgsqlDbType.Bigint));
+            last = (long)(await reserve.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        var ids = new long[traces.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = last - ids.Length + 1 + i;
         }
 
         using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

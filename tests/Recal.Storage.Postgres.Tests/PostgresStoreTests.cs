@@ -78,7 +78,43 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         (await database.ScalarAsync($"SELECT string_agg(key || '=' || id, ',' ORDER BY id) FROM {schema}.trace_keys", Token)).Should().Be("id:a=1,id:b=2,id:c=3");
         await migrated.AddTracesAsync([Trace("d") with { Trace = Trace("d").Trace with { Timestamp = Monday.AddMonths(2) } }], Token);
         (await database.ScalarAsync($"SELECT id FROM {schema}.traces_2026_08 WHERE key = 'id:d'", Token)).Should().Be(4L);
+        (await database.ScalarAsync($"SELECT count(*) FROM pg_constraint WHERE conrelid = '{schema}.traces'::regclass AND contype = 'f'", Token))
+            .Should().Be(0L, "migration 8 drops the foreign key on the ingest, checked by the integrity check instead");
         (await migrated.CheckIntegrityAsync(cancellationToken: Token)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_batch_probes_the_key_index_for_its_keys_on_a_store_not_analyzed_yet_and_ids_follow_on_across_batches()
+    {
+        // Given a store of 60,000 keys whose statistics were never gathered (a new store in its first minute of ingest)
+        var (connection, database) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+        await database.ExecuteAsync(
+            """
+            ALTER TABLE recal.trace_keys SET (autovacuum_enabled = false);
+            INSERT INTO recal.trace_keys (key, id, ts) SELECT 'id:stored-' || g, 1000000 + g, '2026-06-01' FROM generate_series(1, 60000) AS g;
+            """,
+            Token);
+        var keys = string.Join(",", Enumerable.Range(0, 1024).Select(i => $"id:new-{i}"));
+
+        // When the lookup of a batch of 1,024 keys is planned
+        var plan = new List<string>();
+        await using (var data = NpgsqlDataSource.Create(connection))
+        await using (var explain = data.CreateCommand($"EXPLAIN SELECT k.key FROM {PostgresStore.StoredKeysOfArray.Replace("$1", $"'{{{keys}}}'", StringComparison.Ordinal)}"))
+        await using (var reader = await explain.ExecuteReaderAsync(Token))
+        {
+            while (await reader.ReadAsync(Token))
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        // Then it probes the primary key once per key, and batches written one after another take ids in order
+        plan.Should().Contain(line => line.Contains("Index", StringComparison.Ordinal) && line.Contains("trace_keys_pkey", StringComparison.Ordinal), string.Join("\n", plan));
+        plan.Should().NotContain(line => line.Contains("Seq Scan on trace_keys", StringComparison.Ordinal), string.Join("\n", plan));
+        (await store.AddTracesAsync([Trace("a"), Trace("b"), Trace("c")], Token)).Added.Should().Be(3);
+        (await store.AddTracesAsync([Trace("a"), Trace("d")], Token)).Should().Be(new StoreBatchResult(1, 1));
+        (await database.ScalarAsync("SELECT string_agg(key || '=' || id, ',' ORDER BY id) FROM recal.traces", Token)).Should().Be("id:a=1,id:b=2,id:c=3,id:d=4");
     }
 
     [Fact]
@@ -194,17 +230,18 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_batch_that_fails_part_way_stores_nothing()
     {
-        // Given a store, and a batch tagged with an ingest the store never began
-        var (connection, _) = await EmptyAsync();
+        // Given a store whose keys table refuses the key "id:b" (a failure after the traces' COPY has run)
+        var (connection, database) = await EmptyAsync();
         await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
-        var ghost = new IngestSession(424242, "ghost.jsonl", Monday);
+        await database.ExecuteAsync("ALTER TABLE recal.trace_keys ADD CONSTRAINT no_b CHECK (key <> 'id:b')", Token);
 
-        // When the batch is stored
-        var act = async () => await store.AddTracesAsync([Trace("a"), Trace("b")], ghost, Token);
+        // When a batch holding it is stored
+        var act = async () => await store.AddTracesAsync([Trace("a"), Trace("b")], Token);
 
         // Then it fails as a whole, and a later batch is stored as if it had never been tried
-        await act.Should().ThrowAsync<PostgresException>();
+        (await act.Should().ThrowAsync<PostgresException>()).Which.ConstraintName.Should().Be("no_b");
         (await store.GetTrafficSpanAsync(Token)).Should().BeNull();
+        (await database.ScalarAsync("SELECT (SELECT count(*) FROM recal.traces) + (SELECT count(*) FROM recal.traffic_days)", Token)).Should().Be(0L);
         (await store.AddTracesAsync([Trace("a")], Token)).Should().Be(new StoreBatchResult(1, 0));
     }
 
