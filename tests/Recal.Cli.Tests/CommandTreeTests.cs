@@ -20,7 +20,7 @@ public sealed class CommandTreeTests
     [Fact]
     public void The_first_argument_naming_a_command_builds_that_command_alone()
     {
-        Names.Should().HaveCount(26).And.OnlyHaveUniqueItems().And.Contain(["run", "ingest", "status", "judge-agreement"]);
+        Names.Should().OnlyHaveUniqueItems().And.Contain(["run", "ingest", "status", "judge-agreement"]);
         foreach (var name in Names)
         {
             RecalCli.Build(Quiet, [name, "--limit", "3"]).Subcommands.Select(c => c.Name).Should().Equal([name], "'{0}' names one command", name);
