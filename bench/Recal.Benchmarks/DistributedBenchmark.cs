@@ -231,8 +231,7 @@ internal static class DistributedBenchmark
     /// <summary>A <c>dotnet recal.dll worker</c> process; stopping it sends SIGINT, as Ctrl-C does.</summary>
     private static RunningWorker ProcessWorker(string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(RunBenchmark.CliPath());
+        var start = RunBenchmark.CliStartInfo();
         foreach (var argument in args)
         {
             start.ArgumentList.Add(argument);

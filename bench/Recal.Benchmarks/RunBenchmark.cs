@@ -199,9 +199,7 @@ internal static class RunBenchmark
 
     private static async Task<(int Code, TimeSpan Elapsed, string Output)> CliProcessAsync(string directory, int concurrency, bool cache)
     {
-        var recal = CliPath();
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(recal);
+        var start = CliStartInfo();
         foreach (var argument in RunArguments(directory, concurrency, cache))
         {
             start.ArgumentList.Add(argument);
@@ -222,7 +220,25 @@ internal static class RunBenchmark
         return (process.ExitCode, watch.Elapsed, await stdout);
     }
 
-    /// <summary>The Release build's recal.dll, or another build's (<c>RECAL_BENCH_CLI</c>) for comparing versions back to back.</summary>
+    /// <summary>
+    /// A process of the Release build's recal.dll, or of another build's (<c>RECAL_BENCH_CLI</c>: a recal.dll, or the
+    /// <c>recal</c> of an installed tool package) for comparing versions back to back; arguments to be added.
+    /// </summary>
+    internal static ProcessStartInfo CliStartInfo()
+    {
+        // A .dll runs under `dotnet`; anything else is an executable, such as the `recal` an installed tool package puts on the path.
+        var recal = CliPath();
+        var dll = recal.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var start = new ProcessStartInfo(dll ? "dotnet" : recal) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (dll)
+        {
+            start.ArgumentList.Add(recal);
+        }
+
+        return start;
+    }
+
+    /// <summary>The Release build's recal.dll, or <c>RECAL_BENCH_CLI</c>.</summary>
     internal static string CliPath()
     {
         var recal = Environment.GetEnvironmentVariable("RECAL_BENCH_CLI") is { Length: > 0 } other ? other : Path.Combine(Paths.Root, "src", "Recal.Cli", "bin", "Release", "net10.0", "recal.dll");

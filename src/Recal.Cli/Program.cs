@@ -2,5 +2,9 @@ namespace Recal.Cli;
 
 internal static class Program
 {
-    private static Task<int> Main(string[] args) => RecalCli.RunAsync(args, CliContext.ForProcess());
+    private static Task<int> Main(string[] args)
+    {
+        StartupTrace.Mark("main");
+        return RecalCli.RunAsync(args, CliContext.ForProcess());
+    }
 }

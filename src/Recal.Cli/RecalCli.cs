@@ -8,46 +8,83 @@ namespace Recal.Cli;
 /// <summary>The <c>recal</c> command line: builds the command tree and runs it.</summary>
 public static class RecalCli
 {
-    public static RootCommand Build(CliContext context)
+    /// <summary>The top-level commands in the order help lists them, each built only when asked for.</summary>
+    private static readonly (string Name, Func<CliContext, Command> Create)[] Commands =
+    [
+        ("init", InitCommand.Create),
+        ("validate", ValidateCommand.Create),
+        ("policy", PolicyCommand.Create),
+        ("ingest", IngestCommand.Create),
+        ("drift", DriftCommand.Create),
+        ("coverage", CoverageCommand.Create),
+        ("run", RunCommand.Create),
+        ("worker", WorkerCommand.Create),
+        ("report", ReportCommand.Create),
+        ("sample", SampleCommand.Create),
+        ("label", LabelCommand.Create),
+        ("holdout", HoldoutCommand.Create),
+        ("history", HistoryCommand.Create),
+        ("compare-suites", CompareSuitesCommand.Create),
+        ("diff", DecisionCommands.Diff),
+        ("gate", DecisionCommands.Gate),
+        ("regrade", RegradeCommand.Create),
+        ("staleness", StalenessCommand.Create),
+        ("check", CheckCommand.Create),
+        ("store", StoreCommand.Create),
+        ("serve", ServeCommand.Create),
+        ("status", LifecycleCommands.Status),
+        ("retire", LifecycleCommands.Retire),
+        ("promote", LifecycleCommands.Promote),
+        ("rotate", LifecycleCommands.Rotate),
+        ("judge-agreement", JudgeAgreementCommand.Create),
+    ];
+
+    /// <summary>Tokens that make System.CommandLine answer from the whole tree (help, the version, directives, response files).</summary>
+    private static readonly string[] WholeTreeTokens = ["-h", "--help", "-?", "/?", "/h", "--version"];
+
+    public static RootCommand Build(CliContext context) => Build(context, null);
+
+    /// <summary>
+    /// The command tree for <paramref name="args"/>: when the first argument names a command and nothing asks for help,
+    /// only that command is built (a process runs one command; building the other 25 is start-up time spent for
+    /// nothing), else every command, for help, suggestions of the nearest name and the root's own options.
+    /// </summary>
+    internal static RootCommand Build(CliContext context, IReadOnlyList<string>? args)
     {
         ArgumentNullException.ThrowIfNull(context);
         var root = new RootCommand(
             "Recal keeps an LLM product's eval set calibrated to its live traffic: it measures the gap between the eval set and today's traffic next to the score.");
         root.Options.Add(GlobalOptions.Project);
-        root.Subcommands.Add(InitCommand.Create(context));
-        root.Subcommands.Add(ValidateCommand.Create(context));
-        root.Subcommands.Add(PolicyCommand.Create(context));
-        root.Subcommands.Add(IngestCommand.Create(context));
-        root.Subcommands.Add(DriftCommand.Create(context));
-        root.Subcommands.Add(CoverageCommand.Create(context));
-        root.Subcommands.Add(RunCommand.Create(context));
-        root.Subcommands.Add(WorkerCommand.Create(context));
-        root.Subcommands.Add(ReportCommand.Create(context));
-        root.Subcommands.Add(SampleCommand.Create(context));
-        root.Subcommands.Add(LabelCommand.Create(context));
-        root.Subcommands.Add(HoldoutCommand.Create(context));
-        root.Subcommands.Add(HistoryCommand.Create(context));
-        root.Subcommands.Add(CompareSuitesCommand.Create(context));
-        root.Subcommands.Add(DecisionCommands.Diff(context));
-        root.Subcommands.Add(DecisionCommands.Gate(context));
-        root.Subcommands.Add(RegradeCommand.Create(context));
-        root.Subcommands.Add(StalenessCommand.Create(context));
-        root.Subcommands.Add(CheckCommand.Create(context));
-        root.Subcommands.Add(StoreCommand.Create(context));
-        root.Subcommands.Add(ServeCommand.Create(context));
-        foreach (var lifecycle in LifecycleCommands.Create(context))
+        var only = OnlyCommand(args);
+        foreach (var (name, create) in Commands)
         {
-            root.Subcommands.Add(lifecycle);
+            if (only is null || only == name)
+            {
+                root.Subcommands.Add(create(context));
+            }
         }
 
-        root.Subcommands.Add(JudgeAgreementCommand.Create(context));
         return root;
+    }
+
+    /// <summary>The command the arguments name first, when the parse needs no other; null when it needs the whole tree.</summary>
+    internal static string? OnlyCommand(IReadOnlyList<string>? args)
+    {
+        if (args is not { Count: > 0 } || args.Any(a => WholeTreeTokens.Contains(a, StringComparer.Ordinal) || a.StartsWith('@')))
+        {
+            return null;
+        }
+
+        return Array.Exists(Commands, c => c.Name == args[0]) ? args[0] : null;
     }
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {
-        var root = Build(context);
+        StartupTrace.Mark("context");
+        var root = Build(context, args);
+        StartupTrace.Mark("built");
         var parsed = root.Parse(args);
+        StartupTrace.Mark("parsed");
         var configuration = new InvocationConfiguration
         {
             Output = new ConsoleWriter(context.Out),

@@ -49,7 +49,7 @@ internal static class LifecycleCommands
 
     public static IEnumerable<Command> Create(CliContext context) => [Status(context), Retire(context), Promote(context), Rotate(context)];
 
-    private static Command Status(CliContext context)
+    internal static Command Status(CliContext context)
     {
         var at = new Option<DateTimeOffset?>("--at") { Description = "Judge what is due as of this date (default: now)", HelpName = "date" };
         var command = new Command("status", "Pool sizes per stratum, last and next refresh and rotation, and what is overdue");
@@ -153,7 +153,7 @@ internal static class LifecycleCommands
         }
     }
 
-    private static Command Retire(CliContext context)
+    internal static Command Retire(CliContext context)
     {
         var before = new Option<string?>("--before") { Description = "A run before a model upgrade (with --after: cases that newly pass are candidates)", HelpName = "run" };
         var after = new Option<string?>("--after") { Description = "A run after the upgrade", HelpName = "run" };
@@ -221,7 +221,7 @@ internal static class LifecycleCommands
         return command;
     }
 
-    private static Command Promote(CliContext context)
+    internal static Command Promote(CliContext context)
     {
         var dryRun = DryRunOption();
         var yes = YesOption();
@@ -285,7 +285,7 @@ internal static class LifecycleCommands
         return command;
     }
 
-    private static Command Rotate(CliContext context)
+    internal static Command Rotate(CliContext context)
     {
         var keyFile = HoldoutCommand.KeyFileOption();
         var graduate = new Option<double>("--graduate") { Description = "The share of the opened holdout that graduates into gold (default 0.5); the rest retires", DefaultValueFactory = _ => 0.5 };

@@ -46,7 +46,9 @@ internal static class RunCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
+            StartupTrace.Mark("action");
             var project = ProjectSession.Load(context, parse.GetValue(GlobalOptions.Project)!);
+            StartupTrace.Mark("loaded");
             if (project is null)
             {
                 return ExitCodes.CannotRun;
@@ -91,6 +93,7 @@ internal static class RunCommand
     private static async Task<int> ExecuteAsync(CliContext context, EvalProject project, RunRequest request, CancellationToken cancellationToken)
     {
         await using var store = await ProjectSession.OpenStoreAsync(context, project, cancellationToken).ConfigureAwait(false);
+        StartupTrace.Mark("store");
         var queued = request.Distributed || request.Attach is not null || request.Cancel is not null;
         var queue = queued ? DistributedRunCommand.QueueOf(context, project, store) : null;
         if (queue is null && queued)
@@ -113,6 +116,7 @@ internal static class RunCommand
         IReadOnlyList<EvalCase> cases;
         TargetSettings? settings;
         var suite = EvalRunner.SuiteVersion(project, request.NoJudge ? null : project.Rubric);
+        StartupTrace.Mark("suite");
         if (request.Resume)
         {
             var found = request.ResumeId is { } id
@@ -201,6 +205,7 @@ internal static class RunCommand
             }
 
             await store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
+            StartupTrace.Mark("created");
         }
 
         // One process at a time per run: a second resume would call the endpoint again for the cases in flight.
@@ -212,6 +217,7 @@ internal static class RunCommand
         }
 
         await using var held = lease;
+        StartupTrace.Mark("lease");
         if (request.Rpm is { } rpmOverride)
         {
             settings = settings with { RequestsPerMinute = rpmOverride };
@@ -219,6 +225,7 @@ internal static class RunCommand
 
         await using var factory = new TargetFactory { Retry = new RetrySettings(project.Settings.Run.Retries) };
         var (targetImpl, error) = await factory.CreateTargetAsync(project, settings, store, cases, !request.NoCache, cancellationToken).ConfigureAwait(false);
+        StartupTrace.Mark("target");
         if (targetImpl is null)
         {
             context.Error.MarkupLine($"[red]error[/]: {Markup.Escape(redactor.Redact(error!))}");
@@ -249,6 +256,7 @@ internal static class RunCommand
         var options = new RunOptions(request.Concurrency ?? settings.Concurrency ?? project.Settings.Run.Concurrency, request.MaxErrorShare ?? project.Settings.Run.MaxErrorShare) { Redactor = redactor };
         context.Error.MarkupLine($"Run [bold]{Markup.Escape(run.Id)}[/]: target [bold]{Markup.Escape(settings.Name)}[/] over {cases.Count:N0} case(s) of {Markup.Escape(run.Pools.ToString())}, suite {run.SuiteVersion}, concurrency {options.Concurrency}{(panel is null ? string.Empty : $", judges {Markup.Escape(run.Judges!)}")}{(request.NoCache ? ", cache off" : string.Empty)}.");
         var watch = Stopwatch.StartNew();
+        StartupTrace.Mark("executing");
         RunSummary summary;
         try
         {
@@ -270,7 +278,9 @@ internal static class RunCommand
             return ExitCodes.CannotRun;
         }
 
+        StartupTrace.Mark("ran");
         Render(context, summary, panel, project.Settings.Judge?.ReviewQueuePath, factory.Retries, watch.Elapsed);
+        StartupTrace.Mark("rendered");
         return summary.Degraded ? ExitCodes.Degraded : ExitCodes.Ok;
     }
 
