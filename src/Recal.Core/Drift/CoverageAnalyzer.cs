@@ -451,36 +451,69 @@ public static class CoverageAnalyzer
         return traffic;
     }
 
-    /// <summary>The texts of heads read so far, each position read once however many windows or callers ask for it.</summary>
+    /// <summary>
+    /// The texts of heads read so far, each position read once however many windows or callers ask for it: a window
+    /// claims the positions no one asked for under one lock, reads them, and keeps what it read as a part.
+    /// </summary>
     private sealed class TextsRead(ITraceStore store)
     {
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, TraceText> _read = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte> _asked = new();
+        private readonly HashSet<long> _asked = [];
+        private readonly List<IReadOnlyDictionary<long, TraceText>> _parts = [];
 
         /// <summary>Reads the texts of the heads no earlier call asked for.</summary>
         public async ValueTask ReadAsync(IEnumerable<TraceHead> heads, CancellationToken cancellationToken)
         {
-            var mine = heads.Where(h => _asked.TryAdd(h.Position, 0)).ToList();
-            foreach (var (position, text) in await store.GetHeadTextsAsync(mine, cancellationToken).ConfigureAwait(false))
+            var mine = new List<TraceHead>();
+            lock (_asked)
             {
-                _read[position] = text;
-            }
-        }
-
-        /// <summary>The heads' texts: those read already, the rest read now (a position no trace holds is absent).</summary>
-        public async ValueTask<IReadOnlyDictionary<long, TraceText>> OfAsync(IReadOnlyCollection<TraceHead> heads, CancellationToken cancellationToken)
-        {
-            await ReadAsync(heads, cancellationToken).ConfigureAwait(false);
-            var texts = new Dictionary<long, TraceText>(heads.Count);
-            foreach (var head in heads)
-            {
-                if (_read.TryGetValue(head.Position, out var text))
+                foreach (var head in heads)
                 {
-                    texts[head.Position] = text;
+                    if (_asked.Add(head.Position))
+                    {
+                        mine.Add(head);
+                    }
                 }
             }
 
-            return texts;
+            if (mine.Count == 0)
+            {
+                return;
+            }
+
+            var read = await store.GetHeadTextsAsync(mine, cancellationToken).ConfigureAwait(false);
+            lock (_parts)
+            {
+                _parts.Add(read);
+            }
+        }
+
+        /// <summary>
+        /// The texts of every head read so far, these heads' among them (the rest read now; a position no trace holds is
+        /// absent).
+        /// </summary>
+        public async ValueTask<IReadOnlyDictionary<long, TraceText>> OfAsync(IReadOnlyCollection<TraceHead> heads, CancellationToken cancellationToken)
+        {
+            await ReadAsync(heads, cancellationToken).ConfigureAwait(false);
+            lock (_parts)
+            {
+                if (_parts.Count == 1)
+                {
+                    return _parts[0];
+                }
+
+                var texts = new Dictionary<long, TraceText>(_parts.Sum(p => p.Count));
+                foreach (var part in _parts)
+                {
+                    foreach (var (position, text) in part)
+                    {
+                        texts[position] = text;
+                    }
+                }
+
+                _parts.Clear();
+                _parts.Add(texts);
+                return texts;
+            }
         }
     }
 
