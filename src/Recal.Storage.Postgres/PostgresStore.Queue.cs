@@ -49,7 +49,82 @@ public sealed partial class PostgresStore : IRunQueue
             await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // Delivered to the listening workers when the transaction commits, not before.
+        await using (var notify = new NpgsqlCommand($"SELECT pg_notify('{RunsQueuedChannel}', $1)", connection, transaction))
+        {
+            notify.Parameters.Add(Parameter(run.Id, NpgsqlDbType.Text));
+            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The channel a queued run is announced on (<c>NOTIFY</c>); workers of every store in the database hear it, and look for work.</summary>
+    internal const string RunsQueuedChannel = "recal_runs_queued";
+
+    private readonly SemaphoreSlim _listening = new(1, 1);
+    private NpgsqlConnection? _listener;
+
+    /// <summary>
+    /// On a connection of its own that <c>LISTEN</c>s for queued runs (opened at the first wait and kept): returns when
+    /// a notification arrives, or after <paramref name="timeout"/>. A notification sent between two waits is kept by the
+    /// connection and ends the next wait at once. A listener that fails is dropped (the next wait opens another) and this
+    /// wait falls back to the timeout.
+    /// </summary>
+    public async ValueTask WaitForRunsAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await _listening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_listener is null)
+            {
+                var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await using var listen = new NpgsqlCommand($"LISTEN {RunsQueuedChannel}", connection);
+                    await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+
+                _listener = connection;
+            }
+
+            var left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (left > TimeSpan.Zero)
+            {
+                await _listener.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or System.Net.Sockets.SocketException)
+        {
+            await DropListenerAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _listening.Release();
+        }
+
+        var rest = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask DropListenerAsync()
+    {
+        if (_listener is { } listener)
+        {
+            _listener = null;
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public async ValueTask<IReadOnlyList<(RunInfo Run, DistributedRunSettings Settings)>> GetOpenRunsAsync(string project, CancellationToken cancellationToken = default)

@@ -475,7 +475,20 @@ public sealed partial class PostgresStore : IRecalStore
         await ExecuteAsync("DELETE FROM blobs WHERE key = ANY($1)", cancellationToken, Parameter(keys.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)).ConfigureAwait(false);
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _listening.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await DropListenerAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _listening.Release();
+        }
+
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>An instant as the store keeps it: whole milliseconds, UTC (what SQLite keeps, so both stores read back alike).</summary>
     private static DateTimeOffset Milliseconds(DateTimeOffset instant) => DateTimeOffset.FromUnixTimeMilliseconds(instant.ToUnixTimeMilliseconds());

@@ -19,6 +19,20 @@ public sealed partial class InMemoryStore : IRunQueue
 
     private DateTimeOffset Now => Clock.GetUtcNow();
 
+    // Completed (and replaced) by each run queued: the waits begun before it return.
+    private TaskCompletionSource _queuedRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async ValueTask WaitForRunsAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Volatile.Read(ref _queuedRun).Task.WaitAsync(timeout, Clock, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     public ValueTask EnqueueRunAsync(RunInfo run, IReadOnlyList<string> caseIds, DistributedRunSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -43,6 +57,7 @@ public sealed partial class InMemoryStore : IRunQueue
             _runs[run.Id] = run with { Finished = null };
             _results[run.Id] = new SortedDictionary<string, RunCaseRecord>(StringComparer.Ordinal);
             _queued[run.Id] = new QueuedRun(settings, cases);
+            Interlocked.Exchange(ref _queuedRun, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             return ValueTask.CompletedTask;
         }
     }

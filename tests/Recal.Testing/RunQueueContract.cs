@@ -257,6 +257,23 @@ public abstract class RunQueueContract
         other.Should().Be(TimeSpan.Zero);
     }
 
+    [Fact]
+    public async Task A_worker_waiting_for_runs_is_woken_by_a_run_queued_while_it_waits()
+    {
+        // Given a worker that has waited once (the store now listens) and waits again, for as long as a test may take
+        await using var store = await OpenEmptyAsync();
+        var queue = (IRunQueue)store;
+        await queue.WaitForRunsAsync(TimeSpan.FromMilliseconds(10), Token);
+        var waiting = queue.WaitForRunsAsync(TimeSpan.FromHours(1), Token).AsTask();
+
+        // When a run is queued
+        var run = await EnqueueAsync(queue, "r1", 2);
+
+        // Then the wait ends long before its timeout, and the run is there to be claimed
+        (await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMinutes(1), Token))).Should().BeSameAs(waiting, "a queued run wakes the waiting worker");
+        (await queue.GetOpenRunsAsync("demo", Token)).Select(r => r.Run.Id).Should().Equal(run.Id);
+    }
+
     private static async Task<RunInfo> EnqueueAsync(IRunQueue queue, string suffix, int cases, DistributedRunSettings? settings = null)
     {
         var run = new RunInfo($"20261206-120000-{suffix}", "demo", "bot", "{}", "suite", PoolSet.Parse("gold"), cases, null, new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero), null, RunStatus.Running);

@@ -191,7 +191,8 @@ public sealed class DistributedWorker(IRunQueue queue, string project, WorkerSes
                             return;
                         }
 
-                        await Task.Delay(options.Poll, cancellationToken).ConfigureAwait(false);
+                        // Woken by a run queued meanwhile when the store can tell, else after the poll interval.
+                        await queue.WaitForRunsAsync(options.Poll, cancellationToken).ConfigureAwait(false);
                         continue;
                     }
                 }

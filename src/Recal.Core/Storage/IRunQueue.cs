@@ -80,6 +80,15 @@ public interface IRunQueue
     /// <summary>Records the run and queues its cases, in one transaction.</summary>
     ValueTask EnqueueRunAsync(RunInfo run, IReadOnlyList<string> caseIds, DistributedRunSettings settings, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Waits until a run may have been queued, or for <paramref name="timeout"/>: an idle worker calls it between its
+    /// looks for work. A store that hears of each queued run (PostgreSQL's <c>LISTEN</c>/<c>NOTIFY</c>) returns as soon
+    /// as one is, so a waiting worker starts on a run at once rather than at its next look; the default waits the
+    /// timeout out. Returning early is only a hint: the caller looks for work again either way.
+    /// </summary>
+    async ValueTask WaitForRunsAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        await Task.Delay(timeout, cancellationToken).ConfigureAwait(false);
+
     /// <summary>The project's distributed runs still running, oldest first, with their settings.</summary>
     ValueTask<IReadOnlyList<(RunInfo Run, DistributedRunSettings Settings)>> GetOpenRunsAsync(string project, CancellationToken cancellationToken = default);
 
