@@ -355,13 +355,6 @@ public sealed partial class PostgresStore
         return found;
     }
 
-    /// <summary>One trace by its key, through <c>trace_keys</c>.</summary>
-    public async ValueTask<ClassifiedTrace?> FindTraceAsync(string key, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return (await FindTracesAsync([key], cancellationToken).ConfigureAwait(false)) is [var trace, ..] ? trace : null;
-    }
-
     /// <summary>
     /// The heads grouped by the month partition their timestamps fall in, each group read by its ids in runs of at most
     /// <see cref="HeadTextsPerQuery"/>: <c>id = ANY(ids)</c> with the month's bounds, one descent of that partition's

@@ -237,19 +237,11 @@ public interface ITraceStore
         return found;
     }
 
-    /// <summary>One stored trace by its key; null when there is none. A store with a faster way to a key overrides this; the default scans.</summary>
+    /// <summary>One stored trace by its key; null when there is none. The default asks <see cref="FindTracesAsync"/> for the one key.</summary>
     async ValueTask<ClassifiedTrace?> FindTraceAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        ClassifiedTrace? found = null;
-        await ScanTracesAsync(null, null, trace =>
-        {
-            if (found is null && string.Equals(trace.Key, key, StringComparison.Ordinal))
-            {
-                found = trace;
-            }
-        }, cancellationToken).ConfigureAwait(false);
-        return found;
+        return (await FindTracesAsync([key], cancellationToken).ConfigureAwait(false)) is [var trace, ..] ? trace : null;
     }
 
     /// <summary>
