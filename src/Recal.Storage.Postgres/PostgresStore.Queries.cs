@@ -80,7 +80,10 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// One statement for every segment (one snapshot): the whole days of each summed from the daily rollup, the parts
-    /// of a day at its ends joined to the time index, grouped by segment, intent and cohort.
+    /// of a day at its ends joined to the time index, grouped by segment, intent and cohort. The segments ascend and do
+    /// not overlap, so each rollup row finds its segment by <c>width_bucket</c> over the segments' first days (a gap
+    /// between segments is told by the bucket's last day) in one pass over the rows between the first and last day:
+    /// joining every row to every segment's bounds cost a nested loop of rows × segments.
     /// </summary>
     public async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
     {
@@ -121,10 +124,10 @@ public sealed partial class PostgresStore
                 JOIN traces ON ts >= s.lo AND ts < s.hi
                 GROUP BY s.n, intent, cohort
                 UNION ALL
-                SELECT s.n, intent, cohort, sum(traces), sum(rated), sum(up), sum(escalated), sum(escalation_known)
-                FROM unnest($4::timestamptz[], $5::timestamptz[], $6::bigint[]) AS s(lo, hi, n)
-                JOIN traffic_days ON day >= s.lo AND day < s.hi
-                GROUP BY s.n, intent, cohort
+                SELECT ($6::bigint[])[b], intent, cohort, sum(traces), sum(rated), sum(up), sum(escalated), sum(escalation_known)
+                FROM (SELECT width_bucket(day, $4::timestamptz[]) AS b, * FROM traffic_days WHERE day >= ($4::timestamptz[])[1] AND day < ($5::timestamptz[])[cardinality($5::timestamptz[])]) AS d
+                WHERE b > 0 AND day < ($5::timestamptz[])[b]
+                GROUP BY b, intent, cohort
             ) AS k (n, intent, cohort, c, rated, up, escalated, escalation_known)
             GROUP BY n, intent, cohort HAVING sum(c) > 0
             """,
