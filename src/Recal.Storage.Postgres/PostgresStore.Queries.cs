@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
@@ -80,7 +81,8 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// One statement for every segment (one snapshot): the whole days of each summed from the daily rollup, the parts
-    /// of a day at its ends joined to the time index, grouped by segment, intent and cohort. The segments ascend and do
+    /// of a day at its ends joined to the time index (<see cref="TrafficDays.Reading"/>: a part longer than half its day
+    /// read as the day less the rest of it), grouped by segment, intent and cohort. The segments ascend and do
     /// not overlap, so each rollup row finds its segment by <c>width_bucket</c> over the segments' first days (a gap
     /// between segments is told by the bucket's last day) in one pass over the rows between the first and last day:
     /// joining every row to every segment's bounds cost a nested loop of rows × segments.
@@ -88,7 +90,7 @@ public sealed partial class PostgresStore
     public async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
-        var ends = new List<(long From, long To, long Segment)>();
+        var ends = new List<(long From, long To, long Segment, int Sign)>();
         var days = new List<(long From, long To, long Segment)>();
         var previousTo = long.MinValue;
         for (var i = 0; i < segments.Count; i++)
@@ -100,12 +102,6 @@ public sealed partial class PostgresStore
             }
 
             previousTo = to;
-            var split = TrafficDays.Split(from, to);
-            ends.AddRange(split.Ends.Select(e => (e.From, e.To, (long)i + 1)));
-            if (split.HasDays)
-            {
-                days.Add((split.DaysFrom, split.DaysTo, i + 1));
-            }
         }
 
         var cells = segments.Select(_ => new List<FeedbackCell>()).ToArray();
@@ -114,31 +110,55 @@ public sealed partial class PostgresStore
             return cells;
         }
 
+        // A part of a day longer than half of it is the day less the rest: at most half a day of traces at each end.
+        var prunedBefore = await PrunedBeforeMsAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var reading = TrafficDays.Reading(segments[i].From.ToUnixTimeMilliseconds(), segments[i].To.ToUnixTimeMilliseconds(), prunedBefore);
+            ends.AddRange(reading.Parts.Select(e => (e.From, e.To, (long)i + 1, e.Sign)));
+            if (reading.HasDays)
+            {
+                days.Add((reading.DaysFrom, reading.DaysTo, i + 1));
+            }
+        }
+
         static NpgsqlParameter Times(IEnumerable<long> ms) => Parameter(ms.Select(DateTimeOffset.FromUnixTimeMilliseconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
         static NpgsqlParameter Numbers(IEnumerable<long> n) => Parameter(n.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint);
+        // The parts and the days of a segment are added up here, cell by cell: a regrouping in the statement sorted them all.
+        var sums = segments.Select(_ => new Dictionary<(string Intent, string Cohort), FeedbackCount>()).ToArray();
         await ReadGroupedAsync(
             $"""
-            SELECT n, intent, cohort, sum(c)::bigint, sum(rated)::bigint, sum(up)::bigint, sum(escalated)::bigint, sum(escalation_known)::bigint FROM (
-                SELECT s.n, intent, cohort, {FeedbackAggregates}
-                FROM unnest($1::timestamptz[], $2::timestamptz[], $3::bigint[]) AS s(lo, hi, n)
-                JOIN traces ON ts >= s.lo AND ts < s.hi
-                GROUP BY s.n, intent, cohort
-                UNION ALL
-                SELECT ($6::bigint[])[b], intent, cohort, sum(traces), sum(rated), sum(up), sum(escalated), sum(escalation_known)
-                FROM (SELECT width_bucket(day, $4::timestamptz[]) AS b, * FROM traffic_days WHERE day >= ($4::timestamptz[])[1] AND day < ($5::timestamptz[])[cardinality($5::timestamptz[])]) AS d
-                WHERE b > 0 AND day < ($5::timestamptz[])[b]
-                GROUP BY b, intent, cohort
-            ) AS k (n, intent, cohort, c, rated, up, escalated, escalation_known)
-            GROUP BY n, intent, cohort HAVING sum(c) > 0
+            SELECT s.n, intent, cohort, s.sign * count(*), s.sign * count(thumbs), s.sign * count(*) FILTER (WHERE thumbs > 0), s.sign * count(*) FILTER (WHERE escalated), s.sign * count(escalated)
+            FROM unnest($1::timestamptz[], $2::timestamptz[], $3::bigint[], $7::bigint[]) AS s(lo, hi, n, sign)
+            JOIN traces ON ts >= s.lo AND ts < s.hi
+            GROUP BY s.n, s.sign, intent, cohort
+            UNION ALL
+            SELECT ($6::bigint[])[b], intent, cohort, sum(traces)::bigint, sum(rated)::bigint, sum(up)::bigint, sum(escalated)::bigint, sum(escalation_known)::bigint
+            FROM (SELECT width_bucket(day, $4::timestamptz[]) AS b, * FROM traffic_days WHERE day >= ($4::timestamptz[])[1] AND day < ($5::timestamptz[])[cardinality($5::timestamptz[])]) AS d
+            WHERE b > 0 AND day < ($5::timestamptz[])[b]
+            GROUP BY b, intent, cohort
             """,
-            r => cells[(int)r.GetInt64(0) - 1].Add(new FeedbackCell(r.GetString(1), r.GetString(2), ReadFeedback(r, 3))),
+            r =>
+            {
+                ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(sums[(int)r.GetInt64(0) - 1], (r.GetString(1), r.GetString(2)), out _);
+                sum = sum.Plus(ReadFeedback(r, 3));
+            },
             cancellationToken,
             Times(ends.Select(e => e.From)),
             Times(ends.Select(e => e.To)),
             Numbers(ends.Select(e => e.Segment)),
             Times(days.Select(d => d.From)),
             Times(days.Select(d => d.To)),
-            Numbers(days.Select(d => d.Segment))).ConfigureAwait(false);
+            Numbers(days.Select(d => d.Segment)),
+            Numbers(ends.Select(e => (long)e.Sign))).ConfigureAwait(false);
+        for (var i = 0; i < sums.Length; i++)
+        {
+            cells[i].AddRange(sums[i]
+                .Where(c => c.Value.Traces > 0)
+                .OrderBy(c => c.Key.Intent, StringComparer.Ordinal).ThenBy(c => c.Key.Cohort, StringComparer.Ordinal)
+                .Select(c => new FeedbackCell(c.Key.Intent, c.Key.Cohort, c.Value)));
+        }
+
         return cells;
     }
 

@@ -74,7 +74,8 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         (await migrated.CountFeedbackAsync(Monday.AddDays(-1), Monday.AddDays(2), Token)).Should().Be(new FeedbackCount(3, 2, 1, 1) { EscalationKnown = 2 });
         await database.ExecuteAsync($"UPDATE {schema}.traffic_days SET traces = traces + 10 WHERE day = '{Monday:O}'", Token);
         (await migrated.CountFeedbackAsync(Monday, Monday.AddDays(2), Token)).Traces.Should().Be(12, "a whole day is read from the rollup");
-        (await migrated.CountFeedbackAsync(Monday.AddMinutes(1), Monday.AddDays(2), Token)).Traces.Should().Be(2, "part of a day is read from the traces");
+        (await migrated.CountFeedbackAsync(Monday, Monday.AddHours(3), Token)).Traces.Should().Be(2, "part of a day up to half of it is read from the traces");
+        (await migrated.CountFeedbackAsync(Monday.AddMinutes(90), Monday.AddDays(2), Token)).Traces.Should().Be(11, "a longer part is the day from the rollup less the rest of it from the traces");
         (await database.ScalarAsync($"SELECT string_agg(key || '=' || id, ',' ORDER BY id) FROM {schema}.trace_keys", Token)).Should().Be("id:a=1,id:b=2,id:c=3");
         await migrated.AddTracesAsync([Trace("d") with { Trace = Trace("d").Trace with { Timestamp = Monday.AddMonths(2) } }], Token);
         (await database.ScalarAsync($"SELECT id FROM {schema}.traces_2026_08 WHERE key = 'id:d'", Token)).Should().Be(4L);

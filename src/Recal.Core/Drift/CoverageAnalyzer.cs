@@ -362,7 +362,6 @@ public static class CoverageAnalyzer
         var chosen = store.ChoosesLowestHeads && byIntent && !router.NeedsKeys ? selections.Where(s => s.Sampled).ToHashSet() : [];
         // The windows' queries run side by side (the database answers each on its own connection); each window's heads are
         // then routed to it alone.
-        var lowest = new (WindowSelection Selection, List<TraceHead> Heads)[chosen.Count];
         var order = selections.Where(chosen.Contains).ToArray();
         // The window leaves its sources out: each intent's limit is its quota and as many again as the window holds of
         // its sources stored under that intent, so that the quota is left once they are. Only true sources are left out
@@ -384,13 +383,11 @@ public static class CoverageAnalyzer
             var limits = populations[i].Keys.ToDictionary(stratum => stratum, stratum => selection.QuotaOf(stratum) + sourcesByIntent.GetValueOrDefault(stratum), StringComparer.Ordinal);
             var heads = new List<TraceHead>();
             await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, ct).ConfigureAwait(false);
-            lowest[n] = (selection, heads);
-            await texts.ReadAsync(heads, ct).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-        foreach (var (selection, heads) in lowest)
-        {
+            // The window's heads are routed to it alone while the store reads their texts.
+            var reading = texts.ReadAsync(heads, ct).AsTask();
             new HeadRouter([selection], by, strata).Route([.. heads], heads.Count);
-        }
+            await reading.ConfigureAwait(false);
+        }).ConfigureAwait(false);
 
         if (chosen.Count > 0)
         {
@@ -954,9 +951,13 @@ public static class CoverageAnalyzer
             if (!_byValue.TryGetValue(pair, out stratum))
             {
                 var name = Sampler.StratumOf(_by, head.Intent, head.CohortKey);
-                if (!_byName.TryGetValue(name, out stratum))
+                // The numbering is shared by routers that may run side by side (one per window chosen by the store).
+                lock (_byName)
                 {
-                    _byName[name] = stratum = new Stratum(name, _byName.Count);
+                    if (!_byName.TryGetValue(name, out stratum))
+                    {
+                        _byName[name] = stratum = new Stratum(name, _byName.Count);
+                    }
                 }
 
                 _byValue[pair] = stratum;

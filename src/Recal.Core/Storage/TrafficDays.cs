@@ -34,6 +34,67 @@ public static class TrafficDays
         return daysFrom >= daysTo ? new WindowSplit(from, to, to, to) : new WindowSplit(from, daysFrom, daysTo, to);
     }
 
+    /// <summary>
+    /// How [<paramref name="from"/>, <paramref name="to"/>) is counted with the fewest traces read: its whole days from
+    /// the rollup, and each part of a day at either end from the traces, except that a part longer than half its day is
+    /// counted as that whole day from the rollup less the rest of the day from the traces (subtracted). The traces read
+    /// are then at most half a day at each end instead of up to a whole day. A day before
+    /// <paramref name="prunedBefore"/> (Unix milliseconds) is never completed so: its traces may be gone, the rollup's
+    /// count not.
+    /// </summary>
+    public static RollupReading Reading(long from, long to, long? prunedBefore = null)
+    {
+        if (to <= from)
+        {
+            return new RollupReading(to, to, []);
+        }
+
+        var split = Split(from, to);
+        // The parts at the ends, each within one day: a window without a whole day may cross one midnight.
+        var pieces = new List<(long From, long To)>();
+        foreach (var (lo, hi) in split.Ends)
+        {
+            var midnight = DayOf(lo) + DayMs;
+            if (hi > midnight)
+            {
+                pieces.Add((lo, midnight));
+                pieces.Add((midnight, hi));
+            }
+            else
+            {
+                pieces.Add((lo, hi));
+            }
+        }
+
+        // The pieces lie in the day before the whole days and the day they end at (or, without whole days, in one day or
+        // two neighbouring ones), so the whole days and the days completed stay one range.
+        var (daysFrom, daysTo) = split.HasDays ? (split.DaysFrom, split.DaysTo) : (long.MaxValue, long.MinValue);
+        var parts = new List<(long From, long To, int Sign)>();
+        foreach (var (lo, hi) in pieces)
+        {
+            var day = DayOf(lo);
+            if (hi - lo > DayMs / 2 && (prunedBefore is not { } pruned || day >= pruned))
+            {
+                (daysFrom, daysTo) = (Math.Min(daysFrom, day), Math.Max(daysTo, day + DayMs));
+                if (day < lo)
+                {
+                    parts.Add((day, lo, -1));
+                }
+
+                if (hi < day + DayMs)
+                {
+                    parts.Add((hi, day + DayMs, -1));
+                }
+            }
+            else
+            {
+                parts.Add((lo, hi, 1));
+            }
+        }
+
+        return daysFrom < daysTo ? new RollupReading(daysFrom, daysTo, parts) : new RollupReading(to, to, parts);
+    }
+
     /// <summary>The rollup cell <paramref name="trace"/> is counted in.</summary>
     public static RollupCell CellOf(ClassifiedTrace trace)
     {
@@ -64,6 +125,16 @@ public readonly record struct WindowSplit(long From, long DaysFrom, long DaysTo,
             }
         }
     }
+}
+
+/// <summary>
+/// A window as <see cref="TrafficDays.Reading"/> counts it: the days [DaysFrom, DaysTo) from the rollup, and parts read
+/// from the traces, each added (<c>Sign</c> 1) or subtracted (−1).
+/// </summary>
+public readonly record struct RollupReading(long DaysFrom, long DaysTo, IReadOnlyList<(long From, long To, int Sign)> Parts)
+{
+    /// <summary>Whether any whole day is read from the rollup.</summary>
+    public bool HasDays => DaysFrom < DaysTo;
 }
 
 /// <summary>One cell of the daily rollup: a UTC day (Unix milliseconds of its start), an intent and a cohort key.</summary>
