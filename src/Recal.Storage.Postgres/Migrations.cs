@@ -9,7 +9,8 @@ namespace Recal.Storage.Postgres;
 /// indexes each intent's traces by priority for samples chosen in the database (docs/store.md#samples-chosen-in-the-store);
 /// migration 6 moves the keys to one table, so a key is looked up once however many partitions there are. Migration 3 is
 /// the queue of distributed runs (docs/running.md#distributed-runs). Migration 8 drops the foreign key of a trace's ingest,
-/// whose check was a query per row of every COPY (docs/store.md#postgresql).
+/// whose check was a query per row of every COPY (docs/store.md#postgresql). Migration 9 keeps each trace's text hash,
+/// computed by the database from the stored text, in the (intent, priority) index (docs/store.md#samples-chosen-in-the-store).
 /// </summary>
 internal static class Migrations
 {
@@ -249,6 +250,13 @@ internal static class Migrations
                 END LOOP;
             END
             $$;
+            """),
+        (9, "each trace's text hash (the embedding cache's key) kept beside it and in the (intent, priority) index: a sample's vectors found without reading its texts", """
+            CREATE FUNCTION text_hash(text) RETURNS uuid LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                AS 'SELECT encode(substring(sha256(convert_to($1, ''UTF8'')) FROM 1 FOR 16), ''hex'')::uuid';
+            ALTER TABLE traces ADD COLUMN text_hash uuid GENERATED ALWAYS AS (text_hash(input_text)) STORED;
+            DROP INDEX traces_by_intent_priority;
+            CREATE INDEX traces_by_intent_priority ON traces (intent, (sample_priority # x'8000000000000000'::bigint), id) INCLUDE (cohort, ts, sample_priority, text_hash);
             """),
     ];
 

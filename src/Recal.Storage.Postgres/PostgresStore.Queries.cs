@@ -277,7 +277,8 @@ public sealed partial class PostgresStore
     /// <summary>
     /// One statement: for each intent, the first rows of its range of the (intent, priority) index within the window,
     /// in the partitions the window overlaps; an intent costs its limit, not its traffic. The priority is stored as a
-    /// signed bigint; the index orders it with its sign bit flipped, which is the unsigned order.
+    /// signed bigint; the index orders it with its sign bit flipped, which is the unsigned order. Each head carries its
+    /// text's hash, computed by the database from the stored text and kept in the index (migration 9).
     /// </summary>
     public async ValueTask ScanLowestHeadsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<string, int> limits, Action<TraceHead> visit, CancellationToken cancellationToken = default)
     {
@@ -291,16 +292,16 @@ public sealed partial class PostgresStore
 
         await ReadAsync(
             """
-            SELECT h.id, h.ts, h.intent, h.cohort, h.sample_priority
+            SELECT h.id, h.ts, h.intent, h.cohort, h.sample_priority, h.text_hash
             FROM unnest($1::text[], $2::integer[]) AS c (intent, k)
             CROSS JOIN LATERAL (
-                SELECT t.id, t.ts, t.intent, t.cohort, t.sample_priority FROM traces AS t
+                SELECT t.id, t.ts, t.intent, t.cohort, t.sample_priority, t.text_hash FROM traces AS t
                 WHERE t.intent = c.intent AND t.ts >= $3 AND t.ts < $4
                 ORDER BY t.sample_priority # x'8000000000000000'::bigint, t.id
                 LIMIT c.k
             ) AS h
             """,
-            r => visit(new TraceHead(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), unchecked((ulong)r.GetInt64(4)))),
+            r => visit(new TraceHead(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), unchecked((ulong)r.GetInt64(4)), TextHash: HashOf(r.GetGuid(5)))),
             cancellationToken,
             Parameter(intents.Select(c => c.Key).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text),
             Parameter(intents.Select(c => c.Value).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Integer),

@@ -174,7 +174,9 @@ public sealed partial class PostgresStore : IRecalStore
 
             try
             {
-                await ExecuteAsync(connection, transaction, sql, cancellationToken).ConfigureAwait(false);
+                // A migration rewrites every stored trace at times (minutes on tens of millions): it has no command timeout.
+                await using var migration = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
+                await migration.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.DuplicateColumn or PostgresErrorCodes.DuplicateObject)
             {

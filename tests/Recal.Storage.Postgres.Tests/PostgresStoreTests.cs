@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Npgsql;
 using Recal.Domain;
+using Recal.Embeddings;
 using Recal.Ingest;
 using Xunit;
 
@@ -41,6 +42,26 @@ public sealed class PostgresStoreTests(DatabaseFixture fixture) : IClassFixture<
         {
             await store.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task The_lowest_heads_carry_the_hash_of_each_stored_text_the_embedding_cache_is_keyed_by()
+    {
+        // Given traces whose texts are accented, astral, empty, long, or hold U+0000 (stored as U+FFFD)
+        var (connection, _) = await EmptyAsync();
+        await using var store = await PostgresStore.OpenAsync(connection, "test", Token);
+        string[] texts = ["café ☕ 𝄞", "plain", string.Empty, new string('ü', 5_000), "a\0b"];
+        await store.AddTracesAsync([.. texts.Select((text, i) => Trace($"h{i}", text))], Token);
+
+        // When the lowest heads are read
+        var heads = new List<TraceHead>();
+        await store.ScanLowestHeadsAsync(Monday.AddDays(-1), Monday.AddDays(1), new Dictionary<string, int> { ["balance"] = 10 }, heads.Add, Token);
+
+        // Then each carries the hash of its text as stored, which is what the embedding cache is keyed by
+        var stored = await store.GetHeadTextsAsync(heads, Token);
+        heads.Should().HaveCount(texts.Length);
+        heads.Should().AllSatisfy(h => h.TextHash.Should().Be(TextHash.Of(stored[h.Position].Text)));
+        heads.Select(h => h.TextHash).Should().Contain(TextHash.Of("a\uFFFDb")).And.Contain(TextHash.Of(texts[0])).And.Contain(TextHash.Of(string.Empty));
     }
 
     [Fact]

@@ -1,7 +1,18 @@
 namespace Recal.Drift;
 
 /// <summary>One measured trace of a coverage window.</summary>
-internal sealed record MeasuredTrace(string Key, string? TraceId, string Stratum, string Text, DateTimeOffset Timestamp);
+/// <summary>
+/// One trace of a measured window: its key and text when they were read (always for blind spots and the map), and its
+/// text's hash when the store kept it beside the trace's head (zero otherwise), with its position.
+/// </summary>
+internal sealed record MeasuredTrace(string? Key, string? TraceId, string Stratum, string? Text, DateTimeOffset Timestamp, UInt128 Hash = default, long Position = 0)
+{
+    /// <summary>The key, read whenever blind spots or the map are asked for.</summary>
+    public string ReadKey => Key ?? throw new InvalidOperationException("the trace's key was not read");
+
+    /// <summary>The text, read whenever blind spots or the map are asked for.</summary>
+    public string ReadText => Text ?? throw new InvalidOperationException("the trace's text was not read");
+}
 
 /// <summary>
 /// Clusters the traffic no eval case covers and describes each cluster: size, share, growth, strata, distinctive
@@ -61,7 +72,7 @@ internal static class BlindSpotFinder
         // Key order: the clusters do not depend on the order the store returned the traces in.
         var uncovered = Enumerable.Range(0, measured.Count)
             .Where(i => similarity[i] < radius)
-            .OrderBy(i => measured[i].Key, StringComparer.Ordinal)
+            .OrderBy(i => measured[i].ReadKey, StringComparer.Ordinal)
             .ToArray();
         var minSize = Math.Max(MinClusterTraces, (int)Math.Ceiling(MinClusterShare * uncovered.Length));
         if (uncovered.Length == 0)
@@ -80,7 +91,7 @@ internal static class BlindSpotFinder
         var (k, source, sample, choice, clusterSilhouette) = (clustering.K, clustered.Source, clustered.Sample, clustered.Choice, clustered.ClusterSilhouette);
         var maxK = clustered.MaxK;
         var window = new WindowWeights(measured, weights, from, to);
-        var terms = new DistinctiveTerms([.. measured.Select(m => m.Text)], weights);
+        var terms = new DistinctiveTerms([.. measured.Select(m => m.ReadText)], weights);
         var groups = Enumerable.Range(0, uncovered.Length).GroupBy(i => clustering.Assignments[i]).ToList();
         // Focused clusters first, then loose ones; each by traffic.
         var described = groups.Where(g => g.Count() >= minSize)
@@ -94,7 +105,7 @@ internal static class BlindSpotFinder
             .OrderByDescending(c => c.Spot.Focused)
             .ThenByDescending(c => c.Spot.TrafficShare)
             .ThenByDescending(c => c.Rows.Count)
-            .ThenBy(c => measured[uncovered[c.Rows[0]]].Key, StringComparer.Ordinal)
+            .ThenBy(c => measured[uncovered[c.Rows[0]]].ReadKey, StringComparer.Ordinal)
             .ToList();
         var spots = new List<BlindSpot>();
         var members = new List<BlindSpotMembers>();
@@ -108,7 +119,7 @@ internal static class BlindSpotFinder
                 points.AsSpan(rows[i] * dimensions, dimensions).CopyTo(memberVectors.AsSpan(i * dimensions, dimensions));
             }
 
-            members.Add(new BlindSpotMembers(id, [.. rows.Select(r => measured[uncovered[r]].Key)], memberVectors, dimensions));
+            members.Add(new BlindSpotMembers(id, [.. rows.Select(r => measured[uncovered[r]].ReadKey)], memberVectors, dimensions));
         }
 
         var small = groups.Where(g => g.Count() < minSize).ToList();
@@ -150,12 +161,12 @@ internal static class BlindSpotFinder
             .Take(TopStrata)
             .ToList();
         // Nearest the centroid first, skipping near-repeats of an example already taken.
-        var taken = TextClusterer.Representatives(indices, centroidSimilarity, vectors, dimensions, i => measured[i].Key, Examples, ExampleRepeat);
+        var taken = TextClusterer.Representatives(indices, centroidSimilarity, vectors, dimensions, i => measured[i].ReadKey, Examples, ExampleRepeat);
         var examples = taken
             .Select(r =>
             {
                 var trace = measured[indices[r]];
-                return new RepresentativeTrace(trace.Key, trace.TraceId, trace.Stratum, trace.Timestamp, trace.Text, Clamp(centroidSimilarity[r]), Clamp(similarity[indices[r]]));
+                return new RepresentativeTrace(trace.ReadKey, trace.TraceId, trace.Stratum, trace.Timestamp, trace.ReadText, Clamp(centroidSimilarity[r]), Clamp(similarity[indices[r]]));
             })
             .ToList();
         var nearest = indices.Select(i => Clamp(similarity[i])).Order().ToList();

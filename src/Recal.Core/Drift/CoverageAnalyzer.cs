@@ -104,7 +104,10 @@ public static class CoverageAnalyzer
             windows.Add(new MeasuredWindow(i, new WindowPlan(from, to, request.MaxTraces, request.Seed, sources), poolNames, cases));
         }
 
-        var traffic = await MeasuredTrafficAsync(project.Policy, store, [.. windows.Select(w => w.Plan)], cancellationToken, cells).ConfigureAwait(false);
+        // The traces' texts are read for blind spots and the map; otherwise a head that carries its text's hash is found in
+        // the embedding cache by it, its text read only if the cache lacks it.
+        var withTexts = windows.Any(w => requests[w.Index].BlindSpots || requests[w.Index].Map);
+        var traffic = await MeasuredTrafficAsync(project.Policy, store, [.. windows.Select(w => w.Plan)], cancellationToken, cells, withTexts).ConfigureAwait(false);
         var measurable = new List<(MeasuredWindow Window, WindowTraffic Traffic)>();
         for (var w = 0; w < windows.Count; w++)
         {
@@ -121,7 +124,7 @@ public static class CoverageAnalyzer
 
         if (measurable.Count > 0)
         {
-            var (search, problem) = await SharedSearch.BuildAsync([.. measurable.Select(m => (m.Window, m.Traffic, requests[m.Window.Index]))], embedder, embedderId, cancellationToken).ConfigureAwait(false);
+            var (search, problem) = await SharedSearch.BuildAsync([.. measurable.Select(m => (m.Window, m.Traffic, requests[m.Window.Index]))], embedder, embedderId, store, cancellationToken).ConfigureAwait(false);
             // Each window's report depends on its own traffic and seed alone: the windows are summarised side by side.
             Parallel.ForEach(measurable, new ParallelOptions { CancellationToken = cancellationToken }, m =>
                 outcomes[m.Window.Index] = search is null
@@ -160,8 +163,7 @@ public static class CoverageAnalyzer
             return new(null, "the radius cannot be calibrated: the pool(s) hold cases of a single intent; give one with --radius");
         }
 
-        var texts = traffic.Measured.Select(m => m.Text).ToList();
-        var rows = search.Rows(texts);
+        var rows = search.Rows(traffic.Measured);
         var similarity = search.Similarity(pools, rows);
         var report = Summarise(project, suiteVersion, poolNames, cases, embedderId, dimensions, from, to, request, radius, traffic, similarity);
 
@@ -183,14 +185,14 @@ public static class CoverageAnalyzer
             report = report with { Novelty = new NoveltyScores(nearest, weights) };
         }
 
-        var map = request.Map ? MapOf(traffic.Measured, search.Vectors(texts), similarity, radius.Radius, cases, pools.Vectors, dimensions, request.Seed) : null;
+        var map = request.Map ? MapOf(traffic.Measured, search.Vectors(traffic.Measured), similarity, radius.Radius, cases, pools.Vectors, dimensions, request.Seed) : null;
         if (!request.BlindSpots)
         {
             return new(report, null, null, map);
         }
 
         var (blindSpots, members) = BlindSpotFinder.Find(
-            traffic.Measured, weights, search.Vectors(texts), dimensions, similarity, radius.Radius, from, to, report.Traces, request.Clusters, request.Seed);
+            traffic.Measured, weights, search.Vectors(traffic.Measured), dimensions, similarity, radius.Radius, from, to, report.Traces, request.Clusters, request.Seed);
         return new(report with { BlindSpots = blindSpots }, null, members, map);
     }
 
@@ -228,7 +230,7 @@ public static class CoverageAnalyzer
         for (var i = 0; i < chosen.Length; i++)
         {
             var trace = measured[chosen[i]];
-            points.Add(new MapPoint(xy[i][0], xy[i][1], similarity[chosen[i]] >= radius ? MapPointKind.Covered : MapPointKind.Uncovered, trace.Key, Label(trace.Text)));
+            points.Add(new MapPoint(xy[i][0], xy[i][1], similarity[chosen[i]] >= radius ? MapPointKind.Covered : MapPointKind.Uncovered, trace.ReadKey, Label(trace.ReadText)));
         }
 
         for (var c = 0; c < cases.Count; c++)
@@ -333,9 +335,11 @@ public static class CoverageAnalyzer
     /// <summary>The sampled windows' queries a store that chooses the lowest heads answers at once.</summary>
     private const int LowestHeadQueries = 4;
 
+    /// <param name="withTexts">Whether every measured trace's key and text are read; else a head that carries its text's hash is measured without them.</param>
     internal static async ValueTask<IReadOnlyList<WindowTraffic>> MeasuredTrafficAsync(
-        SamplingPolicy policy, IRecalStore store, IReadOnlyList<WindowPlan> windows, CancellationToken cancellationToken, TrafficCells? cells = null)
+        SamplingPolicy policy, IRecalStore store, IReadOnlyList<WindowPlan> windows, CancellationToken cancellationToken, TrafficCells? cells = null, bool withTexts = true)
     {
+        bool Unread(TraceHead head) => withTexts || head.TextHash == default;
         cells ??= new TrafficCells(store);
         var by = policy.Strata.By;
         // Overlapping windows are counted by the segments between their bounds, each segment once.
@@ -384,7 +388,7 @@ public static class CoverageAnalyzer
             var heads = new List<TraceHead>();
             await store.ScanLowestHeadsAsync(selection.Plan.From, selection.Plan.To, limits, heads.Add, ct).ConfigureAwait(false);
             // The window's heads are routed to it alone while the store reads their texts.
-            var reading = texts.ReadAsync(heads, ct).AsTask();
+            var reading = texts.ReadAsync(heads.Where(Unread), ct).AsTask();
             new HeadRouter([selection], by, strata).Route([.. heads], heads.Count);
             await reading.ConfigureAwait(false);
         }).ConfigureAwait(false);
@@ -441,7 +445,7 @@ public static class CoverageAnalyzer
             selection.CollectHeads(kept);
         }
 
-        var keptTexts = await texts.OfAsync(kept.Values, cancellationToken).ConfigureAwait(false);
+        var keptTexts = await texts.OfAsync([.. kept.Values.Where(Unread)], cancellationToken).ConfigureAwait(false);
         // Each window's measured traffic reads the texts alone: the windows are assembled side by side.
         var traffic = new WindowTraffic[selections.Length];
         Parallel.For(0, selections.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => traffic[i] = selections[i].Traffic(keptTexts));
@@ -671,10 +675,10 @@ public static class CoverageAnalyzer
 
         private readonly Dictionary<string, PoolSearch> _pools;
         private readonly Dictionary<IReadOnlyList<string>, float[]> _anchors;
-        private readonly Dictionary<string, int> _row;
+        private readonly TraceRows _row;
         private readonly EmbeddedTexts? _kept;
 
-        private SharedSearch(int dimensions, Dictionary<string, PoolSearch> pools, Dictionary<IReadOnlyList<string>, float[]> anchors, Dictionary<string, int> row, EmbeddedTexts? kept)
+        private SharedSearch(int dimensions, Dictionary<string, PoolSearch> pools, Dictionary<IReadOnlyList<string>, float[]> anchors, TraceRows row, EmbeddedTexts? kept)
         {
             Dimensions = dimensions;
             _pools = pools;
@@ -689,16 +693,17 @@ public static class CoverageAnalyzer
             IReadOnlyList<(MeasuredWindow Window, WindowTraffic Traffic, CoverageRequest Request)> windows,
             IEmbeddingGenerator<string, Embedding<float>> embedder,
             string embedderId,
+            ITraceStore store,
             CancellationToken cancellationToken)
         {
             var anchorLists = windows.Select(w => w.Request.Anchors).OfType<IReadOnlyList<string>>().Where(a => a.Count > 0).Distinct(ReferenceEqualityComparer.Instance).Cast<IReadOnlyList<string>>().ToList();
-            var row = new Dictionary<string, int>(StringComparer.Ordinal);
-            var distinct = new List<string>();
-            foreach (var text in windows.SelectMany(w => w.Traffic.Measured).Select(m => m.Text))
+            var rows = new TraceRows();
+            var distinct = new List<MeasuredTrace>();
+            foreach (var trace in windows.SelectMany(w => w.Traffic.Measured))
             {
-                if (row.TryAdd(text, distinct.Count))
+                if (rows.TryAdd(trace, distinct.Count))
                 {
-                    distinct.Add(text);
+                    distinct.Add(trace);
                 }
             }
 
@@ -706,8 +711,8 @@ public static class CoverageAnalyzer
             var keep = windows.Any(w => w.Request.BlindSpots || w.Request.Map);
             var chunk = keep ? Math.Max(1, distinct.Count) : Chunk;
             var first = distinct.GetRange(0, Math.Min(chunk, distinct.Count));
-            var (fixedTexts, problem) = await EmbeddedTexts.EmbedAsync(
-                windows.SelectMany(w => w.Window.Cases.Select(c => c.Input.ClassificationText)).Concat(anchorLists.SelectMany(a => a)).Concat(first), embedder, embedderId, cancellationToken).ConfigureAwait(false);
+            var fixedList = windows.SelectMany(w => w.Window.Cases.Select(c => c.Input.ClassificationText)).Concat(anchorLists.SelectMany(a => a)).ToList();
+            var (firstMatrix, fixedTexts, problem) = await ChunkAsync(first, fixedList, embedder, embedderId, store, null, cancellationToken).ConfigureAwait(false);
             if (fixedTexts is null)
             {
                 return (null, problem);
@@ -733,14 +738,14 @@ public static class CoverageAnalyzer
             var anchorSimilarity = anchorLists.Select(_ => new float[distinct.Count]).ToList();
             for (var start = 0; start < distinct.Count; start += chunk)
             {
-                var texts = start == 0 ? first : distinct.GetRange(start, Math.Min(chunk, distinct.Count - start));
-                var (embedded, chunkProblem) = start == 0 ? (fixedTexts, null) : await EmbeddedTexts.EmbedAsync(texts, embedder, embedderId, cancellationToken).ConfigureAwait(false);
-                if (embedded is null || embedded.Dimensions != dimensions)
+                var (matrix, _, chunkProblem) = start == 0
+                    ? (firstMatrix, fixedTexts, null)
+                    : await ChunkAsync(distinct.GetRange(start, Math.Min(chunk, distinct.Count - start)), [], embedder, embedderId, store, dimensions, cancellationToken).ConfigureAwait(false);
+                if (matrix is null)
                 {
-                    return (null, chunkProblem ?? $"the embedder {embedderId} returned vectors of {embedded!.Dimensions} dimensions for some traffic and of {dimensions} for the rest");
+                    return (null, chunkProblem);
                 }
 
-                var matrix = embedded.Matrix(texts);
                 foreach (var pool in pools.Values)
                 {
                     pool.Index.Search(matrix).Similarity.CopyTo(pool.Similarity!, start);
@@ -758,18 +763,95 @@ public static class CoverageAnalyzer
                 anchors[anchorLists[a]] = anchorSimilarity[a];
             }
 
-            return (new SharedSearch(dimensions, pools, anchors, row, keep ? fixedTexts : null), null);
+            return (new SharedSearch(dimensions, pools, anchors, rows, keep ? fixedTexts : null), null);
+        }
+
+        /// <summary>
+        /// A chunk of distinct traces as unit rows in its order (and what was embedded, <paramref name="extra"/> texts in
+        /// the same request): a trace read with its text through the embedder; one measured by its text's hash alone from
+        /// the embedding cache behind the embedder, its text read from the store only when the cache lacks it (or when
+        /// the embedder has no cache in the store).
+        /// </summary>
+        private static async ValueTask<(float[]? Matrix, EmbeddedTexts? Embedded, string? Problem)> ChunkAsync(
+            IReadOnlyList<MeasuredTrace> chunk,
+            IReadOnlyList<string> extra,
+            IEmbeddingGenerator<string, Embedding<float>> embedder,
+            string embedderId,
+            ITraceStore store,
+            int? dimensions,
+            CancellationToken cancellationToken)
+        {
+            var texts = chunk.Select(t => t.Text).ToArray();
+            IReadOnlyDictionary<UInt128, float[]> cached = new Dictionary<UInt128, float[]>();
+            var hashed = Enumerable.Range(0, chunk.Count).Where(i => texts[i] is null).ToList();
+            if (hashed.Count > 0)
+            {
+                if (embedder is CachedEmbeddingGenerator cache)
+                {
+                    cached = await cache.GetCachedAsync([.. hashed.Select(i => chunk[i].Hash).Distinct()], cancellationToken).ConfigureAwait(false);
+                }
+
+                var unread = hashed.Where(i => !cached.ContainsKey(chunk[i].Hash)).ToList();
+                if (unread.Count > 0)
+                {
+                    var read = await store.GetHeadTextsAsync([.. unread.Select(i => new TraceHead(chunk[i].Position, chunk[i].Timestamp, string.Empty, string.Empty, 0))], cancellationToken).ConfigureAwait(false);
+                    foreach (var i in unread)
+                    {
+                        texts[i] = read.TryGetValue(chunk[i].Position, out var text) ? text.Text : throw new KeyNotFoundException($"the text of the trace at position {chunk[i].Position} was not read");
+                    }
+                }
+            }
+
+            var embeddedRows = Enumerable.Range(0, chunk.Count).Where(i => texts[i] is not null).ToList();
+            EmbeddedTexts? embedded = null;
+            if (extra.Count + embeddedRows.Count > 0)
+            {
+                (embedded, var problem) = await EmbeddedTexts.EmbedAsync(extra.Concat(embeddedRows.Select(i => texts[i]!)), embedder, embedderId, cancellationToken).ConfigureAwait(false);
+                if (embedded is null)
+                {
+                    return (null, null, problem);
+                }
+            }
+
+            var size = dimensions ?? embedded!.Dimensions;
+            if (embedded is not null && embedded.Dimensions != size)
+            {
+                return (null, null, $"the embedder {embedderId} returned vectors of {embedded.Dimensions} dimensions for some traffic and of {size} for the rest");
+            }
+
+            var matrix = new float[chunk.Count * size];
+            if (embedded is not null && embeddedRows.Count > 0)
+            {
+                var rows = embedded.Matrix([.. embeddedRows.Select(i => texts[i]!)]);
+                for (var k = 0; k < embeddedRows.Count; k++)
+                {
+                    rows.AsSpan(k * size, size).CopyTo(matrix.AsSpan(embeddedRows[k] * size, size));
+                }
+            }
+
+            foreach (var i in hashed.Where(i => texts[i] is null))
+            {
+                var vector = cached[chunk[i].Hash];
+                if (vector.Length != size)
+                {
+                    return (null, null, $"the embedder {embedderId} returned vectors of {vector.Length} dimensions for some traffic and of {size} for the rest");
+                }
+
+                EmbeddedTexts.ToUnit(vector, matrix.AsSpan(i * size, size));
+            }
+
+            return (matrix, embedded, null);
         }
 
         public PoolSearch Pools(MeasuredWindow window) => _pools[PoolKey(window)];
 
-        /// <summary>Each text's row among the distinct texts searched, looked up once for every measure of a window.</summary>
-        public int[] Rows(IReadOnlyList<string> texts)
+        /// <summary>Each trace's row among the distinct traces searched, looked up once for every measure of a window.</summary>
+        public int[] Rows(IReadOnlyList<MeasuredTrace> traces)
         {
-            var rows = new int[texts.Count];
+            var rows = new int[traces.Count];
             for (var i = 0; i < rows.Length; i++)
             {
-                rows[i] = _row[texts[i]];
+                rows[i] = _row[traces[i]];
             }
 
             return rows;
@@ -792,11 +874,22 @@ public static class CoverageAnalyzer
             return gathered;
         }
 
-        /// <summary>The texts' unit vectors, row-major (kept only when a window clusters its blind spots).</summary>
-        public float[] Vectors(IReadOnlyList<string> texts) =>
-            texts.Count == 0 ? [] : (_kept ?? throw new InvalidOperationException("the traffic's vectors were not kept")).Matrix(texts);
+        /// <summary>The traces' unit vectors, row-major (kept only when a window clusters its blind spots or maps them, whose texts are read).</summary>
+        public float[] Vectors(IReadOnlyList<MeasuredTrace> traces) =>
+            traces.Count == 0 ? [] : (_kept ?? throw new InvalidOperationException("the traffic's vectors were not kept")).Matrix([.. traces.Select(t => t.ReadText)]);
 
         private static string PoolKey(MeasuredWindow window) => string.Join(',', window.PoolNames);
+
+        /// <summary>A trace's row: one per distinct text read, one per distinct text hash of a trace measured without its text.</summary>
+        private sealed class TraceRows
+        {
+            private readonly Dictionary<string, int> _byText = new(StringComparer.Ordinal);
+            private readonly Dictionary<UInt128, int> _byHash = [];
+
+            public bool TryAdd(MeasuredTrace trace, int row) => trace.Text is { } text ? _byText.TryAdd(text, row) : _byHash.TryAdd(trace.Hash, row);
+
+            public int this[MeasuredTrace trace] => trace.Text is { } text ? _byText[text] : _byHash[trace.Hash];
+        }
     }
 
     /// <summary>One pool set's cases: their vectors and index, radii by how they are asked for, and every distinct text's nearest similarity.</summary>
@@ -1100,11 +1193,12 @@ public static class CoverageAnalyzer
         /// </summary>
         public WindowTraffic Traffic(IReadOnlyDictionary<long, TraceText> texts)
         {
-            MeasuredTrace Measure((TraceHead Head, string Stratum) t)
-            {
-                var text = texts[t.Head.Position];
-                return new(text.Key, text.TraceId, t.Stratum, text.Text, t.Head.Timestamp);
-            }
+            MeasuredTrace Measure((TraceHead Head, string Stratum) t) =>
+                texts.TryGetValue(t.Head.Position, out var text)
+                    ? new(text.Key, text.TraceId, t.Stratum, text.Text, t.Head.Timestamp, t.Head.TextHash, t.Head.Position)
+                    : t.Head.TextHash != default
+                        ? new(null, null, t.Stratum, null, t.Head.Timestamp, t.Head.TextHash, t.Head.Position)
+                        : throw new KeyNotFoundException($"the text of the trace at position {t.Head.Position} was not read");
 
             if (!Sampled)
             {
@@ -1116,7 +1210,8 @@ public static class CoverageAnalyzer
             {
                 measured.AddRange(kept.Heads
                     .OrderBy(h => h.Priority)
-                    .ThenBy(h => texts[h.Head.Position].Key, StringComparer.Ordinal)
+                    .ThenBy(h => texts.TryGetValue(h.Head.Position, out var text) ? text.Key : string.Empty, StringComparer.Ordinal)
+                    .ThenBy(h => h.Head.Position)
                     .Select(h => Measure((h.Head, stratum))));
             }
 

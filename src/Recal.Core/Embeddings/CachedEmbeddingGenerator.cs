@@ -82,6 +82,18 @@ public sealed class CachedEmbeddingGenerator : DelegatingEmbeddingGenerator<stri
         return new GeneratedEmbeddings<Embedding<float>>(hashes.Select(h => new Embedding<float>(vectors[h]) { ModelId = EmbedderId }));
     }
 
+    /// <summary>
+    /// The cached vectors of the texts with these <see cref="TextHash"/>es (default options), those the cache holds: what a
+    /// caller that knows a text's hash but not the text finds without reading it. Each found counts as a cache hit.
+    /// </summary>
+    public async ValueTask<IReadOnlyDictionary<UInt128, float[]>> GetCachedAsync(IReadOnlyCollection<UInt128> textHashes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(textHashes);
+        var found = await _store.GetEmbeddingsAsync(CacheKey(null), textHashes, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _cacheHits, found.Count);
+        return found;
+    }
+
     /// <summary>Options that change the vectors (another model, fewer dimensions) are part of the key.</summary>
     private string CacheKey(EmbeddingGenerationOptions? options)
     {

@@ -53,15 +53,20 @@ public sealed class EmbeddedTexts
         var matrix = new float[texts.Count * Dimensions];
         for (var i = 0; i < texts.Count; i++)
         {
-            var destination = matrix.AsSpan(i * Dimensions, Dimensions);
-            _generated[_row[texts[i]]].Vector.Span.CopyTo(destination);
-            var norm = TensorPrimitives.Norm(destination);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(destination, norm, destination);
-            }
+            ToUnit(_generated[_row[texts[i]]].Vector.Span, matrix.AsSpan(i * Dimensions, Dimensions));
         }
 
         return matrix;
+    }
+
+    /// <summary><paramref name="vector"/> scaled to unit length into <paramref name="destination"/> (a zero vector stays zero), as <see cref="Matrix"/> makes each row.</summary>
+    internal static void ToUnit(ReadOnlySpan<float> vector, Span<float> destination)
+    {
+        vector.CopyTo(destination);
+        var norm = TensorPrimitives.Norm(destination);
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(destination, norm, destination);
+        }
     }
 }

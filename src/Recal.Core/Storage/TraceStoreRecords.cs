@@ -82,7 +82,11 @@ public sealed record ModelFeedbackCell(string Model, string Intent, string Cohor
 /// <param name="Position">Where the store keeps the trace: among traces of one timestamp, the order <see cref="ITraceStore.ScanTracesAsync"/> visits them in; the handle <see cref="ITraceStore.GetClassificationTextsAsync"/> takes.</param>
 /// <param name="Priority">The trace's sampling priority under <see cref="Ingest.SamplePriority.StoredSeed"/>, kept by the store beside the trace.</param>
 /// <param name="Key">The trace's key, when the scan was asked for keys.</param>
-public readonly record struct TraceHead(long Position, DateTimeOffset Timestamp, string Intent, string CohortKey, ulong Priority, string? Key = null);
+/// <param name="TextHash">
+/// The <see cref="Embeddings.TextHash"/> of the trace's classification text, the embedding cache's key, when the store
+/// keeps it beside the head (zero when not read): a sample's vectors are then found without reading its texts.
+/// </param>
+public readonly record struct TraceHead(long Position, DateTimeOffset Timestamp, string Intent, string CohortKey, ulong Priority, string? Key = null, UInt128 TextHash = default);
 
 /// <summary>A stored trace's key and classification text (<see cref="TraceInput.ClassificationText"/>).</summary>
 public readonly record struct TraceText(string Key, string Text)

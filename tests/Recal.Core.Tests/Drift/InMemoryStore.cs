@@ -185,8 +185,28 @@ internal sealed class InMemoryStore : IRecalStore
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Whether it chooses each intent's lowest heads itself, as a store with an index on intent and priority does.</summary>
+    public bool ChoosesLowestHeads { get; init; }
+
+    /// <summary>Whether the heads it chooses carry their text's hash, as the PostgreSQL store's do.</summary>
+    public bool HeadsCarryTextHashes { get; init; }
+
+    /// <summary>How many traces' texts were read back by position.</summary>
+    public int TextsRead { get; private set; }
+
+    public async ValueTask ScanLowestHeadsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyDictionary<string, int> limits, Action<TraceHead> visit, CancellationToken cancellationToken = default)
+    {
+        var heads = new List<TraceHead>();
+        await ScanTraceHeadsAsync(from, to, withKeys: false, heads.Add, cancellationToken);
+        foreach (var head in heads.Where(h => limits.GetValueOrDefault(h.Intent) > 0).GroupBy(h => h.Intent).SelectMany(g => g.OrderBy(h => h.Priority).ThenBy(h => h.Position).Take(limits[g.Key])))
+        {
+            visit(HeadsCarryTextHashes ? head with { TextHash = Recal.Embeddings.TextHash.Of(_whole[(int)head.Position].Trace.Input.ClassificationText) } : head);
+        }
+    }
+
     public ValueTask<IReadOnlyDictionary<long, TraceText>> GetClassificationTextsAsync(IReadOnlyCollection<long> positions, CancellationToken cancellationToken = default)
     {
+        TextsRead += positions.Count;
         var texts = new Dictionary<long, TraceText>();
         foreach (var position in positions)
         {

@@ -5,6 +5,7 @@ using System.Text;
 using FluentAssertions;
 using Recal.Domain;
 using Recal.Drift;
+using Recal.Embeddings;
 using Recal.Ingest;
 using Recal.Lifecycle;
 using Recal.Storage;
@@ -43,7 +44,7 @@ public sealed class WindowSamplingTests
         {
             var (population, measured) = await ScannedAsync(store, policy, plans[i]);
             traffic[i].Population.Should().BeEquivalentTo(population);
-            traffic[i].Measured.Select(m => (m.Key, m.TraceId, m.Stratum, m.Text, m.Timestamp)).Should().Equal(measured);
+            traffic[i].Measured.Select(m => (m.ReadKey, m.TraceId, m.Stratum, m.ReadText, m.Timestamp)).Should().Equal(measured);
         }
 
         traffic.SelectMany(t => t.Measured).Should().NotContain(m => sources.Contains(m.TraceId!));
@@ -73,7 +74,7 @@ public sealed class WindowSamplingTests
         {
             var (population, measured) = await ScannedAsync(store, policy, plans[i]);
             traffic[i].Population.Should().BeEquivalentTo(population);
-            traffic[i].Measured.Select(m => (m.Key, m.TraceId, m.Stratum, m.Text, m.Timestamp)).Should().Equal(measured);
+            traffic[i].Measured.Select(m => (m.ReadKey, m.TraceId, m.Stratum, m.ReadText, m.Timestamp)).Should().Equal(measured);
         }
 
         traffic.SelectMany(t => t.Measured).Should().NotContain(m => sources.Contains(m.TraceId!));
@@ -116,6 +117,54 @@ public sealed class WindowSamplingTests
         together[1].BlindSpots.Should().NotBeNull();
         together[3].Problem.Should().StartWith("no traffic between");
         together[4].Problem.Should().Contain("holdout");
+    }
+
+    [Fact]
+    public async Task Windows_whose_heads_carry_their_text_hashes_are_measured_from_the_cache_without_reading_texts()
+    {
+        // Given traffic in a store that chooses each intent's lowest heads itself, with and without their text hashes
+        var project = CoverageAnalyzerTests.Project([("a", "1,0,0"), ("a", "0.8,0.6,0"), ("b", "0,1,0"), ("b", "0,0.8,0.6"), ("c", "0,0,1")]);
+        string[] texts = ["1,0,0", "0.8,0.6,0", "-1,0,0", "0,-1,0", "0,0.6,0.8", "0.6,0,0.8", "0.6,0.8,0", "0,0.8,-0.6"];
+        InMemoryStore Filled(bool chooses, bool hashes)
+        {
+            var store = new InMemoryStore { ChoosesLowestHeads = chooses, HeadsCarryTextHashes = hashes };
+            for (var i = 0; i < 900; i++)
+            {
+                store.Add(Trace($"t-{i}", Monday.AddMinutes(i * 5), TraceInput.FromText(texts[i * 7 % texts.Length]), "abc"[i % 5 % 3].ToString()));
+            }
+
+            return store;
+        }
+
+        // When sampled windows (overlapping, with anchors) are measured in each store, the hashed one twice: once with an
+        // empty cache, once with the cache the first filled
+        IReadOnlyList<string> anchors = ["-0.6,-0.8,0"];
+        IReadOnlyList<CoverageRequest> requests =
+        [
+            new(Monday, Monday.AddDays(1), MaxTraces: 60, Seed: SamplePriority.StoredSeed, Percentile: 10, BlindSpots: false, Anchors: anchors),
+            new(Monday.AddHours(12), Monday.AddDays(3), MaxTraces: 90, Seed: SamplePriority.StoredSeed, Percentile: 10, BlindSpots: false, Anchors: anchors),
+        ];
+        var token = TestContext.Current.CancellationToken;
+        var plain = Filled(chooses: false, hashes: false);
+        var expected = await CoverageAnalyzer.AnalyzeWindowsAsync(project, "v", plain, new CoverageAnalyzerTests.CoordinateEmbedder(), "c", requests, token);
+        var hashed = Filled(chooses: true, hashes: true);
+        var coldEmbedder = new CoverageAnalyzerTests.CoordinateEmbedder();
+        using var cold = new CachedEmbeddingGenerator(coldEmbedder, hashed, "c");
+        var first = await CoverageAnalyzer.AnalyzeWindowsAsync(project, "v", hashed, cold, "c", requests, token);
+        var readCold = hashed.TextsRead;
+        var warmEmbedder = new CoverageAnalyzerTests.CoordinateEmbedder();
+        using var warm = new CachedEmbeddingGenerator(warmEmbedder, hashed, "c");
+        var second = await CoverageAnalyzer.AnalyzeWindowsAsync(project, "v", hashed, warm, "c", requests, token);
+
+        // Then both give the reports of the store that reads every text; with an empty cache the texts of the distinct
+        // hashes alone are read (one trace each), and with a warm cache none, every traffic vector found by its hash
+        expected.Should().OnlyContain(o => o.Report != null && o.Report.Overall.Estimator == CoverageEstimator.Stratified);
+        first.Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        second.Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        readCold.Should().Be(texts.Length);
+        (hashed.TextsRead - readCold).Should().Be(0);
+        warm.CacheHits.Should().BeGreaterThanOrEqualTo(texts.Length);
+        warm.Computed.Should().Be(0);
     }
 
     [Fact]
