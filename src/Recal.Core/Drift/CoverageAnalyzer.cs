@@ -786,7 +786,8 @@ public static class CoverageAnalyzer
             var hashed = Enumerable.Range(0, chunk.Count).Where(i => texts[i] is null).ToList();
             if (hashed.Count > 0)
             {
-                if (embedder is CachedEmbeddingGenerator cache)
+                // The cache may sit under other delegating generators: it is found as a service of the pipeline.
+                if (embedder.GetService(typeof(CachedEmbeddingGenerator)) is CachedEmbeddingGenerator cache)
                 {
                     cached = await cache.GetCachedAsync([.. hashed.Select(i => chunk[i].Hash).Distinct()], cancellationToken).ConfigureAwait(false);
                 }
