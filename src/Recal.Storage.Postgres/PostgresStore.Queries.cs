@@ -15,7 +15,8 @@ public sealed partial class PostgresStore
 
     /// <summary>
     /// One statement (one snapshot): the whole days of the window summed from the daily rollup, the parts of a day at
-    /// its ends grouped from the time index, the buckets <c>date_trunc</c> in UTC (ISO weeks start on Monday, as
+    /// its ends grouped from the time index (a part longer than half its day as the day less the rest,
+    /// <see cref="TrafficDays.Reading"/>), the buckets <c>date_trunc</c> in UTC (ISO weeks start on Monday, as
     /// <see cref="PeriodMath"/>'s).
     /// </summary>
     public async ValueTask<IReadOnlyList<TrafficCount>> CountTrafficAsync(TrafficQuery query, CancellationToken cancellationToken = default)
@@ -29,18 +30,28 @@ public sealed partial class PostgresStore
             Period.Month => $"date_trunc('month', {column}, 'UTC')",
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Period, "unknown period"),
         };
-        var split = TrafficDays.Split(query.From?.ToUnixTimeMilliseconds() ?? long.MinValue, query.To?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+        // A part of a day longer than half of it is the day less the rest (TrafficDays.Reading): each bucket holds whole days.
+        var prunedBefore = await PrunedBeforeMsAsync(cancellationToken).ConfigureAwait(false);
+        var reading = TrafficDays.Reading(query.From?.ToUnixTimeMilliseconds() ?? long.MinValue, query.To?.ToUnixTimeMilliseconds() ?? long.MaxValue, prunedBefore);
         var parameters = new List<NpgsqlParameter>();
-        var ends = split.Ends.Select(e => Between("ts", e.From, e.To, parameters)).ToList();
         var parts = new List<string>();
-        if (ends.Count > 0)
+        foreach (var sign in new[] { 1, -1 })
         {
-            parts.Add($"SELECT {Bucket("ts")} AS b, intent, cohort, count(*) AS n FROM traces WHERE {string.Join(" OR ", ends)} GROUP BY 1, 2, 3");
+            var ends = reading.Parts.Where(e => e.Sign == sign).Select(e => Between("ts", e.From, e.To, parameters)).ToList();
+            if (ends.Count > 0)
+            {
+                parts.Add($"SELECT {Bucket("ts")} AS b, intent, cohort, {(sign < 0 ? "-" : string.Empty)}count(*) AS n FROM traces WHERE {string.Join(" OR ", ends)} GROUP BY 1, 2, 3");
+            }
         }
 
-        if (split.HasDays)
+        if (reading.HasDays)
         {
-            parts.Add($"SELECT {Bucket("day")}, intent, cohort, sum(traces) FROM traffic_days WHERE {Between("day", split.DaysFrom, split.DaysTo, parameters)} GROUP BY 1, 2, 3");
+            parts.Add($"SELECT {Bucket("day")}, intent, cohort, sum(traces) FROM traffic_days WHERE {Between("day", reading.DaysFrom, reading.DaysTo, parameters)} GROUP BY 1, 2, 3");
+        }
+
+        if (parts.Count == 0)
+        {
+            return [];
         }
 
         var counts = new List<TrafficCount>();
