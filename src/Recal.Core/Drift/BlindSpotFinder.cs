@@ -1,8 +1,7 @@
 namespace Recal.Drift;
 
-/// <summary>One measured trace of a coverage window.</summary>
 /// <summary>
-/// One trace of a measured window: its key and text when they were read (always for blind spots and the map), and its
+/// One measured trace of a coverage window: its key and text when they were read (always for blind spots and the map), and its
 /// text's hash when the store kept it beside the trace's head (zero otherwise), with its position.
 /// </summary>
 internal sealed record MeasuredTrace(string? Key, string? TraceId, string Stratum, string? Text, DateTimeOffset Timestamp, UInt128 Hash = default, long Position = 0)
