@@ -13,6 +13,9 @@ public sealed partial class PostgresStore
     private const string FeedbackAggregates =
         "count(*), count(thumbs), count(*) FILTER (WHERE thumbs > 0), count(*) FILTER (WHERE escalated), count(escalated)";
 
+    /// <summary><see cref="FeedbackAggregates"/>, each times <c>s.sign</c>: a part added to its segment (1) or taken from it (−1).</summary>
+    private static readonly string SignedFeedbackAggregates = string.Join(", ", FeedbackAggregates.Split(", ").Select(a => "s.sign * " + a));
+
     /// <summary>
     /// One statement (one snapshot): the whole days of the window summed from the daily rollup, the parts of a day at
     /// its ends grouped from the time index (a part longer than half its day as the day less the rest,
@@ -101,6 +104,14 @@ public sealed partial class PostgresStore
     public async ValueTask<IReadOnlyList<IReadOnlyList<FeedbackCell>>> CountFeedbackBySegmentsAsync(IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> segments, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(segments);
+        var cells = segments.Select(_ => new List<FeedbackCell>()).ToArray();
+        if (segments.Count == 0)
+        {
+            return cells;
+        }
+
+        // A part of a day longer than half of it is the day less the rest: at most half a day of traces at each end.
+        var prunedBefore = await PrunedBeforeMsAsync(cancellationToken).ConfigureAwait(false);
         var ends = new List<(long From, long To, long Segment, int Sign)>();
         var days = new List<(long From, long To, long Segment)>();
         var previousTo = long.MinValue;
@@ -113,19 +124,7 @@ public sealed partial class PostgresStore
             }
 
             previousTo = to;
-        }
-
-        var cells = segments.Select(_ => new List<FeedbackCell>()).ToArray();
-        if (segments.Count == 0)
-        {
-            return cells;
-        }
-
-        // A part of a day longer than half of it is the day less the rest: at most half a day of traces at each end.
-        var prunedBefore = await PrunedBeforeMsAsync(cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < segments.Count; i++)
-        {
-            var reading = TrafficDays.Reading(segments[i].From.ToUnixTimeMilliseconds(), segments[i].To.ToUnixTimeMilliseconds(), prunedBefore);
+            var reading = TrafficDays.Reading(from, to, prunedBefore);
             ends.AddRange(reading.Parts.Select(e => (e.From, e.To, (long)i + 1, e.Sign)));
             if (reading.HasDays)
             {
@@ -139,7 +138,7 @@ public sealed partial class PostgresStore
         var sums = segments.Select(_ => new Dictionary<(string Intent, string Cohort), FeedbackCount>()).ToArray();
         await ReadGroupedAsync(
             $"""
-            SELECT s.n, intent, cohort, s.sign * count(*), s.sign * count(thumbs), s.sign * count(*) FILTER (WHERE thumbs > 0), s.sign * count(*) FILTER (WHERE escalated), s.sign * count(escalated)
+            SELECT s.n, intent, cohort, {SignedFeedbackAggregates}
             FROM unnest($1::timestamptz[], $2::timestamptz[], $3::bigint[], $7::bigint[]) AS s(lo, hi, n, sign)
             JOIN traces ON ts >= s.lo AND ts < s.hi
             GROUP BY s.n, s.sign, intent, cohort

@@ -47,8 +47,6 @@ internal static class LifecycleCommands
 
     private static Option<bool> YesOption() => new("--yes", "-y") { Description = "Apply without asking" };
 
-    public static IEnumerable<Command> Create(CliContext context) => [Status(context), Retire(context), Promote(context), Rotate(context)];
-
     internal static Command Status(CliContext context)
     {
         var at = new Option<DateTimeOffset?>("--at") { Description = "Judge what is due as of this date (default: now)", HelpName = "date" };
